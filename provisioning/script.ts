@@ -1,0 +1,66 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/**
+ * Renders the bash scripts that plan steps run as root. Every script gets the same strict header,
+ * its settings as quoted `export` lines, and a small library of idempotent helpers that count what
+ * they change; the script ends by printing `changed: N`, which the sandbox runner and the
+ * end-to-end tests read (a second run of the plan must print `changed: 0` everywhere).
+ */
+
+/** Quotes a value for bash so that it is taken literally. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** One `export NAME='value'` line per setting, in the order given. */
+export function exportLines(settings: Readonly<Record<string, string | number | boolean>>): string {
+    return Object.entries(settings)
+        .map(([name, value]) => {
+            if (!ENV_NAME.test(name)) {
+                throw new Error(`Script setting "${name}" is not a valid shell variable name (for example APP_PORT).`);
+            }
+            return `export ${name}=${shellQuote(String(value))}`;
+        })
+        .join("\n");
+}
+
+const SCRIPTS_DIR = path.join(__dirname, "scripts");
+
+/**
+ * The body of a step's script: `provisioning/scripts/<name>.sh`, without the `shell=bash` directive
+ * that lets shellcheck read the file on its own.
+ */
+export function scriptBody(name: string): string {
+    return fs
+        .readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8")
+        .replace(/^# shellcheck shell=bash\n/, "");
+}
+
+/** The helpers every script gets: `provisioning/scripts/library.sh`. */
+export const SCRIPT_LIBRARY = scriptBody("library");
+
+export interface ScriptSpec {
+    /** What the script does, in a few words; the script's first comment. */
+    readonly description: string;
+    /** Settings written into the script as `export` lines. */
+    readonly settings?: Readonly<Record<string, string | number | boolean>>;
+    /** The script's own commands, usually {@link scriptBody}; it may use the helpers of {@link SCRIPT_LIBRARY}. */
+    readonly body: string;
+}
+
+/** A complete, self-contained bash script for a run step. */
+export function renderScript(spec: ScriptSpec): string {
+    const settings = spec.settings && Object.keys(spec.settings).length > 0 ? `${exportLines(spec.settings)}\n` : "";
+    return [
+        "#!/usr/bin/env bash",
+        "set -euo pipefail",
+        `# ${spec.description}`,
+        `${settings}${SCRIPT_LIBRARY.trim()}`,
+        spec.body.trim(),
+        `echo "changed: $changed"`,
+        "",
+    ].join("\n");
+}

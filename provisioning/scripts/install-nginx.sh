@@ -1,0 +1,3 @@
+# shellcheck shell=bash
+ensure_packages nginx
+ensure_service nginx
