@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { Plan, PlanStep } from "../provisioning/plan";
+
+/** How to reach the server over SSH. */
+export interface SshConnectionArgs {
+    /** Address or host name of the server. */
+    host: pulumi.Input<string>;
+    /** Login user; it needs passwordless sudo. Defaults to "admin" (Debian's cloud images). */
+    user?: pulumi.Input<string>;
+    /** SSH port. Defaults to 22. */
+    port?: pulumi.Input<number>;
+    /** Private key (OpenSSH or PEM text). Pass a secret: it is kept encrypted in the state. */
+    privateKey: pulumi.Input<string>;
+    /** The server's public host key ("ssh-ed25519 AAAA..."); when set, any other key is refused. Defaults to not checking. */
+    hostKey?: pulumi.Input<string>;
+    /** A bastion to connect through. Defaults to a direct connection. */
+    proxy?: pulumi.Input<command.types.input.remote.ProxyConnectionArgs>;
+}
+
+export interface RemoteProvisionerArgs {
+    /** The server to configure. */
+    connection: SshConnectionArgs;
+    /** The steps to apply, in order (see provisioning/). */
+    plan: Plan;
+    /** Resources that must exist before steps marked `needsDns` run (the DNS records). Defaults to none. */
+    dnsReady?: pulumi.Resource[];
+    /**
+     * How long to keep retrying the first SSH connection, in seconds: a new EC2 instance takes a
+     * minute or two before sshd answers. Defaults to 600.
+     */
+    connectTimeoutSeconds?: number;
+}
+
+/** Seconds per SSH dial attempt. */
+export const PER_DIAL_TIMEOUT_SECONDS = 10;
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
+
+/** Run steps are started as root with the script on stdin, so nothing depends on sshd's AcceptEnv. */
+export const RUN_AS_ROOT = "sudo bash -s";
+
+/** The dial settings that make pulumi-command wait for a booting server instead of giving up after seconds. */
+export function dialSettings(connectTimeoutSeconds: number): { dialErrorLimit: number; perDialTimeout: number } {
+    if (!Number.isInteger(connectTimeoutSeconds) || connectTimeoutSeconds < PER_DIAL_TIMEOUT_SECONDS) {
+        throw new Error(
+            `connectTimeoutSeconds is ${connectTimeoutSeconds}; expected a whole number of at least ${PER_DIAL_TIMEOUT_SECONDS}, for example ${DEFAULT_CONNECT_TIMEOUT_SECONDS}.`,
+        );
+    }
+    return {
+        dialErrorLimit: Math.ceil(connectTimeoutSeconds / PER_DIAL_TIMEOUT_SECONDS),
+        perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
+    };
+}
+
+/** The pulumi-command connection for a server: the caller's settings plus the dial retries. */
+export function commandConnection(
+    connection: SshConnectionArgs,
+    connectTimeoutSeconds: number,
+): command.types.input.remote.ConnectionArgs {
+    return {
+        host: connection.host,
+        user: connection.user ?? "admin",
+        port: connection.port ?? 22,
+        privateKey: pulumi.secret(connection.privateKey),
+        hostKey: connection.hostKey,
+        proxy: connection.proxy,
+        ...dialSettings(connectTimeoutSeconds),
+    };
+}
+
+/** The resource name of a step: the component's name and the step's name. */
+export function stepResourceName(provisionerName: string, step: PlanStep): string {
+    return `${provisionerName}-${step.name}`;
+}
+
+/**
+ * Applies a provisioning plan to a server over SSH: every upload becomes a `CopyToRemote`, every
+ * run a `Command` fed the script on stdin, each depending on the one before. A step runs again
+ * exactly when its script or file changes, because those are the resource's inputs.
+ */
+export class RemoteProvisioner extends pulumi.ComponentResource {
+    /** The last step's resource: depend on it to run after the server is configured. */
+    readonly lastStep: pulumi.Resource | undefined;
+
+    constructor(name: string, args: RemoteProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("webstack:index:RemoteProvisioner", name, {}, opts);
+        const connection = commandConnection(args.connection, args.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
+        const dnsReady = args.dnsReady ?? [];
+
+        let previous: pulumi.Resource | undefined;
+        for (const step of args.plan) {
+            const dependsOn = [...(previous ? [previous] : []), ...(step.kind === "run" && step.needsDns ? dnsReady : [])];
+            const resourceName = stepResourceName(name, step);
+            const options = { parent: this, dependsOn };
+            previous =
+                step.kind === "upload"
+                    ? new command.remote.CopyToRemote(
+                          resourceName,
+                          { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath },
+                          options,
+                      )
+                    : new command.remote.Command(
+                          resourceName,
+                          // Output can echo settings back; stderr alone is enough to diagnose a failed step.
+                          { connection, create: RUN_AS_ROOT, stdin: step.script, logging: "stderr" },
+                          options,
+                      );
+        }
+        this.lastStep = previous;
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,213 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { Plan } from "../provisioning/plan";
+import { RemoteProvisioner } from "./remoteProvisioner";
+
+/** Debian's own AWS account, which publishes the official Debian AMIs. */
+export const DEBIAN_AMI_OWNER = "136693071363";
+
+export interface WebServerArgs {
+    /** The site's domain; the site is served as www.<domain> from the Route53 zone of that name. */
+    domain: string;
+    /** EC2 instance type. Defaults to "t3.micro". */
+    instanceType?: string;
+    /** AMI to boot. Defaults to the newest official Debian 13 image for the instance type's architecture. */
+    amiId?: string;
+    /** CPU architecture of the instance type, used to pick the Debian image. Defaults to "x86_64". */
+    architecture?: "x86_64" | "arm64";
+    /** Size of the encrypted gp3 root volume in GiB. Defaults to 16. */
+    rootVolumeSizeGiB?: number;
+    /** OpenSSH public key installed for the login user. */
+    sshPublicKey: string;
+    /** CIDR blocks (IPv4 or IPv6) that may connect to SSH on port 22. Nothing else may. */
+    sshAllowedCidrs: readonly string[];
+    /** Route53 hosted zone id. Defaults to the public zone named after the domain. */
+    hostedZoneId?: string;
+    /** Also point the apex <domain> at the server (nginx redirects it to www). Defaults to false. */
+    createApexRecord?: boolean;
+    /** TTL of the DNS records in seconds. Defaults to 300. */
+    dnsTtl?: number;
+    /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
+    tags?: Record<string, string>;
+    /** Whether the server serves HTTPS (the plan sets it up); the url output says so. Defaults to false. */
+    https?: boolean;
+    /**
+     * How to configure the server once it is up. Defaults to leaving it unconfigured (infrastructure
+     * only).
+     */
+    provisioning?: {
+        /** The steps to apply over SSH. */
+        plan: Plan;
+        /** The private key matching sshPublicKey. Pass a secret. */
+        sshPrivateKey: pulumi.Input<string>;
+        /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
+        sshUser?: string;
+        /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
+        sshHostKey?: pulumi.Input<string>;
+    };
+}
+
+export interface IngressRule {
+    readonly description: string;
+    readonly protocol: "tcp";
+    readonly fromPort: number;
+    readonly toPort: number;
+    readonly cidrBlocks: string[];
+    readonly ipv6CidrBlocks: string[];
+}
+
+/** The only ways in: HTTP and HTTPS from anywhere, SSH from the allowed blocks. Nothing else. */
+export function ingressRules(sshAllowedCidrs: readonly string[]): IngressRule[] {
+    const web = (description: string, port: number): IngressRule => ({
+        description,
+        protocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrBlocks: ["0.0.0.0/0"],
+        ipv6CidrBlocks: ["::/0"],
+    });
+    return [
+        web("HTTP from anywhere", 80),
+        web("HTTPS from anywhere", 443),
+        {
+            description: "SSH from the allowed blocks",
+            protocol: "tcp",
+            fromPort: 22,
+            toPort: 22,
+            cidrBlocks: sshAllowedCidrs.filter((cidr) => !cidr.includes(":")),
+            ipv6CidrBlocks: sshAllowedCidrs.filter((cidr) => cidr.includes(":")),
+        },
+    ];
+}
+
+/** The filters that find the newest official Debian 13 image for an architecture. */
+export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.input.ec2.GetAmiFilter[] {
+    const debianArchitecture = architecture === "arm64" ? "arm64" : "amd64";
+    return [
+        { name: "name", values: [`debian-13-${debianArchitecture}-*`] },
+        { name: "architecture", values: [architecture] },
+        { name: "virtualization-type", values: ["hvm"] },
+        { name: "root-device-type", values: ["ebs"] },
+    ];
+}
+
+/** The names the site answers on: www.<domain>, and the apex when its record is wanted. */
+export function recordNames(domain: string, createApexRecord: boolean): string[] {
+    return createApexRecord ? [`www.${domain}`, domain] : [`www.${domain}`];
+}
+
+/**
+ * One Debian server on EC2 with a fixed public address and a DNS name: security group, key pair,
+ * instance, Elastic IP, Route53 records, and then the server's configuration over SSH.
+ */
+export class WebServer extends pulumi.ComponentResource {
+    readonly instanceId: pulumi.Output<string>;
+    readonly publicIp: pulumi.Output<string>;
+    readonly hostName: string;
+    readonly url: string;
+    readonly sshCommand: pulumi.Output<string>;
+    readonly provisioner: RemoteProvisioner | undefined;
+
+    constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("webstack:index:WebServer", name, {}, opts);
+        const instanceType = args.instanceType ?? "t3.micro";
+        const architecture = args.architecture ?? "x86_64";
+        const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? 16;
+        const createApexRecord = args.createApexRecord ?? false;
+        const dnsTtl = args.dnsTtl ?? 300;
+        const sshUser = args.provisioning?.sshUser ?? "admin";
+        const tagsFor = (resource: string) => ({
+            project: "webstack",
+            stack: pulumi.getStack(),
+            ...args.tags,
+            Name: `${name}-${resource}`,
+        });
+        const parent = { parent: this };
+
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            {
+                description: `webstack ${name}: HTTP and HTTPS from anywhere, SSH from allowed blocks`,
+                ingress: ingressRules(args.sshAllowedCidrs),
+                egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
+                tags: tagsFor("sg"),
+            },
+            parent,
+        );
+
+        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: args.sshPublicKey, tags: tagsFor("key") }, parent);
+
+        const amiId =
+            args.amiId ??
+            aws.ec2
+                .getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architecture) }, parent)
+                .apply((ami) => ami.id);
+
+        const instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami: amiId,
+                instanceType,
+                keyName: keyPair.keyName,
+                vpcSecurityGroupIds: [securityGroup.id],
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: {
+                    volumeType: "gp3",
+                    volumeSize: rootVolumeSizeGiB,
+                    encrypted: true,
+                    deleteOnTermination: true,
+                    tags: tagsFor("root"),
+                },
+                maintenanceOptions: { autoRecovery: "default" },
+                tags: tagsFor("instance"),
+            },
+            // A newer Debian image must not replace a running server; replacing it is a deliberate act.
+            { ...parent, ignoreChanges: args.amiId === undefined ? ["ami"] : [] },
+        );
+
+        const elasticIp = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: tagsFor("eip") }, parent);
+
+        const zoneId =
+            args.hostedZoneId ??
+            aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
+
+        const records = recordNames(args.domain, createApexRecord).map(
+            (recordName) =>
+                new aws.route53.Record(
+                    `${name}-${recordName === args.domain ? "apex" : "www"}-record`,
+                    { zoneId, name: recordName, type: "A", ttl: dnsTtl, records: [elasticIp.publicIp], allowOverwrite: false },
+                    parent,
+                ),
+        );
+
+        this.provisioner =
+            args.provisioning &&
+            new RemoteProvisioner(
+                `${name}-provision`,
+                {
+                    connection: {
+                        host: elasticIp.publicIp,
+                        user: sshUser,
+                        privateKey: args.provisioning.sshPrivateKey,
+                        hostKey: args.provisioning.sshHostKey,
+                    },
+                    plan: args.provisioning.plan,
+                    dnsReady: records,
+                },
+                { parent: this, dependsOn: [elasticIp] },
+            );
+
+        this.instanceId = instance.id;
+        this.publicIp = elasticIp.publicIp;
+        this.hostName = `www.${args.domain}`;
+        this.url = `${args.https ? "https" : "http"}://${this.hostName}`;
+        this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
+        this.registerOutputs({
+            instanceId: this.instanceId,
+            publicIp: this.publicIp,
+            hostName: this.hostName,
+            url: this.url,
+            sshCommand: this.sshCommand,
+        });
+    }
+}

@@ -1,0 +1,346 @@
+/**
+ * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
+ * validated settings. It runs before any resource is declared, so a bad value stops `pulumi up`
+ * and `pulumi preview` with a message that names the key, the value and a valid example.
+ */
+
+/** Raw config values as `pulumi config` stores them: strings, lists as JSON. */
+export type RawStackConfig = Readonly<Record<string, string | undefined>>;
+
+/** Where the server comes from: a new EC2 instance, or a server that already exists. */
+export type ServerSource =
+    | {
+          readonly kind: "aws";
+          readonly instanceType: string;
+          readonly architecture: "x86_64" | "arm64";
+          readonly amiId?: string;
+          readonly rootVolumeSizeGiB: number;
+          readonly sshPublicKey: string;
+          readonly sshAllowedCidrs: readonly string[];
+          readonly hostedZoneId?: string;
+          readonly createApexRecord: boolean;
+          readonly dnsTtl: number;
+      }
+    | {
+          readonly kind: "existing";
+          readonly host: string;
+      };
+
+export interface TlsSettings {
+    readonly email: string;
+    readonly directoryUrl: string;
+}
+
+export interface StackSettings {
+    readonly domain: string;
+    readonly hostName: string;
+    readonly server: ServerSource;
+    readonly sshUser: string;
+    readonly sshHostKey?: string;
+    /** False: create the infrastructure only and leave the server unconfigured. */
+    readonly provision: boolean;
+    readonly appInstances: number;
+    readonly tls?: TlsSettings;
+}
+
+/** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
+export const CONFIG_KEYS = [
+    "domain",
+    "instanceType",
+    "amiId",
+    "rootVolumeSizeGiB",
+    "sshPublicKey",
+    "sshPrivateKey",
+    "sshAllowedCidrs",
+    "allowSshFromAnywhere",
+    "sshUser",
+    "sshHostKey",
+    "hostedZoneId",
+    "createApexRecord",
+    "dnsTtl",
+    "existingServerHost",
+    "provision",
+    "appInstances",
+    "acmeEmail",
+    "acmeDirectoryUrl",
+] as const;
+
+export const DEFAULTS = {
+    instanceType: "t3.micro",
+    rootVolumeSizeGiB: 16,
+    sshUser: "admin",
+    dnsTtl: 300,
+    appInstances: 2,
+    acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
+} as const;
+
+export const LIMITS = {
+    rootVolumeSizeGiB: { min: 8, max: 1024 },
+    appInstances: { min: 1, max: 8 },
+    dnsTtl: { min: 60, max: 86400 },
+} as const;
+
+/** Thrown for every invalid value; all problems are reported at once. */
+export class StackConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`Invalid stack configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+        this.name = "StackConfigError";
+    }
+}
+
+const DOMAIN_LABEL = "(?!-)[a-z0-9-]{1,63}(?<!-)";
+const DOMAIN = new RegExp(`^(?=.{1,253}$)${DOMAIN_LABEL}(\\.${DOMAIN_LABEL})*\\.[a-z]{2,63}$`);
+const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
+const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
+const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+
+function describe(value: string): string {
+    return JSON.stringify(value);
+}
+
+/** True for a dotted IPv4 address with every octet in 0..255. */
+export function isIpv4Address(text: string): boolean {
+    const octets = text.split(".");
+    return octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+}
+
+/** True for an IPv6 address in any of its textual forms (with at most one `::`). */
+export function isIpv6Address(text: string): boolean {
+    if (!/^[0-9a-fA-F:]+$/.test(text) || text.split("::").length > 2) {
+        return false;
+    }
+    const groups = text.split(":").filter((group) => group !== "");
+    const compressed = text.includes("::");
+    return groups.every((group) => group.length <= 4) && (compressed ? groups.length < 8 : groups.length === 8);
+}
+
+/** Whether a CIDR block is IPv4 or IPv6, or undefined when it is not a valid CIDR block. */
+export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
+    const [address, prefix, extra] = cidr.split("/");
+    if (extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
+        return undefined;
+    }
+    if (isIpv4Address(address) && Number(prefix) <= 32) {
+        return "ipv4";
+    }
+    if (isIpv6Address(address) && Number(prefix) <= 128) {
+        return "ipv6";
+    }
+    return undefined;
+}
+
+/** True for a block that opens SSH to the whole internet. */
+export function isAnywhere(cidr: string): boolean {
+    return cidr === "0.0.0.0/0" || cidr === "::/0";
+}
+
+/** The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation. */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" {
+    const match = INSTANCE_TYPE.exec(instanceType);
+    return match !== null && match[3].startsWith("g") ? "arm64" : "x86_64";
+}
+
+/** Reads config values one by one and collects every problem instead of stopping at the first. */
+class ConfigReader {
+    readonly problems: string[] = [];
+
+    constructor(private readonly raw: RawStackConfig) {}
+
+    string(key: string): string | undefined {
+        const value = this.raw[key]?.trim();
+        return value === undefined || value === "" ? undefined : value;
+    }
+
+    matching(key: string, pattern: RegExp, example: string): string | undefined {
+        const value = this.string(key);
+        if (value !== undefined && !pattern.test(value)) {
+            this.problems.push(`webstack:${key} is ${describe(value)}; expected something like ${example}.`);
+            return undefined;
+        }
+        return value;
+    }
+
+    required(key: string, pattern: RegExp, example: string, why: string): string | undefined {
+        if (this.string(key) === undefined) {
+            this.problems.push(`webstack:${key} is missing; ${why} Set it with: pulumi config set webstack:${key} ${example}`);
+            return undefined;
+        }
+        return this.matching(key, pattern, example);
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const value = this.string(key);
+        if (value === undefined) {
+            return fallback;
+        }
+        if (value !== "true" && value !== "false") {
+            this.problems.push(`webstack:${key} is ${describe(value)}; expected true or false.`);
+            return fallback;
+        }
+        return value === "true";
+    }
+
+    integer(key: string, fallback: number, bounds: { readonly min: number; readonly max: number }): number {
+        const value = this.string(key);
+        if (value === undefined) {
+            return fallback;
+        }
+        const number = Number(value);
+        if (!/^\d+$/.test(value) || number < bounds.min || number > bounds.max) {
+            this.problems.push(
+                `webstack:${key} is ${describe(value)}; expected a whole number from ${bounds.min} to ${bounds.max}, for example ${fallback}.`,
+            );
+            return fallback;
+        }
+        return number;
+    }
+
+    stringList(key: string, example: string): string[] | undefined {
+        const value = this.string(key);
+        if (value === undefined) {
+            return undefined;
+        }
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(value);
+        } catch {
+            parsed = undefined;
+        }
+        if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) {
+            this.problems.push(`webstack:${key} is ${describe(value)}; expected a list of strings, for example ${example}.`);
+            return undefined;
+        }
+        return parsed;
+    }
+}
+
+function readSshAllowedCidrs(reader: ConfigReader): string[] {
+    const example = `["203.0.113.7/32"] (pulumi config set --path 'webstack:sshAllowedCidrs[0]' 203.0.113.7/32)`;
+    const cidrs = reader.stringList("sshAllowedCidrs", example);
+    if (cidrs === undefined || cidrs.length === 0) {
+        reader.problems.push(
+            `webstack:sshAllowedCidrs is missing; SSH must be limited to the addresses you deploy from, for example ${example}.`,
+        );
+        return [];
+    }
+    for (const cidr of cidrs.filter((block) => cidrFamily(block) === undefined)) {
+        reader.problems.push(`webstack:sshAllowedCidrs has ${describe(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`);
+    }
+    const openToAll = cidrs.filter(isAnywhere);
+    if (openToAll.length > 0 && !reader.boolean("allowSshFromAnywhere", false)) {
+        reader.problems.push(
+            `webstack:sshAllowedCidrs has ${openToAll.map(describe).join(" and ")}, which opens SSH to the whole internet; list your own addresses instead (for example 203.0.113.7/32), or set webstack:allowSshFromAnywhere to true if that is really meant.`,
+        );
+    }
+    return cidrs;
+}
+
+function readAwsServer(reader: ConfigReader): ServerSource {
+    const instanceType = reader.matching("instanceType", INSTANCE_TYPE, "t3.micro") ?? DEFAULTS.instanceType;
+    return {
+        kind: "aws",
+        instanceType,
+        architecture: architectureOf(instanceType),
+        amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
+        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", DEFAULTS.rootVolumeSizeGiB, LIMITS.rootVolumeSizeGiB),
+        sshPublicKey:
+            reader.required(
+                "sshPublicKey",
+                PUBLIC_KEY,
+                `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop"`,
+                "the instance's key pair is made from it.",
+            ) ?? "",
+        sshAllowedCidrs: readSshAllowedCidrs(reader),
+        hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
+        createApexRecord: reader.boolean("createApexRecord", false),
+        dnsTtl: reader.integer("dnsTtl", DEFAULTS.dnsTtl, LIMITS.dnsTtl),
+    };
+}
+
+function readTls(reader: ConfigReader): TlsSettings | undefined {
+    const email = reader.matching("acmeEmail", EMAIL, "admin@example.com");
+    const directoryUrl = reader.string("acmeDirectoryUrl");
+    if (directoryUrl !== undefined && !isHttpsUrl(directoryUrl)) {
+        reader.problems.push(
+            `webstack:acmeDirectoryUrl is ${describe(directoryUrl)}; expected an https URL, for example https://acme-staging-v02.api.letsencrypt.org/directory.`,
+        );
+    }
+    if (directoryUrl !== undefined && reader.string("acmeEmail") === undefined) {
+        reader.problems.push("webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.");
+    }
+    return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? DEFAULTS.acmeDirectoryUrl };
+}
+
+function isHttpsUrl(text: string): boolean {
+    try {
+        return new URL(text).protocol === "https:";
+    } catch {
+        return false;
+    }
+}
+
+function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
+    const known: readonly string[] = CONFIG_KEYS;
+    for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
+        reader.problems.push(`webstack:${key} is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`);
+    }
+}
+
+/**
+ * Validates the stack's config. `hasPrivateKey` says whether the secret `webstack:sshPrivateKey`
+ * is set (its value is never read here). Throws a {@link StackConfigError} listing every problem.
+ */
+export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): StackSettings {
+    const reader = new ConfigReader(raw);
+    reportUnknownKeys(raw, reader);
+    const domain = reader.required("domain", DOMAIN, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
+    if (domain.startsWith("www.")) {
+        reader.problems.push(`webstack:domain is ${describe(domain)}; give the domain without www (for example example.com): the site is served as www.<domain>.`);
+    }
+    const existingHost = reader.string("existingServerHost");
+    if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !DOMAIN.test(existingHost)) {
+        reader.problems.push(`webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`);
+    }
+    const server: ServerSource = existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };
+    const provision = reader.boolean("provision", true);
+    if ((provision || server.kind === "existing") && !hasPrivateKey) {
+        reader.problems.push(
+            "webstack:sshPrivateKey is missing; the server is configured over SSH with it. Set it with: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).",
+        );
+    }
+    const settings: StackSettings = {
+        domain,
+        hostName: `www.${domain}`,
+        server,
+        sshUser: reader.matching("sshUser", SSH_USER, "admin") ?? DEFAULTS.sshUser,
+        sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),
+        provision: provision || server.kind === "existing",
+        appInstances: reader.integer("appInstances", DEFAULTS.appInstances, LIMITS.appInstances),
+        tls: readTls(reader),
+    };
+    if (reader.problems.length > 0) {
+        throw new StackConfigError(reader.problems);
+    }
+    return settings;
+}
+
+const NAMESPACE = "webstack:";
+const PRIVATE_KEY = `${NAMESPACE}sshPrivateKey`;
+
+/**
+ * Picks this program's keys out of the whole stack config (`pulumi.runtime.allConfig()`). The
+ * private key's value is left out: only whether it is set matters before any resource exists.
+ */
+export function rawStackConfig(allConfig: Readonly<Record<string, string>>): { raw: RawStackConfig; hasPrivateKey: boolean } {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(allConfig)) {
+        if (key.startsWith(NAMESPACE) && key !== PRIVATE_KEY) {
+            raw[key.slice(NAMESPACE.length)] = value;
+        }
+    }
+    return { raw, hasPrivateKey: (allConfig[PRIVATE_KEY] ?? "") !== "" };
+}

@@ -1,0 +1,149 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program declared, as the mocked engine saw it. */
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    /** Names of the resources it was declared to depend on (dependsOn and input dependencies). */
+    readonly dependsOn: string[];
+    /** Top-level inputs that reached the engine as secrets (their values are unwrapped in `inputs`). */
+    readonly secretInputs: string[];
+}
+
+/** How the engine protocol marks a secret value. */
+const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretEnvelope(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+    if (isSecretEnvelope(value)) {
+        return unwrapSecrets(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item)]));
+    }
+    return value;
+}
+
+interface RegisterResourceRequest {
+    getName(): string;
+    getDependenciesList(): string[];
+}
+
+interface PatchableMonitor {
+    registerResource(request: RegisterResourceRequest, callback: unknown): Promise<void>;
+}
+
+/** What the mocked data sources answer: a Debian image and the domain's hosted zone. */
+export const MOCK_AMI_ID = "ami-0d0e1b1a2c3d4e5f6";
+export const MOCK_ZONE_ID = "Z0MOCKZONE0123";
+export const MOCK_PUBLIC_IP = "203.0.113.12";
+
+const recorded: RecordedResource[] = [];
+const dependenciesByName = new Map<string, string[]>();
+const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+
+/** Realistic state for the resources whose outputs the program reads. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "aws:ec2/eip:Eip":
+            return { ...inputs, publicIp: MOCK_PUBLIC_IP, allocationId: `eipalloc-${name}` };
+        case "aws:ec2/keyPair:KeyPair":
+            return { ...inputs, keyName: `${name}-generated` };
+        case "aws:ec2/instance:Instance":
+            return { ...inputs, publicIp: "198.51.100.7", privateIp: "172.31.5.9" };
+        default:
+            return { ...inputs };
+    }
+}
+
+/**
+ * Installs Pulumi mocks that record every declared resource and answer the two data sources the
+ * program uses. Any other call throws, so an unexpected lookup fails the test that caused it.
+ */
+export async function installMocks(): Promise<void> {
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                recorded.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
+                    dependsOn: dependenciesByName.get(args.name) ?? [],
+                    secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
+                });
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                calls.push({ token: args.token, inputs: args.inputs });
+                switch (args.token) {
+                    case "aws:ec2/getAmi:getAmi":
+                        return { id: MOCK_AMI_ID, imageId: MOCK_AMI_ID, name: "debian-13-amd64-20261101-2000" };
+                    case "aws:route53/getZone:getZone":
+                        return { id: MOCK_ZONE_ID, zoneId: MOCK_ZONE_ID, name: args.inputs.name };
+                    default:
+                        throw new Error(`Unmocked call ${args.token}; mock it in test/support/pulumiMocks.ts.`);
+                }
+            },
+        },
+        "webstack",
+        "dev",
+        false,
+    );
+    // The mocks API hides dependencies; the mock monitor's request carries them.
+    const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        const urns = request.getDependenciesList();
+        dependenciesByName.set(request.getName(), urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
+        return registerResource(request, callback);
+    };
+}
+
+/** Forgets what earlier tests declared. */
+export function resetRecords(): void {
+    recorded.length = 0;
+    calls.length = 0;
+    dependenciesByName.clear();
+}
+
+/** Waits until the mocked engine has seen every resource declared so far. */
+export async function settle(): Promise<void> {
+    let count = -1;
+    while (count !== recorded.length) {
+        count = recorded.length;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+}
+
+export function resources(): readonly RecordedResource[] {
+    return recorded;
+}
+
+export function resourcesOfType(type: string): RecordedResource[] {
+    return recorded.filter((resource) => resource.type === type);
+}
+
+export function onlyResourceOfType(type: string): RecordedResource {
+    const found = resourcesOfType(type);
+    if (found.length !== 1) {
+        throw new Error(`Expected exactly one ${type}, found ${found.length}.`);
+    }
+    return found[0];
+}
+
+export function callsOf(token: string): Record<string, unknown>[] {
+    return calls.filter((call) => call.token === token).map((call) => call.inputs);
+}
+
+/** Resolves an Output's value (mocks never run in preview, so every apply runs). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}

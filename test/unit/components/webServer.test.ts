@@ -1,0 +1,261 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    callsOf,
+    installMocks,
+    MOCK_AMI_ID,
+    MOCK_PUBLIC_IP,
+    MOCK_ZONE_ID,
+    onlyResourceOfType,
+    resetRecords,
+    resources,
+    resourcesOfType,
+    settle,
+    valueOf,
+} from "../../support/pulumiMocks";
+import type { Plan } from "../../../provisioning/plan";
+import type { WebServer as WebServerClass, WebServerArgs } from "../../../components/webServer";
+
+const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
+
+const PLAN: Plan = [
+    { kind: "run", name: "bootstrap", script: "#!/usr/bin/env bash\necho bootstrap\n" },
+    { kind: "upload", name: "upload-release", localPath: __filename, remotePath: "/var/lib/webstack/uploads/release.tar.gz" },
+    { kind: "run", name: "deploy-release", script: "#!/usr/bin/env bash\necho deploy\n" },
+    { kind: "run", name: "obtain-certificate", script: "#!/usr/bin/env bash\necho certbot\n", needsDns: true },
+];
+
+const REMOTE_TYPES = ["command:remote:Command", "command:remote:CopyToRemote"];
+
+describe("WebServer under Pulumi mocks", () => {
+    let WebServer: typeof WebServerClass;
+
+    before(async () => {
+        await installMocks();
+        ({ WebServer } = await import("../../../components/webServer"));
+    });
+
+    let nameCounter = 0;
+    async function build(overrides: Partial<WebServerArgs> = {}): Promise<{ server: WebServerClass; name: string }> {
+        resetRecords();
+        nameCounter += 1;
+        const name = `web${nameCounter}`;
+        const server = new WebServer(name, {
+            domain: "example.com",
+            sshPublicKey: SSH_PUBLIC_KEY,
+            sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
+            provisioning: { plan: PLAN, sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT") },
+            ...overrides,
+        });
+        await valueOf(server.sshCommand);
+        await settle();
+        return { server, name };
+    }
+
+    describe("security group", () => {
+        it("lets in exactly HTTP and HTTPS from anywhere and SSH from the allowed blocks", async () => {
+            await build();
+            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            const ingress = (group.inputs.ingress as Record<string, unknown>[]).map((rule) => ({
+                protocol: rule.protocol,
+                fromPort: rule.fromPort,
+                toPort: rule.toPort,
+                cidrBlocks: rule.cidrBlocks,
+                ipv6CidrBlocks: rule.ipv6CidrBlocks,
+            }));
+            expect(ingress).to.deep.equal([
+                { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+                { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+                { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["203.0.113.7/32"], ipv6CidrBlocks: ["2001:db8::/64"] },
+            ]);
+        });
+
+        it("never opens the database port or any app port", async () => {
+            await build();
+            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            for (const rule of group.inputs.ingress as { fromPort: number; toPort: number }[]) {
+                for (const port of [3306, 3000, 3001, 3002, 3008]) {
+                    expect(port >= rule.fromPort && port <= rule.toPort, `port ${port} open`).to.equal(false);
+                }
+            }
+        });
+
+        it("allows all outbound traffic so apt and ACME work", async () => {
+            await build();
+            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            expect(group.inputs.egress).to.have.length(1);
+            expect(group.inputs.egress).to.have.nested.property("[0].protocol", "-1");
+            expect(group.inputs.egress).to.have.nested.deep.property("[0].cidrBlocks", ["0.0.0.0/0"]);
+        });
+    });
+
+    describe("instance", () => {
+        it("boots the newest official Debian 13 amd64 image on a t3.micro by default", async () => {
+            await build();
+            const [lookup] = callsOf("aws:ec2/getAmi:getAmi");
+            expect(lookup.owners).to.deep.equal(["136693071363"]);
+            expect(lookup.mostRecent).to.equal(true);
+            expect(lookup.filters).to.deep.include({ name: "name", values: ["debian-13-amd64-*"] });
+            const instance = onlyResourceOfType("aws:ec2/instance:Instance");
+            expect(instance.inputs.ami).to.equal(MOCK_AMI_ID);
+            expect(instance.inputs.instanceType).to.equal("t3.micro");
+        });
+
+        it("looks up the arm64 image for a Graviton instance type", async () => {
+            await build({ instanceType: "t4g.small", architecture: "arm64" });
+            const [lookup] = callsOf("aws:ec2/getAmi:getAmi");
+            expect(lookup.filters).to.deep.include({ name: "name", values: ["debian-13-arm64-*"] });
+            expect(lookup.filters).to.deep.include({ name: "architecture", values: ["arm64"] });
+        });
+
+        it("uses a given AMI without any lookup", async () => {
+            await build({ amiId: "ami-0123456789abcdef0" });
+            expect(callsOf("aws:ec2/getAmi:getAmi")).to.have.length(0);
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.ami).to.equal("ami-0123456789abcdef0");
+        });
+
+        it("requires IMDSv2, encrypts a gp3 root volume and turns on automatic recovery", async () => {
+            await build({ rootVolumeSizeGiB: 30 });
+            const instance = onlyResourceOfType("aws:ec2/instance:Instance");
+            expect(instance.inputs.metadataOptions).to.include({ httpTokens: "required", httpEndpoint: "enabled" });
+            expect(instance.inputs.rootBlockDevice).to.include({ volumeType: "gp3", volumeSize: 30, encrypted: true });
+            expect(instance.inputs.maintenanceOptions).to.deep.equal({ autoRecovery: "default" });
+        });
+
+        it("uses the key pair made from the public key and the security group", async () => {
+            const { name } = await build();
+            const keyPair = onlyResourceOfType("aws:ec2/keyPair:KeyPair");
+            expect(keyPair.inputs.publicKey).to.equal(SSH_PUBLIC_KEY);
+            const instance = onlyResourceOfType("aws:ec2/instance:Instance");
+            expect(instance.inputs.keyName).to.equal(`${name}-key-generated`);
+            expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`]);
+        });
+
+        it("tags every AWS resource with Name, project and stack", async () => {
+            await build();
+            const tagged = resources().filter((resource) => resource.type.startsWith("aws:") && resource.type !== "aws:route53/record:Record");
+            expect(tagged.map((resource) => resource.type)).to.have.members([
+                "aws:ec2/securityGroup:SecurityGroup",
+                "aws:ec2/keyPair:KeyPair",
+                "aws:ec2/instance:Instance",
+                "aws:ec2/eip:Eip",
+            ]);
+            for (const resource of tagged) {
+                expect(resource.inputs.tags, resource.type).to.include({ project: "webstack", stack: "dev" });
+                expect(resource.inputs.tags, resource.type).to.have.property("Name").that.matches(/^web\d+-/);
+            }
+        });
+    });
+
+    describe("address and DNS", () => {
+        it("binds the Elastic IP to the instance", async () => {
+            const { name } = await build();
+            const eip = onlyResourceOfType("aws:ec2/eip:Eip");
+            expect(eip.inputs.instance).to.equal(`${name}-instance-id`);
+            expect(eip.inputs.domain).to.equal("vpc");
+        });
+
+        it("points an A record for www.<domain> at the Elastic IP in the domain's zone", async () => {
+            await build();
+            const [zoneLookup] = callsOf("aws:route53/getZone:getZone");
+            expect(zoneLookup).to.include({ name: "example.com", privateZone: false });
+            const record = onlyResourceOfType("aws:route53/record:Record");
+            expect(record.inputs).to.include({ name: "www.example.com", type: "A", ttl: 300, zoneId: MOCK_ZONE_ID });
+            expect(record.inputs.records).to.deep.equal([MOCK_PUBLIC_IP]);
+        });
+
+        it("adds the apex record and uses a given zone id without a lookup when asked", async () => {
+            await build({ createApexRecord: true, hostedZoneId: "Z0GIVEN0ZONE", dnsTtl: 60 });
+            expect(callsOf("aws:route53/getZone:getZone")).to.have.length(0);
+            const records = resourcesOfType("aws:route53/record:Record").map((record) => record.inputs);
+            expect(records.map((record) => record.name)).to.have.members(["www.example.com", "example.com"]);
+            for (const record of records) {
+                expect(record).to.include({ type: "A", ttl: 60, zoneId: "Z0GIVEN0ZONE" });
+                expect(record.records).to.deep.equal([MOCK_PUBLIC_IP]);
+            }
+        });
+    });
+
+    describe("provisioning", () => {
+        it("maps every plan step onto one remote resource, in plan order", async () => {
+            await build();
+            const remote = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
+            expect(remote.map((resource) => resource.type)).to.deep.equal([
+                "command:remote:Command",
+                "command:remote:CopyToRemote",
+                "command:remote:Command",
+                "command:remote:Command",
+            ]);
+            expect(remote.map((resource) => resource.name.replace(/^web\d+-provision-/, ""))).to.deep.equal(PLAN.map((step) => step.name));
+        });
+
+        it("chains each step on the one before it", async () => {
+            await build();
+            const remote = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
+            remote.slice(1).forEach((resource, index) => {
+                expect(resource.dependsOn, resource.name).to.include(remote[index].name);
+            });
+        });
+
+        it("connects every step to the Elastic IP as admin with the secret private key and boot-long dial retries", async () => {
+            await build();
+            for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
+                expect(resource.inputs.connection, resource.name).to.include({
+                    host: MOCK_PUBLIC_IP,
+                    user: "admin",
+                    port: 22,
+                    privateKey: "PRIVATE KEY TEXT",
+                    perDialTimeout: 10,
+                    dialErrorLimit: 60,
+                });
+                expect(resource.secretInputs, resource.name).to.include("connection");
+            }
+        });
+
+        it("feeds each run step's script to sudo bash on stdin without logging stdout", async () => {
+            await build();
+            const commands = resourcesOfType("command:remote:Command");
+            const runSteps = PLAN.filter((step) => step.kind === "run");
+            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => step.script));
+            for (const command of commands) {
+                expect(command.inputs.create).to.equal("sudo bash -s");
+                expect(command.inputs.logging).to.equal("stderr");
+            }
+        });
+
+        it("copies upload steps to their remote path", async () => {
+            await build();
+            const copy = onlyResourceOfType("command:remote:CopyToRemote");
+            expect(copy.inputs.remotePath).to.equal("/var/lib/webstack/uploads/release.tar.gz");
+        });
+
+        it("runs a step that needs DNS only after the DNS record exists", async () => {
+            const { name } = await build();
+            const certificate = resources().find((resource) => resource.name.endsWith("obtain-certificate"));
+            expect(certificate?.dependsOn).to.include(`${name}-www-record`);
+            const bootstrap = resources().find((resource) => resource.name.endsWith("-bootstrap"));
+            expect(bootstrap?.dependsOn).to.not.include(`${name}-www-record`);
+        });
+
+        it("creates no remote resource when provisioning is off", async () => {
+            await build({ provisioning: undefined });
+            expect(resources().filter((resource) => REMOTE_TYPES.includes(resource.type))).to.have.length(0);
+        });
+    });
+
+    describe("outputs", () => {
+        it("exposes the URL, the address, the instance and an SSH command", async () => {
+            const { server, name } = await build();
+            expect(server.url).to.equal("http://www.example.com");
+            expect(server.hostName).to.equal("www.example.com");
+            expect(await valueOf(server.publicIp)).to.equal(MOCK_PUBLIC_IP);
+            expect(await valueOf(server.instanceId)).to.equal(`${name}-instance-id`);
+            expect(await valueOf(server.sshCommand)).to.equal(`ssh admin@${MOCK_PUBLIC_IP}`);
+        });
+
+        it("gives an https URL when the server serves HTTPS", async () => {
+            const { server } = await build({ https: true });
+            expect(server.url).to.equal("https://www.example.com");
+        });
+    });
+});

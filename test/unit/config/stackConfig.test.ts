@@ -1,0 +1,228 @@
+import { expect } from "chai";
+import {
+    architectureOf,
+    cidrFamily,
+    DEFAULTS,
+    parseStackConfig,
+    rawStackConfig,
+    RawStackConfig,
+    StackConfigError,
+} from "../../../config/stackConfig";
+import { devStackConfig } from "../../support/devStack";
+
+const VALID: RawStackConfig = {
+    domain: "example.com",
+    sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop",
+    sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
+};
+
+/** The problems parseStackConfig reports for a config, or [] when it accepts it. */
+function problemsOf(raw: RawStackConfig, hasPrivateKey = true): readonly string[] {
+    try {
+        parseStackConfig(raw, hasPrivateKey);
+        return [];
+    } catch (error) {
+        expect(error).to.be.instanceOf(StackConfigError);
+        return (error as StackConfigError).problems;
+    }
+}
+
+function expectOneProblem(raw: RawStackConfig, ...fragments: string[]): void {
+    const problems = problemsOf(raw);
+    expect(problems, JSON.stringify(raw)).to.have.length(1);
+    for (const fragment of fragments) {
+        expect(problems[0]).to.include(fragment);
+    }
+}
+
+describe("parseStackConfig", () => {
+    it("applies the documented defaults to a minimal config", () => {
+        const settings = parseStackConfig(VALID, true);
+        expect(settings.hostName).to.equal("www.example.com");
+        expect(settings.sshUser).to.equal("admin");
+        expect(settings.appInstances).to.equal(2);
+        expect(settings.provision).to.equal(true);
+        expect(settings.tls).to.equal(undefined);
+        expect(settings.server).to.deep.include({
+            kind: "aws",
+            instanceType: "t3.micro",
+            architecture: "x86_64",
+            rootVolumeSizeGiB: 16,
+            createApexRecord: false,
+            dnsTtl: 300,
+        });
+    });
+
+    it("accepts the committed Pulumi.dev.yaml once the private key secret is set", () => {
+        const { raw, hasPrivateKey } = rawStackConfig({ ...devStackConfig(), "webstack:sshPrivateKey": "secret" });
+        expect(() => parseStackConfig(raw, hasPrivateKey)).to.not.throw();
+    });
+
+    it("rejects a domain that is not a domain, naming the key, the value and an example", () => {
+        expectOneProblem({ ...VALID, domain: "not a domain" }, "webstack:domain", '"not a domain"', "example.com");
+        expectOneProblem({ ...VALID, domain: "-bad-.com" }, "webstack:domain");
+        expectOneProblem({ ...VALID, domain: "localhost" }, "webstack:domain");
+    });
+
+    it("rejects a domain given with www in front", () => {
+        expectOneProblem({ ...VALID, domain: "www.example.com" }, "without www");
+    });
+
+    it("requires the domain", () => {
+        const { domain: _domain, ...withoutDomain } = VALID;
+        expectOneProblem(withoutDomain, "webstack:domain is missing", "pulumi config set webstack:domain");
+    });
+
+    it("refuses SSH from the whole internet unless allowSshFromAnywhere is true", () => {
+        expectOneProblem({ ...VALID, sshAllowedCidrs: '["0.0.0.0/0"]' }, "0.0.0.0/0", "allowSshFromAnywhere");
+        expectOneProblem({ ...VALID, sshAllowedCidrs: '["::/0"]' }, "::/0");
+        expect(problemsOf({ ...VALID, sshAllowedCidrs: '["0.0.0.0/0", "::/0"]', allowSshFromAnywhere: "true" })).to.deep.equal([]);
+    });
+
+    it("rejects SSH CIDR lists that are missing, empty, not lists or hold bad blocks", () => {
+        const { sshAllowedCidrs: _cidrs, ...withoutCidrs } = VALID;
+        expectOneProblem(withoutCidrs, "webstack:sshAllowedCidrs is missing");
+        expectOneProblem({ ...VALID, sshAllowedCidrs: "[]" }, "webstack:sshAllowedCidrs is missing");
+        expect(problemsOf({ ...VALID, sshAllowedCidrs: "203.0.113.7/32" }).join()).to.include("expected a list of strings");
+        expectOneProblem({ ...VALID, sshAllowedCidrs: '["203.0.113.300/32"]' }, '"203.0.113.300/32"', "not a CIDR block");
+        expectOneProblem({ ...VALID, sshAllowedCidrs: '["203.0.113.7"]' }, "not a CIDR block");
+    });
+
+    it("accepts IPv6 SSH blocks", () => {
+        expect(problemsOf({ ...VALID, sshAllowedCidrs: '["2001:db8::/64", "203.0.113.0/24"]' })).to.deep.equal([]);
+    });
+
+    it("checks the instance type's shape and derives its architecture", () => {
+        expectOneProblem({ ...VALID, instanceType: "tiny" }, "webstack:instanceType", '"tiny"', "t3.micro");
+        expectOneProblem({ ...VALID, instanceType: "T3.MICRO" }, "webstack:instanceType");
+        const settings = parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true);
+        expect(settings.server).to.include({ instanceType: "m7g.2xlarge", architecture: "arm64" });
+    });
+
+    it("accepts ed25519, rsa and ecdsa public keys and nothing else", () => {
+        for (const key of ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY="]) {
+            expect(problemsOf({ ...VALID, sshPublicKey: key }), key).to.deep.equal([]);
+        }
+        expectOneProblem({ ...VALID, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3MAAACBAP" }, "webstack:sshPublicKey", "ssh-ed25519");
+        expectOneProblem({ ...VALID, sshPublicKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }, "webstack:sshPublicKey");
+    });
+
+    it("bounds the root volume size", () => {
+        expectOneProblem({ ...VALID, rootVolumeSizeGiB: "4" }, "webstack:rootVolumeSizeGiB", "from 8 to 1024");
+        expectOneProblem({ ...VALID, rootVolumeSizeGiB: "2048" }, "webstack:rootVolumeSizeGiB");
+        expectOneProblem({ ...VALID, rootVolumeSizeGiB: "ten" }, "webstack:rootVolumeSizeGiB");
+        expect(parseStackConfig({ ...VALID, rootVolumeSizeGiB: "8" }, true).server).to.include({ rootVolumeSizeGiB: 8 });
+    });
+
+    it("bounds the number of app instances", () => {
+        expectOneProblem({ ...VALID, appInstances: "0" }, "webstack:appInstances", "from 1 to 8");
+        expectOneProblem({ ...VALID, appInstances: "9" }, "webstack:appInstances");
+        expectOneProblem({ ...VALID, appInstances: "1.5" }, "webstack:appInstances");
+        expect(parseStackConfig({ ...VALID, appInstances: "8" }, true).appInstances).to.equal(8);
+    });
+
+    it("requires the private key when provisioning is on, and not when it is off", () => {
+        expect(problemsOf(VALID, false).join()).to.include("pulumi config set --secret webstack:sshPrivateKey");
+        expect(problemsOf({ ...VALID, provision: "false" }, false)).to.deep.equal([]);
+    });
+
+    it("rejects booleans that are not true or false", () => {
+        expectOneProblem({ ...VALID, createApexRecord: "yes" }, "webstack:createApexRecord", "true or false");
+    });
+
+    it("rejects keys the program does not know, listing the ones it does", () => {
+        expectOneProblem({ ...VALID, instancetype: "t3.micro" }, "webstack:instancetype is not a setting", "instanceType");
+    });
+
+    it("reports every problem at once", () => {
+        const problems = problemsOf({ domain: "bad domain", appInstances: "99", sshAllowedCidrs: '["0.0.0.0/0"]' }, false);
+        expect(problems.length).to.equal(5);
+    });
+
+    it("validates the AMI and hosted zone overrides", () => {
+        expectOneProblem({ ...VALID, amiId: "debian-13" }, "webstack:amiId", "ami-0123456789abcdef0");
+        expectOneProblem({ ...VALID, hostedZoneId: "zone-1" }, "webstack:hostedZoneId");
+        expect(parseStackConfig({ ...VALID, amiId: "ami-0123456789abcdef0", hostedZoneId: "Z123ABC" }, true).server).to.include({
+            amiId: "ami-0123456789abcdef0",
+            hostedZoneId: "Z123ABC",
+        });
+    });
+
+    describe("HTTPS settings", () => {
+        it("turns HTTPS on with an ACME email, against Let's Encrypt by default", () => {
+            expect(parseStackConfig({ ...VALID, acmeEmail: "ops@example.com" }, true).tls).to.deep.equal({
+                email: "ops@example.com",
+                directoryUrl: DEFAULTS.acmeDirectoryUrl,
+            });
+        });
+
+        it("takes a directory URL override for staging or tests", () => {
+            const directoryUrl = "https://acme-staging-v02.api.letsencrypt.org/directory";
+            expect(parseStackConfig({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: directoryUrl }, true).tls?.directoryUrl).to.equal(directoryUrl);
+        });
+
+        it("rejects an invalid email or a directory URL that is not https", () => {
+            expectOneProblem({ ...VALID, acmeEmail: "ops-at-example.com" }, "webstack:acmeEmail", "admin@example.com");
+            expectOneProblem({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: "http://acme.example/dir" }, "webstack:acmeDirectoryUrl", "https");
+            expectOneProblem({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: "not a url" }, "webstack:acmeDirectoryUrl");
+        });
+
+        it("rejects a directory URL without an email, since the email is the switch", () => {
+            expectOneProblem({ ...VALID, acmeDirectoryUrl: "https://acme.example/dir" }, "webstack:acmeEmail");
+        });
+    });
+
+    describe("an existing server", () => {
+        it("needs no AWS settings, only the host and the private key", () => {
+            const settings = parseStackConfig({ domain: "example.com", existingServerHost: "198.18.7.2" }, true);
+            expect(settings.server).to.deep.equal({ kind: "existing", host: "198.18.7.2" });
+            expect(settings.provision).to.equal(true);
+        });
+
+        it("rejects a host that is neither an address nor a name", () => {
+            expectOneProblem({ domain: "example.com", existingServerHost: "not a host!" }, "webstack:existingServerHost");
+        });
+
+        it("requires the private key", () => {
+            expect(problemsOf({ domain: "example.com", existingServerHost: "198.18.7.2" }, false).join()).to.include("webstack:sshPrivateKey is missing");
+        });
+    });
+});
+
+describe("rawStackConfig", () => {
+    it("keeps this program's keys without their namespace and never the private key's value", () => {
+        const { raw, hasPrivateKey } = rawStackConfig({
+            "aws:region": "eu-central-1",
+            "webstack:domain": "example.com",
+            "webstack:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----",
+        });
+        expect(raw).to.deep.equal({ domain: "example.com" });
+        expect(hasPrivateKey).to.equal(true);
+    });
+
+    it("says when the private key is not set", () => {
+        expect(rawStackConfig({ "webstack:domain": "example.com" }).hasPrivateKey).to.equal(false);
+    });
+});
+
+describe("cidrFamily", () => {
+    it("tells IPv4 from IPv6 blocks and rejects malformed ones", () => {
+        expect(cidrFamily("10.0.0.0/8")).to.equal("ipv4");
+        expect(cidrFamily("2001:db8::/32")).to.equal("ipv6");
+        expect(cidrFamily("::/0")).to.equal("ipv6");
+        expect(cidrFamily("10.0.0.0/33")).to.equal(undefined);
+        expect(cidrFamily("2001:db8::/129")).to.equal(undefined);
+        expect(cidrFamily("10.0.0/8")).to.equal(undefined);
+        expect(cidrFamily("1:2:3:4:5:6:7:8:9/64")).to.equal(undefined);
+        expect(cidrFamily("10.0.0.0/8/1")).to.equal(undefined);
+    });
+});
+
+describe("architectureOf", () => {
+    it("knows Graviton families run arm64 and the rest x86_64", () => {
+        expect(architectureOf("t4g.micro")).to.equal("arm64");
+        expect(architectureOf("c7gn.large")).to.equal("arm64");
+        expect(architectureOf("t3.micro")).to.equal("x86_64");
+        expect(architectureOf("m7i.xlarge")).to.equal("x86_64");
+    });
+});
