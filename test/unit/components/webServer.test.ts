@@ -85,7 +85,7 @@ describe("WebServer under Pulumi mocks", () => {
             const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
             expect(group.inputs.egress).to.have.length(1);
             expect(group.inputs.egress).to.have.nested.property("[0].protocol", "-1");
-            expect(group.inputs.egress).to.have.nested.deep.property("[0].cidrBlocks", ["0.0.0.0/0"]);
+            expect(group.inputs.egress).to.have.deep.nested.property("[0].cidrBlocks", ["0.0.0.0/0"]);
         });
     });
 
