@@ -1,0 +1,152 @@
+/**
+ * The release artifact: one self-contained `server.js` (esbuild, no node_modules on the server),
+ * the static front end and the migrations, packed into a reproducible tarball whose name carries a
+ * content hash. The same source always gives the same id and the same bytes; any change, a new id.
+ *
+ *     npx tsx app/build.ts        # prints the id and the tarball's path
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { build } from "esbuild";
+
+export interface Release {
+    /** 12 hex characters of the content hash. */
+    readonly id: string;
+    /** `<outDir>/webstack-release-<id>.tar.gz`. */
+    readonly artifactPath: string;
+    /** `<outDir>/release/<id>`: the unpacked release, the tarball's contents. */
+    readonly directory: string;
+}
+
+export interface BuildOptions {
+    /** Where the release directory and tarball go. Defaults to build/ at the repository root. */
+    readonly outDir?: string;
+}
+
+/** A file of the release: its path inside the release (with "/") and its bytes. */
+export interface ReleaseFile {
+    readonly path: string;
+    readonly content: Buffer;
+}
+
+const APP_DIR = __dirname;
+const DEFAULT_OUT_DIR = join(APP_DIR, "..", "build");
+const ID_LENGTH = 12;
+
+/** The release id: a sha256 over every file's path and content, in path order. */
+export function releaseId(files: readonly ReleaseFile[]): string {
+    const hash = createHash("sha256");
+    for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        // Lengths first, so no two different file sets can produce the same byte stream.
+        hash.update(`${file.path.length}:${file.path}:${file.content.length}:`).update(file.content);
+    }
+    return hash.digest("hex").slice(0, ID_LENGTH);
+}
+
+/** The tar arguments that make the same files produce the same bytes (no times, owners or umask leak in). */
+export function reproducibleTarArguments(directory: string, entries: readonly string[]): string[] {
+    return [
+        "--create",
+        "--format=gnu",
+        "--sort=name",
+        "--mtime=@0",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "--mode=u=rwX,go=rX",
+        `--directory=${directory}`,
+        "--file=-",
+        "--",
+        ...[...entries].sort(),
+    ];
+}
+
+function filesUnder(directory: string, prefix: string): ReleaseFile[] {
+    return readdirSync(directory, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => {
+            const path = join(entry.parentPath, entry.name);
+            return { path: `${prefix}/${relative(directory, path).split("\\").join("/")}`, content: readFileSync(path) };
+        });
+}
+
+async function bundleServer(): Promise<ReleaseFile> {
+    const result = await build({
+        entryPoints: [join(APP_DIR, "src", "server.ts")],
+        absWorkingDir: join(APP_DIR, ".."),
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        outfile: "server.js",
+        write: false,
+        logLevel: "error",
+        legalComments: "none",
+    });
+    return { path: "server.js", content: Buffer.from(result.outputFiles[0].contents) };
+}
+
+function writeRelease(directory: string, files: readonly ReleaseFile[]): void {
+    if (existsSync(directory)) {
+        return; // Same id, same contents: an earlier build already wrote it.
+    }
+    // Written aside and renamed, so a concurrent build or a crash never leaves a half-written release.
+    const staging = `${directory}.tmp-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    for (const file of files) {
+        const path = join(staging, file.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, file.content, { mode: 0o644 });
+    }
+    try {
+        renameSync(staging, directory);
+    } catch (error) {
+        rmSync(staging, { recursive: true, force: true });
+        if (!existsSync(directory)) {
+            throw error;
+        }
+    }
+}
+
+async function packTarball(directory: string, entries: readonly string[], artifactPath: string): Promise<void> {
+    const staging = `${artifactPath}.tmp-${process.pid}`;
+    const tar = spawn("tar", reproducibleTarArguments(directory, entries), { stdio: ["ignore", "pipe", "inherit"] });
+    const gzip = spawn("gzip", ["-n", "-9"], { stdio: ["pipe", "pipe", "inherit"] });
+    tar.stdout.pipe(gzip.stdin);
+    gzip.stdout.pipe(createWriteStream(staging));
+    const exited = (child: ChildProcess, name: string) =>
+        new Promise<void>((resolve, reject) => {
+            child.on("error", reject);
+            child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} while packing ${artifactPath}`))));
+        });
+    await Promise.all([exited(tar, "tar"), exited(gzip, "gzip -n")]);
+    renameSync(staging, artifactPath);
+}
+
+/** Builds the release into `options.outDir` (default build/) and returns its id and paths. */
+export async function buildRelease(options: BuildOptions = {}): Promise<Release> {
+    const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+    const files = [await bundleServer(), ...filesUnder(join(APP_DIR, "public"), "public"), ...filesUnder(join(APP_DIR, "migrations"), "migrations")];
+    const id = releaseId(files);
+    const directory = join(outDir, "release", id);
+    const artifactPath = join(outDir, `webstack-release-${id}.tar.gz`);
+    const allFiles = [...files, { path: "release.json", content: Buffer.from(`${JSON.stringify({ id })}\n`) }];
+    mkdirSync(join(outDir, "release"), { recursive: true });
+    writeRelease(directory, allFiles);
+    if (!existsSync(artifactPath)) {
+        await packTarball(directory, readdirSync(directory), artifactPath);
+    }
+    return { id, artifactPath, directory };
+}
+
+if (require.main === module) {
+    buildRelease().then(
+        (release) => console.log(`${release.id} ${release.artifactPath}`),
+        (error: unknown) => {
+            console.error(`release build failed: ${error instanceof Error ? error.message : String(error)}`);
+            process.exit(1);
+        },
+    );
+}

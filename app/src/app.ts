@@ -1,0 +1,101 @@
+/**
+ * The HTTP API. `buildApp` is the factory the server and the tests share: the tests start it
+ * in-process against a real database and may add routes of their own before it listens.
+ */
+import { STATUS_CODES } from "node:http";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { AppConfig } from "./config";
+import { createPool, databaseAnswers, DatabaseUnavailableError, type Pool } from "./database";
+import { parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
+import { postStore } from "./postStore";
+
+export interface AppDependencies {
+    /** The connection pool; the app ends it when it closes. Defaults to a new pool for `config.database`. */
+    readonly pool?: Pool;
+    /** Fastify's (pino) logger setting. Defaults to JSON logs on stdout at level info. */
+    readonly logger?: FastifyServerOptions["logger"];
+}
+
+/** How long `/readyz` waits for `SELECT 1`. */
+export const READINESS_TIMEOUT_MS = 1_000;
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface ErrorResponse {
+    readonly statusCode: number;
+    readonly body: { readonly error: string; readonly message: string };
+}
+
+/** Fastify's JSON body parser errors, by code, as the client should read them. */
+const JSON_BODY_PROBLEMS: Readonly<Record<string, string>> = {
+    FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON; send an object like {"author": "...", "body": "..."}.',
+    FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send an object like {"author": "...", "body": "..."}.',
+};
+
+/** `"Payload Too Large"` → `"payload_too_large"`. */
+function statusSlug(statusCode: number): string {
+    return (STATUS_CODES[statusCode] ?? "error").toLowerCase().replace(/[^a-z0-9]+/g, "_");
+}
+
+/** The JSON answer to an error thrown while handling a request. Only client errors reveal their message. */
+export function errorResponse(error: Error & { statusCode?: number; code?: string }): ErrorResponse {
+    if (error instanceof ValidationError) {
+        return { statusCode: 400, body: { error: "invalid_request", message: error.message } };
+    }
+    if (error instanceof DatabaseUnavailableError) {
+        return { statusCode: 503, body: { error: "database_unavailable", message: "The database is unavailable; try again shortly." } };
+    }
+    const jsonProblem = error.code === undefined ? undefined : JSON_BODY_PROBLEMS[error.code];
+    if (jsonProblem !== undefined) {
+        return { statusCode: 400, body: { error: "invalid_json", message: jsonProblem } };
+    }
+    const statusCode = error.statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+        return { statusCode, body: { error: statusSlug(statusCode), message: error.message } };
+    }
+    return { statusCode: 500, body: { error: "internal_error", message: "Unexpected server error; the server log has the details." } };
+}
+
+export function buildApp(config: AppConfig, dependencies: AppDependencies = {}): FastifyInstance {
+    const pool = dependencies.pool ?? createPool(config.database);
+    const posts = postStore(pool);
+    const app = Fastify({
+        logger: dependencies.logger ?? { level: "info" },
+        bodyLimit: BODY_LIMIT_BYTES,
+        // nginx on the same host is the only proxy; trust its X-Forwarded-For for request logs.
+        trustProxy: "127.0.0.1",
+    });
+
+    app.addHook("onSend", async (_request, reply) => {
+        reply.header("X-Release", config.releaseId);
+    });
+    app.addHook("onClose", async () => {
+        await pool.end();
+    });
+
+    app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+        const response = errorResponse(error);
+        if (response.statusCode >= 500) {
+            request.log.error({ err: error }, "request failed");
+        }
+        return reply.code(response.statusCode).send(response.body);
+    });
+    app.setNotFoundHandler((request, reply) =>
+        reply.code(404).send({ error: "not_found", message: `No route for ${request.method} ${request.url}.` }),
+    );
+
+    app.get("/healthz", async () => ({ status: "ok" }));
+    app.get("/readyz", async (_request, reply) =>
+        (await databaseAnswers(pool, READINESS_TIMEOUT_MS)) ? { status: "ready" } : reply.code(503).send({ status: "unavailable" }),
+    );
+    app.get("/api/version", async () => ({ release: config.releaseId }));
+
+    app.post("/api/posts", async (request, reply) => reply.code(201).send(await posts.create(parseNewPost(request.body))));
+    app.get("/api/posts", async (request) => posts.list(parseListQuery(request.query)));
+    app.get<{ Params: { id: string } }>("/api/posts/:id", async (request, reply) => {
+        const id = parsePostId(request.params.id);
+        const post = await posts.find(id);
+        return post ?? reply.code(404).send({ error: "not_found", message: `Post ${id} does not exist.` });
+    });
+
+    return app;
+}

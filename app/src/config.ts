@@ -1,0 +1,147 @@
+/**
+ * The app's configuration, read from the environment (systemd's EnvironmentFile= on the server) and
+ * validated once at start, so a bad value stops the process with a message naming the variable.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Where the database listens: a unix socket (the default) or a TCP host and port. */
+export type DatabaseEndpoint = { readonly socketPath: string } | { readonly host: string; readonly port: number };
+
+export interface DatabaseConfig {
+    readonly endpoint: DatabaseEndpoint;
+    readonly name: string;
+    readonly user: string;
+    readonly password: string;
+}
+
+export interface AppConfig {
+    readonly port: number;
+    readonly host: string;
+    readonly releaseId: string;
+    readonly database: DatabaseConfig;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_DB_SOCKET = "/run/mysqld/mysqld.sock";
+export const DEFAULT_DB_PORT = 3306;
+/** The release id when neither RELEASE_ID nor a release.json says otherwise (running from source). */
+export const DEV_RELEASE_ID = "dev";
+
+const RELEASE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Thrown for any invalid setting; the message lists every problem, each naming its variable. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`Invalid configuration: ${problems.join("; ")}.`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Collects problems so that one run reports all of them, not just the first. */
+class Reader {
+    readonly problems: string[] = [];
+
+    constructor(private readonly env: Environment) {}
+
+    /** The trimmed value, or undefined when unset or blank. */
+    optional(name: string): string | undefined {
+        const value = this.env[name]?.trim();
+        return value === undefined || value === "" ? undefined : value;
+    }
+
+    required(name: string, hint: string): string {
+        const value = this.optional(name);
+        if (value === undefined) {
+            this.problems.push(`${name} is required (${hint})`);
+            return "";
+        }
+        return value;
+    }
+
+    port(name: string, value: string): number {
+        const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+        if (!(port >= 1 && port <= 65535)) {
+            this.problems.push(`${name} must be an integer from 1 to 65535 (got "${value}")`);
+        }
+        return port;
+    }
+}
+
+function readDatabase(reader: Reader, env: Environment): DatabaseConfig {
+    const socketPath = reader.optional("DB_SOCKET");
+    const host = reader.optional("DB_HOST");
+    const port = reader.optional("DB_PORT");
+    let endpoint: DatabaseEndpoint = { socketPath: socketPath ?? DEFAULT_DB_SOCKET };
+    if (socketPath !== undefined && host !== undefined) {
+        reader.problems.push("only one of DB_SOCKET and DB_HOST can be set (unset DB_SOCKET to connect over TCP)");
+    } else if (host !== undefined) {
+        endpoint = { host, port: port === undefined ? DEFAULT_DB_PORT : reader.port("DB_PORT", port) };
+    } else if (port !== undefined) {
+        reader.problems.push("DB_PORT is set without DB_HOST (set DB_HOST too, or unset DB_PORT to use the socket)");
+    }
+    return {
+        endpoint,
+        name: reader.required("DB_NAME", "the database the app uses"),
+        user: reader.required("DB_USER", "the database user"),
+        // A password may legitimately be empty (socket authentication), so it is read untrimmed.
+        password: env.DB_PASSWORD ?? "",
+    };
+}
+
+function finish<T>(reader: Reader, config: T): T {
+    if (reader.problems.length > 0) {
+        throw new ConfigError(reader.problems);
+    }
+    return config;
+}
+
+/** The database settings alone: all that `server.js migrate` needs. */
+export function parseDatabaseConfig(env: Environment): DatabaseConfig {
+    const reader = new Reader(env);
+    return finish(reader, readDatabase(reader, env));
+}
+
+/**
+ * The full configuration for serving. `releaseIdFallback` applies when RELEASE_ID is unset
+ * (see {@link readReleaseId}).
+ */
+export function parseConfig(env: Environment, releaseIdFallback: string): AppConfig {
+    const reader = new Reader(env);
+    const portValue = reader.required("PORT", "the TCP port to listen on, 1-65535");
+    const releaseId = reader.optional("RELEASE_ID") ?? releaseIdFallback;
+    if (!RELEASE_ID.test(releaseId)) {
+        reader.problems.push(`RELEASE_ID must be 1-64 letters, digits, ".", "_" or "-" (got "${releaseId}")`);
+    }
+    return finish(reader, {
+        port: portValue === "" ? 0 : reader.port("PORT", portValue),
+        host: reader.optional("HOST") ?? DEFAULT_HOST,
+        releaseId,
+        database: readDatabase(reader, env),
+    });
+}
+
+/** The id in `<directory>/release.json`, written by the release build; {@link DEV_RELEASE_ID} when absent. */
+export function readReleaseId(directory: string): string {
+    const file = join(directory, "release.json");
+    if (!existsSync(file)) {
+        return DEV_RELEASE_ID;
+    }
+    let id: unknown;
+    try {
+        id = (JSON.parse(readFileSync(file, "utf8")) as { id?: unknown }).id;
+    } catch (error) {
+        throw new ConfigError([`${file} is not valid JSON (${(error as Error).message}); rebuild the release`]);
+    }
+    if (typeof id !== "string") {
+        throw new ConfigError([`${file} has no string "id"; rebuild the release`]);
+    }
+    return id;
+}
+
+/** A description of the database settings that is safe to log: everything but the password. */
+export function describeDatabase(database: DatabaseConfig): Record<string, string | number> {
+    return { ...database.endpoint, name: database.name, user: database.user };
+}

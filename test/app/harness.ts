@@ -1,0 +1,75 @@
+/**
+ * Starts the app in-process on a random port against a real, throwaway MariaDB database.
+ */
+import { join } from "node:path";
+import mysql from "mysql2/promise";
+import type { FastifyInstance } from "fastify";
+import { buildApp, type AppDependencies } from "../../app/src/app";
+import type { AppConfig, DatabaseConfig } from "../../app/src/config";
+import { migrate } from "../../app/src/migrations";
+import { createTestDatabase, type TestDatabase } from "../support/mariadb";
+
+export const MIGRATIONS_DIR = join(__dirname, "..", "..", "app", "migrations");
+export const TEST_RELEASE_ID = "test-release";
+
+export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseConfig {
+    return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password };
+}
+
+export function appConfig(database: DatabaseConfig): AppConfig {
+    return { port: 0, host: "127.0.0.1", releaseId: TEST_RELEASE_ID, database };
+}
+
+/** A fresh database with the app's migrations applied. */
+export async function migratedDatabase(): Promise<TestDatabase> {
+    const database = await createTestDatabase();
+    await migrate(databaseConfig(database), MIGRATIONS_DIR);
+    return database;
+}
+
+/** Runs statements as the test database's user (for arranging and inspecting state). */
+export async function query<T = unknown>(database: DatabaseConfig, sql: string, values: unknown[] = []): Promise<T> {
+    const connection = await mysql.createConnection({ ...database.endpoint, database: database.name, user: database.user, password: database.password });
+    try {
+        return (await connection.query(sql, values))[0] as T;
+    } finally {
+        await connection.end();
+    }
+}
+
+export interface RunningApp {
+    readonly app: FastifyInstance;
+    /** `http://127.0.0.1:<port>` */
+    readonly url: string;
+}
+
+/** Builds the app (without logs), lets `configure` add test-only routes, and listens on a random port. */
+export async function startApp(
+    database: DatabaseConfig,
+    configure: (app: FastifyInstance) => void = () => undefined,
+    dependencies: AppDependencies = {},
+): Promise<RunningApp> {
+    const app = buildApp(appConfig(database), { logger: false, ...dependencies });
+    configure(app);
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    return { app, url };
+}
+
+export interface JsonResponse {
+    readonly status: number;
+    readonly headers: Headers;
+    // The API's JSON; tests read it field by field.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly body: any;
+}
+
+/** Sends a request and parses the JSON answer. A string `body` is sent as is (for malformed JSON). */
+export async function request(url: string, init: { method?: string; body?: unknown; contentType?: string } = {}): Promise<JsonResponse> {
+    const hasBody = init.body !== undefined;
+    const response = await fetch(url, {
+        method: init.method ?? (hasBody ? "POST" : "GET"),
+        headers: hasBody ? { "content-type": init.contentType ?? "application/json" } : {},
+        body: hasBody ? (typeof init.body === "string" ? init.body : JSON.stringify(init.body)) : undefined,
+    });
+    return { status: response.status, headers: response.headers, body: await response.json() };
+}
