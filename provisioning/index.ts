@@ -1,16 +1,87 @@
+import { MAX_APP_INSTANCES } from "./layout";
 import { Plan, validatePlan } from "./plan";
+import { appStep } from "./steps/app";
+import { backupsStep } from "./steps/backups";
+import { baseStep } from "./steps/base";
 import { bootstrapStep } from "./steps/bootstrap";
-import { nginxPackageStep } from "./steps/nginx";
+import { certbotStep } from "./steps/certbot";
+import { databaseStep } from "./steps/database";
+import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
+import { Release, releaseSteps } from "./steps/release";
 
 export * from "./plan";
+export type { Release } from "./steps/release";
 
 /** What the plan needs to know about the server it configures. */
 export interface ServerSettings {
-    /** The site's domain, for example example.com; the site is served as www.<domain>. */
+    /** The apex domain, for example example.com; the site is www.<domain>, and the apex redirects to it. */
     readonly domain: string;
+    /** How many app instances run behind nginx, 1 to 8 (callers apply the default, 2); 2 or more deploy without a gap. */
+    readonly appInstances: number;
+    /** The release to deploy, built by app/build.ts. */
+    readonly release: Release;
+    /** When set, the site is served over HTTPS with a certificate from this ACME server. Defaults to HTTP only. */
+    readonly tls?: { readonly email: string; readonly directoryUrl: string };
 }
 
-/** The server's whole configuration, in the order it is applied. */
-export function buildPlan(_settings: ServerSettings): Plan {
-    return validatePlan([bootstrapStep(), nginxPackageStep()]);
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function isHttpsUrl(text: string): boolean {
+    try {
+        return new URL(text).protocol === "https:";
+    } catch {
+        return false;
+    }
+}
+
+/** Throws an error that names the field and the rule unless the settings can configure a server. */
+export function validateServerSettings(settings: ServerSettings): ServerSettings {
+    if (!DOMAIN.test(settings.domain)) {
+        throw new Error(`domain "${settings.domain}" is not a lowercase domain name; give the apex domain, for example example.com.`);
+    }
+    if (settings.domain.startsWith("www.")) {
+        throw new Error(`domain "${settings.domain}" starts with "www."; give the apex domain (${settings.domain.slice(4)}): the site is served as www.<domain>.`);
+    }
+    if (!Number.isInteger(settings.appInstances) || settings.appInstances < 1 || settings.appInstances > MAX_APP_INSTANCES) {
+        throw new Error(`appInstances is ${settings.appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example 2.`);
+    }
+    if (!RELEASE_ID.test(settings.release.id)) {
+        throw new Error(
+            `release.id "${settings.release.id}" must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit (it names a directory and a file on the server).`,
+        );
+    }
+    if (settings.release.artifactPath.trim() === "") {
+        throw new Error("release.artifactPath is empty; it must be the path of the release tarball that app/build.ts writes.");
+    }
+    if (settings.tls && !EMAIL.test(settings.tls.email)) {
+        throw new Error(`tls.email "${settings.tls.email}" is not an email address; the ACME server sends expiry notices there.`);
+    }
+    if (settings.tls && !isHttpsUrl(settings.tls.directoryUrl)) {
+        throw new Error(
+            `tls.directoryUrl "${settings.tls.directoryUrl}" is not an https URL; use the ACME directory, for example https://acme-v02.api.letsencrypt.org/directory.`,
+        );
+    }
+    return settings;
+}
+
+/**
+ * The server's whole configuration, in the order it is applied. nginx comes before the release so
+ * that the first deploy already rolls out behind the upstream; with TLS, the site first serves
+ * HTTP (and the ACME challenge), certbot obtains the certificate, then the HTTPS site replaces it.
+ */
+export function buildPlan(settings: ServerSettings): Plan {
+    const { domain, appInstances, release, tls } = validateServerSettings(settings);
+    const site = { domain, appInstances, tls: tls !== undefined };
+    return validatePlan([
+        bootstrapStep(),
+        baseStep(),
+        databaseStep(),
+        appStep(appInstances),
+        nginxSiteStep(site),
+        ...releaseSteps(release),
+        backupsStep(),
+        ...(tls ? [certbotStep({ domain, ...tls }), nginxTlsStep(site)] : []),
+    ]);
 }

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import type { RunStep } from "./plan";
 
 /**
  * Renders the bash scripts that plan steps run as root. Every script gets the same strict header,
@@ -22,7 +23,9 @@ export function exportLines(settings: Readonly<Record<string, string | number | 
             if (!ENV_NAME.test(name)) {
                 throw new Error(`Script setting "${name}" is not a valid shell variable name (for example APP_PORT).`);
             }
-            return `export ${name}=${shellQuote(String(value))}`;
+            const line = `export ${name}=${shellQuote(String(value))}`;
+            // A setting is literal text (a config file may hold $uri); shellcheck would suspect a missed expansion.
+            return /[$`]/.test(String(value)) ? `# shellcheck disable=SC2016\n${line}` : line;
         })
         .join("\n");
 }
@@ -51,16 +54,33 @@ export interface ScriptSpec {
     readonly body: string;
 }
 
-/** A complete, self-contained bash script for a run step. */
-export function renderScript(spec: ScriptSpec): string {
+function scriptLines(spec: ScriptSpec): string[] {
     const settings = spec.settings && Object.keys(spec.settings).length > 0 ? `${exportLines(spec.settings)}\n` : "";
-    return [
-        "#!/usr/bin/env bash",
-        "set -euo pipefail",
-        `# ${spec.description}`,
-        `${settings}${SCRIPT_LIBRARY.trim()}`,
-        spec.body.trim(),
-        `echo "changed: $changed"`,
-        "",
-    ].join("\n");
+    return ["#!/usr/bin/env bash", "set -euo pipefail", `# ${spec.description}`, `${settings}${SCRIPT_LIBRARY.trim()}`, spec.body.trim()];
+}
+
+/**
+ * A complete, self-contained bash script for a run step; its last line of output is `changed: N`.
+ * The executors feed the script to `bash -s` on stdin, and bash reads a script from a pipe as it
+ * goes: a command that reads stdin (apt, a database client, systemd-run --pipe) would swallow the
+ * rest of the script. So the whole script is one group, which bash reads to the end before it runs
+ * any of it, and the group's stdin is /dev/null.
+ */
+export function renderScript(spec: ScriptSpec): string {
+    const [shebang, strict, ...rest] = scriptLines(spec);
+    return [shebang, strict, "{", ...rest, `echo "changed: $changed"`, "} </dev/null", ""].join("\n");
+}
+
+/**
+ * A command installed on the server (for example /usr/local/sbin/webstack-activate): the same
+ * header, settings and helpers as a step's script, without the `changed: N` report, which belongs
+ * to the step that runs it.
+ */
+export function renderCommand(spec: ScriptSpec): string {
+    return [...scriptLines(spec), ""].join("\n");
+}
+
+/** A run step whose script is {@link renderScript} of the spec. */
+export function runStep(name: string, spec: ScriptSpec, options: { needsDns?: boolean } = {}): RunStep {
+    return { kind: "run", name, script: renderScript(spec), ...(options.needsDns ? { needsDns: true } : {}) };
 }

@@ -5,11 +5,22 @@
 changed=0
 mark_changed() { changed=$((changed + 1)); }
 
+# change_count prints how many changes so far; changed_since COUNT is true when there have been
+# more since, so that a step reloads a service only when one of its files changed.
+change_count() { echo "$changed"; }
+changed_since() { (( changed > $1 )); }
+
+# fail MESSAGE: stops the script with a message that says what went wrong and what to do.
+fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
 # put_file PATH MODE OWNER:GROUP < content   (MODE as stat prints it: 644, not 0644)
-# Writes stdin to PATH only when content, mode or owner differ, atomically (rename). Sets
-# file_changed to 1 when it wrote the file and 0 when it was already right, so that a caller can
-# reload a service only when its configuration changed.
+# Writes stdin to PATH only when content, mode or owner differ, atomically (rename). Afterwards
+# wrote_file says whether it wrote, so that a caller reloads a service only when its file changed.
 file_changed=0
+wrote_file() { (( file_changed )); }
 put_file() {
   local path="$1" mode="$2" owner="$3" staged
   staged="$(mktemp "$(dirname "$path")/.put_file.XXXXXX")"
@@ -25,6 +36,11 @@ put_file() {
   mv -f "$staged" "$path"
   file_changed=1
   mark_changed
+}
+
+# put_content PATH MODE OWNER:GROUP CONTENT: put_file with the content from a string, exactly.
+put_content() {
+  put_file "$1" "$2" "$3" < <(printf '%s' "$4")
 }
 
 # ensure_dir PATH MODE OWNER:GROUP
@@ -52,15 +68,47 @@ ensure_packages() {
   fi
 }
 
-# ensure_service UNIT: enabled at boot and running now.
-ensure_service() {
+# ensure_enabled UNIT: started at boot.
+ensure_enabled() {
   local unit="$1"
   if ! systemctl is-enabled --quiet "$unit"; then
     systemctl enable --quiet "$unit"
     mark_changed
   fi
+}
+
+# ensure_service UNIT: enabled at boot and running now.
+ensure_service() {
+  local unit="$1"
+  ensure_enabled "$unit"
   if ! systemctl is-active --quiet "$unit"; then
     systemctl start "$unit"
+    mark_changed
+  fi
+}
+
+# retire_service UNIT: stopped and not started at boot (for example an app instance no longer wanted).
+retire_service() {
+  local unit="$1"
+  if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit"; then
+    systemctl disable --now --quiet "$unit"
+    mark_changed
+  fi
+}
+
+# put_unit NAME CONTENT: a systemd unit in /etc/systemd/system; systemd rereads units when it changed.
+put_unit() {
+  put_content "/etc/systemd/system/$1" 644 root:root "$2"
+  if wrote_file; then
+    systemctl daemon-reload
+  fi
+}
+
+# ensure_system_user NAME: a system user and group without a login shell or home directory.
+ensure_system_user() {
+  local name="$1"
+  if ! id -u "$name" >/dev/null 2>&1; then
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
     mark_changed
   fi
 }

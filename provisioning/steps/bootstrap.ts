@@ -1,15 +1,11 @@
 import { RunStep, UPLOAD_DIR } from "../plan";
-import { renderScript, scriptBody } from "../script";
+import { runStep, scriptBody } from "../script";
 
 /** The first step on a fresh server: waits for the first boot to finish; prepares the upload directory. */
 export function bootstrapStep(): RunStep {
-    return {
-        kind: "run",
-        name: "bootstrap",
-        script: renderScript({
-            description: "Wait for the first boot to finish; prepare the upload directory.",
-            settings: { UPLOAD_DIR },
-            body: scriptBody("bootstrap"),
-        }),
-    };
+    return runStep("bootstrap", {
+        description: "Wait for the first boot to finish; prepare the upload directory.",
+        settings: { UPLOAD_DIR },
+        body: scriptBody("bootstrap"),
+    });
 }

@@ -1,11 +1,42 @@
+import { renderSite, renderUpstream } from "../files/nginx";
+import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
 import { RunStep } from "../plan";
-import { renderScript, scriptBody } from "../script";
+import { runStep, scriptBody } from "../script";
 
-/** Installs nginx from Debian and keeps it enabled and running. */
-export function nginxPackageStep(): RunStep {
-    return {
-        kind: "run",
-        name: "install-nginx",
-        script: renderScript({ description: "Install nginx; enable and start it.", body: scriptBody("install-nginx") }),
-    };
+export interface NginxSiteOptions {
+    readonly domain: string;
+    readonly appInstances: number;
+    /** Render the HTTPS form too; the step uses it once the certificate exists. */
+    readonly tls: boolean;
+}
+
+function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
+    return runStep(name, {
+        description: requireCertificate ? `Serve https://www.${options.domain}.` : `Serve www.${options.domain}.`,
+        settings: {
+            NGINX_SITE_FILE,
+            NGINX_DEFAULT_SITE,
+            NGINX_UPSTREAM_FILE,
+            UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
+            ACME_WEBROOT,
+            SITE_HTTP: renderSite({ domain: options.domain, tls: false }),
+            SITE_TLS: options.tls ? renderSite({ domain: options.domain, tls: true }) : "",
+            CERTIFICATE: options.tls ? certificatePaths(options.domain).fullchain : "",
+            REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",
+        },
+        body: scriptBody("nginx-site"),
+    });
+}
+
+/**
+ * The site as it can be served now: over HTTP, or over HTTPS when TLS is wanted and the certificate
+ * exists already (a re-run), so that a re-run changes nothing.
+ */
+export function nginxSiteStep(options: NginxSiteOptions): RunStep {
+    return nginxStep("nginx", options, false);
+}
+
+/** After certbot: the HTTPS site, which needs the certificate. */
+export function nginxTlsStep(options: NginxSiteOptions): RunStep {
+    return nginxStep("nginx-tls", { ...options, tls: true }, true);
 }

@@ -1,0 +1,60 @@
+import { renderCommand, scriptBody } from "../script";
+import { renderUpstream } from "./nginx";
+import {
+    ACTIVATE_COMMAND,
+    APP_DATABASE,
+    BACKUP_DIR,
+    BACKUPS_KEPT,
+    CURRENT_LINK,
+    NGINX_UPSTREAM_FILE,
+    PREVIOUS_LINK,
+    RELEASES_DIR,
+} from "../layout";
+
+/** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
+
+/** How long a restarted instance has to answer /readyz and report the new release. */
+export const READY_TIMEOUT_SECONDS = 60;
+/** How long a reload's retired nginx workers have to finish requests to a drained instance. */
+export const DRAIN_TIMEOUT_SECONDS = 30;
+
+/** `webstack-activate [--check | --restart-all] RELEASE_ID`: switch `current` and restart instances one at a time. */
+export function renderActivateCommand(ports: readonly number[]): string {
+    return renderCommand({
+        description: "webstack-activate: make a release current and roll it out to every app instance without dropping a request.",
+        settings: {
+            RELEASES_DIR,
+            CURRENT_LINK,
+            PREVIOUS_LINK,
+            APP_PORTS: ports.join(" "),
+            NGINX_UPSTREAM_FILE,
+            UPSTREAM_CONF: renderUpstream(ports),
+            READY_TIMEOUT_SECONDS,
+            DRAIN_TIMEOUT_SECONDS,
+        },
+        body: scriptBody("webstack-activate"),
+    });
+}
+
+/** `webstack-rollback`: activate the previously deployed release. */
+export function renderRollbackCommand(): string {
+    return renderCommand({
+        description: "webstack-rollback: return to the previously deployed release.",
+        settings: { PREVIOUS_LINK, ACTIVATE_COMMAND },
+        body: scriptBody("webstack-rollback"),
+    });
+}
+
+/** `webstack-backup`: one gzip dump of the app's database; the oldest beyond the kept number are removed. */
+export function renderBackupCommand(): string {
+    return renderCommand({
+        description: "webstack-backup: dump the app's database.",
+        settings: { BACKUP_DIR, APP_DATABASE, BACKUPS_KEPT },
+        body: scriptBody("webstack-backup"),
+    });
+}
+
+/** certbot runs its deploy hooks after a renewal: nginx must load the new certificate. */
+export function renderCertbotDeployHook(): string {
+    return renderCommand({ description: "certbot deploy hook: load the renewed certificate.", body: "reload_nginx" });
+}

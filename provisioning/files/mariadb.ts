@@ -1,0 +1,12 @@
+/** MariaDB: the server's drop-in configuration and what the app's database user may do. */
+
+/** Loopback only (port 3306 is never reachable from outside), and no file import from clients. */
+export function renderMariadbConfig(): string {
+    return ["# Managed by webstack.", "[mysqld]", "bind-address = 127.0.0.1", "skip-name-resolve", "local-infile = 0", ""].join("\n");
+}
+
+/**
+ * The app user's privileges on its own database and nowhere else: queries, and the schema changes
+ * that migrations make (create and alter tables and indexes). No DROP, no GRANT, no FILE.
+ */
+export const APP_DATABASE_PRIVILEGES = ["ALTER", "CREATE", "DELETE", "INDEX", "INSERT", "REFERENCES", "SELECT", "UPDATE"] as const;

@@ -1,0 +1,182 @@
+import { ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
+
+/**
+ * nginx configuration: the upstream of app instances (its own file) and the site. The site file is
+ * included at nginx's http level (Debian's sites-enabled), so it may hold http-level directives.
+ */
+
+/** The app's upstream: every instance on loopback, with idle keepalive connections to reuse. */
+export function renderUpstream(ports: readonly number[]): string {
+    if (ports.length === 0) {
+        throw new Error("The nginx upstream needs at least one app port; appInstances must be 1 or more.");
+    }
+    return [
+        `upstream ${NGINX_UPSTREAM_NAME} {`,
+        ...ports.map((port) => `    server 127.0.0.1:${port};`),
+        "    keepalive 16;",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** Paths proxied to the app; everything else is a static file of the current release. */
+export const PROXIED_LOCATIONS = ["/api/", "= /healthz", "= /readyz"] as const;
+
+/**
+ * The front end is served from the same origin and loads only its own files: no inline script or
+ * style, no frames. Fetches go to the same origin's /api/.
+ */
+export const CONTENT_SECURITY_POLICY = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+].join("; ");
+
+/** Mozilla's "intermediate" TLS ciphers (ECDHE only: no DH parameter file to manage). */
+export const TLS_CIPHERS = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+export interface SiteOptions {
+    /** The apex domain, for example example.com; the site is www.<domain>. */
+    readonly domain: string;
+    /** Serve the site over HTTPS with the certificate certbot keeps for www.<domain>. */
+    readonly tls: boolean;
+}
+
+function indent(lines: readonly string[]): string[] {
+    return lines.map((line) => (line === "" ? "" : `    ${line}`));
+}
+
+function server(lines: readonly string[]): string[] {
+    return ["server {", ...indent(lines), "}", ""];
+}
+
+function listen(port: 80 | 443, extra = ""): string[] {
+    const ssl = port === 443 ? " ssl" : "";
+    return [`listen ${port}${ssl}${extra};`, `listen [::]:${port}${ssl}${extra};`, ...(port === 443 ? ["http2 on;"] : [])];
+}
+
+function tlsLines(domain: string): string[] {
+    const certificate = certificatePaths(domain);
+    return [
+        `ssl_certificate ${certificate.fullchain};`,
+        `ssl_certificate_key ${certificate.privateKey};`,
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        `ssl_ciphers ${TLS_CIPHERS};`,
+        "ssl_prefer_server_ciphers off;",
+        "ssl_session_timeout 1d;",
+        "ssl_session_cache shared:webstack_tls:10m;",
+        "ssl_session_tickets off;",
+    ];
+}
+
+const ACME_CHALLENGE_LOCATION = [
+    "location ^~ /.well-known/acme-challenge/ {",
+    `    root ${ACME_WEBROOT};`,
+    "    default_type text/plain;",
+    "    try_files $uri =404;",
+    "}",
+];
+
+function redirectTo(target: string): string[] {
+    return ["location / {", `    return 301 ${target}$request_uri;`, "}"];
+}
+
+/** Static files, the proxied API and the headers that every response of www.<domain> carries. */
+function siteLines(tls: boolean): string[] {
+    return [
+        `root ${CURRENT_LINK}/public;`,
+        "index index.html;",
+        "",
+        "client_max_body_size 64k;",
+        "client_body_timeout 10s;",
+        "client_header_timeout 10s;",
+        "send_timeout 10s;",
+        "keepalive_timeout 30s;",
+        "",
+        'add_header X-Content-Type-Options "nosniff" always;',
+        'add_header X-Frame-Options "DENY" always;',
+        'add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
+        `add_header Content-Security-Policy "${CONTENT_SECURITY_POLICY}" always;`,
+        ...(tls ? ['add_header Strict-Transport-Security "max-age=63072000" always;'] : []),
+        "",
+        "gzip on;",
+        "gzip_vary on;",
+        "gzip_proxied any;",
+        "gzip_comp_level 5;",
+        "gzip_min_length 256;",
+        "gzip_types text/css application/javascript application/json image/svg+xml text/plain;",
+        "",
+        // A refused connection (an instance restarting) is retried on another instance.
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_connect_timeout 2s;",
+        "proxy_send_timeout 10s;",
+        "proxy_read_timeout 30s;",
+        "proxy_next_upstream error timeout;",
+        "proxy_next_upstream_tries 3;",
+        "proxy_next_upstream_timeout 10s;",
+        "",
+        ...PROXIED_LOCATIONS.flatMap((location) => [`location ${location} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}"]),
+        "",
+        // `expires` sets Cache-Control without add_header, so the security headers above still apply.
+        "location ~* \\.(?:css|js)$ {",
+        "    expires 1h;",
+        "}",
+        "location = /index.html {",
+        "    expires epoch;",
+        "}",
+        "location / {",
+        "    try_files $uri $uri/ =404;",
+        "}",
+    ];
+}
+
+/** Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443). */
+function catchAllServers(tls: boolean): string[] {
+    return [
+        ...server([...listen(80, " default_server"), "server_name _;", "return 444;"]),
+        ...(tls ? server([...listen(443, " default_server"), "server_name _;", "ssl_reject_handshake on;"]) : []),
+    ];
+}
+
+/**
+ * The site file. Without TLS: www.<domain> on port 80, the apex redirecting to it. With TLS: both on
+ * 443, and port 80 redirecting to https://www.<domain> except the ACME challenge path, which is
+ * served on port 80 in both forms so that certbot can obtain and renew the certificate.
+ */
+export function renderSite(options: SiteOptions): string {
+    const www = `www.${options.domain}`;
+    const canonical = `${options.tls ? "https" : "http"}://${www}`;
+    const port = options.tls ? 443 : 80;
+    const tls = options.tls ? tlsLines(options.domain) : [];
+    const apexRedirect = [`server_name ${options.domain};`, ...tls, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)];
+    return [
+        "server_tokens off;",
+        `include ${NGINX_UPSTREAM_FILE};`,
+        "",
+        ...server([...listen(port), `server_name ${www};`, ...tls, "", ...ACME_CHALLENGE_LOCATION, ...siteLines(options.tls)]),
+        ...server([...listen(port), ...apexRedirect]),
+        ...(options.tls
+            ? server([...listen(80), `server_name ${www} ${options.domain};`, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)])
+            : []),
+        ...catchAllServers(options.tls),
+    ].join("\n");
+}

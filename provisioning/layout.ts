@@ -1,0 +1,66 @@
+/**
+ * Where things live on the server. Renderers, step scripts and installed commands all take their
+ * paths from here, so that a path is spelled once.
+ */
+
+/** The app's system user and group; it owns nothing in the release tree, which stays root's. */
+export const APP_USER = "webstack";
+/** The app's database and database user. */
+export const APP_DATABASE = "webstack";
+
+export const APP_ROOT = "/opt/webstack";
+/** One directory per release id, unpacked once and never changed. */
+export const RELEASES_DIR = `${APP_ROOT}/releases`;
+/** Symlink to the release that the instances run; switched atomically. */
+export const CURRENT_LINK = `${APP_ROOT}/current`;
+/** Symlink to the release that ran before the current one: what `webstack-rollback` returns to. */
+export const PREVIOUS_LINK = `${APP_ROOT}/previous`;
+/** Written into every unpacked release: `RELEASE_ID=<id>`, read by the unit through `current`. */
+export const RELEASE_ENV_NAME = "release.env";
+/** How many releases stay on disk (the current and previous ones are never deleted). */
+export const RELEASES_KEPT = 5;
+
+/** Root-only settings of the app, with the database password that the server generated. */
+export const APP_ENV_FILE = "/etc/webstack/app.env";
+export const DB_SOCKET = "/run/mysqld/mysqld.sock";
+export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
+
+export const APP_UNIT_TEMPLATE = "webstack-app@.service";
+/** The app instance unit that listens on a port. */
+export function appInstanceUnit(port: number): string {
+    return `webstack-app@${port}.service`;
+}
+
+/** The most app instances a server runs; ports are 3001..3008. */
+export const MAX_APP_INSTANCES = 8;
+const FIRST_APP_PORT = 3001;
+
+/** The loopback ports of the first `count` app instances: 3001, 3002, ... */
+export function appPorts(count: number): number[] {
+    return Array.from({ length: count }, (_, index) => FIRST_APP_PORT + index);
+}
+
+export const ACTIVATE_COMMAND = "/usr/local/sbin/webstack-activate";
+export const ROLLBACK_COMMAND = "/usr/local/sbin/webstack-rollback";
+export const BACKUP_COMMAND = "/usr/local/sbin/webstack-backup";
+
+export const NGINX_SITE_FILE = "/etc/nginx/sites-enabled/webstack.conf";
+export const NGINX_DEFAULT_SITE = "/etc/nginx/sites-enabled/default";
+/** The app's upstream block, in its own file so that a deploy can take one instance out at a time. */
+export const NGINX_UPSTREAM_FILE = "/etc/nginx/webstack/upstream.conf";
+export const NGINX_UPSTREAM_NAME = "webstack_app";
+
+/** Served on port 80 at /.well-known/acme-challenge/ for certbot's webroot method. */
+export const ACME_WEBROOT = "/var/www/acme";
+export const CERTBOT_DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/webstack-reload-nginx";
+
+/** The certificate lineage for a domain: certbot's --cert-name and the paths nginx reads. */
+export function certificatePaths(domain: string): { name: string; fullchain: string; privateKey: string } {
+    const name = `www.${domain}`;
+    return { name, fullchain: `/etc/letsencrypt/live/${name}/fullchain.pem`, privateKey: `/etc/letsencrypt/live/${name}/privkey.pem` };
+}
+
+export const BACKUP_DIR = "/var/backups/webstack";
+export const BACKUPS_KEPT = 7;
+export const BACKUP_UNIT = "webstack-backup.service";
+export const BACKUP_TIMER = "webstack-backup.timer";

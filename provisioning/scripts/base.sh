@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# The packages the server runs, security updates installed unattended, and a firewall that lets in
+# only the ports in FIREWALL_PORTS.
+read -ra package_names <<<"$PACKAGES"
+ensure_packages "${package_names[@]}"
+put_content /etc/apt/apt.conf.d/20auto-upgrades 644 root:root "$AUTO_UPGRADES"
+
+read -ra open_ports <<<"$FIREWALL_PORTS"
+wanted_rules() {
+  local port
+  for port in "${open_ports[@]}"; do
+    echo "ufw allow $port/tcp"
+  done
+}
+# `ufw show added` lists the rules as the commands that added them, after one heading line.
+if [[ "$(ufw show added | tail -n +2)" != "$(wanted_rules)" ]]; then
+  ufw --force reset >/dev/null
+  for port in "${open_ports[@]}"; do
+    ufw allow "$port/tcp" >/dev/null
+  done
+  mark_changed
+fi
+if ! grep -qx 'DEFAULT_INPUT_POLICY="DROP"' /etc/default/ufw; then
+  ufw default deny incoming >/dev/null
+  mark_changed
+fi
+if ! grep -qx 'DEFAULT_OUTPUT_POLICY="ACCEPT"' /etc/default/ufw; then
+  ufw default allow outgoing >/dev/null
+  mark_changed
+fi
+if ! ufw status | grep -qx 'Status: active'; then
+  ufw --force enable >/dev/null
+  mark_changed
+fi
+ensure_service ufw
+ensure_service nginx

@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# Deploys RELEASE_ID from the uploaded ARTIFACT: unpacks it once, migrates the database before any
+# instance runs it, then hands over to the activate command (switch and rolling restart). Nothing
+# happens when every instance already serves the release.
+release_dir="$RELEASES_DIR/$RELEASE_ID"
+if [[ ! -d "$release_dir" ]]; then
+  [[ -f "$ARTIFACT" ]] || fail "the release artifact $ARTIFACT is missing; the upload step before this one copies it there."
+  staging="$(mktemp -d "$RELEASES_DIR/.unpack.XXXXXX")"
+  trap 'rm -rf "$staging"' EXIT
+  (umask 022 && tar -xzf "$ARTIFACT" -C "$staging" --no-same-owner --no-same-permissions)
+  for entry in server.js release.json public migrations; do
+    [[ -e "$staging/$entry" ]] || fail "the release artifact $ARTIFACT has no $entry at its top level; build it with app/build.ts."
+  done
+  printf 'RELEASE_ID=%s\n' "$RELEASE_ID" >"$staging/$RELEASE_ENV_NAME"
+  chmod 755 "$staging"
+  mv -T "$staging" "$release_dir"
+  trap - EXIT
+  echo "unpacked release $RELEASE_ID"
+  mark_changed
+fi
+
+if ! "$ACTIVATE_COMMAND" --check "$RELEASE_ID"; then
+  mapfile -t sandboxing <<<"$MIGRATION_SANDBOXING"
+  echo "migrating the database for release $RELEASE_ID"
+  if ! systemd-run --quiet --wait --pipe --collect --uid="$APP_USER" --gid="$APP_USER" \
+    --property=EnvironmentFile="$APP_ENV_FILE" --property=WorkingDirectory="$release_dir" \
+    --setenv=RELEASE_ID="$RELEASE_ID" --setenv=NODE_ENV=production "${sandboxing[@]/#/--property=}" \
+    /usr/bin/node "$release_dir/server.js" migrate; then
+    fail "the migrations of release $RELEASE_ID failed (output above); the running release keeps serving. Fix the migration and deploy again."
+  fi
+  "$ACTIVATE_COMMAND" "$RELEASE_ID"
+  mark_changed
+fi
+
+# The newest RELEASES_KEPT releases stay, and always the current and previous ones.
+keep_current="$(readlink "$CURRENT_LINK")"
+keep_previous="$(readlink "$PREVIOUS_LINK" || true)"
+kept=0
+while read -r release; do
+  kept=$((kept + 1))
+  if (( kept > RELEASES_KEPT )) && [[ "$release" != "$keep_current" && "$release" != "$keep_previous" ]]; then
+    rm -rf "$release"
+    echo "removed old release $(basename "$release")"
+    mark_changed
+  fi
+done < <(find "$RELEASES_DIR" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+
+while read -r upload; do
+  rm -f "$upload"
+  mark_changed
+done < <(find "$UPLOAD_DIR" -maxdepth 1 -name "$ARTIFACT_PATTERN" ! -path "$ARTIFACT")

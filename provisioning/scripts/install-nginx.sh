@@ -1,3 +1,0 @@
-# shellcheck shell=bash
-ensure_packages nginx
-ensure_service nginx

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Usage: webstack-activate [--check | --restart-all] RELEASE_ID
+#   Makes RELEASE_ID the current release and restarts, one at a time, the instances that do not
+#   serve it yet. Each instance leaves the nginx upstream before its restart and comes back only
+#   once it answers /readyz and reports the release, so no request meets a stopped instance.
+#   --check: exits 0 when the release is current and every instance serves it; changes nothing.
+#   --restart-all: restarts every instance, also those that serve the release already.
+mode=activate
+case "${1:-}" in
+  --check | --restart-all)
+    mode="${1#--}"
+    shift
+    ;;
+esac
+if [[ $# -ne 1 || -z "$1" ]]; then
+  fail "usage: webstack-activate [--check | --restart-all] RELEASE_ID (the ids are the names in $RELEASES_DIR)"
+fi
+release_id="$1"
+release_dir="$RELEASES_DIR/$release_id"
+read -ra ports <<<"$APP_PORTS"
+
+current_release() {
+  local target
+  if target="$(readlink "$CURRENT_LINK")"; then
+    basename "$target"
+  fi
+}
+
+# serves PORT: the instance is ready (its database answers) and runs the release.
+serves() {
+  local port="$1" version
+  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null || return 1
+  version="$(curl -fsS --max-time 2 "http://127.0.0.1:$port/api/version" 2>/dev/null)" || return 1
+  node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); process.exit(v.release === process.argv[1] ? 0 : 1);' \
+    "$release_id" <<<"$version" 2>/dev/null
+}
+
+if [[ "$mode" == check ]]; then
+  [[ "$(current_release)" == "$release_id" ]] || exit 1
+  for port in "${ports[@]}"; do
+    serves "$port" || exit 1
+  done
+  exit 0
+fi
+
+[[ -d "$release_dir" ]] || fail "release $release_id is not in $RELEASES_DIR; deploy it first (the deploy step unpacks it)."
+
+# switch_link LINK TARGET: rename(2) over the old link, so the link is never missing.
+switch_link() {
+  ln -sfn "$2" "$1.next"
+  mv -T "$1.next" "$1"
+}
+previous_release="$(current_release)"
+if [[ "$previous_release" != "$release_id" ]]; then
+  if [[ -n "$previous_release" ]]; then
+    switch_link "$PREVIOUS_LINK" "$RELEASES_DIR/$previous_release"
+  fi
+  switch_link "$CURRENT_LINK" "$release_dir"
+  echo "current release: $release_id (previous: ${previous_release:-none})"
+fi
+
+# Requests already on their way to a drained instance finish in the nginx workers that the reload
+# retired; wait for those workers to exit before the restart.
+wait_for_retired_workers() {
+  local deadline=$((SECONDS + DRAIN_TIMEOUT_SECONDS))
+  while pgrep -f '^nginx: worker process is shutting down' >/dev/null && (( SECONDS < deadline )); do
+    sleep 0.2
+  done
+}
+
+# route_upstream [DRAINED_PORT]: the upstream with every instance, or with one marked down.
+route_upstream() {
+  local drained="${1:-}"
+  if [[ -n "$drained" ]]; then
+    put_file "$NGINX_UPSTREAM_FILE" 644 root:root < <(printf '%s' "$UPSTREAM_CONF" | sed "s/server 127\.0\.0\.1:$drained;/server 127.0.0.1:$drained down;/")
+  else
+    put_content "$NGINX_UPSTREAM_FILE" 644 root:root "$UPSTREAM_CONF"
+  fi
+  if wrote_file && systemctl is-active --quiet nginx; then
+    reload_nginx
+    wait_for_retired_workers
+  fi
+}
+
+wait_until_serving() {
+  local port="$1" deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
+  until serves "$port"; do
+    (( SECONDS < deadline )) || return 1
+    sleep 0.5
+  done
+}
+
+for port in "${ports[@]}"; do
+  unit="webstack-app@$port.service"
+  if [[ "$mode" == activate ]] && serves "$port"; then
+    continue
+  fi
+  # A single instance cannot leave the upstream: it restarts in place, with a short gap.
+  if (( ${#ports[@]} > 1 )); then
+    route_upstream "$port"
+  fi
+  echo "restarting $unit for release $release_id"
+  systemctl restart "$unit"
+  if ! wait_until_serving "$port"; then
+    fail "$unit did not answer /readyz with 200 and /api/version with release $release_id within ${READY_TIMEOUT_SECONDS}s." \
+      "It stays out of the nginx upstream; the other instances keep serving." \
+      "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"
+  fi
+  route_upstream
+done
+echo "every instance serves release $release_id"

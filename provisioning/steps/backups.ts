@@ -1,0 +1,22 @@
+import { renderBackupCommand } from "../files/commands";
+import { renderBackupService, renderBackupTimer } from "../files/systemd";
+import { BACKUP_COMMAND, BACKUP_DIR, BACKUP_TIMER, BACKUP_UNIT } from "../layout";
+import { RunStep } from "../plan";
+import { runStep, scriptBody } from "../script";
+
+/** Nightly dumps of the app's database on the server itself (the one server is the weak point). */
+export function backupsStep(): RunStep {
+    return runStep("backups", {
+        description: "Back up the app's database every night.",
+        settings: {
+            BACKUP_DIR,
+            BACKUP_COMMAND,
+            BACKUP_SCRIPT: renderBackupCommand(),
+            BACKUP_UNIT,
+            BACKUP_SERVICE: renderBackupService(),
+            BACKUP_TIMER,
+            BACKUP_TIMER_UNIT: renderBackupTimer(),
+        },
+        body: scriptBody("backups"),
+    });
+}

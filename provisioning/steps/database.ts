@@ -1,0 +1,21 @@
+import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../files/mariadb";
+import { APP_DATABASE, APP_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE } from "../layout";
+import { RunStep } from "../plan";
+import { runStep, scriptBody } from "../script";
+
+/** MariaDB on loopback, cleaned up, with the app's database and user (password generated on the server). */
+export function databaseStep(): RunStep {
+    return runStep("database", {
+        description: "Configure MariaDB; create the app's database and user.",
+        settings: {
+            MARIADB_CONFIG_FILE,
+            MARIADB_CONFIG: renderMariadbConfig(),
+            APP_DATABASE,
+            APP_USER,
+            APP_DATABASE_PRIVILEGES: APP_DATABASE_PRIVILEGES.join(","),
+            APP_ENV_FILE,
+            DB_SOCKET,
+        },
+        body: scriptBody("database"),
+    });
+}
