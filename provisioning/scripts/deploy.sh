@@ -13,6 +13,8 @@ if [[ ! -d "$release_dir" ]]; then
   done
   printf 'RELEASE_ID=%s\n' "$RELEASE_ID" >"$staging/$RELEASE_ENV_NAME"
   chmod 755 "$staging"
+  # The directory's time orders the releases for clean-up (the tarball's own times are all zero).
+  touch "$staging"
   mv -T "$staging" "$release_dir"
   trap - EXIT
   echo "unpacked release $RELEASE_ID"

@@ -1,0 +1,72 @@
+import { expect } from "chai";
+import { renderAutoUpgrades } from "../../../provisioning/files/apt";
+import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
+import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";
+
+describe("renderAppUnit", () => {
+    const unit = renderAppUnit();
+
+    it("runs the current release's server.js as the webstack user on 127.0.0.1 and the instance's port", () => {
+        expect(unit).to.contain("ExecStart=/usr/bin/node /opt/webstack/current/server.js\n");
+        expect(unit).to.contain("User=webstack\n");
+        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i\n");
+        expect(unit).to.contain("Restart=always\n");
+        expect(unit).to.contain("WantedBy=multi-user.target\n");
+    });
+
+    it("reads the secrets and the release id from files, never from its own text", () => {
+        expect(unit).to.contain("EnvironmentFile=/etc/webstack/app.env\n");
+        expect(unit).to.contain("EnvironmentFile=/opt/webstack/current/release.env\n");
+        expect(unit).not.to.match(/PASSWORD/i);
+    });
+
+    it("has the sandboxing lines", () => {
+        for (const line of [
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ProtectHome=yes",
+            "PrivateTmp=yes",
+            "PrivateDevices=yes",
+            "ProtectKernelTunables=yes",
+            "ProtectKernelModules=yes",
+            "ProtectKernelLogs=yes",
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+        ]) {
+            expect(unit).to.contain(`\n${line}\n`);
+        }
+        expect(unit).not.to.contain("MemoryDenyWriteExecute");
+    });
+});
+
+describe("renderBackupService and renderBackupTimer", () => {
+    it("runs the backup command once, sandboxed, writing only the backup directory", () => {
+        const service = renderBackupService();
+        expect(service).to.contain("Type=oneshot\nExecStart=/usr/local/sbin/webstack-backup\nReadWritePaths=/var/backups/webstack\n");
+        expect(service).to.contain(SANDBOXING.join("\n"));
+    });
+
+    it("fires nightly and catches up after downtime", () => {
+        const timer = renderBackupTimer();
+        expect(timer).to.match(/^OnCalendar=\*-\*-\* 0\d:\d\d:00$/m);
+        expect(timer).to.contain("Persistent=true\n");
+        expect(timer).to.contain("WantedBy=timers.target\n");
+    });
+});
+
+describe("renderMariadbConfig", () => {
+    it("binds to loopback only in the [mysqld] section", () => {
+        expect(renderMariadbConfig()).to.match(/^\[mysqld\]\nbind-address = 127\.0\.0\.1$/m);
+    });
+
+    it("grants the app user data and schema changes, but no DROP, GRANT or FILE", () => {
+        expect(APP_DATABASE_PRIVILEGES).to.include.members(["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "INDEX"]);
+        expect(APP_DATABASE_PRIVILEGES).not.to.include.any.members(["DROP", "GRANT OPTION", "FILE", "ALL PRIVILEGES"]);
+        expect([...APP_DATABASE_PRIVILEGES]).to.deep.equal([...APP_DATABASE_PRIVILEGES].sort());
+    });
+});
+
+describe("renderAutoUpgrades", () => {
+    it("refreshes the package lists and installs updates unattended every day", () => {
+        expect(renderAutoUpgrades()).to.equal('APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n');
+    });
+});

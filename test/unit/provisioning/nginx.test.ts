@@ -1,0 +1,132 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { CONTENT_SECURITY_POLICY, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
+import { NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
+import { temporaryDirectory } from "./shell";
+
+/** The server block whose server_name line is exactly `names`. */
+function serverBlock(site: string, names: string): string {
+    const block = site.split(/^server \{$/m).find((candidate) => candidate.includes(`server_name ${names};`));
+    if (!block) {
+        throw new Error(`no server block for ${names} in:\n${site}`);
+    }
+    return block.slice(0, block.indexOf("\n}\n"));
+}
+
+describe("renderUpstream", () => {
+    it("lists every instance on loopback and keeps connections alive", () => {
+        expect(renderUpstream([3001, 3002])).to.equal(
+            "upstream webstack_app {\n    server 127.0.0.1:3001;\n    server 127.0.0.1:3002;\n    keepalive 16;\n}\n",
+        );
+    });
+
+    it("refuses an empty upstream", () => {
+        expect(() => renderUpstream([])).to.throw(/at least one app port/);
+    });
+});
+
+describe("renderSite without TLS", () => {
+    const site = renderSite({ domain: "example.com", tls: false });
+    const www = serverBlock(site, "www.example.com");
+
+    it("hides the version and includes the upstream file", () => {
+        expect(site).to.match(/^server_tokens off;$/m);
+        expect(site).to.contain(`include ${NGINX_UPSTREAM_FILE};`);
+    });
+
+    it("serves www on port 80 over IPv4 and IPv6 from the current release's public/", () => {
+        expect(www).to.contain("listen 80;\n    listen [::]:80;");
+        expect(www).to.contain("root /opt/webstack/current/public;");
+        expect(site).not.to.contain("443");
+    });
+
+    it("proxies /api/, /healthz and /readyz to the upstream and retries a refused connection elsewhere", () => {
+        for (const location of ["location /api/ {", "location = /healthz {", "location = /readyz {"]) {
+            expect(www).to.contain(`${location}\n        proxy_pass http://webstack_app;`);
+        }
+        expect(www).to.contain("proxy_next_upstream error timeout;");
+        expect(www).to.contain('proxy_set_header Connection "";');
+        expect(www).to.match(/proxy_read_timeout \d+s;/);
+    });
+
+    it("caches css and js, revalidates index.html, and compresses", () => {
+        expect(www).to.match(/location ~\* \\\.\(\?:css\|js\)\$ \{\n\s+expires 1h;/);
+        expect(www).to.match(/location = \/index\.html \{\n\s+expires epoch;/);
+        expect(www).to.contain("gzip on;");
+        expect(www).to.contain("application/javascript");
+    });
+
+    it("sends the security headers on every response and limits request bodies", () => {
+        for (const header of ["X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"]) {
+            expect(www).to.match(new RegExp(`add_header ${header} ".+" always;`));
+        }
+        expect(CONTENT_SECURITY_POLICY).to.contain("frame-ancestors 'none'");
+        expect(www).to.contain("client_max_body_size 64k;");
+        expect(www).not.to.contain("Strict-Transport-Security");
+    });
+
+    it("serves the ACME challenge from the webroot", () => {
+        expect(www).to.contain("location ^~ /.well-known/acme-challenge/ {\n        root /var/www/acme;");
+    });
+
+    it("redirects the apex to http://www with a 301", () => {
+        expect(serverBlock(site, "example.com")).to.contain("return 301 http://www.example.com$request_uri;");
+    });
+
+    it("closes the connection for any other host", () => {
+        expect(serverBlock(site, "_")).to.contain("listen 80 default_server;\n    listen [::]:80 default_server;\n    server_name _;\n    return 444;");
+    });
+
+    it("is accepted by nginx -t", function () {
+        const directory = temporaryDirectory("webstack-nginx");
+        try {
+            fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]));
+            fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
+            fs.writeFileSync(
+                path.join(directory, "nginx.conf"),
+                `pid ${directory}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n    include /etc/nginx/mime.types;\n    include ${directory}/site.conf;\n}\n`,
+            );
+            const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
+            expect(result.error, "nginx is not installed: apt-get install nginx").to.equal(undefined);
+            expect(result.stderr).to.equal("");
+            expect(result.status).to.equal(0);
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("renderSite with TLS", () => {
+    const site = renderSite({ domain: "example.com", tls: true });
+    const www = serverBlock(site, "www.example.com");
+
+    it("serves www on 443 with HTTP/2, TLS 1.2 and 1.3 only, and HSTS", () => {
+        expect(www).to.contain("listen 443 ssl;\n    listen [::]:443 ssl;\n    http2 on;");
+        expect(www).to.contain("ssl_certificate /etc/letsencrypt/live/www.example.com/fullchain.pem;");
+        expect(www).to.contain("ssl_certificate_key /etc/letsencrypt/live/www.example.com/privkey.pem;");
+        expect(www).to.contain("ssl_protocols TLSv1.2 TLSv1.3;");
+        expect(www).to.match(/ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:[A-Z0-9:-]+;/);
+        expect(www).to.contain("ssl_session_cache shared:");
+        expect(www).to.contain('add_header Strict-Transport-Security "max-age=63072000" always;');
+        expect(www).to.contain("proxy_pass http://webstack_app;");
+    });
+
+    it("redirects port 80 to https://www, except the ACME challenge", () => {
+        const http = serverBlock(site, "www.example.com example.com");
+        expect(http).to.contain("listen 80;");
+        expect(http).to.contain("location ^~ /.well-known/acme-challenge/ {");
+        expect(http).to.contain("return 301 https://www.example.com$request_uri;");
+    });
+
+    it("redirects the apex on 443 to https://www", () => {
+        const apex = serverBlock(site, "example.com");
+        expect(apex).to.contain("listen 443 ssl;");
+        expect(apex).to.contain("return 301 https://www.example.com$request_uri;");
+    });
+
+    it("refuses the TLS handshake for any other host", () => {
+        expect(site).to.contain("listen 443 ssl default_server;\n    listen [::]:443 ssl default_server;\n    http2 on;\n    server_name _;\n    ssl_reject_handshake on;");
+    });
+});

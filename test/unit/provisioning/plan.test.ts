@@ -1,0 +1,173 @@
+import { expect } from "chai";
+import { buildPlan, Plan, RunStep, ServerSettings, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
+import { renderActivateCommand, renderBackupCommand, renderCertbotDeployHook, renderRollbackCommand } from "../../../provisioning/files/commands";
+import { shellcheck } from "./shell";
+
+const SETTINGS: ServerSettings = {
+    domain: "example.com",
+    appInstances: 2,
+    release: { id: "0123456789ab", artifactPath: "/work/build/webstack-release-0123456789ab.tar.gz" },
+};
+const TLS = { email: "ops@example.com", directoryUrl: "https://198.18.0.1:14000/dir" };
+
+function runSteps(plan: Plan): RunStep[] {
+    return plan.filter((step): step is RunStep => step.kind === "run");
+}
+
+function stepNamed(plan: Plan, name: string): RunStep {
+    const step = runSteps(plan).find((candidate) => candidate.name === name);
+    if (!step) {
+        throw new Error(`no run step "${name}" in the plan`);
+    }
+    return step;
+}
+
+describe("buildPlan", () => {
+    const httpPlan = buildPlan(SETTINGS);
+    const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
+
+    it("applies the steps in order: base, database, app and nginx before the release, backups last", () => {
+        expect(httpPlan.map((step) => step.name)).to.deep.equal([
+            "bootstrap",
+            "base",
+            "database",
+            "app",
+            "nginx",
+            "upload-release",
+            "deploy",
+            "backups",
+        ]);
+    });
+
+    it("uploads the release, named by its id, under the upload directory before the deploy step uses it", () => {
+        const names = httpPlan.map((step) => step.name);
+        const upload = httpPlan[names.indexOf("upload-release")];
+        expect(upload).to.deep.equal({
+            kind: "upload",
+            name: "upload-release",
+            localPath: SETTINGS.release.artifactPath,
+            remotePath: `${UPLOAD_DIR}/release-0123456789ab.tar.gz`,
+        });
+        expect(names.indexOf("upload-release")).to.be.lessThan(names.indexOf("deploy"));
+        const deploy = stepNamed(httpPlan, "deploy").script;
+        expect(deploy).to.contain("export RELEASE_ID='0123456789ab'");
+        expect(deploy).to.contain(`export ARTIFACT='${UPLOAD_DIR}/release-0123456789ab.tar.gz'`);
+    });
+
+    it("adds certbot and then the HTTPS site only when tls is set, and certbot needs DNS", () => {
+        expect(httpPlan.map((step) => step.name)).not.to.include.any.members(["certbot", "nginx-tls"]);
+        expect(tlsPlan.map((step) => step.name).slice(-3)).to.deep.equal(["backups", "certbot", "nginx-tls"]);
+        expect(stepNamed(tlsPlan, "certbot").needsDns).to.equal(true);
+        expect(runSteps(tlsPlan).filter((step) => step.needsDns).map((step) => step.name)).to.deep.equal(["certbot"]);
+    });
+
+    it("asks certbot for www and the apex, non-interactively, keeping a valid certificate", () => {
+        const certbot = stepNamed(tlsPlan, "certbot").script;
+        expect(certbot).to.contain("export TLS_DIRECTORY_URL='https://198.18.0.1:14000/dir'");
+        expect(certbot).to.contain("export TLS_EMAIL='ops@example.com'");
+        expect(certbot).to.contain('--domain "www.$DOMAIN" --domain "$DOMAIN" --keep-until-expiring');
+        expect(certbot).to.contain("--non-interactive");
+        expect(certbot).to.contain("--webroot --webroot-path");
+        expect(certbot).to.contain("ensure_service certbot.timer");
+    });
+
+    it("serves HTTPS after certbot, and before it only when the certificate already exists", () => {
+        expect(stepNamed(tlsPlan, "nginx").script).to.contain("export REQUIRE_CERTIFICATE='no'");
+        expect(stepNamed(tlsPlan, "nginx").script).to.contain("listen 443 ssl;");
+        expect(stepNamed(tlsPlan, "nginx-tls").script).to.contain("export REQUIRE_CERTIFICATE='yes'");
+        expect(stepNamed(httpPlan, "nginx").script).not.to.contain("listen 443");
+    });
+
+    it("runs one app instance per requested port and stops the rest", () => {
+        const app = stepNamed(buildPlan({ ...SETTINGS, appInstances: 3 }), "app").script;
+        expect(app).to.contain("export APP_PORTS='3001 3002 3003'");
+        expect(app).to.contain("export RETIRED_PORTS='3004 3005 3006 3007 3008'");
+    });
+
+    for (const [label, plan] of [
+        ["HTTP", httpPlan],
+        ["HTTPS", tlsPlan],
+    ] as const) {
+        describe(`every run script of the ${label} plan`, () => {
+            for (const step of runSteps(plan)) {
+                it(`${step.name}: starts with set -euo pipefail, ends printing changed:, passes shellcheck`, () => {
+                    expect(step.script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
+                    expect(step.script.trimEnd().split("\n").slice(-2)).to.deep.equal(['echo "changed: $changed"', "} </dev/null"]);
+                    expect(shellcheck(step.script)).to.equal("");
+                });
+
+                it(`${step.name}: holds no password or key`, () => {
+                    expect(step.script).not.to.match(/(PASSWORD|SECRET|TOKEN)[A-Z_]*=['"]?[A-Za-z0-9+/]{8,}/i);
+                    expect(step.script).not.to.match(/\b[A-Fa-f0-9]{24,}\b/);
+                    expect(step.script).not.to.contain("PRIVATE KEY");
+                    expect(step.script).not.to.match(/IDENTIFIED BY '[^$]/);
+                    expect(step.script).not.to.match(/--password[= ]/);
+                });
+            }
+        });
+    }
+
+    it("generates the database password on the server and keeps it in a root-only file", () => {
+        const database = stepNamed(httpPlan, "database").script;
+        expect(database).to.contain("/dev/urandom");
+        expect(database).to.contain('put_file "$APP_ENV_FILE" 600 root:root');
+        expect(database).to.contain("export APP_ENV_FILE='/etc/webstack/app.env'");
+    });
+});
+
+describe("the installed commands", () => {
+    const commands = {
+        "webstack-activate": renderActivateCommand([3001, 3002]),
+        "webstack-rollback": renderRollbackCommand(),
+        "webstack-backup": renderBackupCommand(),
+        "certbot deploy hook": renderCertbotDeployHook(),
+    };
+    for (const [name, command] of Object.entries(commands)) {
+        it(`${name} is strict and passes shellcheck`, () => {
+            expect(command.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
+            expect(shellcheck(command)).to.equal("");
+        });
+    }
+
+    it("webstack-activate switches current atomically and checks each restarted instance's release", () => {
+        const activate = commands["webstack-activate"];
+        expect(activate).to.contain('ln -sfn "$2" "$1.next"\n  mv -T "$1.next" "$1"');
+        expect(activate).to.contain("/readyz");
+        expect(activate).to.contain("/api/version");
+        expect(activate).to.contain("export APP_PORTS='3001 3002'");
+    });
+
+    it("the deploy hook validates the configuration before it reloads nginx", () => {
+        expect(commands["certbot deploy hook"]).to.match(/nginx -t -q\n\s+systemctl reload nginx/);
+    });
+
+    it("webstack-backup dumps in one transaction through gzip and keeps seven", () => {
+        expect(commands["webstack-backup"]).to.contain("mariadb-dump --single-transaction");
+        expect(commands["webstack-backup"]).to.contain("export BACKUPS_KEPT='7'");
+    });
+});
+
+describe("validateServerSettings", () => {
+    const cases: [string, ServerSettings, RegExp][] = [
+        ["an uppercase or bare domain", { ...SETTINGS, domain: "Example" }, /domain "Example" is not a lowercase domain name/],
+        ["a www domain", { ...SETTINGS, domain: "www.example.com" }, /starts with "www."; give the apex domain \(example\.com\)/],
+        ["no instances", { ...SETTINGS, appInstances: 0 }, /appInstances is 0; expected a whole number from 1 to 8/],
+        ["too many instances", { ...SETTINGS, appInstances: 9 }, /appInstances is 9/],
+        ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
+        ["a release id with a slash", { ...SETTINGS, release: { id: "../x", artifactPath: "/a" } }, /release\.id "\.\.\/x" must be/],
+        ["an empty artifact path", { ...SETTINGS, release: { id: "x", artifactPath: " " } }, /release\.artifactPath is empty/],
+        ["a bad email", { ...SETTINGS, tls: { ...TLS, email: "ops" } }, /tls\.email "ops" is not an email address/],
+        ["a plain-http directory", { ...SETTINGS, tls: { ...TLS, directoryUrl: "http://acme/dir" } }, /tls\.directoryUrl "http:\/\/acme\/dir" is not an https URL/],
+    ];
+    for (const [label, settings, message] of cases) {
+        it(`rejects ${label} with a message that names the field`, () => {
+            expect(() => validateServerSettings(settings)).to.throw(message);
+            expect(() => buildPlan(settings)).to.throw(message);
+        });
+    }
+
+    it("accepts valid settings as they are", () => {
+        const settings = { ...SETTINGS, appInstances: 8, tls: TLS };
+        expect(validateServerSettings(settings)).to.equal(settings);
+    });
+});

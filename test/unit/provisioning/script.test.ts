@@ -1,0 +1,104 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { exportLines, renderCommand, renderScript, SCRIPT_LIBRARY, shellQuote } from "../../../provisioning/script";
+import { runBash, shellcheck, temporaryDirectory } from "./shell";
+
+describe("shellQuote", () => {
+    it("keeps quotes, dollars and newlines literal", () => {
+        const value = `it's $HOME\n\`date\``;
+        expect(runBash(`printf '%s' ${shellQuote(value)}`).stdout).to.equal(value);
+    });
+});
+
+describe("exportLines", () => {
+    it("writes one quoted export per setting, in order", () => {
+        expect(exportLines({ A: "x", B_2: 3, C: true })).to.equal("export A='x'\nexport B_2='3'\nexport C='true'");
+    });
+
+    it("marks a setting with a dollar as literal for shellcheck", () => {
+        expect(exportLines({ SITE: "try_files $uri" })).to.equal("# shellcheck disable=SC2016\nexport SITE='try_files $uri'");
+    });
+
+    it("rejects a name that is not a shell variable", () => {
+        expect(() => exportLines({ "app-port": 1 })).to.throw(/"app-port" is not a valid shell variable name/);
+    });
+});
+
+describe("renderScript", () => {
+    const script = renderScript({ description: "Say hello.", settings: { GREETING: "hello" }, body: 'echo "$GREETING"\nmark_changed' });
+
+    it("starts strict, ends by printing changed, and passes shellcheck", () => {
+        expect(script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
+        expect(script).to.match(/echo "changed: \$changed"\n\} <\/dev\/null\n$/);
+        expect(shellcheck(script)).to.equal("");
+    });
+
+    it("runs its body with the settings and reports the changes", () => {
+        expect(runBash(script).stdout).to.equal("hello\nchanged: 1\n");
+    });
+
+    it("keeps a command that reads stdin from eating the rest of the script fed to bash -s", () => {
+        const reader = renderScript({ description: "Read stdin.", body: "cat >/dev/null\necho still-here" });
+        expect(runBash(`bash -s <<'SCRIPT'\n${reader}SCRIPT`).stdout).to.equal("still-here\nchanged: 0\n");
+    });
+});
+
+describe("renderCommand", () => {
+    it("has the header and helpers but no changed report, and passes shellcheck", () => {
+        const command = renderCommand({ description: "A command.", body: '[[ -n "${1:-}" ]] || fail "give a name"\necho "hello $1"' });
+        expect(command).to.match(/^#!\/usr\/bin\/env bash\nset -euo pipefail\n/);
+        expect(command).not.to.contain('echo "changed:');
+        expect(shellcheck(command)).to.equal("");
+        const run = runBash(command);
+        expect(run.status).to.equal(1);
+        expect(run.stderr).to.equal("error: give a name\n");
+    });
+});
+
+describe("the helper library", () => {
+    const directory = temporaryDirectory("webstack-library");
+    const owner = `${runBash("id -un").stdout.trim()}:${runBash("id -gn").stdout.trim()}`;
+    after(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+    function withLibrary(body: string): string {
+        return `set -euo pipefail\n${SCRIPT_LIBRARY}\n${body}\necho "changed: $changed"`;
+    }
+
+    it("passes shellcheck on its own", () => {
+        expect(shellcheck(`#!/usr/bin/env bash\n${SCRIPT_LIBRARY}`)).to.equal("");
+    });
+
+    it("put_content writes a file once, then reports no change until the content or mode differs", () => {
+        const file = path.join(directory, "site.conf");
+        const put = (content: string, mode: string) =>
+            runBash(withLibrary(`put_content ${shellQuote(file)} ${mode} ${owner} ${shellQuote(content)}; wrote_file && echo wrote || echo kept`)).stdout;
+        expect(put("a $uri\n", "644")).to.equal("wrote\nchanged: 1\n");
+        expect(fs.readFileSync(file, "utf8")).to.equal("a $uri\n");
+        expect(put("a $uri\n", "644")).to.equal("kept\nchanged: 0\n");
+        expect(put("a $uri\n", "600")).to.equal("wrote\nchanged: 1\n");
+        expect((fs.statSync(file).mode & 0o777).toString(8)).to.equal("600");
+        expect(put("b\n", "600")).to.equal("wrote\nchanged: 1\n");
+        expect(fs.readdirSync(directory).filter((name) => name.startsWith(".put_file"))).to.deep.equal([]);
+    });
+
+    it("put_file takes its content from stdin", () => {
+        const file = path.join(directory, "stdin.txt");
+        const put = () => runBash(withLibrary(`put_file ${shellQuote(file)} 640 ${owner} < <(printf 'x\\n')`)).stdout;
+        expect(put()).to.equal("changed: 1\n");
+        expect(put()).to.equal("changed: 0\n");
+    });
+
+    it("ensure_dir creates a directory once, then reports no change", () => {
+        const dir = path.join(directory, "a", "b");
+        const ensure = () => runBash(withLibrary(`ensure_dir ${shellQuote(dir)} 750 ${owner}`)).stdout;
+        expect(ensure()).to.equal("changed: 1\n");
+        expect((fs.statSync(dir).mode & 0o777).toString(8)).to.equal("750");
+        expect(ensure()).to.equal("changed: 0\n");
+    });
+
+    it("changed_since tells whether anything changed after a count was taken", () => {
+        const out = runBash(withLibrary("before=$(change_count); changed_since \"$before\" || echo none; mark_changed; changed_since \"$before\" && echo some")).stdout;
+        expect(out).to.equal("none\nsome\nchanged: 1\n");
+    });
+});
