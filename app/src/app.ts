@@ -65,8 +65,17 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
         trustProxy: "127.0.0.1",
     });
 
+    let draining = false;
+    app.addHook("preClose", async () => {
+        draining = true;
+    });
     app.addHook("onSend", async (_request, reply) => {
         reply.header("X-Release", config.releaseId);
+        // Node keeps a keep-alive connection open after its last response even while the server
+        // closes, which would hold shutdown until the client (nginx) lets go; tell it to let go now.
+        if (draining) {
+            reply.header("Connection", "close");
+        }
     });
     app.addHook("onClose", async () => {
         await pool.end();

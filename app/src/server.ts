@@ -19,19 +19,25 @@ export function appRoot(moduleDirectory: string, exists: (path: string) => boole
 
 /**
  * On the first of `signals`: stop accepting connections, let in-flight requests finish, end the
- * pool (the app's onClose hook), then exit 0, or 1 if closing failed. Returns a function that
- * removes the handlers.
+ * pool (the app's onClose hook), then exit 0, or 1 if closing failed. Later signals are logged and
+ * ignored. Returns a function that removes every handler it installed.
  */
 export function shutdownOnSignals(
     app: FastifyInstance,
     exit: (code: number) => void,
     signals: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"],
 ): () => void {
-    const remove = () => signals.forEach((signal) => process.off(signal, onSignal));
+    const remove = () =>
+        signals.forEach((signal) => {
+            process.off(signal, onSignal);
+            process.off(signal, ignoreRepeatedSignal);
+        });
     function onSignal(signal: NodeJS.Signals): void {
-        remove();
         // A second signal while draining would otherwise kill the process with Node's default action.
-        signals.forEach((other) => process.on(other, ignoreRepeatedSignal));
+        signals.forEach((other) => {
+            process.off(other, onSignal);
+            process.on(other, ignoreRepeatedSignal);
+        });
         app.log.info({ signal }, "shutting down: finishing in-flight requests");
         app.close().then(
             () => {

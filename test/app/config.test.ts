@@ -1,0 +1,119 @@
+import { expect } from "chai";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, describeDatabase, parseConfig, parseDatabaseConfig, readReleaseId } from "../../app/src/config";
+import { appRoot } from "../../app/src/server";
+
+const minimal = { PORT: "3000", DB_NAME: "webstack", DB_USER: "webstack", DB_PASSWORD: "s3cret" };
+
+function problemsOf(run: () => unknown): string {
+    try {
+        run();
+    } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as Error).message;
+    }
+    throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+    it("applies the documented defaults", () => {
+        expect(parseConfig(minimal, "abc123")).to.deep.equal({
+            port: 3000,
+            host: "127.0.0.1",
+            releaseId: "abc123",
+            database: { endpoint: { socketPath: "/run/mysqld/mysqld.sock" }, name: "webstack", user: "webstack", password: "s3cret" },
+        });
+    });
+
+    it("prefers RELEASE_ID over the release.json fallback, and takes HOST and DB_SOCKET", () => {
+        const config = parseConfig({ ...minimal, RELEASE_ID: "r-2", HOST: "0.0.0.0", DB_SOCKET: "/tmp/db.sock" }, "abc123");
+
+        expect(config).to.deep.include({ releaseId: "r-2", host: "0.0.0.0" });
+        expect(config.database.endpoint).to.deep.equal({ socketPath: "/tmp/db.sock" });
+    });
+
+    it("connects over TCP with DB_HOST, on port 3306 unless DB_PORT says otherwise", () => {
+        expect(parseConfig({ ...minimal, DB_HOST: "db.internal" }, "x").database.endpoint).to.deep.equal({ host: "db.internal", port: 3306 });
+        expect(parseConfig({ ...minimal, DB_HOST: "db.internal", DB_PORT: "3307" }, "x").database.endpoint).to.deep.equal({ host: "db.internal", port: 3307 });
+    });
+
+    const invalid: { case: string; env: Record<string, string | undefined>; message: RegExp }[] = [
+        { case: "PORT is missing", env: { ...minimal, PORT: undefined }, message: /PORT is required \(the TCP port to listen on, 1-65535\)/ },
+        { case: "PORT is blank", env: { ...minimal, PORT: "  " }, message: /PORT is required/ },
+        { case: "PORT is not a number", env: { ...minimal, PORT: "http" }, message: /PORT must be an integer from 1 to 65535 \(got "http"\)/ },
+        { case: "PORT is 0", env: { ...minimal, PORT: "0" }, message: /PORT must be an integer from 1 to 65535 \(got "0"\)/ },
+        { case: "PORT is 65536", env: { ...minimal, PORT: "65536" }, message: /PORT must be an integer from 1 to 65535 \(got "65536"\)/ },
+        { case: "DB_NAME is missing", env: { ...minimal, DB_NAME: undefined }, message: /DB_NAME is required/ },
+        { case: "DB_USER is missing", env: { ...minimal, DB_USER: "" }, message: /DB_USER is required/ },
+        { case: "DB_PORT is out of range", env: { ...minimal, DB_HOST: "db", DB_PORT: "99999" }, message: /DB_PORT must be an integer from 1 to 65535 \(got "99999"\)/ },
+        { case: "DB_SOCKET and DB_HOST are both set", env: { ...minimal, DB_SOCKET: "/s", DB_HOST: "db" }, message: /only one of DB_SOCKET and DB_HOST can be set/ },
+        { case: "DB_PORT is set without DB_HOST", env: { ...minimal, DB_PORT: "3306" }, message: /DB_PORT is set without DB_HOST/ },
+        { case: "RELEASE_ID has a space", env: { ...minimal, RELEASE_ID: "my release" }, message: /RELEASE_ID must be 1-64 letters, digits/ },
+    ];
+    for (const { case: name, env, message } of invalid) {
+        it(`rejects the configuration when ${name}`, () => {
+            expect(problemsOf(() => parseConfig(env, "dev"))).to.match(message);
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const message = problemsOf(() => parseConfig({}, "dev"));
+
+        expect(message).to.equal(
+            "Invalid configuration: PORT is required (the TCP port to listen on, 1-65535); DB_NAME is required (the database the app uses); DB_USER is required (the database user).",
+        );
+    });
+});
+
+describe("parseDatabaseConfig", () => {
+    it("needs no PORT, so `server.js migrate` runs from the same environment file", () => {
+        expect(parseDatabaseConfig({ DB_NAME: "n", DB_USER: "u" })).to.deep.equal({
+            endpoint: { socketPath: "/run/mysqld/mysqld.sock" },
+            name: "n",
+            user: "u",
+            password: "",
+        });
+    });
+});
+
+describe("describeDatabase", () => {
+    it("describes the connection without the password", () => {
+        const description = describeDatabase(parseDatabaseConfig(minimal));
+
+        expect(description).to.deep.equal({ socketPath: "/run/mysqld/mysqld.sock", name: "webstack", user: "webstack" });
+        expect(JSON.stringify(description)).not.to.contain("s3cret");
+    });
+});
+
+describe("readReleaseId and appRoot", () => {
+    let directory: string;
+
+    beforeEach(() => {
+        directory = mkdtempSync(join(tmpdir(), "webstack-release-"));
+    });
+
+    afterEach(() => {
+        rmSync(directory, { recursive: true, force: true });
+    });
+
+    it("reads the id from release.json, and says dev without one", () => {
+        expect(readReleaseId(directory)).to.equal("dev");
+        writeFileSync(join(directory, "release.json"), '{ "id": "0123456789ab" }');
+        expect(readReleaseId(directory)).to.equal("0123456789ab");
+    });
+
+    it("names the file when release.json is broken", () => {
+        writeFileSync(join(directory, "release.json"), "{ id: ");
+
+        expect(problemsOf(() => readReleaseId(directory))).to.contain(`${join(directory, "release.json")} is not valid JSON`);
+    });
+
+    it("finds a release's files next to server.js, and the app/ directory from app/src", () => {
+        mkdirSync(join(directory, "migrations"));
+
+        expect(appRoot(directory)).to.equal(directory);
+        expect(appRoot(join(directory, "src"))).to.equal(directory);
+    });
+});

@@ -1,0 +1,95 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestDatabase } from "../support/mariadb";
+import { databaseConfig, migratedDatabase, request, startApp, type RunningApp } from "./harness";
+import { SocketProxy } from "./socketProxy";
+
+// The app reaches the shared MariaDB through a proxy socket that the tests cut and restore, so the
+// server itself never stops and other suites are unaffected.
+describe("the app while its database is away", () => {
+    let database: TestDatabase;
+    let proxyDirectory: string;
+    let proxy: SocketProxy;
+    let running: RunningApp;
+    const url = (path: string) => `${running.url}${path}`;
+
+    before(async () => {
+        database = await migratedDatabase();
+        proxyDirectory = mkdtempSync(join(tmpdir(), "webstack-db-proxy-"));
+        proxy = new SocketProxy(database.socketPath, join(proxyDirectory, "mysqld.sock"));
+        await proxy.forward();
+        running = await startApp(databaseConfig(database, proxy.path));
+    });
+
+    after(async () => {
+        await running?.app.close();
+        await proxy?.refuse();
+        rmSync(proxyDirectory, { recursive: true, force: true });
+        await database?.drop();
+    });
+
+    describe("when connections are refused", () => {
+        before(async () => {
+            // Open pooled connections first, so the outage also breaks connections the pool holds.
+            expect((await request(url("/api/posts"))).status).to.equal(200);
+            await proxy.refuse();
+        });
+
+        it("answers /readyz with 503 unavailable", async () => {
+            const response = await request(url("/readyz"));
+
+            expect(response.status).to.equal(503);
+            expect(response.body).to.deep.equal({ status: "unavailable" });
+        });
+
+        it("answers API reads and writes with 503 database_unavailable", async () => {
+            const read = await request(url("/api/posts"));
+            const write = await request(url("/api/posts"), { body: { author: "x", body: "y" } });
+
+            for (const response of [read, write]) {
+                expect(response.status).to.equal(503);
+                expect(response.body).to.deep.equal({ error: "database_unavailable", message: "The database is unavailable; try again shortly." });
+            }
+        });
+
+        it("still answers /healthz, which never touches the database", async () => {
+            expect((await request(url("/healthz"))).status).to.equal(200);
+        });
+    });
+
+    describe("when connections are accepted but never answered", () => {
+        before(async () => {
+            await proxy.hang();
+        });
+
+        it("answers /readyz with 503 after its one-second limit instead of hanging", async () => {
+            const response = await request(url("/readyz"));
+
+            expect(response.status).to.equal(503);
+            expect(response.body).to.deep.equal({ status: "unavailable" });
+        });
+    });
+
+    describe("when the database comes back", () => {
+        before(async () => {
+            await proxy.forward();
+        });
+
+        it("is ready again on the first probe, with no restart", async () => {
+            const response = await request(url("/readyz"));
+
+            expect(response.status).to.equal(200);
+            expect(response.body).to.deep.equal({ status: "ready" });
+        });
+
+        it("serves writes and reads again", async () => {
+            const created = await request(url("/api/posts"), { body: { author: "back", body: "again" } });
+            const fetched = await request(url(`/api/posts/${created.body.id}`));
+
+            expect(created.status).to.equal(201);
+            expect(fetched.body).to.deep.equal(created.body);
+        });
+    });
+});

@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrate, MigrationError, parseMigrations, pendingMigrations } from "../../app/src/migrations";
+import { createTestDatabase, type TestDatabase } from "../support/mariadb";
+import { databaseConfig, MIGRATIONS_DIR, query } from "./harness";
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+describe("parseMigrations", () => {
+    it("orders migrations by version and checksums each file", () => {
+        const migrations = parseMigrations([
+            { file: "002_add_tags.sql", sql: "B" },
+            { file: "001_create_posts.sql", sql: "A" },
+        ]);
+
+        expect(migrations.map((migration) => migration.file)).to.deep.equal(["001_create_posts.sql", "002_add_tags.sql"]);
+        expect(migrations[0]).to.deep.include({ version: "001", checksum: sha256("A") });
+    });
+
+    it("rejects a misnamed file, naming it and the pattern", () => {
+        expect(() => parseMigrations([{ file: "2_Add-Tags.sql", sql: "" }])).to.throw(MigrationError, /2_Add-Tags\.sql is misnamed; use NNN_lowercase_name\.sql/);
+    });
+
+    it("rejects two files with one version, naming both", () => {
+        expect(() =>
+            parseMigrations([
+                { file: "003_a.sql", sql: "" },
+                { file: "003_b.sql", sql: "" },
+            ]),
+        ).to.throw(MigrationError, /003_a\.sql and 003_b\.sql share version 003/);
+    });
+});
+
+describe("pendingMigrations", () => {
+    const migrations = parseMigrations([
+        { file: "001_one.sql", sql: "one" },
+        { file: "002_two.sql", sql: "two" },
+    ]);
+
+    it("returns the migrations not applied yet, in order", () => {
+        expect(pendingMigrations(migrations, []).map((migration) => migration.version)).to.deep.equal(["001", "002"]);
+        expect(pendingMigrations(migrations, [{ version: "001", checksum: sha256("one") }]).map((migration) => migration.version)).to.deep.equal(["002"]);
+    });
+
+    it("throws naming the file when an applied migration's content changed", () => {
+        expect(() => pendingMigrations(migrations, [{ version: "001", checksum: sha256("edited") }])).to.throw(
+            MigrationError,
+            /Migration 001_one\.sql was changed after it was applied/,
+        );
+    });
+
+    it("tolerates applied versions that have no file (an older release rolled back onto a newer schema)", () => {
+        const applied = [
+            { version: "001", checksum: sha256("one") },
+            { version: "002", checksum: sha256("two") },
+            { version: "003", checksum: sha256("three") },
+        ];
+
+        expect(pendingMigrations(migrations, applied)).to.deep.equal([]);
+    });
+});
+
+describe("migrate against a real MariaDB", () => {
+    let database: TestDatabase;
+    let directory: string;
+    const config = () => databaseConfig(database);
+    const history = () => query<{ version: string; file: string; checksum: string }[]>(config(), "SELECT version, file, checksum FROM schema_migrations ORDER BY version");
+
+    beforeEach(async () => {
+        database = await createTestDatabase();
+        directory = mkdtempSync(join(tmpdir(), "webstack-migrations-"));
+        cpSync(MIGRATIONS_DIR, directory, { recursive: true });
+    });
+
+    afterEach(async () => {
+        rmSync(directory, { recursive: true, force: true });
+        await database.drop();
+    });
+
+    it("applies the app's migrations once and records each with its checksum", async () => {
+        const first = await migrate(config(), MIGRATIONS_DIR);
+        const second = await migrate(config(), MIGRATIONS_DIR);
+
+        expect(first).to.deep.equal(["001_create_posts.sql"]);
+        expect(second).to.deep.equal([]);
+        expect(await history()).to.deep.equal([
+            { version: "001", file: "001_create_posts.sql", checksum: sha256(readFileSync(join(MIGRATIONS_DIR, "001_create_posts.sql"), "utf8")) },
+        ]);
+        expect(await query(config(), "SELECT COUNT(*) AS count FROM posts")).to.deep.equal([{ count: 0 }]);
+    });
+
+    it("applies each migration exactly once when two migrators run at the same time", async () => {
+        // A slow second migration widens the window in which an unlocked migrator would collide.
+        writeFileSync(join(directory, "002_slow.sql"), "DO SLEEP(0.5);\nCREATE TABLE slow_marker (id INT NOT NULL PRIMARY KEY);\n");
+
+        const results = await Promise.all([migrate(config(), directory), migrate(config(), directory)]);
+
+        expect(results.flat().sort()).to.deep.equal(["001_create_posts.sql", "002_slow.sql"]);
+        expect(results).to.deep.include([]);
+        expect((await history()).map((row) => row.version)).to.deep.equal(["001", "002"]);
+    });
+
+    it("refuses to run when an applied migration was edited, naming the file", async () => {
+        await migrate(config(), directory);
+        writeFileSync(join(directory, "001_create_posts.sql"), "-- edited\n" + readFileSync(join(directory, "001_create_posts.sql"), "utf8"));
+        writeFileSync(join(directory, "002_add_tags.sql"), "CREATE TABLE tags (id INT NOT NULL PRIMARY KEY);\n");
+
+        const failure = await migrate(config(), directory).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
+
+        expect(failure).to.be.instanceOf(MigrationError);
+        expect((failure as Error).message).to.match(/Migration 001_create_posts\.sql was changed after it was applied/);
+        expect((await history()).map((row) => row.version)).to.deep.equal(["001"]);
+    });
+
+    it("reports a failing migration by file and does not record it, so a fixed file runs next time", async () => {
+        writeFileSync(join(directory, "002_broken.sql"), "CREATE TABLE broken (;\n");
+
+        const failure = await migrate(config(), directory).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
+        writeFileSync(join(directory, "002_broken.sql"), "CREATE TABLE broken (id INT NOT NULL PRIMARY KEY);\n");
+        const retried = await migrate(config(), directory);
+
+        expect((failure as Error).message).to.match(/^Migration 002_broken\.sql failed: .*SQL syntax/);
+        expect(retried).to.deep.equal(["002_broken.sql"]);
+    });
+});
