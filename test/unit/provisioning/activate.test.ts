@@ -1,0 +1,153 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { renderActivateCommand, renderRollbackCommand } from "../../../provisioning/files/commands";
+import { runBash, temporaryDirectory } from "./shell";
+
+/**
+ * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl
+ * and nginx are stand-ins on PATH: `systemctl restart webstack-app@PORT.service` starts the current
+ * release's server.js on PORT, and both log what they were asked to do.
+ */
+
+const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
+echo "systemctl $*" >>"$FAKE_ROOT/log"
+case "$1" in
+  is-active) [[ "$3" == nginx ]] ;;
+  restart)
+    port="\${2#webstack-app@}"; port="\${port%.service}"
+    if [[ -f "$FAKE_ROOT/pids/$port" ]]; then kill "$(cat "$FAKE_ROOT/pids/$port")" 2>/dev/null || true; sleep 0.2; fi
+    set -a; . "$FAKE_ROOT/current/release.env"; set +a
+    PORT="$port" setsid node "$FAKE_ROOT/current/server.js" </dev/null >/dev/null 2>&1 &
+    echo "$!" >"$FAKE_ROOT/pids/$port" ;;
+esac
+`;
+const FAKE_NGINX = `#!/usr/bin/env bash
+{ echo "nginx $*"; grep down "$FAKE_ROOT/upstream.conf" || true; } >>"$FAKE_ROOT/log"
+`;
+const SERVER = `require("http").createServer((request, response) => {
+    response.end(request.url === "/api/version" ? JSON.stringify({ release: process.env.RELEASE_ID }) : "ok");
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`;
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer().listen(0, "127.0.0.1", () => {
+            const address = server.address() as net.AddressInfo;
+            server.close(() => resolve(address.port));
+        });
+        server.on("error", reject);
+    });
+}
+
+/** The command with its paths moved into the test's directory. */
+function relocated(command: string, settings: Record<string, string>): string {
+    return Object.entries(settings).reduce((text, [name, value]) => text.replace(new RegExp(`^export ${name}=.*$`, "m"), `export ${name}='${value}'`), command);
+}
+
+describe("webstack-activate and webstack-rollback", function () {
+    this.timeout(60000);
+    const root = temporaryDirectory("webstack-activate");
+    let ports: number[] = [];
+
+    function addRelease(id: string, server = SERVER): void {
+        fs.mkdirSync(path.join(root, "releases", id), { recursive: true });
+        fs.writeFileSync(path.join(root, "releases", id, "server.js"), server);
+        fs.writeFileSync(path.join(root, "releases", id, "release.env"), `RELEASE_ID=${id}\n`);
+    }
+
+    function run(command: string): { status: number | null; stdout: string; stderr: string; log: string } {
+        fs.writeFileSync(path.join(root, "log"), "");
+        const result = runBash(command, { FAKE_ROOT: root, PATH: `${root}/bin:${process.env.PATH}` });
+        return { ...result, log: fs.readFileSync(path.join(root, "log"), "utf8") };
+    }
+
+    /** A fresh connection each time (curl): the servers behind a port come and go. */
+    function versionOn(port: number): string {
+        return (JSON.parse(runBash(`curl -fsS http://127.0.0.1:${port}/api/version`).stdout) as { release: string }).release;
+    }
+
+    before(async () => {
+        ports = [await freePort(), await freePort()];
+        fs.mkdirSync(path.join(root, "bin"));
+        fs.mkdirSync(path.join(root, "pids"));
+        const settings = {
+            RELEASES_DIR: `${root}/releases`,
+            CURRENT_LINK: `${root}/current`,
+            PREVIOUS_LINK: `${root}/previous`,
+            NGINX_UPSTREAM_FILE: `${root}/upstream.conf`,
+            ACTIVATE_COMMAND: `${root}/bin/webstack-activate`,
+            READY_TIMEOUT_SECONDS: "3",
+        };
+        fs.writeFileSync(path.join(root, "bin", "webstack-activate"), relocated(renderActivateCommand(ports), settings), { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "bin", "webstack-rollback"), relocated(renderRollbackCommand(), settings), { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "bin", "systemctl"), FAKE_SYSTEMCTL, { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "bin", "nginx"), FAKE_NGINX, { mode: 0o755 });
+        addRelease("r1");
+        addRelease("r2");
+        addRelease("broken", "process.exit(1);\n");
+    });
+
+    after(() => {
+        for (const pidFile of fs.readdirSync(path.join(root, "pids"))) {
+            runBash(`kill "$(cat ${path.join(root, "pids", pidFile)})" 2>/dev/null || true`);
+        }
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("restarts the instances one at a time, each out of the upstream until it serves the release", () => {
+        expect(run("webstack-activate --check r1").status).to.equal(1);
+        const result = run("webstack-activate r1");
+        expect(result.status, result.stderr).to.equal(0);
+        const [first, second] = ports;
+        expect(result.log.split("\n").filter((line) => /restart|down|nginx -t/.test(line))).to.deep.equal([
+            "nginx -t -q",
+            `    server 127.0.0.1:${first} down;`,
+            `systemctl restart webstack-app@${first}.service`,
+            "nginx -t -q",
+            "nginx -t -q",
+            `    server 127.0.0.1:${second} down;`,
+            `systemctl restart webstack-app@${second}.service`,
+            "nginx -t -q",
+        ]);
+        expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
+        expect(versionOn(first)).to.equal("r1");
+        expect(run("webstack-activate --check r1").status).to.equal(0);
+    });
+
+    it("restarts nothing when every instance already serves the release", () => {
+        const result = run("webstack-activate r1");
+        expect(result.status).to.equal(0);
+        expect(result.log).not.to.contain("restart");
+    });
+
+    it("fails with a clear message and keeps the other instances serving when a release never gets ready", () => {
+        const result = run("webstack-activate broken");
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not answer /readyz with 200 and /api/version with release broken`);
+        expect(result.stderr).to.contain("webstack-rollback");
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server 127.0.0.1:${ports[0]} down;`);
+        expect(versionOn(ports[1])).to.equal("r1");
+    });
+
+    it("rolls back to the release that was current before", () => {
+        const result = run("webstack-rollback");
+        expect(result.status, result.stderr).to.equal(0);
+        expect(versionOn(ports[0])).to.equal("r1");
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
+        expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "broken"));
+    });
+
+    it("moves to a new release and remembers the one before", () => {
+        expect(run("webstack-activate r2").status).to.equal(0);
+        expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
+        expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
+    });
+
+    it("names the usage when the release id is missing or unknown", () => {
+        expect(run("webstack-activate").stderr).to.contain("usage: webstack-activate [--check | --restart-all] RELEASE_ID");
+        expect(run("webstack-activate nope").stderr).to.contain("release nope is not in");
+    });
+});
