@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { build } from "esbuild";
 
 export interface Release {
@@ -115,13 +116,12 @@ async function packTarball(directory: string, entries: readonly string[], artifa
     const tar = spawn("tar", reproducibleTarArguments(directory, entries), { stdio: ["ignore", "pipe", "inherit"] });
     const gzip = spawn("gzip", ["-n", "-9"], { stdio: ["pipe", "pipe", "inherit"] });
     tar.stdout.pipe(gzip.stdin);
-    gzip.stdout.pipe(createWriteStream(staging));
     const exited = (child: ChildProcess, name: string) =>
         new Promise<void>((resolve, reject) => {
             child.on("error", reject);
             child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} while packing ${artifactPath}`))));
         });
-    await Promise.all([exited(tar, "tar"), exited(gzip, "gzip -n")]);
+    await Promise.all([exited(tar, "tar"), exited(gzip, "gzip -n"), pipeline(gzip.stdout, createWriteStream(staging))]);
     renameSync(staging, artifactPath);
 }
 

@@ -1,0 +1,183 @@
+import { expect } from "chai";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { buildRelease, releaseId, reproducibleTarArguments, type Release } from "../../app/build";
+import type { TestDatabase } from "../support/mariadb";
+import { createTestDatabase } from "../support/mariadb";
+import { databaseConfig, query } from "./harness";
+
+const run = promisify(execFile);
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = createServer().listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+        });
+    });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+    return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+}
+
+async function waitForHealthy(url: string, child: ChildProcess): Promise<void> {
+    let exited = false;
+    child.on("exit", () => (exited = true));
+    for (;;) {
+        if (exited) {
+            throw new Error("the bundled server exited before it answered /healthz");
+        }
+        if ((await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) === true) {
+            return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+
+describe("releaseId", () => {
+    const files = [
+        { path: "server.js", content: Buffer.from("console.log(1)") },
+        { path: "public/index.html", content: Buffer.from("<p>") },
+    ];
+
+    it("is 12 hex characters that do not depend on the order files are listed in", () => {
+        expect(releaseId(files)).to.match(/^[0-9a-f]{12}$/);
+        expect(releaseId([...files].reverse())).to.equal(releaseId(files));
+    });
+
+    it("changes when any file's content or path changes", () => {
+        const changedContent = [files[0], { ...files[1], content: Buffer.from("<p>!") }];
+        const changedPath = [files[0], { ...files[1], path: "public/home.html" }];
+
+        expect(releaseId(changedContent)).not.to.equal(releaseId(files));
+        expect(releaseId(changedPath)).not.to.equal(releaseId(files));
+    });
+});
+
+describe("reproducibleTarArguments", () => {
+    it("pins everything that would make two packs of the same files differ", () => {
+        const args = reproducibleTarArguments("/r", ["server.js", "public"]);
+
+        expect(args).to.include.members(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--directory=/r"]);
+        expect(args.slice(-2)).to.deep.equal(["public", "server.js"]);
+    });
+});
+
+describe("buildRelease", function () {
+    // Two esbuild bundles plus a bundled server starting up; well under this on the reference machine.
+    this.timeout(60_000);
+
+    let outDirs: string[];
+    let release: Release;
+    let unpacked: string;
+    let database: TestDatabase;
+
+    before(async () => {
+        outDirs = [mkdtempSync(join(tmpdir(), "webstack-build-a-")), mkdtempSync(join(tmpdir(), "webstack-build-b-"))];
+        release = await buildRelease({ outDir: outDirs[0] });
+        // Unpacked outside the repository, where no node_modules could stand in for a missing bundle dependency.
+        unpacked = mkdtempSync(join(tmpdir(), "webstack-unpacked-"));
+        await run("tar", ["-xzf", release.artifactPath, "-C", unpacked]);
+        database = await createTestDatabase();
+    });
+
+    after(async () => {
+        [...(outDirs ?? []), unpacked].filter(Boolean).forEach((directory) => rmSync(directory, { recursive: true, force: true }));
+        await database?.drop();
+    });
+
+    const serverEnv = (extra: Record<string, string> = {}) => ({
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        DB_SOCKET: database.socketPath,
+        DB_NAME: database.name,
+        DB_USER: database.user,
+        DB_PASSWORD: database.password,
+        ...extra,
+    });
+
+    it("names the artifact and directory after the id", () => {
+        expect(release.id).to.match(/^[0-9a-f]{12}$/);
+        expect(release.artifactPath).to.equal(join(outDirs[0], `webstack-release-${release.id}.tar.gz`));
+        expect(release.directory).to.equal(join(outDirs[0], "release", release.id));
+    });
+
+    it("gives the same id and byte-identical tarball when built again from the same source", async () => {
+        const again = await buildRelease({ outDir: outDirs[1] });
+
+        expect(again.id).to.equal(release.id);
+        expect(readFileSync(again.artifactPath).equals(readFileSync(release.artifactPath))).to.equal(true);
+    });
+
+    it("packs server.js, release.json, public/ and migrations/ at the top level", async () => {
+        const { stdout } = await run("tar", ["-tzf", release.artifactPath]);
+
+        expect(stdout.trim().split("\n")).to.deep.equal([
+            "migrations/",
+            "migrations/001_create_posts.sql",
+            "public/",
+            "public/app.css",
+            "public/app.js",
+            "public/index.html",
+            "release.json",
+            "server.js",
+        ]);
+        expect(JSON.parse(readFileSync(join(unpacked, "release.json"), "utf8"))).to.deep.equal({ id: release.id });
+    });
+
+    it("runs `node server.js migrate` against a database without npm, and again as a no-op", async () => {
+        const first = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
+        const second = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
+
+        expect(JSON.parse(first.stdout)).to.deep.include({ applied: ["001_create_posts.sql"] });
+        expect(JSON.parse(second.stdout)).to.deep.include({ applied: [] });
+        expect(first.stdout + second.stdout).not.to.contain(database.password);
+        expect(await query(databaseConfig(database), "SELECT version FROM schema_migrations")).to.deep.equal([{ version: "001" }]);
+    });
+
+    it("serves as `node server.js`, names its release, and exits 0 on SIGTERM", async () => {
+        const port = await freePort();
+        const server = spawn("node", ["server.js"], { cwd: unpacked, env: serverEnv({ PORT: String(port) }), stdio: ["ignore", "pipe", "pipe"] });
+        let logs = "";
+        server.stdout?.on("data", (chunk: Buffer) => (logs += chunk.toString()));
+        const exited = exitOf(server);
+        const url = `http://127.0.0.1:${port}`;
+
+        await waitForHealthy(url, server);
+        const version = await fetch(`${url}/api/version`);
+        const ready = await fetch(`${url}/readyz`);
+        server.kill("SIGTERM");
+
+        expect(await version.json()).to.deep.equal({ release: release.id });
+        expect(version.headers.get("x-release")).to.equal(release.id);
+        expect(ready.status).to.equal(200);
+        expect(await exited).to.equal(0);
+        expect(logs.trim().split("\n").every((line) => typeof JSON.parse(line) === "object"), "every log line is JSON").to.equal(true);
+        expect(logs).not.to.contain(database.password);
+    });
+
+    it("exits non-zero naming the variable when the configuration is invalid", async () => {
+        const failure = await run("node", ["server.js"], { cwd: unpacked, env: serverEnv({ PORT: "http" }) }).then(
+            () => undefined,
+            (error: { code: number; stderr: string }) => error,
+        );
+
+        expect(failure?.code).to.equal(1);
+        expect(failure?.stderr).to.contain('PORT must be an integer from 1 to 65535 (got "http")');
+    });
+
+    it("exits non-zero with the usage for an unknown command", async () => {
+        const failure = await run("node", ["server.js", "migrat"], { cwd: unpacked, env: serverEnv() }).then(
+            () => undefined,
+            (error: { code: number; stderr: string }) => error,
+        );
+
+        expect(failure?.code).to.equal(1);
+        expect(failure?.stderr).to.contain('Unknown command "migrat"; usage: node server.js [serve|migrate].');
+    });
+});
