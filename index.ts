@@ -1,0 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
+import { buildRelease } from "./app/build";
+import { RemoteProvisioner } from "./components/remoteProvisioner";
+import { WebServer } from "./components/webServer";
+import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
+import { buildPlan, Plan } from "./provisioning";
+
+async function serverPlan(settings: StackSettings): Promise<Plan> {
+    const release = await buildRelease();
+    return buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release, tls: settings.tls });
+}
+
+export = async () => {
+    const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
+    const settings = parseStackConfig(raw, hasPrivateKey);
+    const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
+    const url = `${settings.tls ? "https" : "http"}://${settings.hostName}`;
+
+    if (settings.server.kind === "existing") {
+        new RemoteProvisioner("webstack", {
+            connection: { host: settings.server.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
+            plan: await serverPlan(settings),
+        });
+        return { url, hostName: settings.hostName, publicIp: settings.server.host, sshCommand: `ssh ${settings.sshUser}@${settings.server.host}` };
+    }
+
+    const aws = settings.server;
+    const server = new WebServer("webstack", {
+        domain: settings.domain,
+        instanceType: aws.instanceType,
+        architecture: aws.architecture,
+        amiId: aws.amiId,
+        rootVolumeSizeGiB: aws.rootVolumeSizeGiB,
+        sshPublicKey: aws.sshPublicKey,
+        sshAllowedCidrs: aws.sshAllowedCidrs,
+        hostedZoneId: aws.hostedZoneId,
+        createApexRecord: aws.createApexRecord,
+        dnsTtl: aws.dnsTtl,
+        https: settings.tls !== undefined,
+        provisioning: settings.provision
+            ? { plan: await serverPlan(settings), sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
+            : undefined,
+    });
+    return {
+        url: server.url,
+        hostName: server.hostName,
+        publicIp: server.publicIp,
+        instanceId: server.instanceId,
+        sshCommand: server.sshCommand,
+    };
+};

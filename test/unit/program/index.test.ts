@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, MOCK_PUBLIC_IP, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+import { devStackConfig } from "../../support/devStack";
+import { buildPlan } from "../../../provisioning";
+import { buildRelease } from "../../../app/build";
+import { parseStackConfig, rawStackConfig } from "../../../config/stackConfig";
+
+type StackOutputs = Record<string, string | pulumi.Output<string>>;
+type Program = () => Promise<StackOutputs>;
+
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
+
+async function runProgram(config: Record<string, string>): Promise<Record<string, string>> {
+    resetRecords();
+    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")));
+    const program = (await import("../../../index")).default as unknown as Program;
+    const outputs = await program();
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(outputs)) {
+        values[key] = typeof value === "string" ? value : await valueOf(value);
+    }
+    await settle();
+    return values;
+}
+
+function remoteSteps() {
+    return resources().filter((resource) => resource.type.startsWith("command:remote:"));
+}
+
+describe("the Pulumi program (index.ts) under mocks", function () {
+    this.timeout(120_000);
+
+    before(installMocks);
+
+    it("builds the whole stack from the committed dev config", async () => {
+        const outputs = await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY });
+        expect(outputs).to.deep.include({
+            url: "http://www.example.com",
+            hostName: "www.example.com",
+            publicIp: MOCK_PUBLIC_IP,
+            sshCommand: `ssh admin@${MOCK_PUBLIC_IP}`,
+        });
+        const types = resources().map((resource) => resource.type);
+        for (const type of [
+            "webstack:index:WebServer",
+            "webstack:index:RemoteProvisioner",
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:ec2/keyPair:KeyPair",
+            "aws:ec2/instance:Instance",
+            "aws:ec2/eip:Eip",
+            "aws:route53/record:Record",
+        ]) {
+            expect(types, type).to.include(type);
+        }
+    });
+
+    it("sends the full plan to the server, step by step, in plan order", async () => {
+        const config = { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY };
+        await runProgram(config);
+        const { raw, hasPrivateKey } = rawStackConfig(config);
+        const settings = parseStackConfig(raw, hasPrivateKey);
+        const plan = buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release: await buildRelease() });
+        const steps = remoteSteps();
+        expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
+        const scripts = plan.flatMap((step) => (step.kind === "run" ? [step.script] : []));
+        expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
+    });
+
+    it("fails before creating any resource when the config is invalid", async () => {
+        let failure: unknown;
+        try {
+            await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:appInstances": "40" });
+        } catch (error) {
+            failure = error;
+        }
+        expect(String(failure)).to.include("webstack:appInstances");
+        expect(resources()).to.have.length(0);
+    });
+
+    it("configures an existing server without creating any AWS resource", async () => {
+        const outputs = await runProgram({
+            "webstack:domain": "example.org",
+            "webstack:existingServerHost": "198.18.9.2",
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+        });
+        expect(resources().filter((resource) => resource.type.startsWith("aws:"))).to.deep.equal([]);
+        expect(outputs).to.deep.include({ url: "http://www.example.org", publicIp: "198.18.9.2" });
+        const steps = remoteSteps();
+        expect(steps.length).to.be.greaterThan(0);
+        for (const step of steps) {
+            expect(step.inputs.connection).to.include({ host: "198.18.9.2", user: "admin" });
+        }
+    });
+
+    it("creates the infrastructure only when provisioning is off", async () => {
+        await runProgram({ ...devStackConfig(), "webstack:provision": "false" });
+        expect(remoteSteps()).to.deep.equal([]);
+        expect(resources().map((resource) => resource.type)).to.include("aws:ec2/instance:Instance");
+    });
+});
