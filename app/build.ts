@@ -24,6 +24,11 @@ export interface Release {
 export interface BuildOptions {
     /** Where the release directory and tarball go. Defaults to build/ at the repository root. */
     readonly outDir?: string;
+    /**
+     * Text packed into the release as `stamp`, and so into its id: ships unchanged source as a new
+     * release (the end-to-end tests deploy and roll back between two of them). Defaults to none.
+     */
+    readonly stamp?: string;
 }
 
 /** A file of the release: its path inside the release (with "/") and its bytes. */
@@ -128,7 +133,12 @@ async function packTarball(directory: string, entries: readonly string[], artifa
 /** Builds the release into `options.outDir` (default build/) and returns its id and paths. */
 export async function buildRelease(options: BuildOptions = {}): Promise<Release> {
     const outDir = options.outDir ?? DEFAULT_OUT_DIR;
-    const files = [await bundleServer(), ...filesUnder(join(APP_DIR, "public"), "public"), ...filesUnder(join(APP_DIR, "migrations"), "migrations")];
+    const files = [
+        await bundleServer(),
+        ...filesUnder(join(APP_DIR, "public"), "public"),
+        ...filesUnder(join(APP_DIR, "migrations"), "migrations"),
+        ...(options.stamp === undefined ? [] : [{ path: "stamp", content: Buffer.from(`${options.stamp}\n`) }]),
+    ];
     const id = releaseId(files);
     const directory = join(outDir, "release", id);
     const artifactPath = join(outDir, `webstack-release-${id}.tar.gz`);

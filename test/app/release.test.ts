@@ -114,6 +114,13 @@ describe("buildRelease", function () {
         expect(readFileSync(again.artifactPath).equals(readFileSync(release.artifactPath))).to.equal(true);
     });
 
+    it("gives a stamped build of the same source its own id, with the stamp packed in", async () => {
+        const stamped = await buildRelease({ outDir: outDirs[1], stamp: "second deploy" });
+
+        expect(stamped.id).to.not.equal(release.id);
+        expect(readFileSync(join(stamped.directory, "stamp"), "utf8")).to.equal("second deploy\n");
+    });
+
     it("packs server.js, release.json, public/ and migrations/ at the top level", async () => {
         const { stdout } = await run("tar", ["-tzf", release.artifactPath]);
 

@@ -1,0 +1,57 @@
+import * as http from "http";
+import type { LoadTarget } from "./load";
+
+export interface HttpAnswer {
+    readonly status: number;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+}
+
+/** One HTTP request to the server's address with the site's name in the Host header, as a browser that resolved it would send. */
+export function request(
+    target: LoadTarget,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
+    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const outgoing = http.request(
+            {
+                host: target.address,
+                port: target.port ?? 80,
+                method,
+                path,
+                timeout: 10_000,
+                headers: {
+                    Host: target.hostName,
+                    ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }),
+                    ...headers,
+                },
+            },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+            },
+        );
+        outgoing.on("timeout", () => outgoing.destroy(new Error(`${method} ${path} timed out after 10 s`)));
+        outgoing.on("error", reject);
+        outgoing.end(payload);
+    });
+}
+
+/** Retries `probe` every half second until it returns true or `seconds` pass; returns the seconds it took. */
+export async function waitUntil(description: string, seconds: number, probe: () => Promise<boolean>): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+        if (await probe().catch(() => false)) {
+            return (Date.now() - started) / 1000;
+        }
+        if (Date.now() - started > seconds * 1000) {
+            throw new Error(`${description}: not true after ${seconds} s`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
