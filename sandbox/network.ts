@@ -1,0 +1,185 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { runCommand } from "./exec";
+import { SAVED_IP_FORWARD_FILE } from "./layout";
+
+/**
+ * Each sandbox gets a /24 of 198.18.0.0/15 (the range set aside for network testing):
+ * 198.18.N.1 on the host end of a veth pair, 198.18.N.2 on the guest's eth0 inside a network
+ * namespace of its own. Guests reach Debian's mirror through NAT on the host.
+ */
+
+export const SUBNET_PREFIX = "198.18";
+/** The subnets sandboxes may take: 198.18.1.0/24 to 198.18.254.0/24. */
+export const FIRST_SUBNET_INDEX = 1;
+export const LAST_SUBNET_INDEX = 254;
+/** Guest source addresses that the NAT table masquerades: every sandbox subnet. */
+export const SANDBOX_SOURCE_RANGE = `${SUBNET_PREFIX}.0.0/16`;
+/** Egress the guests get: HTTP for apt, HTTPS for anything that fetches over TLS. */
+export const EGRESS_TCP_PORTS = [80, 443] as const;
+export const NAT_TABLE = "webstack_sandbox";
+export const IP_FORWARD_SYSCTL = "/proc/sys/net/ipv4/ip_forward";
+
+export interface SandboxNetwork {
+    /** N in 198.18.N.0/24. */
+    readonly subnetIndex: number;
+    /** The host end of the veth pair: the guest's gateway and DNS server. */
+    readonly hostAddress: string;
+    /** The server's address. */
+    readonly guestAddress: string;
+    readonly prefixLength: 24;
+    /** The network namespace the guest runs in (`ip netns`). */
+    readonly netns: string;
+    /** The veth end on the host. */
+    readonly hostInterface: string;
+    /** The veth end's name while it is created, before it moves into the namespace as eth0. */
+    readonly transitInterface: string;
+}
+
+/** The network namespace of the sandbox `name`. */
+export function namespaceName(name: string): string {
+    return `webstack-${name}`;
+}
+
+/** The network of the sandbox `name` on subnet `subnetIndex`. Interface names stay within the kernel's 15 characters. */
+export function sandboxNetwork(name: string, subnetIndex: number): SandboxNetwork {
+    if (!Number.isInteger(subnetIndex) || subnetIndex < FIRST_SUBNET_INDEX || subnetIndex > LAST_SUBNET_INDEX) {
+        throw new Error(`Subnet index ${subnetIndex} is outside ${FIRST_SUBNET_INDEX}..${LAST_SUBNET_INDEX}.`);
+    }
+    return {
+        subnetIndex,
+        hostAddress: `${SUBNET_PREFIX}.${subnetIndex}.1`,
+        guestAddress: `${SUBNET_PREFIX}.${subnetIndex}.2`,
+        prefixLength: 24,
+        netns: namespaceName(name),
+        hostInterface: `wsb${subnetIndex}`,
+        transitInterface: `wsb${subnetIndex}g`,
+    };
+}
+
+/** The subnet indexes that addresses on the host already use (`ip -j -4 addr` output, any 198.18.N.x). */
+export function subnetIndexesInUse(ipAddrJson: string): number[] {
+    const interfaces = JSON.parse(ipAddrJson) as { addr_info?: { local?: string }[] }[];
+    const pattern = new RegExp(`^${SUBNET_PREFIX.replace(".", "\\.")}\\.(\\d+)\\.\\d+$`);
+    return interfaces
+        .flatMap((entry) => entry.addr_info ?? [])
+        .map((info) => pattern.exec(info.local ?? ""))
+        .filter((match): match is RegExpExecArray => match !== null)
+        .map((match) => Number(match[1]));
+}
+
+/** The lowest free subnet index; throws when every subnet is taken. */
+export function allocateSubnetIndex(taken: Iterable<number>): number {
+    const used = new Set(taken);
+    for (let index = FIRST_SUBNET_INDEX; index <= LAST_SUBNET_INDEX; index++) {
+        if (!used.has(index)) {
+            return index;
+        }
+    }
+    throw new Error(`All ${LAST_SUBNET_INDEX} sandbox subnets in ${SANDBOX_SOURCE_RANGE} are in use; destroy a sandbox first (npm run sandbox -- destroy).`);
+}
+
+/** The interface of the host's default route (`ip -j route show default` output): where NAT sends guest traffic. */
+export function defaultRouteInterface(ipRouteJson: string): string {
+    const routes = JSON.parse(ipRouteJson) as { dev?: string }[];
+    const device = routes.find((route) => route.dev)?.dev;
+    if (!device) {
+        throw new Error("The host has no IPv4 default route, so the sandbox cannot give its server egress to Debian's mirror.");
+    }
+    return device;
+}
+
+/**
+ * The NAT table, for `nft -f`: guests may leave through the uplink on the egress ports only
+ * (masqueraded); anything else they send towards the uplink is dropped, so that test traffic never
+ * leaves this machine. It starts by deleting the table, so that applying it again replaces it.
+ */
+export function natRuleset(uplink: string): string {
+    const ports = EGRESS_TCP_PORTS.join(", ");
+    return [
+        `table ip ${NAT_TABLE}`,
+        `delete table ip ${NAT_TABLE}`,
+        `table ip ${NAT_TABLE} {`,
+        "  chain forward {",
+        "    type filter hook forward priority filter; policy accept;",
+        `    ip saddr ${SANDBOX_SOURCE_RANGE} oifname "${uplink}" tcp dport { ${ports} } accept`,
+        `    ip saddr ${SANDBOX_SOURCE_RANGE} oifname "${uplink}" drop`,
+        "  }",
+        "  chain postrouting {",
+        "    type nat hook postrouting priority srcnat; policy accept;",
+        `    ip saddr ${SANDBOX_SOURCE_RANGE} oifname "${uplink}" masquerade`,
+        "  }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** The `ip` commands that create the namespace, the veth pair and the addresses, in order. */
+export function networkSetupCommands(network: SandboxNetwork): string[][] {
+    const { netns, hostInterface, transitInterface, hostAddress, guestAddress, prefixLength } = network;
+    const inNamespace = (...args: string[]) => ["ip", "-n", netns, ...args];
+    return [
+        ["ip", "netns", "add", netns],
+        ["ip", "link", "add", hostInterface, "type", "veth", "peer", "name", transitInterface],
+        ["ip", "link", "set", transitInterface, "netns", netns],
+        inNamespace("link", "set", transitInterface, "name", "eth0"),
+        ["ip", "addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface],
+        ["ip", "link", "set", hostInterface, "up"],
+        inNamespace("addr", "add", `${guestAddress}/${prefixLength}`, "dev", "eth0"),
+        inNamespace("link", "set", "lo", "up"),
+        inNamespace("link", "set", "eth0", "up"),
+        inNamespace("route", "add", "default", "via", hostAddress),
+    ];
+}
+
+/** The commands that remove what {@link networkSetupCommands} made: the host end first, then the namespace. */
+export function networkTeardownCommands(network: SandboxNetwork): string[][] {
+    return [
+        ["ip", "link", "delete", network.hostInterface],
+        ["ip", "netns", "delete", network.netns],
+    ];
+}
+
+async function runAll(commands: string[][], allowFailure: boolean): Promise<void> {
+    for (const [command, ...args] of commands) {
+        await runCommand(command, args, { allowFailure });
+    }
+}
+
+/** The subnet indexes taken by addresses on the host. */
+export async function hostSubnetIndexes(): Promise<number[]> {
+    return subnetIndexesInUse((await runCommand("ip", ["-j", "-4", "addr"])).stdout);
+}
+
+/** Creates the sandbox's namespace and veth pair; on failure removes whatever part was made. */
+export async function createNetwork(network: SandboxNetwork): Promise<void> {
+    try {
+        await runAll(networkSetupCommands(network), false);
+    } catch (error) {
+        await removeNetwork(network);
+        throw error;
+    }
+}
+
+/** Removes the sandbox's veth pair and namespace; what is already gone is fine. */
+export async function removeNetwork(network: SandboxNetwork): Promise<void> {
+    await runAll(networkTeardownCommands(network), true);
+}
+
+/** Turns on forwarding and installs the NAT table; remembers the previous ip_forward the first time. */
+export async function enableEgress(): Promise<void> {
+    if (!existsSync(SAVED_IP_FORWARD_FILE)) {
+        writeFileSync(SAVED_IP_FORWARD_FILE, readFileSync(IP_FORWARD_SYSCTL, "utf8"));
+    }
+    const uplink = defaultRouteInterface((await runCommand("ip", ["-j", "-4", "route", "show", "default"])).stdout);
+    await runCommand("nft", ["-f", "-"], { input: natRuleset(uplink) });
+    writeFileSync(IP_FORWARD_SYSCTL, "1\n");
+}
+
+/** Removes the NAT table and puts ip_forward back as it was before the first sandbox. */
+export async function disableEgress(): Promise<void> {
+    await runCommand("nft", ["delete", "table", "ip", NAT_TABLE], { allowFailure: true });
+    if (existsSync(SAVED_IP_FORWARD_FILE)) {
+        writeFileSync(IP_FORWARD_SYSCTL, readFileSync(SAVED_IP_FORWARD_FILE, "utf8"));
+        rmSync(SAVED_IP_FORWARD_FILE);
+    }
+}
