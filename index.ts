@@ -7,7 +7,10 @@ import { buildPlan, Plan } from "./provisioning";
 
 async function serverPlan(settings: StackSettings): Promise<Plan> {
     const release = await buildRelease();
-    return buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release, tls: settings.tls });
+    // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
+    const includeApex = settings.server.kind === "aws" && settings.server.createApexRecord;
+    const tls = settings.tls && { ...settings.tls, includeApex };
+    return buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release, tls });
 }
 
 export = async () => {

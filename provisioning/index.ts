@@ -12,6 +12,16 @@ import { Release, releaseSteps } from "./steps/release";
 export * from "./plan";
 export type { Release } from "./steps/release";
 
+/** HTTPS with a certificate from an ACME server (Let's Encrypt). */
+export interface TlsSettings {
+    /** The ACME account's contact address. */
+    readonly email: string;
+    /** The ACME directory, for example https://acme-v02.api.letsencrypt.org/directory. */
+    readonly directoryUrl: string;
+    /** Also certify and serve the apex over HTTPS; its DNS record must point at the server. Defaults to false. */
+    readonly includeApex?: boolean;
+}
+
 /** What the plan needs to know about the server it configures. */
 export interface ServerSettings {
     /** The apex domain, for example example.com; the site is www.<domain>, and the apex redirects to it. */
@@ -21,7 +31,7 @@ export interface ServerSettings {
     /** The release to deploy, built by app/build.ts. */
     readonly release: Release;
     /** When set, the site is served over HTTPS with a certificate from this ACME server. Defaults to HTTP only. */
-    readonly tls?: { readonly email: string; readonly directoryUrl: string };
+    readonly tls?: TlsSettings;
 }
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -73,7 +83,7 @@ export function validateServerSettings(settings: ServerSettings): ServerSettings
  */
 export function buildPlan(settings: ServerSettings): Plan {
     const { domain, appInstances, release, tls } = validateServerSettings(settings);
-    const site = { domain, appInstances, tls: tls !== undefined };
+    const site = { domain, appInstances, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
     return validatePlan([
         bootstrapStep(),
         baseStep(),
@@ -82,6 +92,6 @@ export function buildPlan(settings: ServerSettings): Plan {
         nginxSiteStep(site),
         ...releaseSteps(release),
         backupsStep(),
-        ...(tls ? [certbotStep({ domain, ...tls }), nginxTlsStep(site)] : []),
+        ...(tls ? [certbotStep({ domain, email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)] : []),
     ]);
 }

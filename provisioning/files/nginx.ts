@@ -54,6 +54,8 @@ export interface SiteOptions {
     readonly domain: string;
     /** Serve the site over HTTPS with the certificate certbot keeps for www.<domain>. */
     readonly tls: boolean;
+    /** With tls: the certificate covers the apex too, so the apex redirect is also served on 443. Defaults to false. */
+    readonly includeApex?: boolean;
 }
 
 function indent(lines: readonly string[]): string[] {
@@ -158,8 +160,8 @@ function catchAllServers(tls: boolean): string[] {
 }
 
 /**
- * The site file. Without TLS: www.<domain> on port 80, the apex redirecting to it. With TLS: both on
- * 443, and port 80 redirecting to https://www.<domain> except the ACME challenge path, which is
+ * The site file. Without TLS: www.<domain> on port 80, the apex redirecting to it. With TLS: www on
+ * 443 (and the apex, when the certificate covers it), and port 80 redirecting to https://www.<domain> except the ACME challenge path, which is
  * served on port 80 in both forms so that certbot can obtain and renew the certificate.
  */
 export function renderSite(options: SiteOptions): string {
@@ -173,7 +175,7 @@ export function renderSite(options: SiteOptions): string {
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
         ...server([...listen(port), `server_name ${www};`, ...tls, "", ...ACME_CHALLENGE_LOCATION, ...siteLines(options.tls)]),
-        ...server([...listen(port), ...apexRedirect]),
+        ...(options.tls && !options.includeApex ? [] : server([...listen(port), ...apexRedirect])),
         ...(options.tls
             ? server([...listen(80), `server_name ${www} ${options.domain};`, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)])
             : []),

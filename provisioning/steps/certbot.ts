@@ -9,17 +9,25 @@ export interface CertbotOptions {
     readonly email: string;
     /** The ACME directory, for example https://acme-v02.api.letsencrypt.org/directory. */
     readonly directoryUrl: string;
+    /** Put the apex in the certificate too; the challenge then needs it to resolve to the server. */
+    readonly includeApex: boolean;
 }
 
-/** A certificate for www.<domain> and <domain>; the challenge needs both names to resolve to the server. */
+/** The names the certificate covers: www.<domain>, and the apex when asked. */
+export function certificateNames(domain: string, includeApex: boolean): string[] {
+    return includeApex ? [`www.${domain}`, domain] : [`www.${domain}`];
+}
+
+/** A certificate for www.<domain> (and the apex); the challenge needs every name to resolve to the server. */
 export function certbotStep(options: CertbotOptions): RunStep {
     const certificate = certificatePaths(options.domain);
+    const names = certificateNames(options.domain, options.includeApex);
     return runStep(
         "certbot",
         {
-            description: `Obtain a certificate for www.${options.domain} and ${options.domain}.`,
+            description: `Obtain a certificate for ${names.join(" and ")}.`,
             settings: {
-                DOMAIN: options.domain,
+                CERT_DOMAINS: names.join(" "),
                 TLS_EMAIL: options.email,
                 TLS_DIRECTORY_URL: options.directoryUrl,
                 ACME_WEBROOT,

@@ -8,6 +8,8 @@ export interface NginxSiteOptions {
     readonly appInstances: number;
     /** Render the HTTPS form too; the step uses it once the certificate exists. */
     readonly tls: boolean;
+    /** The certificate covers the apex too. */
+    readonly includeApex: boolean;
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
@@ -20,7 +22,7 @@ function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: 
             UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
             ACME_WEBROOT,
             SITE_HTTP: renderSite({ domain: options.domain, tls: false }),
-            SITE_TLS: options.tls ? renderSite({ domain: options.domain, tls: true }) : "",
+            SITE_TLS: options.tls ? renderSite({ domain: options.domain, tls: true, includeApex: options.includeApex }) : "",
             CERTIFICATE: options.tls ? certificatePaths(options.domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",
         },

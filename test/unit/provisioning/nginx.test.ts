@@ -120,9 +120,14 @@ describe("renderSite with TLS", () => {
         expect(http).to.contain("return 301 https://www.example.com$request_uri;");
     });
 
-    it("redirects the apex on 443 to https://www", () => {
-        const apex = serverBlock(site, "example.com");
+    it("serves no apex on 443 when the certificate does not cover it", () => {
+        expect(site).to.not.match(/server_name example\.com;/);
+    });
+
+    it("redirects the apex on 443 to https://www when the certificate covers it", () => {
+        const apex = serverBlock(renderSite({ domain: "example.com", tls: true, includeApex: true }), "example.com");
         expect(apex).to.contain("listen 443 ssl;");
+        expect(apex).to.contain("ssl_certificate /etc/letsencrypt/live/www.example.com/fullchain.pem;");
         expect(apex).to.contain("return 301 https://www.example.com$request_uri;");
     });
 

@@ -61,14 +61,20 @@ describe("buildPlan", () => {
         expect(runSteps(tlsPlan).filter((step) => step.needsDns).map((step) => step.name)).to.deep.equal(["certbot"]);
     });
 
-    it("asks certbot for www and the apex, non-interactively, keeping a valid certificate", () => {
+    it("asks certbot for www only, non-interactively, keeping a valid certificate", () => {
         const certbot = stepNamed(tlsPlan, "certbot").script;
         expect(certbot).to.contain("export TLS_DIRECTORY_URL='https://198.18.0.1:14000/dir'");
         expect(certbot).to.contain("export TLS_EMAIL='ops@example.com'");
-        expect(certbot).to.contain('--domain "www.$DOMAIN" --domain "$DOMAIN" --keep-until-expiring');
+        expect(certbot).to.contain("export CERT_DOMAINS='www.example.com'\n");
+        expect(certbot).to.contain('"${domain_arguments[@]}" --keep-until-expiring');
         expect(certbot).to.contain("--non-interactive");
         expect(certbot).to.contain("--webroot --webroot-path");
         expect(certbot).to.contain("ensure_service certbot.timer");
+    });
+
+    it("asks certbot for the apex too when its record points at the server", () => {
+        const certbot = stepNamed(buildPlan({ ...SETTINGS, tls: { ...TLS, includeApex: true } }), "certbot").script;
+        expect(certbot).to.contain("export CERT_DOMAINS='www.example.com example.com'\n");
     });
 
     it("serves HTTPS after certbot, and before it only when the certificate already exists", () => {
