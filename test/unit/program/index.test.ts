@@ -67,6 +67,14 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
     });
 
+    it("turns HTTPS on with an ACME email: an https url, and certbot only after the DNS record", async () => {
+        const outputs = await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:acmeEmail": "ops@example.com" });
+        expect(outputs.url).to.equal("https://www.example.com");
+        const certbot = remoteSteps().find((step) => step.name === "webstack-provision-certbot");
+        expect(certbot?.dependsOn).to.include("webstack-www-record");
+        expect(certbot?.inputs.stdin).to.contain("export CERT_DOMAINS='www.example.com'\n");
+    });
+
     it("fails before creating any resource when the config is invalid", async () => {
         let failure: unknown;
         try {
