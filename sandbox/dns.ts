@@ -14,6 +14,16 @@ export const DEFAULT_DOMAIN = "webstack.test";
 /** The only outside names the guest can resolve: Debian's mirror (also serving debian-security). */
 export const FORWARDED_NAMES = ["deb.debian.org"] as const;
 
+const DOMAIN_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
+
+/** Throws unless `domain` is a lowercase domain name that DNS can answer for (for example webstack.test). */
+export function validateDomain(domain: string): string {
+    if (!DOMAIN_NAME.test(domain) || domain.startsWith("www.")) {
+        throw new Error(`Domain "${domain}" is not a lowercase apex domain name; give one like webstack.test (the site is www.<domain>).`);
+    }
+    return domain;
+}
+
 export interface DnsSettings {
     readonly domain: string;
     /** Where dnsmasq listens: the host end of the sandbox's veth pair. */
@@ -37,7 +47,8 @@ export function resolvConfNameservers(resolvConf: string): string[] {
 
 /** dnsmasq's configuration file for a sandbox. */
 export function dnsmasqConfig(settings: DnsSettings): string {
-    const { domain, listenAddress, serverAddress } = settings;
+    const { listenAddress, serverAddress } = settings;
+    const domain = validateDomain(settings.domain);
     return [
         `listen-address=${listenAddress}`,
         "bind-interfaces",

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { ensureBaseImage, LOGIN_USER } from "./baseImage";
 import { createCgroups, killAndRemoveCgroups, processInCgroup } from "./cgroups";
-import { DEFAULT_DOMAIN, resolvConfNameservers, startDnsServer, stopDnsServer } from "./dns";
+import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, stopDnsServer } from "./dns";
 import { runCommand, secondsSince, sleep, tailLines } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
@@ -193,7 +193,7 @@ async function bootNewSandbox(name: string, domain: string, log: (line: string) 
  */
 export async function startSandbox(options: StartOptions = {}): Promise<StartResult> {
     const name = validateSandboxName(options.name ?? "default");
-    const domain = options.domain ?? DEFAULT_DOMAIN;
+    const domain = validateDomain(options.domain ?? DEFAULT_DOMAIN);
     const log = options.log ?? console.log;
     requireRootOnLinux();
     await ensureHostPackages(log);

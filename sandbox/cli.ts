@@ -1,0 +1,164 @@
+/**
+ * The sandbox's command line: a real Debian server on this machine, configured by the same plan
+ * that `pulumi up` applies to EC2.
+ *
+ *     npm run sandbox                  # boot (or reuse) the server, build the release, apply the plan, print the URL
+ *     npm run sandbox -- deploy        # build and ship the app release only
+ *     npm run sandbox -- rollback      # switch the server back to the previous release
+ *     npm run sandbox -- status
+ *     npm run sandbox -- destroy       # remove the server and everything it made on this host
+ *
+ * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose.
+ */
+import { buildRelease } from "../app/build";
+import { buildPlan } from "../provisioning";
+import { ROLLBACK_COMMAND } from "../provisioning/layout";
+import type { Plan } from "../provisioning/plan";
+import { releaseSteps } from "../provisioning/steps/release";
+import { DEFAULT_DOMAIN, validateDomain } from "./dns";
+import { secondsSince } from "./exec";
+import { requireRootOnLinux } from "./host";
+import { waitForHttpOk } from "./http";
+import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
+import { applyPlan } from "./runner";
+import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox } from "./sandbox";
+import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
+
+export const COMMANDS = ["up", "deploy", "rollback", "status", "destroy"] as const;
+export type CliCommand = (typeof COMMANDS)[number];
+
+export interface CliArguments {
+    readonly command: CliCommand;
+    readonly name: string;
+    readonly domain: string;
+    readonly verbose: boolean;
+}
+
+/** How many app instances the sandbox runs: two, so that a deploy rolls without a gap. */
+export const SANDBOX_APP_INSTANCES = 2;
+const READY_TIMEOUT_MS = 120_000;
+
+export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose]
+  up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
+  deploy            build the app release and ship it (upload and deploy steps only)
+  rollback          switch the server back to the release that ran before
+  status            show the sandboxes on this host
+  destroy           remove the sandbox server and everything it made on this host`;
+
+/** The command and options of a command line (without node and the script); throws with the usage on bad input. */
+export function parseCliArguments(argv: readonly string[]): CliArguments {
+    let command: CliCommand | undefined;
+    let name = DEFAULT_SANDBOX_NAME;
+    let domain = DEFAULT_DOMAIN;
+    let verbose = false;
+    for (const argument of argv) {
+        const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
+        if (option && option[1] === "name" && option[2] !== undefined) {
+            name = validateSandboxName(option[2]);
+        } else if (option && option[1] === "domain" && option[2] !== undefined) {
+            domain = validateDomain(option[2]);
+        } else if (argument === "--verbose") {
+            verbose = true;
+        } else if (!option && command === undefined && (COMMANDS as readonly string[]).includes(argument)) {
+            command = argument as CliCommand;
+        } else {
+            throw new Error(`Unknown argument "${argument}".\n${USAGE}`);
+        }
+    }
+    return { command: command ?? "up", name, domain, verbose };
+}
+
+/** What to print so that a person can reach the sandbox's site, DNS and shell. */
+export function accessInstructions(sandbox: Sandbox): string[] {
+    const site = `www.${sandbox.domain}`;
+    return [
+        `The site: http://${site}/  (server ${sandbox.address})`,
+        `  its DNS (the sandbox's Route53):  dig @${sandbox.dnsServer} ${site}`,
+        `  without DNS:                      curl --resolve ${site}:80:${sandbox.address} http://${site}/`,
+        `  a shell on the server:            ${interactiveSshCommand(sandbox.ssh)}`,
+    ];
+}
+
+async function runningSandbox(name: string): Promise<Sandbox> {
+    const state = readState(name);
+    if (!state || !isSandboxRunning(state)) {
+        throw new Error(`Sandbox "${name}" is not running; start it with \`npm run sandbox\`${name === DEFAULT_SANDBOX_NAME ? "" : ` -- --name=${name}`}.`);
+    }
+    return describeSandbox(state, sandboxPaths(name));
+}
+
+async function applyAndWait(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
+    const startedAt = Date.now();
+    console.log(`applying ${plan.length} steps to ${sandbox.address}`);
+    await applyPlan(plan, sandbox.ssh, { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined });
+    console.log(`plan applied in ${secondsSince(startedAt)}`);
+    await waitForHttpOk({ address: sandbox.address, hostName: `www.${sandbox.domain}`, path: "/readyz" }, READY_TIMEOUT_MS);
+}
+
+async function up(options: CliArguments): Promise<void> {
+    const sandbox = await startSandbox({ name: options.name, domain: options.domain });
+    console.log(sandbox.reused ? `reusing the running sandbox "${sandbox.name}"` : `sandbox "${sandbox.name}" is up`);
+    const release = await buildRelease();
+    console.log(`release ${release.id} built: ${release.artifactPath}`);
+    await applyAndWait(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release }), options.verbose);
+    console.log(accessInstructions(sandbox).join("\n"));
+}
+
+async function deploy(options: CliArguments): Promise<void> {
+    const sandbox = await runningSandbox(options.name);
+    const release = await buildRelease();
+    console.log(`release ${release.id} built: ${release.artifactPath}`);
+    await applyAndWait(sandbox, releaseSteps(release), options.verbose);
+    console.log(`release ${release.id} is live at http://www.${sandbox.domain}/`);
+}
+
+async function rollback(options: CliArguments): Promise<void> {
+    const sandbox = await runningSandbox(options.name);
+    process.stdout.write(await sshRunAsRoot(sandbox.ssh, ROLLBACK_COMMAND));
+}
+
+function status(options: CliArguments): void {
+    const names = listSandboxes();
+    if (names.length === 0) {
+        console.log("no sandboxes on this host; start one with `npm run sandbox`");
+        return;
+    }
+    for (const name of names) {
+        const state = readState(name);
+        if (!state) {
+            continue;
+        }
+        const running = isSandboxRunning(state);
+        console.log(`${name === options.name ? "*" : " "} ${name}: ${running ? "running" : "stopped (destroy it, or start it again)"} since ${state.createdAt}`);
+        if (running) {
+            console.log(accessInstructions(describeSandbox(state, sandboxPaths(name))).map((line) => `    ${line}`).join("\n"));
+        }
+    }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+    const options = parseCliArguments(argv);
+    requireRootOnLinux();
+    switch (options.command) {
+        case "up":
+            return up(options);
+        case "deploy":
+            return deploy(options);
+        case "rollback":
+            return rollback(options);
+        case "status":
+            return status(options);
+        case "destroy":
+            if (!(await destroySandbox(options.name))) {
+                console.log(`sandbox "${options.name}" does not exist; nothing to destroy`);
+            }
+            return;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((error: unknown) => {
+        console.error(`sandbox: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+    });
+}

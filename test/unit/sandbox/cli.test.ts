@@ -1,0 +1,50 @@
+import { expect } from "chai";
+import { accessInstructions, parseCliArguments } from "../../../sandbox/cli";
+import { describeSandbox } from "../../../sandbox/sandbox";
+import { sandboxPaths } from "../../../sandbox/layout";
+
+describe("parseCliArguments", () => {
+    it("boots the default sandbox for webstack.test when given nothing", () => {
+        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false });
+    });
+
+    it("reads the subcommand and the options in any order", () => {
+        expect(parseCliArguments(["--name=e2e", "deploy", "--domain=example.org", "--verbose"])).to.deep.equal({
+            command: "deploy",
+            name: "e2e",
+            domain: "example.org",
+            verbose: true,
+        });
+    });
+
+    it("refuses an unknown subcommand with the usage", () => {
+        expect(() => parseCliArguments(["launch"])).to.throw(/Unknown argument "launch"\.\nusage: npm run sandbox -- \[up\|deploy\|rollback\|status\|destroy\]/);
+    });
+
+    it("refuses a second subcommand and unknown options", () => {
+        expect(() => parseCliArguments(["status", "destroy"])).to.throw(/Unknown argument "destroy"/);
+        expect(() => parseCliArguments(["--force"])).to.throw(/Unknown argument "--force"/);
+    });
+
+    it("validates the name and the domain", () => {
+        expect(() => parseCliArguments(["--name=Bad"])).to.throw(/Sandbox name "Bad"/);
+        expect(() => parseCliArguments(["--domain=www.example.org"])).to.throw(/not a lowercase apex domain/);
+    });
+});
+
+describe("accessInstructions", () => {
+    const sandbox = describeSandbox({ name: "default", subnetIndex: 1, domain: "webstack.test", createdAt: "2026-01-01T00:00:00Z" }, sandboxPaths("default"));
+    const text = accessInstructions(sandbox).join("\n");
+
+    it("gives the URL, the DNS server to ask and a curl that needs no DNS", () => {
+        expect(text).to.contain("http://www.webstack.test/");
+        expect(text).to.contain("dig @198.18.1.1 www.webstack.test");
+        expect(text).to.contain("curl --resolve www.webstack.test:80:198.18.1.2 http://www.webstack.test/");
+    });
+
+    it("gives the ssh command with the sandbox's key and pinned host keys", () => {
+        expect(text).to.contain(
+            "ssh -i /run/webstack-sandbox/default/id_ed25519 -o UserKnownHostsFile=/run/webstack-sandbox/default/known_hosts admin@198.18.1.2",
+        );
+    });
+});
