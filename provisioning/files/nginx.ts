@@ -62,8 +62,9 @@ function indent(lines: readonly string[]): string[] {
     return lines.map((line) => (line === "" ? "" : `    ${line}`));
 }
 
+/** A server block. `server_tokens` is set per server: Debian's nginx.conf may set it in http already, and a second one there is an error. */
 function server(lines: readonly string[]): string[] {
-    return ["server {", ...indent(lines), "}", ""];
+    return ["server {", ...indent(["server_tokens off;", ...lines]), "}", ""];
 }
 
 function listen(port: 80 | 443, extra = ""): string[] {
@@ -171,7 +172,6 @@ export function renderSite(options: SiteOptions): string {
     const tls = options.tls ? tlsLines(options.domain) : [];
     const apexRedirect = [`server_name ${options.domain};`, ...tls, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)];
     return [
-        "server_tokens off;",
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
         ...server([...listen(port), `server_name ${www};`, ...tls, "", ...ACME_CHALLENGE_LOCATION, ...siteLines(options.tls)]),
