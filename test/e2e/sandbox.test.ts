@@ -1,0 +1,99 @@
+import { expect } from "chai";
+import { existsSync, readFileSync } from "node:fs";
+import { runCommand } from "../../sandbox/exec";
+import { sandboxPaths } from "../../sandbox/layout";
+import { NAT_TABLE } from "../../sandbox/network";
+import { listSandboxes } from "../../sandbox/sandbox";
+import { sshRun } from "../../sandbox/ssh";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
+
+const NAME = "e2e-sandbox";
+
+describe("the sandbox server", function () {
+    // Building the base image the first time takes a minute or two; a cached boot takes seconds.
+    this.timeout(600_000);
+    let server: TestSandbox;
+
+    before(async () => {
+        const startedAt = Date.now();
+        server = await startSandbox(NAME, { log: (line) => console.log(`      ${line}`) });
+        console.log(`      sandbox up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${server.address}`);
+    });
+
+    after(async () => {
+        await server?.destroy();
+    });
+
+    it("lets admin log in over SSH with the sandbox's key and use sudo without a password", async () => {
+        const result = await sshRun(server.ssh, "id -un && sudo -n id -u");
+        expect(result.stdout).to.equal("admin\n0\n");
+    });
+
+    it("runs commands as root and reports systemd as running", async () => {
+        expect(await server.exec("id -u")).to.equal("0\n");
+        expect((await server.exec("systemctl is-system-running || true")).trim()).to.be.oneOf(["running", "degraded"]);
+    });
+
+    it("has a machine id and SSH host keys of its own, not the base image's", async () => {
+        expect((await server.exec("cat /etc/machine-id")).trim()).to.match(/^[0-9a-f]{32}$/);
+        expect(existsSync("/var/cache/webstack-sandbox/base-trixie/etc/ssh/ssh_host_ed25519_key")).to.equal(false);
+    });
+
+    it("reaches Debian's mirror through the host's NAT (apt-get update works)", async () => {
+        const output = await server.exec("apt-get update 2>&1");
+        expect(output).to.match(/deb\.debian\.org/);
+        expect(output).to.not.match(/^(Err|W: Failed)/m);
+    });
+
+    it("answers www.<domain> and <domain> with the server's address from the sandbox's DNS", async () => {
+        expect(await server.lookup(`www.${server.domain}`)).to.deep.equal([server.address]);
+        expect(await server.lookup(server.domain)).to.deep.equal([server.address]);
+    });
+
+    it("refuses outside names (no recursion) and knows no other name in the domain", async () => {
+        const error = await server.lookup("example.com").catch((caught: NodeJS.ErrnoException) => caught);
+        expect(error).to.have.property("code", "EREFUSED");
+        const other = await server.lookup(`mail.${server.domain}`).catch((caught: NodeJS.ErrnoException) => caught);
+        expect(other).to.have.property("code", "ENOTFOUND");
+    });
+
+    it("keeps its changes across a guest reboot", async () => {
+        await server.exec("echo kept > /root/reboot-marker && (sleep 1; systemctl reboot) >/dev/null 2>&1 &");
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        let marker = "";
+        for (let attempt = 0; attempt < 60 && marker === ""; attempt++) {
+            marker = await server.exec("systemctl is-system-running --wait >/dev/null || true; cat /root/reboot-marker").catch(() => "");
+            if (marker === "") {
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+            }
+        }
+        expect(marker).to.equal("kept\n");
+    });
+
+    describe("teardown", () => {
+        before(async () => {
+            await server.destroy();
+        });
+
+        it("leaves no network namespace, veth, mount, cgroup or state behind", async () => {
+            const paths = sandboxPaths(NAME);
+            expect((await runCommand("ip", ["netns", "list"])).stdout).to.not.contain(server.sandbox.network.netns);
+            expect((await runCommand("ip", ["link", "show"])).stdout).to.not.contain(`${server.sandbox.network.hostInterface}:`);
+            expect(readFileSync("/proc/mounts", "utf8")).to.not.contain(paths.data);
+            for (const path of [paths.runtime, paths.data, ...paths.cgroups]) {
+                expect(existsSync(path), path).to.equal(false);
+            }
+        });
+
+        it("removes the NAT table once no sandbox remains", async () => {
+            // Another sandbox on this host (a developer's "default") still needs it.
+            const stillNeeded = listSandboxes().length > 0;
+            const tables = (await runCommand("nft", ["list", "tables"])).stdout;
+            expect(tables.includes(`table ip ${NAT_TABLE}`)).to.equal(stillNeeded);
+        });
+
+        it("can be destroyed again without error", async () => {
+            await server.destroy();
+        });
+    });
+});
