@@ -36,16 +36,25 @@ export class PlanStepError extends Error {
         readonly step: string,
         readonly exitCode: number,
         readonly stderrTail: string,
+        readonly stdoutTail: string = "",
     ) {
-        super(stepFailureMessage(step, exitCode, stderrTail));
+        super(stepFailureMessage(step, exitCode, stderrTail, stdoutTail));
         this.name = "PlanStepError";
     }
 }
 
-/** The error message for a failed step. */
-export function stepFailureMessage(step: string, exitCode: number, stderrTail: string): string {
-    const tail = stderrTail.trim() === "" ? "(it printed nothing on stderr)" : stderrTail.split("\n").map((line) => `  | ${line}`).join("\n");
-    return `Plan step "${step}" failed with exit code ${exitCode}:\n${tail}`;
+/** How many lines of a failed step's stdout its error shows: its last progress lines say where it stopped. */
+export const STDOUT_TAIL_LINES = 5;
+
+function quoted(text: string): string {
+    return text.split("\n").map((line) => `  | ${line}`).join("\n");
+}
+
+/** The error message for a failed step: its stderr tail, then its last lines of progress when it printed any. */
+export function stepFailureMessage(step: string, exitCode: number, stderrTail: string, stdoutTail = ""): string {
+    const stderr = stderrTail.trim() === "" ? "  (it printed nothing on stderr)" : quoted(stderrTail);
+    const stdout = stdoutTail.trim() === "" ? "" : `\nits last output lines:\n${quoted(stdoutTail)}`;
+    return `Plan step "${step}" failed with exit code ${exitCode}:\n${stderr}${stdout}`;
 }
 
 /** N from the last non-empty output line when it reads `changed: N`; undefined otherwise. */
@@ -95,7 +104,7 @@ export async function applyPlan(plan: Plan, target: SshTarget, options: ApplyOpt
             result = await executeStep(step, target, options);
         } catch (error) {
             if (error instanceof CommandError) {
-                throw new PlanStepError(step.name, error.result.exitCode, tailLines(error.result.stderr));
+                throw new PlanStepError(step.name, error.result.exitCode, tailLines(error.result.stderr), tailLines(error.result.stdout, STDOUT_TAIL_LINES));
             }
             throw new Error(`Plan step "${step.name}" could not run: ${(error as Error).message}`);
         }

@@ -30,7 +30,13 @@ describe("stepFailureMessage and PlanStepError", () => {
     });
 
     it("says so when the step printed nothing on stderr", () => {
-        expect(stepFailureMessage("deploy", 2, "")).to.contain("(it printed nothing on stderr)");
+        expect(stepFailureMessage("deploy", 2, "")).to.equal('Plan step "deploy" failed with exit code 2:\n  (it printed nothing on stderr)');
+    });
+
+    it("adds the last lines of progress when the step printed any", () => {
+        expect(stepFailureMessage("deploy", 1, "error: migrations failed", "unpacked release abc\nmigrating the database")).to.equal(
+            'Plan step "deploy" failed with exit code 1:\n  | error: migrations failed\nits last output lines:\n  | unpacked release abc\n  | migrating the database',
+        );
     });
 
     it("keeps the step, exit code and tail for callers", () => {
