@@ -26,6 +26,9 @@ export const SANDBOXING = [
     "LockPersonality=yes",
     "SystemCallArchitectures=native",
     "SystemCallFilter=@system-service",
+    // A call outside the filter fails with EPERM instead of killing the process: Node's libuv probes
+    // io_uring at start and falls back when it is refused.
+    "SystemCallErrorNumber=EPERM",
     "CapabilityBoundingSet=",
     "UMask=0077",
 ] as const;
