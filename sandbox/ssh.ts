@@ -1,5 +1,5 @@
 import { shellQuote } from "../provisioning/script";
-import { runCommand, type CommandOptions, type CommandResult } from "./exec";
+import { CommandError, runCommand, tailLines, type CommandOptions, type CommandResult } from "./exec";
 
 /** How to reach a server with the system OpenSSH client: a pinned host key and a key of its own, never a password. */
 export interface SshTarget {
@@ -59,7 +59,18 @@ export function sshRun(target: SshTarget, remoteCommand: string, options: Comman
     return runCommand("ssh", sshArguments(target, remoteCommand), options);
 }
 
-/** Runs `command` on the target as root (through passwordless sudo) and returns its stdout. */
+/**
+ * Runs `command` on the target as root (through passwordless sudo) and returns its stdout; when it
+ * fails, the error names the command and the server (not the whole ssh command line) and carries
+ * the tail of its stderr.
+ */
 export async function sshRunAsRoot(target: SshTarget, command: string, options: CommandOptions = {}): Promise<string> {
-    return (await sshRun(target, `sudo bash -c ${shellQuote(`set -euo pipefail\n${command}`)}`, options)).stdout;
+    try {
+        return (await sshRun(target, `sudo bash -c ${shellQuote(`set -euo pipefail\n${command}`)}`, options)).stdout;
+    } catch (error) {
+        if (error instanceof CommandError) {
+            throw new Error(`\`${command}\` as root on ${target.host} exited with ${error.result.exitCode}:\n${tailLines(error.result.stderr)}`);
+        }
+        throw error;
+    }
 }
