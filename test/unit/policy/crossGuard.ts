@@ -1,0 +1,111 @@
+/**
+ * Runs the policy pack's policies the way the Pulumi CLI's analyzer does, without the CLI: resource
+ * policies once per resource with its inputs, stack policies once with every resource's outputs.
+ * The resources come from the real WebServer component run under the shared Pulumi mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Policies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+import type { WebServerArgs } from "../../../components/webServer";
+import type { Props, ResourceView } from "../../../policy/policies";
+
+/** One stack as CrossGuard sees it. */
+export interface StackViews {
+    /** What resource policies get: each resource's inputs. */
+    readonly inputs: readonly ResourceView[];
+    /** What stack policies get: each resource's outputs. */
+    readonly outputs: readonly ResourceView[];
+}
+
+export interface Violation {
+    readonly policy: string;
+    readonly message: string;
+    readonly urn: string;
+}
+
+/** The part of Pulumi's mock monitor that holds what it answered for each resource. */
+interface MockMonitor {
+    getRegisteredResources(): Map<string, { urn: string; state: Record<string, unknown> }>;
+}
+
+/** A URN ends in `::<parent types>$<type>::<name>`. */
+function typeAndName(urn: string): { type: string; name: string } {
+    const [, , qualifiedType, name] = urn.split("::");
+    return { type: qualifiedType.split("$").pop() ?? qualifiedType, name };
+}
+
+/**
+ * Declares one WebServer under the mocks (install them first) and returns its resources. Outputs
+ * are the state the mocked engine answered (the inputs plus e.g. the Elastic IP's publicIp); secret
+ * outputs stay in their wire envelope, which no webstack policy reads.
+ */
+export async function webServerViews(name: string, args: WebServerArgs): Promise<StackViews> {
+    resetRecords();
+    const { WebServer } = await import("../../../components/webServer");
+    const server = new WebServer(name, args);
+    await valueOf(server.sshCommand);
+    await settle();
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+    const registered = [...monitor.getRegisteredResources().values()];
+    const inputs: ResourceView[] = [];
+    const outputs: ResourceView[] = [];
+    for (const resource of resources()) {
+        const match = registered.find(({ urn }) => {
+            const parsed = typeAndName(urn);
+            return parsed.type === resource.type && parsed.name === resource.name;
+        });
+        if (match === undefined) {
+            throw new Error(`The mock monitor has no URN for ${resource.type} ${resource.name}.`);
+        }
+        inputs.push({ type: resource.type, name: resource.name, urn: match.urn, props: resource.inputs });
+        outputs.push({ type: resource.type, name: resource.name, urn: match.urn, props: match.state });
+    }
+    return { inputs, outputs };
+}
+
+/** A copy of a stack in which the one resource of `type` named `name` has other properties. */
+export function withProps(views: StackViews, type: string, change: (props: Props) => Props): StackViews {
+    const edit = (list: readonly ResourceView[]) => list.map((view) => (view.type === type ? { ...view, props: change(view.props) } : view));
+    const edited = { inputs: edit(views.inputs), outputs: edit(views.outputs) };
+    if (edited.inputs.filter((view) => view.type === type).length !== 1) {
+        throw new Error(`Expected exactly one ${type} to change.`);
+    }
+    return edited;
+}
+
+function unused(what: string): never {
+    throw new Error(`${what} is not used by the webstack policies.`);
+}
+
+const OPTIONS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const COMMON = {
+    stackTags: new Map<string, string>(),
+    getConfig: <T>() => ({}) as T,
+    notApplicable: () => unused("notApplicable"),
+};
+
+function resourceArgs(view: ResourceView): ResourceValidationArgs {
+    return { ...COMMON, ...view, props: { ...view.props }, opts: OPTIONS, isType: () => unused("isType"), asType: () => unused("asType") };
+}
+
+function policyResource(view: ResourceView): PolicyResource {
+    return { ...view, props: { ...view.props }, opts: OPTIONS, dependencies: [], propertyDependencies: {}, isType: () => unused("isType"), asType: () => unused("asType") };
+}
+
+/** Every violation the policies report on the stack, in policy order. */
+export async function violationsOf(policies: Policies, stack: StackViews): Promise<Violation[]> {
+    const violations: Violation[] = [];
+    for (const policy of policies) {
+        if ("validateStack" in policy) {
+            const args: StackValidationArgs = { ...COMMON, resources: stack.outputs.map(policyResource) };
+            await policy.validateStack(args, (message, urn) => violations.push({ policy: policy.name, message, urn: urn ?? "" }));
+            continue;
+        }
+        for (const view of stack.inputs) {
+            for (const validate of [policy.validateResource ?? []].flat()) {
+                await validate(resourceArgs(view), (message) => violations.push({ policy: policy.name, message, urn: view.urn }));
+            }
+        }
+    }
+    return violations;
+}

@@ -1,0 +1,221 @@
+import { expect } from "chai";
+import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
+import type { WebServerArgs } from "../../../components/webServer";
+import { DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TYPES, webstackPolicies } from "../../../policy/policies";
+import { StackViews, violationsOf, webServerViews, withProps } from "./crossGuard";
+
+const ARGS: WebServerArgs = {
+    domain: "example.com",
+    sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop",
+    sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
+    createApexRecord: true,
+};
+
+const STRICT = webstackPolicies({ allowSshFromAnywhere: false });
+
+let nameCounter = 0;
+function declare(overrides: Partial<WebServerArgs> = {}): Promise<StackViews> {
+    nameCounter += 1;
+    return webServerViews(`policy${nameCounter}`, { ...ARGS, ...overrides });
+}
+
+function addIngress(rule: Props): (props: Props) => Props {
+    return (props) => ({ ...props, ingress: [...(props.ingress as Props[]), rule] });
+}
+
+function tcp(fromPort: number, toPort: number, cidrBlocks: string[], ipv6CidrBlocks: string[] = []): Props {
+    return { protocol: "tcp", fromPort, toPort, cidrBlocks, ipv6CidrBlocks };
+}
+
+/** The names of the policies that fail on the stack, one entry per violation. */
+async function failing(stack: StackViews, policies = STRICT): Promise<string[]> {
+    return (await violationsOf(policies, stack)).map((violation) => violation.policy);
+}
+
+describe("webstack policy pack", function () {
+    this.timeout(20_000);
+
+    let program: StackViews;
+
+    before(async () => {
+        await installMocks();
+        program = await declare();
+    });
+
+    describe("on the resources the WebServer component declares", () => {
+        it("sees the security group, key pair, instance, Elastic IP and both A records", () => {
+            const types = program.inputs.map((view) => view.type);
+            for (const type of [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip]) {
+                expect(types.filter((found) => found === type), type).to.have.lengthOf(1);
+            }
+            expect(types.filter((found) => found === TYPES.record)).to.have.lengthOf(2);
+            expect(program.outputs.find((view) => view.type === TYPES.eip)?.props.publicIp).to.equal(MOCK_PUBLIC_IP);
+        });
+
+        it("serves every resource policy and the DNS stack policy, all mandatory", () => {
+            expect(STRICT.map((policy) => policy.name)).to.deep.equal([...RESOURCE_RULES.map((rule) => rule.name), DNS_POLICY_NAME]);
+            expect(STRICT.every((policy) => policy.enforcementLevel === "mandatory")).to.equal(true);
+        });
+
+        it("passes every policy", async () => {
+            expect(await violationsOf(STRICT, program)).to.deep.equal([]);
+        });
+
+        it("passes SSH from anywhere only when the stack opts in", async () => {
+            const openSsh = await declare({ sshAllowedCidrs: ["0.0.0.0/0", "::/0"] });
+            expect(await failing(openSsh)).to.deep.equal(["no-ssh-from-anywhere"]);
+            expect(await failing(openSsh, webstackPolicies({ allowSshFromAnywhere: true }))).to.deep.equal([]);
+        });
+    });
+
+    describe("no-ssh-from-anywhere", () => {
+        it("rejects an inline rule that opens 22 to 0.0.0.0/0, naming the rule and the opt-in", async () => {
+            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(22, 22, ["0.0.0.0/0"]))));
+            expect(others).to.deep.equal([]);
+            expect(violation.policy).to.equal("no-ssh-from-anywhere");
+            expect(violation.message).to.include("tcp 22 from 0.0.0.0/0").and.to.include("webstack:allowSshFromAnywhere");
+            expect(violation.urn).to.match(/securityGroup:SecurityGroup::policy\d+-sg$/);
+        });
+
+        it("rejects ::/0 and port ranges that include 22", async () => {
+            const stack = withProps(program, TYPES.securityGroup, (props) =>
+                addIngress(tcp(20, 25, [], ["::/0"]))(addIngress({ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] })(props)),
+            );
+            expect(await failing(stack)).to.deep.equal(["no-ssh-from-anywhere", "no-ssh-from-anywhere", "no-private-port-ingress", "no-private-port-ingress"]);
+        });
+
+        it("rejects separate ingress rule resources too", async () => {
+            const rules: StackViews = {
+                inputs: [
+                    { type: TYPES.securityGroupRule, name: "ssh", urn: "urn:ssh", props: { type: "ingress", ...tcp(22, 22, ["0.0.0.0/0"]) } },
+                    { type: TYPES.ingressRule, name: "ssh6", urn: "urn:ssh6", props: { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "::/0" } },
+                ],
+                outputs: [],
+            };
+            expect((await violationsOf(STRICT, rules)).map((violation) => violation.urn)).to.deep.equal(["urn:ssh", "urn:ssh6"]);
+        });
+
+        it("accepts SSH from listed blocks, egress rules and web ports from anywhere", async () => {
+            const stack: StackViews = {
+                inputs: [
+                    { type: TYPES.securityGroupRule, name: "egress", urn: "urn:egress", props: { type: "egress", ...tcp(22, 22, ["0.0.0.0/0"]) } },
+                    { type: TYPES.ingressRule, name: "https", urn: "urn:https", props: { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" } },
+                ],
+                outputs: [],
+            };
+            expect(await failing(stack)).to.deep.equal([]);
+        });
+    });
+
+    describe("no-private-port-ingress", () => {
+        it("rejects the database port, even from a private block", async () => {
+            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"]))));
+            expect(others).to.deep.equal([]);
+            expect(violation.policy).to.equal("no-private-port-ingress");
+            expect(violation.message).to.include("the database port (3306)");
+        });
+
+        it("rejects any app port and any range that includes one", async () => {
+            for (const [fromPort, toPort] of [
+                [3000, 3000],
+                [3099, 3099],
+                [2999, 3001],
+                [1024, 65535],
+            ]) {
+                const stack = withProps(program, TYPES.securityGroup, addIngress(tcp(fromPort, toPort, ["203.0.113.7/32"])));
+                expect(await failing(stack), `${fromPort}-${toPort}`).to.include("no-private-port-ingress");
+            }
+        });
+
+        it("accepts ports next to the private ones and ICMP, whose port fields are types and codes", async () => {
+            const stack = withProps(program, TYPES.securityGroup, (props) =>
+                addIngress(tcp(3100, 3305, ["0.0.0.0/0"]))(addIngress({ protocol: "icmp", fromPort: 3306, toPort: 3306, cidrBlocks: ["0.0.0.0/0"] })(props)),
+            );
+            expect(await failing(stack)).to.deep.equal([]);
+        });
+    });
+
+    describe("imdsv2-required", () => {
+        for (const metadataOptions of [{ httpEndpoint: "enabled", httpTokens: "optional" }, undefined]) {
+            it(`rejects an instance with metadataOptions ${JSON.stringify(metadataOptions)}`, async () => {
+                const stack = withProps(program, TYPES.instance, (props) => ({ ...props, metadataOptions }));
+                expect(await failing(stack)).to.deep.equal(["imdsv2-required"]);
+            });
+        }
+    });
+
+    describe("encrypted-root-volume", () => {
+        it("rejects an unencrypted root volume", async () => {
+            const stack = withProps(program, TYPES.instance, (props) => ({ ...props, rootBlockDevice: { ...(props.rootBlockDevice as Props), encrypted: false } }));
+            expect(await failing(stack)).to.deep.equal(["encrypted-root-volume"]);
+        });
+
+        it("rejects an instance that leaves encryption to the account default", async () => {
+            const stack = withProps(program, TYPES.instance, (props) => ({ ...props, rootBlockDevice: undefined }));
+            expect(await failing(stack)).to.deep.equal(["encrypted-root-volume"]);
+        });
+    });
+
+    describe("required-tags", () => {
+        for (const type of [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip]) {
+            for (const tag of ["Name", "project", "stack"]) {
+                it(`rejects the program's ${type.split(":").pop()} without ${tag}`, async () => {
+                    const stack = withProps(program, type, (props) => ({ ...props, tags: { ...(props.tags as Props), [tag]: undefined } }));
+                    const violations = await violationsOf(STRICT, stack);
+                    expect(violations.map((violation) => violation.policy)).to.deep.equal(["required-tags"]);
+                    expect(violations[0].message).to.include(`tag ${tag}`);
+                });
+            }
+        }
+
+        it("rejects empty tag values and names every missing tag", async () => {
+            const [violation] = await violationsOf(STRICT, withProps(program, TYPES.eip, (props) => ({ ...props, tags: { Name: "" } })));
+            expect(violation.message).to.include("tags Name, project, stack");
+        });
+
+        it("leaves resources that are not on the list alone", async () => {
+            const stack = { inputs: [{ type: TYPES.record, name: "www", urn: "urn:www", props: { type: "A", name: "www.example.com" } }], outputs: [] };
+            expect(await failing(stack)).to.deep.equal([]);
+        });
+    });
+
+    describe(DNS_POLICY_NAME, () => {
+        function recordsPointingAt(addresses: string[]): StackViews {
+            return {
+                inputs: [],
+                outputs: program.outputs.map((view) => (view.type === TYPES.record && view.props.name === "example.com" ? { ...view, props: { ...view.props, records: addresses } } : view)),
+            };
+        }
+
+        it("rejects an A record that points at another address, on that record", async () => {
+            const violations = await violationsOf(STRICT, recordsPointingAt(["198.51.100.99"]));
+            expect(violations.map((violation) => violation.policy)).to.deep.equal([DNS_POLICY_NAME]);
+            expect(violations[0].urn).to.match(/route53\/record:Record::policy\d+-apex-record$/);
+            expect(violations[0].message).to.include("198.51.100.99").and.to.include(MOCK_PUBLIC_IP);
+        });
+
+        it("rejects a record that points at the Elastic IP and somewhere else, or at nothing (an alias)", async () => {
+            expect(await failing(recordsPointingAt([MOCK_PUBLIC_IP, "198.51.100.99"]))).to.deep.equal([DNS_POLICY_NAME]);
+            expect(await failing(recordsPointingAt([]))).to.deep.equal([DNS_POLICY_NAME]);
+        });
+
+        it("rejects every A record of a stack without an Elastic IP", async () => {
+            const stack = { inputs: [], outputs: program.outputs.filter((view) => view.type !== TYPES.eip) };
+            expect(await failing(stack)).to.deep.equal([DNS_POLICY_NAME, DNS_POLICY_NAME]);
+        });
+
+        it("leaves records of other types alone", async () => {
+            const stack = { inputs: [], outputs: [{ type: TYPES.record, name: "txt", urn: "urn:txt", props: { type: "TXT", name: "example.com", records: ["v=spf1 -all"] } }] };
+            expect(await failing(stack)).to.deep.equal([]);
+        });
+    });
+});
+
+describe("sshFromAnywhereAllowed", () => {
+    it("is true only when the stack config says true", () => {
+        expect(sshFromAnywhereAllowed({ "webstack:allowSshFromAnywhere": "true" })).to.equal(true);
+        expect(sshFromAnywhereAllowed({ "webstack:allowSshFromAnywhere": "false" })).to.equal(false);
+        expect(sshFromAnywhereAllowed({ "other:allowSshFromAnywhere": "true" })).to.equal(false);
+        expect(sshFromAnywhereAllowed({})).to.equal(false);
+    });
+});
