@@ -20,6 +20,11 @@ export interface LoadOptions {
 export interface LoadReport {
     readonly sent: number;
     readonly failed: number;
+    /**
+     * Requests sent again because the server closed an idle keep-alive connection just as they went
+     * out on it, before any answer: what browsers do too (RFC 9112, 9.3.1), since nothing was processed.
+     */
+    readonly retriedOnClosedKeepAlive: number;
     /** The first few failures, for the test's message. */
     readonly failures: readonly string[];
     readonly seconds: number;
@@ -32,20 +37,30 @@ export interface RunningLoad {
     stop(): Promise<LoadReport>;
 }
 
-/** Sends GET requests continuously until stopped or a bound is reached; every non-2xx answer or error is a failure. */
+/**
+ * Sends GET requests continuously until stopped or a bound is reached. Every non-2xx answer or
+ * error is a failure, except a reset of a reused keep-alive connection before any answer, which is
+ * retried once as a browser would (nginx closes idle connections when it reloads).
+ */
 export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad {
     const concurrency = options.concurrency ?? 4;
-    const maxRequests = options.maxRequests ?? 50_000;
+    const maxRequests = options.maxRequests ?? 500_000;
     const deadline = Date.now() + (options.maxSeconds ?? 300) * 1000;
     const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
     const started = Date.now();
     const failures: string[] = [];
     let sent = 0;
     let failed = 0;
+    let retriedOnClosedKeepAlive = 0;
     let stopping = false;
     let lastRelease: string | undefined;
 
-    const requestOnce = (path: string) =>
+    const fail = (message: string) => {
+        failed += 1;
+        if (failures.length < 10) failures.push(message);
+    };
+
+    const requestOnce = (path: string, retry: boolean): Promise<void> =>
         new Promise<void>((resolve) => {
             const request = http.get(
                 { host: target.address, port: target.port ?? 80, path, agent, headers: { Host: target.hostName }, timeout: 10_000 },
@@ -54,8 +69,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
                     response.on("end", () => {
                         const status = response.statusCode ?? 0;
                         if (status < 200 || status >= 300) {
-                            failed += 1;
-                            if (failures.length < 10) failures.push(`${path}: HTTP ${status}`);
+                            fail(`${path}: HTTP ${status}`);
                         } else {
                             lastRelease = (response.headers["x-release"] as string | undefined) ?? lastRelease;
                         }
@@ -64,9 +78,14 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
                 },
             );
             request.on("timeout", () => request.destroy(new Error("timed out after 10 s")));
-            request.on("error", (error) => {
-                failed += 1;
-                if (failures.length < 10) failures.push(`${path}: ${error.message}`);
+            request.on("error", (error: NodeJS.ErrnoException) => {
+                const closedBeforeAnswer = request.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
+                if (retry && closedBeforeAnswer) {
+                    retriedOnClosedKeepAlive += 1;
+                    resolve(requestOnce(path, false));
+                    return;
+                }
+                fail(`${path}: ${error.message}`);
                 resolve();
             });
         });
@@ -74,7 +93,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
     const worker = async (offset: number) => {
         for (let index = offset; !stopping && sent < maxRequests && Date.now() < deadline; index += concurrency) {
             sent += 1;
-            await requestOnce(options.paths[index % options.paths.length]);
+            await requestOnce(options.paths[index % options.paths.length], true);
         }
     };
     const workers = Promise.all(Array.from({ length: concurrency }, (_, offset) => worker(offset)));
@@ -84,7 +103,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
             stopping = true;
             await workers;
             agent.destroy();
-            return { sent, failed, failures, seconds: (Date.now() - started) / 1000, lastRelease };
+            return { sent, failed, retriedOnClosedKeepAlive, failures, seconds: (Date.now() - started) / 1000, lastRelease };
         },
     };
 }

@@ -1,0 +1,198 @@
+import { expect } from "chai";
+import { promises as dns } from "dns";
+import * as net from "net";
+import { buildRelease, type Release } from "../../app/build";
+import { buildPlan, type Plan } from "../../provisioning";
+import { APP_DATABASE, appInstanceUnit, appPorts, ROLLBACK_COMMAND } from "../../provisioning/layout";
+import { applyPlan, type StepResult } from "../../sandbox/runner";
+import { destroySandbox, startSandbox, type Sandbox } from "../../sandbox/sandbox";
+import { sshRunAsRoot } from "../../sandbox/ssh";
+import { request, waitUntil } from "../support/http";
+import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
+
+const SANDBOX_NAME = "e2e-stack";
+const APP_INSTANCES = 2;
+/** What the load sends: the static page, the API reading the database, and the liveness probe. */
+const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz", "/app.js"];
+
+function figure(line: string): void {
+    console.log(`      » ${line}`);
+}
+
+function describeLoad(what: string, report: LoadReport): string {
+    const failures = report.failures.length ? ` (${report.failures.join("; ")})` : "";
+    return `${what}: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed${failures}, ${report.retriedOnClosedKeepAlive} sent again after nginx closed an idle keep-alive connection`;
+}
+
+/** Whether a TCP connection to the port is accepted within the timeout (a dropped SYN counts as closed). */
+function portAnswers(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect({ host: address, port, timeout: timeoutMs });
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once("timeout", () => {
+            socket.destroy();
+            resolve(false);
+        });
+        socket.once("error", () => resolve(false));
+    });
+}
+
+describe("the whole stack on a sandbox server (end to end)", function () {
+    this.timeout(20 * 60_000);
+
+    let sandbox: Sandbox;
+    let site: LoadTarget;
+    let firstRelease: Release;
+    let secondRelease: Release;
+    let createdPostId: number;
+
+    const planFor = (release: Release): Plan => buildPlan({ domain: sandbox.domain, appInstances: APP_INSTANCES, release });
+    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { log: (line) => console.log(`      ${line}`) });
+    const onServer = (command: string): Promise<string> => sshRunAsRoot(sandbox.ssh, command);
+    const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
+
+    before(async () => {
+        await destroySandbox(SANDBOX_NAME, () => undefined);
+        const started = Date.now();
+        sandbox = await startSandbox({ name: SANDBOX_NAME, log: (line) => console.log(`      ${line}`) });
+        site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
+        [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end second release" })];
+        await apply(planFor(firstRelease));
+        figure(`sandbox booted and fully provisioned in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    });
+
+    after(async () => {
+        await destroySandbox(SANDBOX_NAME, () => undefined);
+    });
+
+    it("resolves www.<domain> to the server through the sandbox's DNS server", async () => {
+        const resolver = new dns.Resolver();
+        resolver.setServers([sandbox.dnsServer]);
+        expect(await resolver.resolve4(site.hostName)).to.deep.equal([sandbox.address]);
+    });
+
+    it("serves the static front end from nginx, not from the app", async () => {
+        const page = await request(site, "GET", "/");
+        expect(page.status).to.equal(200);
+        expect(page.headers["content-type"]).to.match(/^text\/html/);
+        expect(page.body).to.match(/<html/i);
+        expect(page.headers.server).to.equal("nginx");
+        expect(page.headers["x-release"], "the app answered instead of nginx").to.equal(undefined);
+        expect(page.headers["x-content-type-options"]).to.equal("nosniff");
+    });
+
+    it("stores a post sent through nginx in the database and reads it back", async () => {
+        const created = await request(site, "POST", "/api/posts", { author: "e2e", body: "written through nginx" });
+        expect(created.status, created.body).to.equal(201);
+        expect(created.headers["x-release"]).to.equal(firstRelease.id);
+        createdPostId = JSON.parse(created.body).id;
+
+        const stored = await onServer(`mariadb -N -B -e 'SELECT author, body FROM ${APP_DATABASE}.posts WHERE id = ${Number(createdPostId)}'`);
+        expect(stored.trim()).to.equal("e2e\twritten through nginx");
+
+        const read = await request(site, "GET", `/api/posts/${createdPostId}`);
+        expect(read.status).to.equal(200);
+        expect(JSON.parse(read.body)).to.include({ id: createdPostId, author: "e2e", body: "written through nginx" });
+    });
+
+    it("answers bad input with a 4xx JSON error, never a 5xx", async () => {
+        const invalid = await request(site, "POST", "/api/posts", { author: "", body: "x" });
+        expect(invalid.status).to.equal(400);
+        expect(JSON.parse(invalid.body).message).to.match(/author/);
+        const malformed = await request(site, "POST", "/api/posts", "{not json");
+        expect(malformed.status).to.equal(400);
+        const tooLarge = await request(site, "POST", "/api/posts", { author: "a", body: "x".repeat(100_000) });
+        expect(tooLarge.status).to.equal(413);
+        expect((await request(site, "GET", "/api/posts/abc")).status).to.equal(400);
+    });
+
+    it("lets in only SSH and HTTP from outside: not 443 without TLS, not the database, not the app", async () => {
+        const open: Record<number, boolean> = {};
+        for (const port of [22, 80, 443, 3306, ...appPorts(APP_INSTANCES)]) {
+            open[port] = await portAnswers(sandbox.address, port);
+        }
+        expect(open).to.deep.equal({ 22: true, 80: true, 443: false, 3306: false, 3001: false, 3002: false });
+        const listeners = await onServer("ss -Htln '( sport = :3306 or sport = :3001 or sport = :3002 )' | awk '{print $4}' | sort");
+        expect(listeners.trim().split("\n")).to.deep.equal(["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3306"]);
+    });
+
+    it("changes nothing on a second run of the whole plan, and the site keeps answering during it", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS });
+        const results = await apply(planFor(firstRelease));
+        const report = await load.stop();
+        figure(describeLoad("second plan run", report));
+        expect(results.filter((step) => step.changed !== 0).map((step) => `${step.name}: changed ${step.changed}`)).to.deep.equal([]);
+        expect(report.failed, report.failures.join("\n")).to.equal(0);
+    });
+
+    it("deploys a new release under continuous load without a failed request", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS });
+        await apply(planFor(secondRelease));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const report = await load.stop();
+        figure(describeLoad(`deploy ${firstRelease.id} → ${secondRelease.id}`, report));
+        expect(report.failed, report.failures.join("\n")).to.equal(0);
+        expect(report.lastRelease).to.equal(secondRelease.id);
+        expect(JSON.parse((await request(site, "GET", "/api/version")).body)).to.deep.equal({ release: secondRelease.id });
+    });
+
+    it("rolls back to the previous release with one command, again without a failed request", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS });
+        await onServer(ROLLBACK_COMMAND);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const report = await load.stop();
+        figure(describeLoad(`rollback ${secondRelease.id} → ${firstRelease.id}`, report));
+        expect(report.failed, report.failures.join("\n")).to.equal(0);
+        expect(JSON.parse((await request(site, "GET", "/api/version")).body)).to.deep.equal({ release: firstRelease.id });
+    });
+
+    it("keeps answering when an app process is killed with SIGKILL, and systemd brings it back", async () => {
+        const [port] = appPorts(APP_INSTANCES);
+        const killed = await mainPid(port);
+        expect(killed).to.be.greaterThan(0);
+        const load = startLoad(site, { paths: LOAD_PATHS });
+        await onServer(`kill -9 ${killed}`);
+        const seconds = await waitUntil(`${appInstanceUnit(port)} back`, 30, async () => {
+            const pid = await mainPid(port);
+            return pid > 0 && pid !== killed && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/readyz`)) === "200";
+        });
+        const report = await load.stop();
+        figure(describeLoad("kill -9 of an app process", report));
+        figure(`the killed instance answered again after ${seconds.toFixed(1)} s`);
+        expect(report.failed, report.failures.join("\n")).to.equal(0);
+    });
+
+    it("answers 503 JSON while the database is stopped, without crashing, and recovers by itself", async () => {
+        const pidsBefore = await Promise.all(appPorts(APP_INSTANCES).map(mainPid));
+        await onServer("systemctl stop mariadb");
+        try {
+            const down = await request(site, "GET", "/api/posts");
+            expect(down.status).to.equal(503);
+            expect(JSON.parse(down.body)).to.include({ error: "database_unavailable" });
+            expect((await request(site, "GET", "/readyz")).status).to.equal(503);
+            expect((await request(site, "GET", "/healthz")).status).to.equal(200);
+            expect((await request(site, "GET", "/")).status, "nginx still serves the front end").to.equal(200);
+        } finally {
+            await onServer("systemctl start mariadb");
+        }
+        const seconds = await waitUntil("the API answers again", 60, async () => (await request(site, "GET", "/api/posts")).status === 200);
+        figure(`API recovered ${seconds.toFixed(1)} s after the database started again`);
+        expect(await Promise.all(appPorts(APP_INSTANCES).map(mainPid)), "an app process restarted").to.deep.equal(pidsBefore);
+    });
+
+    it("comes back after a reboot with every service running and every post kept", async () => {
+        const started = Date.now();
+        await onServer("systemctl reboot").catch(() => undefined);
+        await waitUntil("the server goes down", 60, async () => !(await portAnswers(sandbox.address, 80, 500)));
+        const seconds = await waitUntil("the site answers after the reboot", 180, async () => (await request(site, "GET", "/readyz")).status === 200);
+        figure(`site ready ${((Date.now() - started) / 1000).toFixed(1)} s after the reboot command (${seconds.toFixed(1)} s after it went down)`);
+        const units = ["nginx", "mariadb", ...appPorts(APP_INSTANCES).map(appInstanceUnit), "webstack-backup.timer"];
+        expect((await onServer(`systemctl is-active ${units.join(" ")}`)).trim().split("\n")).to.deep.equal(units.map(() => "active"));
+        const read = await request(site, "GET", `/api/posts/${createdPostId}`);
+        expect(read.status).to.equal(200);
+        expect(JSON.parse(read.body)).to.include({ body: "written through nginx" });
+    });
+});
