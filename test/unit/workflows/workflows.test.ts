@@ -56,8 +56,14 @@ function workflowText(file: string): string {
     return fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
 }
 
+const parsedWorkflows = new Map(workflowFiles.map((file) => [file, parse(workflowText(file)) as Workflow]));
+
 function workflow(file: string): Workflow {
-    return parse(workflowText(file)) as Workflow;
+    const parsed = parsedWorkflows.get(file);
+    if (parsed === undefined) {
+        throw new Error(`No workflow ${file} in .github/workflows.`);
+    }
+    return parsed;
 }
 
 function onlyJob(file: string): Job {
