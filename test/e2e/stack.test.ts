@@ -1,14 +1,12 @@
 import { expect } from "chai";
-import { promises as dns } from "dns";
 import * as net from "net";
 import { buildRelease, type Release } from "../../app/build";
 import { buildPlan, type Plan } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts, ROLLBACK_COMMAND } from "../../provisioning/layout";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
-import { destroySandbox, startSandbox, type Sandbox } from "../../sandbox/sandbox";
-import { sshRunAsRoot } from "../../sandbox/ssh";
 import { request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-stack";
 const APP_INSTANCES = 2;
@@ -43,7 +41,7 @@ function portAnswers(address: string, port: number, timeoutMs = 1500): Promise<b
 describe("the whole stack on a sandbox server (end to end)", function () {
     this.timeout(20 * 60_000);
 
-    let sandbox: Sandbox;
+    let sandbox: TestSandbox;
     let site: LoadTarget;
     let firstRelease: Release;
     let secondRelease: Release;
@@ -51,13 +49,12 @@ describe("the whole stack on a sandbox server (end to end)", function () {
 
     const planFor = (release: Release): Plan => buildPlan({ domain: sandbox.domain, appInstances: APP_INSTANCES, release });
     const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { log: (line) => console.log(`      ${line}`) });
-    const onServer = (command: string): Promise<string> => sshRunAsRoot(sandbox.ssh, command);
+    const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
 
     before(async () => {
-        await destroySandbox(SANDBOX_NAME, () => undefined);
         const started = Date.now();
-        sandbox = await startSandbox({ name: SANDBOX_NAME, log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end second release" })];
         await apply(planFor(firstRelease));
@@ -65,13 +62,11 @@ describe("the whole stack on a sandbox server (end to end)", function () {
     });
 
     after(async () => {
-        await destroySandbox(SANDBOX_NAME, () => undefined);
+        await sandbox?.destroy();
     });
 
     it("resolves www.<domain> to the server through the sandbox's DNS server", async () => {
-        const resolver = new dns.Resolver();
-        resolver.setServers([sandbox.dnsServer]);
-        expect(await resolver.resolve4(site.hostName)).to.deep.equal([sandbox.address]);
+        expect(await sandbox.lookup(site.hostName)).to.deep.equal([sandbox.address]);
     });
 
     it("serves the static front end from nginx, not from the app", async () => {

@@ -1,10 +1,13 @@
 import * as http from "http";
+import * as https from "https";
 
 /** Where the load goes: the server's address, with the site's name in the Host header. */
 export interface LoadTarget {
     readonly address: string;
     readonly port?: number;
     readonly hostName: string;
+    /** Send the requests over HTTPS, trusting only this CA (PEM), with hostName as the TLS server name; the port then defaults to 443. */
+    readonly tlsCa?: string;
 }
 
 export interface LoadOptions {
@@ -46,7 +49,10 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
     const concurrency = options.concurrency ?? 4;
     const maxRequests = options.maxRequests ?? 500_000;
     const deadline = Date.now() + (options.maxSeconds ?? 300) * 1000;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const client = target.tlsCa === undefined ? http : https;
+    const agent = new client.Agent({ keepAlive: true, maxSockets: concurrency });
+    const port = target.port ?? (target.tlsCa === undefined ? 80 : 443);
+    const tls = target.tlsCa === undefined ? {} : { ca: target.tlsCa, servername: target.hostName };
     const started = Date.now();
     const failures: string[] = [];
     let sent = 0;
@@ -62,8 +68,9 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
 
     const requestOnce = (path: string, retry: boolean): Promise<void> =>
         new Promise<void>((resolve) => {
-            const request = http.get(
-                { host: target.address, port: target.port ?? 80, path, agent, headers: { Host: target.hostName }, timeout: 10_000 },
+            const request = client.get(
+                // The retry goes out on a new connection: the server may be closing every idle one at once.
+                { host: target.address, port, path, agent: retry ? agent : false, headers: { Host: target.hostName }, timeout: 10_000, ...tls },
                 (response) => {
                     response.resume();
                     response.on("end", () => {
