@@ -32,7 +32,7 @@ describe("renderSite without TLS", () => {
     const www = serverBlock(site, "www.example.com");
 
     it("hides the version and includes the upstream file", () => {
-        expect(site.match(/^    server_tokens off;$/gm)).to.have.length(site.match(/^server \{$/gm)?.length ?? -1);
+        expect(site.match(/^ {4}server_tokens off;$/gm)).to.have.length(site.match(/^server \{$/gm)?.length ?? -1);
         expect(site).to.contain(`include ${NGINX_UPSTREAM_FILE};`);
     });
 
