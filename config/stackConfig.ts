@@ -1,3 +1,5 @@
+import { isDomainName, isEmailAddress, isHttpsUrl } from "../provisioning/formats";
+
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
  * validated settings. It runs before any resource is declared, so a bad value stops `pulumi up`
@@ -88,14 +90,11 @@ export class StackConfigError extends Error {
     }
 }
 
-const DOMAIN_LABEL = "(?!-)[a-z0-9-]{1,63}(?<!-)";
-const DOMAIN = new RegExp(`^(?=.{1,253}$)${DOMAIN_LABEL}(\\.${DOMAIN_LABEL})*\\.[a-z]{2,63}$`);
 const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 
 function describe(value: string): string {
@@ -144,6 +143,9 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
     return match !== null && match[3].startsWith("g") ? "arm64" : "x86_64";
 }
 
+/** What a value must look like: a pattern, or a check shared with other layers. */
+type Format = RegExp | ((text: string) => boolean);
+
 /** Reads config values one by one and collects every problem instead of stopping at the first. */
 class ConfigReader {
     readonly problems: string[] = [];
@@ -155,21 +157,21 @@ class ConfigReader {
         return value === undefined || value === "" ? undefined : value;
     }
 
-    matching(key: string, pattern: RegExp, example: string): string | undefined {
+    matching(key: string, format: Format, example: string): string | undefined {
         const value = this.string(key);
-        if (value !== undefined && !pattern.test(value)) {
+        if (value !== undefined && !(typeof format === "function" ? format(value) : format.test(value))) {
             this.problems.push(`webstack:${key} is ${describe(value)}; expected something like ${example}.`);
             return undefined;
         }
         return value;
     }
 
-    required(key: string, pattern: RegExp, example: string, why: string): string | undefined {
+    required(key: string, format: Format, example: string, why: string): string | undefined {
         if (this.string(key) === undefined) {
             this.problems.push(`webstack:${key} is missing; ${why} Set it with: pulumi config set webstack:${key} ${example}`);
             return undefined;
         }
-        return this.matching(key, pattern, example);
+        return this.matching(key, format, example);
     }
 
     boolean(key: string, fallback: boolean): boolean {
@@ -262,7 +264,7 @@ function readAwsServer(reader: ConfigReader): ServerSource {
 }
 
 function readTls(reader: ConfigReader): TlsSettings | undefined {
-    const email = reader.matching("acmeEmail", EMAIL, "admin@example.com");
+    const email = reader.matching("acmeEmail", isEmailAddress, "admin@example.com");
     const directoryUrl = reader.string("acmeDirectoryUrl");
     if (directoryUrl !== undefined && !isHttpsUrl(directoryUrl)) {
         reader.problems.push(
@@ -273,14 +275,6 @@ function readTls(reader: ConfigReader): TlsSettings | undefined {
         reader.problems.push("webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.");
     }
     return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? DEFAULTS.acmeDirectoryUrl };
-}
-
-function isHttpsUrl(text: string): boolean {
-    try {
-        return new URL(text).protocol === "https:";
-    } catch {
-        return false;
-    }
 }
 
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
@@ -297,12 +291,12 @@ function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
 export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): StackSettings {
     const reader = new ConfigReader(raw);
     reportUnknownKeys(raw, reader);
-    const domain = reader.required("domain", DOMAIN, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
+    const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
     if (domain.startsWith("www.")) {
         reader.problems.push(`webstack:domain is ${describe(domain)}; give the domain without www (for example example.com): the site is served as www.<domain>.`);
     }
     const existingHost = reader.string("existingServerHost");
-    if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !DOMAIN.test(existingHost)) {
+    if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
         reader.problems.push(`webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`);
     }
     const server: ServerSource = existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };

@@ -1,3 +1,4 @@
+import { isDomainName, isEmailAddress, isHttpsUrl } from "./formats";
 import { MAX_APP_INSTANCES } from "./layout";
 import { Plan, validatePlan } from "./plan";
 import { appStep } from "./steps/app";
@@ -34,21 +35,12 @@ export interface ServerSettings {
     readonly tls?: TlsSettings;
 }
 
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-function isHttpsUrl(text: string): boolean {
-    try {
-        return new URL(text).protocol === "https:";
-    } catch {
-        return false;
-    }
-}
 
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
 export function validateServerSettings(settings: ServerSettings): ServerSettings {
-    if (!DOMAIN.test(settings.domain)) {
+    if (!isDomainName(settings.domain)) {
         throw new Error(`domain "${settings.domain}" is not a lowercase domain name; give the apex domain, for example example.com.`);
     }
     if (settings.domain.startsWith("www.")) {
@@ -65,7 +57,7 @@ export function validateServerSettings(settings: ServerSettings): ServerSettings
     if (settings.release.artifactPath.trim() === "") {
         throw new Error("release.artifactPath is empty; it must be the path of the release tarball that app/build.ts writes.");
     }
-    if (settings.tls && !EMAIL.test(settings.tls.email)) {
+    if (settings.tls && !isEmailAddress(settings.tls.email)) {
         throw new Error(`tls.email "${settings.tls.email}" is not an email address; the ACME server sends expiry notices there.`);
     }
     if (settings.tls && !isHttpsUrl(settings.tls.directoryUrl)) {

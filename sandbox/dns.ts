@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isDomainName } from "../provisioning/formats";
 import { isProcessAlive } from "./host";
 import { runCommand, sleep } from "./exec";
 
@@ -14,11 +15,9 @@ export const DEFAULT_DOMAIN = "webstack.test";
 /** The only outside names the guest can resolve: Debian's mirror (also serving debian-security). */
 export const FORWARDED_NAMES = ["deb.debian.org"] as const;
 
-const DOMAIN_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
-
 /** Throws unless `domain` is a lowercase domain name that DNS can answer for (for example webstack.test). */
 export function validateDomain(domain: string): string {
-    if (!DOMAIN_NAME.test(domain) || domain.startsWith("www.")) {
+    if (!isDomainName(domain) || domain.startsWith("www.")) {
         throw new Error(`Domain "${domain}" is not a lowercase apex domain name; give one like webstack.test (the site is www.<domain>).`);
     }
     return domain;

@@ -1,0 +1,33 @@
+import { expect } from "chai";
+import { isDomainName, isEmailAddress, isHttpsUrl } from "../../../provisioning/formats";
+
+describe("isDomainName", () => {
+    it("accepts lowercase names of two or more labels", () => {
+        for (const name of ["example.com", "webstack.test", "a-b.example.co.uk", "x1.io"]) {
+            expect(isDomainName(name), name).to.equal(true);
+        }
+    });
+
+    it("rejects single labels, edge hyphens, uppercase, spaces and over-long labels", () => {
+        for (const name of ["localhost", "-bad.com", "bad-.com", "Example.com", "not a domain", `${"a".repeat(64)}.com`, "example.c", "example.123"]) {
+            expect(isDomainName(name), name).to.equal(false);
+        }
+    });
+});
+
+describe("isEmailAddress", () => {
+    it("wants a local part, an @ and a dotted domain", () => {
+        expect(isEmailAddress("ops@example.com")).to.equal(true);
+        expect(isEmailAddress("ops@localhost")).to.equal(false);
+        expect(isEmailAddress("ops example.com")).to.equal(false);
+        expect(isEmailAddress("a@b@c.com")).to.equal(false);
+    });
+});
+
+describe("isHttpsUrl", () => {
+    it("accepts https URLs only", () => {
+        expect(isHttpsUrl("https://acme-v02.api.letsencrypt.org/directory")).to.equal(true);
+        expect(isHttpsUrl("http://acme.example/dir")).to.equal(false);
+        expect(isHttpsUrl("acme.example/dir")).to.equal(false);
+    });
+});
