@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { runCommand, secondsSince } from "./exec";
-import { BASE_IMAGE_DIR } from "./layout";
+import { CACHE_DIR } from "./layout";
 import { unmountAllUnder } from "./mounts";
 
 /**
@@ -119,30 +120,41 @@ async function customize(root: string): Promise<void> {
 }
 
 /**
+ * Where the base image of the current recipe is cached: the directory name carries a hash of the
+ * recipe, so a changed recipe builds a new image instead of reusing a stale one, and servers booted
+ * on the old image keep their lower layer.
+ */
+export function baseImageDir(): string {
+    const recipe = JSON.stringify([debootstrapArguments("ROOT"), baseImageFiles(), baseImageChrootCommands()]);
+    return join(CACHE_DIR, `base-${DEBIAN_SUITE}-${createHash("sha256").update(recipe).digest("hex").slice(0, 12)}`);
+}
+
+/**
  * The cached base image, built first if there is none. It is built in a temporary directory and
  * renamed into place only when complete, so an interrupted build is never reused.
  */
 export async function ensureBaseImage(log: (line: string) => void): Promise<string> {
-    if (existsSync(join(BASE_IMAGE_DIR, COMPLETE_MARKER))) {
-        return BASE_IMAGE_DIR;
+    const imageDir = baseImageDir();
+    if (existsSync(join(imageDir, COMPLETE_MARKER))) {
+        return imageDir;
     }
     const startedAt = Date.now();
-    const staging = `${BASE_IMAGE_DIR}.tmp-${process.pid}`;
-    log(`building the Debian ${DEBIAN_SUITE} base image with debootstrap (about a minute, cached in ${BASE_IMAGE_DIR})`);
+    const staging = `${imageDir}.tmp-${process.pid}`;
+    log(`building the Debian ${DEBIAN_SUITE} base image with debootstrap (about a minute, cached in ${imageDir})`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(dirname(staging), { recursive: true });
     try {
         await runCommand("debootstrap", debootstrapArguments(staging));
         await customize(staging);
         writeFileSync(join(staging, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
-        if (existsSync(join(BASE_IMAGE_DIR, COMPLETE_MARKER))) {
+        if (existsSync(join(imageDir, COMPLETE_MARKER))) {
             // A parallel run finished first, and servers may already sit on its base: keep that one.
             rmSync(staging, { recursive: true, force: true });
-            return BASE_IMAGE_DIR;
+            return imageDir;
         }
         // A base without the marker is left over from an older, broken build: it is replaced.
-        rmSync(BASE_IMAGE_DIR, { recursive: true, force: true });
-        renameSync(staging, BASE_IMAGE_DIR);
+        rmSync(imageDir, { recursive: true, force: true });
+        renameSync(staging, imageDir);
     } catch (error) {
         // debootstrap mounts /proc and /sys inside the target; an interrupted build can leave them.
         await unmountAllUnder(staging);
@@ -150,5 +162,5 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<stri
         throw new Error(`Building the base image failed: ${(error as Error).message}`);
     }
     log(`base image built in ${secondsSince(startedAt)}`);
-    return BASE_IMAGE_DIR;
+    return imageDir;
 }

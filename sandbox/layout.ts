@@ -8,7 +8,6 @@ import { join } from "node:path";
 
 /** The cached base image (Debian trixie, minbase) that every server's overlay sits on. */
 export const CACHE_DIR = "/var/cache/webstack-sandbox";
-export const BASE_IMAGE_DIR = join(CACHE_DIR, "base-trixie");
 /** Runtime state: pids, addresses, keys, logs. One directory per sandbox, plus host-wide files. */
 export const RUNTIME_DIR = "/run/webstack-sandbox";
 /** The servers' disks: the overlay's upper and work directories and its mount point. */

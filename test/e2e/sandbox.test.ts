@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { baseImageDir } from "../../sandbox/baseImage";
 import { runCommand } from "../../sandbox/exec";
 import { sandboxPaths } from "../../sandbox/layout";
 import { NAT_TABLE } from "../../sandbox/network";
@@ -36,7 +38,8 @@ describe("the sandbox server", function () {
 
     it("has a machine id and SSH host keys of its own, not the base image's", async () => {
         expect((await server.exec("cat /etc/machine-id")).trim()).to.match(/^[0-9a-f]{32}$/);
-        expect(existsSync("/var/cache/webstack-sandbox/base-trixie/etc/ssh/ssh_host_ed25519_key")).to.equal(false);
+        expect(existsSync(join(baseImageDir(), "etc/ssh/ssh_host_ed25519_key"))).to.equal(false);
+        expect(existsSync(join(baseImageDir(), "etc/ssh/sshd_config")), "the base image is where the test looks").to.equal(true);
     });
 
     it("reaches Debian's mirror through the host's NAT (apt-get update works)", async () => {

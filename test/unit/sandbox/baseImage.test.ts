@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { aptSources, baseImageChrootCommands, baseImageFiles, debootstrapArguments, hostsFile } from "../../../sandbox/baseImage";
+import { aptSources, baseImageChrootCommands, baseImageDir, baseImageFiles, debootstrapArguments, hostsFile } from "../../../sandbox/baseImage";
 
 describe("debootstrapArguments", () => {
     it("builds a minbase trixie from Debian's mirror with only what a cloud image needs", () => {
@@ -48,5 +48,12 @@ describe("baseImageChrootCommands", () => {
         const commands = baseImageChrootCommands().map((command) => command.join(" "));
         expect(commands).to.include("useradd --create-home --shell /bin/bash --groups sudo admin");
         expect(commands).to.include("update-ca-certificates");
+    });
+});
+
+describe("baseImageDir", () => {
+    it("names the cached image after the suite and a hash of the recipe, the same on every call", () => {
+        expect(baseImageDir()).to.match(/^\/var\/cache\/webstack-sandbox\/base-trixie-[0-9a-f]{12}$/);
+        expect(baseImageDir()).to.equal(baseImageDir());
     });
 });
