@@ -7,10 +7,9 @@ import { buildPlan, type Plan } from "../../provisioning";
 import { CERTBOT_DEPLOY_HOOK, certificatePaths } from "../../provisioning/layout";
 import { startAcmeServer, trustAcmeServer, type AcmeServer } from "../../sandbox/acme";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
-import { destroySandbox, startSandbox, type Sandbox } from "../../sandbox/sandbox";
-import { sshRunAsRoot } from "../../sandbox/ssh";
 import { request, waitUntil, type HttpAnswer } from "../support/http";
 import { startLoad } from "../support/load";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-https";
 const APP_INSTANCES = 2;
@@ -51,7 +50,7 @@ function serial(hex: string): bigint {
 describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox server (end to end)", function () {
     this.timeout(20 * 60_000);
 
-    let sandbox: Sandbox;
+    let sandbox: TestSandbox;
     let acme: AcmeServer;
     let release: Release;
     let www: string;
@@ -64,7 +63,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
             tls: { email: "ops@webstack.test", directoryUrl: acme.directoryUrl, includeApex: true },
         });
     const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { log: (line) => console.log(`      ${line}`) });
-    const onServer = (command: string): Promise<string> => sshRunAsRoot(sandbox.ssh, command);
+    const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const httpSite = (hostName: string) => ({ address: sandbox.address, hostName });
 
     /** A TLS handshake with the server's port 443, trusting pebble's root only, as a browser that resolved `servername` would make it. */
@@ -99,12 +98,11 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
         serial((await onServer(`openssl x509 -in ${certificatePaths(sandbox.domain).fullchain} -noout -serial`)).trim().replace(/^serial=/, ""));
 
     before(async () => {
-        await destroySandbox(SANDBOX_NAME, () => undefined);
         const started = Date.now();
-        sandbox = await startSandbox({ name: SANDBOX_NAME, log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
         www = `www.${sandbox.domain}`;
-        acme = await startAcmeServer(sandbox, { log: (line) => console.log(`      ${line}`) });
-        await trustAcmeServer(sandbox, acme);
+        acme = await startAcmeServer(sandbox.sandbox, { log: (line) => console.log(`      ${line}`) });
+        await trustAcmeServer(sandbox.sandbox, acme);
         release = await buildRelease();
         const results = await apply(planFor());
         const certbot = results.find((step) => step.name === "certbot");
@@ -114,11 +112,11 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     after(async () => {
         await acme?.stop();
-        await destroySandbox(SANDBOX_NAME, () => undefined);
+        await sandbox?.destroy();
     });
 
     it("changes nothing when the server is made to trust the ACME server again", async () => {
-        expect(await trustAcmeServer(sandbox, acme)).to.equal(false);
+        expect(await trustAcmeServer(sandbox.sandbox, acme)).to.equal(false);
     });
 
     it("answers on port 443 from outside: https://www.<domain> with a certificate for www.<domain> and the apex that chains to pebble's root", async () => {
