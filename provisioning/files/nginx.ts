@@ -12,7 +12,9 @@ export function renderUpstream(ports: readonly number[]): string {
     }
     return [
         `upstream ${NGINX_UPSTREAM_NAME} {`,
-        ...ports.map((port) => `    server 127.0.0.1:${port};`),
+        // max_fails=0: a refused connection (an instance restarting) passes the request on without
+        // marking the instance failed, so it takes requests again the moment it listens.
+        ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=0;`),
         "    keepalive 16;",
         "}",
         "",

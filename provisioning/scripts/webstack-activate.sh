@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # Usage: webstack-activate [--check | --restart-all] RELEASE_ID
 #   Makes RELEASE_ID the current release and restarts, one at a time, the instances that do not
-#   serve it yet. Each instance leaves the nginx upstream before its restart and comes back only
-#   once it answers /readyz and reports the release, so no request meets a stopped instance.
+#   serve it yet, each only after the one before answers /readyz and reports the release. A
+#   stopping instance finishes its requests and refuses new connections, which nginx passes on to
+#   another instance; nginx is not reloaded, since a reload closes its idle client connections and
+#   a browser's request can meet one as it closes. An instance that never gets ready is taken out
+#   of the upstream (then nginx is reloaded) and stays out until it serves again.
 #   --check: exits 0 when the release is current and every instance serves it; changes nothing.
 #   --restart-all: restarts every instance, also those that serve the release already.
 mode=activate
@@ -72,7 +75,7 @@ wait_for_retired_workers() {
 route_upstream() {
   local drained="${1:-}"
   if [[ -n "$drained" ]]; then
-    put_file "$NGINX_UPSTREAM_FILE" 644 root:root < <(printf '%s' "$UPSTREAM_CONF" | sed "s/server 127\.0\.0\.1:$drained;/server 127.0.0.1:$drained down;/")
+    put_file "$NGINX_UPSTREAM_FILE" 644 root:root < <(printf '%s' "$UPSTREAM_CONF" | sed "s/server 127\.0\.0\.1:$drained /server 127.0.0.1:$drained down /")
   else
     put_content "$NGINX_UPSTREAM_FILE" 644 root:root "$UPSTREAM_CONF"
   fi
@@ -95,13 +98,13 @@ for port in "${ports[@]}"; do
   if [[ "$mode" == activate ]] && serves "$port"; then
     continue
   fi
-  # A single instance cannot leave the upstream: it restarts in place, with a short gap.
-  if (( ${#ports[@]} > 1 )); then
-    route_upstream "$port"
-  fi
   echo "restarting $unit for release $release_id"
   systemctl restart "$unit"
   if ! wait_until_serving "$port"; then
+    # A single instance stays in: out of the upstream, nothing would answer at all.
+    if (( ${#ports[@]} > 1 )); then
+      route_upstream "$port"
+    fi
     fail "$unit did not answer /readyz with 200 and /api/version with release $release_id within ${READY_TIMEOUT_SECONDS}s." \
       "It stays out of the nginx upstream; the other instances keep serving." \
       "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"

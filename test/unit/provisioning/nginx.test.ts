@@ -18,7 +18,7 @@ function serverBlock(site: string, names: string): string {
 describe("renderUpstream", () => {
     it("lists every instance on loopback and keeps connections alive", () => {
         expect(renderUpstream([3001, 3002])).to.equal(
-            "upstream webstack_app {\n    server 127.0.0.1:3001;\n    server 127.0.0.1:3002;\n    keepalive 16;\n}\n",
+            "upstream webstack_app {\n    server 127.0.0.1:3001 max_fails=0;\n    server 127.0.0.1:3002 max_fails=0;\n    keepalive 16;\n}\n",
         );
     });
 
