@@ -4,7 +4,7 @@ import * as https from "node:https";
 import { basename, join } from "node:path";
 import { shellQuote } from "../provisioning/script";
 import { runCommand, secondsSince, sleep, tailLines } from "./exec";
-import { isProcessAlive } from "./host";
+import { ensureHostPackages, isProcessAlive } from "./host";
 import { RUNTIME_DIR, validateSandboxName } from "./layout";
 import type { Sandbox } from "./sandbox";
 import { sshRunAsRoot } from "./ssh";
@@ -17,6 +17,7 @@ import { sshRunAsRoot } from "./ssh";
  * made to trust; the certificates pebble issues chain to a root that pebble makes anew each start.
  */
 
+export const PEBBLE_PACKAGE = "pebble";
 export const PEBBLE_COMMAND = "/usr/bin/pebble";
 export const ACME_DIRECTORY_PORT = 14000;
 export const ACME_MANAGEMENT_PORT = 15000;
@@ -283,9 +284,7 @@ async function waitForDirectory(pid: number, paths: AcmeServerPaths, urls: AcmeS
  */
 export async function startAcmeServer(sandbox: Sandbox, options: AcmeServerOptions = {}): Promise<AcmeServer> {
     const log = options.log ?? console.log;
-    if (!existsSync(PEBBLE_COMMAND)) {
-        throw new Error(`${PEBBLE_COMMAND} is missing: install the Debian package pebble (apt-get install pebble) on this host.`);
-    }
+    await ensureHostPackages(log, [PEBBLE_PACKAGE]);
     const startedAt = Date.now();
     const paths = acmeServerPaths(sandbox.name);
     const hostAddress = sandbox.dnsServer;

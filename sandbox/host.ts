@@ -43,9 +43,8 @@ export function missingPackages(wanted: readonly string[], dpkgStatusOutput: str
     return wanted.filter((name) => !installed.has(name));
 }
 
-/** Installs the host packages that are missing (apt-get update first), printing what it installs. */
-export async function ensureHostPackages(log: (line: string) => void): Promise<void> {
-    const wanted = Object.keys(HOST_PACKAGES);
+/** Installs the host packages that are missing (apt-get update first), printing what it installs. Defaults to the sandbox's own. */
+export async function ensureHostPackages(log: (line: string) => void, wanted: readonly string[] = Object.keys(HOST_PACKAGES)): Promise<void> {
     const status = await runCommand("dpkg-query", ["-W", "-f=${Package} ${Status}\n", ...wanted], { allowFailure: true });
     const missing = missingPackages(wanted, status.stdout);
     if (missing.length === 0) {
