@@ -8,13 +8,17 @@
  *     npm run sandbox -- status
  *     npm run sandbox -- destroy       # remove the server and everything it made on this host
  *
- * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose.
+ * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose,
+ * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host).
  */
 import { buildRelease } from "../app/build";
-import { buildPlan } from "../provisioning";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildPlan, type TlsSettings } from "../provisioning";
 import { ROLLBACK_COMMAND } from "../provisioning/layout";
 import type { Plan } from "../provisioning/plan";
 import { releaseSteps } from "../provisioning/steps/release";
+import { startAcmeServer, stopAcmeServer, trustAcmeServer } from "./acme";
 import { DEFAULT_DOMAIN, validateDomain } from "./dns";
 import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
@@ -32,13 +36,14 @@ export interface CliArguments {
     readonly name: string;
     readonly domain: string;
     readonly verbose: boolean;
+    readonly https: boolean;
 }
 
 /** How many app instances the sandbox runs: two, so that a deploy rolls without a gap. */
 export const SANDBOX_APP_INSTANCES = 2;
 const READY_TIMEOUT_MS = 120_000;
 
-export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose]
+export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before
@@ -51,6 +56,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     let name = DEFAULT_SANDBOX_NAME;
     let domain = DEFAULT_DOMAIN;
     let verbose = false;
+    let https = false;
     for (const argument of argv) {
         const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
         if (option && option[1] === "name" && option[2] !== undefined) {
@@ -59,22 +65,31 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
             domain = validateDomain(option[2]);
         } else if (argument === "--verbose") {
             verbose = true;
+        } else if (argument === "--https") {
+            https = true;
         } else if (!option && command === undefined && (COMMANDS as readonly string[]).includes(argument)) {
             command = argument as CliCommand;
         } else {
             throw new Error(`Unknown argument "${argument}".\n${USAGE}`);
         }
     }
-    return { command: command ?? "up", name, domain, verbose };
+    if (https && (command ?? "up") !== "up") {
+        throw new Error(`--https goes with up (HTTPS is set up with the whole plan).\n${USAGE}`);
+    }
+    return { command: command ?? "up", name, domain, verbose, https };
 }
 
-/** What to print so that a person can reach the sandbox's site, DNS and shell. */
-export function accessInstructions(sandbox: Sandbox): string[] {
+/**
+ * What to print so that a person can reach the sandbox's site, DNS and shell. `rootCaFile`: the
+ * site serves HTTPS with a certificate that chains to that root (pebble's).
+ */
+export function accessInstructions(sandbox: Sandbox, rootCaFile?: string): string[] {
     const site = `www.${sandbox.domain}`;
+    const [scheme, port, trust] = rootCaFile === undefined ? ["http", 80, ""] : ["https", 443, ` --cacert ${rootCaFile}`];
     return [
-        `The site: http://${site}/  (server ${sandbox.address})`,
+        `The site: ${scheme}://${site}/  (server ${sandbox.address})`,
         `  its DNS (the sandbox's Route53):  dig @${sandbox.dnsServer} ${site}`,
-        `  without DNS:                      curl --resolve ${site}:80:${sandbox.address} http://${site}/`,
+        `  without DNS:                      curl${trust} --resolve ${site}:${port}:${sandbox.address} ${scheme}://${site}/`,
         `  a shell on the server:            ${interactiveSshCommand(sandbox.ssh)}`,
     ];
 }
@@ -95,13 +110,27 @@ async function applyAndWait(sandbox: Sandbox, plan: Plan, verbose: boolean): Pro
     await waitForHttpOk({ address: sandbox.address, hostName: `www.${sandbox.domain}`, path: "/readyz" }, READY_TIMEOUT_MS);
 }
 
+/** Pebble for the sandbox, trusted by its server; the root its certificates chain to is saved for curl. */
+async function acmeForSandbox(sandbox: Sandbox): Promise<{ tls: TlsSettings; rootCaFile: string }> {
+    const acme = await startAcmeServer(sandbox);
+    await trustAcmeServer(sandbox, acme);
+    const rootCaFile = join(sandboxPaths(sandbox.name).runtime, "acme-root.pem");
+    writeFileSync(rootCaFile, acme.rootCaPem);
+    return { tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true }, rootCaFile };
+}
+
 async function up(options: CliArguments): Promise<void> {
     const sandbox = await startSandbox({ name: options.name, domain: options.domain });
     console.log(sandbox.reused ? `reusing the running sandbox "${sandbox.name}"` : `sandbox "${sandbox.name}" is up`);
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
-    await applyAndWait(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release }), options.verbose);
-    console.log(accessInstructions(sandbox).join("\n"));
+    const acme = options.https ? await acmeForSandbox(sandbox) : undefined;
+    await applyAndWait(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release, tls: acme?.tls }), options.verbose);
+    if (acme && sandbox.reused) {
+        // Pebble starts with a new root every time: a certificate from an earlier run chains to a root that is gone.
+        await sshRunAsRoot(sandbox.ssh, "certbot renew --force-renewal --no-random-sleep-on-renew --quiet");
+    }
+    console.log(accessInstructions(sandbox, acme?.rootCaFile).join("\n"));
 }
 
 async function deploy(options: CliArguments): Promise<void> {
@@ -149,6 +178,7 @@ async function main(argv: readonly string[]): Promise<void> {
         case "status":
             return status(options);
         case "destroy":
+            await stopAcmeServer(options.name);
             if (!(await destroySandbox(options.name))) {
                 console.log(`sandbox "${options.name}" does not exist; nothing to destroy`);
             }

@@ -5,7 +5,7 @@ import { sandboxPaths } from "../../../sandbox/layout";
 
 describe("parseCliArguments", () => {
     it("boots the default sandbox for webstack.test when given nothing", () => {
-        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false });
+        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false });
     });
 
     it("reads the subcommand and the options in any order", () => {
@@ -14,6 +14,7 @@ describe("parseCliArguments", () => {
             name: "e2e",
             domain: "example.org",
             verbose: true,
+            https: false,
         });
     });
 
@@ -24,6 +25,11 @@ describe("parseCliArguments", () => {
     it("refuses a second subcommand and unknown options", () => {
         expect(() => parseCliArguments(["status", "destroy"])).to.throw(/Unknown argument "destroy"/);
         expect(() => parseCliArguments(["--force"])).to.throw(/Unknown argument "--force"/);
+    });
+
+    it("takes --https with up only", () => {
+        expect(parseCliArguments(["--https"])).to.include({ command: "up", https: true });
+        expect(() => parseCliArguments(["deploy", "--https"])).to.throw(/--https goes with up/);
     });
 
     it("validates the name and the domain", () => {
@@ -40,6 +46,14 @@ describe("accessInstructions", () => {
         expect(text).to.contain("http://www.webstack.test/");
         expect(text).to.contain("dig @198.18.1.1 www.webstack.test");
         expect(text).to.contain("curl --resolve www.webstack.test:80:198.18.1.2 http://www.webstack.test/");
+    });
+
+    it("gives an https URL and a curl that trusts pebble's root when the site serves HTTPS", () => {
+        const https = accessInstructions(sandbox, "/run/webstack-sandbox/default/acme-root.pem").join("\n");
+        expect(https).to.contain("https://www.webstack.test/");
+        expect(https).to.contain(
+            "curl --cacert /run/webstack-sandbox/default/acme-root.pem --resolve www.webstack.test:443:198.18.1.2 https://www.webstack.test/",
+        );
     });
 
     it("gives the ssh command with the sandbox's key and pinned host keys", () => {
