@@ -188,6 +188,12 @@ export interface AcmeServer {
 export interface AcmeServerOptions {
     /** Progress lines. Defaults to console.log. */
     readonly log?: (line: string) => void;
+    /**
+     * Keep a pebble that already runs for this sandbox: pebble forgets its accounts and root when it
+     * stops, so the server's certificate and certbot account stay valid only with the same pebble.
+     * Defaults to false (a fresh pebble).
+     */
+    readonly reuseRunning?: boolean;
 }
 
 /** GET over HTTPS trusting `ca` only; resolves with the body of a 200 answer. */
@@ -289,6 +295,19 @@ export async function startAcmeServer(sandbox: Sandbox, options: AcmeServerOptio
     const paths = acmeServerPaths(sandbox.name);
     const hostAddress = sandbox.dnsServer;
     const urls = acmeServerUrls(hostAddress);
+    const running = readPid(paths.pidFile);
+    const server = (rootCaPem: string, intermediatePem: string): AcmeServer => ({
+        directoryUrl: urls.directoryUrl,
+        rootCaPem,
+        intermediatePem,
+        listenerCaPath: paths.listenerCa,
+        stop: () => stopAcmeServer(sandbox.name),
+    });
+    const fetchRoots = (listenerCa: string) => Promise.all([fetchTrusting(urls.rootUrl, listenerCa), fetchTrusting(urls.intermediateUrl, listenerCa)]);
+    if (options.reuseRunning && running !== undefined && isOurPebble(running, paths.config)) {
+        log(`reusing the ACME server (pebble) at ${urls.directoryUrl}`);
+        return server(...(await fetchRoots(readFileSync(paths.listenerCa, "utf8"))));
+    }
     await stopAcmeServer(sandbox.name);
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     try {
@@ -299,15 +318,9 @@ export async function startAcmeServer(sandbox: Sandbox, options: AcmeServerOptio
         writeFileSync(paths.pidFile, `${pid}\n`);
         const listenerCa = readFileSync(paths.listenerCa, "utf8");
         await waitForDirectory(pid, paths, urls, listenerCa);
-        const [rootCaPem, intermediatePem] = await Promise.all([fetchTrusting(urls.rootUrl, listenerCa), fetchTrusting(urls.intermediateUrl, listenerCa)]);
+        const [rootCaPem, intermediatePem] = await fetchRoots(listenerCa);
         log(`ACME server (pebble) at ${urls.directoryUrl}, up in ${secondsSince(startedAt)}`);
-        return {
-            directoryUrl: urls.directoryUrl,
-            rootCaPem,
-            intermediatePem,
-            listenerCaPath: paths.listenerCa,
-            stop: () => stopAcmeServer(sandbox.name),
-        };
+        return server(rootCaPem, intermediatePem);
     } catch (error) {
         await stopAcmeServer(sandbox.name);
         throw error;

@@ -25,7 +25,7 @@ import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
 import { applyPlan } from "./runner";
-import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox } from "./sandbox";
+import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
 
 export const COMMANDS = ["up", "deploy", "rollback", "status", "destroy"] as const;
@@ -102,21 +102,25 @@ async function runningSandbox(name: string): Promise<Sandbox> {
     return describeSandbox(state, sandboxPaths(name));
 }
 
-async function applyAndWait(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
+async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
     const startedAt = Date.now();
     console.log(`applying ${plan.length} steps to ${sandbox.address}`);
     await applyPlan(plan, sandbox.ssh, { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined });
     console.log(`plan applied in ${secondsSince(startedAt)}`);
-    await waitForHttpOk({ address: sandbox.address, hostName: `www.${sandbox.domain}`, path: "/readyz" }, READY_TIMEOUT_MS);
+}
+
+/** Waits until the site answers /readyz through nginx, over HTTPS when it trusts `trustedRootPem`. */
+function waitUntilReady(sandbox: Sandbox, trustedRootPem?: string): Promise<void> {
+    return waitForHttpOk({ address: sandbox.address, hostName: `www.${sandbox.domain}`, path: "/readyz", trustedRootPem }, READY_TIMEOUT_MS);
 }
 
 /** Pebble for the sandbox, trusted by its server; the root its certificates chain to is saved for curl. */
-async function acmeForSandbox(sandbox: Sandbox): Promise<{ tls: TlsSettings; rootCaFile: string }> {
-    const acme = await startAcmeServer(sandbox);
+async function acmeForSandbox(sandbox: StartResult): Promise<{ tls: TlsSettings; rootCaFile: string; rootCaPem: string }> {
+    const acme = await startAcmeServer(sandbox, { reuseRunning: sandbox.reused });
     await trustAcmeServer(sandbox, acme);
     const rootCaFile = join(sandboxPaths(sandbox.name).runtime, "acme-root.pem");
     writeFileSync(rootCaFile, acme.rootCaPem);
-    return { tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true }, rootCaFile };
+    return { tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true }, rootCaFile, rootCaPem: acme.rootCaPem };
 }
 
 async function up(options: CliArguments): Promise<void> {
@@ -125,11 +129,8 @@ async function up(options: CliArguments): Promise<void> {
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
     const acme = options.https ? await acmeForSandbox(sandbox) : undefined;
-    await applyAndWait(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release, tls: acme?.tls }), options.verbose);
-    if (acme && sandbox.reused) {
-        // Pebble starts with a new root every time: a certificate from an earlier run chains to a root that is gone.
-        await sshRunAsRoot(sandbox.ssh, "certbot renew --force-renewal --no-random-sleep-on-renew --quiet");
-    }
+    await applyPlanVisibly(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release, tls: acme?.tls }), options.verbose);
+    await waitUntilReady(sandbox, acme?.rootCaPem);
     console.log(accessInstructions(sandbox, acme?.rootCaFile).join("\n"));
 }
 
@@ -137,8 +138,8 @@ async function deploy(options: CliArguments): Promise<void> {
     const sandbox = await runningSandbox(options.name);
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
-    await applyAndWait(sandbox, releaseSteps(release), options.verbose);
-    console.log(`release ${release.id} is live at http://www.${sandbox.domain}/`);
+    await applyPlanVisibly(sandbox, releaseSteps(release), options.verbose);
+    console.log(`release ${release.id} is live on www.${sandbox.domain}`);
 }
 
 async function rollback(options: CliArguments): Promise<void> {

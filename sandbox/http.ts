@@ -1,4 +1,5 @@
-import { request } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { sleep } from "./exec";
 
 /** An HTTP request to the server's address with the site's name in the Host header (no DNS needed). */
@@ -6,15 +7,27 @@ export interface HttpProbe {
     readonly address: string;
     readonly hostName: string;
     readonly path: string;
+    /** HTTPS on 443, trusting only this root (PEM) and checking the certificate names hostName. Defaults to HTTP on 80. */
+    readonly trustedRootPem?: string;
+}
+
+/** The probe's URL, as a person would type it. */
+export function probeUrl(probe: HttpProbe): string {
+    return `${probe.trustedRootPem === undefined ? "http" : "https"}://${probe.hostName}${probe.path}`;
 }
 
 /** The status code of one GET, or the error's message when there was no answer. */
 export function httpStatus(probe: HttpProbe, timeoutMs = 5000): Promise<number | string> {
     return new Promise((resolve) => {
-        const req = request({ host: probe.address, port: 80, path: probe.path, headers: { host: probe.hostName }, timeout: timeoutMs }, (response) => {
+        const common = { host: probe.address, path: probe.path, headers: { host: probe.hostName }, timeout: timeoutMs };
+        const onResponse = (response: IncomingMessage) => {
             response.resume();
             resolve(response.statusCode ?? 0);
-        });
+        };
+        const req =
+            probe.trustedRootPem === undefined
+                ? httpRequest({ ...common, port: 80 }, onResponse)
+                : httpsRequest({ ...common, port: 443, ca: probe.trustedRootPem, servername: probe.hostName }, onResponse);
         req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
         req.on("error", (error) => resolve(error.message));
         req.end();
@@ -30,7 +43,7 @@ export async function waitForHttpOk(probe: HttpProbe, timeoutMs: number): Promis
             return;
         }
         if (Date.now() > deadline) {
-            throw new Error(`http://${probe.hostName}${probe.path} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`);
+            throw new Error(`${probeUrl(probe)} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`);
         }
         await sleep(500);
     }
