@@ -39,6 +39,7 @@ export = async () => {
         hostedZoneId: aws.hostedZoneId,
         createApexRecord: aws.createApexRecord,
         dnsTtl: aws.dnsTtl,
+        dailySnapshots: aws.dailySnapshots,
         https: settings.tls !== undefined,
         provisioning: settings.provision
             ? { plan: await serverPlan(settings), sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }

@@ -27,6 +27,11 @@ export interface WebServerArgs {
     createApexRecord?: boolean;
     /** TTL of the DNS records in seconds. Defaults to 300. */
     dnsTtl?: number;
+    /**
+     * How many daily snapshots of the root volume Data Lifecycle Manager keeps: the server's disk,
+     * database dumps included, survives the loss of the instance. 0 turns them off. Defaults to 7.
+     */
+    dailySnapshots?: number;
     /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
     tags?: Record<string, string>;
     /** Whether the server serves HTTPS (the plan sets it up); the url output says so. Defaults to false. */
@@ -91,6 +96,40 @@ export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.in
     ];
 }
 
+/** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
+export const DLM_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
+/** Data Lifecycle Manager keeps at most this many snapshots per schedule. */
+export const MAX_DAILY_SNAPSHOTS = 1000;
+/** The tag that marks the volumes a snapshot policy covers. */
+export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
+
+/** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` kept. */
+export function snapshotPolicyDetails(targetTagValue: string, count: number): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_DAILY_SNAPSHOTS) {
+        throw new Error(`dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example 7.`);
+    }
+    return {
+        resourceTypes: ["VOLUME"],
+        targetTags: { [SNAPSHOT_TARGET_TAG]: targetTagValue },
+        schedules: [
+            {
+                name: `daily, ${count} kept`,
+                createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+                retainRule: { count },
+                copyTags: true,
+            },
+        ],
+    };
+}
+
+/** The trust policy that lets Data Lifecycle Manager act through a role. */
+export function dlmAssumeRolePolicy(): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+}
+
 /** The names the site answers on: www.<domain>, and the apex when its record is wanted. */
 export function recordNames(domain: string, createApexRecord: boolean): string[] {
     return createApexRecord ? [`www.${domain}`, domain] : [`www.${domain}`];
@@ -116,6 +155,8 @@ export class WebServer extends pulumi.ComponentResource {
         const createApexRecord = args.createApexRecord ?? false;
         const dnsTtl = args.dnsTtl ?? 300;
         const sshUser = args.provisioning?.sshUser ?? "admin";
+        const dailySnapshots = args.dailySnapshots ?? 7;
+        const snapshotTarget = `${pulumi.getStack()}-${name}`;
         const tagsFor = (resource: string) => ({
             project: "webstack",
             stack: pulumi.getStack(),
@@ -156,7 +197,7 @@ export class WebServer extends pulumi.ComponentResource {
                     volumeSize: rootVolumeSizeGiB,
                     encrypted: true,
                     deleteOnTermination: true,
-                    tags: tagsFor("root"),
+                    tags: { ...tagsFor("root"), [SNAPSHOT_TARGET_TAG]: snapshotTarget },
                 },
                 maintenanceOptions: { autoRecovery: "default" },
                 tags: tagsFor("instance"),
@@ -164,6 +205,22 @@ export class WebServer extends pulumi.ComponentResource {
             // A newer Debian image must not replace a running server; replacing it is a deliberate act.
             { ...parent, ignoreChanges: args.amiId === undefined ? ["ami"] : [] },
         );
+
+        if (dailySnapshots > 0) {
+            const snapshotRole = new aws.iam.Role(`${name}-snapshots-role`, { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") }, parent);
+            new aws.iam.RolePolicyAttachment(`${name}-snapshots-policy`, { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN }, parent);
+            new aws.dlm.LifecyclePolicy(
+                `${name}-snapshots`,
+                {
+                    description: `webstack ${name}: daily root volume snapshots`,
+                    executionRoleArn: snapshotRole.arn,
+                    state: "ENABLED",
+                    policyDetails: snapshotPolicyDetails(snapshotTarget, dailySnapshots),
+                    tags: tagsFor("snapshots"),
+                },
+                parent,
+            );
+        }
 
         const elasticIp = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: tagsFor("eip") }, parent);
 

@@ -22,6 +22,7 @@ export type ServerSource =
           readonly hostedZoneId?: string;
           readonly createApexRecord: boolean;
           readonly dnsTtl: number;
+          readonly dailySnapshots: number;
       }
     | {
           readonly kind: "existing";
@@ -60,6 +61,7 @@ export const CONFIG_KEYS = [
     "hostedZoneId",
     "createApexRecord",
     "dnsTtl",
+    "dailySnapshots",
     "existingServerHost",
     "provision",
     "appInstances",
@@ -72,6 +74,7 @@ export const DEFAULTS = {
     rootVolumeSizeGiB: 16,
     sshUser: "admin",
     dnsTtl: 300,
+    dailySnapshots: 7,
     appInstances: 2,
     acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
 } as const;
@@ -80,6 +83,7 @@ export const LIMITS = {
     rootVolumeSizeGiB: { min: 8, max: 1024 },
     appInstances: { min: 1, max: 8 },
     dnsTtl: { min: 60, max: 86400 },
+    dailySnapshots: { min: 0, max: 1000 },
 } as const;
 
 /** Thrown for every invalid value; all problems are reported at once. */
@@ -260,6 +264,7 @@ function readAwsServer(reader: ConfigReader): ServerSource {
         hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
         createApexRecord: reader.boolean("createApexRecord", false),
         dnsTtl: reader.integer("dnsTtl", DEFAULTS.dnsTtl, LIMITS.dnsTtl),
+        dailySnapshots: reader.integer("dailySnapshots", DEFAULTS.dailySnapshots, LIMITS.dailySnapshots),
     };
 }
 

@@ -57,6 +57,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, publicIp: MOCK_PUBLIC_IP, allocationId: `eipalloc-${name}` };
         case "aws:ec2/keyPair:KeyPair":
             return { ...inputs, keyName: `${name}-generated` };
+        case "aws:iam/role:Role":
+            return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
         case "aws:ec2/instance:Instance":
             return { ...inputs, publicIp: "198.51.100.7", privateIp: "172.31.5.9" };
         default:

@@ -14,7 +14,7 @@ import {
     valueOf,
 } from "../../support/pulumiMocks";
 import type { Plan } from "../../../provisioning/plan";
-import type { WebServer as WebServerClass, WebServerArgs } from "../../../components/webServer";
+import { snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -133,17 +133,49 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("tags every AWS resource with Name, project and stack", async () => {
             await build();
-            const tagged = resources().filter((resource) => resource.type.startsWith("aws:") && resource.type !== "aws:route53/record:Record");
+            const untaggable = ["aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"];
+            const tagged = resources().filter((resource) => resource.type.startsWith("aws:") && !untaggable.includes(resource.type));
             expect(tagged.map((resource) => resource.type)).to.have.members([
                 "aws:ec2/securityGroup:SecurityGroup",
                 "aws:ec2/keyPair:KeyPair",
                 "aws:ec2/instance:Instance",
                 "aws:ec2/eip:Eip",
+                "aws:iam/role:Role",
+                "aws:dlm/lifecyclePolicy:LifecyclePolicy",
             ]);
             for (const resource of tagged) {
                 expect(resource.inputs.tags, resource.type).to.include({ project: "webstack", stack: "dev" });
                 expect(resource.inputs.tags, resource.type).to.have.property("Name").that.matches(/^web\d+-/);
             }
+        });
+    });
+
+    describe("snapshots", () => {
+        it("keeps seven daily snapshots of the root volume by default, through a role only Data Lifecycle Manager can assume", async () => {
+            const { name } = await build();
+            const role = onlyResourceOfType("aws:iam/role:Role");
+            expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).to.deep.equal([
+                { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            expect(onlyResourceOfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs).to.deep.include({
+                role: `${name}-snapshots-role`,
+                policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+            });
+            const policy = onlyResourceOfType("aws:dlm/lifecyclePolicy:LifecyclePolicy");
+            expect(policy.inputs.executionRoleArn).to.equal(`arn:aws:iam::123456789012:role/${name}-snapshots-role`);
+            expect(policy.inputs.state).to.equal("ENABLED");
+            const details = policy.inputs.policyDetails as { targetTags: Record<string, string>; schedules: { retainRule: { count: number } }[] };
+            expect(details.schedules[0].retainRule.count).to.equal(7);
+            const rootTags = (onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { tags: Record<string, string> }).tags;
+            expect(Object.entries(details.targetTags)).to.have.length(1);
+            const [[tag, value]] = Object.entries(details.targetTags);
+            expect(rootTags[tag], "the policy targets the root volume's tag").to.equal(value);
+        });
+
+        it("creates no snapshot policy when dailySnapshots is 0", async () => {
+            await build({ dailySnapshots: 0 });
+            expect(resourcesOfType("aws:dlm/lifecyclePolicy:LifecyclePolicy")).to.deep.equal([]);
+            expect(resourcesOfType("aws:iam/role:Role")).to.deep.equal([]);
         });
     });
 
@@ -257,5 +289,21 @@ describe("WebServer under Pulumi mocks", () => {
             const { server } = await build({ https: true });
             expect(server.url).to.equal("https://www.example.com");
         });
+    });
+});
+
+describe("snapshotPolicyDetails", () => {
+    it("snapshots the tagged volumes every 24 hours and keeps the newest ones", () => {
+        const details = snapshotPolicyDetails("dev-web", 3);
+        expect(details.resourceTypes).to.deep.equal(["VOLUME"]);
+        expect(details.targetTags).to.deep.equal({ "webstack-snapshots": "dev-web" });
+        expect(details.schedules).to.deep.equal([
+            { name: "daily, 3 kept", createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" }, retainRule: { count: 3 }, copyTags: true },
+        ]);
+    });
+
+    it("rejects a count it cannot keep, naming the fix", () => {
+        expect(() => snapshotPolicyDetails("dev-web", 0)).to.throw(/dailySnapshots is 0; expected a whole number from 1 to 1000 \(or 0 for none\)/);
+        expect(() => snapshotPolicyDetails("dev-web", 2.5)).to.throw(/dailySnapshots is 2.5/);
     });
 });

@@ -114,6 +114,12 @@ describe("parseStackConfig", () => {
         expect(parseStackConfig({ ...VALID, rootVolumeSizeGiB: "8" }, true).server).to.include({ rootVolumeSizeGiB: 8 });
     });
 
+    it("bounds the number of daily snapshots, 0 turning them off", () => {
+        expect(parseStackConfig(VALID, true).server).to.include({ dailySnapshots: 7 });
+        expect(parseStackConfig({ ...VALID, dailySnapshots: "0" }, true).server).to.include({ dailySnapshots: 0 });
+        expectOneProblem({ ...VALID, dailySnapshots: "-1" }, "webstack:dailySnapshots", "from 0 to 1000");
+    });
+
     it("bounds the number of app instances", () => {
         expectOneProblem({ ...VALID, appInstances: "0" }, "webstack:appInstances", "from 1 to 8");
         expectOneProblem({ ...VALID, appInstances: "9" }, "webstack:appInstances");
