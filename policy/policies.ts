@@ -17,10 +17,12 @@ export const TYPES = {
     instance: "aws:ec2/instance:Instance",
     eip: "aws:ec2/eip:Eip",
     record: "aws:route53/record:Record",
+    role: "aws:iam/role:Role",
+    snapshotPolicy: "aws:dlm/lifecyclePolicy:LifecyclePolicy",
 } as const;
 
 /** The resources that must carry REQUIRED_TAGS. */
-export const TAGGABLE_TYPES: readonly string[] = [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip];
+export const TAGGABLE_TYPES: readonly string[] = [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip, TYPES.role, TYPES.snapshotPolicy];
 export const REQUIRED_TAGS = ["Name", "project", "stack"] as const;
 
 /** The stack config key that opts in to SSH from the whole internet (the program honours the same key). */
