@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
-import { DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TYPES, webstackPolicies } from "../../../policy/policies";
+import { DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
 import { StackViews, violationsOf, webServerViews, withProps } from "./crossGuard";
 
 const ARGS: WebServerArgs = {
@@ -157,7 +157,7 @@ describe("webstack policy pack", function () {
     });
 
     describe("required-tags", () => {
-        for (const type of [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip]) {
+        for (const type of TAGGABLE_TYPES) {
             for (const tag of ["Name", "project", "stack"]) {
                 it(`rejects the program's ${type.split(":").pop()} without ${tag}`, async () => {
                     const stack = withProps(program, type, (props) => ({ ...props, tags: { ...(props.tags as Props), [tag]: undefined } }));
