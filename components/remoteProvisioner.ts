@@ -23,6 +23,11 @@ export interface RemoteProvisionerArgs {
     connection: SshConnectionArgs;
     /** The steps to apply, in order (see provisioning/). */
     plan: Plan;
+    /**
+     * Values that identify the server itself, such as its instance id: when one changes (a replaced
+     * instance behind the same address), every step runs again on the new server. Defaults to none.
+     */
+    serverIdentity?: pulumi.Input<string>[];
     /** Resources that must exist before steps marked `needsDns` run (the DNS records). Defaults to none. */
     dnsReady?: pulumi.Resource[];
     /**
@@ -86,6 +91,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         super("webstack:index:RemoteProvisioner", name, {}, opts);
         const connection = commandConnection(args.connection, args.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
         const dnsReady = args.dnsReady ?? [];
+        const triggers = args.serverIdentity ?? [];
 
         let previous: pulumi.Resource | undefined;
         for (const step of args.plan) {
@@ -96,13 +102,13 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                 step.kind === "upload"
                     ? new command.remote.CopyToRemote(
                           resourceName,
-                          { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath },
+                          { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers },
                           options,
                       )
                     : new command.remote.Command(
                           resourceName,
                           // Output can echo settings back; stderr alone is enough to diagnose a failed step.
-                          { connection, create: RUN_AS_ROOT, stdin: step.script, logging: "stderr" },
+                          { connection, create: RUN_AS_ROOT, stdin: step.script, logging: "stderr", triggers },
                           options,
                       );
         }

@@ -249,6 +249,7 @@ export class WebServer extends pulumi.ComponentResource {
                         hostKey: args.provisioning.sshHostKey,
                     },
                     plan: args.provisioning.plan,
+                    serverIdentity: [instance.id],
                     dnsReady: records,
                 },
                 { parent: this, dependsOn: [elasticIp] },

@@ -255,6 +255,13 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
+        it("runs every step again when the instance behind the address is replaced", async () => {
+            const { name } = await build();
+            for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
+                expect(resource.inputs.triggers, resource.name).to.deep.equal([`${name}-instance-id`]);
+            }
+        });
+
         it("copies upload steps to their remote path", async () => {
             await build();
             const copy = onlyResourceOfType("command:remote:CopyToRemote");
