@@ -33,6 +33,7 @@ export = async () => {
         instanceType: aws.instanceType,
         architecture: aws.architecture,
         amiId: aws.amiId,
+        subnetId: aws.subnetId,
         rootVolumeSizeGiB: aws.rootVolumeSizeGiB,
         sshPublicKey: aws.sshPublicKey,
         sshAllowedCidrs: aws.sshAllowedCidrs,

@@ -15,6 +15,8 @@ export interface WebServerArgs {
     amiId?: string;
     /** CPU architecture of the instance type, used to pick the Debian image. Defaults to "x86_64". */
     architecture?: "x86_64" | "arm64";
+    /** A public subnet (with a route to an internet gateway) to launch in; its VPC gets the security group. Defaults to the region's default VPC. */
+    subnetId?: string;
     /** Size of the encrypted gp3 root volume in GiB. Defaults to 16. */
     rootVolumeSizeGiB?: number;
     /** OpenSSH public key installed for the login user. */
@@ -165,9 +167,11 @@ export class WebServer extends pulumi.ComponentResource {
         });
         const parent = { parent: this };
 
+        const vpcId = args.subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: args.subnetId }, parent).apply((subnet) => subnet.vpcId);
         const securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             {
+                vpcId,
                 description: `webstack ${name}: HTTP and HTTPS from anywhere, SSH from allowed blocks`,
                 ingress: ingressRules(args.sshAllowedCidrs),
                 egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
@@ -189,6 +193,7 @@ export class WebServer extends pulumi.ComponentResource {
             {
                 ami: amiId,
                 instanceType,
+                subnetId: args.subnetId,
                 keyName: keyPair.keyName,
                 vpcSecurityGroupIds: [securityGroup.id],
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },

@@ -16,6 +16,7 @@ export type ServerSource =
           readonly instanceType: string;
           readonly architecture: "x86_64" | "arm64";
           readonly amiId?: string;
+          readonly subnetId?: string;
           readonly rootVolumeSizeGiB: number;
           readonly sshPublicKey: string;
           readonly sshAllowedCidrs: readonly string[];
@@ -51,6 +52,7 @@ export const CONFIG_KEYS = [
     "domain",
     "instanceType",
     "amiId",
+    "subnetId",
     "rootVolumeSizeGiB",
     "sshPublicKey",
     "sshPrivateKey",
@@ -97,6 +99,7 @@ export class StackConfigError extends Error {
 const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
@@ -252,6 +255,7 @@ function readAwsServer(reader: ConfigReader): ServerSource {
         instanceType,
         architecture: architectureOf(instanceType),
         amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
+        subnetId: reader.matching("subnetId", SUBNET_ID, "subnet-0123456789abcdef0"),
         rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", DEFAULTS.rootVolumeSizeGiB, LIMITS.rootVolumeSizeGiB),
         sshPublicKey:
             reader.required(

@@ -45,6 +45,7 @@ interface PatchableMonitor {
 export const MOCK_AMI_ID = "ami-0d0e1b1a2c3d4e5f6";
 export const MOCK_ZONE_ID = "Z0MOCKZONE0123";
 export const MOCK_PUBLIC_IP = "203.0.113.12";
+export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
 
 const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
@@ -88,6 +89,8 @@ export async function installMocks(): Promise<void> {
                 switch (args.token) {
                     case "aws:ec2/getAmi:getAmi":
                         return { id: MOCK_AMI_ID, imageId: MOCK_AMI_ID, name: "debian-13-amd64-20261101-2000" };
+                    case "aws:ec2/getSubnet:getSubnet":
+                        return { id: args.inputs.id, vpcId: MOCK_VPC_ID, availabilityZone: "eu-central-1a" };
                     case "aws:route53/getZone:getZone":
                         return { id: MOCK_ZONE_ID, zoneId: MOCK_ZONE_ID, name: args.inputs.name };
                     default:

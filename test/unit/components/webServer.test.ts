@@ -5,6 +5,7 @@ import {
     installMocks,
     MOCK_AMI_ID,
     MOCK_PUBLIC_IP,
+    MOCK_VPC_ID,
     MOCK_ZONE_ID,
     onlyResourceOfType,
     resetRecords,
@@ -106,6 +107,17 @@ describe("WebServer under Pulumi mocks", () => {
             const [lookup] = callsOf("aws:ec2/getAmi:getAmi");
             expect(lookup.filters).to.deep.include({ name: "name", values: ["debian-13-arm64-*"] });
             expect(lookup.filters).to.deep.include({ name: "architecture", values: ["arm64"] });
+        });
+
+        it("launches in the default VPC unless given a subnet, whose VPC then gets the security group", async () => {
+            await build();
+            expect(callsOf("aws:ec2/getSubnet:getSubnet")).to.have.length(0);
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.subnetId).to.equal(undefined);
+            expect(onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup").inputs.vpcId).to.equal(undefined);
+
+            await build({ subnetId: "subnet-0123456789abcdef0" });
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.subnetId).to.equal("subnet-0123456789abcdef0");
+            expect(onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup").inputs.vpcId).to.equal(MOCK_VPC_ID);
         });
 
         it("uses a given AMI without any lookup", async () => {

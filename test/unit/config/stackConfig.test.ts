@@ -145,9 +145,10 @@ describe("parseStackConfig", () => {
         expect(problems.length).to.equal(5);
     });
 
-    it("validates the AMI and hosted zone overrides", () => {
+    it("validates the AMI, subnet and hosted zone overrides", () => {
         expectOneProblem({ ...VALID, amiId: "debian-13" }, "webstack:amiId", "ami-0123456789abcdef0");
         expectOneProblem({ ...VALID, hostedZoneId: "zone-1" }, "webstack:hostedZoneId");
+        expectOneProblem({ ...VALID, subnetId: "subnet-1" }, "webstack:subnetId", "subnet-0123456789abcdef0");
         expect(parseStackConfig({ ...VALID, amiId: "ami-0123456789abcdef0", hostedZoneId: "Z123ABC" }, true).server).to.include({
             amiId: "ami-0123456789abcdef0",
             hostedZoneId: "Z123ABC",
