@@ -141,6 +141,18 @@ function siteLines(tls: boolean): string[] {
         "",
         ...PROXIED_LOCATIONS.flatMap((location) => [`location ${location} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}"]),
         "",
+        // The API speaks JSON even when nginx answers for it: a body over the limit, or no app instance answering.
+        "error_page 413 @payload_too_large;",
+        "error_page 502 504 @app_unavailable;",
+        "location @payload_too_large {",
+        "    default_type application/json;",
+        `    return 413 '{"error":"payload_too_large","message":"The request body is over 64 KiB."}';`,
+        "}",
+        "location @app_unavailable {",
+        "    default_type application/json;",
+        `    return 503 '{"error":"app_unavailable","message":"The app is not answering; try again shortly."}';`,
+        "}",
+        "",
         // `expires` sets Cache-Control without add_header, so the security headers above still apply.
         "location ~* \\.(?:css|js)$ {",
         "    expires 1h;",

@@ -101,6 +101,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect(malformed.status).to.equal(400);
         const tooLarge = await request(site, "POST", "/api/posts", { author: "a", body: "x".repeat(100_000) });
         expect(tooLarge.status).to.equal(413);
+        expect(JSON.parse(tooLarge.body)).to.include({ error: "payload_too_large" });
         expect((await request(site, "GET", "/api/posts/abc")).status).to.equal(400);
     });
 

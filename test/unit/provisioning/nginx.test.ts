@@ -67,6 +67,13 @@ describe("renderSite without TLS", () => {
         expect(www).not.to.contain("Strict-Transport-Security");
     });
 
+    it("answers in JSON when nginx itself refuses a body or finds no app instance", () => {
+        expect(www).to.contain("error_page 413 @payload_too_large;");
+        expect(www).to.contain("error_page 502 504 @app_unavailable;");
+        expect(www).to.match(/location @payload_too_large \{\n\s+default_type application\/json;\n\s+return 413 '\{"error":"payload_too_large"/);
+        expect(www).to.match(/location @app_unavailable \{\n\s+default_type application\/json;\n\s+return 503 '\{"error":"app_unavailable"/);
+    });
+
     it("serves the ACME challenge from the webroot", () => {
         expect(www).to.contain("location ^~ /.well-known/acme-challenge/ {\n        root /var/www/acme;");
     });
