@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildRelease } from "./app/build";
 import { RemoteProvisioner } from "./components/remoteProvisioner";
-import { WebServer } from "./components/webServer";
+import { siteUrl, WebServer } from "./components/webServer";
 import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
 import { buildPlan, Plan } from "./provisioning";
 
@@ -17,7 +17,7 @@ export = async () => {
     const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
     const settings = parseStackConfig(raw, hasPrivateKey);
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
-    const url = `${settings.tls ? "https" : "http"}://${settings.hostName}`;
+    const url = siteUrl(settings.hostName, settings.tls !== undefined);
 
     if (settings.server.kind === "existing") {
         new RemoteProvisioner("webstack", {

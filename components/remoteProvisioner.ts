@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import type { Plan, PlanStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, type Plan, type PlanStep } from "../provisioning/plan";
 
 /** How to reach the server over SSH. */
 export interface SshConnectionArgs {
@@ -40,9 +40,6 @@ export interface RemoteProvisionerArgs {
 /** Seconds per SSH dial attempt. */
 export const PER_DIAL_TIMEOUT_SECONDS = 10;
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
-
-/** Run steps are started as root with the script on stdin, so nothing depends on sshd's AcceptEnv. */
-export const RUN_AS_ROOT = "sudo bash -s";
 
 /** The dial settings that make pulumi-command wait for a booting server instead of giving up after seconds. */
 export function dialSettings(connectTimeoutSeconds: number): { dialErrorLimit: number; perDialTimeout: number } {

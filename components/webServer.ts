@@ -132,6 +132,11 @@ export function dlmAssumeRolePolicy(): string {
     });
 }
 
+/** The site's address as a visitor types it. */
+export function siteUrl(hostName: string, https: boolean): string {
+    return `${https ? "https" : "http"}://${hostName}`;
+}
+
 /** The names the site answers on: www.<domain>, and the apex when its record is wanted. */
 export function recordNames(domain: string, createApexRecord: boolean): string[] {
     return createApexRecord ? [`www.${domain}`, domain] : [`www.${domain}`];
@@ -263,7 +268,7 @@ export class WebServer extends pulumi.ComponentResource {
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;
         this.hostName = `www.${args.domain}`;
-        this.url = `${args.https ? "https" : "http"}://${this.hostName}`;
+        this.url = siteUrl(this.hostName, args.https ?? false);
         this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
         this.registerOutputs({
             instanceId: this.instanceId,

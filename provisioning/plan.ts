@@ -20,7 +20,10 @@ export interface UploadStep {
     readonly remotePath: string;
 }
 
-/** Runs a self-contained bash script as root (`sudo bash -s`, the script on stdin). */
+/** How every executor starts a run step on the server: as root, the script on stdin, so nothing depends on sshd's AcceptEnv. */
+export const RUN_AS_ROOT = "sudo bash -s";
+
+/** Runs a self-contained bash script as root ({@link RUN_AS_ROOT}). */
 export interface RunStep {
     readonly kind: "run";
     /** Unique within the plan, kebab-case: it names the Pulumi resource. */

@@ -105,12 +105,3 @@ export async function withHostLock<T>(action: () => Promise<T>): Promise<T> {
         rmSync(HOST_LOCK_FILE, { force: true });
     }
 }
-
-/** The name of the running program of a process (/proc/PID/comm), or undefined when there is no such process. */
-export function processName(pid: number): string | undefined {
-    try {
-        return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    } catch {
-        return undefined;
-    }
-}

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Plan, PlanStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, type Plan, type PlanStep } from "../provisioning/plan";
 import { shellQuote } from "../provisioning/script";
 import { CommandError, tailLines, type CommandResult } from "./exec";
 import { sshRun, type SshTarget } from "./ssh";
@@ -10,9 +10,6 @@ import { sshRun, type SshTarget } from "./ssh";
  * provisioner applies them, over the system OpenSSH client. Uploads copy the file as the SSH user
  * (like pulumi-command's CopyToRemote); run steps pipe the script to `sudo bash -s`.
  */
-
-/** How run steps start on the server: as root, the script on stdin (the same as the Pulumi provisioner). */
-export const RUN_AS_ROOT = "sudo bash -s";
 
 export interface StepResult {
     readonly name: string;

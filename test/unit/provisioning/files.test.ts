@@ -31,6 +31,9 @@ describe("renderAppUnit", () => {
             "ProtectKernelModules=yes",
             "ProtectKernelLogs=yes",
             "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+            "SystemCallFilter=@system-service",
+            // Without it a call outside the filter kills node (SIGSYS) when libuv probes io_uring.
+            "SystemCallErrorNumber=EPERM",
         ]) {
             expect(unit).to.contain(`\n${line}\n`);
         }
