@@ -1,19 +1,23 @@
 /**
  * Run by `npm test` before mocha (the pretest script): the Debian packages whose real tools the
- * tests run — shellcheck and nginx on rendered files, MariaDB for the app, curl and openssl —
- * installed when missing, so that `npm test` works on a fresh machine. The sandbox and pebble
- * install their own packages when the end-to-end suites start them.
+ * tests run, installed when missing, so that `npm test` works on a fresh machine. The sandbox and
+ * pebble install their own packages when the end-to-end suites start them. With the argument
+ * `unit`, only what `npm run test:unit` needs (the pull-request workflow installs that).
  */
 import { ensureHostPackages, requireRootOnLinux } from "../../sandbox/host";
 
-export const TEST_HOST_PACKAGES = ["shellcheck", "nginx", "mariadb-server", "curl", "openssl"] as const;
+/** shellcheck, `nginx -t` and `dnsmasq --test` on rendered files; curl and openssl in script and certificate tests. */
+export const UNIT_TEST_HOST_PACKAGES = ["shellcheck", "nginx", "dnsmasq-base", "curl", "openssl"] as const;
+/** The app's tests add a real MariaDB. */
+export const TEST_HOST_PACKAGES = [...UNIT_TEST_HOST_PACKAGES, "mariadb-server"] as const;
 
 if (require.main === module) {
+    const wanted = process.argv[2] === "unit" ? UNIT_TEST_HOST_PACKAGES : TEST_HOST_PACKAGES;
     (async () => {
         requireRootOnLinux();
-        await ensureHostPackages((line) => console.log(`npm test: ${line}`), TEST_HOST_PACKAGES);
+        await ensureHostPackages((line) => console.log(`tests: ${line}`), wanted);
     })().catch((error: unknown) => {
-        console.error(`npm test needs the Debian packages ${TEST_HOST_PACKAGES.join(", ")}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`The tests need the Debian packages ${wanted.join(", ")}: ${error instanceof Error ? error.message : String(error)}`);
         process.exit(1);
     });
 }
