@@ -26,6 +26,8 @@ export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
 
 export const APP_UNIT_TEMPLATE = "webstack-app@.service";
+/** Loaded into every app instance before the app: feeds systemd's watchdog from the event loop. */
+export const WATCHDOG_PRELOAD = "/usr/local/lib/webstack/watchdog.cjs";
 /** The app instance unit that listens on a port. */
 export function appInstanceUnit(port: number): string {
     return `webstack-app@${port}.service`;
@@ -44,6 +46,7 @@ export const ACTIVATE_COMMAND = "/usr/local/sbin/webstack-activate";
 export const ROLLBACK_COMMAND = "/usr/local/sbin/webstack-rollback";
 export const BACKUP_COMMAND = "/usr/local/sbin/webstack-backup";
 
+export const NGINX_CONF_FILE = "/etc/nginx/nginx.conf";
 export const NGINX_SITE_FILE = "/etc/nginx/sites-enabled/webstack.conf";
 export const NGINX_DEFAULT_SITE = "/etc/nginx/sites-enabled/default";
 /** The app's upstream block, in its own file so that a deploy can take one instance out at a time. */

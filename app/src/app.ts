@@ -6,8 +6,8 @@ import { STATUS_CODES } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./config";
 import { createPool, databaseAnswers, DatabaseUnavailableError, type Pool } from "./database";
-import { parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
-import { postStore } from "./postStore";
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
+import { IdempotencyKeyReusedError, postStore } from "./postStore";
 
 export interface AppDependencies {
     /** The connection pool; the app ends it when it closes. Defaults to a new pool for `config.database`. */
@@ -19,10 +19,16 @@ export interface AppDependencies {
 /** How long `/readyz` waits for `SELECT 1`. */
 export const READINESS_TIMEOUT_MS = 1_000;
 const BODY_LIMIT_BYTES = 16 * 1024;
+/** How soon a client may try again after a 503: the database is usually back within a second or two. */
+export const RETRY_AFTER_SECONDS = 1;
+/** How often an instance forgets expired idempotency keys. */
+export const KEY_PURGE_INTERVAL_MS = 10 * 60_000;
 
 export interface ErrorResponse {
     readonly statusCode: number;
     readonly body: { readonly error: string; readonly message: string };
+    /** Sent as Retry-After: the failure is temporary. */
+    readonly retryAfterSeconds?: number;
 }
 
 /** Fastify's JSON body parser errors, by code, as the client should read them. */
@@ -41,8 +47,15 @@ export function errorResponse(error: Error & { statusCode?: number; code?: strin
     if (error instanceof ValidationError) {
         return { statusCode: 400, body: { error: "invalid_request", message: error.message } };
     }
+    if (error instanceof IdempotencyKeyReusedError) {
+        return { statusCode: 422, body: { error: "idempotency_key_reused", message: error.message } };
+    }
     if (error instanceof DatabaseUnavailableError) {
-        return { statusCode: 503, body: { error: "database_unavailable", message: "The database is unavailable; try again shortly." } };
+        return {
+            statusCode: 503,
+            body: { error: "database_unavailable", message: "The database is unavailable; try again shortly." },
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+        };
     }
     const jsonProblem = error.code === undefined ? undefined : JSON_BODY_PROBLEMS[error.code];
     if (jsonProblem !== undefined) {
@@ -77,7 +90,11 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
             reply.header("Connection", "close");
         }
     });
+    const purgeTimer = setInterval(() => {
+        posts.purgeExpiredKeys().catch((error: unknown) => app.log.warn({ err: error }, "purging expired idempotency keys failed"));
+    }, KEY_PURGE_INTERVAL_MS).unref();
     app.addHook("onClose", async () => {
+        clearInterval(purgeTimer);
         await pool.end();
     });
 
@@ -85,6 +102,9 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
         const response = errorResponse(error);
         if (response.statusCode >= 500) {
             request.log.error({ err: error }, "request failed");
+        }
+        if (response.retryAfterSeconds !== undefined) {
+            reply.header("Retry-After", String(response.retryAfterSeconds));
         }
         return reply.code(response.statusCode).send(response.body);
     });
@@ -98,7 +118,14 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
     );
     app.get("/api/version", async () => ({ release: config.releaseId }));
 
-    app.post("/api/posts", async (request, reply) => reply.code(201).send(await posts.create(parseNewPost(request.body))));
+    app.post("/api/posts", async (request, reply) => {
+        const idempotencyKey = parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
+        const { post, replayed } = await posts.create(parseNewPost(request.body), idempotencyKey);
+        if (replayed) {
+            reply.header("Idempotent-Replayed", "true");
+        }
+        return reply.code(201).send(post);
+    });
     app.get("/api/posts", async (request) => posts.list(parseListQuery(request.query)));
     app.get<{ Params: { id: string } }>("/api/posts/:id", async (request, reply) => {
         const id = parsePostId(request.params.id);

@@ -8,11 +8,18 @@ import { join } from "node:path";
 /** Where the database listens: a unix socket (the default) or a TCP host and port. */
 export type DatabaseEndpoint = { readonly socketPath: string } | { readonly host: string; readonly port: number };
 
+/** How many connections the app keeps, and how many requests may wait for one. */
+export interface PoolLimits {
+    readonly size: number;
+    readonly queueLimit: number;
+}
+
 export interface DatabaseConfig {
     readonly endpoint: DatabaseEndpoint;
     readonly name: string;
     readonly user: string;
     readonly password: string;
+    readonly pool: PoolLimits;
 }
 
 export interface AppConfig {
@@ -27,6 +34,10 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const DEFAULT_DB_PORT = 3306;
+/** The pool when DB_POOL_SIZE and DB_QUEUE_LIMIT are unset; the server's unit sizes both for its instance. */
+export const DEFAULT_POOL: PoolLimits = { size: 8, queueLimit: 64 };
+const MAX_POOL_SIZE = 100;
+const MAX_QUEUE_LIMIT = 10_000;
 /** The release id when neither RELEASE_ID nor a release.json says otherwise (running from source). */
 export const DEV_RELEASE_ID = "dev";
 
@@ -61,6 +72,19 @@ class Reader {
         return value;
     }
 
+    /** A whole number from 1 to `max`, or `fallback` when unset. */
+    count(name: string, fallback: number, max: number): number {
+        const value = this.optional(name);
+        if (value === undefined) {
+            return fallback;
+        }
+        const count = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+        if (!(count >= 1 && count <= max)) {
+            this.problems.push(`${name} must be an integer from 1 to ${max} (got "${value}")`);
+        }
+        return count;
+    }
+
     port(name: string, value: string): number {
         const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
         if (!(port >= 1 && port <= 65535)) {
@@ -88,6 +112,10 @@ function readDatabase(reader: Reader, env: Environment): DatabaseConfig {
         user: reader.required("DB_USER", "the database user"),
         // A password may legitimately be empty (socket authentication), so it is read untrimmed.
         password: env.DB_PASSWORD ?? "",
+        pool: {
+            size: reader.count("DB_POOL_SIZE", DEFAULT_POOL.size, MAX_POOL_SIZE),
+            queueLimit: reader.count("DB_QUEUE_LIMIT", DEFAULT_POOL.queueLimit, MAX_QUEUE_LIMIT),
+        },
     };
 }
 

@@ -7,10 +7,14 @@ import type { DatabaseConfig } from "./config";
 
 export type Pool = mysql.Pool;
 
-/** How long opening a connection may take before the request that needed it fails with a 503. */
-const CONNECT_TIMEOUT_MS = 3_000;
-/** How long a query may take; a request waiting longer gets a 503 rather than hanging. */
-export const QUERY_TIMEOUT_MS = 5_000;
+/**
+ * How long any database operation may take, waiting for a pooled connection included, before the
+ * request that needed it fails with a 503: the app answers within this bound whatever MariaDB
+ * does, and nginx's proxy_read_timeout, set above it, treats a longer silence as a hung instance.
+ */
+export const DATABASE_DEADLINE_MS = 1_500;
+/** A single statement's bound: a statement that runs out is cancelled and its connection dropped. */
+export const QUERY_TIMEOUT_MS = DATABASE_DEADLINE_MS;
 
 /** Any failure to talk to the database; the HTTP layer answers it with 503. */
 export class DatabaseUnavailableError extends Error {
@@ -27,38 +31,43 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
         database: config.name,
         user: config.user,
         password: config.password,
-        connectTimeout: CONNECT_TIMEOUT_MS,
+        connectTimeout: DATABASE_DEADLINE_MS,
         timezone: "Z",
         charset: "utf8mb4_unicode_ci",
     };
 }
 
+/**
+ * At most `pool.size` connections; at most `pool.queueLimit` requests wait for one, and a request
+ * beyond that fails at once (a 503) instead of adding to a queue that could only time out.
+ */
 export function createPool(config: DatabaseConfig): Pool {
-    return mysql.createPool({ ...connectionOptions(config), connectionLimit: 10, enableKeepAlive: true });
+    return mysql.createPool({ ...connectionOptions(config), connectionLimit: config.pool.size, queueLimit: config.pool.queueLimit, enableKeepAlive: true });
 }
 
-/** Runs a database operation, turning any failure into a {@link DatabaseUnavailableError}. */
-export async function withDatabase<T>(operation: () => Promise<T>): Promise<T> {
+/**
+ * Runs a database operation within `deadlineMs`, turning any failure into a
+ * {@link DatabaseUnavailableError}. An operation that misses the deadline goes on in the background
+ * (a write may still commit: clients retry writes with an idempotency key).
+ */
+export async function withDatabase<T>(operation: () => Promise<T>, deadlineMs = DATABASE_DEADLINE_MS): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
+    });
     try {
-        return await operation();
+        return await Promise.race([operation(), deadline]);
     } catch (error) {
-        throw new DatabaseUnavailableError(error);
+        throw error instanceof DatabaseUnavailableError ? error : new DatabaseUnavailableError(error);
+    } finally {
+        clearTimeout(timer);
     }
 }
 
 /** True when `SELECT 1` succeeds within `timeoutMs`; never throws. */
-export async function databaseAnswers(pool: Pool, timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const answered = pool.query({ sql: "SELECT 1", timeout: timeoutMs }).then(
+export function databaseAnswers(pool: Pool, timeoutMs: number): Promise<boolean> {
+    return withDatabase(() => pool.query({ sql: "SELECT 1", timeout: timeoutMs }), timeoutMs).then(
         () => true,
         () => false,
     );
-    try {
-        return await Promise.race([answered, timedOut]);
-    } finally {
-        clearTimeout(timer);
-    }
 }

@@ -2,6 +2,7 @@
  * Posts: the rules for what a client may send, as pure functions that either return clean values or
  * throw a {@link ValidationError} naming the field and the rule.
  */
+import { createHash } from "node:crypto";
 
 export interface Post {
     readonly id: number;
@@ -26,6 +27,11 @@ export const AUTHOR_MAX_LENGTH = 64;
 export const BODY_MAX_LENGTH = 2000;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
+/** The header a client sends so that a retried `POST /api/posts` stores its post once. */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
+/** How long a key is remembered; a retry after that stores the post again. */
+export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
 /** Bad client input; the HTTP layer answers it with 400 and this message. */
 export class ValidationError extends Error {
@@ -73,6 +79,29 @@ export function parseNewPost(input: unknown): NewPost {
         author: trimmedText(input, "author", AUTHOR_MAX_LENGTH),
         body: trimmedText(input, "body", BODY_MAX_LENGTH),
     };
+}
+
+const IDEMPOTENCY_KEY = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
+
+/**
+ * The `Idempotency-Key` header of a request: 1-128 visible ASCII characters (a UUID fits), or
+ * undefined when the client sent none.
+ */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+    if (header === undefined) {
+        return undefined;
+    }
+    if (Array.isArray(header) || !IDEMPOTENCY_KEY.test(header)) {
+        throw new ValidationError(
+            `The Idempotency-Key header must be given once, as 1-${IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters without spaces (for example a UUID such as 5f0c3c3e-8a4e-4d43-9c1e-2a7f1b2e9d10).`,
+        );
+    }
+    return header;
+}
+
+/** What identifies a new post's content: a retry with the same key must ask for the same post. */
+export function newPostFingerprint(post: NewPost): string {
+    return createHash("sha256").update(JSON.stringify([post.author, post.body])).digest("hex");
 }
 
 /** A positive integer that JavaScript and MariaDB's BIGINT both hold exactly, or undefined. */

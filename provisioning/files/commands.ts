@@ -1,5 +1,5 @@
 import { renderCommand, scriptBody } from "../script";
-import { renderUpstream } from "./nginx";
+import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "./nginx";
 import {
     ACTIVATE_COMMAND,
     APP_DATABASE,
@@ -31,6 +31,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             UPSTREAM_CONF: renderUpstream(ports),
             READY_TIMEOUT_SECONDS,
             DRAIN_TIMEOUT_SECONDS,
+            UPSTREAM_FAIL_TIMEOUT_SECONDS,
         },
         body: scriptBody("webstack-activate"),
     });

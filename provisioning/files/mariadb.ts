@@ -1,8 +1,21 @@
+import { MARIADB_MAX_CONNECTIONS } from "../capacity";
+
 /** MariaDB: the server's drop-in configuration and what the app's database user may do. */
 
-/** Loopback only (port 3306 is never reachable from outside), and no file import from clients. */
+/**
+ * Loopback only (port 3306 is never reachable from outside), no file import from clients, and as
+ * many connections as the app instances' pools need ({@link MARIADB_MAX_CONNECTIONS}).
+ */
 export function renderMariadbConfig(): string {
-    return ["# Managed by webstack.", "[mysqld]", "bind-address = 127.0.0.1", "skip-name-resolve", "local-infile = 0", ""].join("\n");
+    return [
+        "# Managed by webstack.",
+        "[mysqld]",
+        "bind-address = 127.0.0.1",
+        "skip-name-resolve",
+        "local-infile = 0",
+        `max_connections = ${MARIADB_MAX_CONNECTIONS}`,
+        "",
+    ].join("\n");
 }
 
 /**

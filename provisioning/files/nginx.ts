@@ -1,20 +1,71 @@
+import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
 import { ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
 
 /**
- * nginx configuration: the upstream of app instances (its own file) and the site. The site file is
- * included at nginx's http level (Debian's sites-enabled), so it may hold http-level directives.
+ * nginx configuration: the main file, the upstream of app instances (its own file) and the site.
+ * The site file is included at nginx's http level (Debian's sites-enabled), so it may hold
+ * http-level directives.
  */
 
-/** The app's upstream: every instance on loopback, with idle keepalive connections to reuse. */
+/**
+ * How long nginx waits for an app instance's answer before it takes the instance for hung and, for
+ * a request that may be repeated (GET, HEAD), asks another instance. The app answers everything
+ * within its database deadline (1.5 s), so a longer silence is never a slow database.
+ */
+export const PROXY_READ_TIMEOUT_SECONDS = 2;
+/** How long an instance that failed a request (refused, or silent past the read timeout) gets no requests. */
+export const UPSTREAM_FAIL_TIMEOUT_SECONDS = 3;
+
+/**
+ * Debian's nginx.conf with the limits of {@link NGINX_WORKER_CONNECTIONS}: the events block, where
+ * worker_connections lives, can only be in the main file.
+ */
+export function renderNginxConf(): string {
+    return [
+        "# Managed by webstack: Debian's nginx.conf, sized for many concurrent clients.",
+        "user www-data;",
+        "worker_processes auto;",
+        "worker_cpu_affinity auto;",
+        `worker_rlimit_nofile ${NGINX_WORKER_OPEN_FILES};`,
+        "pid /run/nginx.pid;",
+        "error_log /var/log/nginx/error.log;",
+        "include /etc/nginx/modules-enabled/*.conf;",
+        "",
+        "events {",
+        `    worker_connections ${NGINX_WORKER_CONNECTIONS};`,
+        "}",
+        "",
+        "http {",
+        "    sendfile on;",
+        "    tcp_nopush on;",
+        "    types_hash_max_size 2048;",
+        "    include /etc/nginx/mime.types;",
+        "    default_type application/octet-stream;",
+        "    ssl_protocols TLSv1.2 TLSv1.3;",
+        "    ssl_prefer_server_ciphers off;",
+        "    access_log /var/log/nginx/access.log;",
+        "    gzip on;",
+        "    include /etc/nginx/conf.d/*.conf;",
+        "    include /etc/nginx/sites-enabled/*;",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The app's upstream: every instance on loopback, with idle keepalive connections to reuse, its
+ * state shared by all workers (zone). An instance that refuses a connection (restarting) or stays
+ * silent (hung) is skipped for {@link UPSTREAM_FAIL_TIMEOUT_SECONDS}; an instance already handling
+ * {@link APP_INSTANCE_MAX_REQUESTS} gets no more, and when every instance is full nginx answers 503.
+ */
 export function renderUpstream(ports: readonly number[]): string {
     if (ports.length === 0) {
         throw new Error("The nginx upstream needs at least one app port; appInstances must be 1 or more.");
     }
     return [
         `upstream ${NGINX_UPSTREAM_NAME} {`,
-        // max_fails=0: a refused connection (an instance restarting) passes the request on without
-        // marking the instance failed, so it takes requests again the moment it listens.
-        ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=0;`),
+        `    zone ${NGINX_UPSTREAM_NAME} 64k;`,
+        ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
         "    keepalive 16;",
         "}",
         "",
@@ -69,6 +120,9 @@ function server(lines: readonly string[]): string[] {
     return ["server {", ...indent(["server_tokens off;", ...lines]), "}", ""];
 }
 
+/** The catch-all server owns the listening sockets' options (nginx takes them once per address and port). */
+const DEFAULT_SERVER = ` default_server backlog=${NGINX_LISTEN_BACKLOG}`;
+
 function listen(port: 80 | 443, extra = ""): string[] {
     const ssl = port === 443 ? " ssl" : "";
     return [`listen ${port}${ssl}${extra};`, `listen [::]:${port}${ssl}${extra};`, ...(port === 443 ? ["http2 on;"] : [])];
@@ -100,6 +154,20 @@ function redirectTo(target: string): string[] {
     return ["location / {", `    return 301 ${target}$request_uri;`, "}"];
 }
 
+/** The headers every response of www.<domain> carries; a location with add_header of its own must repeat them. */
+function securityHeaders(tls: boolean): string[] {
+    return [
+        'add_header X-Content-Type-Options "nosniff" always;',
+        'add_header X-Frame-Options "DENY" always;',
+        'add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
+        `add_header Content-Security-Policy "${CONTENT_SECURITY_POLICY}" always;`,
+        ...(tls ? ['add_header Strict-Transport-Security "max-age=63072000" always;'] : []),
+    ];
+}
+
+/** How soon a client may try again when nginx answers 503 for the app. */
+export const RETRY_AFTER_SECONDS = 1;
+
 /** Static files, the proxied API and the headers that every response of www.<domain> carries. */
 function siteLines(tls: boolean): string[] {
     return [
@@ -112,11 +180,7 @@ function siteLines(tls: boolean): string[] {
         "send_timeout 10s;",
         "keepalive_timeout 30s;",
         "",
-        'add_header X-Content-Type-Options "nosniff" always;',
-        'add_header X-Frame-Options "DENY" always;',
-        'add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
-        `add_header Content-Security-Policy "${CONTENT_SECURITY_POLICY}" always;`,
-        ...(tls ? ['add_header Strict-Transport-Security "max-age=63072000" always;'] : []),
+        ...securityHeaders(tls),
         "",
         "gzip on;",
         "gzip_vary on;",
@@ -125,7 +189,8 @@ function siteLines(tls: boolean): string[] {
         "gzip_min_length 256;",
         "gzip_types text/css application/javascript application/json image/svg+xml text/plain;",
         "",
-        // A refused connection (an instance restarting) is retried on another instance.
+        // A refused connection (an instance restarting) is retried on another instance, and so is a
+        // GET or HEAD that an instance left unanswered (hung); nginx never repeats a POST it sent.
         "proxy_http_version 1.1;",
         'proxy_set_header Connection "";',
         "proxy_set_header Host $host;",
@@ -134,23 +199,25 @@ function siteLines(tls: boolean): string[] {
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_connect_timeout 2s;",
         "proxy_send_timeout 10s;",
-        "proxy_read_timeout 30s;",
+        `proxy_read_timeout ${PROXY_READ_TIMEOUT_SECONDS}s;`,
         "proxy_next_upstream error timeout;",
         "proxy_next_upstream_tries 3;",
         "proxy_next_upstream_timeout 10s;",
         "",
         ...PROXIED_LOCATIONS.flatMap((location) => [`location ${location} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}"]),
         "",
-        // The API speaks JSON even when nginx answers for it: a body over the limit, or no app instance answering.
+        // The API speaks JSON even when nginx answers for it: a body over the limit, or no app
+        // instance answering or free to take the request (502 "no live upstreams", 504 timeout).
         "error_page 413 @payload_too_large;",
-        "error_page 502 504 @app_unavailable;",
+        "error_page 502 504 =503 @app_unavailable;",
         "location @payload_too_large {",
         "    default_type application/json;",
         `    return 413 '{"error":"payload_too_large","message":"The request body is over 64 KiB."}';`,
         "}",
         "location @app_unavailable {",
         "    default_type application/json;",
-        `    return 503 '{"error":"app_unavailable","message":"The app is not answering; try again shortly."}';`,
+        ...indent([...securityHeaders(tls), `add_header Retry-After ${RETRY_AFTER_SECONDS} always;`]),
+        `    return 503 '{"error":"app_unavailable","message":"The app is busy or not answering; try again shortly."}';`,
         "}",
         "",
         // `expires` sets Cache-Control without add_header, so the security headers above still apply.
@@ -169,8 +236,8 @@ function siteLines(tls: boolean): string[] {
 /** Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443). */
 function catchAllServers(tls: boolean): string[] {
     return [
-        ...server([...listen(80, " default_server"), "server_name _;", "return 444;"]),
-        ...(tls ? server([...listen(443, " default_server"), "server_name _;", "ssl_reject_handshake on;"]) : []),
+        ...server([...listen(80, DEFAULT_SERVER), "server_name _;", "return 444;"]),
+        ...(tls ? server([...listen(443, DEFAULT_SERVER), "server_name _;", "ssl_reject_handshake on;"]) : []),
     ];
 }
 

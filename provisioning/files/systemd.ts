@@ -1,4 +1,7 @@
-import { APP_ENV_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME } from "../layout";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { APP_DB_POOL_SIZE, APP_DB_QUEUE_LIMIT, APP_OPEN_FILES } from "../capacity";
+import { APP_ENV_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
 
 /** systemd units: the app's instance template and the nightly backup. */
 
@@ -34,9 +37,26 @@ export const SANDBOXING = [
 ] as const;
 
 /**
+ * How long an instance's event loop may go without feeding systemd's watchdog before systemd takes
+ * it for hung, kills it and starts it again. The app feeds it three times as often; a loop blocked
+ * for seconds serves nobody anyway.
+ */
+export const APP_WATCHDOG_SECONDS = 5;
+
+/**
+ * The script that feeds the watchdog from the app's event loop, loaded into every instance with
+ * `node --require` ({@link WATCHDOG_PRELOAD}): provisioning/files/watchdog.cjs.
+ */
+export function renderWatchdogPreload(): string {
+    return readFileSync(join(__dirname, "watchdog.cjs"), "utf8");
+}
+
+/**
  * The app instance template: `webstack-app@3001.service` listens on 127.0.0.1:3001. Everything is
  * read through the `current` symlink when an instance starts, so a restart picks up the release
- * that `current` points to, with its own RELEASE_ID.
+ * that `current` points to, with its own RELEASE_ID. The watchdog preload pings systemd through a
+ * systemd-notify child (hence NotifyAccess=all); a hung instance is killed outright, since it would
+ * not act on a gentler signal.
  */
 export function renderAppUnit(): string {
     return [
@@ -48,16 +68,20 @@ export function renderAppUnit(): string {
         "",
         "[Service]",
         "Type=simple",
+        "NotifyAccess=all",
+        `WatchdogSec=${APP_WATCHDOG_SECONDS}`,
+        "WatchdogSignal=SIGKILL",
         `User=${APP_USER}`,
         `Group=${APP_USER}`,
-        "Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i",
+        `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT}`,
         `EnvironmentFile=${APP_ENV_FILE}`,
         `EnvironmentFile=${CURRENT_LINK}/${RELEASE_ENV_NAME}`,
         `WorkingDirectory=${CURRENT_LINK}`,
-        `ExecStart=/usr/bin/node ${CURRENT_LINK}/server.js`,
+        `ExecStart=/usr/bin/node --require ${WATCHDOG_PRELOAD} ${CURRENT_LINK}/server.js`,
         "Restart=always",
-        "RestartSec=2",
+        "RestartSec=1",
         "TimeoutStopSec=20",
+        `LimitNOFILE=${APP_OPEN_FILES}`,
         ...SANDBOXING,
         "",
         "[Install]",

@@ -6,10 +6,13 @@ ensure_dir "$APP_ROOT" 755 root:root
 ensure_dir "$RELEASES_DIR" 755 root:root
 put_content "$ACTIVATE_COMMAND" 755 root:root "$ACTIVATE_SCRIPT"
 put_content "$ROLLBACK_COMMAND" 755 root:root "$ROLLBACK_SCRIPT"
+changes_before_instance_files="$(change_count)"
+ensure_dir "$(dirname "$WATCHDOG_PRELOAD")" 755 root:root
+put_content "$WATCHDOG_PRELOAD" 644 root:root "$WATCHDOG_PRELOAD_SCRIPT"
 put_unit "$APP_UNIT_TEMPLATE" "$APP_UNIT"
-unit_rewritten=no
-if wrote_file; then
-  unit_rewritten=yes
+instance_files_changed=no
+if changed_since "$changes_before_instance_files"; then
+  instance_files_changed=yes
 fi
 
 read -ra ports <<<"$APP_PORTS"
@@ -25,7 +28,7 @@ for port in "${unwanted_ports[@]}"; do
   retire_service "webstack-app@$port.service"
 done
 
-# Running instances still have the old unit's settings: restart them one at a time.
-if [[ "$unit_rewritten" == yes ]] && [[ -e "$CURRENT_LINK" ]]; then
+# Running instances still have the old unit's settings or preload: restart them one at a time.
+if [[ "$instance_files_changed" == yes ]] && [[ -e "$CURRENT_LINK" ]]; then
   "$ACTIVATE_COMMAND" --restart-all "$(basename "$(readlink "$CURRENT_LINK")")"
 fi

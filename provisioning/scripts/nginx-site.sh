@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# The nginx site and the app's upstream. The TLS form of the site (SITE_TLS) is used once its
+# nginx's main file, the site and the app's upstream. The TLS form of the site (SITE_TLS) is used once its
 # certificate exists, so that the first run serves HTTP (and the ACME challenge) before certbot has
 # run; REQUIRE_CERTIFICATE=yes makes a missing certificate an error. nginx reloads only on a change.
 changes_before="$(change_count)"
+put_content "$NGINX_CONF_FILE" 644 root:root "$NGINX_CONF"
 ensure_dir "$ACME_WEBROOT" 755 root:root
 ensure_dir "$(dirname "$NGINX_UPSTREAM_FILE")" 755 root:root
 put_content "$NGINX_UPSTREAM_FILE" 644 root:root "$UPSTREAM_CONF"

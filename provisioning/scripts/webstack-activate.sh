@@ -4,8 +4,10 @@
 #   serve it yet, each only after the one before answers /readyz and reports the release. A
 #   stopping instance finishes its requests and refuses new connections, which nginx passes on to
 #   another instance; nginx is not reloaded, since a reload closes its idle client connections and
-#   a browser's request can meet one as it closes. An instance that never gets ready is taken out
-#   of the upstream (then nginx is reloaded) and stays out until it serves again.
+#   a browser's request can meet one as it closes. nginx skips an instance that refused it for
+#   UPSTREAM_FAIL_TIMEOUT_SECONDS, so the next instance restarts only after that, when the one
+#   before takes requests again. An instance that never gets ready is taken out of the upstream
+#   (then nginx is reloaded) and stays out until it serves again.
 #   --check: exits 0 when the release is current and every instance serves it; changes nothing.
 #   --restart-all: restarts every instance, also those that serve the release already.
 mode=activate
@@ -93,11 +95,16 @@ wait_until_serving() {
   done
 }
 
+restarted_one=no
 for port in "${ports[@]}"; do
   unit="webstack-app@$port.service"
   if [[ "$mode" == activate ]] && serves "$port"; then
     continue
   fi
+  if [[ "$restarted_one" == yes ]]; then
+    sleep "$UPSTREAM_FAIL_TIMEOUT_SECONDS"
+  fi
+  restarted_one=yes
   echo "restarting $unit for release $release_id"
   systemctl restart "$unit"
   if ! wait_until_serving "$port"; then

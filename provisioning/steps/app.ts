@@ -1,5 +1,5 @@
 import { renderActivateCommand, renderRollbackCommand } from "../files/commands";
-import { renderAppUnit } from "../files/systemd";
+import { renderAppUnit, renderWatchdogPreload } from "../files/systemd";
 import {
     ACTIVATE_COMMAND,
     APP_ROOT,
@@ -10,6 +10,7 @@ import {
     MAX_APP_INSTANCES,
     RELEASES_DIR,
     ROLLBACK_COMMAND,
+    WATCHDOG_PRELOAD,
 } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
@@ -29,6 +30,8 @@ export function appStep(appInstances: number): RunStep {
             ACTIVATE_SCRIPT: renderActivateCommand(wanted),
             ROLLBACK_COMMAND,
             ROLLBACK_SCRIPT: renderRollbackCommand(),
+            WATCHDOG_PRELOAD,
+            WATCHDOG_PRELOAD_SCRIPT: renderWatchdogPreload(),
             APP_UNIT_TEMPLATE,
             APP_UNIT: renderAppUnit(),
             APP_PORTS: wanted.join(" "),

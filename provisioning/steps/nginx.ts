@@ -1,5 +1,5 @@
-import { renderSite, renderUpstream } from "../files/nginx";
-import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
+import { renderNginxConf, renderSite, renderUpstream } from "../files/nginx";
+import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_CONF_FILE, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -16,6 +16,8 @@ function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: 
     return runStep(name, {
         description: requireCertificate ? `Serve https://www.${options.domain}.` : `Serve www.${options.domain}.`,
         settings: {
+            NGINX_CONF_FILE,
+            NGINX_CONF: renderNginxConf(),
             NGINX_SITE_FILE,
             NGINX_DEFAULT_SITE,
             NGINX_UPSTREAM_FILE,

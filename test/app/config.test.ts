@@ -23,8 +23,18 @@ describe("parseConfig", () => {
             port: 3000,
             host: "127.0.0.1",
             releaseId: "abc123",
-            database: { endpoint: { socketPath: "/run/mysqld/mysqld.sock" }, name: "webstack", user: "webstack", password: "s3cret" },
+            database: {
+                endpoint: { socketPath: "/run/mysqld/mysqld.sock" },
+                name: "webstack",
+                user: "webstack",
+                password: "s3cret",
+                pool: { size: 8, queueLimit: 64 },
+            },
         });
+    });
+
+    it("sizes the pool and its queue from DB_POOL_SIZE and DB_QUEUE_LIMIT", () => {
+        expect(parseConfig({ ...minimal, DB_POOL_SIZE: "4", DB_QUEUE_LIMIT: "256" }, "x").database.pool).to.deep.equal({ size: 4, queueLimit: 256 });
     });
 
     it("prefers RELEASE_ID over the release.json fallback, and takes HOST and DB_SOCKET", () => {
@@ -50,6 +60,8 @@ describe("parseConfig", () => {
         { case: "DB_PORT is out of range", env: { ...minimal, DB_HOST: "db", DB_PORT: "99999" }, message: /DB_PORT must be an integer from 1 to 65535 \(got "99999"\)/ },
         { case: "DB_SOCKET and DB_HOST are both set", env: { ...minimal, DB_SOCKET: "/s", DB_HOST: "db" }, message: /only one of DB_SOCKET and DB_HOST can be set/ },
         { case: "DB_PORT is set without DB_HOST", env: { ...minimal, DB_PORT: "3306" }, message: /DB_PORT is set without DB_HOST/ },
+        { case: "DB_POOL_SIZE is 0", env: { ...minimal, DB_POOL_SIZE: "0" }, message: /DB_POOL_SIZE must be an integer from 1 to 100 \(got "0"\)/ },
+        { case: "DB_QUEUE_LIMIT is not a number", env: { ...minimal, DB_QUEUE_LIMIT: "lots" }, message: /DB_QUEUE_LIMIT must be an integer from 1 to 10000 \(got "lots"\)/ },
         { case: "RELEASE_ID has a space", env: { ...minimal, RELEASE_ID: "my release" }, message: /RELEASE_ID must be 1-64 letters, digits/ },
     ];
     for (const { case: name, env, message } of invalid) {
@@ -74,6 +86,7 @@ describe("parseDatabaseConfig", () => {
             name: "n",
             user: "u",
             password: "",
+            pool: { size: 8, queueLimit: 64 },
         });
     });
 });

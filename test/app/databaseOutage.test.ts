@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DATABASE_DEADLINE_MS } from "../../app/src/database";
 import type { TestDatabase } from "../support/mariadb";
 import { databaseConfig, migratedDatabase, request, startApp, type RunningApp } from "./harness";
 import { SocketProxy } from "./socketProxy";
@@ -44,13 +45,14 @@ describe("the app while its database is away", () => {
             expect(response.body).to.deep.equal({ status: "unavailable" });
         });
 
-        it("answers API reads and writes with 503 database_unavailable", async () => {
+        it("answers API reads and writes with 503 database_unavailable and when to try again", async () => {
             const read = await request(url("/api/posts"));
             const write = await request(url("/api/posts"), { body: { author: "x", body: "y" } });
 
             for (const response of [read, write]) {
                 expect(response.status).to.equal(503);
                 expect(response.body).to.deep.equal({ error: "database_unavailable", message: "The database is unavailable; try again shortly." });
+                expect(response.headers.get("retry-after")).to.equal("1");
             }
         });
 
@@ -69,6 +71,15 @@ describe("the app while its database is away", () => {
 
             expect(response.status).to.equal(503);
             expect(response.body).to.deep.equal({ status: "unavailable" });
+        });
+
+        it("answers API requests with 503 within the database deadline, so nginx never mistakes the app for hung", async () => {
+            const started = Date.now();
+            const response = await request(url("/api/posts"));
+            const elapsedMs = Date.now() - started;
+
+            expect(response.status).to.equal(503);
+            expect(elapsedMs).to.be.within(DATABASE_DEADLINE_MS - 50, DATABASE_DEADLINE_MS + 2_000);
         });
     });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import mysql from "mysql2/promise";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppDependencies } from "../../app/src/app";
-import type { AppConfig, DatabaseConfig } from "../../app/src/config";
+import { DEFAULT_POOL, type AppConfig, type DatabaseConfig } from "../../app/src/config";
 import { migrate } from "../../app/src/migrations";
 import { createTestDatabase, type TestDatabase } from "../support/mariadb";
 
@@ -13,7 +13,7 @@ export const MIGRATIONS_DIR = join(__dirname, "..", "..", "app", "migrations");
 export const TEST_RELEASE_ID = "test-release";
 
 export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseConfig {
-    return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password };
+    return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password, pool: DEFAULT_POOL };
 }
 
 export function appConfig(database: DatabaseConfig): AppConfig {

@@ -84,29 +84,29 @@ describe("migrate against a real MariaDB", () => {
         const first = await migrate(config(), MIGRATIONS_DIR);
         const second = await migrate(config(), MIGRATIONS_DIR);
 
-        expect(first).to.deep.equal(["001_create_posts.sql"]);
+        expect(first).to.deep.equal(["001_create_posts.sql", "002_create_post_idempotency_keys.sql"]);
         expect(second).to.deep.equal([]);
-        expect(await history()).to.deep.equal([
-            { version: "001", file: "001_create_posts.sql", checksum: sha256(readFileSync(join(MIGRATIONS_DIR, "001_create_posts.sql"), "utf8")) },
-        ]);
+        expect(await history()).to.deep.equal(
+            first.map((file) => ({ version: file.slice(0, 3), file, checksum: sha256(readFileSync(join(MIGRATIONS_DIR, file), "utf8")) })),
+        );
         expect(await query(config(), "SELECT COUNT(*) AS count FROM posts")).to.deep.equal([{ count: 0 }]);
     });
 
     it("applies each migration exactly once when two migrators run at the same time", async () => {
         // A slow second migration widens the window in which an unlocked migrator would collide.
-        writeFileSync(join(directory, "002_slow.sql"), "DO SLEEP(0.5);\nCREATE TABLE slow_marker (id INT NOT NULL PRIMARY KEY);\n");
+        writeFileSync(join(directory, "900_slow.sql"), "DO SLEEP(0.5);\nCREATE TABLE slow_marker (id INT NOT NULL PRIMARY KEY);\n");
 
         const results = await Promise.all([migrate(config(), directory), migrate(config(), directory)]);
 
-        expect(results.flat().sort()).to.deep.equal(["001_create_posts.sql", "002_slow.sql"]);
+        expect(results.flat().sort()).to.deep.equal(["001_create_posts.sql", "002_create_post_idempotency_keys.sql", "900_slow.sql"]);
         expect(results).to.deep.include([]);
-        expect((await history()).map((row) => row.version)).to.deep.equal(["001", "002"]);
+        expect((await history()).map((row) => row.version)).to.deep.equal(["001", "002", "900"]);
     });
 
     it("refuses to run when an applied migration was edited, naming the file", async () => {
         await migrate(config(), directory);
         writeFileSync(join(directory, "001_create_posts.sql"), "-- edited\n" + readFileSync(join(directory, "001_create_posts.sql"), "utf8"));
-        writeFileSync(join(directory, "002_add_tags.sql"), "CREATE TABLE tags (id INT NOT NULL PRIMARY KEY);\n");
+        writeFileSync(join(directory, "900_add_tags.sql"), "CREATE TABLE tags (id INT NOT NULL PRIMARY KEY);\n");
 
         const failure = await migrate(config(), directory).then(
             () => undefined,
@@ -115,20 +115,20 @@ describe("migrate against a real MariaDB", () => {
 
         expect(failure).to.be.instanceOf(MigrationError);
         expect((failure as Error).message).to.match(/Migration 001_create_posts\.sql was changed after it was applied/);
-        expect((await history()).map((row) => row.version)).to.deep.equal(["001"]);
+        expect((await history()).map((row) => row.version)).to.deep.equal(["001", "002"]);
     });
 
     it("reports a failing migration by file and does not record it, so a fixed file runs next time", async () => {
-        writeFileSync(join(directory, "002_broken.sql"), "CREATE TABLE broken (;\n");
+        writeFileSync(join(directory, "900_broken.sql"), "CREATE TABLE broken (;\n");
 
         const failure = await migrate(config(), directory).then(
             () => undefined,
             (error: unknown) => error,
         );
-        writeFileSync(join(directory, "002_broken.sql"), "CREATE TABLE broken (id INT NOT NULL PRIMARY KEY);\n");
+        writeFileSync(join(directory, "900_broken.sql"), "CREATE TABLE broken (id INT NOT NULL PRIMARY KEY);\n");
         const retried = await migrate(config(), directory);
 
-        expect((failure as Error).message).to.match(/^Migration 002_broken\.sql failed: .*SQL syntax/);
-        expect(retried).to.deep.equal(["002_broken.sql"]);
+        expect((failure as Error).message).to.match(/^Migration 900_broken\.sql failed: .*SQL syntax/);
+        expect(retried).to.deep.equal(["900_broken.sql"]);
     });
 });

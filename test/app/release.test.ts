@@ -127,6 +127,7 @@ describe("buildRelease", function () {
         expect(stdout.trim().split("\n")).to.deep.equal([
             "migrations/",
             "migrations/001_create_posts.sql",
+            "migrations/002_create_post_idempotency_keys.sql",
             "public/",
             "public/app.css",
             "public/app.js",
@@ -141,10 +142,10 @@ describe("buildRelease", function () {
         const first = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
         const second = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
 
-        expect(JSON.parse(first.stdout)).to.deep.include({ applied: ["001_create_posts.sql"] });
+        expect(JSON.parse(first.stdout)).to.deep.include({ applied: ["001_create_posts.sql", "002_create_post_idempotency_keys.sql"] });
         expect(JSON.parse(second.stdout)).to.deep.include({ applied: [] });
         expect(first.stdout + second.stdout).not.to.contain(database.password);
-        expect(await query(databaseConfig(database), "SELECT version FROM schema_migrations")).to.deep.equal([{ version: "001" }]);
+        expect(await query(databaseConfig(database), "SELECT version FROM schema_migrations ORDER BY version")).to.deep.equal([{ version: "001" }, { version: "002" }]);
     });
 
     it("serves as `node server.js`, names its release, and exits 0 on SIGTERM", async () => {

@@ -9,15 +9,12 @@ import { startAcmeServer, trustAcmeServer, type AcmeServer } from "../../sandbox
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil, type HttpAnswer } from "../support/http";
 import { startLoad } from "../support/load";
+import { figure } from "../support/figure";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-https";
 const APP_INSTANCES = 2;
 const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz", "/app.js"];
-
-function figure(line: string): void {
-    console.log(`      » ${line}`);
-}
 
 interface Handshake {
     readonly protocol: string | null;

@@ -6,16 +6,13 @@ import { APP_DATABASE, appInstanceUnit, appPorts, ROLLBACK_COMMAND } from "../..
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
+import { figure } from "../support/figure";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-stack";
 const APP_INSTANCES = 2;
 /** What the load sends: the static page, the API reading the database, and the liveness probe. */
 const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz", "/app.js"];
-
-function figure(line: string): void {
-    console.log(`      » ${line}`);
-}
 
 function describeLoad(what: string, report: LoadReport): string {
     const failures = report.failures.length ? ` (${report.failures.join("; ")})` : "";

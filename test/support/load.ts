@@ -18,11 +18,50 @@ export interface LoadOptions {
     /** Bounds that stop the load by themselves, whatever the caller does. */
     readonly maxRequests?: number;
     readonly maxSeconds?: number;
+    /** How long a request may take before it counts as a "timeout". Defaults to 10 s. */
+    readonly timeoutMs?: number;
 }
+
+/** The {@link Outcome} of an answer: a 503 counts as deliberate only in JSON and with Retry-After. */
+export function answerOutcome(status: number, headers: http.IncomingHttpHeaders): Outcome {
+    const deliberate = status === 503 && headers["retry-after"] !== undefined && /^application\/json/.test(headers["content-type"] ?? "");
+    return deliberate ? "503 deliberate" : String(status);
+}
+
+/** The {@link Outcome} of a request that got no answer. */
+export function errorOutcome(error: NodeJS.ErrnoException): Outcome {
+    if (error.code === "ECONNRESET" || error.message === "socket hang up") {
+        return "reset";
+    }
+    if (error.code === "ECONNREFUSED") {
+        return "refused";
+    }
+    return error.code === "ETIMEDOUT" ? "timeout" : "error";
+}
+
+/** "200: 1520, 503 deliberate: 12": the outcomes for a test's printed figures. */
+export function describeOutcomes(outcomes: Readonly<Record<Outcome, number>>): string {
+    return Object.entries(outcomes)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([outcome, count]) => `${outcome}: ${count}`)
+        .join(", ");
+}
+
+/**
+ * What became of a request: its HTTP status ("200", "404", ...), "503 deliberate" for a 503 in JSON
+ * with Retry-After (the stack's own way to say "busy, come back"), or how the connection failed:
+ * "reset", "refused", "timeout" or "error".
+ */
+export type Outcome = string;
 
 export interface LoadReport {
     readonly sent: number;
+    /** Requests without a 2xx answer, whatever became of them. */
     readonly failed: number;
+    /** How many requests ended in each {@link Outcome}. */
+    readonly outcomes: Readonly<Record<Outcome, number>>;
+    /** The longest a request waited for its answer (or its failure), in seconds. */
+    readonly slowestSeconds: number;
     /**
      * Requests sent again because the server closed an idle keep-alive connection just as they went
      * out on it, before any answer: what browsers do too (RFC 9112, 9.3.1), since nothing was processed.
@@ -47,6 +86,7 @@ export interface RunningLoad {
  */
 export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad {
     const concurrency = options.concurrency ?? 4;
+    const timeoutMs = options.timeoutMs ?? 10_000;
     const maxRequests = options.maxRequests ?? 500_000;
     const deadline = Date.now() + (options.maxSeconds ?? 300) * 1000;
     const client = target.tlsCa === undefined ? http : https;
@@ -60,39 +100,45 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
     let retriedOnClosedKeepAlive = 0;
     let stopping = false;
     let lastRelease: string | undefined;
+    let slowestSeconds = 0;
+    const outcomes: Record<Outcome, number> = {};
 
-    const fail = (message: string) => {
-        failed += 1;
-        if (failures.length < 10) failures.push(message);
+    const record = (outcome: Outcome, startedAt: number, failure?: string) => {
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        slowestSeconds = Math.max(slowestSeconds, (Date.now() - startedAt) / 1000);
+        if (failure !== undefined) {
+            failed += 1;
+            if (failures.length < 10) failures.push(failure);
+        }
     };
 
-    const requestOnce = (path: string, retry: boolean): Promise<void> =>
+    const requestOnce = (path: string, retry: boolean, startedAt = Date.now()): Promise<void> =>
         new Promise<void>((resolve) => {
             const request = client.get(
                 // The retry goes out on a new connection: the server may be closing every idle one at once.
-                { host: target.address, port, path, agent: retry ? agent : false, headers: { Host: target.hostName }, timeout: 10_000, ...tls },
+                { host: target.address, port, path, agent: retry ? agent : false, headers: { Host: target.hostName }, timeout: timeoutMs, ...tls },
                 (response) => {
                     response.resume();
                     response.on("end", () => {
                         const status = response.statusCode ?? 0;
-                        if (status < 200 || status >= 300) {
-                            fail(`${path}: HTTP ${status}`);
-                        } else {
+                        const ok = status >= 200 && status < 300;
+                        if (ok) {
                             lastRelease = (response.headers["x-release"] as string | undefined) ?? lastRelease;
                         }
+                        record(answerOutcome(status, response.headers), startedAt, ok ? undefined : `${path}: HTTP ${status}`);
                         resolve();
                     });
                 },
             );
-            request.on("timeout", () => request.destroy(new Error("timed out after 10 s")));
+            request.on("timeout", () => request.destroy(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
             request.on("error", (error: NodeJS.ErrnoException) => {
                 const closedBeforeAnswer = request.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
                 if (retry && closedBeforeAnswer) {
                     retriedOnClosedKeepAlive += 1;
-                    resolve(requestOnce(path, false));
+                    resolve(requestOnce(path, false, startedAt));
                     return;
                 }
-                fail(`${path}: ${error.message}`);
+                record(errorOutcome(error), startedAt, `${path}: ${error.message}`);
                 resolve();
             });
         });
@@ -110,7 +156,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
             stopping = true;
             await workers;
             agent.destroy();
-            return { sent, failed, retriedOnClosedKeepAlive, failures, seconds: (Date.now() - started) / 1000, lastRelease };
+            return { sent, failed, outcomes, slowestSeconds, retriedOnClosedKeepAlive, failures, seconds: (Date.now() - started) / 1000, lastRelease };
         },
     };
 }

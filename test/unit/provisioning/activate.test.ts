@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { renderActivateCommand, renderRollbackCommand } from "../../../provisioning/files/commands";
-import { renderUpstream } from "../../../provisioning/files/nginx";
+import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "../../../provisioning/files/nginx";
 import { runBash, temporaryDirectory } from "./shell";
 
 /**
@@ -23,6 +23,11 @@ case "$1" in
     PORT="$port" setsid node "$FAKE_ROOT/current/server.js" </dev/null >/dev/null 2>&1 &
     echo "$!" >"$FAKE_ROOT/pids/$port" ;;
 esac
+`;
+// Logs the wait that lets nginx take a restarted instance back, without spending it; other waits are real.
+const FAKE_SLEEP = `#!/usr/bin/env bash
+if [[ "$1" == "$UPSTREAM_FAIL_TIMEOUT_SECONDS" ]]; then echo "sleep $1" >>"$FAKE_ROOT/log"; exit 0; fi
+exec /bin/sleep "$@"
 `;
 const FAKE_NGINX = `#!/usr/bin/env bash
 { echo "nginx $*"; grep down "$FAKE_ROOT/upstream.conf" || true; } >>"$FAKE_ROOT/log"
@@ -85,6 +90,7 @@ describe("webstack-activate and webstack-rollback", function () {
         fs.writeFileSync(path.join(root, "bin", "webstack-rollback"), relocated(renderRollbackCommand(), settings), { mode: 0o755 });
         fs.writeFileSync(path.join(root, "bin", "systemctl"), FAKE_SYSTEMCTL, { mode: 0o755 });
         fs.writeFileSync(path.join(root, "bin", "nginx"), FAKE_NGINX, { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "bin", "sleep"), FAKE_SLEEP, { mode: 0o755 });
         // As the nginx step leaves it.
         fs.writeFileSync(path.join(root, "upstream.conf"), renderUpstream(ports), { mode: 0o644 });
         addRelease("r1");
@@ -99,13 +105,14 @@ describe("webstack-activate and webstack-rollback", function () {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    it("restarts the instances one at a time without reloading nginx", () => {
+    it("restarts the instances one at a time without reloading nginx, waiting for nginx to take each back before the next", () => {
         expect(run("webstack-activate --check r1").status).to.equal(1);
         const result = run("webstack-activate r1");
         expect(result.status, result.stderr).to.equal(0);
         const [first, second] = ports;
-        expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t/.test(line))).to.deep.equal([
+        expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t|sleep/.test(line))).to.deep.equal([
             `systemctl restart webstack-app@${first}.service`,
+            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
             `systemctl restart webstack-app@${second}.service`,
         ]);
         expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
@@ -125,7 +132,7 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not answer /readyz with 200 and /api/version with release broken`);
         expect(result.stderr).to.contain("webstack-rollback");
-        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server 127.0.0.1:${ports[0]} down max_fails=0;`);
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server 127.0.0.1:${ports[0]} down max_fails=1`);
         expect(versionOn(ports[1])).to.equal("r1");
     });
 

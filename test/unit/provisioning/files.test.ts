@@ -7,11 +7,17 @@ describe("renderAppUnit", () => {
     const unit = renderAppUnit();
 
     it("runs the current release's server.js as the webstack user on 127.0.0.1 and the instance's port", () => {
-        expect(unit).to.contain("ExecStart=/usr/bin/node /opt/webstack/current/server.js\n");
+        expect(unit).to.contain("ExecStart=/usr/bin/node --require /usr/local/lib/webstack/watchdog.cjs /opt/webstack/current/server.js\n");
         expect(unit).to.contain("User=webstack\n");
-        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i\n");
+        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=8 DB_QUEUE_LIMIT=64\n");
         expect(unit).to.contain("Restart=always\n");
         expect(unit).to.contain("WantedBy=multi-user.target\n");
+    });
+
+    it("is killed and restarted when its event loop stops feeding the watchdog", () => {
+        expect(unit).to.contain("\nNotifyAccess=all\nWatchdogSec=5\nWatchdogSignal=SIGKILL\n");
+        expect(unit).to.contain("\nRestartSec=1\n");
+        expect(unit).to.contain("\nLimitNOFILE=4096\n");
     });
 
     it("reads the secrets and the release id from files, never from its own text", () => {

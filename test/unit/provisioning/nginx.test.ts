@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { CONTENT_SECURITY_POLICY, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
+import { CONTENT_SECURITY_POLICY, renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
 import { NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
 import { temporaryDirectory } from "./shell";
 
@@ -18,7 +18,15 @@ function serverBlock(site: string, names: string): string {
 describe("renderUpstream", () => {
     it("lists every instance on loopback and keeps connections alive", () => {
         expect(renderUpstream([3001, 3002])).to.equal(
-            "upstream webstack_app {\n    server 127.0.0.1:3001 max_fails=0;\n    server 127.0.0.1:3002 max_fails=0;\n    keepalive 16;\n}\n",
+            [
+                "upstream webstack_app {",
+                "    zone webstack_app 64k;",
+                "    server 127.0.0.1:3001 max_fails=1 fail_timeout=3s max_conns=64;",
+                "    server 127.0.0.1:3002 max_fails=1 fail_timeout=3s max_conns=64;",
+                "    keepalive 16;",
+                "}",
+                "",
+            ].join("\n"),
         );
     });
 
@@ -69,9 +77,15 @@ describe("renderSite without TLS", () => {
 
     it("answers in JSON when nginx itself refuses a body or finds no app instance", () => {
         expect(www).to.contain("error_page 413 @payload_too_large;");
-        expect(www).to.contain("error_page 502 504 @app_unavailable;");
+        expect(www).to.contain("error_page 502 504 =503 @app_unavailable;");
         expect(www).to.match(/location @payload_too_large \{\n\s+default_type application\/json;\n\s+return 413 '\{"error":"payload_too_large"/);
-        expect(www).to.match(/location @app_unavailable \{\n\s+default_type application\/json;\n\s+return 503 '\{"error":"app_unavailable"/);
+        expect(www).to.match(/location @app_unavailable \{\n\s+default_type application\/json;\n(\s+add_header .+\n)+\s+return 503 '\{"error":"app_unavailable"/);
+    });
+
+    it("tells a client when to try again after a 503, with the security headers its own add_header would otherwise drop", () => {
+        const appUnavailable = www.slice(www.indexOf("location @app_unavailable {"));
+        expect(appUnavailable).to.contain("add_header Retry-After 1 always;");
+        expect(appUnavailable).to.contain(`add_header Content-Security-Policy "${CONTENT_SECURITY_POLICY}" always;`);
     });
 
     it("serves the ACME challenge from the webroot", () => {
@@ -83,18 +97,20 @@ describe("renderSite without TLS", () => {
     });
 
     it("closes the connection for any other host", () => {
-        expect(serverBlock(site, "_")).to.contain("listen 80 default_server;\n    listen [::]:80 default_server;\n    server_name _;\n    return 444;");
+        expect(serverBlock(site, "_")).to.contain(
+            "listen 80 default_server backlog=4096;\n    listen [::]:80 default_server backlog=4096;\n    server_name _;\n    return 444;",
+        );
     });
 
-    it("is accepted by nginx -t", function () {
+    it("is accepted by nginx -t, inside the rendered nginx.conf", () => {
         const directory = temporaryDirectory("webstack-nginx");
         try {
             fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]));
             fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
-            fs.writeFileSync(
-                path.join(directory, "nginx.conf"),
-                `pid ${directory}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n    include /etc/nginx/mime.types;\n    include ${directory}/site.conf;\n}\n`,
-            );
+            const main = renderNginxConf()
+                .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
+                .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
+            fs.writeFileSync(path.join(directory, "nginx.conf"), main);
             const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
             expect(result.error, "nginx is not installed: apt-get install nginx").to.equal(undefined);
             expect(result.stderr).to.equal("");
@@ -139,6 +155,8 @@ describe("renderSite with TLS", () => {
     });
 
     it("refuses the TLS handshake for any other host", () => {
-        expect(site).to.contain("listen 443 ssl default_server;\n    listen [::]:443 ssl default_server;\n    http2 on;\n    server_name _;\n    ssl_reject_handshake on;");
+        expect(site).to.contain(
+            "listen 443 ssl default_server backlog=4096;\n    listen [::]:443 ssl default_server backlog=4096;\n    http2 on;\n    server_name _;\n    ssl_reject_handshake on;",
+        );
     });
 });

@@ -1,0 +1,31 @@
+import { MAX_APP_INSTANCES } from "./layout";
+
+/**
+ * How much the server takes on at once, sized for the default instance (t3.micro: 2 vCPU, 1 GiB, no
+ * swap). Each layer's limit is derived here from the one before it, so that they agree: nginx holds
+ * far more client connections than it forwards; it forwards to an app instance no more requests
+ * than that instance may queue for a database connection; and the pools of the most instances a
+ * server runs fit in MariaDB's max_connections. A request beyond a limit gets a quick 503 with
+ * Retry-After, never a reset or a 500.
+ */
+
+/** Client and upstream connections per nginx worker (Debian's default is 768). */
+export const NGINX_WORKER_CONNECTIONS = 4096;
+/** A proxied request holds two descriptors (client and upstream); the rest is for files being served. */
+export const NGINX_WORKER_OPEN_FILES = 2 * NGINX_WORKER_CONNECTIONS + 1024;
+/** Connections the kernel queues for nginx before it accepts them (Linux's somaxconn default). */
+export const NGINX_LISTEN_BACKLOG = 4096;
+
+/** Requests nginx has in flight to one app instance at once; beyond that nginx answers 503 at once. */
+export const APP_INSTANCE_MAX_REQUESTS = 64;
+/** Database connections per app instance: queries take milliseconds, so a few serve many requests. */
+export const APP_DB_POOL_SIZE = 8;
+/** Every request nginx lets through may wait for a database connection, and no more can arrive. */
+export const APP_DB_QUEUE_LIMIT = APP_INSTANCE_MAX_REQUESTS;
+/** Descriptors per app instance: its requests, its pool, and files, with room to spare. */
+export const APP_OPEN_FILES = 4096;
+
+/** Connections kept for everything but the app: migrations, the nightly dump, an operator's client. */
+export const MARIADB_RESERVED_CONNECTIONS = 10;
+/** Enough for the pools of the most app instances a server runs, plus the reserve; each costs memory. */
+export const MARIADB_MAX_CONNECTIONS = MAX_APP_INSTANCES * APP_DB_POOL_SIZE + MARIADB_RESERVED_CONNECTIONS;

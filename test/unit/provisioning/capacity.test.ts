@@ -1,0 +1,60 @@
+import { expect } from "chai";
+import { DATABASE_DEADLINE_MS } from "../../../app/src/database";
+import { renderMariadbConfig } from "../../../provisioning/files/mariadb";
+import { renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
+import { APP_WATCHDOG_SECONDS, renderAppUnit } from "../../../provisioning/files/systemd";
+import { appPorts, MAX_APP_INSTANCES } from "../../../provisioning/layout";
+
+/** The number after `name` (nginx `name N;`, systemd and MariaDB `name=N` or `name = N`) in a rendered file; throws when absent. */
+function setting(text: string, name: string): number {
+    const match = new RegExp(`(?:^|[\\s;])${name}(?: |=| = )(\\d+)`, "m").exec(text);
+    if (!match) {
+        throw new Error(`${name} is not set in:\n${text}`);
+    }
+    return Number(match[1]);
+}
+
+/**
+ * The limits of every layer, read back from the files the plan renders, fit together on the
+ * default instance: what one layer lets through, the next can take.
+ */
+describe("the server's capacity, as rendered", () => {
+    const nginxConf = renderNginxConf();
+    const upstream = renderUpstream(appPorts(MAX_APP_INSTANCES));
+    const site = renderSite({ domain: "example.com", tls: false });
+    const unit = renderAppUnit();
+    const mariadb = renderMariadbConfig();
+
+    it("gives nginx thousands of connections per worker, and the descriptors each proxied one needs twice", () => {
+        const workerConnections = setting(nginxConf, "worker_connections");
+        expect(workerConnections).to.be.at.least(2048);
+        expect(setting(nginxConf, "worker_rlimit_nofile")).to.be.at.least(2 * workerConnections);
+    });
+
+    it("queues as many connections in the kernel as a worker takes, so a burst is not refused", () => {
+        expect(setting(site, "backlog")).to.be.at.least(1024);
+    });
+
+    it("lets an app instance queue for a database connection every request nginx may send it", () => {
+        const perInstance = setting(upstream, "max_conns");
+        expect(setting(unit, "DB_QUEUE_LIMIT")).to.be.at.least(perInstance);
+        expect(setting(unit, "LimitNOFILE")).to.be.above(perInstance + setting(unit, "DB_POOL_SIZE"));
+    });
+
+    it("fits the pools of the most app instances in MariaDB's max_connections, with room for backups and an operator", () => {
+        const pools = MAX_APP_INSTANCES * setting(unit, "DB_POOL_SIZE");
+        expect(setting(mariadb, "max_connections")).to.be.at.least(pools + 5);
+        expect(setting(mariadb, "max_connections"), "each connection costs memory on a 1 GiB server").to.be.at.most(151);
+    });
+
+    it("waits for an app's answer longer than the app's own database deadline, so only a hung instance times out", () => {
+        const readTimeoutMs = setting(site, "proxy_read_timeout") * 1000;
+        expect(readTimeoutMs).to.be.above(DATABASE_DEADLINE_MS);
+    });
+
+    it("restarts a hung instance within seconds, after nginx has stopped sending it requests", () => {
+        expect(setting(unit, "WatchdogSec")).to.equal(APP_WATCHDOG_SECONDS);
+        expect(APP_WATCHDOG_SECONDS).to.be.within(2, 10);
+        expect(setting(site, "proxy_read_timeout")).to.be.below(APP_WATCHDOG_SECONDS);
+    });
+});
