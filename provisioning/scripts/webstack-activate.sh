@@ -5,8 +5,9 @@
 #   stopping instance finishes its requests and refuses new connections, which nginx passes on to
 #   another instance; nginx is not reloaded, since a reload closes its idle client connections and
 #   a browser's request can meet one as it closes. nginx skips an instance that refused it for
-#   UPSTREAM_FAIL_TIMEOUT_SECONDS, so the next instance restarts only after that, when the one
-#   before takes requests again. An instance that never gets ready is taken out of the upstream
+#   UPSTREAM_FAIL_TIMEOUT_SECONDS, so after each restart the command waits that long, until nginx
+#   sends the instance requests again: the next restart, or a crash right after the command, never
+#   finds every instance skipped. An instance that never gets ready is taken out of the upstream
 #   (then nginx is reloaded) and stays out until it serves again.
 #   --check: exits 0 when the release is current and every instance serves it; changes nothing.
 #   --restart-all: restarts every instance, also those that serve the release already.
@@ -95,16 +96,11 @@ wait_until_serving() {
   done
 }
 
-restarted_one=no
 for port in "${ports[@]}"; do
   unit="webstack-app@$port.service"
   if [[ "$mode" == activate ]] && serves "$port"; then
     continue
   fi
-  if [[ "$restarted_one" == yes ]]; then
-    sleep "$UPSTREAM_FAIL_TIMEOUT_SECONDS"
-  fi
-  restarted_one=yes
   echo "restarting $unit for release $release_id"
   systemctl restart "$unit"
   if ! wait_until_serving "$port"; then
@@ -117,5 +113,9 @@ for port in "${ports[@]}"; do
       "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"
   fi
   route_upstream
+  # A single instance is never skipped (nginx ignores failures when there is no other).
+  if (( ${#ports[@]} > 1 )); then
+    sleep "$UPSTREAM_FAIL_TIMEOUT_SECONDS"
+  fi
 done
 echo "every instance serves release $release_id"

@@ -1,22 +1,10 @@
 import { expect } from "chai";
-import type { TestDatabase } from "../support/mariadb";
-import { databaseConfig, migratedDatabase, query, request, startApp, TEST_RELEASE_ID, type RunningApp } from "./harness";
+import { query, request, TEST_RELEASE_ID, useAppOnFreshDatabase } from "./harness";
 
 describe("the HTTP API against a real MariaDB", () => {
-    let database: TestDatabase;
-    let running: RunningApp;
-    const url = (path: string) => `${running.url}${path}`;
+    const suite = useAppOnFreshDatabase();
+    const url = suite.url;
     const createPost = (author: string, body: string) => request(url("/api/posts"), { body: { author, body } });
-
-    before(async () => {
-        database = await migratedDatabase();
-        running = await startApp(databaseConfig(database));
-    });
-
-    after(async () => {
-        await running?.app.close();
-        await database?.drop();
-    });
 
     describe("POST /api/posts", () => {
         it("creates a post with trimmed fields and answers 201 with it", async () => {
@@ -104,7 +92,7 @@ describe("the HTTP API against a real MariaDB", () => {
         let ids: number[];
 
         before(async () => {
-            await query(databaseConfig(database), "DELETE FROM posts");
+            await query(suite.database(), "DELETE FROM posts");
             ids = [];
             for (let index = 1; index <= 5; index += 1) {
                 ids.push((await createPost(`author ${index}`, `post ${index}`)).body.id);
@@ -147,9 +135,9 @@ describe("the HTTP API against a real MariaDB", () => {
         });
 
         it("returns 20 posts by default", async () => {
-            await query(databaseConfig(database), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
-            await query(databaseConfig(database), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
-            await query(databaseConfig(database), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
+            await query(suite.database(), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
+            await query(suite.database(), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
+            await query(suite.database(), "INSERT INTO posts (author, body, created_at) SELECT author, body, created_at FROM posts");
 
             const page = (await request(url("/api/posts"))).body;
 

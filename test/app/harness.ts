@@ -73,3 +73,35 @@ export async function request(url: string, init: { method?: string; body?: unkno
     });
     return { status: response.status, headers: response.headers, body: await response.json() };
 }
+
+/** The app against a fresh migrated database, for one suite: {@link useAppOnFreshDatabase}'s getters. */
+export interface SuiteApp {
+    /** The database's settings, for arranging and inspecting state with {@link query}. */
+    database(): DatabaseConfig;
+    /** `http://127.0.0.1:<port>` + path. */
+    url(path: string): string;
+}
+
+/** Registers the suite's before and after hooks: the app on a random port against its own migrated database, both removed after. */
+export function useAppOnFreshDatabase(): SuiteApp {
+    let database: TestDatabase | undefined;
+    let running: RunningApp | undefined;
+    before(async () => {
+        database = await migratedDatabase();
+        running = await startApp(databaseConfig(database));
+    });
+    after(async () => {
+        await running?.app.close();
+        await database?.drop();
+    });
+    const started = <T>(value: T | undefined): T => {
+        if (value === undefined) {
+            throw new Error("the app is not started yet: use it inside a test or a hook");
+        }
+        return value;
+    };
+    return {
+        database: () => databaseConfig(started(database)),
+        url: (path) => `${started(running).url}${path}`,
+    };
+}

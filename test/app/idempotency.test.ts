@@ -2,8 +2,7 @@ import { expect } from "chai";
 import { IDEMPOTENCY_KEY_TTL_HOURS } from "../../app/src/posts";
 import { keyExpiryCutoff, postStore } from "../../app/src/postStore";
 import { createPool } from "../../app/src/database";
-import type { TestDatabase } from "../support/mariadb";
-import { databaseConfig, migratedDatabase, query, startApp, type RunningApp } from "./harness";
+import { query, useAppOnFreshDatabase } from "./harness";
 
 interface PostAnswer {
     readonly status: number;
@@ -14,13 +13,12 @@ interface PostAnswer {
 }
 
 describe("POST /api/posts with an Idempotency-Key, against a real MariaDB", () => {
-    let database: TestDatabase;
-    let running: RunningApp;
+    const suite = useAppOnFreshDatabase();
     let keyNumber = 0;
     const newKey = () => `test-key-${Date.now()}-${(keyNumber += 1)}`;
 
     const post = async (key: string | undefined, content: { author: string; body: string }): Promise<PostAnswer> => {
-        const response = await fetch(`${running.url}/api/posts`, {
+        const response = await fetch(suite.url("/api/posts"), {
             method: "POST",
             headers: { "content-type": "application/json", ...(key === undefined ? {} : { "idempotency-key": key }) },
             body: JSON.stringify(content),
@@ -28,17 +26,7 @@ describe("POST /api/posts with an Idempotency-Key, against a real MariaDB", () =
         return { status: response.status, replayed: response.headers.get("idempotent-replayed"), body: await response.json() };
     };
     const rowsWithBody = async (body: string) =>
-        Number((await query<{ count: number }[]>(databaseConfig(database), "SELECT COUNT(*) AS count FROM posts WHERE body = ?", [body]))[0].count);
-
-    before(async () => {
-        database = await migratedDatabase();
-        running = await startApp(databaseConfig(database));
-    });
-
-    after(async () => {
-        await running?.app.close();
-        await database?.drop();
-    });
+        Number((await query<{ count: number }[]>(suite.database(), "SELECT COUNT(*) AS count FROM posts WHERE body = ?", [body]))[0].count);
 
     it("stores the post once and gives the retry the first answer, marked as replayed", async () => {
         const key = newKey();
@@ -78,7 +66,7 @@ describe("POST /api/posts with an Idempotency-Key, against a real MariaDB", () =
     it("stores a new post under a key whose retention has passed", async () => {
         const key = newKey();
         const first = await post(key, { author: "Ada", body: "expired key" });
-        await query(databaseConfig(database), "UPDATE post_idempotency_keys SET created_at = ? WHERE idempotency_key = ?", [
+        await query(suite.database(), "UPDATE post_idempotency_keys SET created_at = ? WHERE idempotency_key = ?", [
             new Date(Date.now() - (IDEMPOTENCY_KEY_TTL_HOURS + 1) * 3_600_000),
             key,
         ]);
@@ -118,18 +106,18 @@ describe("POST /api/posts with an Idempotency-Key, against a real MariaDB", () =
         await post(kept, { author: "Ada", body: "kept key" });
         await post(expired, { author: "Ada", body: "purged key" });
         const now = new Date();
-        await query(databaseConfig(database), "UPDATE post_idempotency_keys SET created_at = ? WHERE idempotency_key = ?", [
+        await query(suite.database(), "UPDATE post_idempotency_keys SET created_at = ? WHERE idempotency_key = ?", [
             new Date(keyExpiryCutoff(now).getTime() - 1_000),
             expired,
         ]);
-        const pool = createPool(databaseConfig(database));
+        const pool = createPool(suite.database());
         try {
             expect(await postStore(pool).purgeExpiredKeys(now)).to.equal(1);
         } finally {
             await pool.end();
         }
 
-        const remaining = await query<{ idempotency_key: Buffer }[]>(databaseConfig(database), "SELECT idempotency_key FROM post_idempotency_keys WHERE idempotency_key IN (?, ?)", [kept, expired]);
+        const remaining = await query<{ idempotency_key: Buffer }[]>(suite.database(), "SELECT idempotency_key FROM post_idempotency_keys WHERE idempotency_key IN (?, ?)", [kept, expired]);
         expect(remaining.map((row) => row.idempotency_key.toString())).to.deep.equal([kept]);
     });
 });

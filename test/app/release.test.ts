@@ -131,6 +131,7 @@ describe("buildRelease", function () {
             "public/",
             "public/app.css",
             "public/app.js",
+            "public/favicon.svg",
             "public/index.html",
             "release.json",
             "server.js",

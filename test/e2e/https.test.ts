@@ -9,6 +9,7 @@ import { startAcmeServer, trustAcmeServer, type AcmeServer } from "../../sandbox
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil, type HttpAnswer } from "../support/http";
 import { startLoad } from "../support/load";
+import { launchBrowser } from "../support/browser";
 import { figure } from "../support/figure";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
@@ -175,6 +176,25 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
     it("offers HTTP/2 through ALPN and sends HSTS", async () => {
         expect((await handshake({ servername: www, ALPNProtocols: ["h2", "http/1.1"] })).alpnProtocol).to.equal("h2");
         expect((await httpsGet(www, "/")).headers["strict-transport-security"]).to.equal("max-age=63072000");
+    });
+
+    it("works in a real browser that trusts pebble's root: HTTP redirected to HTTPS, the page over HTTP/2, no console error", async () => {
+        const browser = await launchBrowser({ hosts: { [www]: sandbox.address }, trustedRootPem: acme.rootCaPem });
+        try {
+            const page = await browser.browser.newPage();
+            const problems: string[] = [];
+            page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
+            const response = await page.goto(`http://${www}/`);
+            await page.locator("#release").filter({ hasNotText: "…" }).waitFor();
+
+            expect(page.url()).to.equal(`https://${www}/`);
+            expect(response?.status()).to.equal(200);
+            expect(await page.evaluate('performance.getEntriesByType("navigation")[0].nextHopProtocol')).to.equal("h2");
+            expect(await page.evaluate("window.isSecureContext")).to.equal(true);
+            expect(problems).to.deep.equal([]);
+        } finally {
+            await browser.close();
+        }
     });
 
     it("changes nothing on a second run of the plan: certbot keeps the certificate", async () => {

@@ -8,8 +8,11 @@ import { ensureHostPackages, requireRootOnLinux } from "../../sandbox/host";
 
 /** shellcheck, `nginx -t` and `dnsmasq --test` on rendered files; curl and openssl in script and certificate tests. */
 export const UNIT_TEST_HOST_PACKAGES = ["shellcheck", "nginx", "dnsmasq-base", "curl", "openssl"] as const;
-/** The app's tests add a real MariaDB. */
-export const TEST_HOST_PACKAGES = [...UNIT_TEST_HOST_PACKAGES, "mariadb-server"] as const;
+/**
+ * The app's tests add a real MariaDB; the browser tests Debian's Chromium, certutil to make it trust
+ * the sandbox's ACME root, and a font to render the page with.
+ */
+export const TEST_HOST_PACKAGES = [...UNIT_TEST_HOST_PACKAGES, "mariadb-server", "chromium", "libnss3-tools", "fonts-dejavu-core"] as const;
 
 if (require.main === module) {
     const wanted = process.argv[2] === "unit" ? UNIT_TEST_HOST_PACKAGES : TEST_HOST_PACKAGES;

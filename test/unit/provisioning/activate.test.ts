@@ -105,7 +105,7 @@ describe("webstack-activate and webstack-rollback", function () {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    it("restarts the instances one at a time without reloading nginx, waiting for nginx to take each back before the next", () => {
+    it("restarts the instances one at a time without reloading nginx, each time waiting until nginx sends the instance requests again", () => {
         expect(run("webstack-activate --check r1").status).to.equal(1);
         const result = run("webstack-activate r1");
         expect(result.status, result.stderr).to.equal(0);
@@ -114,6 +114,7 @@ describe("webstack-activate and webstack-rollback", function () {
             `systemctl restart webstack-app@${first}.service`,
             `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
             `systemctl restart webstack-app@${second}.service`,
+            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
         ]);
         expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
         expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
