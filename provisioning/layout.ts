@@ -45,6 +45,7 @@ export function appPorts(count: number): number[] {
 export const ACTIVATE_COMMAND = "/usr/local/sbin/webstack-activate";
 export const ROLLBACK_COMMAND = "/usr/local/sbin/webstack-rollback";
 export const BACKUP_COMMAND = "/usr/local/sbin/webstack-backup";
+export const RESTORE_COMMAND = "/usr/local/sbin/webstack-restore";
 
 export const NGINX_CONF_FILE = "/etc/nginx/nginx.conf";
 export const NGINX_SITE_FILE = "/etc/nginx/sites-enabled/webstack.conf";

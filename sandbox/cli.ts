@@ -5,17 +5,21 @@
  *     npm run sandbox                  # boot (or reuse) the server, build the release, apply the plan, print the URL
  *     npm run sandbox -- deploy        # build and ship the app release only
  *     npm run sandbox -- rollback      # switch the server back to the previous release
+ *     npm run sandbox -- backup        # dump the server's database now
+ *     npm run sandbox -- restore       # restore the newest dump (or --dump=NAME) while the site serves
  *     npm run sandbox -- status
  *     npm run sandbox -- destroy       # remove the server and everything it made on this host
  *
  * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose,
- * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host).
+ * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host), --dump=NAME
+ * (with restore: a dump other than the newest).
  */
 import { buildRelease } from "../app/build";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildPlan, type TlsSettings } from "../provisioning";
-import { ROLLBACK_COMMAND } from "../provisioning/layout";
+import { BACKUP_COMMAND, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { shellQuote } from "../provisioning/script";
 import type { Plan } from "../provisioning/plan";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, stopAcmeServer, trustAcmeServer } from "./acme";
@@ -28,7 +32,7 @@ import { applyPlan } from "./runner";
 import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
 
-export const COMMANDS = ["up", "deploy", "rollback", "status", "destroy"] as const;
+export const COMMANDS = ["up", "deploy", "rollback", "backup", "restore", "status", "destroy"] as const;
 export type CliCommand = (typeof COMMANDS)[number];
 
 export interface CliArguments {
@@ -37,16 +41,20 @@ export interface CliArguments {
     readonly domain: string;
     readonly verbose: boolean;
     readonly https: boolean;
+    /** With restore: the dump to restore (a name in the server's backup directory); the newest when absent. */
+    readonly dump?: string;
 }
 
 /** How many app instances the sandbox runs: two, so that a deploy rolls without a gap. */
 export const SANDBOX_APP_INSTANCES = 2;
 const READY_TIMEOUT_MS = 120_000;
 
-export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https]
+export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before
+  backup            dump the server's database now (webstack-backup)
+  restore           restore the newest dump, or --dump=NAME, while the site serves (webstack-restore)
   status            show the sandboxes on this host
   destroy           remove the sandbox server and everything it made on this host`;
 
@@ -57,12 +65,15 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     let domain = DEFAULT_DOMAIN;
     let verbose = false;
     let https = false;
+    let dump: string | undefined;
     for (const argument of argv) {
         const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
         if (option && option[1] === "name" && option[2] !== undefined) {
             name = validateSandboxName(option[2]);
         } else if (option && option[1] === "domain" && option[2] !== undefined) {
             domain = validateDomain(option[2]);
+        } else if (option && option[1] === "dump" && option[2] !== undefined && /^[A-Za-z0-9._-]+$/.test(option[2])) {
+            dump = option[2];
         } else if (argument === "--verbose") {
             verbose = true;
         } else if (argument === "--https") {
@@ -76,7 +87,10 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     if (https && (command ?? "up") !== "up") {
         throw new Error(`--https goes with up (HTTPS is set up with the whole plan).\n${USAGE}`);
     }
-    return { command: command ?? "up", name, domain, verbose, https };
+    if (dump !== undefined && command !== "restore") {
+        throw new Error(`--dump goes with restore.\n${USAGE}`);
+    }
+    return { command: command ?? "up", name, domain, verbose, https, ...(dump === undefined ? {} : { dump }) };
 }
 
 /**
@@ -142,9 +156,10 @@ async function deploy(options: CliArguments): Promise<void> {
     console.log(`release ${release.id} is live on www.${sandbox.domain}`);
 }
 
-async function rollback(options: CliArguments): Promise<void> {
+/** Runs one of the server's commands as root and shows its output as it comes. */
+async function runOnServer(options: CliArguments, command: string): Promise<void> {
     const sandbox = await runningSandbox(options.name);
-    process.stdout.write(await sshRunAsRoot(sandbox.ssh, ROLLBACK_COMMAND));
+    await sshRunAsRoot(sandbox.ssh, command, { onOutput: (stream, chunk) => (stream === "stderr" ? process.stderr : process.stdout).write(chunk) });
 }
 
 function status(options: CliArguments): void {
@@ -175,7 +190,11 @@ async function main(argv: readonly string[]): Promise<void> {
         case "deploy":
             return deploy(options);
         case "rollback":
-            return rollback(options);
+            return runOnServer(options, ROLLBACK_COMMAND);
+        case "backup":
+            return runOnServer(options, BACKUP_COMMAND);
+        case "restore":
+            return runOnServer(options, options.dump === undefined ? RESTORE_COMMAND : `${RESTORE_COMMAND} ${shellQuote(options.dump)}`);
         case "status":
             return status(options);
         case "destroy":

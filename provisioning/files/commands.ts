@@ -9,7 +9,11 @@ import {
     NGINX_UPSTREAM_FILE,
     PREVIOUS_LINK,
     RELEASES_DIR,
+    APP_ENV_FILE,
+    APP_USER,
+    BACKUP_COMMAND,
 } from "../layout";
+import { SANDBOXING } from "./systemd";
 
 /** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
 
@@ -52,6 +56,18 @@ export function renderBackupCommand(): string {
         description: "webstack-backup: dump the app's database.",
         settings: { BACKUP_DIR, APP_DATABASE, BACKUPS_KEPT },
         body: scriptBody("webstack-backup"),
+    });
+}
+
+/**
+ * `webstack-restore [DUMP]`: the newest (or the named) dump loaded beside the live database and
+ * swapped in with one atomic RENAME TABLE; the tables it replaces are kept aside.
+ */
+export function renderRestoreCommand(): string {
+    return renderCommand({
+        description: "webstack-restore: restore the app's database from a dump while the site serves.",
+        settings: { BACKUP_DIR, BACKUP_COMMAND, APP_DATABASE, CURRENT_LINK, APP_USER, APP_ENV_FILE, MIGRATION_SANDBOXING: SANDBOXING.join("\n") },
+        body: scriptBody("webstack-restore"),
     });
 }
 

@@ -22,12 +22,8 @@ if [[ ! -d "$release_dir" ]]; then
 fi
 
 if ! "$ACTIVATE_COMMAND" --check "$RELEASE_ID"; then
-  mapfile -t sandboxing <<<"$MIGRATION_SANDBOXING"
   echo "migrating the database for release $RELEASE_ID"
-  if ! systemd-run --quiet --wait --pipe --collect --uid="$APP_USER" --gid="$APP_USER" \
-    --property=EnvironmentFile="$APP_ENV_FILE" --property=WorkingDirectory="$release_dir" \
-    --setenv=RELEASE_ID="$RELEASE_ID" --setenv=NODE_ENV=production "${sandboxing[@]/#/--property=}" \
-    /usr/bin/node "$release_dir/server.js" migrate; then
+  if ! run_migrations "$release_dir"; then
     fail "the migrations of release $RELEASE_ID failed (output above); the running release keeps serving. Fix the migration and deploy again."
   fi
   "$ACTIVATE_COMMAND" "$RELEASE_ID"

@@ -19,7 +19,7 @@ describe("parseCliArguments", () => {
     });
 
     it("refuses an unknown subcommand with the usage", () => {
-        expect(() => parseCliArguments(["launch"])).to.throw(/Unknown argument "launch"\.\nusage: npm run sandbox -- \[up\|deploy\|rollback\|status\|destroy\]/);
+        expect(() => parseCliArguments(["launch"])).to.throw(/Unknown argument "launch"\.\nusage: npm run sandbox -- \[up\|deploy\|rollback\|backup\|restore\|status\|destroy\]/);
     });
 
     it("refuses a second subcommand and unknown options", () => {
@@ -30,6 +30,13 @@ describe("parseCliArguments", () => {
     it("takes --https with up only", () => {
         expect(parseCliArguments(["--https"])).to.include({ command: "up", https: true });
         expect(() => parseCliArguments(["deploy", "--https"])).to.throw(/--https goes with up/);
+    });
+
+    it("restores the newest dump, or the one named with --dump, which goes with restore only", () => {
+        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false });
+        expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({ dump: "webstack-20261129T031500Z.sql.gz" });
+        expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump goes with restore/);
+        expect(() => parseCliArguments(["restore", "--dump=../etc/passwd"])).to.throw(/Unknown argument "--dump=\.\.\/etc\/passwd"/);
     });
 
     it("validates the name and the domain", () => {

@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import { buildRelease } from "../../app/build";
+import { buildPlan } from "../../provisioning";
+import { APP_DATABASE, BACKUP_COMMAND, BACKUP_DIR, RESTORE_COMMAND } from "../../provisioning/layout";
+import { shellQuote } from "../../provisioning/script";
+import { applyPlan } from "../../sandbox/runner";
+import { figure } from "../support/figure";
+import { request, waitUntil } from "../support/http";
+import { describeOutcomes, startLoad, type LoadTarget } from "../support/load";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
+
+const SANDBOX_NAME = "e2e-operations";
+
+/** Bodies that a careless dump or load would mangle: quotes, backslashes, newlines, tabs, markup, emoji, other scripts. */
+const AWKWARD_BODIES = [
+    "plain",
+    `quotes ' " and a backslash \\ and \\n literally`,
+    "a line\nand another\tafter a tab",
+    "<script>alert('x')</script> & &amp;",
+    "😀 emoji, 漢字, ελληνικά, עברית",
+    "trailing dots...",
+];
+
+describe("operating the server: backups and restores (end to end)", function () {
+    this.timeout(15 * 60_000);
+
+    let sandbox: TestSandbox;
+    let site: LoadTarget;
+    const onServer = (command: string) => sandbox.exec(command);
+    const sql = (statement: string) => onServer(`mariadb -N -B -e ${shellQuote(statement)}`);
+    /** Every post, byte for byte: hex of the text columns, the time to the microsecond. */
+    const postsExactly = () => sql(`SELECT id, HEX(author), HEX(body), DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM ${APP_DATABASE}.posts ORDER BY id`);
+    const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
+
+    before(async () => {
+        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
+        await applyPlan(buildPlan({ domain: sandbox.domain, appInstances: 2, release: await buildRelease() }), sandbox.ssh, { log: () => undefined });
+        await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
+    });
+
+    after(async () => {
+        await sandbox?.destroy();
+    });
+
+    it("restores the newest dump while the site serves: every post of the dump back byte-exact, and a post written after it reported and kept aside", async () => {
+        for (const [index, body] of AWKWARD_BODIES.entries()) {
+            expect((await request(site, "POST", "/api/posts", { author: `author ${index} ✓`, body })).status).to.equal(201);
+        }
+        const atBackup = await postsExactly();
+        await onServer(BACKUP_COMMAND);
+        const after = await request(site, "POST", "/api/posts", { author: "late", body: "written after the backup" });
+        expect(after.status).to.equal(201);
+        await sql(`DELETE FROM ${APP_DATABASE}.posts WHERE id % 2 = 0; DROP TABLE ${APP_DATABASE}.post_idempotency_keys`);
+        expect(await postsExactly()).not.to.equal(atBackup);
+
+        const load = startLoad(site, { paths: ["/api/posts?limit=5", "/"], concurrency: 4 });
+        const restoreStarted = Date.now();
+        const output = await onServer(RESTORE_COMMAND);
+        const restoreSeconds = seconds(restoreStarted);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const report = await load.stop();
+
+        figure(`restore of ${AWKWARD_BODIES.length} posts in ${restoreSeconds.toFixed(1)} s; the site meanwhile: ${report.sent} requests (${describeOutcomes(report.outcomes)})`);
+        expect(await postsExactly()).to.equal(atBackup);
+        expect(await sql(`SELECT COUNT(*) FROM ${APP_DATABASE}.post_idempotency_keys`)).to.match(/^\d+\n$/);
+        expect(Object.keys(report.outcomes).every((outcome) => outcome === "200" || outcome === "503 deliberate"), describeOutcomes(report.outcomes)).to.equal(true);
+        expect(output).to.match(/posts missing from the dump: 1\n$/);
+        const side = /kept in the database (\S+)/.exec(output)?.[1];
+        expect(side).to.match(new RegExp(`^${APP_DATABASE}_before_restore_\\d{8}T\\d{6}Z$`));
+        expect((await sql(`SELECT body FROM ${side}.posts WHERE id = ${Number(JSON.parse(after.body).id)}`)).trim()).to.equal("written after the backup");
+        expect((await request(site, "POST", "/api/posts", { author: "after", body: "the restored site takes posts" })).status).to.equal(201);
+    });
+
+    it("refuses a dump that does not exist or is truncated, leaving the live database untouched", async () => {
+        const before = await postsExactly();
+        const missing = await onServer(`${RESTORE_COMMAND} nothing-here.sql.gz`).then(
+            () => "restored",
+            (error: Error) => error.message,
+        );
+        const truncatedDump = `${BACKUP_DIR}/${APP_DATABASE}-truncated.sql.gz`;
+        await onServer(`head -c 100 "$(ls -1 ${BACKUP_DIR}/*.sql.gz | head -n 1)" > ${truncatedDump}`);
+        const truncated = await onServer(`${RESTORE_COMMAND} ${APP_DATABASE}-truncated.sql.gz`).then(
+            () => "restored",
+            (error: Error) => error.message,
+        );
+        await onServer(`rm ${truncatedDump}`);
+
+        expect(missing).to.contain(`the dump ${BACKUP_DIR}/nothing-here.sql.gz does not exist; the dumps are: `);
+        expect(truncated).to.match(/is not a complete gzip file; pick another one/);
+        expect(await postsExactly()).to.equal(before);
+    });
+
+    it("backs up and restores a database of 100,000 posts, timed", async () => {
+        await sql(`INSERT INTO ${APP_DATABASE}.posts (author, body, created_at) SELECT CONCAT('bulk ', seq), REPEAT('lorem ipsum ', 20), NOW(3) FROM seq_1_to_100000`);
+        const count = () => sql(`SELECT COUNT(*) FROM ${APP_DATABASE}.posts`);
+        const before = await count();
+
+        const backupStarted = Date.now();
+        const written = await onServer(BACKUP_COMMAND);
+        const backupSeconds = seconds(backupStarted);
+        const dump = /backup written: (\S+)/.exec(written)?.[1] ?? "";
+        const dumpBytes = Number((await onServer(`stat -c %s ${dump}`)).trim());
+        const restoreStarted = Date.now();
+        await onServer(RESTORE_COMMAND);
+        const restoreSeconds = seconds(restoreStarted);
+
+        figure(`${before.trim()} posts: backup in ${backupSeconds.toFixed(1)} s (${(dumpBytes / 1024 / 1024).toFixed(1)} MiB gzip), restore in ${restoreSeconds.toFixed(1)} s`);
+        expect(await count()).to.equal(before);
+        expect(Number(before)).to.be.above(100_000);
+    });
+});
