@@ -41,6 +41,7 @@ export = async () => {
         createApexRecord: aws.createApexRecord,
         dnsTtl: aws.dnsTtl,
         dailySnapshots: aws.dailySnapshots,
+        alertEmail: aws.alertEmail,
         https: settings.tls !== undefined,
         provisioning: settings.provision
             ? { plan: await serverPlan(settings), sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }

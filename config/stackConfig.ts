@@ -24,6 +24,7 @@ export type ServerSource =
           readonly createApexRecord: boolean;
           readonly dnsTtl: number;
           readonly dailySnapshots: number;
+          readonly alertEmail?: string;
       }
     | {
           readonly kind: "existing";
@@ -64,6 +65,7 @@ export const CONFIG_KEYS = [
     "createApexRecord",
     "dnsTtl",
     "dailySnapshots",
+    "alertEmail",
     "existingServerHost",
     "provision",
     "appInstances",
@@ -269,6 +271,7 @@ function readAwsServer(reader: ConfigReader): ServerSource {
         createApexRecord: reader.boolean("createApexRecord", false),
         dnsTtl: reader.integer("dnsTtl", DEFAULTS.dnsTtl, LIMITS.dnsTtl),
         dailySnapshots: reader.integer("dailySnapshots", DEFAULTS.dailySnapshots, LIMITS.dailySnapshots),
+        alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
     };
 }
 
@@ -309,6 +312,11 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
         reader.problems.push(`webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`);
     }
     const server: ServerSource = existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };
+    if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
+        reader.problems.push(
+            "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",
+        );
+    }
     const provision = reader.boolean("provision", true);
     if ((provision || server.kind === "existing") && !hasPrivateKey) {
         reader.problems.push(

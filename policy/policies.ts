@@ -19,10 +19,23 @@ export const TYPES = {
     record: "aws:route53/record:Record",
     role: "aws:iam/role:Role",
     snapshotPolicy: "aws:dlm/lifecyclePolicy:LifecyclePolicy",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    topic: "aws:sns/topic:Topic",
+    healthCheck: "aws:route53/healthCheck:HealthCheck",
 } as const;
 
 /** The resources that must carry REQUIRED_TAGS. */
-export const TAGGABLE_TYPES: readonly string[] = [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip, TYPES.role, TYPES.snapshotPolicy];
+export const TAGGABLE_TYPES: readonly string[] = [
+    TYPES.securityGroup,
+    TYPES.keyPair,
+    TYPES.instance,
+    TYPES.eip,
+    TYPES.role,
+    TYPES.snapshotPolicy,
+    TYPES.alarm,
+    TYPES.topic,
+    TYPES.healthCheck,
+];
 export const REQUIRED_TAGS = ["Name", "project", "stack"] as const;
 
 /** The stack config key that opts in to SSH from the whole internet (the program honours the same key). */
@@ -193,6 +206,22 @@ export function missingTagViolations(resource: ResourceView): string[] {
     return missing.length === 0 ? [] : [`Missing required tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (every ${REQUIRED_TAGS.join(", ")} must be set).`];
 }
 
+/**
+ * An alarm that tells nobody is no alarm: every CloudWatch alarm notifies someone when it fires and
+ * when it clears. (During a preview the topic's ARN may not be known yet; CrossGuard then skips the check.)
+ */
+export function alarmActionViolations(resource: ResourceView): string[] {
+    if (resource.type !== TYPES.alarm) {
+        return [];
+    }
+    const silent = [
+        ...(strings(resource.props.alarmActions).length === 0 ? ["alarmActions (nobody hears it fire)"] : []),
+        ...(strings(resource.props.okActions).length === 0 ? ["okActions (nobody hears it clear)"] : []),
+        ...(resource.props.actionsEnabled === false ? ["actionsEnabled is false (nothing is sent at all)"] : []),
+    ];
+    return silent.length === 0 ? [] : [`The alarm ${resource.name} has no ${silent.join(", no ")}; point its actions at an SNS topic someone reads.`];
+}
+
 /** Every A record of the stack points at the stack's Elastic IP(s) and nowhere else. */
 export function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation[] {
     const addresses = resources
@@ -232,9 +261,10 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
     { name: "encrypted-root-volume", description: "EC2 instances have an encrypted root volume.", check: rootVolumeEncryptionViolations },
     {
         name: "required-tags",
-        description: `Security groups, key pairs, instances and Elastic IPs carry the tags ${REQUIRED_TAGS.join(", ")}.`,
+        description: `Security groups, key pairs, instances, Elastic IPs, roles, snapshot policies, alarms, topics and health checks carry the tags ${REQUIRED_TAGS.join(", ")}.`,
         check: missingTagViolations,
     },
+    { name: "alarms-notify", description: "Every CloudWatch alarm notifies an SNS topic when it fires and when it clears.", check: alarmActionViolations },
 ];
 
 export const DNS_POLICY_NAME = "dns-points-at-elastic-ip";

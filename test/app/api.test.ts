@@ -188,11 +188,11 @@ describe("the HTTP API against a real MariaDB", () => {
     });
 
     describe("service routes", () => {
-        it("answers /healthz with ok", async () => {
+        it("answers /healthz with ok for the app and its database", async () => {
             const response = await request(url("/healthz"));
 
             expect(response.status).to.equal(200);
-            expect(response.body).to.deep.equal({ status: "ok" });
+            expect(response.body).to.deep.equal({ status: "ok", database: "ok" });
         });
 
         it("answers /readyz with ready while the database answers", async () => {

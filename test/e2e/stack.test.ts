@@ -166,7 +166,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
             expect(down.status).to.equal(503);
             expect(JSON.parse(down.body)).to.include({ error: "database_unavailable" });
             expect((await request(site, "GET", "/readyz")).status).to.equal(503);
-            expect((await request(site, "GET", "/healthz")).status).to.equal(200);
+            expect((await request(site, "GET", "/healthz")).status, "the outside health check sees the outage").to.equal(503);
             expect((await request(site, "GET", "/")).status, "nginx still serves the front end").to.equal(200);
         } finally {
             await onServer("systemctl start mariadb");

@@ -9,6 +9,8 @@ export interface RecordedResource {
     readonly dependsOn: string[];
     /** Top-level inputs that reached the engine as secrets (their values are unwrapped in `inputs`). */
     readonly secretInputs: string[];
+    /** The explicit provider's reference (`<urn>::<id>`) when the resource was given one. */
+    readonly provider?: string;
 }
 
 /** How the engine protocol marks a secret value. */
@@ -62,6 +64,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
         case "aws:ec2/instance:Instance":
             return { ...inputs, publicIp: "198.51.100.7", privateIp: "172.31.5.9" };
+        case "aws:sns/topic:Topic":
+            return { ...inputs, arn: `arn:aws:sns:eu-central-1:123456789012:${name}` };
         default:
             return { ...inputs };
     }
@@ -81,6 +85,7 @@ export async function installMocks(): Promise<void> {
                     inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
                     dependsOn: dependenciesByName.get(args.name) ?? [],
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
+                    provider: args.provider,
                 });
                 return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
             },

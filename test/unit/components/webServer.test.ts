@@ -191,6 +191,54 @@ describe("WebServer under Pulumi mocks", () => {
         });
     });
 
+    describe("alerts", () => {
+        const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+        it("creates no topic, health check or alarm without an alert email", async () => {
+            await build();
+            for (const type of ["aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck", ALARM]) {
+                expect(resourcesOfType(type), type).to.deep.equal([]);
+            }
+        });
+
+        it("checks https://www.<domain>/healthz from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com", https: true });
+            const healthCheck = onlyResourceOfType("aws:route53/healthCheck:HealthCheck");
+            expect(healthCheck.inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/healthz", enableSni: true, failureThreshold: 3 });
+
+            const topics = resourcesOfType("aws:sns/topic:Topic").map((topic) => topic.name);
+            expect(topics).to.deep.equal([`${name}-alerts`, `${name}-alerts-us-east-1`]);
+            const subscriptions = resourcesOfType("aws:sns/topicSubscription:TopicSubscription");
+            expect(subscriptions.map((subscription) => subscription.inputs)).to.deep.equal(
+                topics.map((topic) => ({ topic: `arn:aws:sns:eu-central-1:123456789012:${topic}`, protocol: "email", endpoint: "ops@example.com" })),
+            );
+
+            const alarms = Object.fromEntries(resourcesOfType(ALARM).map((alarm) => [alarm.name, alarm.inputs]));
+            expect(Object.keys(alarms).sort()).to.deep.equal([`${name}-cpu-credits-alarm`, `${name}-site-down-alarm`, `${name}-status-check-alarm`]);
+            expect(alarms[`${name}-site-down-alarm`]).to.deep.include({ namespace: "AWS/Route53", metricName: "HealthCheckStatus", dimensions: { HealthCheckId: `${name}-health-check-id` } });
+            expect(alarms[`${name}-status-check-alarm`]).to.deep.include({ metricName: "StatusCheckFailed", dimensions: { InstanceId: `${name}-instance-id` } });
+            for (const [alarmName, alarm] of Object.entries(alarms)) {
+                const topic = alarmName.endsWith("site-down-alarm") ? `${name}-alerts-us-east-1` : `${name}-alerts`;
+                expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
+                expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
+            }
+        });
+
+        it("puts the health check's alarm and topic in us-east-1, where Route53 publishes its metrics", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com" });
+            const provider = onlyResourceOfType("pulumi:providers:aws");
+            expect(provider.inputs).to.deep.include({ region: "us-east-1" });
+            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").inputs).to.deep.include({ type: "HTTP", port: 80 });
+            const inUsEast1 = resources().filter((resource) => resource.provider?.includes(`::${name}-us-east-1::`));
+            expect(inUsEast1.map((resource) => resource.name).sort()).to.deep.equal([`${name}-alerts-us-east-1`, `${name}-alerts-us-east-1-email`, `${name}-site-down-alarm`]);
+        });
+
+        it("watches CPU credits on burstable types only", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com", instanceType: "m7i.large" });
+            expect(resourcesOfType(ALARM).map((alarm) => alarm.name).sort()).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
+        });
+    });
+
     describe("address and DNS", () => {
         it("binds the Elastic IP to the instance", async () => {
             const { name } = await build();

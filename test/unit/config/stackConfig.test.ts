@@ -155,6 +155,18 @@ describe("parseStackConfig", () => {
         });
     });
 
+    describe("alerts", () => {
+        it("passes an alert email on to the server, and has none by default", () => {
+            expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({ alertEmail: "ops@example.com" });
+            expect(parseStackConfig(VALID, true).server).to.include({ alertEmail: undefined });
+        });
+
+        it("rejects an alert email that is not one, and alerts for a server it does not create", () => {
+            expectOneProblem({ ...VALID, alertEmail: "ops" }, "webstack:alertEmail", "ops@example.com");
+            expectOneProblem({ domain: "example.com", existingServerHost: "198.18.7.2", alertEmail: "ops@example.com" }, "webstack:alertEmail", "pulumi config rm webstack:alertEmail");
+        });
+    });
+
     describe("HTTPS settings", () => {
         it("turns HTTPS on with an ACME email, against Let's Encrypt by default", () => {
             expect(parseStackConfig({ ...VALID, acmeEmail: "ops@example.com" }, true).tls).to.deep.equal({

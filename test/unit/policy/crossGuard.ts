@@ -63,14 +63,14 @@ export async function webServerViews(name: string, args: WebServerArgs): Promise
     return { inputs, outputs };
 }
 
-/** A copy of a stack in which the one resource of `type` named `name` has other properties. */
+/** A copy of a stack in which the first resource of `type` has other properties. */
 export function withProps(views: StackViews, type: string, change: (props: Props) => Props): StackViews {
-    const edit = (list: readonly ResourceView[]) => list.map((view) => (view.type === type ? { ...view, props: change(view.props) } : view));
-    const edited = { inputs: edit(views.inputs), outputs: edit(views.outputs) };
-    if (edited.inputs.filter((view) => view.type === type).length !== 1) {
-        throw new Error(`Expected exactly one ${type} to change.`);
+    const first = views.inputs.find((view) => view.type === type);
+    if (first === undefined) {
+        throw new Error(`The stack has no ${type} to change.`);
     }
-    return edited;
+    const edit = (list: readonly ResourceView[]) => list.map((view) => (view.urn === first.urn ? { ...view, props: change(view.props) } : view));
+    return { inputs: edit(views.inputs), outputs: edit(views.outputs) };
 }
 
 function unused(what: string): never {

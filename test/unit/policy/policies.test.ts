@@ -9,6 +9,7 @@ const ARGS: WebServerArgs = {
     sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop",
     sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
     createApexRecord: true,
+    alertEmail: "ops@example.com",
 };
 
 const STRICT = webstackPolicies({ allowSshFromAnywhere: false });
@@ -154,6 +155,25 @@ describe("webstack policy pack", function () {
             const stack = withProps(program, TYPES.instance, (props) => ({ ...props, rootBlockDevice: undefined }));
             expect(await failing(stack)).to.deep.equal(["encrypted-root-volume"]);
         });
+    });
+
+    describe("alarms-notify", () => {
+        it("sees the program's three alarms", () => {
+            expect(program.inputs.filter((view) => view.type === TYPES.alarm)).to.have.length(3);
+        });
+
+        for (const [what, change, fragment] of [
+            ["no alarm action", { alarmActions: [] }, "no alarmActions"],
+            ["no OK action", { okActions: undefined }, "no okActions"],
+            ["its actions turned off", { actionsEnabled: false }, "actionsEnabled is false"],
+        ] as const) {
+            it(`rejects an alarm with ${what}`, async () => {
+                const stack = withProps(program, TYPES.alarm, (props) => ({ ...props, ...change }));
+                const violations = await violationsOf(STRICT, stack);
+                expect(violations.map((violation) => violation.policy)).to.deep.equal(["alarms-notify"]);
+                expect(violations[0].message).to.include(fragment);
+            });
+        }
     });
 
     describe("required-tags", () => {
