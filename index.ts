@@ -53,5 +53,6 @@ export = async () => {
         publicIp: server.publicIp,
         instanceId: server.instanceId,
         sshCommand: server.sshCommand,
+        deployAccessGroupId: server.deployAccessGroupId,
     };
 };

@@ -94,6 +94,15 @@ export function ingressRules(sshAllowedCidrs: readonly string[]): IngressRule[] 
     ];
 }
 
+/**
+ * The security group a deploy run opens SSH in for its own address while it runs, and closes after
+ * (.github/scripts/runner-ssh-access.sh): Pulumi creates it empty and leaves its ingress alone, so
+ * those short-lived rules never show as drift. No rule of its own: outbound traffic is the main group's.
+ */
+export function deployAccessGroupName(serverName: string): string {
+    return `${serverName}-deploy-access`;
+}
+
 /** The filters that find the newest official Debian 13 image for an architecture. */
 export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.input.ec2.GetAmiFilter[] {
     const debianArchitecture = architecture === "arm64" ? "arm64" : "amd64";
@@ -241,6 +250,8 @@ export class WebServer extends pulumi.ComponentResource {
     readonly hostName: string;
     readonly url: string;
     readonly sshCommand: pulumi.Output<string>;
+    /** The group a deploy run opens SSH in for itself ({@link deployAccessGroupName}). */
+    readonly deployAccessGroupId: pulumi.Output<string>;
     readonly provisioner: RemoteProvisioner | undefined;
 
     constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -274,6 +285,17 @@ export class WebServer extends pulumi.ComponentResource {
             parent,
         );
 
+        const deployAccess = new aws.ec2.SecurityGroup(
+            deployAccessGroupName(name),
+            {
+                vpcId,
+                description: `webstack ${name}: SSH from the deploy run in progress only (rules added and removed by the run)`,
+                egress: [],
+                tags: tagsFor("deploy-access"),
+            },
+            { ...parent, ignoreChanges: ["ingress"] },
+        );
+
         const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: args.sshPublicKey, tags: tagsFor("key") }, parent);
 
         const amiId =
@@ -289,7 +311,7 @@ export class WebServer extends pulumi.ComponentResource {
                 instanceType,
                 subnetId: args.subnetId,
                 keyName: keyPair.keyName,
-                vpcSecurityGroupIds: [securityGroup.id],
+                vpcSecurityGroupIds: [securityGroup.id, deployAccess.id],
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: {
                     volumeType: "gp3",
@@ -371,7 +393,9 @@ export class WebServer extends pulumi.ComponentResource {
         this.hostName = `www.${args.domain}`;
         this.url = siteUrl(this.hostName, args.https ?? false);
         this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
+        this.deployAccessGroupId = deployAccess.id;
         this.registerOutputs({
+            deployAccessGroupId: this.deployAccessGroupId,
             instanceId: this.instanceId,
             publicIp: this.publicIp,
             hostName: this.hostName,

@@ -92,7 +92,7 @@ describe("operating the server: backups and restores (end to end)", function () 
     });
 
     it("backs up and restores a database of 100,000 posts, timed", async () => {
-        await sql(`INSERT INTO ${APP_DATABASE}.posts (author, body, created_at) SELECT CONCAT('bulk ', seq), REPEAT('lorem ipsum ', 20), NOW(3) FROM seq_1_to_100000`);
+        await sql(`INSERT INTO ${APP_DATABASE}.posts (author, body, created_at) SELECT CONCAT('bulk ', seq), REPEAT('lorem ipsum ', 20), NOW(3) FROM ${APP_DATABASE}.seq_1_to_100000`);
         const count = () => sql(`SELECT COUNT(*) FROM ${APP_DATABASE}.posts`);
         const before = await count();
 

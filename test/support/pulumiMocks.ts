@@ -149,6 +149,15 @@ export function onlyResourceOfType(type: string): RecordedResource {
     return found[0];
 }
 
+/** The resource of `type` named `name`; throws when there is none. */
+export function resourceNamed(type: string, name: string): RecordedResource {
+    const found = recorded.find((resource) => resource.type === type && resource.name === name);
+    if (found === undefined) {
+        throw new Error(`No ${type} named ${name}; declared: ${resourcesOfType(type).map((resource) => resource.name).join(", ") || "none"}.`);
+    }
+    return found;
+}
+
 export function callsOf(token: string): Record<string, unknown>[] {
     return calls.filter((call) => call.token === token).map((call) => call.inputs);
 }

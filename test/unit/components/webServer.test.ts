@@ -9,6 +9,7 @@ import {
     MOCK_ZONE_ID,
     onlyResourceOfType,
     resetRecords,
+    resourceNamed,
     resources,
     resourcesOfType,
     settle,
@@ -55,8 +56,8 @@ describe("WebServer under Pulumi mocks", () => {
 
     describe("security group", () => {
         it("lets in exactly HTTP and HTTPS from anywhere and SSH from the allowed blocks", async () => {
-            await build();
-            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            const { name } = await build();
+            const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`);
             const ingress = (group.inputs.ingress as Record<string, unknown>[]).map((rule) => ({
                 protocol: rule.protocol,
                 fromPort: rule.fromPort,
@@ -72,8 +73,8 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("never opens the database port or any app port", async () => {
-            await build();
-            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            const { name } = await build();
+            const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`);
             for (const rule of group.inputs.ingress as { fromPort: number; toPort: number }[]) {
                 for (const port of [3306, 3000, 3001, 3002, 3008]) {
                     expect(port >= rule.fromPort && port <= rule.toPort, `port ${port} open`).to.equal(false);
@@ -81,9 +82,17 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
+        it("has a deploy-access group that Pulumi creates empty and whose ingress it leaves to the deploy run", async () => {
+            const { server, name } = await build();
+            const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-deploy-access`);
+            expect(group.inputs.ingress).to.equal(undefined);
+            expect(group.inputs.egress).to.deep.equal([]);
+            expect(await valueOf(server.deployAccessGroupId)).to.equal(`${name}-deploy-access-id`);
+        });
+
         it("allows all outbound traffic so apt and ACME work", async () => {
-            await build();
-            const group = onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup");
+            const { name } = await build();
+            const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`);
             expect(group.inputs.egress).to.have.length(1);
             expect(group.inputs.egress).to.have.nested.property("[0].protocol", "-1");
             expect(group.inputs.egress).to.have.deep.nested.property("[0].cidrBlocks", ["0.0.0.0/0"]);
@@ -110,14 +119,14 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("launches in the default VPC unless given a subnet, whose VPC then gets the security group", async () => {
-            await build();
+            let { name } = await build();
             expect(callsOf("aws:ec2/getSubnet:getSubnet")).to.have.length(0);
             expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.subnetId).to.equal(undefined);
-            expect(onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup").inputs.vpcId).to.equal(undefined);
+            expect(resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.vpcId).to.equal(undefined);
 
-            await build({ subnetId: "subnet-0123456789abcdef0" });
+            ({ name } = await build({ subnetId: "subnet-0123456789abcdef0" }));
             expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.subnetId).to.equal("subnet-0123456789abcdef0");
-            expect(onlyResourceOfType("aws:ec2/securityGroup:SecurityGroup").inputs.vpcId).to.equal(MOCK_VPC_ID);
+            expect(resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.vpcId).to.equal(MOCK_VPC_ID);
         });
 
         it("uses a given AMI without any lookup", async () => {
@@ -134,13 +143,13 @@ describe("WebServer under Pulumi mocks", () => {
             expect(instance.inputs.maintenanceOptions).to.deep.equal({ autoRecovery: "default" });
         });
 
-        it("uses the key pair made from the public key and the security group", async () => {
+        it("uses the key pair made from the public key, the security group and the deploy-access group", async () => {
             const { name } = await build();
             const keyPair = onlyResourceOfType("aws:ec2/keyPair:KeyPair");
             expect(keyPair.inputs.publicKey).to.equal(SSH_PUBLIC_KEY);
             const instance = onlyResourceOfType("aws:ec2/instance:Instance");
             expect(instance.inputs.keyName).to.equal(`${name}-key-generated`);
-            expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`]);
+            expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`, `${name}-deploy-access-id`]);
         });
 
         it("tags every AWS resource with Name, project and stack", async () => {
@@ -148,6 +157,7 @@ describe("WebServer under Pulumi mocks", () => {
             const untaggable = ["aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"];
             const tagged = resources().filter((resource) => resource.type.startsWith("aws:") && !untaggable.includes(resource.type));
             expect(tagged.map((resource) => resource.type)).to.have.members([
+                "aws:ec2/securityGroup:SecurityGroup",
                 "aws:ec2/securityGroup:SecurityGroup",
                 "aws:ec2/keyPair:KeyPair",
                 "aws:ec2/instance:Instance",
@@ -279,6 +289,13 @@ describe("WebServer under Pulumi mocks", () => {
                 "command:remote:Command",
             ]);
             expect(remote.map((resource) => resource.name.replace(/^web\d+-provision-/, ""))).to.deep.equal(PLAN.map((step) => step.name));
+        });
+
+        it("gives no step a delete or update command: destroying the stack runs nothing over SSH", async () => {
+            await build();
+            for (const resource of resourcesOfType("command:remote:Command")) {
+                expect(resource.inputs, resource.name).not.to.have.any.keys("delete", "update");
+            }
         });
 
         it("chains each step on the one before it", async () => {

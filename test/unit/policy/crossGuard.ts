@@ -63,9 +63,9 @@ export async function webServerViews(name: string, args: WebServerArgs): Promise
     return { inputs, outputs };
 }
 
-/** A copy of a stack in which the first resource of `type` has other properties. */
-export function withProps(views: StackViews, type: string, change: (props: Props) => Props): StackViews {
-    const first = views.inputs.find((view) => view.type === type);
+/** A copy of a stack in which the first resource of `type` (whose name ends with `nameEnd`) has other properties. */
+export function withProps(views: StackViews, type: string, change: (props: Props) => Props, nameEnd = ""): StackViews {
+    const first = views.inputs.find((view) => view.type === type && view.name.endsWith(nameEnd));
     if (first === undefined) {
         throw new Error(`The stack has no ${type} to change.`);
     }

