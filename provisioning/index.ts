@@ -7,6 +7,7 @@ import { baseStep } from "./steps/base";
 import { bootstrapStep } from "./steps/bootstrap";
 import { certbotStep } from "./steps/certbot";
 import { databaseStep } from "./steps/database";
+import { hardeningStep } from "./steps/hardening";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { Release, releaseSteps } from "./steps/release";
 
@@ -79,6 +80,7 @@ export function buildPlan(settings: ServerSettings): Plan {
     return validatePlan([
         bootstrapStep(),
         baseStep(),
+        hardeningStep(),
         databaseStep(),
         appStep(appInstances),
         nginxSiteStep(site),

@@ -68,3 +68,11 @@ export const BACKUP_DIR = "/var/backups/webstack";
 export const BACKUPS_KEPT = 7;
 export const BACKUP_UNIT = "webstack-backup.service";
 export const BACKUP_TIMER = "webstack-backup.timer";
+
+export const SSHD_HARDENING_FILE = "/etc/ssh/sshd_config.d/10-webstack.conf";
+export const DISABLED_MODULES_FILE = "/etc/modprobe.d/60-webstack.conf";
+export const KERNEL_SETTINGS_FILE = "/etc/sysctl.d/60-webstack.conf";
+export const CORE_DUMP_LIMITS_FILE = "/etc/security/limits.d/60-webstack.conf";
+export const SHELL_TIMEOUT_FILE = "/etc/profile.d/60-webstack-timeout.sh";
+export const FAIL2BAN_JAIL_FILE = "/etc/fail2ban/jail.local";
+export const NEEDRESTART_CONFIG_FILE = "/etc/needrestart/conf.d/60-webstack.conf";

@@ -53,6 +53,18 @@ ensure_dir() {
   mark_changed
 }
 
+# ensure_mode MODE PATH...: the mode of each path that exists (MODE as stat prints it: 700).
+ensure_mode() {
+  local mode="$1" path
+  shift
+  for path in "$@"; do
+    if [[ -e "$path" && "$(stat -c '%a' "$path")" != "$mode" ]]; then
+      chmod "$mode" "$path"
+      mark_changed
+    fi
+  done
+}
+
 # ensure_packages NAME...: installs the packages that are not installed yet.
 ensure_packages() {
   local missing=() package
@@ -128,4 +140,21 @@ run_migrations() {
     --property=EnvironmentFile="$APP_ENV_FILE" --property=WorkingDirectory="$release_dir" \
     --setenv=RELEASE_ID="$(basename "$release_dir")" --setenv=NODE_ENV=production "${sandboxing[@]/#/--property=}" \
     /usr/bin/node "$release_dir/server.js" migrate
+}
+
+# set_setting FILE KEY SEPARATOR VALUE: the line KEY<SEPARATOR>VALUE in a settings file (" " for
+# login.defs, "=" for /etc/default files), replacing the key's line or appending one.
+set_setting() {
+  local file="$1" key="$2" separator="$3" value="$4" line pattern
+  line="${key}${separator}${value}"
+  pattern="^${key}[[:space:]]*${separator// /[[:space:]]}"
+  if grep -qxF -- "$line" "$file"; then
+    return 0
+  fi
+  if grep -qE "$pattern" "$file"; then
+    sed -i -E "s|${pattern}.*|${line}|" "$file"
+  else
+    printf '%s\n' "$line" >>"$file"
+  fi
+  mark_changed
 }

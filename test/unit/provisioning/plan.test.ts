@@ -26,10 +26,11 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: base, database, app and nginx before the release, backups last", () => {
+    it("applies the steps in order: base and hardening, database, app and nginx before the release, backups last", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
             "base",
+            "hardening",
             "database",
             "app",
             "nginx",

@@ -97,6 +97,26 @@ describe("the helper library", () => {
         expect(ensure()).to.equal("changed: 0\n");
     });
 
+    it("set_setting replaces a key's line (tabs or spaces, = or blank), appends a missing key, and then changes nothing", () => {
+        const file = path.join(directory, "login.defs");
+        fs.writeFileSync(file, "# comment\nUMASK\t\t022\nPASS_MAX_DAYS\t99999\nENABLED=\"false\"\n");
+        const set = () =>
+            runBash(withLibrary(`set_setting ${shellQuote(file)} UMASK " " 027; set_setting ${shellQuote(file)} SHA_CRYPT_MIN_ROUNDS " " 5000; set_setting ${shellQuote(file)} ENABLED = '"true"'`))
+                .stdout;
+        expect(set()).to.equal("changed: 3\n");
+        expect(fs.readFileSync(file, "utf8")).to.equal('# comment\nUMASK 027\nPASS_MAX_DAYS\t99999\nENABLED="true"\nSHA_CRYPT_MIN_ROUNDS 5000\n');
+        expect(set()).to.equal("changed: 0\n");
+    });
+
+    it("ensure_mode changes the mode of the paths that exist, once, and skips the ones that do not", () => {
+        const file = path.join(directory, "mode.txt");
+        fs.writeFileSync(file, "x", { mode: 0o644 });
+        const ensure = () => runBash(withLibrary(`ensure_mode 600 ${shellQuote(file)} ${shellQuote(path.join(directory, "missing"))}`)).stdout;
+        expect(ensure()).to.equal("changed: 1\n");
+        expect((fs.statSync(file).mode & 0o777).toString(8)).to.equal("600");
+        expect(ensure()).to.equal("changed: 0\n");
+    });
+
     it("changed_since tells whether anything changed after a count was taken", () => {
         const out = runBash(withLibrary("before=$(change_count); changed_since \"$before\" || echo none; mark_changed; changed_since \"$before\" && echo some")).stdout;
         expect(out).to.equal("none\nsome\nchanged: 1\n");
