@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildRelease } from "./app/build";
 import { RemoteProvisioner } from "./components/remoteProvisioner";
-import { siteUrl, WebServer } from "./components/webServer";
+import { WebServer } from "./components/webServer";
 import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
 import { buildPlan, Plan } from "./provisioning";
+import { siteUrl } from "./provisioning/site";
 
 async function serverPlan(settings: StackSettings): Promise<Plan> {
     const release = await buildRelease();
@@ -17,7 +18,7 @@ export = async () => {
     const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
     const settings = parseStackConfig(raw, hasPrivateKey);
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
-    const url = siteUrl(settings.hostName, settings.tls !== undefined);
+    const url = siteUrl(settings.domain, settings.tls !== undefined);
 
     if (settings.server.kind === "existing") {
         new RemoteProvisioner("webstack", {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Plan } from "../provisioning/plan";
+import { siteNames, siteUrl, wwwHostName } from "../provisioning/site";
 import { RemoteProvisioner } from "./remoteProvisioner";
 
 /** Debian's own AWS account, which publishes the official Debian AMIs. */
@@ -230,16 +231,6 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
     return isBurstable(instanceType) ? [statusCheck, cpuCredits] : [statusCheck];
 }
 
-/** The site's address as a visitor types it. */
-export function siteUrl(hostName: string, https: boolean): string {
-    return `${https ? "https" : "http"}://${hostName}`;
-}
-
-/** The names the site answers on: www.<domain>, and the apex when its record is wanted. */
-export function recordNames(domain: string, createApexRecord: boolean): string[] {
-    return createApexRecord ? [`www.${domain}`, domain] : [`www.${domain}`];
-}
-
 /**
  * One Debian server on EC2 with a fixed public address and a DNS name: security group, key pair,
  * instance, Elastic IP, Route53 records, and then the server's configuration over SSH.
@@ -349,7 +340,7 @@ export class WebServer extends pulumi.ComponentResource {
             args.hostedZoneId ??
             aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
 
-        const records = recordNames(args.domain, createApexRecord).map(
+        const records = siteNames(args.domain, createApexRecord).map(
             (recordName) =>
                 new aws.route53.Record(
                     `${name}-${recordName === args.domain ? "apex" : "www"}-record`,
@@ -361,7 +352,7 @@ export class WebServer extends pulumi.ComponentResource {
         if (args.alertEmail !== undefined) {
             declareAlerts(name, {
                 email: args.alertEmail,
-                hostName: `www.${args.domain}`,
+                hostName: wwwHostName(args.domain),
                 https: args.https ?? false,
                 instanceType,
                 instanceId: instance.id,
@@ -390,8 +381,8 @@ export class WebServer extends pulumi.ComponentResource {
 
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;
-        this.hostName = `www.${args.domain}`;
-        this.url = siteUrl(this.hostName, args.https ?? false);
+        this.hostName = wwwHostName(args.domain);
+        this.url = siteUrl(args.domain, args.https ?? false);
         this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
         this.deployAccessGroupId = deployAccess.id;
         this.registerOutputs({

@@ -1,4 +1,5 @@
 import { isDomainName, isEmailAddress, isHttpsUrl } from "../provisioning/formats";
+import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
@@ -304,8 +305,9 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
     const reader = new ConfigReader(raw);
     reportUnknownKeys(raw, reader);
     const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
-    if (domain.startsWith("www.")) {
-        reader.problems.push(`webstack:domain is ${describe(domain)}; give the domain without www (for example example.com): the site is served as www.<domain>.`);
+    const domainProblem = isDomainName(domain) ? apexDomainProblem(domain) : undefined;
+    if (domainProblem !== undefined) {
+        reader.problems.push(`webstack:domain is ${describe(domain)}; it ${domainProblem}.`);
     }
     const existingHost = reader.string("existingServerHost");
     if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
@@ -325,7 +327,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
     }
     const settings: StackSettings = {
         domain,
-        hostName: `www.${domain}`,
+        hostName: wwwHostName(domain),
         server,
         sshUser: reader.matching("sshUser", SSH_USER, "admin") ?? DEFAULTS.sshUser,
         sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),

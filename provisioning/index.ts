@@ -1,4 +1,5 @@
-import { isDomainName, isEmailAddress, isHttpsUrl } from "./formats";
+import { isEmailAddress, isHttpsUrl } from "./formats";
+import { apexDomainProblem } from "./site";
 import { MAX_APP_INSTANCES } from "./layout";
 import { Plan, validatePlan } from "./plan";
 import { appStep } from "./steps/app";
@@ -41,11 +42,9 @@ const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
 export function validateServerSettings(settings: ServerSettings): ServerSettings {
-    if (!isDomainName(settings.domain)) {
-        throw new Error(`domain "${settings.domain}" is not a lowercase domain name; give the apex domain, for example example.com.`);
-    }
-    if (settings.domain.startsWith("www.")) {
-        throw new Error(`domain "${settings.domain}" starts with "www."; give the apex domain (${settings.domain.slice(4)}): the site is served as www.<domain>.`);
+    const domainProblem = apexDomainProblem(settings.domain);
+    if (domainProblem !== undefined) {
+        throw new Error(`domain "${settings.domain}" ${domainProblem}.`);
     }
     if (!Number.isInteger(settings.appInstances) || settings.appInstances < 1 || settings.appInstances > MAX_APP_INSTANCES) {
         throw new Error(`appInstances is ${settings.appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example 2.`);

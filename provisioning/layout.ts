@@ -1,3 +1,5 @@
+import { wwwHostName } from "./site";
+
 /**
  * Where things live on the server. Renderers, step scripts and installed commands all take their
  * paths from here, so that a path is spelled once.
@@ -60,7 +62,7 @@ export const CERTBOT_DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/websta
 
 /** The certificate lineage for a domain: certbot's --cert-name and the paths nginx reads. */
 export function certificatePaths(domain: string): { name: string; fullchain: string; privateKey: string } {
-    const name = `www.${domain}`;
+    const name = wwwHostName(domain);
     return { name, fullchain: `/etc/letsencrypt/live/${name}/fullchain.pem`, privateKey: `/etc/letsencrypt/live/${name}/privkey.pem` };
 }
 

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { buildPlan, type TlsSettings } from "../provisioning";
 import { BACKUP_COMMAND, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { shellQuote } from "../provisioning/script";
+import { wwwHostName } from "../provisioning/site";
 import type { Plan } from "../provisioning/plan";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, stopAcmeServer, trustAcmeServer } from "./acme";
@@ -98,7 +99,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
  * site serves HTTPS with a certificate that chains to that root (pebble's).
  */
 export function accessInstructions(sandbox: Sandbox, rootCaFile?: string): string[] {
-    const site = `www.${sandbox.domain}`;
+    const site = wwwHostName(sandbox.domain);
     const [scheme, port, trust] = rootCaFile === undefined ? ["http", 80, ""] : ["https", 443, ` --cacert ${rootCaFile}`];
     return [
         `The site: ${scheme}://${site}/  (server ${sandbox.address})`,
@@ -125,7 +126,7 @@ async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean):
 
 /** Waits until the site answers /readyz through nginx, over HTTPS when it trusts `trustedRootPem`. */
 function waitUntilReady(sandbox: Sandbox, trustedRootPem?: string): Promise<void> {
-    return waitForHttpOk({ address: sandbox.address, hostName: `www.${sandbox.domain}`, path: "/readyz", trustedRootPem }, READY_TIMEOUT_MS);
+    return waitForHttpOk({ address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: "/readyz", trustedRootPem }, READY_TIMEOUT_MS);
 }
 
 /** Pebble for the sandbox, trusted by its server; the root its certificates chain to is saved for curl. */
@@ -153,7 +154,7 @@ async function deploy(options: CliArguments): Promise<void> {
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
     await applyPlanVisibly(sandbox, releaseSteps(release), options.verbose);
-    console.log(`release ${release.id} is live on www.${sandbox.domain}`);
+    console.log(`release ${release.id} is live on ${wwwHostName(sandbox.domain)}`);
 }
 
 /** Runs one of the server's commands as root and shows its output as it comes. */

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { isDomainName } from "../provisioning/formats";
+import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { isProcessAlive } from "./host";
 import { runCommand, sleep } from "./exec";
 
@@ -17,8 +17,9 @@ export const FORWARDED_NAMES = ["deb.debian.org"] as const;
 
 /** Throws unless `domain` is a lowercase domain name that DNS can answer for (for example webstack.test). */
 export function validateDomain(domain: string): string {
-    if (!isDomainName(domain) || domain.startsWith("www.")) {
-        throw new Error(`Domain "${domain}" is not a lowercase apex domain name; give one like webstack.test (the site is www.<domain>).`);
+    const problem = apexDomainProblem(domain);
+    if (problem !== undefined) {
+        throw new Error(`Domain "${domain}" ${problem} (the sandbox's default is webstack.test).`);
     }
     return domain;
 }
@@ -56,7 +57,7 @@ export function dnsmasqConfig(settings: DnsSettings): string {
         "no-resolv",
         "no-poll",
         `local=/${domain}/`,
-        `host-record=${domain},www.${domain},${serverAddress}`,
+        `host-record=${domain},${wwwHostName(domain)},${serverAddress}`,
         ...FORWARDED_NAMES.flatMap((name) => settings.upstreamResolvers.map((resolver) => `server=/${name}/${resolver}`)),
         `pid-file=${settings.pidFile}`,
         `log-facility=${settings.logFile}`,

@@ -1,5 +1,6 @@
 import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
 import { ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
+import { wwwHostName } from "../site";
 
 /**
  * nginx configuration: the main file, the upstream of app instances (its own file) and the site.
@@ -247,7 +248,7 @@ function catchAllServers(tls: boolean): string[] {
  * served on port 80 in both forms so that certbot can obtain and renew the certificate.
  */
 export function renderSite(options: SiteOptions): string {
-    const www = `www.${options.domain}`;
+    const www = wwwHostName(options.domain);
     const canonical = `${options.tls ? "https" : "http"}://${www}`;
     const port = options.tls ? 443 : 80;
     const tls = options.tls ? tlsLines(options.domain) : [];

@@ -2,6 +2,7 @@ import { renderCertbotDeployHook } from "../files/commands";
 import { ACME_WEBROOT, CERTBOT_DEPLOY_HOOK, certificatePaths } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
+import { siteNames } from "../site";
 
 export interface CertbotOptions {
     readonly domain: string;
@@ -13,15 +14,10 @@ export interface CertbotOptions {
     readonly includeApex: boolean;
 }
 
-/** The names the certificate covers: www.<domain>, and the apex when asked. */
-export function certificateNames(domain: string, includeApex: boolean): string[] {
-    return includeApex ? [`www.${domain}`, domain] : [`www.${domain}`];
-}
-
 /** A certificate for www.<domain> (and the apex); the challenge needs every name to resolve to the server. */
 export function certbotStep(options: CertbotOptions): RunStep {
     const certificate = certificatePaths(options.domain);
-    const names = certificateNames(options.domain, options.includeApex);
+    const names = siteNames(options.domain, options.includeApex);
     return runStep(
         "certbot",
         {

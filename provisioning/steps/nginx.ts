@@ -2,6 +2,7 @@ import { renderNginxConf, renderSite, renderUpstream } from "../files/nginx";
 import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_CONF_FILE, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
+import { siteUrl } from "../site";
 
 export interface NginxSiteOptions {
     readonly domain: string;
@@ -14,7 +15,7 @@ export interface NginxSiteOptions {
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
     return runStep(name, {
-        description: requireCertificate ? `Serve https://www.${options.domain}.` : `Serve www.${options.domain}.`,
+        description: `Serve ${siteUrl(options.domain, requireCertificate)}.`,
         settings: {
             NGINX_CONF_FILE,
             NGINX_CONF: renderNginxConf(),

@@ -65,7 +65,7 @@ describe("parseStackConfig", () => {
     });
 
     it("rejects a domain given with www in front", () => {
-        expectOneProblem({ ...VALID, domain: "www.example.com" }, "without www");
+        expectOneProblem({ ...VALID, domain: "www.example.com" }, `webstack:domain is "www.example.com"; it starts with "www."; give the apex domain (example.com)`);
     });
 
     it("requires the domain", () => {

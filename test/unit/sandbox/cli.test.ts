@@ -41,7 +41,7 @@ describe("parseCliArguments", () => {
 
     it("validates the name and the domain", () => {
         expect(() => parseCliArguments(["--name=Bad"])).to.throw(/Sandbox name "Bad"/);
-        expect(() => parseCliArguments(["--domain=www.example.org"])).to.throw(/not a lowercase apex domain/);
+        expect(() => parseCliArguments(["--domain=www.example.org"])).to.throw(/Domain "www.example.org" starts with "www."; give the apex domain \(example.org\)/);
     });
 });
 

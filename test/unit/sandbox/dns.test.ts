@@ -43,7 +43,7 @@ describe("dnsmasqConfig", () => {
     });
 
     it("refuses a domain that could break the configuration", () => {
-        expect(() => dnsmasqConfig({ ...settings, domain: "webstack.test\nserver=8.8.8.8" })).to.throw(/not a lowercase apex domain/);
+        expect(() => dnsmasqConfig({ ...settings, domain: "webstack.test\nserver=8.8.8.8" })).to.throw(/is not a lowercase domain name/);
     });
 });
 
