@@ -11,12 +11,13 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { build } from "esbuild";
+import type { Release } from "../provisioning/steps/release";
 
-export interface Release {
-    /** 12 hex characters of the content hash. */
-    readonly id: string;
-    /** `<outDir>/webstack-release-<id>.tar.gz`. */
-    readonly artifactPath: string;
+/**
+ * A release as built here: what the plan ships (its id, 12 hex characters of the content hash, and
+ * the tarball `<outDir>/webstack-release-<id>.tar.gz`), and the unpacked release beside it.
+ */
+export interface BuiltRelease extends Release {
     /** `<outDir>/release/<id>`: the unpacked release, the tarball's contents. */
     readonly directory: string;
 }
@@ -131,7 +132,7 @@ async function packTarball(directory: string, entries: readonly string[], artifa
 }
 
 /** Builds the release into `options.outDir` (default build/) and returns its id and paths. */
-export async function buildRelease(options: BuildOptions = {}): Promise<Release> {
+export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRelease> {
     const outDir = options.outDir ?? DEFAULT_OUT_DIR;
     const files = [
         await bundleServer(),

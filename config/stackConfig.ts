@@ -1,4 +1,5 @@
 import { isDomainName, isEmailAddress, isHttpsUrl } from "../provisioning/formats";
+import type { TlsSettings } from "../provisioning";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 
 /**
@@ -31,11 +32,6 @@ export type ServerSource =
           readonly kind: "existing";
           readonly host: string;
       };
-
-export interface TlsSettings {
-    readonly email: string;
-    readonly directoryUrl: string;
-}
 
 export interface StackSettings {
     readonly domain: string;

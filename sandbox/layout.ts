@@ -74,8 +74,13 @@ export function sandboxPaths(name: string): SandboxPaths {
         upperDir: join(data, "upper"),
         workDir: join(data, "work"),
         rootDir: join(data, "root"),
-        cgroups: CGROUP_ROOTS.map((root) => join(root, `webstack-sandbox-${name}`)),
+        cgroups: CGROUP_ROOTS.map((root) => join(root, cgroupName(name))),
     };
+}
+
+/** The cgroup a sandbox's supervisor and server live in, under each of {@link CGROUP_ROOTS}. */
+export function cgroupName(name: string): string {
+    return `webstack-sandbox-${name}`;
 }
 
 /** The guest's machine name and host name. */

@@ -6,7 +6,7 @@ import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, 
 import { runCommand, secondsSince, sleep, tailLines } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
+import { cgroupName, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
 import { unmountAllUnder } from "./mounts";
 import { allocateSubnetIndex, namespaceName, createNetwork, disableEgress, enableEgress, hostSubnetIndexes, removeNetwork, sandboxNetwork, type SandboxNetwork } from "./network";
 import { sshRun, type SshTarget } from "./ssh";
@@ -97,7 +97,7 @@ export function isSandboxRunning(state: SandboxState): boolean {
         return false;
     }
     try {
-        return processInCgroup(readFileSync(`/proc/${pid}/cgroup`, "utf8"), `webstack-sandbox-${state.name}`);
+        return processInCgroup(readFileSync(`/proc/${pid}/cgroup`, "utf8"), cgroupName(state.name));
     } catch {
         return false;
     }

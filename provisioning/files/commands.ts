@@ -3,6 +3,7 @@ import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "./nginx";
 import {
     ACTIVATE_COMMAND,
     APP_DATABASE,
+    APP_UNIT_TEMPLATE,
     BACKUP_DIR,
     BACKUPS_KEPT,
     CURRENT_LINK,
@@ -31,6 +32,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             CURRENT_LINK,
             PREVIOUS_LINK,
             APP_PORTS: ports.join(" "),
+            APP_UNIT_TEMPLATE,
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(ports),
             READY_TIMEOUT_SECONDS,

@@ -16,16 +16,17 @@ if changed_since "$changes_before_instance_files"; then
 fi
 
 read -ra ports <<<"$APP_PORTS"
+# An instance's unit is the template with its port: webstack-app@.service -> webstack-app@3001.service.
 for port in "${ports[@]}"; do
   if [[ -e "$CURRENT_LINK" ]]; then
-    ensure_service "webstack-app@$port.service"
+    ensure_service "${APP_UNIT_TEMPLATE/@/@$port}"
   else
-    ensure_enabled "webstack-app@$port.service"
+    ensure_enabled "${APP_UNIT_TEMPLATE/@/@$port}"
   fi
 done
 read -ra unwanted_ports <<<"$RETIRED_PORTS"
 for port in "${unwanted_ports[@]}"; do
-  retire_service "webstack-app@$port.service"
+  retire_service "${APP_UNIT_TEMPLATE/@/@$port}"
 done
 
 # Running instances still have the old unit's settings or preload: restart them one at a time.

@@ -97,7 +97,7 @@ wait_until_serving() {
 }
 
 for port in "${ports[@]}"; do
-  unit="webstack-app@$port.service"
+  unit="${APP_UNIT_TEMPLATE/@/@$port}"
   if [[ "$mode" == activate ]] && serves "$port"; then
     continue
   fi

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildRelease, releaseId, reproducibleTarArguments, type Release } from "../../app/build";
+import { buildRelease, releaseId, reproducibleTarArguments, type BuiltRelease } from "../../app/build";
 import type { TestDatabase } from "../support/mariadb";
 import { createTestDatabase } from "../support/mariadb";
 import { databaseConfig, query } from "./harness";
@@ -74,7 +74,7 @@ describe("buildRelease", function () {
     this.timeout(60_000);
 
     let outDirs: string[];
-    let release: Release;
+    let release: BuiltRelease;
     let unpacked: string;
     let database: TestDatabase;
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as net from "net";
-import { buildRelease, type Release } from "../../app/build";
-import { buildPlan, type Plan } from "../../provisioning";
+import { buildRelease } from "../../app/build";
+import { buildPlan, type Plan, type Release } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts, ROLLBACK_COMMAND } from "../../provisioning/layout";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";

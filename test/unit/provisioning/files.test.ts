@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { APP_UNIT_TEMPLATE, appInstanceUnit } from "../../../provisioning/layout";
+import { shellQuote } from "../../../provisioning/script";
+import { runBash } from "./shell";
 import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";
@@ -77,5 +80,12 @@ describe("renderMariadbConfig", () => {
 describe("renderAutoUpgrades", () => {
     it("refreshes the package lists and installs updates unattended every day", () => {
         expect(renderAutoUpgrades()).to.equal('APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n');
+    });
+});
+
+describe("app instance unit names", () => {
+    it("are spelled the same by the scripts (the template with the port after @) and by layout.ts", () => {
+        const fromBash = runBash(`template=${shellQuote(APP_UNIT_TEMPLATE)}; port=3001; printf '%s' "\${template/@/@$port}"`).stdout;
+        expect(fromBash).to.equal(appInstanceUnit(3001));
     });
 });
