@@ -32,7 +32,6 @@ export = async () => {
     const server = new WebServer("webstack", {
         domain: settings.domain,
         instanceType: aws.instanceType,
-        architecture: aws.architecture,
         amiId: aws.amiId,
         subnetId: aws.subnetId,
         rootVolumeSizeGiB: aws.rootVolumeSizeGiB,

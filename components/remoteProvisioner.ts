@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { RUN_AS_ROOT, type Plan, type PlanStep } from "../provisioning/plan";
 
+/** The login user of Debian's cloud images, which has passwordless sudo. */
+export const DEFAULT_SSH_USER = "admin";
+
 /** How to reach the server over SSH. */
 export interface SshConnectionArgs {
     /** Address or host name of the server. */
@@ -61,7 +64,7 @@ export function commandConnection(
 ): command.types.input.remote.ConnectionArgs {
     return {
         host: connection.host,
-        user: connection.user ?? "admin",
+        user: connection.user ?? DEFAULT_SSH_USER,
         port: connection.port ?? 22,
         privateKey: pulumi.secret(connection.privateKey),
         hostKey: connection.hostKey,

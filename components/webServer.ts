@@ -2,7 +2,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Plan } from "../provisioning/plan";
 import { siteNames, siteUrl, wwwHostName } from "../provisioning/site";
-import { RemoteProvisioner } from "./remoteProvisioner";
+import { DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
+
+/** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
+export const WEB_SERVER_DEFAULTS = {
+    instanceType: "t3.micro",
+    rootVolumeSizeGiB: 16,
+    dnsTtl: 300,
+    dailySnapshots: 7,
+} as const;
+
+/** The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation (t4g, m7g, c7gn). */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" {
+    const family = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
+    return family !== null && family[1].startsWith("g") ? "arm64" : "x86_64";
+}
 
 /** Debian's own AWS account, which publishes the official Debian AMIs. */
 export const DEBIAN_AMI_OWNER = "136693071363";
@@ -12,10 +26,8 @@ export interface WebServerArgs {
     domain: string;
     /** EC2 instance type. Defaults to "t3.micro". */
     instanceType?: string;
-    /** AMI to boot. Defaults to the newest official Debian 13 image for the instance type's architecture. */
+    /** AMI to boot. Defaults to the newest official Debian 13 image for the instance type's architecture ({@link architectureOf}). */
     amiId?: string;
-    /** CPU architecture of the instance type, used to pick the Debian image. Defaults to "x86_64". */
-    architecture?: "x86_64" | "arm64";
     /** A public subnet (with a route to an internet gateway) to launch in; its VPC gets the security group. Defaults to the region's default VPC. */
     subnetId?: string;
     /** Size of the encrypted gp3 root volume in GiB. Defaults to 16. */
@@ -247,13 +259,13 @@ export class WebServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("webstack:index:WebServer", name, {}, opts);
-        const instanceType = args.instanceType ?? "t3.micro";
-        const architecture = args.architecture ?? "x86_64";
-        const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? 16;
+        const instanceType = args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType;
+        const architecture = architectureOf(instanceType);
+        const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB;
         const createApexRecord = args.createApexRecord ?? false;
-        const dnsTtl = args.dnsTtl ?? 300;
-        const sshUser = args.provisioning?.sshUser ?? "admin";
-        const dailySnapshots = args.dailySnapshots ?? 7;
+        const dnsTtl = args.dnsTtl ?? WEB_SERVER_DEFAULTS.dnsTtl;
+        const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
+        const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
         const snapshotTarget = `${pulumi.getStack()}-${name}`;
         const tagsFor = (resource: string) => ({
             project: "webstack",

@@ -1,5 +1,8 @@
 import { isDomainName, isEmailAddress, isHttpsUrl } from "../provisioning/formats";
-import type { TlsSettings } from "../provisioning";
+import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
+import { MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
+import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
+import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 
 /**
@@ -15,17 +18,16 @@ export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 export type ServerSource =
     | {
           readonly kind: "aws";
-          readonly instanceType: string;
-          readonly architecture: "x86_64" | "arm64";
+          readonly instanceType?: string;
           readonly amiId?: string;
           readonly subnetId?: string;
-          readonly rootVolumeSizeGiB: number;
+          readonly rootVolumeSizeGiB?: number;
           readonly sshPublicKey: string;
           readonly sshAllowedCidrs: readonly string[];
           readonly hostedZoneId?: string;
           readonly createApexRecord: boolean;
-          readonly dnsTtl: number;
-          readonly dailySnapshots: number;
+          readonly dnsTtl?: number;
+          readonly dailySnapshots?: number;
           readonly alertEmail?: string;
       }
     | {
@@ -70,21 +72,16 @@ export const CONFIG_KEYS = [
     "acmeDirectoryUrl",
 ] as const;
 
-export const DEFAULTS = {
-    instanceType: "t3.micro",
-    rootVolumeSizeGiB: 16,
-    sshUser: "admin",
-    dnsTtl: 300,
-    dailySnapshots: 7,
-    appInstances: 2,
-    acmeDirectoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
-} as const;
-
+/**
+ * The bounds of the numeric settings, each with the example an error message gives (the owner's
+ * default). The defaults themselves are applied where they are defined: the WebServer component
+ * and the provisioning plan; settings left unset pass through as undefined.
+ */
 export const LIMITS = {
-    rootVolumeSizeGiB: { min: 8, max: 1024 },
-    appInstances: { min: 1, max: 8 },
-    dnsTtl: { min: 60, max: 86400 },
-    dailySnapshots: { min: 0, max: 1000 },
+    rootVolumeSizeGiB: { min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB },
+    appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
+    dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
+    dailySnapshots: { min: 0, max: MAX_DAILY_SNAPSHOTS, example: WEB_SERVER_DEFAULTS.dailySnapshots },
 } as const;
 
 /** Thrown for every invalid value; all problems are reported at once. */
@@ -143,12 +140,6 @@ export function isAnywhere(cidr: string): boolean {
     return cidr === "0.0.0.0/0" || cidr === "::/0";
 }
 
-/** The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation. */
-export function architectureOf(instanceType: string): "x86_64" | "arm64" {
-    const match = INSTANCE_TYPE.exec(instanceType);
-    return match !== null && match[3].startsWith("g") ? "arm64" : "x86_64";
-}
-
 /** What a value must look like: a pattern, or a check shared with other layers. */
 type Format = RegExp | ((text: string) => boolean);
 
@@ -192,17 +183,18 @@ class ConfigReader {
         return value === "true";
     }
 
-    integer(key: string, fallback: number, bounds: { readonly min: number; readonly max: number }): number {
+    /** A whole number within the bounds, or undefined when unset (or invalid, which is reported). */
+    integer(key: string, bounds: { readonly min: number; readonly max: number; readonly example: number }): number | undefined {
         const value = this.string(key);
         if (value === undefined) {
-            return fallback;
+            return undefined;
         }
         const number = Number(value);
         if (!/^\d+$/.test(value) || number < bounds.min || number > bounds.max) {
             this.problems.push(
-                `webstack:${key} is ${describe(value)}; expected a whole number from ${bounds.min} to ${bounds.max}, for example ${fallback}.`,
+                `webstack:${key} is ${describe(value)}; expected a whole number from ${bounds.min} to ${bounds.max}, for example ${bounds.example}.`,
             );
-            return fallback;
+            return undefined;
         }
         return number;
     }
@@ -248,14 +240,12 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
 }
 
 function readAwsServer(reader: ConfigReader): ServerSource {
-    const instanceType = reader.matching("instanceType", INSTANCE_TYPE, "t3.micro") ?? DEFAULTS.instanceType;
     return {
         kind: "aws",
-        instanceType,
-        architecture: architectureOf(instanceType),
+        instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_SERVER_DEFAULTS.instanceType),
         amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
         subnetId: reader.matching("subnetId", SUBNET_ID, "subnet-0123456789abcdef0"),
-        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", DEFAULTS.rootVolumeSizeGiB, LIMITS.rootVolumeSizeGiB),
+        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", LIMITS.rootVolumeSizeGiB),
         sshPublicKey:
             reader.required(
                 "sshPublicKey",
@@ -266,8 +256,8 @@ function readAwsServer(reader: ConfigReader): ServerSource {
         sshAllowedCidrs: readSshAllowedCidrs(reader),
         hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
         createApexRecord: reader.boolean("createApexRecord", false),
-        dnsTtl: reader.integer("dnsTtl", DEFAULTS.dnsTtl, LIMITS.dnsTtl),
-        dailySnapshots: reader.integer("dailySnapshots", DEFAULTS.dailySnapshots, LIMITS.dailySnapshots),
+        dnsTtl: reader.integer("dnsTtl", LIMITS.dnsTtl),
+        dailySnapshots: reader.integer("dailySnapshots", LIMITS.dailySnapshots),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
     };
 }
@@ -283,7 +273,7 @@ function readTls(reader: ConfigReader): TlsSettings | undefined {
     if (directoryUrl !== undefined && reader.string("acmeEmail") === undefined) {
         reader.problems.push("webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.");
     }
-    return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? DEFAULTS.acmeDirectoryUrl };
+    return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? LETS_ENCRYPT_DIRECTORY_URL };
 }
 
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
@@ -325,10 +315,10 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
         domain,
         hostName: wwwHostName(domain),
         server,
-        sshUser: reader.matching("sshUser", SSH_USER, "admin") ?? DEFAULTS.sshUser,
+        sshUser: reader.matching("sshUser", SSH_USER, DEFAULT_SSH_USER) ?? DEFAULT_SSH_USER,
         sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),
         provision: provision || server.kind === "existing",
-        appInstances: reader.integer("appInstances", DEFAULTS.appInstances, LIMITS.appInstances),
+        appInstances: reader.integer("appInstances", LIMITS.appInstances) ?? DEFAULT_APP_INSTANCES,
         tls: readTls(reader),
     };
     if (reader.problems.length > 0) {

@@ -15,6 +15,9 @@ import { Release, releaseSteps } from "./steps/release";
 export * from "./plan";
 export type { Release } from "./steps/release";
 
+/** Let's Encrypt's production ACME directory: where certificates come from unless told otherwise. */
+export const LETS_ENCRYPT_DIRECTORY_URL = "https://acme-v02.api.letsencrypt.org/directory";
+
 /** HTTPS with a certificate from an ACME server (Let's Encrypt). */
 export interface TlsSettings {
     /** The ACME account's contact address. */

@@ -35,6 +35,8 @@ export function appInstanceUnit(port: number): string {
     return `webstack-app@${port}.service`;
 }
 
+/** How many app instances a server runs unless told otherwise: two, so that a deploy restarts one while the other serves. */
+export const DEFAULT_APP_INSTANCES = 2;
 /** The most app instances a server runs; ports are 3001..3008. */
 export const MAX_APP_INSTANCES = 8;
 const FIRST_APP_PORT = 3001;

@@ -18,7 +18,7 @@ import { buildRelease } from "../app/build";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildPlan, type TlsSettings } from "../provisioning";
-import { BACKUP_COMMAND, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { BACKUP_COMMAND, DEFAULT_APP_INSTANCES, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { shellQuote } from "../provisioning/script";
 import { wwwHostName } from "../provisioning/site";
 import type { Plan } from "../provisioning/plan";
@@ -46,8 +46,8 @@ export interface CliArguments {
     readonly dump?: string;
 }
 
-/** How many app instances the sandbox runs: two, so that a deploy rolls without a gap. */
-export const SANDBOX_APP_INSTANCES = 2;
+/** How many app instances the sandbox runs: the servers' default, so that a deploy rolls without a gap. */
+export const SANDBOX_APP_INSTANCES = DEFAULT_APP_INSTANCES;
 const READY_TIMEOUT_MS = 120_000;
 
 export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]

@@ -16,7 +16,7 @@ import {
     valueOf,
 } from "../../support/pulumiMocks";
 import type { Plan } from "../../../provisioning/plan";
-import { snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs } from "../../../components/webServer";
+import { architectureOf, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -112,7 +112,7 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("looks up the arm64 image for a Graviton instance type", async () => {
-            await build({ instanceType: "t4g.small", architecture: "arm64" });
+            await build({ instanceType: "t4g.small" });
             const [lookup] = callsOf("aws:ec2/getAmi:getAmi");
             expect(lookup.filters).to.deep.include({ name: "name", values: ["debian-13-arm64-*"] });
             expect(lookup.filters).to.deep.include({ name: "architecture", values: ["arm64"] });
@@ -373,6 +373,15 @@ describe("WebServer under Pulumi mocks", () => {
             const { server } = await build({ https: true });
             expect(server.url).to.equal("https://www.example.com");
         });
+    });
+});
+
+describe("architectureOf", () => {
+    it("knows Graviton families run arm64 and the rest x86_64", () => {
+        expect(architectureOf("t4g.micro")).to.equal("arm64");
+        expect(architectureOf("c7gn.large")).to.equal("arm64");
+        expect(architectureOf("t3.micro")).to.equal("x86_64");
+        expect(architectureOf("m7i.xlarge")).to.equal("x86_64");
     });
 });
 

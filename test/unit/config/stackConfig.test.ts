@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import {
-    architectureOf,
     cidrFamily,
-    DEFAULTS,
     parseStackConfig,
     rawStackConfig,
     RawStackConfig,
     StackConfigError,
 } from "../../../config/stackConfig";
 import { devStackConfig } from "../../support/devStack";
+import { WEB_SERVER_DEFAULTS } from "../../../components/webServer";
+import { LETS_ENCRYPT_DIRECTORY_URL } from "../../../provisioning";
+import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../../../provisioning/layout";
 
 const VALID: RawStackConfig = {
     domain: "example.com",
@@ -36,7 +37,7 @@ function expectOneProblem(raw: RawStackConfig, ...fragments: string[]): void {
 }
 
 describe("parseStackConfig", () => {
-    it("applies the documented defaults to a minimal config", () => {
+    it("passes unset server settings through for the component to default, and applies the plan's own defaults", () => {
         const settings = parseStackConfig(VALID, true);
         expect(settings.hostName).to.equal("www.example.com");
         expect(settings.sshUser).to.equal("admin");
@@ -45,12 +46,17 @@ describe("parseStackConfig", () => {
         expect(settings.tls).to.equal(undefined);
         expect(settings.server).to.deep.include({
             kind: "aws",
-            instanceType: "t3.micro",
-            architecture: "x86_64",
-            rootVolumeSizeGiB: 16,
+            instanceType: undefined,
+            rootVolumeSizeGiB: undefined,
             createApexRecord: false,
-            dnsTtl: 300,
+            dnsTtl: undefined,
+            dailySnapshots: undefined,
         });
+    });
+
+    it("quotes the owners' defaults as the examples of its messages", () => {
+        expectOneProblem({ ...VALID, rootVolumeSizeGiB: "4" }, `for example ${WEB_SERVER_DEFAULTS.rootVolumeSizeGiB}`);
+        expectOneProblem({ ...VALID, appInstances: "0" }, `from 1 to ${MAX_APP_INSTANCES}, for example ${DEFAULT_APP_INSTANCES}`);
     });
 
     it("accepts the committed Pulumi.dev.yaml once the private key secret is set", () => {
@@ -92,11 +98,10 @@ describe("parseStackConfig", () => {
         expect(problemsOf({ ...VALID, sshAllowedCidrs: '["2001:db8::/64", "203.0.113.0/24"]' })).to.deep.equal([]);
     });
 
-    it("checks the instance type's shape and derives its architecture", () => {
+    it("checks the instance type's shape", () => {
         expectOneProblem({ ...VALID, instanceType: "tiny" }, "webstack:instanceType", '"tiny"', "t3.micro");
         expectOneProblem({ ...VALID, instanceType: "T3.MICRO" }, "webstack:instanceType");
-        const settings = parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true);
-        expect(settings.server).to.include({ instanceType: "m7g.2xlarge", architecture: "arm64" });
+        expect(parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true).server).to.include({ instanceType: "m7g.2xlarge" });
     });
 
     it("accepts ed25519, rsa and ecdsa public keys and nothing else", () => {
@@ -115,7 +120,7 @@ describe("parseStackConfig", () => {
     });
 
     it("bounds the number of daily snapshots, 0 turning them off", () => {
-        expect(parseStackConfig(VALID, true).server).to.include({ dailySnapshots: 7 });
+        expect(parseStackConfig({ ...VALID, dailySnapshots: "14" }, true).server).to.include({ dailySnapshots: 14 });
         expect(parseStackConfig({ ...VALID, dailySnapshots: "0" }, true).server).to.include({ dailySnapshots: 0 });
         expectOneProblem({ ...VALID, dailySnapshots: "-1" }, "webstack:dailySnapshots", "from 0 to 1000");
     });
@@ -171,7 +176,7 @@ describe("parseStackConfig", () => {
         it("turns HTTPS on with an ACME email, against Let's Encrypt by default", () => {
             expect(parseStackConfig({ ...VALID, acmeEmail: "ops@example.com" }, true).tls).to.deep.equal({
                 email: "ops@example.com",
-                directoryUrl: DEFAULTS.acmeDirectoryUrl,
+                directoryUrl: LETS_ENCRYPT_DIRECTORY_URL,
             });
         });
 
@@ -237,11 +242,3 @@ describe("cidrFamily", () => {
     });
 });
 
-describe("architectureOf", () => {
-    it("knows Graviton families run arm64 and the rest x86_64", () => {
-        expect(architectureOf("t4g.micro")).to.equal("arm64");
-        expect(architectureOf("c7gn.large")).to.equal("arm64");
-        expect(architectureOf("t3.micro")).to.equal("x86_64");
-        expect(architectureOf("m7i.xlarge")).to.equal("x86_64");
-    });
-});
