@@ -1,10 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { buildRelease } from "./app/build";
-import { RemoteProvisioner } from "./components/remoteProvisioner";
-import { WebServer } from "./components/webServer";
+import { buildPlan, buildRelease, type Plan, RemoteProvisioner, siteUrl, WebServer } from "./components";
 import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
-import { buildPlan, Plan } from "./provisioning";
-import { siteUrl } from "./provisioning/site";
 
 async function serverPlan(settings: StackSettings): Promise<Plan> {
     const release = await buildRelease();

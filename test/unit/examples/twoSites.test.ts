@@ -1,0 +1,59 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { callsOf, installMocks, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+
+type Program = () => Promise<Record<string, string | pulumi.Output<string>>>;
+
+/** examples/two-sites run under the mocks, as a program outside this repository would use the components. */
+describe("examples/two-sites under mocks", function () {
+    this.timeout(120_000);
+    let outputs: Record<string, string>;
+
+    before(async () => {
+        await installMocks();
+        resetRecords();
+        const config = {
+            "webstack:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop",
+            "webstack:sshAllowedCidrs": JSON.stringify(["203.0.113.7/32"]),
+            "webstack:sshPrivateKey": "PRIVATE KEY TEXT",
+            "webstack:alertEmail": "ops@example.com",
+        };
+        pulumi.runtime.setAllConfig(config, ["webstack:sshPrivateKey"]);
+        const program = (await import("../../../examples/two-sites/index")).default as unknown as Program;
+        outputs = {};
+        for (const [key, value] of Object.entries(await program())) {
+            outputs[key] = typeof value === "string" ? value : await valueOf(value);
+        }
+        await settle();
+    });
+
+    it("declares two complete servers, each with its own domain", () => {
+        expect(resources().filter((resource) => resource.type === "webstack:index:WebServer").map((resource) => resource.name)).to.deep.equal(["blog", "shop"]);
+        expect(outputs).to.include({ blogUrl: "http://www.blog-example.com", shopUrl: "http://www.shop-example.com" });
+        const records = resources().filter((resource) => resource.type === "aws:route53/record:Record").map((resource) => resource.inputs.name);
+        expect(records.sort()).to.deep.equal(["www.blog-example.com", "www.shop-example.com"]);
+    });
+
+    it("never uses a name twice: resources, Name tags, snapshot targets, providers", () => {
+        const names = resources().map((resource) => `${resource.type}::${resource.name}`);
+        expect(names.length).to.be.above(40);
+        expect(new Set(names).size, "resource names").to.equal(names.length);
+        const nameTags = resources()
+            .map((resource) => (resource.inputs.tags as Record<string, string> | undefined)?.Name)
+            .filter((tag): tag is string => tag !== undefined);
+        expect(new Set(nameTags).size, "Name tags").to.equal(nameTags.length);
+        const snapshotTargets = resources()
+            .filter((resource) => resource.type === "aws:dlm/lifecyclePolicy:LifecyclePolicy")
+            .map((resource) => JSON.stringify((resource.inputs.policyDetails as { targetTags: unknown }).targetTags));
+        expect(new Set(snapshotTargets).size).to.equal(2);
+    });
+
+    it("boots each server from the image for its own architecture", () => {
+        const instanceTypes = resources()
+            .filter((resource) => resource.type === "aws:ec2/instance:Instance")
+            .map((resource) => `${resource.name}: ${String(resource.inputs.instanceType)}`);
+        expect(instanceTypes.sort()).to.deep.equal(["blog-instance: t3.micro", "shop-instance: t4g.small"]);
+        const imageNames = callsOf("aws:ec2/getAmi:getAmi").map((lookup) => (lookup.filters as { name: string; values: string[] }[]).find((filter) => filter.name === "name")?.values[0]);
+        expect(imageNames.sort()).to.deep.equal(["debian-13-amd64-*", "debian-13-arm64-*"]);
+    });
+});
