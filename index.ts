@@ -38,7 +38,6 @@ export = async () => {
         dnsTtl: aws.dnsTtl,
         dailySnapshots: aws.dailySnapshots,
         alertEmail: aws.alertEmail,
-        https: settings.tls !== undefined,
         provisioning: settings.provision
             ? { plan: await serverPlan(settings), sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
             : undefined,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { servesHttps } from "../provisioning";
 import type { Plan } from "../provisioning/plan";
 import { siteNames, siteUrl, wwwHostName } from "../provisioning/site";
 import { DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
@@ -49,7 +50,11 @@ export interface WebServerArgs {
     dailySnapshots?: number;
     /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
     tags?: Record<string, string>;
-    /** Whether the server serves HTTPS (the plan sets it up); the url output says so. Defaults to false. */
+    /**
+     * Whether the server serves HTTPS, for a server this component does not configure (no
+     * `provisioning`): with a plan, the plan says so (buildPlan's `tls`), and only one of the two can
+     * be given. The url output and the health check follow it. Defaults to false.
+     */
     https?: boolean;
     /**
      * Where to send alerts: set, it turns on a Route53 health check of https?://www.<domain>/healthz
@@ -274,6 +279,13 @@ export class WebServer extends pulumi.ComponentResource {
             Name: `${name}-${resource}`,
         });
         const parent = { parent: this };
+        if (args.provisioning !== undefined && args.https !== undefined) {
+            throw new pulumi.ResourceError(
+                `Only one of [https] and [provisioning] can be specified: with provisioning, the plan says whether the site serves HTTPS (buildPlan's tls); https is ${args.https}.`,
+                this,
+            );
+        }
+        const https = args.provisioning !== undefined ? servesHttps(args.provisioning.plan) : (args.https ?? false);
 
         const vpcId = args.subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: args.subnetId }, parent).apply((subnet) => subnet.vpcId);
         const securityGroup = new aws.ec2.SecurityGroup(
@@ -365,7 +377,7 @@ export class WebServer extends pulumi.ComponentResource {
             declareAlerts(name, {
                 email: args.alertEmail,
                 hostName: wwwHostName(args.domain),
-                https: args.https ?? false,
+                https,
                 instanceType,
                 instanceId: instance.id,
                 tagsFor,
@@ -394,7 +406,7 @@ export class WebServer extends pulumi.ComponentResource {
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;
         this.hostName = wwwHostName(args.domain);
-        this.url = siteUrl(args.domain, args.https ?? false);
+        this.url = siteUrl(args.domain, https);
         this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
         this.deployAccessGroupId = deployAccess.id;
         this.registerOutputs({

@@ -9,7 +9,7 @@ import { bootstrapStep } from "./steps/bootstrap";
 import { certbotStep } from "./steps/certbot";
 import { databaseStep } from "./steps/database";
 import { hardeningStep } from "./steps/hardening";
-import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
+import { NGINX_TLS_STEP, nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { Release, releaseSteps } from "./steps/release";
 
 export * from "./plan";
@@ -69,6 +69,11 @@ export function validateServerSettings(settings: ServerSettings): ServerSettings
         );
     }
     return settings;
+}
+
+/** Whether a plan serves the site over HTTPS: the one place that says so, for the URL and the health check. */
+export function servesHttps(plan: Plan): boolean {
+    return plan.some((step) => step.name === NGINX_TLS_STEP);
 }
 
 /**

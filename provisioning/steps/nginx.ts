@@ -41,7 +41,10 @@ export function nginxSiteStep(options: NginxSiteOptions): RunStep {
     return nginxStep("nginx", options, false);
 }
 
+/** The name of the step that switches the site to HTTPS: a plan serves HTTPS exactly when it has it. */
+export const NGINX_TLS_STEP = "nginx-tls";
+
 /** After certbot: the HTTPS site, which needs the certificate. */
 export function nginxTlsStep(options: NginxSiteOptions): RunStep {
-    return nginxStep("nginx-tls", { ...options, tls: true }, true);
+    return nginxStep(NGINX_TLS_STEP, { ...options, tls: true }, true);
 }

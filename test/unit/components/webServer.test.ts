@@ -27,6 +27,9 @@ const PLAN: Plan = [
     { kind: "run", name: "obtain-certificate", script: "#!/usr/bin/env bash\necho certbot\n", needsDns: true },
 ];
 
+/** A plan that ends by serving HTTPS, as buildPlan's with tls does. */
+const TLS_PLAN: Plan = [...PLAN, { kind: "run", name: "nginx-tls", script: "#!/usr/bin/env bash\necho https\n" }];
+
 const REMOTE_TYPES = ["command:remote:Command", "command:remote:CopyToRemote"];
 
 describe("WebServer under Pulumi mocks", () => {
@@ -212,7 +215,7 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("checks https://www.<domain>/healthz from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
-            const { name } = await build({ alertEmail: "ops@example.com", https: true });
+            const { name } = await build({ alertEmail: "ops@example.com", provisioning: { plan: TLS_PLAN, sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT") } });
             const healthCheck = onlyResourceOfType("aws:route53/healthCheck:HealthCheck");
             expect(healthCheck.inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/healthz", enableSni: true, failureThreshold: 3 });
 
@@ -369,9 +372,15 @@ describe("WebServer under Pulumi mocks", () => {
             expect(await valueOf(server.sshCommand)).to.equal(`ssh admin@${MOCK_PUBLIC_IP}`);
         });
 
-        it("gives an https URL when the server serves HTTPS", async () => {
-            const { server } = await build({ https: true });
-            expect(server.url).to.equal("https://www.example.com");
+        it("gives an https URL when its plan serves HTTPS, or when told so for a server it does not configure", async () => {
+            expect((await build({ provisioning: { plan: TLS_PLAN, sshPrivateKey: pulumi.secret("KEY") } })).server.url).to.equal("https://www.example.com");
+            expect((await build({ provisioning: undefined, https: true })).server.url).to.equal("https://www.example.com");
+        });
+
+        it("refuses both a plan and an https switch, which could disagree", async () => {
+            expect(() => new WebServer("both", { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: [], https: true, provisioning: { plan: PLAN, sshPrivateKey: "KEY" } })).to.throw(
+                /Only one of \[https\] and \[provisioning\] can be specified/,
+            );
         });
     });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildPlan, Plan, RunStep, ServerSettings, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
+import { buildPlan, Plan, RunStep, ServerSettings, UPLOAD_DIR, servesHttps, validateServerSettings } from "../../../provisioning";
 import { renderActivateCommand, renderBackupCommand, renderCertbotDeployHook, renderRollbackCommand } from "../../../provisioning/files/commands";
 import { shellcheck } from "./shell";
 
@@ -119,6 +119,13 @@ describe("buildPlan", () => {
         expect(database).to.contain("/dev/urandom");
         expect(database).to.contain('put_file "$APP_ENV_FILE" 600 root:root');
         expect(database).to.contain("export APP_ENV_FILE='/etc/webstack/app.env'");
+    });
+});
+
+describe("servesHttps", () => {
+    it("is true exactly for a plan built with TLS settings", () => {
+        expect(servesHttps(buildPlan(SETTINGS))).to.equal(false);
+        expect(servesHttps(buildPlan({ ...SETTINGS, tls: TLS }))).to.equal(true);
     });
 });
 
