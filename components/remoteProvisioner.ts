@@ -41,8 +41,8 @@ export interface RemoteProvisionerArgs {
 }
 
 /** Seconds per SSH dial attempt. */
-export const PER_DIAL_TIMEOUT_SECONDS = 10;
-export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
+const PER_DIAL_TIMEOUT_SECONDS = 10;
+const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
 
 /** The dial settings that make pulumi-command wait for a booting server instead of giving up after seconds. */
 export function dialSettings(connectTimeoutSeconds: number): { dialErrorLimit: number; perDialTimeout: number } {

@@ -48,7 +48,7 @@ export interface StackSettings {
 }
 
 /** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
-export const CONFIG_KEYS = [
+const CONFIG_KEYS = [
     "domain",
     "instanceType",
     "amiId",
@@ -77,7 +77,7 @@ export const CONFIG_KEYS = [
  * default). The defaults themselves are applied where they are defined: the WebServer component
  * and the provisioning plan; settings left unset pass through as undefined.
  */
-export const LIMITS = {
+const LIMITS = {
     rootVolumeSizeGiB: { min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB },
     appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
     dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
@@ -105,13 +105,13 @@ function describe(value: string): string {
 }
 
 /** True for a dotted IPv4 address with every octet in 0..255. */
-export function isIpv4Address(text: string): boolean {
+function isIpv4Address(text: string): boolean {
     const octets = text.split(".");
     return octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
 }
 
 /** True for an IPv6 address in any of its textual forms (with at most one `::`). */
-export function isIpv6Address(text: string): boolean {
+function isIpv6Address(text: string): boolean {
     if (!/^[0-9a-fA-F:]+$/.test(text) || text.split("::").length > 2) {
         return false;
     }
@@ -136,7 +136,7 @@ export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
 }
 
 /** True for a block that opens SSH to the whole internet. */
-export function isAnywhere(cidr: string): boolean {
+function isAnywhere(cidr: string): boolean {
     return cidr === "0.0.0.0/0" || cidr === "::/0";
 }
 

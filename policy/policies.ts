@@ -36,13 +36,13 @@ export const TAGGABLE_TYPES: readonly string[] = [
     TYPES.topic,
     TYPES.healthCheck,
 ];
-export const REQUIRED_TAGS = ["Name", "project", "stack"] as const;
+const REQUIRED_TAGS = ["Name", "project", "stack"] as const;
 
 /** The stack config key that opts in to SSH from the whole internet (the program honours the same key). */
-export const SSH_FROM_ANYWHERE_KEY = "webstack:allowSshFromAnywhere";
+const SSH_FROM_ANYWHERE_KEY = "webstack:allowSshFromAnywhere";
 
 /** Ports that listen on 127.0.0.1 only on the server, so no security group may open them. */
-export const PRIVATE_PORTS = [
+const PRIVATE_PORTS = [
     { what: "the database port", from: 3306, to: 3306 },
     { what: "the app ports", from: 3000, to: 3099 },
 ] as const;
@@ -112,7 +112,7 @@ function ec2StyleIngress(rule: Props): Ingress {
 }
 
 /** The ingress rules a resource declares: a group's inline rules, or a separate ingress rule resource. */
-export function ingressOf(resource: Pick<ResourceView, "type" | "props">): Ingress[] {
+function ingressOf(resource: Pick<ResourceView, "type" | "props">): Ingress[] {
     const { props } = resource;
     switch (resource.type) {
         case TYPES.securityGroup:
@@ -134,7 +134,7 @@ export function ingressOf(resource: Pick<ResourceView, "type" | "props">): Ingre
 }
 
 /** The ports a rule opens; undefined for protocols without ports (ICMP, ESP, ...), whose "ports" are types and codes. */
-export function portRange(rule: Ingress): { from: number; to: number } | undefined {
+function portRange(rule: Ingress): { from: number; to: number } | undefined {
     const protocol = rule.protocol.toLowerCase();
     if (protocol === "-1" || protocol === "all") {
         return { from: 0, to: 65535 };
@@ -143,7 +143,7 @@ export function portRange(rule: Ingress): { from: number; to: number } | undefin
 }
 
 /** Whether a rule opens any port from `from` to `to`: a range that merely includes one counts. */
-export function opensAnyPort(rule: Ingress, from: number, to: number): boolean {
+function opensAnyPort(rule: Ingress, from: number, to: number): boolean {
     const range = portRange(rule);
     return range !== undefined && range.from <= to && from <= range.to;
 }
@@ -155,7 +155,7 @@ function describeRule(rule: Ingress): string {
 }
 
 /** SSH from 0.0.0.0/0 or ::/0 is allowed only with the stack's opt-in. */
-export function sshFromAnywhereViolations(resource: ResourceView, context: PolicyContext): string[] {
+function sshFromAnywhereViolations(resource: ResourceView, context: PolicyContext): string[] {
     if (context.allowSshFromAnywhere) {
         return [];
     }
@@ -168,7 +168,7 @@ export function sshFromAnywhereViolations(resource: ResourceView, context: Polic
 }
 
 /** Nothing may reach the database or the app processes directly, from any source: nginx fronts them. */
-export function privatePortViolations(resource: ResourceView): string[] {
+function privatePortViolations(resource: ResourceView): string[] {
     return ingressOf(resource).flatMap((rule) =>
         PRIVATE_PORTS.filter((ports) => opensAnyPort(rule, ports.from, ports.to)).map(
             (ports) =>
@@ -178,7 +178,7 @@ export function privatePortViolations(resource: ResourceView): string[] {
 }
 
 /** Instances answer metadata requests only with an IMDSv2 session token. */
-export function imdsV2Violations(resource: ResourceView): string[] {
+function imdsV2Violations(resource: ResourceView): string[] {
     if (resource.type !== TYPES.instance) {
         return [];
     }
@@ -189,7 +189,7 @@ export function imdsV2Violations(resource: ResourceView): string[] {
 }
 
 /** Root volumes are encrypted, stated on the instance rather than left to an account default. */
-export function rootVolumeEncryptionViolations(resource: ResourceView): string[] {
+function rootVolumeEncryptionViolations(resource: ResourceView): string[] {
     if (resource.type !== TYPES.instance) {
         return [];
     }
@@ -197,7 +197,7 @@ export function rootVolumeEncryptionViolations(resource: ResourceView): string[]
 }
 
 /** Every taggable resource says what it is and which project and stack it belongs to. */
-export function missingTagViolations(resource: ResourceView): string[] {
+function missingTagViolations(resource: ResourceView): string[] {
     if (!TAGGABLE_TYPES.includes(resource.type)) {
         return [];
     }
@@ -210,7 +210,7 @@ export function missingTagViolations(resource: ResourceView): string[] {
  * An alarm that tells nobody is no alarm: every CloudWatch alarm notifies someone when it fires and
  * when it clears. (During a preview the topic's ARN may not be known yet; CrossGuard then skips the check.)
  */
-export function alarmActionViolations(resource: ResourceView): string[] {
+function alarmActionViolations(resource: ResourceView): string[] {
     if (resource.type !== TYPES.alarm) {
         return [];
     }
@@ -223,7 +223,7 @@ export function alarmActionViolations(resource: ResourceView): string[] {
 }
 
 /** Every A record of the stack points at the stack's Elastic IP(s) and nowhere else. */
-export function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation[] {
+function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation[] {
     const addresses = resources
         .filter((resource) => resource.type === TYPES.eip)
         .map((eip) => eip.props.publicIp)

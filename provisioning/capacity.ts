@@ -26,6 +26,6 @@ export const APP_DB_QUEUE_LIMIT = APP_INSTANCE_MAX_REQUESTS;
 export const APP_OPEN_FILES = 4096;
 
 /** Connections kept for everything but the app: migrations, the nightly dump, an operator's client. */
-export const MARIADB_RESERVED_CONNECTIONS = 10;
+const MARIADB_RESERVED_CONNECTIONS = 10;
 /** Enough for the pools of the most app instances a server runs, plus the reserve; each costs memory. */
 export const MARIADB_MAX_CONNECTIONS = MAX_APP_INSTANCES * APP_DB_POOL_SIZE + MARIADB_RESERVED_CONNECTIONS;

@@ -17,13 +17,13 @@ import { sshRunAsRoot } from "./ssh";
  * made to trust; the certificates pebble issues chain to a root that pebble makes anew each start.
  */
 
-export const PEBBLE_PACKAGE = "pebble";
-export const PEBBLE_COMMAND = "/usr/bin/pebble";
+const PEBBLE_PACKAGE = "pebble";
+const PEBBLE_COMMAND = "/usr/bin/pebble";
 export const ACME_DIRECTORY_PORT = 14000;
 export const ACME_MANAGEMENT_PORT = 15000;
 /** Pebble validates HTTP-01 and TLS-ALPN-01 on these ports of the server: the real ones. */
-export const CHALLENGE_HTTP_PORT = 80;
-export const CHALLENGE_TLS_PORT = 443;
+const CHALLENGE_HTTP_PORT = 80;
+const CHALLENGE_TLS_PORT = 443;
 
 /**
  * No random sleeps before validation (fast), and no nonces rejected at random (certbot would retry,
@@ -32,7 +32,7 @@ export const CHALLENGE_TLS_PORT = 443;
 export const PEBBLE_ENVIRONMENT: Readonly<Record<string, string>> = { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" };
 
 /** Where the server trusts the listener's CA: update-ca-certificates adds every *.crt here to the system bundle that Debian's certbot uses. */
-export const GUEST_LISTENER_CA_PATH = "/usr/local/share/ca-certificates/webstack-sandbox-acme.crt";
+const GUEST_LISTENER_CA_PATH = "/usr/local/share/ca-certificates/webstack-sandbox-acme.crt";
 
 /** The listener's certificates are thrown away when pebble stops; a day is plenty. */
 const LISTENER_CERTIFICATE_DAYS = 1;

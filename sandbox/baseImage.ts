@@ -11,17 +11,17 @@ import { unmountAllUnder } from "./mounts";
  * once with debootstrap and cached. Every server is an overlay on it.
  */
 
-export const DEBIAN_SUITE = "trixie";
-export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
-export const DEBIAN_SECURITY_MIRROR = "http://deb.debian.org/debian-security";
+const DEBIAN_SUITE = "trixie";
+const DEBIAN_MIRROR = "http://deb.debian.org/debian";
+const DEBIAN_SECURITY_MIRROR = "http://deb.debian.org/debian-security";
 /** What a cloud image has and the plan relies on; everything else the plan installs itself. */
-export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "ca-certificates", "curl", "sudo", "iproute2"] as const;
+const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "ca-certificates", "curl", "sudo", "iproute2"] as const;
 /** The login user of Debian's cloud images. */
 export const LOGIN_USER = "admin";
 /** The host's extra trusted CAs (HTTPS leaving this machine is intercepted), trusted in the guest too. */
-export const HOST_EXTRA_CA_DIR = "/usr/local/share/ca-certificates";
+const HOST_EXTRA_CA_DIR = "/usr/local/share/ca-certificates";
 /** Written last: a base image without it is a broken build and is never used. */
-export const COMPLETE_MARKER = ".webstack-base-complete";
+const COMPLETE_MARKER = ".webstack-base-complete";
 
 /** The debootstrap command line that builds the base into `target`. */
 export function debootstrapArguments(target: string): string[] {

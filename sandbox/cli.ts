@@ -33,7 +33,7 @@ import { applyPlan } from "./runner";
 import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
 
-export const COMMANDS = ["up", "deploy", "rollback", "backup", "restore", "status", "destroy"] as const;
+const COMMANDS = ["up", "deploy", "rollback", "backup", "restore", "status", "destroy"] as const;
 export type CliCommand = (typeof COMMANDS)[number];
 
 export interface CliArguments {
@@ -47,10 +47,10 @@ export interface CliArguments {
 }
 
 /** How many app instances the sandbox runs: the servers' default, so that a deploy rolls without a gap. */
-export const SANDBOX_APP_INSTANCES = DEFAULT_APP_INSTANCES;
+const SANDBOX_APP_INSTANCES = DEFAULT_APP_INSTANCES;
 const READY_TIMEOUT_MS = 120_000;
 
-export const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]
+const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before

@@ -13,7 +13,7 @@ import { runCommand, sleep } from "./exec";
 
 export const DEFAULT_DOMAIN = "webstack.test";
 /** The only outside names the guest can resolve: Debian's mirror (also serving debian-security). */
-export const FORWARDED_NAMES = ["deb.debian.org"] as const;
+const FORWARDED_NAMES = ["deb.debian.org"] as const;
 
 /** Throws unless `domain` is a lowercase domain name that DNS can answer for (for example webstack.test). */
 export function validateDomain(domain: string): string {

@@ -21,7 +21,7 @@ export interface CommandOptions {
 }
 
 /** How many trailing lines of stderr an error message carries. */
-export const ERROR_TAIL_LINES = 20;
+const ERROR_TAIL_LINES = 20;
 
 /** The last `count` non-empty lines of a command's output, for an error message. */
 export function tailLines(text: string, count: number = ERROR_TAIL_LINES): string {

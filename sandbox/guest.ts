@@ -14,7 +14,7 @@ import type { SandboxNetwork } from "./network";
  */
 
 /** systemd-nspawn's exit code when the guest asked to reboot. */
-export const GUEST_REBOOT_EXIT_CODE = 133;
+const GUEST_REBOOT_EXIT_CODE = 133;
 
 /** The systemd-nspawn arguments that boot the server at `rootDir` inside the sandbox's network namespace. */
 export function nspawnArguments(options: { rootDir: string; hostName: string; netns: string }): string[] {

@@ -4,7 +4,7 @@ import { runCommand, sleep } from "./exec";
 import { HOST_LOCK_FILE } from "./layout";
 
 /** The Debian packages the sandbox uses on the host, and the command each provides. */
-export const HOST_PACKAGES: Readonly<Record<string, string>> = {
+const HOST_PACKAGES: Readonly<Record<string, string>> = {
     debootstrap: "debootstrap",
     "systemd-container": "systemd-nspawn",
     "dnsmasq-base": "dnsmasq",

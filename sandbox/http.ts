@@ -12,12 +12,12 @@ export interface HttpProbe {
 }
 
 /** The probe's URL, as a person would type it. */
-export function probeUrl(probe: HttpProbe): string {
+function probeUrl(probe: HttpProbe): string {
     return `${probe.trustedRootPem === undefined ? "http" : "https"}://${probe.hostName}${probe.path}`;
 }
 
 /** The status code of one GET, or the error's message when there was no answer. */
-export function httpStatus(probe: HttpProbe, timeoutMs = 5000): Promise<number | string> {
+function httpStatus(probe: HttpProbe, timeoutMs = 5000): Promise<number | string> {
     return new Promise((resolve) => {
         const common = { host: probe.address, path: probe.path, headers: { host: probe.hostName }, timeout: timeoutMs };
         const onResponse = (response: IncomingMessage) => {

@@ -11,13 +11,13 @@ export const CACHE_DIR = "/var/cache/webstack-sandbox";
 /** Runtime state: pids, addresses, keys, logs. One directory per sandbox, plus host-wide files. */
 export const RUNTIME_DIR = "/run/webstack-sandbox";
 /** The servers' disks: the overlay's upper and work directories and its mount point. */
-export const DATA_DIR = "/var/lib/webstack-sandbox";
+const DATA_DIR = "/var/lib/webstack-sandbox";
 /** Held while a process changes host-wide state (subnets, NAT), so that parallel sandboxes do not race. */
 export const HOST_LOCK_FILE = join(RUNTIME_DIR, "host.lock");
 /** What the host's ip_forward was before the first sandbox turned it on, restored by the last teardown. */
 export const SAVED_IP_FORWARD_FILE = join(RUNTIME_DIR, "ip_forward.saved");
 /** The cgroup hierarchies a server's supervisor and guest live in (the host is hybrid: v1 named + v2). */
-export const CGROUP_ROOTS = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"] as const;
+const CGROUP_ROOTS = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"] as const;
 
 export const DEFAULT_SANDBOX_NAME = "default";
 const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;

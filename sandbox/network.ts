@@ -8,16 +8,16 @@ import { SAVED_IP_FORWARD_FILE } from "./layout";
  * namespace of its own. Guests reach Debian's mirror through NAT on the host.
  */
 
-export const SUBNET_PREFIX = "198.18";
+const SUBNET_PREFIX = "198.18";
 /** The subnets sandboxes may take: 198.18.1.0/24 to 198.18.254.0/24. */
-export const FIRST_SUBNET_INDEX = 1;
-export const LAST_SUBNET_INDEX = 254;
+const FIRST_SUBNET_INDEX = 1;
+const LAST_SUBNET_INDEX = 254;
 /** Guest source addresses that the NAT table masquerades: every sandbox subnet. */
-export const SANDBOX_SOURCE_RANGE = `${SUBNET_PREFIX}.0.0/16`;
+const SANDBOX_SOURCE_RANGE = `${SUBNET_PREFIX}.0.0/16`;
 /** Egress the guests get: HTTP for apt, HTTPS for anything that fetches over TLS. */
-export const EGRESS_TCP_PORTS = [80, 443] as const;
+const EGRESS_TCP_PORTS = [80, 443] as const;
 export const NAT_TABLE = "webstack_sandbox";
-export const IP_FORWARD_SYSCTL = "/proc/sys/net/ipv4/ip_forward";
+const IP_FORWARD_SYSCTL = "/proc/sys/net/ipv4/ip_forward";
 
 export interface SandboxNetwork {
     /** N in 198.18.N.0/24. */

@@ -41,7 +41,7 @@ export class PlanStepError extends Error {
 }
 
 /** How many lines of a failed step's stdout its error shows: its last progress lines say where it stopped. */
-export const STDOUT_TAIL_LINES = 5;
+const STDOUT_TAIL_LINES = 5;
 
 function quoted(text: string): string {
     return text.split("\n").map((line) => `  | ${line}`).join("\n");

@@ -14,10 +14,10 @@ export interface SshTarget {
 }
 
 /** Seconds an SSH connection attempt may take before it counts as failed. */
-export const SSH_CONNECT_TIMEOUT_SECONDS = 5;
+const SSH_CONNECT_TIMEOUT_SECONDS = 5;
 
 /** The OpenSSH options that make a connection non-interactive and strict about the host key. */
-export function sshOptions(target: SshTarget): string[] {
+function sshOptions(target: SshTarget): string[] {
     return [
         "-F",
         "none",

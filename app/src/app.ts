@@ -17,7 +17,7 @@ export interface AppDependencies {
 }
 
 /** How long `/readyz` and `/healthz` wait for `SELECT 1`. */
-export const READINESS_TIMEOUT_MS = 1_000;
+const READINESS_TIMEOUT_MS = 1_000;
 /**
  * How long one database probe answers `/healthz` for: an outside checker polling from many places
  * (Route53's checkers, every 30 s each) costs at most one query per second, whatever its rate.
@@ -36,9 +36,9 @@ export function cachedProbe(probe: () => Promise<boolean>, ttlMs: number, now: (
 }
 const BODY_LIMIT_BYTES = 16 * 1024;
 /** How soon a client may try again after a 503: the database is usually back within a second or two. */
-export const RETRY_AFTER_SECONDS = 1;
+const RETRY_AFTER_SECONDS = 1;
 /** How often an instance forgets expired idempotency keys. */
-export const KEY_PURGE_INTERVAL_MS = 10 * 60_000;
+const KEY_PURGE_INTERVAL_MS = 10 * 60_000;
 
 export interface ErrorResponse {
     readonly statusCode: number;
@@ -59,7 +59,7 @@ function statusSlug(statusCode: number): string {
 }
 
 /** The JSON answer to an error thrown while handling a request. Only client errors reveal their message. */
-export function errorResponse(error: Error & { statusCode?: number; code?: string }): ErrorResponse {
+function errorResponse(error: Error & { statusCode?: number; code?: string }): ErrorResponse {
     if (error instanceof ValidationError) {
         return { statusCode: 400, body: { error: "invalid_request", message: error.message } };
     }

@@ -31,15 +31,15 @@ export interface AppConfig {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_DB_SOCKET = "/run/mysqld/mysqld.sock";
-export const DEFAULT_DB_PORT = 3306;
+const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_DB_SOCKET = "/run/mysqld/mysqld.sock";
+const DEFAULT_DB_PORT = 3306;
 /** The pool when DB_POOL_SIZE and DB_QUEUE_LIMIT are unset; the server's unit sizes both for its instance. */
 export const DEFAULT_POOL: PoolLimits = { size: 8, queueLimit: 64 };
 const MAX_POOL_SIZE = 100;
 const MAX_QUEUE_LIMIT = 10_000;
 /** The release id when neither RELEASE_ID nor a release.json says otherwise (running from source). */
-export const DEV_RELEASE_ID = "dev";
+const DEV_RELEASE_ID = "dev";
 
 const RELEASE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -25,7 +25,7 @@ export interface AppliedMigration {
     readonly checksum: string;
 }
 
-export const MIGRATION_LOCK = "webstack_migrations";
+const MIGRATION_LOCK = "webstack_migrations";
 const LOCK_TIMEOUT_SECONDS = 30;
 const FILE_NAME = /^(\d{3})_[a-z0-9_]+\.sql$/;
 
@@ -55,7 +55,7 @@ export function parseMigrations(files: readonly { file: string; sql: string }[])
 }
 
 /** Every `.sql` file in `directory`, parsed by {@link parseMigrations}. */
-export function readMigrations(directory: string): Migration[] {
+function readMigrations(directory: string): Migration[] {
     const files = readdirSync(directory)
         .filter((file) => file.endsWith(".sql"))
         .map((file) => ({ file, sql: readFileSync(join(directory, file), "utf8") }));

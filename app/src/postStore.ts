@@ -50,7 +50,7 @@ export function keyExpiryCutoff(now: Date): Date {
 }
 
 /** An earlier post under the key is answered again when the request is the same, refused when it differs. */
-export function replayEarlier(key: string, fingerprint: string, earlier: { readonly fingerprint: string; readonly post: Post }): CreatedPost {
+function replayEarlier(key: string, fingerprint: string, earlier: { readonly fingerprint: string; readonly post: Post }): CreatedPost {
     if (earlier.fingerprint !== fingerprint) {
         throw new IdempotencyKeyReusedError(key);
     }

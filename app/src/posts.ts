@@ -23,13 +23,13 @@ export interface ListQuery {
     readonly before?: number;
 }
 
-export const AUTHOR_MAX_LENGTH = 64;
-export const BODY_MAX_LENGTH = 2000;
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
+const AUTHOR_MAX_LENGTH = 64;
+const BODY_MAX_LENGTH = 2000;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 /** The header a client sends so that a retried `POST /api/posts` stores its post once. */
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
+const IDEMPOTENCY_KEY_MAX_LENGTH = 128;
 /** How long a key is remembered; a retry after that stores the post again. */
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 

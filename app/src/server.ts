@@ -79,7 +79,7 @@ async function runMigrations(env: Environment, root: string): Promise<void> {
 
 const COMMANDS: Record<string, (env: Environment, root: string) => Promise<void>> = { serve, migrate: runMigrations };
 
-export async function main(argv: readonly string[], env: Environment, moduleDirectory: string): Promise<void> {
+async function main(argv: readonly string[], env: Environment, moduleDirectory: string): Promise<void> {
     const commandName = argv[0] ?? "serve";
     const command = COMMANDS[commandName];
     if (command === undefined) {

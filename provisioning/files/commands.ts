@@ -19,9 +19,9 @@ import { SANDBOXING } from "./systemd";
 /** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
 
 /** How long a restarted instance has to answer /readyz and report the new release. */
-export const READY_TIMEOUT_SECONDS = 60;
+const READY_TIMEOUT_SECONDS = 60;
 /** How long a reload's retired nginx workers have to finish requests to a drained instance. */
-export const DRAIN_TIMEOUT_SECONDS = 30;
+const DRAIN_TIMEOUT_SECONDS = 30;
 
 /** `webstack-activate [--check | --restart-all] RELEASE_ID`: switch `current` and restart instances one at a time. */
 export function renderActivateCommand(ports: readonly number[]): string {

@@ -13,7 +13,7 @@ import { wwwHostName } from "../site";
  * a request that may be repeated (GET, HEAD), asks another instance. The app answers everything
  * within its database deadline (1.5 s), so a longer silence is never a slow database.
  */
-export const PROXY_READ_TIMEOUT_SECONDS = 2;
+const PROXY_READ_TIMEOUT_SECONDS = 2;
 /** How long an instance that failed a request (refused, or silent past the read timeout) gets no requests. */
 export const UPSTREAM_FAIL_TIMEOUT_SECONDS = 3;
 
@@ -74,7 +74,7 @@ export function renderUpstream(ports: readonly number[]): string {
 }
 
 /** Paths proxied to the app; everything else is a static file of the current release. */
-export const PROXIED_LOCATIONS = ["/api/", "= /healthz", "= /readyz"] as const;
+const PROXIED_LOCATIONS = ["/api/", "= /healthz", "= /readyz"] as const;
 
 /**
  * The front end is served from the same origin and loads only its own files: no inline script or
@@ -94,7 +94,7 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 /** Mozilla's "intermediate" TLS ciphers (ECDHE only: no DH parameter file to manage). */
-export const TLS_CIPHERS = [
+const TLS_CIPHERS = [
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-RSA-AES128-GCM-SHA256",
     "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -167,7 +167,7 @@ function securityHeaders(tls: boolean): string[] {
 }
 
 /** How soon a client may try again when nginx answers 503 for the app. */
-export const RETRY_AFTER_SECONDS = 1;
+const RETRY_AFTER_SECONDS = 1;
 
 /** Static files, the proxied API and the headers that every response of www.<domain> carries. */
 function siteLines(tls: boolean): string[] {

@@ -15,7 +15,7 @@ const UPLOAD_PREFIX = "release-";
 const UPLOAD_SUFFIX = ".tar.gz";
 
 /** Where a release's artifact lands on the server: one file per release id. */
-export function releaseUploadPath(releaseId: string): string {
+function releaseUploadPath(releaseId: string): string {
     return `${UPLOAD_DIR}/${UPLOAD_PREFIX}${releaseId}${UPLOAD_SUFFIX}`;
 }
 
