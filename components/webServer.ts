@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { servesHttps } from "../provisioning";
 import type { Plan } from "../provisioning/plan";
-import { siteNames, siteUrl, wwwHostName } from "../provisioning/site";
+import { cidrFamily } from "../provisioning/formats";
+import { apexDomainProblem, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
 import { DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
@@ -28,17 +29,17 @@ export interface WebServerArgs {
     /** EC2 instance type. Defaults to "t3.micro". */
     instanceType?: string;
     /** AMI to boot. Defaults to the newest official Debian 13 image for the instance type's architecture ({@link architectureOf}). */
-    amiId?: string;
+    amiId?: pulumi.Input<string>;
     /** A public subnet (with a route to an internet gateway) to launch in; its VPC gets the security group. Defaults to the region's default VPC. */
-    subnetId?: string;
+    subnetId?: pulumi.Input<string>;
     /** Size of the encrypted gp3 root volume in GiB. Defaults to 16. */
     rootVolumeSizeGiB?: number;
     /** OpenSSH public key installed for the login user. */
-    sshPublicKey: string;
+    sshPublicKey: pulumi.Input<string>;
     /** CIDR blocks (IPv4 or IPv6) that may connect to SSH on port 22. Nothing else may. */
-    sshAllowedCidrs: readonly string[];
-    /** Route53 hosted zone id. Defaults to the public zone named after the domain. */
-    hostedZoneId?: string;
+    sshAllowedCidrs: pulumi.Input<readonly pulumi.Input<string>[]>;
+    /** Route53 hosted zone id, for example a zone the same program creates. Defaults to the public zone named after the domain. */
+    hostedZoneId?: pulumi.Input<string>;
     /** Also point the apex <domain> at the server (nginx redirects it to www). Defaults to false. */
     createApexRecord?: boolean;
     /** TTL of the DNS records in seconds. Defaults to 300. */
@@ -86,6 +87,11 @@ export interface IngressRule {
     readonly toPort: number;
     readonly cidrBlocks: string[];
     readonly ipv6CidrBlocks: string[];
+}
+
+/** The blocks that are not CIDR blocks, for the error that names them. */
+export function invalidCidrs(cidrs: readonly string[]): string[] {
+    return cidrs.filter((cidr) => cidrFamily(cidr) === undefined);
 }
 
 /** The only ways in: HTTP and HTTPS from anywhere, SSH from the allowed blocks. Nothing else. */
@@ -286,6 +292,23 @@ export class WebServer extends pulumi.ComponentResource {
             );
         }
         const https = args.provisioning !== undefined ? servesHttps(args.provisioning.plan) : (args.https ?? false);
+        const domainProblem = apexDomainProblem(args.domain);
+        if (domainProblem !== undefined) {
+            throw new pulumi.ResourceError(`domain "${args.domain}" ${domainProblem}.`, this);
+        }
+        const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
+            const invalid = invalidCidrs(cidrs);
+            if (invalid.length > 0) {
+                throw new pulumi.ResourceError(
+                    `sshAllowedCidrs has ${invalid.map((cidr) => JSON.stringify(cidr)).join(", ")}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
+                    this,
+                );
+            }
+            return cidrs;
+        };
+        if (Array.isArray(args.sshAllowedCidrs) && args.sshAllowedCidrs.every((cidr) => typeof cidr === "string")) {
+            checkedCidrs(args.sshAllowedCidrs as readonly string[]);
+        }
 
         const vpcId = args.subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: args.subnetId }, parent).apply((subnet) => subnet.vpcId);
         const securityGroup = new aws.ec2.SecurityGroup(
@@ -293,7 +316,7 @@ export class WebServer extends pulumi.ComponentResource {
             {
                 vpcId,
                 description: `webstack ${name}: HTTP and HTTPS from anywhere, SSH from allowed blocks`,
-                ingress: ingressRules(args.sshAllowedCidrs),
+                ingress: pulumi.output(args.sshAllowedCidrs).apply((cidrs) => ingressRules(checkedCidrs(cidrs))),
                 egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
                 tags: tagsFor("sg"),
             },

@@ -1,4 +1,4 @@
-import { isDomainName, isEmailAddress, isHttpsUrl } from "../provisioning/formats";
+import { cidrFamily, isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
@@ -102,37 +102,6 @@ const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-
 
 function describe(value: string): string {
     return JSON.stringify(value);
-}
-
-/** True for a dotted IPv4 address with every octet in 0..255. */
-function isIpv4Address(text: string): boolean {
-    const octets = text.split(".");
-    return octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
-}
-
-/** True for an IPv6 address in any of its textual forms (with at most one `::`). */
-function isIpv6Address(text: string): boolean {
-    if (!/^[0-9a-fA-F:]+$/.test(text) || text.split("::").length > 2) {
-        return false;
-    }
-    const groups = text.split(":").filter((group) => group !== "");
-    const compressed = text.includes("::");
-    return groups.every((group) => group.length <= 4) && (compressed ? groups.length < 8 : groups.length === 8);
-}
-
-/** Whether a CIDR block is IPv4 or IPv6, or undefined when it is not a valid CIDR block. */
-export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
-    const [address, prefix, extra] = cidr.split("/");
-    if (extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
-        return undefined;
-    }
-    if (isIpv4Address(address) && Number(prefix) <= 32) {
-        return "ipv4";
-    }
-    if (isIpv6Address(address) && Number(prefix) <= 128) {
-        return "ipv6";
-    }
-    return undefined;
 }
 
 /** True for a block that opens SSH to the whole internet. */

@@ -1,6 +1,6 @@
 /**
- * The text formats that more than one layer checks (stack config, the plan's settings, the
- * sandbox's DNS), spelled once so that they cannot disagree.
+ * The text formats that more than one layer checks (stack config, the components' arguments, the
+ * plan's settings, the sandbox's DNS), spelled once so that they cannot disagree.
  */
 
 const DOMAIN_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
@@ -22,4 +22,35 @@ export function isHttpsUrl(text: string): boolean {
     } catch {
         return false;
     }
+}
+
+/** True for a dotted IPv4 address with every octet in 0..255. */
+export function isIpv4Address(text: string): boolean {
+    const octets = text.split(".");
+    return octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+}
+
+/** True for an IPv6 address in any of its textual forms (with at most one `::`). */
+export function isIpv6Address(text: string): boolean {
+    if (!/^[0-9a-fA-F:]+$/.test(text) || text.split("::").length > 2) {
+        return false;
+    }
+    const groups = text.split(":").filter((group) => group !== "");
+    const compressed = text.includes("::");
+    return groups.every((group) => group.length <= 4) && (compressed ? groups.length < 8 : groups.length === 8);
+}
+
+/** Whether a CIDR block is IPv4 or IPv6, or undefined when it is not a valid CIDR block. */
+export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
+    const [address, prefix, extra] = cidr.split("/");
+    if (extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
+        return undefined;
+    }
+    if (isIpv4Address(address) && Number(prefix) <= 32) {
+        return "ipv4";
+    }
+    if (isIpv6Address(address) && Number(prefix) <= 128) {
+        return "ipv6";
+    }
+    return undefined;
 }

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import {
-    cidrFamily,
     parseStackConfig,
     rawStackConfig,
     RawStackConfig,
     StackConfigError,
 } from "../../../config/stackConfig";
 import { devStackConfig } from "../../support/devStack";
+import { cidrFamily } from "../../../provisioning/formats";
 import { WEB_SERVER_DEFAULTS } from "../../../components/webServer";
 import { LETS_ENCRYPT_DIRECTORY_URL } from "../../../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../../../provisioning/layout";
