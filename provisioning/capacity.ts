@@ -25,6 +25,26 @@ export const APP_DB_QUEUE_LIMIT = APP_INSTANCE_MAX_REQUESTS;
 /** Descriptors per app instance: its requests, its pool, and files, with room to spare. */
 export const APP_OPEN_FILES = 4096;
 
+/**
+ * Memory per app instance, on a server without swap: the JavaScript heap stops short of the cgroup's
+ * hard limit, so a leak makes the instance collect garbage harder, then fail and restart alone,
+ * rather than starve the database. Two instances at the limit leave the database its share of 1 GiB.
+ */
+export const APP_HEAP_MIB = 128;
+export const APP_MEMORY_HIGH_MIB = 176;
+export const APP_MEMORY_MAX_MIB = 208;
+
+/**
+ * When memory runs out all the same, the kernel kills app instances first (systemd restarts them)
+ * and MariaDB last: the data outlives any request.
+ */
+export const APP_OOM_SCORE_ADJUST = 500;
+export const DATABASE_OOM_SCORE_ADJUST = -600;
+
+/** The journal's share of the disk and of memory: it can never fill either. */
+export const JOURNAL_MAX_DISK_MIB = 200;
+export const JOURNAL_MAX_RUNTIME_MIB = 32;
+
 /** Connections kept for everything but the app: migrations, the nightly dump, an operator's client. */
 const MARIADB_RESERVED_CONNECTIONS = 10;
 /** Enough for the pools of the most app instances a server runs, plus the reserve; each costs memory. */

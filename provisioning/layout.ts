@@ -26,6 +26,8 @@ export const RELEASES_KEPT = 5;
 export const APP_ENV_FILE = "/etc/webstack/app.env";
 export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
+export const MARIADB_UNIT_DROP_IN = "/etc/systemd/system/mariadb.service.d/60-webstack.conf";
+export const JOURNALD_CONFIG_FILE = "/etc/systemd/journald.conf.d/60-webstack.conf";
 
 export const APP_UNIT_TEMPLATE = "webstack-app@.service";
 /** Loaded into every app instance before the app: feeds systemd's watchdog from the event loop. */

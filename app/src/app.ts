@@ -3,7 +3,7 @@
  * in-process against a real database and may add routes of their own before it listens.
  */
 import { STATUS_CODES } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./config";
 import { createPool, databaseAnswers, DatabaseUnavailableError, type Pool } from "./database";
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
@@ -12,7 +12,10 @@ import { IdempotencyKeyReusedError, postStore } from "./postStore";
 export interface AppDependencies {
     /** The connection pool; the app ends it when it closes. Defaults to a new pool for `config.database`. */
     readonly pool?: Pool;
-    /** Fastify's (pino) logger setting. Defaults to JSON logs on stdout at level info. */
+    /**
+     * Fastify's (pino) logger setting. Defaults to JSON logs on stdout at level info: start, stop,
+     * failures; no line per request, since nginx's access log already has one.
+     */
     readonly logger?: FastifyServerOptions["logger"];
 }
 
@@ -89,6 +92,7 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
     const posts = postStore(pool);
     const app = Fastify({
         logger: dependencies.logger ?? { level: "info" },
+        logController: new LogController({ disableRequestLogging: true }),
         bodyLimit: BODY_LIMIT_BYTES,
         // nginx on the same host is the only proxy; trust its X-Forwarded-For for request logs.
         trustProxy: "127.0.0.1",

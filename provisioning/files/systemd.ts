@@ -1,6 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { APP_DB_POOL_SIZE, APP_DB_QUEUE_LIMIT, APP_OPEN_FILES } from "../capacity";
+import {
+    APP_DB_POOL_SIZE,
+    APP_DB_QUEUE_LIMIT,
+    APP_HEAP_MIB,
+    APP_MEMORY_HIGH_MIB,
+    APP_MEMORY_MAX_MIB,
+    APP_OOM_SCORE_ADJUST,
+    APP_OPEN_FILES,
+    DATABASE_OOM_SCORE_ADJUST,
+    JOURNAL_MAX_DISK_MIB,
+    JOURNAL_MAX_RUNTIME_MIB,
+} from "../capacity";
 import { APP_ENV_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
 
 /** systemd units: the app's instance template and the nightly backup. */
@@ -73,7 +84,7 @@ export function renderAppUnit(): string {
         "WatchdogSignal=SIGKILL",
         `User=${APP_USER}`,
         `Group=${APP_USER}`,
-        `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT}`,
+        `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT} NODE_OPTIONS=--max-old-space-size=${APP_HEAP_MIB}`,
         `EnvironmentFile=${APP_ENV_FILE}`,
         `EnvironmentFile=${CURRENT_LINK}/${RELEASE_ENV_NAME}`,
         `WorkingDirectory=${CURRENT_LINK}`,
@@ -82,12 +93,25 @@ export function renderAppUnit(): string {
         "RestartSec=1",
         "TimeoutStopSec=20",
         `LimitNOFILE=${APP_OPEN_FILES}`,
+        `MemoryHigh=${APP_MEMORY_HIGH_MIB}M`,
+        `MemoryMax=${APP_MEMORY_MAX_MIB}M`,
+        `OOMScoreAdjust=${APP_OOM_SCORE_ADJUST}`,
         ...SANDBOXING,
         "",
         "[Install]",
         "WantedBy=multi-user.target",
         "",
     ].join("\n");
+}
+
+/** A drop-in for Debian's mariadb.service: the kernel's out-of-memory killer takes the database last. */
+export function renderDatabaseUnitDropIn(): string {
+    return ["# Managed by webstack.", "[Service]", `OOMScoreAdjust=${DATABASE_OOM_SCORE_ADJUST}`, ""].join("\n");
+}
+
+/** journald bounded on disk and in memory; what it drops first is the oldest. */
+export function renderJournaldConfig(): string {
+    return ["# Managed by webstack.", "[Journal]", `SystemMaxUse=${JOURNAL_MAX_DISK_MIB}M`, `RuntimeMaxUse=${JOURNAL_MAX_RUNTIME_MIB}M`, ""].join("\n");
 }
 
 /** The nightly dump, as root (MariaDB's root logs in through the unix socket), writing only its directory. */

@@ -34,3 +34,9 @@ if ! ufw status | grep -qx 'Status: active'; then
 fi
 ensure_service ufw
 ensure_service nginx
+
+ensure_dir "$(dirname "$JOURNALD_CONFIG_FILE")" 755 root:root
+put_content "$JOURNALD_CONFIG_FILE" 644 root:root "$JOURNALD_CONFIG"
+if wrote_file; then
+  systemctl restart systemd-journald
+fi

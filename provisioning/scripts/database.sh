@@ -3,8 +3,11 @@
 # and user. The user's password is generated here on first run and kept only in APP_ENV_FILE
 # (root-only, read by systemd); it is never printed and never passed on a command line.
 ensure_service mariadb
+changes_before_mariadb="$(change_count)"
+ensure_dir "$(dirname "$MARIADB_UNIT_DROP_IN")" 755 root:root
+put_unit "${MARIADB_UNIT_DROP_IN#/etc/systemd/system/}" "$MARIADB_UNIT_SETTINGS"
 put_content "$MARIADB_CONFIG_FILE" 644 root:root "$MARIADB_CONFIG"
-if wrote_file; then
+if changed_since "$changes_before_mariadb"; then
   systemctl restart mariadb
 fi
 

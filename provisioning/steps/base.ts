@@ -1,4 +1,6 @@
 import { renderAutoUpgrades } from "../files/apt";
+import { renderJournaldConfig } from "../files/systemd";
+import { JOURNALD_CONFIG_FILE } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -12,7 +14,13 @@ const FIREWALL_PORTS = [22, 80, 443] as const;
 export function baseStep(): RunStep {
     return runStep("base", {
         description: "Install the packages; turn on security updates and the firewall.",
-        settings: { PACKAGES: BASE_PACKAGES.join(" "), AUTO_UPGRADES: renderAutoUpgrades(), FIREWALL_PORTS: FIREWALL_PORTS.join(" ") },
+        settings: {
+            PACKAGES: BASE_PACKAGES.join(" "),
+            AUTO_UPGRADES: renderAutoUpgrades(),
+            FIREWALL_PORTS: FIREWALL_PORTS.join(" "),
+            JOURNALD_CONFIG_FILE,
+            JOURNALD_CONFIG: renderJournaldConfig(),
+        },
         body: scriptBody("base"),
     });
 }

@@ -1,5 +1,6 @@
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../files/mariadb";
-import { APP_DATABASE, APP_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE } from "../layout";
+import { renderDatabaseUnitDropIn } from "../files/systemd";
+import { APP_DATABASE, APP_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE, MARIADB_UNIT_DROP_IN } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -10,6 +11,8 @@ export function databaseStep(): RunStep {
         settings: {
             MARIADB_CONFIG_FILE,
             MARIADB_CONFIG: renderMariadbConfig(),
+            MARIADB_UNIT_DROP_IN,
+            MARIADB_UNIT_SETTINGS: renderDatabaseUnitDropIn(),
             APP_DATABASE,
             APP_USER,
             APP_DATABASE_PRIVILEGES: APP_DATABASE_PRIVILEGES.join(","),

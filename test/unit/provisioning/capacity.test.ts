@@ -2,12 +2,12 @@ import { expect } from "chai";
 import { DATABASE_DEADLINE_MS } from "../../../app/src/database";
 import { renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
-import { APP_WATCHDOG_SECONDS, renderAppUnit } from "../../../provisioning/files/systemd";
-import { appPorts, MAX_APP_INSTANCES } from "../../../provisioning/layout";
+import { APP_WATCHDOG_SECONDS, renderAppUnit, renderDatabaseUnitDropIn, renderJournaldConfig } from "../../../provisioning/files/systemd";
+import { appPorts, DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../../../provisioning/layout";
 
 /** The number after `name` (nginx `name N;`, systemd and MariaDB `name=N` or `name = N`) in a rendered file; throws when absent. */
 function setting(text: string, name: string): number {
-    const match = new RegExp(`(?:^|[\\s;])${name}(?: |=| = )(\\d+)`, "m").exec(text);
+    const match = new RegExp(`(?:^|[\\s;=])${name}(?: |=| = )(\\d+)`, "m").exec(text);
     if (!match) {
         throw new Error(`${name} is not set in:\n${text}`);
     }
@@ -50,6 +50,29 @@ describe("the server's capacity, as rendered", () => {
     it("waits for an app's answer longer than the app's own database deadline, so only a hung instance times out", () => {
         const readTimeoutMs = setting(site, "proxy_read_timeout") * 1000;
         expect(readTimeoutMs).to.be.above(DATABASE_DEADLINE_MS);
+    });
+
+    it("keeps each app instance's heap under its soft memory limit, and both under its hard one", () => {
+        const heap = setting(unit, "--max-old-space-size");
+        const high = setting(unit, "MemoryHigh");
+        const max = setting(unit, "MemoryMax");
+        expect(heap).to.be.below(high);
+        expect(high).to.be.below(max);
+    });
+
+    it("leaves a 1 GiB server at least half its memory when the default instances reach their hard limit", () => {
+        expect(DEFAULT_APP_INSTANCES * setting(unit, "MemoryMax")).to.be.at.most(512);
+    });
+
+    it("has the kernel kill app instances first and MariaDB last when memory runs out all the same", () => {
+        expect(setting(unit, "OOMScoreAdjust")).to.be.above(0);
+        expect(renderDatabaseUnitDropIn()).to.match(/^OOMScoreAdjust=-\d+$/m);
+    });
+
+    it("bounds the journal on disk and in memory", () => {
+        const journald = renderJournaldConfig();
+        expect(setting(journald, "SystemMaxUse")).to.be.at.most(512);
+        expect(setting(journald, "RuntimeMaxUse")).to.be.at.most(64);
     });
 
     it("restarts a hung instance within seconds, after nginx has stopped sending it requests", () => {
