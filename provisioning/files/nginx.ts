@@ -46,6 +46,12 @@ export function renderNginxConf(): string {
         "    ssl_prefer_server_ciphers off;",
         "    access_log /var/log/nginx/access.log;",
         "    gzip on;",
+        // TLS sessions are looked up before the server is chosen by name, in the default server's
+        // settings: defined here, every server resumes sessions (TLS 1.2 IDs, TLS 1.3 stateful
+        // tickets), without ticket keys to rotate.
+        "    ssl_session_cache shared:webstack_tls:10m;",
+        "    ssl_session_timeout 1d;",
+        "    ssl_session_tickets off;",
         "    include /etc/nginx/conf.d/*.conf;",
         "    include /etc/nginx/sites-enabled/*;",
         "}",
@@ -137,9 +143,6 @@ function tlsLines(domain: string): string[] {
         "ssl_protocols TLSv1.2 TLSv1.3;",
         `ssl_ciphers ${TLS_CIPHERS};`,
         "ssl_prefer_server_ciphers off;",
-        "ssl_session_timeout 1d;",
-        "ssl_session_cache shared:webstack_tls:10m;",
-        "ssl_session_tickets off;",
     ];
 }
 

@@ -173,6 +173,27 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
         }
     });
 
+    it("resumes TLS sessions, in TLS 1.2 and 1.3, so a returning client skips the full handshake", async () => {
+        for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
+            const session = await new Promise<Buffer>((resolve, reject) => {
+                const socket = tls.connect({ host: sandbox.address, port: 443, servername: www, ca: acme.rootCaPem, minVersion: version, maxVersion: version });
+                socket.once("session", (ticket: Buffer) => {
+                    socket.end();
+                    resolve(ticket);
+                });
+                socket.on("error", reject);
+            });
+            const reused = await new Promise<boolean>((resolve, reject) => {
+                const socket = tls.connect({ host: sandbox.address, port: 443, servername: www, ca: acme.rootCaPem, minVersion: version, maxVersion: version, session }, () => {
+                    resolve(socket.isSessionReused());
+                    socket.end();
+                });
+                socket.on("error", reject);
+            });
+            expect(reused, version).to.equal(true);
+        }
+    });
+
     it("offers HTTP/2 through ALPN and sends HSTS", async () => {
         expect((await handshake({ servername: www, ALPNProtocols: ["h2", "http/1.1"] })).alpnProtocol).to.equal("h2");
         expect((await httpsGet(www, "/")).headers["strict-transport-security"]).to.equal("max-age=63072000");

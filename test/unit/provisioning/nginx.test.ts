@@ -131,9 +131,14 @@ describe("renderSite with TLS", () => {
         expect(www).to.contain("ssl_certificate_key /etc/letsencrypt/live/www.example.com/privkey.pem;");
         expect(www).to.contain("ssl_protocols TLSv1.2 TLSv1.3;");
         expect(www).to.match(/ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:[A-Z0-9:-]+;/);
-        expect(www).to.contain("ssl_session_cache shared:");
         expect(www).to.contain('add_header Strict-Transport-Security "max-age=63072000" always;');
         expect(www).to.contain("proxy_pass http://webstack_app;");
+    });
+
+    it("resumes TLS sessions in every server: the cache is set where the default server has it too, at the http level", () => {
+        expect(site).not.to.contain("ssl_session_cache");
+        const http = renderNginxConf().slice(renderNginxConf().indexOf("http {"));
+        expect(http).to.contain("    ssl_session_cache shared:webstack_tls:10m;\n    ssl_session_timeout 1d;\n    ssl_session_tickets off;");
     });
 
     it("redirects port 80 to https://www, except the ACME challenge", () => {
