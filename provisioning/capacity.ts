@@ -20,8 +20,11 @@ export const NGINX_LISTEN_BACKLOG = 4096;
 export const APP_INSTANCE_MAX_REQUESTS = 64;
 /** Database connections per app instance: queries take milliseconds, so a few serve many requests. */
 export const APP_DB_POOL_SIZE = 8;
-/** Every request nginx lets through may wait for a database connection, and no more can arrive. */
-export const APP_DB_QUEUE_LIMIT = APP_INSTANCE_MAX_REQUESTS;
+/**
+ * Every request nginx lets through may wait for a database connection, and no more can arrive: an
+ * instance is listed twice in the upstream (as itself and as a backup), each entry with its own limit.
+ */
+export const APP_DB_QUEUE_LIMIT = 2 * APP_INSTANCE_MAX_REQUESTS;
 /** Descriptors per app instance: its requests, its pool, and files, with room to spare. */
 export const APP_OPEN_FILES = 4096;
 

@@ -62,8 +62,13 @@ export function renderNginxConf(): string {
 /**
  * The app's upstream: every instance on loopback, with idle keepalive connections to reuse, its
  * state shared by all workers (zone). An instance that refuses a connection (restarting) or stays
- * silent (hung) is skipped for {@link UPSTREAM_FAIL_TIMEOUT_SECONDS}; an instance already handling
- * {@link APP_INSTANCE_MAX_REQUESTS} gets no more, and when every instance is full nginx answers 503.
+ * silent (hung) is skipped for {@link UPSTREAM_FAIL_TIMEOUT_SECONDS}. A skip can be wrong: a
+ * keepalive connection nginx had open to an instance's previous process fails once after a restart,
+ * so right after a rolling restart both instances may stand skipped while both serve. The same
+ * instances are listed again as backups, never skipped, for nginx to try when every instance above
+ * is: a request then meets a refused connection at worst, which nginx passes on, never a 503 for
+ * want of an instance. An instance entry already handling {@link APP_INSTANCE_MAX_REQUESTS} gets no
+ * more; when every entry is full, nginx answers 503.
  */
 export function renderUpstream(ports: readonly number[]): string {
     if (ports.length === 0) {
@@ -73,6 +78,7 @@ export function renderUpstream(ports: readonly number[]): string {
         `upstream ${NGINX_UPSTREAM_NAME} {`,
         `    zone ${NGINX_UPSTREAM_NAME} 64k;`,
         ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
+        ...ports.map((port) => `    server 127.0.0.1:${port} backup max_fails=0 max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
         "    keepalive 16;",
         "}",
         "",

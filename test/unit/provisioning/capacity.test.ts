@@ -35,8 +35,10 @@ describe("the server's capacity, as rendered", () => {
         expect(setting(site, "backlog")).to.be.at.least(1024);
     });
 
-    it("lets an app instance queue for a database connection every request nginx may send it", () => {
-        const perInstance = setting(upstream, "max_conns");
+    it("lets an app instance queue for a database connection every request nginx may send it, through both its entries", () => {
+        const entriesPerInstance = upstream.split("\n").filter((line) => line.includes("127.0.0.1:3001 ")).length;
+        expect(entriesPerInstance).to.equal(2);
+        const perInstance = entriesPerInstance * setting(upstream, "max_conns");
         expect(setting(unit, "DB_QUEUE_LIMIT")).to.be.at.least(perInstance);
         expect(setting(unit, "LimitNOFILE")).to.be.above(perInstance + setting(unit, "DB_POOL_SIZE"));
     });

@@ -12,7 +12,7 @@ describe("renderAppUnit", () => {
     it("runs the current release's server.js as the webstack user on 127.0.0.1 and the instance's port", () => {
         expect(unit).to.contain("ExecStart=/usr/bin/node --require /usr/local/lib/webstack/watchdog.cjs /opt/webstack/current/server.js\n");
         expect(unit).to.contain("User=webstack\n");
-        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=8 DB_QUEUE_LIMIT=64 NODE_OPTIONS=--max-old-space-size=128\n");
+        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=8 DB_QUEUE_LIMIT=128 NODE_OPTIONS=--max-old-space-size=128\n");
         expect(unit).to.contain("Restart=always\n");
         expect(unit).to.contain("WantedBy=multi-user.target\n");
     });
