@@ -5,7 +5,7 @@ import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
 /** Debian packages the server runs: web server, MariaDB, Node.js, and what keeps the server safe. */
-const BASE_PACKAGES = ["nginx", "default-mysql-server", "nodejs", "curl", "ca-certificates", "unattended-upgrades", "ufw"] as const;
+export const BASE_PACKAGES = ["nginx", "default-mysql-server", "nodejs", "curl", "ca-certificates", "unattended-upgrades", "ufw"] as const;
 
 /** The only ports open to the world: SSH, HTTP, HTTPS. */
 const FIREWALL_PORTS = [22, 80, 443] as const;

@@ -1,0 +1,45 @@
+import { expect } from "chai";
+import { parseWrk, renderTable, verdict } from "../../../bench/measure";
+
+const REPORT = `Running 10s test @ http://127.0.0.1/app.css
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   812.42us    1.02ms  28.13ms   93.35%
+    Req/Sec    20.11k     1.91k   24.33k    71.50%
+  Latency Distribution
+     50%  560.00us
+     75%    0.89ms
+     90%    1.48ms
+     99%    5.21ms
+  400229 requests in 10.00s, 1.23GB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:  40012.34
+Transfer/sec:    125.83MB
+`;
+
+describe("parseWrk", () => {
+    it("reads requests, rate, median and 99th percentile in milliseconds, errors and non-2xx answers", () => {
+        expect(parseWrk(REPORT)).to.deep.equal({ requests: 400229, requestsPerSecond: 40012.34, p50: 0.56, p99: 5.21, non2xx: 7, socketErrors: 3 });
+    });
+
+    it("counts no errors when wrk reports none, and refuses a report without latencies", () => {
+        const clean = REPORT.replace(/^ {2}Socket errors.*\n/m, "").replace(/^ {2}Non-2xx.*\n/m, "");
+        expect(parseWrk(clean)).to.include({ non2xx: 0, socketErrors: 0 });
+        expect(() => parseWrk(clean.replace(/ {5}50%.*\n/, ""))).to.throw(/50% latency \(run it with --latency\)/);
+    });
+});
+
+describe("verdict and renderTable", () => {
+    it("judges a ratio to the baseline or a bound on the value", () => {
+        expect(verdict({ name: "static", value: 38, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal("PASS");
+        expect(verdict({ name: "static", value: 30, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal("FAIL");
+        expect(verdict({ name: "rss", value: 460, unit: "MiB", target: { kind: "at-most", bound: 450 } })).to.equal("FAIL");
+        expect(verdict({ name: "idle", value: 1, unit: "s" })).to.equal("-");
+    });
+
+    it("shows each figure with its baseline, ratio, target and verdict", () => {
+        const table = renderTable([{ name: "static file", value: 38000, unit: "req/s", baseline: 40000, target: { kind: "ratio-at-least", bound: 0.95 } }]);
+        expect(table.split("\n")[2]).to.equal("| static file | 38000.0 req/s | 40000.0 req/s | 0.95× | ≥ 0.95× | PASS |");
+    });
+});
