@@ -1,4 +1,4 @@
-import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
+import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_UPSTREAM_KEEPALIVE, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
 import { ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
 import { wwwHostName } from "../site";
 
@@ -79,7 +79,7 @@ export function renderUpstream(ports: readonly number[]): string {
         `    zone ${NGINX_UPSTREAM_NAME} 64k;`,
         ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
         ...ports.map((port) => `    server 127.0.0.1:${port} backup max_fails=0 max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
-        "    keepalive 16;",
+        `    keepalive ${NGINX_UPSTREAM_KEEPALIVE};`,
         "}",
         "",
     ].join("\n");

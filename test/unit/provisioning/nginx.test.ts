@@ -25,7 +25,7 @@ describe("renderUpstream", () => {
                 "    server 127.0.0.1:3002 max_fails=1 fail_timeout=3s max_conns=64;",
                 "    server 127.0.0.1:3001 backup max_fails=0 max_conns=64;",
                 "    server 127.0.0.1:3002 backup max_fails=0 max_conns=64;",
-                "    keepalive 16;",
+                "    keepalive 64;",
                 "}",
                 "",
             ].join("\n"),
