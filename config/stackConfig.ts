@@ -1,6 +1,6 @@
-import { cidrFamily, isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
+import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
-import { MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
+import { invalidCidrs, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
@@ -196,7 +196,7 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
         );
         return [];
     }
-    for (const cidr of cidrs.filter((block) => cidrFamily(block) === undefined)) {
+    for (const cidr of invalidCidrs(cidrs)) {
         reader.problems.push(`webstack:sshAllowedCidrs has ${describe(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`);
     }
     const openToAll = cidrs.filter(isAnywhere);

@@ -40,6 +40,7 @@ export function renderNginxConf(): string {
         "    sendfile on;",
         "    tcp_nopush on;",
         "    types_hash_max_size 2048;",
+        "    server_tokens off;",
         "    include /etc/nginx/mime.types;",
         "    default_type application/octet-stream;",
         "    ssl_protocols TLSv1.2 TLSv1.3;",
@@ -128,9 +129,8 @@ function indent(lines: readonly string[]): string[] {
     return lines.map((line) => (line === "" ? "" : `    ${line}`));
 }
 
-/** A server block. `server_tokens` is set per server: Debian's nginx.conf may set it in http already, and a second one there is an error. */
 function server(lines: readonly string[]): string[] {
-    return ["server {", ...indent(["server_tokens off;", ...lines]), "}", ""];
+    return ["server {", ...indent(lines), "}", ""];
 }
 
 /** The catch-all server owns the listening sockets' options (nginx takes them once per address and port). */

@@ -11,9 +11,6 @@ if changed_since "$changes_before_mariadb"; then
   systemctl restart mariadb
 fi
 
-# As MariaDB's root, who logs in through the unix socket as the system's root.
-sql() { mariadb --batch --skip-column-names --protocol=socket -e "$1"; }
-
 while read -r account; do
   sql "DROP USER $account"
   mark_changed

@@ -125,6 +125,10 @@ ensure_system_user() {
   fi
 }
 
+# sql STATEMENT: runs SQL as MariaDB's root, who logs in through the unix socket as the system's
+# root; prints the result without headers, tab-separated.
+sql() { mariadb --batch --skip-column-names --protocol=socket -e "$1"; }
+
 # reload_nginx: validates the configuration first; a broken configuration is never loaded.
 reload_nginx() {
   nginx -t -q

@@ -22,7 +22,6 @@ fi
 [[ -f "$dump" ]] || fail "the dump $dump does not exist; the dumps are: $(find "$BACKUP_DIR" -maxdepth 1 -name '*.sql.gz' -printf '%f ' | sort)"
 gzip -t "$dump" 2>/dev/null || fail "the dump $dump is not a complete gzip file; pick another one from $BACKUP_DIR."
 
-sql() { mariadb --batch --skip-column-names --protocol=socket -e "$1"; }
 staging="${APP_DATABASE}_restore"
 side="${APP_DATABASE}_before_restore_$(date -u +%Y%m%dT%H%M%SZ)"
 
