@@ -1,26 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
-import { buildPlan, buildRelease, type Plan, RemoteProvisioner, siteUrl, WebServer } from "./components";
+import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebServer } from "./components";
 import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
 
-async function serverPlan(settings: StackSettings): Promise<Plan> {
-    const release = await buildRelease();
+async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
     const includeApex = settings.server.kind === "aws" && settings.server.createApexRecord;
-    const tls = settings.tls && { ...settings.tls, includeApex };
-    return buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release, tls });
+    return { appInstances: settings.appInstances, release: await buildRelease(), tls: settings.tls && { ...settings.tls, includeApex } };
 }
 
 export = async () => {
     const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
     const settings = parseStackConfig(raw, hasPrivateKey);
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
-    const url = siteUrl(settings.domain, settings.tls !== undefined);
+    const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
 
     if (settings.server.kind === "existing") {
         new RemoteProvisioner("webstack", {
             connection: { host: settings.server.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
-            plan: await serverPlan(settings),
+            plan: buildPlan(await serverSettings(settings)),
+            domain: settings.domain,
+            appEnvironment,
         });
+        const url = siteUrl(settings.domain, settings.tls !== undefined);
         return { url, hostName: settings.hostName, publicIp: settings.server.host, sshCommand: `ssh ${settings.sshUser}@${settings.server.host}` };
     }
 
@@ -39,7 +40,7 @@ export = async () => {
         dailySnapshots: aws.dailySnapshots,
         alertEmail: aws.alertEmail,
         provisioning: settings.provision
-            ? { plan: await serverPlan(settings), sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
+            ? { ...(await serverSettings(settings)), appEnvironment, sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
             : undefined,
     });
     return {

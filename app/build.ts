@@ -1,7 +1,8 @@
 /**
- * The release artifact: one self-contained `server.js` (esbuild, no node_modules on the server),
- * the static front end and the migrations, packed into a reproducible tarball whose name carries a
- * content hash. The same source always gives the same id and the same bytes; any change, a new id.
+ * Releases of a Node.js app: its entry file bundled into one self-contained `server.js` (esbuild, no
+ * node_modules on the server), its static files, its migrations and the platform's `migrate.js`,
+ * packed into a reproducible tarball whose name carries a content hash. The same source always gives
+ * the same id and the same bytes; any change, a new id. The posts app in app/ is the default.
  *
  *     npx tsx app/build.ts        # prints the id and the tarball's path
  */
@@ -11,6 +12,8 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { build } from "esbuild";
+import { healthPathProblem } from "../provisioning/formats";
+import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import type { Release } from "../provisioning/steps/release";
 
 /**
@@ -22,7 +25,33 @@ export interface BuiltRelease extends Release {
     readonly directory: string;
 }
 
+/** A Node.js app to release: what a program that uses the component brings. */
+export interface AppSource {
+    /**
+     * The entry file (JavaScript or TypeScript), bundled with everything it imports into server.js.
+     * It serves HTTP on 127.0.0.1:$PORT, with the database settings in DB_SOCKET, DB_NAME, DB_USER
+     * and DB_PASSWORD, and exits when asked to (SIGTERM) once its requests are answered.
+     */
+    readonly entry: string;
+    /** Files nginx serves as they are when a request's path names one (index.html for a directory). Defaults to none. */
+    readonly publicDir?: string;
+    /** Migrations, `NNN_name.sql` files applied in order, each once, before a release serves. Defaults to none. */
+    readonly migrationsDir?: string;
+    /** A path that answers 200 once an instance can serve: a deploy waits for it, and Route53 checks it. Defaults to /healthz. */
+    readonly healthPath?: string;
+}
+
+/** The posts app: the default app, and the example of one. */
+export const POSTS_APP: AppSource = {
+    entry: join(__dirname, "src", "server.ts"),
+    publicDir: join(__dirname, "public"),
+    migrationsDir: join(__dirname, "migrations"),
+    healthPath: "/healthz",
+};
+
 export interface BuildOptions {
+    /** The app to release. Defaults to {@link POSTS_APP}. */
+    readonly app?: AppSource;
     /** Where the release directory and tarball go. Defaults to build/ at the repository root. */
     readonly outDir?: string;
     /**
@@ -38,8 +67,9 @@ export interface ReleaseFile {
     readonly content: Buffer;
 }
 
-const APP_DIR = __dirname;
-const DEFAULT_OUT_DIR = join(APP_DIR, "..", "build");
+const DEFAULT_OUT_DIR = join(__dirname, "..", "build");
+/** The platform's migrator, in every release. */
+const MIGRATOR_ENTRY = join(__dirname, "src", "migrate.ts");
 const ID_LENGTH = 12;
 
 /** The release id: a sha256 over every file's path and content, in path order. */
@@ -79,20 +109,20 @@ function filesUnder(directory: string, prefix: string): ReleaseFile[] {
         });
 }
 
-async function bundleServer(): Promise<ReleaseFile> {
+async function bundle(entry: string, path: string): Promise<ReleaseFile> {
     const result = await build({
-        entryPoints: [join(APP_DIR, "src", "server.ts")],
-        absWorkingDir: join(APP_DIR, ".."),
+        entryPoints: [entry],
+        absWorkingDir: dirname(entry),
         bundle: true,
         platform: "node",
         target: "node20",
         format: "cjs",
-        outfile: "server.js",
+        outfile: path,
         write: false,
         logLevel: "error",
         legalComments: "none",
     });
-    return { path: "server.js", content: Buffer.from(result.outputFiles[0].contents) };
+    return { path, content: Buffer.from(result.outputFiles[0].contents) };
 }
 
 function writeRelease(directory: string, files: readonly ReleaseFile[]): void {
@@ -131,25 +161,46 @@ async function packTarball(directory: string, entries: readonly string[], artifa
     renameSync(staging, artifactPath);
 }
 
-/** Builds the release into `options.outDir` (default build/) and returns its id and paths. */
+/** Throws an error that names the field and a fix unless the app can be built into a release. */
+export function validateAppSource(app: AppSource, exists: (path: string) => boolean = existsSync): void {
+    if (!exists(app.entry)) {
+        throw new Error(`app.entry ${app.entry} does not exist; give the app's entry file, for example ${POSTS_APP.entry}.`);
+    }
+    for (const [field, directory] of [["app.publicDir", app.publicDir], ["app.migrationsDir", app.migrationsDir]] as const) {
+        if (directory !== undefined && !exists(directory)) {
+            throw new Error(`${field} ${directory} does not exist; give an existing directory, or leave ${field} out.`);
+        }
+    }
+    const problem = app.healthPath === undefined ? undefined : healthPathProblem(app.healthPath);
+    if (problem !== undefined) {
+        throw new Error(`app.healthPath "${app.healthPath}" ${problem}.`);
+    }
+}
+
+/** Builds the release of `options.app` (default: the posts app) into `options.outDir` (default build/) and returns its id and paths. */
 export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRelease> {
+    const app = options.app ?? POSTS_APP;
+    validateAppSource(app);
     const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+    const healthPath = app.healthPath ?? DEFAULT_HEALTH_PATH;
     const files = [
-        await bundleServer(),
-        ...filesUnder(join(APP_DIR, "public"), "public"),
-        ...filesUnder(join(APP_DIR, "migrations"), "migrations"),
+        await bundle(app.entry, "server.js"),
+        await bundle(MIGRATOR_ENTRY, "migrate.js"),
+        ...(app.publicDir === undefined ? [] : filesUnder(app.publicDir, "public")),
+        ...(app.migrationsDir === undefined ? [] : filesUnder(app.migrationsDir, "migrations")),
         ...(options.stamp === undefined ? [] : [{ path: "stamp", content: Buffer.from(`${options.stamp}\n`) }]),
     ];
-    const id = releaseId(files);
+    // The health path is part of what the release is, so it is part of its id.
+    const id = releaseId([...files, { path: "release.json", content: Buffer.from(healthPath) }]);
     const directory = join(outDir, "release", id);
     const artifactPath = join(outDir, `webstack-release-${id}.tar.gz`);
-    const allFiles = [...files, { path: "release.json", content: Buffer.from(`${JSON.stringify({ id })}\n`) }];
+    const allFiles = [...files, { path: "release.json", content: Buffer.from(`${JSON.stringify({ id, healthPath })}\n`) }];
     mkdirSync(join(outDir, "release"), { recursive: true });
     writeRelease(directory, allFiles);
     if (!existsSync(artifactPath)) {
         await packTarball(directory, readdirSync(directory), artifactPath);
     }
-    return { id, artifactPath, directory };
+    return { id, artifactPath, healthPath, directory };
 }
 
 if (require.main === module) {

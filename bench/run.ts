@@ -69,10 +69,11 @@ async function main(): Promise<void> {
     const bareSeconds = await bareInstallSeconds();
     const server = await startSandbox({ name: "bench", log });
     try {
-        const plan = buildPlan({ domain: server.domain, appInstances: DEFAULT_APP_INSTANCES, release: await buildRelease() });
+        const plan = buildPlan({ release: await buildRelease() });
+        const inputs = { domain: server.domain };
         console.log("cold provision, then a no-change re-run");
-        const cold = await timed(() => applyPlan(plan, server.ssh, { log: () => undefined }));
-        const rerun = await timed(() => applyPlan(plan, server.ssh, { log: () => undefined }));
+        const cold = await timed(() => applyPlan(plan, server.ssh, inputs, { log: () => undefined }));
+        const rerun = await timed(() => applyPlan(plan, server.ssh, inputs, { log: () => undefined }));
         figures.push({ name: "cold provision", value: cold.seconds, unit: "s", baseline: bareSeconds, target: { kind: "ratio-at-most", bound: 1.5 } });
         figures.push({ name: "no-change re-run", value: rerun.seconds, unit: "s", target: { kind: "at-most", bound: 5 } });
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { RUN_AS_ROOT, type Plan, type PlanStep } from "../provisioning/plan";
+import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
+import { RUN_AS_ROOT, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
 
 /** The login user of Debian's cloud images, which has passwordless sudo. */
 export const DEFAULT_SSH_USER = "admin";
@@ -26,6 +27,15 @@ export interface RemoteProvisionerArgs {
     connection: SshConnectionArgs;
     /** The steps to apply, in order (see provisioning/). */
     plan: Plan;
+    /** The site's apex domain, for the steps that render it (buildPlan's nginx and certificate steps). Needed when the plan has those. */
+    domain?: pulumi.Input<string>;
+    /**
+     * The app's own environment variables, for example API keys: written to a root-only file the app
+     * instances read. The step that writes them keeps its script as a secret, so the values stay
+     * encrypted in the state even when given in plain text; pass secrets anyway, so that they stay
+     * secret in this program too. Defaults to none.
+     */
+    appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
      * Values that identify the server itself, such as its instance id: when one changes (a replaced
      * instance behind the same address), every step runs again on the new server. Defaults to none.
@@ -73,6 +83,21 @@ export function commandConnection(
     };
 }
 
+/** The app's environment, its names and values checked before anything is created when they are plain; a ResourceError of `resource` otherwise. */
+export function checkedAppEnvironment(
+    environment: pulumi.Input<Record<string, pulumi.Input<string>>> | undefined,
+    resource: pulumi.Resource,
+): pulumi.Input<Record<string, pulumi.Input<string>>> {
+    const plain = environment !== undefined && !pulumi.Output.isInstance(environment) && !(environment instanceof Promise) ? environment : undefined;
+    if (plain !== undefined && Object.values(plain).every((value) => typeof value === "string")) {
+        const problems = appEnvironmentProblems(plain as Record<string, string>);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(`appEnvironment: ${problems.join("; ")}.`, resource);
+        }
+    }
+    return environment ?? {};
+}
+
 /** The resource name of a step: the component's name and the step's name. */
 export function stepResourceName(provisionerName: string, step: PlanStep): string {
     return `${provisionerName}-${step.name}`;
@@ -92,6 +117,22 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         const connection = commandConnection(args.connection, args.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
         const dnsReady = args.dnsReady ?? [];
         const triggers = args.serverIdentity ?? [];
+        const appEnvironment = checkedAppEnvironment(args.appEnvironment, this);
+        const scriptOf = (step: RunStep): pulumi.Input<string> => {
+            const script = step.script;
+            if (typeof script === "string") {
+                return script;
+            }
+            switch (script.input) {
+                case "domain":
+                    if (args.domain === undefined) {
+                        throw new pulumi.ResourceError(`Plan step "${step.name}" renders the site's domain; give RemoteProvisioner a domain, for example "example.com".`, this);
+                    }
+                    return pulumi.output(args.domain).apply((domain) => script.render(domain));
+                case "appEnvironment":
+                    return pulumi.secret(pulumi.output(appEnvironment).apply((environment) => script.render(environment)));
+            }
+        };
 
         let previous: pulumi.Resource | undefined;
         for (const step of args.plan) {
@@ -108,7 +149,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                     : new command.remote.Command(
                           resourceName,
                           // Output can echo settings back; stderr alone is enough to diagnose a failed step.
-                          { connection, create: RUN_AS_ROOT, stdin: step.script, logging: "stderr", triggers },
+                          { connection, create: RUN_AS_ROOT, stdin: scriptOf(step), logging: "stderr", triggers },
                           options,
                       );
         }

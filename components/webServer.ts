@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { servesHttps } from "../provisioning";
-import type { Plan } from "../provisioning/plan";
+import { buildPlan, type ServerSettings } from "../provisioning";
 import { cidrFamily } from "../provisioning/formats";
-import { apexDomainProblem, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
-import { DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
+import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
+import { apexDomainProblem, siteUrl, wwwHostName } from "../provisioning/site";
+import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
 export const WEB_SERVER_DEFAULTS = {
@@ -23,9 +23,24 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
 /** Debian's own AWS account, which publishes the official Debian AMIs. */
 export const DEBIAN_AMI_OWNER = "136693071363";
 
+/** How WebServer configures its server: what runs there (buildPlan's settings) and how to reach it over SSH. */
+export interface WebServerProvisioning extends ServerSettings {
+    /**
+     * The app's own environment variables, secrets among them (API keys): they reach a root-only file
+     * on the server that the app instances read, and stay encrypted in the state. Defaults to none.
+     */
+    appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The private key matching sshPublicKey. Pass a secret. */
+    sshPrivateKey: pulumi.Input<string>;
+    /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
+    sshUser?: string;
+    /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
+    sshHostKey?: pulumi.Input<string>;
+}
+
 export interface WebServerArgs {
-    /** The site's domain; the site is served as www.<domain> from the Route53 zone of that name. */
-    domain: string;
+    /** The site's apex domain, for example example.com: the site is served as www.<domain>, from the Route53 zone of that name unless hostedZoneId says otherwise. */
+    domain: pulumi.Input<string>;
     /** EC2 instance type. Defaults to "t3.micro". */
     instanceType?: string;
     /** AMI to boot. Defaults to the newest official Debian 13 image for the instance type's architecture ({@link architectureOf}). */
@@ -53,31 +68,19 @@ export interface WebServerArgs {
     tags?: Record<string, string>;
     /**
      * Whether the server serves HTTPS, for a server this component does not configure (no
-     * `provisioning`): with a plan, the plan says so (buildPlan's `tls`), and only one of the two can
-     * be given. The url output and the health check follow it. Defaults to false.
+     * `provisioning`); with provisioning, its `tls` says so, and only one of the two can be given. The
+     * url output and the health check follow it. Defaults to false.
      */
     https?: boolean;
     /**
-     * Where to send alerts: set, it turns on a Route53 health check of https?://www.<domain>/healthz
-     * from AWS's checkers and CloudWatch alarms on it, on the instance's status checks and (burstable
-     * types) on its CPU credit balance, each mailing this address through SNS when it fires and when
-     * it clears. Defaults to no alerts.
+     * Where to send alerts: set, it turns on a Route53 health check of the app's health path at
+     * www.<domain> from AWS's checkers and CloudWatch alarms on it, on the instance's status checks
+     * and (burstable types) on its CPU credit balance, each mailing this address through SNS when it
+     * fires and when it clears. Defaults to no alerts.
      */
     alertEmail?: pulumi.Input<string>;
-    /**
-     * How to configure the server once it is up. Defaults to leaving it unconfigured (infrastructure
-     * only).
-     */
-    provisioning?: {
-        /** The steps to apply over SSH. */
-        plan: Plan;
-        /** The private key matching sshPublicKey. Pass a secret. */
-        sshPrivateKey: pulumi.Input<string>;
-        /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
-        sshUser?: string;
-        /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
-        sshHostKey?: pulumi.Input<string>;
-    };
+    /** How to configure the server once it is up. Defaults to leaving it unconfigured (infrastructure only). */
+    provisioning?: WebServerProvisioning;
 }
 
 export interface IngressRule {
@@ -172,8 +175,6 @@ export function dlmAssumeRolePolicy(): string {
     });
 }
 
-/** The path Route53's checkers request: the app answers 200 only while it reaches its database. */
-export const HEALTH_CHECK_PATH = "/healthz";
 /** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
 export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
 
@@ -182,13 +183,13 @@ export function isBurstable(instanceType: string): boolean {
     return /^t\d/.test(instanceType);
 }
 
-/** Route53's check of the site as visitors reach it, from AWS's checkers around the world. */
-export function siteHealthCheck(hostName: string, https: boolean): Omit<aws.route53.HealthCheckArgs, "tags"> {
+/** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
+export function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
     return {
         type: https ? "HTTPS" : "HTTP",
         fqdn: hostName,
         port: https ? 443 : 80,
-        resourcePath: HEALTH_CHECK_PATH,
+        resourcePath: healthPath,
         ...(https ? { enableSni: true } : {}),
         requestInterval: 30,
         failureThreshold: 3,
@@ -214,7 +215,7 @@ export interface AlarmSpec {
 /** Fires when most of Route53's checkers failed to get a 200 from the site for two minutes. */
 export const SITE_DOWN_ALARM: AlarmSpec = {
     suffix: "site-down",
-    description: `The site does not answer ${HEALTH_CHECK_PATH} with 200 for Route53's health checkers.`,
+    description: "The site does not answer its health path with 200 for Route53's health checkers.",
     namespace: "AWS/Route53",
     metricName: "HealthCheckStatus",
     statistic: "Minimum",
@@ -261,8 +262,8 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
 export class WebServer extends pulumi.ComponentResource {
     readonly instanceId: pulumi.Output<string>;
     readonly publicIp: pulumi.Output<string>;
-    readonly hostName: string;
-    readonly url: string;
+    readonly hostName: pulumi.Output<string>;
+    readonly url: pulumi.Output<string>;
     readonly sshCommand: pulumi.Output<string>;
     /** The group a deploy run opens SSH in for itself ({@link deployAccessGroupName}). */
     readonly deployAccessGroupId: pulumi.Output<string>;
@@ -287,15 +288,27 @@ export class WebServer extends pulumi.ComponentResource {
         const parent = { parent: this };
         if (args.provisioning !== undefined && args.https !== undefined) {
             throw new pulumi.ResourceError(
-                `Only one of [https] and [provisioning] can be specified: with provisioning, the plan says whether the site serves HTTPS (buildPlan's tls); https is ${args.https}.`,
+                `Only one of [https] and [provisioning] can be specified: with provisioning, its tls says whether the site serves HTTPS; https is ${args.https}.`,
                 this,
             );
         }
-        const https = args.provisioning !== undefined ? servesHttps(args.provisioning.plan) : (args.https ?? false);
-        const domainProblem = apexDomainProblem(args.domain);
-        if (domainProblem !== undefined) {
-            throw new pulumi.ResourceError(`domain "${args.domain}" ${domainProblem}.`, this);
+        const https = args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false);
+        const healthPath = args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH;
+        const checkedDomain = (domain: string): string => {
+            const problem = apexDomainProblem(domain);
+            if (problem !== undefined) {
+                throw new pulumi.ResourceError(`domain "${domain}" ${problem}.`, this);
+            }
+            return domain;
+        };
+        if (typeof args.domain === "string") {
+            checkedDomain(args.domain);
         }
+        const domain = pulumi.output(args.domain).apply(checkedDomain);
+        const hostName = domain.apply(wwwHostName);
+        // Built before any resource, so that bad settings fail before anything is created.
+        const plan = args.provisioning && this.checked("provisioning", () => buildPlan(args.provisioning as ServerSettings));
+        const appEnvironment = args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, this);
         const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
             const invalid = invalidCidrs(cidrs);
             if (invalid.length > 0) {
@@ -385,12 +398,13 @@ export class WebServer extends pulumi.ComponentResource {
 
         const zoneId =
             args.hostedZoneId ??
-            aws.route53.getZoneOutput({ name: args.domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
+            aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
 
-        const records = siteNames(args.domain, createApexRecord).map(
-            (recordName) =>
+        const recordNames = { www: hostName, ...(createApexRecord ? { apex: domain } : {}) };
+        const records = Object.entries(recordNames).map(
+            ([record, recordName]) =>
                 new aws.route53.Record(
-                    `${name}-${recordName === args.domain ? "apex" : "www"}-record`,
+                    `${name}-${record}-record`,
                     { zoneId, name: recordName, type: "A", ttl: dnsTtl, records: [elasticIp.publicIp], allowOverwrite: false },
                     parent,
                 ),
@@ -399,8 +413,9 @@ export class WebServer extends pulumi.ComponentResource {
         if (args.alertEmail !== undefined) {
             declareAlerts(name, {
                 email: args.alertEmail,
-                hostName: wwwHostName(args.domain),
+                hostName,
                 https,
+                healthPath,
                 instanceType,
                 instanceId: instance.id,
                 tagsFor,
@@ -410,6 +425,7 @@ export class WebServer extends pulumi.ComponentResource {
 
         this.provisioner =
             args.provisioning &&
+            plan &&
             new RemoteProvisioner(
                 `${name}-provision`,
                 {
@@ -419,7 +435,9 @@ export class WebServer extends pulumi.ComponentResource {
                         privateKey: args.provisioning.sshPrivateKey,
                         hostKey: args.provisioning.sshHostKey,
                     },
-                    plan: args.provisioning.plan,
+                    plan,
+                    domain,
+                    appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
                 },
@@ -428,8 +446,8 @@ export class WebServer extends pulumi.ComponentResource {
 
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;
-        this.hostName = wwwHostName(args.domain);
-        this.url = siteUrl(args.domain, https);
+        this.hostName = hostName;
+        this.url = domain.apply((apex) => siteUrl(apex, https));
         this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
         this.deployAccessGroupId = deployAccess.id;
         this.registerOutputs({
@@ -441,12 +459,22 @@ export class WebServer extends pulumi.ComponentResource {
             sshCommand: this.sshCommand,
         });
     }
+
+    /** The value `build` gives, or a ResourceError naming the argument when it throws. */
+    private checked<T>(argument: string, build: () => T): T {
+        try {
+            return build();
+        } catch (error) {
+            throw new pulumi.ResourceError(`${argument}: ${error instanceof Error ? error.message : String(error)}`, this);
+        }
+    }
 }
 
 interface AlertTargets {
     readonly email: pulumi.Input<string>;
-    readonly hostName: string;
+    readonly hostName: pulumi.Input<string>;
     readonly https: boolean;
+    readonly healthPath: string;
     readonly instanceType: string;
     readonly instanceId: pulumi.Input<string>;
     readonly tagsFor: (resource: string) => Record<string, string>;
@@ -493,7 +521,7 @@ function declareAlerts(name: string, targets: AlertTargets): void {
 
     const healthCheck = new aws.route53.HealthCheck(
         `${name}-health-check`,
-        { ...siteHealthCheck(targets.hostName, targets.https), tags: targets.tagsFor("health-check") },
+        { ...siteHealthCheck(targets.hostName, targets.https, targets.healthPath), tags: targets.tagsFor("health-check") },
         parent,
     );
     // An explicit provider reads no aws: stack config, so the profile is handed over (credentials from the environment apply as they are).

@@ -4,6 +4,7 @@ import { invalidCidrs, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../compo
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
+import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
@@ -43,8 +44,10 @@ export interface StackSettings {
     readonly sshHostKey?: string;
     /** False: create the infrastructure only and leave the server unconfigured. */
     readonly provision: boolean;
-    readonly appInstances: number;
+    readonly appInstances?: number;
     readonly tls?: TlsSettings;
+    /** The app's own environment; the program keeps it as a secret. */
+    readonly appEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
@@ -70,6 +73,7 @@ const CONFIG_KEYS = [
     "appInstances",
     "acmeEmail",
     "acmeDirectoryUrl",
+    "appEnvironment",
 ] as const;
 
 /**
@@ -245,6 +249,30 @@ function readTls(reader: ConfigReader): TlsSettings | undefined {
     return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? LETS_ENCRYPT_DIRECTORY_URL };
 }
 
+/** The app's environment: an object of names and values. Its values may be secrets, so no message quotes them. */
+function readAppEnvironment(reader: ConfigReader): Record<string, string> | undefined {
+    const value = reader.string("appEnvironment");
+    if (value === undefined) {
+        return undefined;
+    }
+    const howToSet = "pulumi config set --secret --path 'webstack:appEnvironment.API_TOKEN' <value>";
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(value);
+    } catch {
+        parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        reader.problems.push(`webstack:appEnvironment is not an object of names and values (the value is not shown: it may hold secrets); set each variable with: ${howToSet}.`);
+        return undefined;
+    }
+    const problems = appEnvironmentProblems(parsed as Record<string, string>);
+    for (const problem of problems) {
+        reader.problems.push(`webstack:appEnvironment: ${problem}.`);
+    }
+    return problems.length > 0 ? undefined : (parsed as Record<string, string>);
+}
+
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
     const known: readonly string[] = CONFIG_KEYS;
     for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
@@ -287,8 +315,9 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
         sshUser: reader.matching("sshUser", SSH_USER, DEFAULT_SSH_USER) ?? DEFAULT_SSH_USER,
         sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),
         provision: provision || server.kind === "existing",
-        appInstances: reader.integer("appInstances", LIMITS.appInstances) ?? DEFAULT_APP_INSTANCES,
+        appInstances: reader.integer("appInstances", LIMITS.appInstances),
         tls: readTls(reader),
+        appEnvironment: readAppEnvironment(reader),
     };
     if (reader.problems.length > 0) {
         throw new StackConfigError(reader.problems);

@@ -54,3 +54,8 @@ export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
     }
     return undefined;
 }
+
+/** Why a URL path cannot be requested as it is written, or undefined when it can. */
+export function healthPathProblem(path: string): string | undefined {
+    return /^\/[A-Za-z0-9._~/-]*$/.test(path) ? undefined : "must be a path starting with / made of letters, digits and . _ ~ / - (for example /healthz)";
+}

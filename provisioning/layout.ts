@@ -24,6 +24,8 @@ export const RELEASES_KEPT = 5;
 
 /** Root-only settings of the app, with the database password that the server generated. */
 export const APP_ENV_FILE = "/etc/webstack/app.env";
+/** Root-only: the app's own environment, as the program gives it (WebServer's appEnvironment), secrets among them. */
+export const APP_ENVIRONMENT_FILE = "/etc/webstack/app-environment.env";
 export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
 export const MARIADB_UNIT_DROP_IN = "/etc/systemd/system/mariadb.service.d/60-webstack.conf";
@@ -36,6 +38,9 @@ export const WATCHDOG_PRELOAD = "/usr/local/lib/webstack/watchdog.cjs";
 export function appInstanceUnit(port: number): string {
     return `webstack-app@${port}.service`;
 }
+
+/** The path an app answers with 200 once it can serve, unless its release names another. */
+export const DEFAULT_HEALTH_PATH = "/healthz";
 
 /** How many app instances a server runs unless told otherwise: two, so that a deploy restarts one while the other serves. */
 export const DEFAULT_APP_INSTANCES = 2;

@@ -23,19 +23,57 @@ export interface UploadStep {
 /** How every executor starts a run step on the server: as root, the script on stdin, so nothing depends on sshd's AcceptEnv. */
 export const RUN_AS_ROOT = "sudo bash -s";
 
+/**
+ * What the executor hands a plan when it applies it, rather than the plan holding it: values a Pulumi
+ * program may know only as Outputs (the domain of a zone it creates) or must keep secret (the app's
+ * environment). The plan's shape, its steps and their names, never depends on them.
+ */
+export interface PlanInputs {
+    /** The apex domain, for example example.com: the site is www.<domain>. */
+    readonly domain: string;
+    /** The app's own environment variables, secrets among them. Defaults to none. */
+    readonly appEnvironment?: Readonly<Record<string, string>>;
+}
+
+type ResolvedPlanInputs = Required<PlanInputs>;
+/** The value of one plan input, as a script template receives it (the defaults applied). */
+export type PlanInputValue<Input extends keyof PlanInputs> = ResolvedPlanInputs[Input];
+
+/** A script rendered, when the plan is applied, from one of the {@link PlanInputs}. */
+export type ScriptTemplate = {
+    [Input in keyof ResolvedPlanInputs]: { readonly input: Input; readonly render: (value: ResolvedPlanInputs[Input]) => string };
+}[keyof ResolvedPlanInputs];
+
 /** Runs a self-contained bash script as root ({@link RUN_AS_ROOT}). */
 export interface RunStep {
     readonly kind: "run";
     /** Unique within the plan, kebab-case: it names the Pulumi resource. */
     readonly name: string;
-    /** The complete script. Settings are written into it; it never relies on the SSH environment. */
-    readonly script: string;
+    /**
+     * The complete script, or its template when it depends on the plan's inputs. Settings are written
+     * into it; it never relies on the SSH environment.
+     */
+    readonly script: string | ScriptTemplate;
     /** True when the step needs `www.<domain>` to resolve to the server (an ACME HTTP-01 challenge). */
     readonly needsDns?: boolean;
 }
 
 export type PlanStep = UploadStep | RunStep;
 export type Plan = readonly PlanStep[];
+
+/** The script a run step runs with the given inputs. */
+export function stepScript(step: RunStep, inputs: PlanInputs): string {
+    const script = step.script;
+    if (typeof script === "string") {
+        return script;
+    }
+    switch (script.input) {
+        case "domain":
+            return script.render(inputs.domain);
+        case "appEnvironment":
+            return script.render(inputs.appEnvironment ?? {});
+    }
+}
 
 /** Where uploads land: persistent (not a tmpfs), created by the first step, owned by the SSH user. */
 export const UPLOAD_DIR = "/var/lib/webstack/uploads";

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import type { RunStep } from "./plan";
+import type { PlanInputs, PlanInputValue, RunStep, ScriptTemplate } from "./plan";
 
 /**
  * Renders the bash scripts that plan steps run as root. Every script gets the same strict header,
@@ -83,4 +83,16 @@ export function renderCommand(spec: ScriptSpec): string {
 /** A run step whose script is {@link renderScript} of the spec. */
 export function runStep(name: string, spec: ScriptSpec, options: { needsDns?: boolean } = {}): RunStep {
     return { kind: "run", name, script: renderScript(spec), ...(options.needsDns ? { needsDns: true } : {}) };
+}
+
+/** A run step whose script is {@link renderScript} of the spec that `input`'s value gives, when the plan is applied. */
+export function runStepFrom<Input extends keyof PlanInputs>(
+    name: string,
+    input: Input,
+    spec: (value: PlanInputValue<Input>) => ScriptSpec,
+    options: { needsDns?: boolean } = {},
+): RunStep {
+    // TypeScript cannot pair a generic key with its member of the union; the signature above does.
+    const script = { input, render: (value: PlanInputValue<Input>) => renderScript(spec(value)) } as ScriptTemplate;
+    return { kind: "run", name, script, ...(options.needsDns ? { needsDns: true } : {}) };
 }

@@ -30,3 +30,12 @@ export function apexDomainProblem(domain: string): string | undefined {
     }
     return undefined;
 }
+
+/** The domain when it can be a site's apex domain; otherwise an error that names it and the fix. */
+export function checkedDomain(domain: string): string {
+    const problem = apexDomainProblem(domain);
+    if (problem !== undefined) {
+        throw new Error(`domain "${domain}" ${problem}.`);
+    }
+    return domain;
+}

@@ -17,8 +17,8 @@
 import { buildRelease } from "../app/build";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildPlan, type TlsSettings } from "../provisioning";
-import { BACKUP_COMMAND, DEFAULT_APP_INSTANCES, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { buildPlan, type Release, type TlsSettings } from "../provisioning";
+import { BACKUP_COMMAND, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { shellQuote } from "../provisioning/script";
 import { wwwHostName } from "../provisioning/site";
 import type { Plan } from "../provisioning/plan";
@@ -47,7 +47,6 @@ export interface CliArguments {
 }
 
 /** How many app instances the sandbox runs: the servers' default, so that a deploy rolls without a gap. */
-const SANDBOX_APP_INSTANCES = DEFAULT_APP_INSTANCES;
 const READY_TIMEOUT_MS = 120_000;
 
 const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]
@@ -120,13 +119,13 @@ async function runningSandbox(name: string): Promise<Sandbox> {
 async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
     const startedAt = Date.now();
     console.log(`applying ${plan.length} steps to ${sandbox.address}`);
-    await applyPlan(plan, sandbox.ssh, { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined });
+    await applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined });
     console.log(`plan applied in ${secondsSince(startedAt)}`);
 }
 
-/** Waits until the site answers /readyz through nginx, over HTTPS when it trusts `trustedRootPem`. */
-function waitUntilReady(sandbox: Sandbox, trustedRootPem?: string): Promise<void> {
-    return waitForHttpOk({ address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: "/readyz", trustedRootPem }, READY_TIMEOUT_MS);
+/** Waits until the site answers the release's health path through nginx, over HTTPS when it trusts `trustedRootPem`. */
+function waitUntilReady(sandbox: Sandbox, release: Release, trustedRootPem?: string): Promise<void> {
+    return waitForHttpOk({ address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: release.healthPath, trustedRootPem }, READY_TIMEOUT_MS);
 }
 
 /** Pebble for the sandbox, trusted by its server; the root its certificates chain to is saved for curl. */
@@ -144,8 +143,8 @@ async function up(options: CliArguments): Promise<void> {
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
     const acme = options.https ? await acmeForSandbox(sandbox) : undefined;
-    await applyPlanVisibly(sandbox, buildPlan({ domain: sandbox.domain, appInstances: SANDBOX_APP_INSTANCES, release, tls: acme?.tls }), options.verbose);
-    await waitUntilReady(sandbox, acme?.rootCaPem);
+    await applyPlanVisibly(sandbox, buildPlan({ release, tls: acme?.tls }), options.verbose);
+    await waitUntilReady(sandbox, release, acme?.rootCaPem);
     console.log(accessInstructions(sandbox, acme?.rootCaFile).join("\n"));
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { RUN_AS_ROOT, type Plan, type PlanStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, stepScript, type Plan, type PlanInputs, type PlanStep } from "../provisioning/plan";
 import { shellQuote } from "../provisioning/script";
 import { CommandError, tailLines, type CommandResult } from "./exec";
 import { sshRun, type SshTarget } from "./ssh";
@@ -80,17 +80,17 @@ export function uploadCommand(remotePath: string, sha256: string): string {
     ].join(" ");
 }
 
-function executeStep(step: PlanStep, target: SshTarget, options: ApplyOptions): Promise<CommandResult> {
+function executeStep(step: PlanStep, target: SshTarget, inputs: PlanInputs, options: ApplyOptions): Promise<CommandResult> {
     if (step.kind === "upload") {
         const content = readFileSync(step.localPath);
         const sha256 = createHash("sha256").update(content).digest("hex");
         return sshRun(target, uploadCommand(step.remotePath, sha256), { input: content, onOutput: options.onOutput });
     }
-    return sshRun(target, RUN_AS_ROOT, { input: step.script, onOutput: options.onOutput });
+    return sshRun(target, RUN_AS_ROOT, { input: stepScript(step, inputs), onOutput: options.onOutput });
 }
 
-/** Applies the plan's steps in order; stops at the first failing step with a {@link PlanStepError}. */
-export async function applyPlan(plan: Plan, target: SshTarget, options: ApplyOptions = {}): Promise<StepResult[]> {
+/** Applies the plan's steps in order with the given inputs; stops at the first failing step with a {@link PlanStepError}. */
+export async function applyPlan(plan: Plan, target: SshTarget, inputs: PlanInputs, options: ApplyOptions = {}): Promise<StepResult[]> {
     const log = options.log ?? console.log;
     const results: StepResult[] = [];
     for (const step of plan) {
@@ -98,7 +98,7 @@ export async function applyPlan(plan: Plan, target: SshTarget, options: ApplyOpt
         const startedAt = Date.now();
         let result: CommandResult;
         try {
-            result = await executeStep(step, target, options);
+            result = await executeStep(step, target, inputs, options);
         } catch (error) {
             if (error instanceof CommandError) {
                 throw new PlanStepError(step.name, error.result.exitCode, tailLines(error.result.stderr), tailLines(error.result.stdout, STDOUT_TAIL_LINES));

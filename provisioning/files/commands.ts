@@ -3,6 +3,7 @@ import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "./nginx";
 import {
     ACTIVATE_COMMAND,
     APP_DATABASE,
+    DEFAULT_HEALTH_PATH,
     APP_UNIT_TEMPLATE,
     BACKUP_DIR,
     BACKUPS_KEPT,
@@ -18,7 +19,7 @@ import { SANDBOXING } from "./systemd";
 
 /** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
 
-/** How long a restarted instance has to answer /readyz and report the new release. */
+/** How long a restarted instance has to run the new release and answer its health path. */
 const READY_TIMEOUT_SECONDS = 60;
 /** How long a reload's retired nginx workers have to finish requests to a drained instance. */
 const DRAIN_TIMEOUT_SECONDS = 30;
@@ -35,6 +36,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             APP_UNIT_TEMPLATE,
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(ports),
+            DEFAULT_HEALTH_PATH,
             READY_TIMEOUT_SECONDS,
             DRAIN_TIMEOUT_SECONDS,
             UPSTREAM_FAIL_TIMEOUT_SECONDS,

@@ -86,9 +86,6 @@ export function renderUpstream(ports: readonly number[]): string {
     ].join("\n");
 }
 
-/** Paths proxied to the app; everything else is a static file of the current release. */
-const PROXIED_LOCATIONS = ["/api/", "= /healthz", "= /readyz"] as const;
-
 /**
  * The front end is served from the same origin and loads only its own files: no inline script or
  * style, no frames. Fetches go to the same origin's /api/.
@@ -178,11 +175,14 @@ function securityHeaders(tls: boolean): string[] {
 /** How soon a client may try again when nginx answers 503 for the app. */
 const RETRY_AFTER_SECONDS = 1;
 
-/** Static files, the proxied API and the headers that every response of www.<domain> carries. */
+/**
+ * A request for a file of the current release's public/ (or a directory with an index.html) is
+ * served from disk; every other request goes to the app. The headers every response of
+ * www.<domain> carries.
+ */
 function siteLines(tls: boolean): string[] {
     return [
         `root ${CURRENT_LINK}/public;`,
-        "index index.html;",
         "",
         "client_max_body_size 64k;",
         "client_body_timeout 10s;",
@@ -214,7 +214,9 @@ function siteLines(tls: boolean): string[] {
         "proxy_next_upstream_tries 3;",
         "proxy_next_upstream_timeout 10s;",
         "",
-        ...PROXIED_LOCATIONS.flatMap((location) => [`location ${location} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}"]),
+        "location @app {",
+        `    proxy_pass http://${NGINX_UPSTREAM_NAME};`,
+        "}",
         "",
         // The API speaks JSON even when nginx answers for it: a body over the limit, or no app
         // instance answering or free to take the request (502 "no live upstreams", 504 timeout).
@@ -233,12 +235,15 @@ function siteLines(tls: boolean): string[] {
         // `expires` sets Cache-Control without add_header, so the security headers above still apply.
         "location ~* \\.(?:css|js)$ {",
         "    expires 1h;",
+        "    try_files $uri @app;",
         "}",
-        "location = /index.html {",
+        "location = / {",
         "    expires epoch;",
+        "    try_files /index.html @app;",
         "}",
         "location / {",
-        "    try_files $uri $uri/ =404;",
+        "    expires epoch;",
+        "    try_files $uri @app;",
         "}",
     ];
 }

@@ -12,7 +12,7 @@ import {
     JOURNAL_MAX_DISK_MIB,
     JOURNAL_MAX_RUNTIME_MIB,
 } from "../capacity";
-import { APP_ENV_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
+import { APP_ENV_FILE, APP_ENVIRONMENT_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
 
 /** systemd units: the app's instance template and the nightly backup. */
 
@@ -85,6 +85,8 @@ export function renderAppUnit(): string {
         `User=${APP_USER}`,
         `Group=${APP_USER}`,
         `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT} NODE_OPTIONS=--max-old-space-size=${APP_HEAP_MIB}`,
+        // Optional: a server provisioned before the app had an environment of its own runs without one until that step.
+        `EnvironmentFile=-${APP_ENVIRONMENT_FILE}`,
         `EnvironmentFile=${APP_ENV_FILE}`,
         `EnvironmentFile=${CURRENT_LINK}/${RELEASE_ENV_NAME}`,
         `WorkingDirectory=${CURRENT_LINK}`,

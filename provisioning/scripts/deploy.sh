@@ -7,9 +7,11 @@ if [[ ! -d "$release_dir" ]]; then
   [[ -f "$ARTIFACT" ]] || fail "the release artifact $ARTIFACT is missing; the upload step before this one copies it there."
   staging="$(mktemp -d "$RELEASES_DIR/.unpack.XXXXXX")"
   trap 'rm -rf "$staging"' EXIT
-  (umask 022 && tar -xzf "$ARTIFACT" -C "$staging" --no-same-owner --no-same-permissions)
-  for entry in server.js release.json public migrations; do
-    [[ -e "$staging/$entry" ]] || fail "the release artifact $ARTIFACT has no $entry at its top level; build it with app/build.ts."
+  # --touch: the tarball's times are all zero, and nginx's ETag and Last-Modified come from a file's
+  # time, so a changed file of the same size would otherwise look unchanged to a browser's cache.
+  (umask 022 && tar -xzf "$ARTIFACT" -C "$staging" --no-same-owner --no-same-permissions --touch)
+  for entry in server.js migrate.js release.json; do
+    [[ -e "$staging/$entry" ]] || fail "the release artifact $ARTIFACT has no $entry at its top level; build it with app/build.ts (buildRelease)."
   done
   printf 'RELEASE_ID=%s\n' "$RELEASE_ID" >"$staging/$RELEASE_ENV_NAME"
   chmod 755 "$staging"

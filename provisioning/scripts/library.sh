@@ -135,15 +135,15 @@ reload_nginx() {
   systemctl reload nginx
 }
 
-# run_migrations RELEASE_DIR: applies the release's database migrations (`node server.js migrate`)
-# as the app's user, in the app's sandbox, with its environment file.
+# run_migrations RELEASE_DIR: applies the release's database migrations (`node migrate.js`, which
+# every release carries) as the app's user, in the app's sandbox, with its database settings.
 run_migrations() {
   local release_dir="$1" sandboxing
   mapfile -t sandboxing <<<"$MIGRATION_SANDBOXING"
   systemd-run --quiet --wait --pipe --collect --uid="$APP_USER" --gid="$APP_USER" \
     --property=EnvironmentFile="$APP_ENV_FILE" --property=WorkingDirectory="$release_dir" \
     --setenv=RELEASE_ID="$(basename "$release_dir")" --setenv=NODE_ENV=production "${sandboxing[@]/#/--property=}" \
-    /usr/bin/node "$release_dir/server.js" migrate
+    /usr/bin/node "$release_dir/migrate.js"
 }
 
 # set_setting FILE KEY SEPARATOR VALUE: the line KEY<SEPARATOR>VALUE in a settings file (" " for

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Usage: webstack-activate [--check | --restart-all] RELEASE_ID
 #   Makes RELEASE_ID the current release and restarts, one at a time, the instances that do not
-#   serve it yet, each only after the one before answers /readyz and reports the release. A
+#   serve it yet, each only after the one before runs from the release's directory and answers the
+#   health path its release.json names (DEFAULT_HEALTH_PATH for a release that names none). A
 #   stopping instance finishes its requests and refuses new connections, which nginx passes on to
 #   another instance; nginx is not reloaded, since a reload closes its idle client connections and
 #   a browser's request can meet one as it closes. nginx skips an instance that refused it for
@@ -32,13 +33,19 @@ current_release() {
   fi
 }
 
-# serves PORT: the instance is ready (its database answers) and runs the release.
+health_path="$DEFAULT_HEALTH_PATH"
+if [[ -f "$release_dir/release.json" ]]; then
+  health_path="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).healthPath || process.argv[2])' \
+    "$release_dir/release.json" "$DEFAULT_HEALTH_PATH")"
+fi
+
+# serves PORT: the instance's process runs from the release's directory (it started after the
+# switch) and answers the health path.
 serves() {
-  local port="$1" version
-  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null || return 1
-  version="$(curl -fsS --max-time 2 "http://127.0.0.1:$port/api/version" 2>/dev/null)" || return 1
-  node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); process.exit(v.release === process.argv[1] ? 0 : 1);' \
-    "$release_id" <<<"$version" 2>/dev/null
+  local port="$1" pid
+  pid="$(systemctl show --property=MainPID --value "${APP_UNIT_TEMPLATE/@/@$port}")"
+  [[ -n "$pid" && "$pid" != 0 && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$release_dir" ]] || return 1
+  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port$health_path" 2>/dev/null
 }
 
 if [[ "$mode" == check ]]; then
@@ -108,7 +115,7 @@ for port in "${ports[@]}"; do
     if (( ${#ports[@]} > 1 )); then
       route_upstream "$port"
     fi
-    fail "$unit did not answer /readyz with 200 and /api/version with release $release_id within ${READY_TIMEOUT_SECONDS}s." \
+    fail "$unit did not run release $release_id and answer $health_path with 200 within ${READY_TIMEOUT_SECONDS}s." \
       "It stays out of the nginx upstream; the other instances keep serving." \
       "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"
   fi

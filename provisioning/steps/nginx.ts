@@ -1,11 +1,11 @@
 import { renderNginxConf, renderSite, renderUpstream } from "../files/nginx";
 import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_CONF_FILE, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
 import { RunStep } from "../plan";
-import { runStep, scriptBody } from "../script";
-import { siteUrl } from "../site";
+import { runStepFrom, scriptBody, type ScriptSpec } from "../script";
+import { checkedDomain, siteUrl } from "../site";
 
+/** The site apart from its domain, which the plan's inputs give when it is applied. */
 export interface NginxSiteOptions {
-    readonly domain: string;
     readonly appInstances: number;
     /** Render the HTTPS form too; the step uses it once the certificate exists. */
     readonly tls: boolean;
@@ -14,8 +14,12 @@ export interface NginxSiteOptions {
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
-    return runStep(name, {
-        description: `Serve ${siteUrl(options.domain, requireCertificate)}.`,
+    return runStepFrom(name, "domain", (domain) => nginxScript(checkedDomain(domain), options, requireCertificate));
+}
+
+function nginxScript(domain: string, options: NginxSiteOptions, requireCertificate: boolean): ScriptSpec {
+    return {
+        description: `Serve ${siteUrl(domain, requireCertificate)}.`,
         settings: {
             NGINX_CONF_FILE,
             NGINX_CONF: renderNginxConf(),
@@ -24,13 +28,13 @@ function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: 
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
             ACME_WEBROOT,
-            SITE_HTTP: renderSite({ domain: options.domain, tls: false }),
-            SITE_TLS: options.tls ? renderSite({ domain: options.domain, tls: true, includeApex: options.includeApex }) : "",
-            CERTIFICATE: options.tls ? certificatePaths(options.domain).fullchain : "",
+            SITE_HTTP: renderSite({ domain, tls: false }),
+            SITE_TLS: options.tls ? renderSite({ domain, tls: true, includeApex: options.includeApex }) : "",
+            CERTIFICATE: options.tls ? certificatePaths(domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",
         },
         body: scriptBody("nginx-site"),
-    });
+    };
 }
 
 /**
@@ -41,10 +45,7 @@ export function nginxSiteStep(options: NginxSiteOptions): RunStep {
     return nginxStep("nginx", options, false);
 }
 
-/** The name of the step that switches the site to HTTPS: a plan serves HTTPS exactly when it has it. */
-export const NGINX_TLS_STEP = "nginx-tls";
-
 /** After certbot: the HTTPS site, which needs the certificate. */
 export function nginxTlsStep(options: NginxSiteOptions): RunStep {
-    return nginxStep(NGINX_TLS_STEP, { ...options, tls: true }, true);
+    return nginxStep("nginx-tls", { ...options, tls: true }, true);
 }

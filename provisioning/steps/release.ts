@@ -3,12 +3,17 @@ import { ACTIVATE_COMMAND, APP_ENV_FILE, APP_USER, CURRENT_LINK, PREVIOUS_LINK, 
 import { PlanStep, UPLOAD_DIR, UploadStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
-/** A release of the app, built by app/build.ts. */
+/** A release of an app, built by app/build.ts. */
 export interface Release {
-    /** Names the release everywhere: its directory, RELEASE_ID, the X-Release header. */
+    /** Names the release everywhere: its directory and the RELEASE_ID its instances get. */
     readonly id: string;
-    /** The gzip tarball on the workstation, with server.js, release.json, public/ and migrations/ at its top level. */
+    /**
+     * The gzip tarball on the workstation: server.js, migrate.js and release.json at its top level,
+     * and public/ and migrations/ when the app has them.
+     */
     readonly artifactPath: string;
+    /** Answers 200 once an instance can serve; release.json carries it too, for the server's commands. */
+    readonly healthPath: string;
 }
 
 const UPLOAD_PREFIX = "release-";

@@ -1,9 +1,8 @@
 import { expect } from "chai";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, describeDatabase, parseConfig, parseDatabaseConfig, readReleaseId } from "../../app/src/config";
-import { appRoot } from "../../app/src/server";
 
 const minimal = { PORT: "3000", DB_NAME: "webstack", DB_USER: "webstack", DB_PASSWORD: "s3cret" };
 
@@ -80,7 +79,7 @@ describe("parseConfig", () => {
 });
 
 describe("parseDatabaseConfig", () => {
-    it("needs no PORT, so `server.js migrate` runs from the same environment file", () => {
+    it("needs no PORT, so the release's migrate.js runs from the same environment file", () => {
         expect(parseDatabaseConfig({ DB_NAME: "n", DB_USER: "u" })).to.deep.equal({
             endpoint: { socketPath: "/run/mysqld/mysqld.sock" },
             name: "n",
@@ -100,7 +99,7 @@ describe("describeDatabase", () => {
     });
 });
 
-describe("readReleaseId and appRoot", () => {
+describe("readReleaseId", () => {
     let directory: string;
 
     beforeEach(() => {
@@ -121,12 +120,5 @@ describe("readReleaseId and appRoot", () => {
         writeFileSync(join(directory, "release.json"), "{ id: ");
 
         expect(problemsOf(() => readReleaseId(directory))).to.contain(`${join(directory, "release.json")} is not valid JSON`);
-    });
-
-    it("finds a release's files next to server.js, and the app/ directory from app/src", () => {
-        mkdirSync(join(directory, "migrations"));
-
-        expect(appRoot(directory)).to.equal(directory);
-        expect(appRoot(join(directory, "src"))).to.equal(directory);
     });
 });

@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildRelease, releaseId, reproducibleTarArguments, type BuiltRelease } from "../../app/build";
+import { buildRelease, releaseId, reproducibleTarArguments, validateAppSource, type BuiltRelease } from "../../app/build";
+import { MINIMAL_APP } from "../../examples/minimal-app";
 import type { TestDatabase } from "../support/mariadb";
 import { createTestDatabase } from "../support/mariadb";
 import { databaseConfig, query } from "./harness";
@@ -38,6 +39,18 @@ async function waitForHealthy(url: string, child: ChildProcess): Promise<void> {
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
+}
+
+/** The environment a release's programs get on the server: the database settings, without npm or the repository's PATH. */
+function releaseEnvironment(database: TestDatabase, extra: Record<string, string>): Record<string, string> {
+    return {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        DB_SOCKET: database.socketPath,
+        DB_NAME: database.name,
+        DB_USER: database.user,
+        DB_PASSWORD: database.password,
+        ...extra,
+    };
 }
 
 describe("releaseId", () => {
@@ -92,14 +105,7 @@ describe("buildRelease", function () {
         await database?.drop();
     });
 
-    const serverEnv = (extra: Record<string, string> = {}) => ({
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        DB_SOCKET: database.socketPath,
-        DB_NAME: database.name,
-        DB_USER: database.user,
-        DB_PASSWORD: database.password,
-        ...extra,
-    });
+    const serverEnv = (extra: Record<string, string> = {}) => releaseEnvironment(database, extra);
 
     it("names the artifact and directory after the id", () => {
         expect(release.id).to.match(/^[0-9a-f]{12}$/);
@@ -121,10 +127,11 @@ describe("buildRelease", function () {
         expect(readFileSync(join(stamped.directory, "stamp"), "utf8")).to.equal("second deploy\n");
     });
 
-    it("packs server.js, release.json, public/ and migrations/ at the top level", async () => {
+    it("packs server.js, migrate.js, release.json, public/ and migrations/ at the top level", async () => {
         const { stdout } = await run("tar", ["-tzf", release.artifactPath]);
 
         expect(stdout.trim().split("\n")).to.deep.equal([
+            "migrate.js",
             "migrations/",
             "migrations/001_create_posts.sql",
             "migrations/002_create_post_idempotency_keys.sql",
@@ -136,12 +143,12 @@ describe("buildRelease", function () {
             "release.json",
             "server.js",
         ]);
-        expect(JSON.parse(readFileSync(join(unpacked, "release.json"), "utf8"))).to.deep.equal({ id: release.id });
+        expect(JSON.parse(readFileSync(join(unpacked, "release.json"), "utf8"))).to.deep.equal({ id: release.id, healthPath: "/healthz" });
     });
 
-    it("runs `node server.js migrate` against a database without npm, and again as a no-op", async () => {
-        const first = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
-        const second = await run("node", ["server.js", "migrate"], { cwd: unpacked, env: serverEnv() });
+    it("runs `node migrate.js` against a database without npm, and again as a no-op", async () => {
+        const first = await run("node", ["migrate.js"], { cwd: unpacked, env: serverEnv() });
+        const second = await run("node", ["migrate.js"], { cwd: unpacked, env: serverEnv() });
 
         expect(JSON.parse(first.stdout)).to.deep.include({ applied: ["001_create_posts.sql", "002_create_post_idempotency_keys.sql"] });
         expect(JSON.parse(second.stdout)).to.deep.include({ applied: [] });
@@ -179,14 +186,77 @@ describe("buildRelease", function () {
         expect(failure?.code).to.equal(1);
         expect(failure?.stderr).to.contain('PORT must be an integer from 1 to 65535 (got "http")');
     });
+});
 
-    it("exits non-zero with the usage for an unknown command", async () => {
-        const failure = await run("node", ["server.js", "migrat"], { cwd: unpacked, env: serverEnv() }).then(
-            () => undefined,
-            (error: { code: number; stderr: string }) => error,
-        );
+describe("validateAppSource", () => {
+    it("accepts the minimal example app", () => {
+        expect(() => validateAppSource(MINIMAL_APP)).not.to.throw();
+    });
 
-        expect(failure?.code).to.equal(1);
-        expect(failure?.stderr).to.contain('Unknown command "migrat"; usage: node server.js [serve|migrate].');
+    it("names the field and the fix for a missing entry or directory, or a health path that is no path", () => {
+        expect(() => validateAppSource({ ...MINIMAL_APP, entry: "/nowhere/server.js" })).to.throw(/app\.entry \/nowhere\/server\.js does not exist; give the app's entry file/);
+        expect(() => validateAppSource({ ...MINIMAL_APP, migrationsDir: "/nowhere" })).to.throw(/app\.migrationsDir \/nowhere does not exist; give an existing directory, or leave app\.migrationsDir out/);
+        expect(() => validateAppSource({ ...MINIMAL_APP, healthPath: "health" })).to.throw(/app\.healthPath "health" must be a path starting with \//);
+    });
+});
+
+describe("buildRelease of another app (examples/minimal-app)", function () {
+    this.timeout(60_000);
+
+    let outDir: string;
+    let unpacked: string;
+    let database: TestDatabase;
+    let release: BuiltRelease;
+
+    before(async () => {
+        outDir = mkdtempSync(join(tmpdir(), "webstack-build-minimal-"));
+        release = await buildRelease({ app: MINIMAL_APP, outDir });
+        unpacked = mkdtempSync(join(tmpdir(), "webstack-unpacked-minimal-"));
+        await run("tar", ["-xzf", release.artifactPath, "-C", unpacked]);
+        database = await createTestDatabase();
+    });
+
+    after(async () => {
+        [outDir, unpacked].filter(Boolean).forEach((directory) => rmSync(directory, { recursive: true, force: true }));
+        await database?.drop();
+    });
+
+    const env = (extra: Record<string, string> = {}) => releaseEnvironment(database, extra);
+
+    it("packs the app's own server, static files and migrations with the platform's migrator, and names its health path", async () => {
+        const { stdout } = await run("tar", ["-tzf", release.artifactPath]);
+        expect(stdout.trim().split("\n")).to.deep.equal([
+            "migrate.js",
+            "migrations/",
+            "migrations/001_create_visits.sql",
+            "public/",
+            "public/index.html",
+            "public/robots.txt",
+            "release.json",
+            "server.js",
+        ]);
+        expect(release.healthPath).to.equal("/health");
+        expect(JSON.parse(readFileSync(join(unpacked, "release.json"), "utf8"))).to.deep.equal({ id: release.id, healthPath: "/health" });
+    });
+
+    it("migrates with the platform's migrator, then serves its health path and counts visits only with its token", async () => {
+        const migrated = await run("node", ["migrate.js"], { cwd: unpacked, env: env() });
+        expect(JSON.parse(migrated.stdout)).to.deep.include({ applied: ["001_create_visits.sql"] });
+
+        const port = await freePort();
+        const server = spawn("node", ["server.js"], { cwd: unpacked, env: env({ PORT: String(port), API_TOKEN: "minimal-t0ken" }), stdio: "ignore" });
+        const exited = exitOf(server);
+        const url = `http://127.0.0.1:${port}`;
+        for (let attempt = 0; (await fetch(`${url}/health`).then((response) => response.ok, () => false)) !== true; attempt++) {
+            expect(attempt, "the minimal app answers /health").to.be.below(100);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const refused = await fetch(`${url}/visits`, { method: "POST", headers: { Authorization: "Bearer wrong-token!" } });
+        const counted = await fetch(`${url}/visits`, { method: "POST", headers: { Authorization: "Bearer minimal-t0ken" } });
+        server.kill("SIGTERM");
+
+        expect(refused.status).to.equal(401);
+        expect(await counted.json()).to.deep.equal({ visits: 1 });
+        expect(await exited).to.equal(0);
     });
 });

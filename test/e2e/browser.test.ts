@@ -55,7 +55,7 @@ describe("the page in a real browser (end to end)", function () {
 
     before(async () => {
         sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
-        await applyPlan(buildPlan({ domain: sandbox.domain, appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { log: () => undefined });
+        await applyPlan(buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { domain: sandbox.domain }, { log: () => undefined });
         const site = { address: sandbox.address, hostName: www() };
         await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
         siteUrl = `http://${www()}/`;

@@ -55,12 +55,11 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     const planFor = (): Plan =>
         buildPlan({
-            domain: sandbox.domain,
             appInstances: APP_INSTANCES,
             release,
             tls: { email: "ops@webstack.test", directoryUrl: acme.directoryUrl, includeApex: true },
         });
-    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { log: (line) => console.log(`      ${line}`) });
+    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const httpSite = (hostName: string) => ({ address: sandbox.address, hostName });
 

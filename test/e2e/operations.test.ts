@@ -78,7 +78,7 @@ describe("operating the server: backups, restores and a security audit (end to e
     before(async () => {
         sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
-        await applyPlan(buildPlan({ domain: sandbox.domain, appInstances: 2, release: await buildRelease() }), sandbox.ssh, { log: () => undefined });
+        await applyPlan(buildPlan({ appInstances: 2, release: await buildRelease() }), sandbox.ssh, { domain: sandbox.domain }, { log: () => undefined });
         await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
     });
 

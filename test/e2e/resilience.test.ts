@@ -162,7 +162,7 @@ describe("the stack under the failures a public site meets (end to end)", functi
     before(async () => {
         sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
-        await applyPlan(buildPlan({ domain: sandbox.domain, appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { log: () => undefined });
+        await applyPlan(buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { domain: sandbox.domain }, { log: () => undefined });
         await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
     });
 

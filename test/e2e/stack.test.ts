@@ -45,8 +45,8 @@ describe("the whole stack on a sandbox server (end to end)", function () {
     let secondRelease: Release;
     let createdPostId: number;
 
-    const planFor = (release: Release): Plan => buildPlan({ domain: sandbox.domain, appInstances: APP_INSTANCES, release });
-    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { log: (line) => console.log(`      ${line}`) });
+    const planFor = (release: Release): Plan => buildPlan({ appInstances: APP_INSTANCES, release });
+    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
 

@@ -64,6 +64,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
         case "aws:ec2/instance:Instance":
             return { ...inputs, publicIp: "198.51.100.7", privateIp: "172.31.5.9" };
+        case "aws:route53/zone:Zone":
+            return { ...inputs, zoneId: `${name}-id`, nameServers: ["ns-1.awsdns-01.example"] };
         case "aws:sns/topic:Topic":
             return { ...inputs, arn: `arn:aws:sns:eu-central-1:123456789012:${name}` };
         default:

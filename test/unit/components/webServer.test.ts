@@ -15,20 +15,19 @@ import {
     settle,
     valueOf,
 } from "../../support/pulumiMocks";
-import type { Plan } from "../../../provisioning/plan";
-import { architectureOf, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs } from "../../../components/webServer";
+import { buildPlan } from "../../../provisioning";
+import { stepScript, type RunStep } from "../../../provisioning/plan";
+import { architectureOf, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
-const PLAN: Plan = [
-    { kind: "run", name: "bootstrap", script: "#!/usr/bin/env bash\necho bootstrap\n" },
-    { kind: "upload", name: "upload-release", localPath: __filename, remotePath: "/var/lib/webstack/uploads/release.tar.gz" },
-    { kind: "run", name: "deploy-release", script: "#!/usr/bin/env bash\necho deploy\n" },
-    { kind: "run", name: "obtain-certificate", script: "#!/usr/bin/env bash\necho certbot\n", needsDns: true },
-];
-
-/** A plan that ends by serving HTTPS, as buildPlan's with tls does. */
-const TLS_PLAN: Plan = [...PLAN, { kind: "run", name: "nginx-tls", script: "#!/usr/bin/env bash\necho https\n" }];
+const PROVISIONING: WebServerProvisioning = {
+    release: { id: "0123456789ab", artifactPath: __filename, healthPath: "/health" },
+    sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT"),
+};
+/** The same server serving HTTPS. */
+const TLS_PROVISIONING: WebServerProvisioning = { ...PROVISIONING, tls: { email: "ops@example.com", directoryUrl: "https://acme.example.net/dir" } };
+const PLAN = buildPlan(PROVISIONING);
 
 const REMOTE_TYPES = ["command:remote:Command", "command:remote:CopyToRemote"];
 
@@ -49,7 +48,7 @@ describe("WebServer under Pulumi mocks", () => {
             domain: "example.com",
             sshPublicKey: SSH_PUBLIC_KEY,
             sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
-            provisioning: { plan: PLAN, sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT") },
+            provisioning: PROVISIONING,
             ...overrides,
         });
         await valueOf(server.sshCommand);
@@ -221,6 +220,14 @@ describe("WebServer under Pulumi mocks", () => {
             expect(callsOf("aws:route53/getZone:getZone")).to.deep.equal([]);
         });
 
+        it("takes the domain as an output, for example a zone's name, for the records, the site and the URL", async () => {
+            const { server, name } = await build({ domain: pulumi.output("program-zone.example"), provisioning: TLS_PROVISIONING });
+            expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.name).to.equal("www.program-zone.example");
+            expect(resourceNamed("command:remote:Command", `${name}-provision-nginx`).inputs.stdin).to.contain("server_name www.program-zone.example;");
+            expect(resourceNamed("command:remote:Command", `${name}-provision-certbot`).inputs.stdin).to.contain("export CERT_DOMAINS='www.program-zone.example'");
+            expect(await valueOf(server.url)).to.equal("https://www.program-zone.example");
+        });
+
         it("refuses an invalid domain or SSH block with an error that names the argument, the value and an example", () => {
             const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
             expect(() => new WebServer("bad-domain", { ...args, domain: "www.example.com" })).to.throw(pulumi.ResourceError, /domain "www.example.com" starts with "www."; give the apex domain \(example.com\)/);
@@ -241,10 +248,10 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("checks https://www.<domain>/healthz from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
-            const { name } = await build({ alertEmail: "ops@example.com", provisioning: { plan: TLS_PLAN, sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT") } });
+        it("checks the app's health path at https://www.<domain> from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com", provisioning: TLS_PROVISIONING });
             const healthCheck = onlyResourceOfType("aws:route53/healthCheck:HealthCheck");
-            expect(healthCheck.inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/healthz", enableSni: true, failureThreshold: 3 });
+            expect(healthCheck.inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/health", enableSni: true, failureThreshold: 3 });
 
             const topics = resourcesOfType("aws:sns/topic:Topic").map((topic) => topic.name);
             expect(topics).to.deep.equal([`${name}-alerts`, `${name}-alerts-us-east-1`]);
@@ -312,12 +319,9 @@ describe("WebServer under Pulumi mocks", () => {
         it("maps every plan step onto one remote resource, in plan order", async () => {
             await build();
             const remote = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
-            expect(remote.map((resource) => resource.type)).to.deep.equal([
-                "command:remote:Command",
-                "command:remote:CopyToRemote",
-                "command:remote:Command",
-                "command:remote:Command",
-            ]);
+            expect(remote.map((resource) => resource.type)).to.deep.equal(
+                PLAN.map((step) => (step.kind === "upload" ? "command:remote:CopyToRemote" : "command:remote:Command")),
+            );
             expect(remote.map((resource) => resource.name.replace(/^web\d+-provision-/, ""))).to.deep.equal(PLAN.map((step) => step.name));
         });
 
@@ -351,11 +355,11 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("feeds each run step's script to sudo bash on stdin without logging stdout", async () => {
+        it("feeds each run step's script, rendered for the domain, to sudo bash on stdin without logging stdout", async () => {
             await build();
             const commands = resourcesOfType("command:remote:Command");
-            const runSteps = PLAN.filter((step) => step.kind === "run");
-            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => step.script));
+            const runSteps = PLAN.filter((step): step is RunStep => step.kind === "run");
+            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => stepScript(step, { domain: "example.com" })));
             for (const command of commands) {
                 expect(command.inputs.create).to.equal("sudo bash -s");
                 expect(command.inputs.logging).to.equal("stderr");
@@ -372,12 +376,42 @@ describe("WebServer under Pulumi mocks", () => {
         it("copies upload steps to their remote path", async () => {
             await build();
             const copy = onlyResourceOfType("command:remote:CopyToRemote");
-            expect(copy.inputs.remotePath).to.equal("/var/lib/webstack/uploads/release.tar.gz");
+            expect(copy.inputs.remotePath).to.equal("/var/lib/webstack/uploads/release-0123456789ab.tar.gz");
+        });
+
+        it("keeps the app's environment in the app-environment step alone, as a secret, even when given in plain text", async () => {
+            await build({ provisioning: { ...PROVISIONING, appEnvironment: { API_TOKEN: "plain-t0ken-value", GREETING: pulumi.secret("hello") } } });
+            const commands = resourcesOfType("command:remote:Command");
+            const holding = commands.filter((command) => String(command.inputs.stdin).includes("plain-t0ken-value")).map((command) => command.name);
+            expect(holding).to.deep.equal([`web${nameCounter}-provision-app-environment`]);
+            const environmentStep = resourceNamed("command:remote:Command", holding[0]);
+            expect(environmentStep.inputs.stdin).to.contain('GREETING="hello"');
+            expect(environmentStep.secretInputs).to.include("stdin");
+            expect(commands.filter((command) => command.secretInputs.includes("stdin")).map((command) => command.name)).to.deep.equal(holding);
+        });
+
+        it("refuses an app environment the platform owns before creating anything, naming the variable but not its value", async () => {
+            const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
+            resetRecords();
+            expect(() => new WebServer("bad-env", { ...args, provisioning: { ...PROVISIONING, appEnvironment: { PORT: "8080-secret" } } }))
+                .to.throw(pulumi.ResourceError, /appEnvironment: PORT is set by webstack for every instance/)
+                .with.property("message")
+                .that.does.not.contain("8080-secret");
+            await settle();
+            expect(resources().filter((resource) => resource.name.startsWith("bad-env") && resource.type !== "webstack:index:WebServer")).to.deep.equal([]);
+        });
+
+        it("refuses settings the plan cannot be built from, naming the argument", () => {
+            const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
+            expect(() => new WebServer("bad-instances", { ...args, provisioning: { ...PROVISIONING, appInstances: 9 } })).to.throw(
+                pulumi.ResourceError,
+                /provisioning: appInstances is 9; expected a whole number from 1 to 8/,
+            );
         });
 
         it("runs a step that needs DNS only after the DNS record exists", async () => {
-            const { name } = await build();
-            const certificate = resources().find((resource) => resource.name.endsWith("obtain-certificate"));
+            const { name } = await build({ provisioning: TLS_PROVISIONING });
+            const certificate = resources().find((resource) => resource.name.endsWith("-certbot"));
             expect(certificate?.dependsOn).to.include(`${name}-www-record`);
             const bootstrap = resources().find((resource) => resource.name.endsWith("-bootstrap"));
             expect(bootstrap?.dependsOn).to.not.include(`${name}-www-record`);
@@ -392,20 +426,20 @@ describe("WebServer under Pulumi mocks", () => {
     describe("outputs", () => {
         it("exposes the URL, the address, the instance and an SSH command", async () => {
             const { server, name } = await build();
-            expect(server.url).to.equal("http://www.example.com");
-            expect(server.hostName).to.equal("www.example.com");
+            expect(await valueOf(server.url)).to.equal("http://www.example.com");
+            expect(await valueOf(server.hostName)).to.equal("www.example.com");
             expect(await valueOf(server.publicIp)).to.equal(MOCK_PUBLIC_IP);
             expect(await valueOf(server.instanceId)).to.equal(`${name}-instance-id`);
             expect(await valueOf(server.sshCommand)).to.equal(`ssh admin@${MOCK_PUBLIC_IP}`);
         });
 
-        it("gives an https URL when its plan serves HTTPS, or when told so for a server it does not configure", async () => {
-            expect((await build({ provisioning: { plan: TLS_PLAN, sshPrivateKey: pulumi.secret("KEY") } })).server.url).to.equal("https://www.example.com");
-            expect((await build({ provisioning: undefined, https: true })).server.url).to.equal("https://www.example.com");
+        it("gives an https URL when its provisioning has tls, or when told so for a server it does not configure", async () => {
+            expect(await valueOf((await build({ provisioning: TLS_PROVISIONING })).server.url)).to.equal("https://www.example.com");
+            expect(await valueOf((await build({ provisioning: undefined, https: true })).server.url)).to.equal("https://www.example.com");
         });
 
-        it("refuses both a plan and an https switch, which could disagree", async () => {
-            expect(() => new WebServer("both", { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: [], https: true, provisioning: { plan: PLAN, sshPrivateKey: "KEY" } })).to.throw(
+        it("refuses both provisioning and an https switch, which could disagree", async () => {
+            expect(() => new WebServer("both", { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: [], https: true, provisioning: PROVISIONING })).to.throw(
                 /Only one of \[https\] and \[provisioning\] can be specified/,
             );
         });

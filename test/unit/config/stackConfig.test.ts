@@ -37,11 +37,12 @@ function expectOneProblem(raw: RawStackConfig, ...fragments: string[]): void {
 }
 
 describe("parseStackConfig", () => {
-    it("passes unset server settings through for the component to default, and applies the plan's own defaults", () => {
+    it("passes unset server settings through for the component and the plan to default", () => {
         const settings = parseStackConfig(VALID, true);
         expect(settings.hostName).to.equal("www.example.com");
         expect(settings.sshUser).to.equal("admin");
-        expect(settings.appInstances).to.equal(2);
+        expect(settings.appInstances).to.equal(undefined);
+        expect(settings.appEnvironment).to.equal(undefined);
         expect(settings.provision).to.equal(true);
         expect(settings.tls).to.equal(undefined);
         expect(settings.server).to.deep.include({
@@ -52,6 +53,16 @@ describe("parseStackConfig", () => {
             dnsTtl: undefined,
             dailySnapshots: undefined,
         });
+    });
+
+    it("reads the app's environment as an object and names a bad variable without showing any value", () => {
+        expect(parseStackConfig({ ...VALID, appEnvironment: '{"API_TOKEN":"t0ken"}' }, true).appEnvironment).to.deep.equal({ API_TOKEN: "t0ken" });
+        const problems = problemsOf({ ...VALID, appEnvironment: '{"DB_USER":"hidden-value","9X":"other-hidden"}' });
+        expect(problems.join("\n")).to.contain("webstack:appEnvironment: DB_USER is set by webstack").and.to.contain('"9X" is not a variable name');
+        expect(problems.join("\n")).not.to.contain("hidden");
+        expect(problemsOf({ ...VALID, appEnvironment: '["hidden-list"]' }).join("\n"))
+            .to.contain("webstack:appEnvironment is not an object of names and values")
+            .and.not.to.contain("hidden");
     });
 
     it("quotes the owners' defaults as the examples of its messages", () => {

@@ -17,8 +17,9 @@ describe("examples/two-sites under mocks", function () {
             "webstack:sshAllowedCidrs": JSON.stringify(["203.0.113.7/32"]),
             "webstack:sshPrivateKey": "PRIVATE KEY TEXT",
             "webstack:alertEmail": "ops@example.com",
+            "webstack:shopApiToken": "shop-t0ken-value",
         };
-        pulumi.runtime.setAllConfig(config, ["webstack:sshPrivateKey"]);
+        pulumi.runtime.setAllConfig(config, ["webstack:sshPrivateKey", "webstack:shopApiToken"]);
         const program = (await import("../../../examples/two-sites/index")).default as unknown as Program;
         outputs = {};
         for (const [key, value] of Object.entries(await program())) {
@@ -27,11 +28,26 @@ describe("examples/two-sites under mocks", function () {
         await settle();
     });
 
-    it("declares two complete servers, each with its own domain", () => {
+    it("declares two complete servers, each with its own domain, the shop's in the zone the program creates", () => {
         expect(resources().filter((resource) => resource.type === "webstack:index:WebServer").map((resource) => resource.name)).to.deep.equal(["blog", "shop"]);
         expect(outputs).to.include({ blogUrl: "http://www.blog-example.com", shopUrl: "http://www.shop-example.com" });
-        const records = resources().filter((resource) => resource.type === "aws:route53/record:Record").map((resource) => resource.inputs.name);
-        expect(records.sort()).to.deep.equal(["www.blog-example.com", "www.shop-example.com"]);
+        const records = resources().filter((resource) => resource.type === "aws:route53/record:Record");
+        expect(records.map((record) => `${String(record.inputs.name)} in ${String(record.inputs.zoneId)}`).sort()).to.deep.equal([
+            "www.blog-example.com in Z0MOCKZONE0123",
+            "www.shop-example.com in shop-zone-id",
+        ]);
+    });
+
+    it("deploys each site's own app: the posts app on the blog, the minimal app with its health path and secret token on the shop", () => {
+        const stdinOf = (name: string) => String(resources().find((resource) => resource.name === name)?.inputs.stdin);
+        expect(stdinOf("blog-provision-app")).to.contain("export APP_PORTS='3001 3002'");
+        expect(stdinOf("shop-provision-app")).to.contain("export APP_PORTS='3001 3002 3003'");
+        expect(stdinOf("shop-provision-app-environment")).to.contain('API_TOKEN="shop-t0ken-value"');
+        expect(stdinOf("blog-provision-app-environment")).not.to.contain("API_TOKEN");
+        const healthChecks = resources().filter((resource) => resource.type === "aws:route53/healthCheck:HealthCheck");
+        expect(healthChecks.map((check) => `${check.name} ${String(check.inputs.resourcePath)}`).sort()).to.deep.equal(["blog-health-check /healthz", "shop-health-check /health"]);
+        const uploads = resources().filter((resource) => resource.type === "command:remote:CopyToRemote").map((resource) => String(resource.inputs.remotePath));
+        expect(new Set(uploads).size, "each site ships its own release").to.equal(2);
     });
 
     it("never uses a name twice: resources, Name tags, snapshot targets, providers", () => {

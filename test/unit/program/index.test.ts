@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MOCK_PUBLIC_IP, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
-import { buildPlan } from "../../../provisioning";
+import { buildPlan, stepScript } from "../../../provisioning";
 import { buildRelease } from "../../../app/build";
 import { parseStackConfig, rawStackConfig } from "../../../config/stackConfig";
 
@@ -60,10 +60,10 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         await runProgram(config);
         const { raw, hasPrivateKey } = rawStackConfig(config);
         const settings = parseStackConfig(raw, hasPrivateKey);
-        const plan = buildPlan({ domain: settings.domain, appInstances: settings.appInstances, release: await buildRelease() });
+        const plan = buildPlan({ appInstances: settings.appInstances, release: await buildRelease() });
         const steps = remoteSteps();
         expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
-        const scripts = plan.flatMap((step) => (step.kind === "run" ? [step.script] : []));
+        const scripts = plan.flatMap((step) => (step.kind === "run" ? [stepScript(step, { domain: settings.domain })] : []));
         expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
     });
 
@@ -73,6 +73,13 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         const certbot = remoteSteps().find((step) => step.name === "webstack-provision-certbot");
         expect(certbot?.dependsOn).to.include("webstack-www-record");
         expect(certbot?.inputs.stdin).to.contain("export CERT_DOMAINS='www.example.com'\n");
+    });
+
+    it("passes webstack:appEnvironment to the app as a secret, in the app-environment step alone", async () => {
+        await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:appEnvironment": '{"API_TOKEN":"config-t0ken-value"}' });
+        const holding = remoteSteps().filter((step) => String(step.inputs.stdin).includes('API_TOKEN="config-t0ken-value"'));
+        expect(holding.map((step) => step.name)).to.deep.equal(["webstack-provision-app-environment"]);
+        expect(holding[0].secretInputs).to.include("stdin");
     });
 
     it("fails before creating any resource when the config is invalid", async () => {

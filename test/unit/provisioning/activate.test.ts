@@ -9,7 +9,8 @@ import { runBash, temporaryDirectory } from "./shell";
 /**
  * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl
  * and nginx are stand-ins on PATH: `systemctl restart webstack-app@PORT.service` starts the current
- * release's server.js on PORT, and both log what they were asked to do.
+ * release's server.js on PORT from the release's directory, `systemctl show` gives its pid, and both
+ * log what they were asked to do. Each server logs the paths it is asked for.
  */
 
 const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
@@ -20,8 +21,12 @@ case "$1" in
     port="\${2#webstack-app@}"; port="\${port%.service}"
     if [[ -f "$FAKE_ROOT/pids/$port" ]]; then kill "$(cat "$FAKE_ROOT/pids/$port")" 2>/dev/null || true; sleep 0.2; fi
     set -a; . "$FAKE_ROOT/current/release.env"; set +a
-    PORT="$port" setsid node "$FAKE_ROOT/current/server.js" </dev/null >/dev/null 2>&1 &
+    cd "$FAKE_ROOT/current"
+    PORT="$port" setsid node server.js </dev/null >/dev/null 2>&1 &
     echo "$!" >"$FAKE_ROOT/pids/$port" ;;
+  show)
+    port="\${*: -1}"; port="\${port#webstack-app@}"; port="\${port%.service}"
+    cat "$FAKE_ROOT/pids/$port" 2>/dev/null || echo 0 ;;
 esac
 `;
 // Logs the wait that lets nginx take a restarted instance back, without spending it; other waits are real.
@@ -33,6 +38,7 @@ const FAKE_NGINX = `#!/usr/bin/env bash
 { echo "nginx $*"; grep down "$FAKE_ROOT/upstream.conf" || true; } >>"$FAKE_ROOT/log"
 `;
 const SERVER = `require("http").createServer((request, response) => {
+    require("fs").appendFileSync(process.env.FAKE_ROOT + "/requests", request.url + "\\n");
     response.end(request.url === "/api/version" ? JSON.stringify({ release: process.env.RELEASE_ID }) : "ok");
 }).listen(Number(process.env.PORT), "127.0.0.1");
 `;
@@ -57,10 +63,13 @@ describe("webstack-activate and webstack-rollback", function () {
     const root = temporaryDirectory("webstack-activate");
     let ports: number[] = [];
 
-    function addRelease(id: string, server = SERVER): void {
+    function addRelease(id: string, options: { server?: string; healthPath?: string } = {}): void {
         fs.mkdirSync(path.join(root, "releases", id), { recursive: true });
-        fs.writeFileSync(path.join(root, "releases", id, "server.js"), server);
+        fs.writeFileSync(path.join(root, "releases", id, "server.js"), options.server ?? SERVER);
         fs.writeFileSync(path.join(root, "releases", id, "release.env"), `RELEASE_ID=${id}\n`);
+        if (options.healthPath !== undefined) {
+            fs.writeFileSync(path.join(root, "releases", id, "release.json"), JSON.stringify({ id, healthPath: options.healthPath }));
+        }
     }
 
     function run(command: string): { status: number | null; stdout: string; stderr: string; log: string } {
@@ -94,8 +103,8 @@ describe("webstack-activate and webstack-rollback", function () {
         // As the nginx step leaves it.
         fs.writeFileSync(path.join(root, "upstream.conf"), renderUpstream(ports), { mode: 0o644 });
         addRelease("r1");
-        addRelease("r2");
-        addRelease("broken", "process.exit(1);\n");
+        addRelease("r2", { healthPath: "/ready/now" });
+        addRelease("broken", { server: "process.exit(1);\n" });
     });
 
     after(() => {
@@ -131,7 +140,7 @@ describe("webstack-activate and webstack-rollback", function () {
     it("fails with a clear message and keeps the other instances serving when a release never gets ready", () => {
         const result = run("webstack-activate broken");
         expect(result.status).to.equal(1);
-        expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not answer /readyz with 200 and /api/version with release broken`);
+        expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not run release broken and answer /healthz with 200`);
         expect(result.stderr).to.contain("webstack-rollback");
         expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server 127.0.0.1:${ports[0]} down max_fails=1`);
         expect(versionOn(ports[1])).to.equal("r1");
@@ -145,8 +154,10 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "broken"));
     });
 
-    it("moves to a new release and remembers the one before", () => {
+    it("moves to a new release, checking the health path its release.json names, and remembers the one before", () => {
+        fs.rmSync(path.join(root, "requests"), { force: true });
         expect(run("webstack-activate r2").status).to.equal(0);
+        expect(new Set(fs.readFileSync(path.join(root, "requests"), "utf8").trim().split("\n"))).to.deep.equal(new Set(["/ready/now"]));
         expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
     });

@@ -5,6 +5,7 @@ import { runBash } from "./shell";
 import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";
+import { PLATFORM_ENVIRONMENT_NAMES, renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
 
 describe("renderAppUnit", () => {
     const unit = renderAppUnit();
@@ -47,6 +48,31 @@ describe("renderAppUnit", () => {
             expect(unit).to.contain(`\n${line}\n`);
         }
         expect(unit).not.to.contain("MemoryDenyWriteExecute");
+    });
+});
+
+describe("renderAppEnvironment", () => {
+    it("writes one double-quoted line per variable, sorted, with systemd's escapes for \\, \", $ and `", () => {
+        expect(renderAppEnvironment({ Z_LAST: "plain", API_TOKEN: 'a "b" $HOME `x` \\ \'c\'' })).to.equal(
+            ["# Managed by webstack: the app's own environment.", 'API_TOKEN="a \\"b\\" \\$HOME \\`x\\` \\\\ \'c\'"', 'Z_LAST="plain"', ""].join("\n"),
+        );
+    });
+
+    it("writes a comment alone for no variables", () => {
+        expect(renderAppEnvironment({})).to.equal("# Managed by webstack: the app's own environment.\n");
+    });
+
+    it("refuses a line break in a value, naming the variable and not the value", () => {
+        expect(() => renderAppEnvironment({ CERT: "line one\nline two" }))
+            .to.throw(/appEnvironment: CERT's value holds a line break/)
+            .with.property("message")
+            .that.does.not.contain("line one");
+    });
+
+    it("reserves every variable the unit sets itself", () => {
+        const unitEnvironment = /^Environment=(.*)$/m.exec(renderAppUnit())?.[1] ?? "";
+        const unitNames = unitEnvironment.split(" ").map((assignment) => assignment.split("=")[0]);
+        expect(PLATFORM_ENVIRONMENT_NAMES).to.include.members([...unitNames, "DB_SOCKET", "DB_NAME", "DB_USER", "DB_PASSWORD", "RELEASE_ID"]);
     });
 });
 

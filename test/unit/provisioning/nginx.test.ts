@@ -53,18 +53,19 @@ describe("renderSite without TLS", () => {
         expect(site).not.to.contain("443");
     });
 
-    it("proxies /api/, /healthz and /readyz to the upstream and retries a refused connection elsewhere", () => {
-        for (const location of ["location /api/ {", "location = /healthz {", "location = /readyz {"]) {
-            expect(www).to.contain(`${location}\n        proxy_pass http://webstack_app;`);
-        }
+    it("serves a path from disk when the release has that file, proxies every other request to the upstream, and retries a refused connection elsewhere", () => {
+        expect(www).to.contain("location @app {\n        proxy_pass http://webstack_app;");
+        expect(www).to.contain("location = / {\n        expires epoch;\n        try_files /index.html @app;");
+        expect(www).to.contain("location / {\n        expires epoch;\n        try_files $uri @app;");
+        expect(www.match(/proxy_pass/g)).to.have.length(1);
         expect(www).to.contain("proxy_next_upstream error timeout;");
         expect(www).to.contain('proxy_set_header Connection "";');
         expect(www).to.match(/proxy_read_timeout \d+s;/);
     });
 
-    it("caches css and js, revalidates index.html, and compresses", () => {
-        expect(www).to.match(/location ~\* \\\.\(\?:css\|js\)\$ \{\n\s+expires 1h;/);
-        expect(www).to.match(/location = \/index\.html \{\n\s+expires epoch;/);
+    it("caches css and js for an hour, has browsers revalidate every other file, and compresses", () => {
+        expect(www).to.match(/location ~\* \\\.\(\?:css\|js\)\$ \{\n\s+expires 1h;\n\s+try_files \$uri @app;/);
+        expect(www).to.match(/location \/ \{\n\s+expires epoch;/);
         expect(www).to.contain("gzip on;");
         expect(www).to.contain("application/javascript");
     });

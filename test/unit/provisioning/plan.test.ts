@@ -1,13 +1,13 @@
 import { expect } from "chai";
-import { buildPlan, Plan, RunStep, ServerSettings, UPLOAD_DIR, servesHttps, validateServerSettings } from "../../../provisioning";
+import { buildPlan, Plan, PlanInputs, RunStep, ServerSettings, stepScript, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
 import { renderActivateCommand, renderBackupCommand, renderCertbotDeployHook, renderRollbackCommand } from "../../../provisioning/files/commands";
 import { shellcheck } from "./shell";
 
 const SETTINGS: ServerSettings = {
-    domain: "example.com",
     appInstances: 2,
-    release: { id: "0123456789ab", artifactPath: "/work/build/webstack-release-0123456789ab.tar.gz" },
+    release: { id: "0123456789ab", artifactPath: "/work/build/webstack-release-0123456789ab.tar.gz", healthPath: "/healthz" },
 };
+const INPUTS: PlanInputs = { domain: "example.com" };
 const TLS = { email: "ops@example.com", directoryUrl: "https://198.18.0.1:14000/dir" };
 
 function runSteps(plan: Plan): RunStep[] {
@@ -22,6 +22,11 @@ function stepNamed(plan: Plan, name: string): RunStep {
     return step;
 }
 
+/** The script of the plan's run step `name`, rendered with the inputs. */
+function scriptOf(plan: Plan, name: string, inputs: PlanInputs = INPUTS): string {
+    return stepScript(stepNamed(plan, name), inputs);
+}
+
 describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
@@ -33,6 +38,7 @@ describe("buildPlan", () => {
             "hardening",
             "database",
             "app",
+            "app-environment",
             "nginx",
             "upload-release",
             "deploy",
@@ -50,7 +56,7 @@ describe("buildPlan", () => {
             remotePath: `${UPLOAD_DIR}/release-0123456789ab.tar.gz`,
         });
         expect(names.indexOf("upload-release")).to.be.lessThan(names.indexOf("deploy"));
-        const deploy = stepNamed(httpPlan, "deploy").script;
+        const deploy = scriptOf(httpPlan, "deploy");
         expect(deploy).to.contain("export RELEASE_ID='0123456789ab'");
         expect(deploy).to.contain(`export ARTIFACT='${UPLOAD_DIR}/release-0123456789ab.tar.gz'`);
     });
@@ -63,7 +69,7 @@ describe("buildPlan", () => {
     });
 
     it("asks certbot for www only, non-interactively, keeping a valid certificate", () => {
-        const certbot = stepNamed(tlsPlan, "certbot").script;
+        const certbot = scriptOf(tlsPlan, "certbot");
         expect(certbot).to.contain("export TLS_DIRECTORY_URL='https://198.18.0.1:14000/dir'");
         expect(certbot).to.contain("export TLS_EMAIL='ops@example.com'");
         expect(certbot).to.contain("export CERT_DOMAINS='www.example.com'\n");
@@ -74,19 +80,19 @@ describe("buildPlan", () => {
     });
 
     it("asks certbot for the apex too when its record points at the server", () => {
-        const certbot = stepNamed(buildPlan({ ...SETTINGS, tls: { ...TLS, includeApex: true } }), "certbot").script;
+        const certbot = scriptOf(buildPlan({ ...SETTINGS, tls: { ...TLS, includeApex: true } }), "certbot");
         expect(certbot).to.contain("export CERT_DOMAINS='www.example.com example.com'\n");
     });
 
     it("serves HTTPS after certbot, and before it only when the certificate already exists", () => {
-        expect(stepNamed(tlsPlan, "nginx").script).to.contain("export REQUIRE_CERTIFICATE='no'");
-        expect(stepNamed(tlsPlan, "nginx").script).to.contain("listen 443 ssl;");
-        expect(stepNamed(tlsPlan, "nginx-tls").script).to.contain("export REQUIRE_CERTIFICATE='yes'");
-        expect(stepNamed(httpPlan, "nginx").script).not.to.contain("listen 443");
+        expect(scriptOf(tlsPlan, "nginx")).to.contain("export REQUIRE_CERTIFICATE='no'");
+        expect(scriptOf(tlsPlan, "nginx")).to.contain("listen 443 ssl;");
+        expect(scriptOf(tlsPlan, "nginx-tls")).to.contain("export REQUIRE_CERTIFICATE='yes'");
+        expect(scriptOf(httpPlan, "nginx")).not.to.contain("listen 443");
     });
 
     it("runs one app instance per requested port and stops the rest", () => {
-        const app = stepNamed(buildPlan({ ...SETTINGS, appInstances: 3 }), "app").script;
+        const app = scriptOf(buildPlan({ ...SETTINGS, appInstances: 3 }), "app");
         expect(app).to.contain("export APP_PORTS='3001 3002 3003'");
         expect(app).to.contain("export RETIRED_PORTS='3004 3005 3006 3007 3008'");
     });
@@ -97,35 +103,66 @@ describe("buildPlan", () => {
     ] as const) {
         describe(`every run script of the ${label} plan`, () => {
             for (const step of runSteps(plan)) {
+                const script = stepScript(step, INPUTS);
                 it(`${step.name}: starts with set -euo pipefail, ends printing changed:, passes shellcheck`, () => {
-                    expect(step.script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
-                    expect(step.script.trimEnd().split("\n").slice(-2)).to.deep.equal(['echo "changed: $changed"', "} </dev/null"]);
-                    expect(shellcheck(step.script)).to.equal("");
+                    expect(script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
+                    expect(script.trimEnd().split("\n").slice(-2)).to.deep.equal(['echo "changed: $changed"', "} </dev/null"]);
+                    expect(shellcheck(script)).to.equal("");
                 });
 
                 it(`${step.name}: holds no password or key`, () => {
-                    expect(step.script).not.to.match(/(PASSWORD|SECRET|TOKEN)[A-Z_]*=['"]?[A-Za-z0-9+/]{8,}/i);
-                    expect(step.script).not.to.match(/\b[A-Fa-f0-9]{24,}\b/);
-                    expect(step.script).not.to.contain("PRIVATE KEY");
-                    expect(step.script).not.to.match(/IDENTIFIED BY '[^$]/);
-                    expect(step.script).not.to.match(/--password[= ]/);
+                    expect(script).not.to.match(/(PASSWORD|SECRET|TOKEN)[A-Z_]*=['"]?[A-Za-z0-9+/]{8,}/i);
+                    expect(script).not.to.match(/\b[A-Fa-f0-9]{24,}\b/);
+                    expect(script).not.to.contain("PRIVATE KEY");
+                    expect(script).not.to.match(/IDENTIFIED BY '[^$]/);
+                    expect(script).not.to.match(/--password[= ]/);
                 });
             }
         });
     }
 
     it("generates the database password on the server and keeps it in a root-only file", () => {
-        const database = stepNamed(httpPlan, "database").script;
+        const database = scriptOf(httpPlan, "database");
         expect(database).to.contain("/dev/urandom");
         expect(database).to.contain('put_file "$APP_ENV_FILE" 600 root:root');
         expect(database).to.contain("export APP_ENV_FILE='/etc/webstack/app.env'");
     });
 });
 
-describe("servesHttps", () => {
-    it("is true exactly for a plan built with TLS settings", () => {
-        expect(servesHttps(buildPlan(SETTINGS))).to.equal(false);
-        expect(servesHttps(buildPlan({ ...SETTINGS, tls: TLS }))).to.equal(true);
+describe("the plan's inputs", () => {
+    const plan = buildPlan({ ...SETTINGS, tls: TLS });
+
+    it("render the domain into the site and certificate steps only, so the plan's steps are the same for any domain", () => {
+        const other = { domain: "example.org" };
+        const differing = runSteps(plan)
+            .filter((step) => stepScript(step, INPUTS) !== stepScript(step, other))
+            .map((step) => step.name);
+        expect(differing).to.deep.equal(["nginx", "certbot", "nginx-tls"]);
+        expect(scriptOf(plan, "nginx", other)).to.contain("server_name www.example.org;");
+        expect(scriptOf(plan, "certbot", other)).to.contain("export CERT_DOMAINS='www.example.org'\n");
+    });
+
+    it("refuse a domain that is not an apex domain, naming it, when a step renders it", () => {
+        expect(() => scriptOf(plan, "nginx", { domain: "www.example.com" })).to.throw(/domain "www\.example\.com" starts with "www\."/);
+        expect(() => scriptOf(plan, "certbot", { domain: "Example" })).to.throw(/domain "Example" is not a lowercase domain name/);
+    });
+
+    it("put the app's environment into the app-environment step alone, written root-only and followed by a rolling restart", () => {
+        const inputs = { ...INPUTS, appEnvironment: { API_TOKEN: "s3cr3t-t0ken-value" } };
+        const holding = runSteps(plan).filter((step) => stepScript(step, inputs).includes("s3cr3t-t0ken-value")).map((step) => step.name);
+        expect(holding).to.deep.equal(["app-environment"]);
+        const script = scriptOf(plan, "app-environment", inputs);
+        expect(script).to.contain('API_TOKEN="s3cr3t-t0ken-value"');
+        expect(script).to.contain('put_content "$APP_ENVIRONMENT_FILE" 600 root:root "$APP_ENVIRONMENT"');
+        expect(script).to.contain('"$ACTIVATE_COMMAND" --restart-all');
+        expect(script).to.contain("# Write the app's environment: API_TOKEN.");
+    });
+
+    it("refuse an environment variable the platform sets, without quoting any value", () => {
+        expect(() => scriptOf(plan, "app-environment", { ...INPUTS, appEnvironment: { DB_PASSWORD: "hunter2-secret" } }))
+            .to.throw(/DB_PASSWORD is set by webstack/)
+            .with.property("message")
+            .that.does.not.contain("hunter2-secret");
     });
 });
 
@@ -143,11 +180,11 @@ describe("the installed commands", () => {
         });
     }
 
-    it("webstack-activate switches current atomically and checks each restarted instance's release", () => {
+    it("webstack-activate switches current atomically and checks each restarted instance's release and health path", () => {
         const activate = commands["webstack-activate"];
         expect(activate).to.contain('ln -sfn "$2" "$1.next"\n  mv -T "$1.next" "$1"');
-        expect(activate).to.contain("/readyz");
-        expect(activate).to.contain("/api/version");
+        expect(activate).to.contain('readlink "/proc/$pid/cwd"');
+        expect(activate).to.contain("export DEFAULT_HEALTH_PATH='/healthz'");
         expect(activate).to.contain("export APP_PORTS='3001 3002'");
     });
 
@@ -163,13 +200,12 @@ describe("the installed commands", () => {
 
 describe("validateServerSettings", () => {
     const cases: [string, ServerSettings, RegExp][] = [
-        ["an uppercase or bare domain", { ...SETTINGS, domain: "Example" }, /domain "Example" is not a lowercase domain name/],
-        ["a www domain", { ...SETTINGS, domain: "www.example.com" }, /starts with "www."; give the apex domain \(example\.com\)/],
         ["no instances", { ...SETTINGS, appInstances: 0 }, /appInstances is 0; expected a whole number from 1 to 8/],
         ["too many instances", { ...SETTINGS, appInstances: 9 }, /appInstances is 9/],
         ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
-        ["a release id with a slash", { ...SETTINGS, release: { id: "../x", artifactPath: "/a" } }, /release\.id "\.\.\/x" must be/],
-        ["an empty artifact path", { ...SETTINGS, release: { id: "x", artifactPath: " " } }, /release\.artifactPath is empty/],
+        ["a release id with a slash", { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } }, /release\.id "\.\.\/x" must be/],
+        ["an empty artifact path", { ...SETTINGS, release: { ...SETTINGS.release, artifactPath: " " } }, /release\.artifactPath is empty/],
+        ["a health path that is no path", { ...SETTINGS, release: { ...SETTINGS.release, healthPath: "healthz?x=1" } }, /release\.healthPath "healthz\?x=1" must be a path starting with \//],
         ["a bad email", { ...SETTINGS, tls: { ...TLS, email: "ops" } }, /tls\.email "ops" is not an email address/],
         ["a plain-http directory", { ...SETTINGS, tls: { ...TLS, directoryUrl: "http://acme/dir" } }, /tls\.directoryUrl "http:\/\/acme\/dir" is not an https URL/],
     ];
@@ -179,6 +215,10 @@ describe("validateServerSettings", () => {
             expect(() => buildPlan(settings)).to.throw(message);
         });
     }
+
+    it("runs two app instances unless told otherwise", () => {
+        expect(scriptOf(buildPlan({ release: SETTINGS.release }), "app")).to.contain("export APP_PORTS='3001 3002'");
+    });
 
     it("accepts valid settings as they are", () => {
         const settings = { ...SETTINGS, appInstances: 8, tls: TLS };
