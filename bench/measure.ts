@@ -53,6 +53,8 @@ export interface Figure {
     readonly baseline?: number;
     /** What the figure must meet: a ratio to the baseline, or a bound on the value. */
     readonly target?: { readonly kind: "ratio-at-least" | "ratio-at-most" | "at-most" | "at-least"; readonly bound: number };
+    /** What else a reader needs to judge the figure (counts behind it, a p50), shown beside it. */
+    readonly detail?: string;
 }
 
 export function ratio(figure: Figure): number | undefined {
@@ -77,15 +79,17 @@ function targetText(figure: Figure): string {
     if (target === undefined) {
         return "";
     }
-    const what = target.kind.startsWith("ratio") ? "×" : ` ${figure.unit}`;
+    const what = target.kind.startsWith("ratio") ? "×" : figure.unit === "" ? "" : ` ${figure.unit}`;
     return `${target.kind.endsWith("at-least") ? "≥" : "≤"} ${target.bound}${what}`;
 }
 
-/** The figures as a Markdown table: figure, value, baseline, ratio, target, verdict. */
+/** The figures as a Markdown table: figure, value, baseline, ratio, target, verdict, detail. */
 export function renderTable(figures: readonly Figure[]): string {
+    const quantity = (value: number, unit: string) => (unit === "" ? value.toFixed(0) : `${value.toFixed(1)} ${unit}`);
     const rows = figures.map((figure) => {
         const r = ratio(figure);
-        return `| ${figure.name} | ${figure.value.toFixed(1)} ${figure.unit} | ${figure.baseline === undefined ? "" : `${figure.baseline.toFixed(1)} ${figure.unit}`} | ${r === undefined ? "" : `${r.toFixed(2)}×`} | ${targetText(figure)} | ${verdict(figure)} |`;
+        const baseline = figure.baseline === undefined ? "" : quantity(figure.baseline, figure.unit);
+        return `| ${figure.name} | ${quantity(figure.value, figure.unit)} | ${baseline} | ${r === undefined ? "" : `${r.toFixed(2)}×`} | ${targetText(figure)} | ${verdict(figure)} | ${figure.detail ?? ""} |`;
     });
-    return ["| figure | value | baseline | ratio | target | verdict |", "| --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
+    return ["| figure | value | baseline | ratio | target | verdict | detail |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
 }

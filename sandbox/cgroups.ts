@@ -38,6 +38,30 @@ export function createCgroups(cgroups: readonly string[]): void {
     }
 }
 
+/**
+ * The files and values that hold a v1 memory cgroup to `mib` MiB of memory and no swap, in the order
+ * to write them (the kernel refuses a memory+swap limit below the memory limit).
+ */
+export function memoryLimitFiles(cgroup: string, mib: number): [string, string][] {
+    if (!Number.isInteger(mib) || mib < 256) {
+        throw new Error(`memory limit is ${mib} MiB; give a whole number of at least 256, for example 1024 (a t3.micro's memory).`);
+    }
+    const bytes = String(mib * 1024 * 1024);
+    return [
+        [join(cgroup, "memory.limit_in_bytes"), bytes],
+        [join(cgroup, "memory.memsw.limit_in_bytes"), bytes],
+    ];
+}
+
+/** Holds the server's memory cgroup to `mib` MiB without swap, like an instance with that much memory. */
+export function limitMemory(cgroup: string, mib: number): void {
+    for (const [file, value] of memoryLimitFiles(cgroup, mib)) {
+        if (existsSync(file)) {
+            writeFileSync(file, value);
+        }
+    }
+}
+
 /** True when `pid` belongs to the cgroup named `cgroupName` (its /proc/PID/cgroup lists it). */
 export function processInCgroup(procCgroupText: string, cgroupName: string): boolean {
     return procCgroupText.split("\n").some((line) => line.split(":").slice(2).join(":").split("/").includes(cgroupName));

@@ -16,8 +16,10 @@ const DATA_DIR = "/var/lib/webstack-sandbox";
 export const HOST_LOCK_FILE = join(RUNTIME_DIR, "host.lock");
 /** What the host's ip_forward was before the first sandbox turned it on, restored by the last teardown. */
 export const SAVED_IP_FORWARD_FILE = join(RUNTIME_DIR, "ip_forward.saved");
-/** The cgroup hierarchies a server's supervisor and guest live in (the host is hybrid: v1 named + v2). */
-const CGROUP_ROOTS = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"] as const;
+/** Where the host's memory controller is (a v1 hierarchy of the hybrid host): it can limit a whole server's memory. */
+const MEMORY_CGROUP_ROOT = "/sys/fs/cgroup/memory";
+/** The cgroup hierarchies a server's supervisor and guest live in (the host is hybrid: v1 named and memory, and v2). */
+const CGROUP_ROOTS = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd", MEMORY_CGROUP_ROOT] as const;
 
 export const DEFAULT_SANDBOX_NAME = "default";
 const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -53,6 +55,8 @@ export interface SandboxPaths {
     readonly rootDir: string;
     /** The server's own cgroup in each hierarchy of {@link CGROUP_ROOTS}. */
     readonly cgroups: readonly string[];
+    /** The one of those that limits the server's memory. */
+    readonly memoryCgroup: string;
 }
 
 /** Every path of the sandbox `name`. */
@@ -75,6 +79,7 @@ export function sandboxPaths(name: string): SandboxPaths {
         workDir: join(data, "work"),
         rootDir: join(data, "root"),
         cgroups: CGROUP_ROOTS.map((root) => join(root, cgroupName(name))),
+        memoryCgroup: join(MEMORY_CGROUP_ROOT, cgroupName(name)),
     };
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBaseImage, LOGIN_USER } from "./baseImage";
-import { createCgroups, killAndRemoveCgroups, processInCgroup } from "./cgroups";
+import { createCgroups, killAndRemoveCgroups, limitMemory, processInCgroup } from "./cgroups";
 import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, stopDnsServer } from "./dns";
 import { runCommand, secondsSince, sleep, tailLines } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript } from "./guest";
@@ -46,6 +46,8 @@ export interface StartOptions {
     readonly domain?: string;
     /** Progress lines. Defaults to console.log. */
     readonly log?: (line: string) => void;
+    /** Hold the server to this much memory, without swap, as on an instance of that size (1024 for a t3.micro). Defaults to the host's. */
+    readonly memoryLimitMiB?: number;
 }
 
 export interface StartResult extends Sandbox {
@@ -134,7 +136,7 @@ async function waitForSystemRunning(sandbox: Sandbox, log: (line: string) => voi
     throw new Error(`Sandbox "${sandbox.name}": systemd in the server reports "${state || result.stderr.trim()}" instead of running.`);
 }
 
-async function bootNewSandbox(name: string, domain: string, log: (line: string) => void): Promise<Sandbox> {
+async function bootNewSandbox(name: string, domain: string, memoryLimitMiB: number | undefined, log: (line: string) => void): Promise<Sandbox> {
     const paths = sandboxPaths(name);
     const baseImage = await ensureBaseImage(log);
     const state: SandboxState = await withHostLock(async () => {
@@ -168,6 +170,9 @@ async function bootNewSandbox(name: string, domain: string, log: (line: string) 
     });
     writeFileSync(paths.knownHosts, knownHosts);
     createCgroups(paths.cgroups);
+    if (memoryLimitMiB !== undefined) {
+        limitMemory(paths.memoryCgroup, memoryLimitMiB);
+    }
     writeFileSync(
         paths.supervisorScript,
         supervisorScript({
@@ -211,7 +216,7 @@ export async function startSandbox(options: StartOptions = {}): Promise<StartRes
         await destroySandbox(name, log);
     }
     try {
-        return { ...(await bootNewSandbox(name, domain, log)), reused: false };
+        return { ...(await bootNewSandbox(name, domain, options.memoryLimitMiB, log)), reused: false };
     } catch (error) {
         await destroySandbox(name, () => undefined);
         throw error;

@@ -4,10 +4,7 @@
 # the provisioner out), a login banner, unneeded kernel modules refused, kernel settings, stricter
 # login.defs and file modes, no core dumps, idle shells logged out, and small audit and accounting
 # tools.
-# Package lists from the last six hours are fresh enough; unattended-upgrades refreshes them daily.
-if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -360 -print -quit)" ]]; then
-  apt-get update -q >/dev/null
-fi
+refresh_package_lists
 pending_security_updates() { apt-get -s -q upgrade 2>/dev/null | grep -c '^Inst .*-security' || true; }
 pending_before="$(pending_security_updates)"
 if (( pending_before > 0 )); then

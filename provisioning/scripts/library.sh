@@ -65,6 +65,15 @@ ensure_mode() {
   done
 }
 
+# refresh_package_lists: apt's package lists, fetched again unless a fetch in the last six hours left
+# them fresh enough (unattended-upgrades refreshes them daily), so that the steps of one run fetch
+# them once.
+refresh_package_lists() {
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -360 -print -quit)" ]]; then
+    apt-get update -q >/dev/null
+  fi
+}
+
 # ensure_packages NAME...: installs the packages that are not installed yet.
 ensure_packages() {
   local missing=() package
@@ -74,7 +83,7 @@ ensure_packages() {
     fi
   done
   if (( ${#missing[@]} > 0 )); then
-    apt-get update -q
+    refresh_package_lists
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     mark_changed
   fi

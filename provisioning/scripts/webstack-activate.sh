@@ -6,9 +6,11 @@
 #   stopping instance finishes its requests and refuses new connections, which nginx passes on to
 #   another instance; nginx is not reloaded, since a reload closes its idle client connections and
 #   a browser's request can meet one as it closes. nginx skips an instance that refused it for
-#   UPSTREAM_FAIL_TIMEOUT_SECONDS, so after each restart the command waits that long, until nginx
-#   sends the instance requests again: the next restart, or a crash right after the command, never
-#   finds every instance skipped. An instance that never gets ready is taken out of the upstream
+#   UPSTREAM_FAIL_TIMEOUT_SECONDS, so after restarting an instance that was running the command waits
+#   that long, until nginx sends the instance requests again: the next restart, or a crash right
+#   after the command, never finds every instance skipped. (An instance that was not running, as on
+#   the first deploy, stood no better with nginx before, so its start is not waited for.) An
+#   instance that never gets ready is taken out of the upstream
 #   (then nginx is reloaded) and stays out until it serves again.
 #   --check: exits 0 when the release is current and every instance serves it; changes nothing.
 #   --restart-all: restarts every instance, also those that serve the release already.
@@ -108,6 +110,10 @@ for port in "${ports[@]}"; do
   if [[ "$mode" == activate ]] && serves "$port"; then
     continue
   fi
+  was_running=no
+  if systemctl is-active --quiet "$unit"; then
+    was_running=yes
+  fi
   echo "restarting $unit for release $release_id"
   systemctl restart "$unit"
   if ! wait_until_serving "$port"; then
@@ -121,7 +127,7 @@ for port in "${ports[@]}"; do
   fi
   route_upstream
   # A single instance is never skipped (nginx ignores failures when there is no other).
-  if (( ${#ports[@]} > 1 )); then
+  if (( ${#ports[@]} > 1 )) && [[ "$was_running" == yes ]]; then
     sleep "$UPSTREAM_FAIL_TIMEOUT_SECONDS"
   fi
 done

@@ -38,8 +38,14 @@ describe("verdict and renderTable", () => {
         expect(verdict({ name: "idle", value: 1, unit: "s" })).to.equal("-");
     });
 
-    it("shows each figure with its baseline, ratio, target and verdict", () => {
-        const table = renderTable([{ name: "static file", value: 38000, unit: "req/s", baseline: 40000, target: { kind: "ratio-at-least", bound: 0.95 } }]);
-        expect(table.split("\n")[2]).to.equal("| static file | 38000.0 req/s | 40000.0 req/s | 0.95× | ≥ 0.95× | PASS |");
+    it("shows each figure with its baseline, ratio, target, verdict and detail, counts without decimals", () => {
+        const table = renderTable([
+            { name: "static file", value: 38000, unit: "req/s", baseline: 40000, target: { kind: "ratio-at-least", bound: 0.95 } },
+            { name: "deploy: failed requests", value: 0, unit: "", target: { kind: "at-most", bound: 0 }, detail: "120000 requests" },
+        ]);
+        expect(table.split("\n").slice(2)).to.deep.equal([
+            "| static file | 38000.0 req/s | 40000.0 req/s | 0.95× | ≥ 0.95× | PASS |  |",
+            "| deploy: failed requests | 0 |  |  | ≤ 0 | PASS | 120000 requests |",
+        ]);
     });
 });

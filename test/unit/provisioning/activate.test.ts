@@ -16,7 +16,10 @@ import { runBash, temporaryDirectory } from "./shell";
 const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
 echo "systemctl $*" >>"$FAKE_ROOT/log"
 case "$1" in
-  is-active) [[ "$3" == nginx ]] ;;
+  is-active)
+    if [[ "$3" == nginx ]]; then exit 0; fi
+    port="\${3#webstack-app@}"; port="\${port%.service}"
+    [[ -f "$FAKE_ROOT/pids/$port" ]] && kill -0 "$(cat "$FAKE_ROOT/pids/$port")" 2>/dev/null ;;
   restart)
     port="\${2#webstack-app@}"; port="\${port%.service}"
     if [[ -f "$FAKE_ROOT/pids/$port" ]]; then kill "$(cat "$FAKE_ROOT/pids/$port")" 2>/dev/null || true; sleep 0.2; fi
@@ -114,16 +117,14 @@ describe("webstack-activate and webstack-rollback", function () {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    it("restarts the instances one at a time without reloading nginx, each time waiting until nginx sends the instance requests again", () => {
+    it("starts instances that were not running one after the other, without waiting for nginx or reloading it", () => {
         expect(run("webstack-activate --check r1").status).to.equal(1);
         const result = run("webstack-activate r1");
         expect(result.status, result.stderr).to.equal(0);
         const [first, second] = ports;
         expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t|sleep/.test(line))).to.deep.equal([
             `systemctl restart webstack-app@${first}.service`,
-            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
             `systemctl restart webstack-app@${second}.service`,
-            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
         ]);
         expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
         expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
@@ -154,9 +155,17 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "broken"));
     });
 
-    it("moves to a new release, checking the health path its release.json names, and remembers the one before", () => {
+    it("moves to a new release one running instance at a time, each time waiting until nginx sends it requests again, checking the health path its release.json names", () => {
         fs.rmSync(path.join(root, "requests"), { force: true });
-        expect(run("webstack-activate r2").status).to.equal(0);
+        const result = run("webstack-activate r2");
+        expect(result.status, result.stderr).to.equal(0);
+        const [first, second] = ports;
+        expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t|sleep/.test(line))).to.deep.equal([
+            `systemctl restart webstack-app@${first}.service`,
+            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
+            `systemctl restart webstack-app@${second}.service`,
+            `sleep ${UPSTREAM_FAIL_TIMEOUT_SECONDS}`,
+        ]);
         expect(new Set(fs.readFileSync(path.join(root, "requests"), "utf8").trim().split("\n"))).to.deep.equal(new Set(["/ready/now"]));
         expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));

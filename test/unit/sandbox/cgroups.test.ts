@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cgroupTree, parseCgroupProcs, processInCgroup } from "../../../sandbox/cgroups";
+import { cgroupTree, memoryLimitFiles, parseCgroupProcs, processInCgroup } from "../../../sandbox/cgroups";
 
 describe("cgroupTree", () => {
     it("lists a cgroup and its descendants deepest first, the order rmdir needs", () => {
@@ -39,5 +39,18 @@ describe("processInCgroup", () => {
 
     it("does not mistake another sandbox's cgroup for it", () => {
         expect(processInCgroup("0::/webstack-sandbox-default-2\n", "webstack-sandbox-default")).to.equal(false);
+    });
+});
+
+describe("memoryLimitFiles", () => {
+    it("holds the memory and the memory plus swap to the same bytes, memory first", () => {
+        expect(memoryLimitFiles("/sys/fs/cgroup/memory/webstack-sandbox-bench", 1024)).to.deep.equal([
+            ["/sys/fs/cgroup/memory/webstack-sandbox-bench/memory.limit_in_bytes", "1073741824"],
+            ["/sys/fs/cgroup/memory/webstack-sandbox-bench/memory.memsw.limit_in_bytes", "1073741824"],
+        ]);
+    });
+
+    it("refuses a limit too small to boot a server, naming an example", () => {
+        expect(() => memoryLimitFiles("/x", 100)).to.throw(/memory limit is 100 MiB; give a whole number of at least 256, for example 1024/);
     });
 });

@@ -24,8 +24,13 @@ describe("sandboxPaths", () => {
         expect(paths.rootDir).to.equal("/var/lib/webstack-sandbox/default/root");
     });
 
-    it("gives the server a cgroup of its own in both hierarchies", () => {
-        expect(paths.cgroups).to.deep.equal(["/sys/fs/cgroup/unified/webstack-sandbox-default", "/sys/fs/cgroup/systemd/webstack-sandbox-default"]);
+    it("gives the server a cgroup of its own in every hierarchy, the memory controller's among them", () => {
+        expect(paths.cgroups).to.deep.equal([
+            "/sys/fs/cgroup/unified/webstack-sandbox-default",
+            "/sys/fs/cgroup/systemd/webstack-sandbox-default",
+            "/sys/fs/cgroup/memory/webstack-sandbox-default",
+        ]);
+        expect(paths.cgroups).to.include(paths.memoryCgroup);
     });
 
     it("validates the name first", () => {
