@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { buildPlan, type ServerSettings } from "../provisioning";
 import { cidrFamily } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
-import { apexDomainProblem, siteUrl, wwwHostName } from "../provisioning/site";
+import { checkedDomain, siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
@@ -48,7 +48,7 @@ export interface WebServerArgs {
     /** A public subnet (with a route to an internet gateway) to launch in; its VPC gets the security group. Defaults to the region's default VPC. */
     subnetId?: pulumi.Input<string>;
     /** Size of the encrypted gp3 root volume in GiB. Defaults to 16. */
-    rootVolumeSizeGiB?: number;
+    rootVolumeSizeGiB?: pulumi.Input<number>;
     /** OpenSSH public key installed for the login user. */
     sshPublicKey: pulumi.Input<string>;
     /** CIDR blocks (IPv4 or IPv6) that may connect to SSH on port 22. Nothing else may. */
@@ -58,7 +58,7 @@ export interface WebServerArgs {
     /** Also point the apex <domain> at the server (nginx redirects it to www). Defaults to false. */
     createApexRecord?: boolean;
     /** TTL of the DNS records in seconds. Defaults to 300. */
-    dnsTtl?: number;
+    dnsTtl?: pulumi.Input<number>;
     /**
      * How many daily snapshots of the root volume Data Lifecycle Manager keeps: the server's disk,
      * database dumps included, survives the loss of the instance. 0 turns them off. Defaults to 7.
@@ -151,7 +151,7 @@ export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
 /** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` kept. */
 export function snapshotPolicyDetails(targetTagValue: string, count: number): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
     if (!Number.isInteger(count) || count < 1 || count > MAX_DAILY_SNAPSHOTS) {
-        throw new Error(`dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example 7.`);
+        throw new Error(`dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example ${WEB_SERVER_DEFAULTS.dailySnapshots}.`);
     }
     return {
         resourceTypes: ["VOLUME"],
@@ -279,6 +279,7 @@ export class WebServer extends pulumi.ComponentResource {
         const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
         const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
         const snapshotTarget = `${pulumi.getStack()}-${name}`;
+        const snapshotPolicy = dailySnapshots === 0 ? undefined : this.checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
         const tagsFor = (resource: string) => ({
             project: "webstack",
             stack: pulumi.getStack(),
@@ -294,17 +295,11 @@ export class WebServer extends pulumi.ComponentResource {
         }
         const https = args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false);
         const healthPath = args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH;
-        const checkedDomain = (domain: string): string => {
-            const problem = apexDomainProblem(domain);
-            if (problem !== undefined) {
-                throw new pulumi.ResourceError(`domain "${domain}" ${problem}.`, this);
-            }
-            return domain;
-        };
+        const checkedApex = (apex: string): string => this.checked(undefined, () => checkedDomain(apex));
         if (typeof args.domain === "string") {
-            checkedDomain(args.domain);
+            checkedApex(args.domain);
         }
-        const domain = pulumi.output(args.domain).apply(checkedDomain);
+        const domain = pulumi.output(args.domain).apply(checkedApex);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
         const plan = args.provisioning && this.checked("provisioning", () => buildPlan(args.provisioning as ServerSettings));
@@ -378,7 +373,7 @@ export class WebServer extends pulumi.ComponentResource {
             { ...parent, ignoreChanges: args.amiId === undefined ? ["ami"] : [] },
         );
 
-        if (dailySnapshots > 0) {
+        if (snapshotPolicy !== undefined) {
             const snapshotRole = new aws.iam.Role(`${name}-snapshots-role`, { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") }, parent);
             new aws.iam.RolePolicyAttachment(`${name}-snapshots-policy`, { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN }, parent);
             new aws.dlm.LifecyclePolicy(
@@ -387,7 +382,7 @@ export class WebServer extends pulumi.ComponentResource {
                     description: `webstack ${name}: daily root volume snapshots`,
                     executionRoleArn: snapshotRole.arn,
                     state: "ENABLED",
-                    policyDetails: snapshotPolicyDetails(snapshotTarget, dailySnapshots),
+                    policyDetails: snapshotPolicy,
                     tags: tagsFor("snapshots"),
                 },
                 parent,
@@ -460,12 +455,13 @@ export class WebServer extends pulumi.ComponentResource {
         });
     }
 
-    /** The value `build` gives, or a ResourceError naming the argument when it throws. */
-    private checked<T>(argument: string, build: () => T): T {
+    /** The value `build` gives, or its error as a ResourceError of this component, after the argument it is about when the message does not say. */
+    private checked<T>(argument: string | undefined, build: () => T): T {
         try {
             return build();
         } catch (error) {
-            throw new pulumi.ResourceError(`${argument}: ${error instanceof Error ? error.message : String(error)}`, this);
+            const message = error instanceof Error ? error.message : String(error);
+            throw new pulumi.ResourceError(argument === undefined ? message : `${argument}: ${message}`, this);
         }
     }
 }

@@ -204,15 +204,18 @@ describe("WebServer under Pulumi mocks", () => {
     });
 
     describe("arguments another program computes", () => {
-        it("takes the zone, subnet, allowed blocks, key and image as outputs of other resources", async () => {
+        it("takes the zone, subnet, allowed blocks, key, image, volume size and TTL as outputs of other resources", async () => {
             const { name } = await build({
+                rootVolumeSizeGiB: pulumi.output(24),
+                dnsTtl: pulumi.output(120),
                 hostedZoneId: pulumi.output("Z0PROGRAMZONE"),
                 subnetId: pulumi.output("subnet-0123456789abcdef0"),
                 sshAllowedCidrs: pulumi.output(["198.51.100.0/24"]),
                 sshPublicKey: pulumi.output(SSH_PUBLIC_KEY),
                 amiId: pulumi.output("ami-0123456789abcdef0"),
             });
-            expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.zoneId).to.equal("Z0PROGRAMZONE");
+            expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs).to.include({ zoneId: "Z0PROGRAMZONE", ttl: 120 });
+            expect((onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { volumeSize: number }).volumeSize).to.equal(24);
             expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs).to.deep.include({ subnetId: "subnet-0123456789abcdef0", ami: "ami-0123456789abcdef0" });
             const ssh = (resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.ingress as { fromPort: number; cidrBlocks: string[] }[]).find((rule) => rule.fromPort === 22);
             expect(ssh?.cidrBlocks).to.deep.equal(["198.51.100.0/24"]);
@@ -228,9 +231,10 @@ describe("WebServer under Pulumi mocks", () => {
             expect(await valueOf(server.url)).to.equal("https://www.program-zone.example");
         });
 
-        it("refuses an invalid domain or SSH block with an error that names the argument, the value and an example", () => {
+        it("refuses an invalid domain, snapshot count or SSH block with an error that names the argument, the value and an example", () => {
             const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
             expect(() => new WebServer("bad-domain", { ...args, domain: "www.example.com" })).to.throw(pulumi.ResourceError, /domain "www.example.com" starts with "www."; give the apex domain \(example.com\)/);
+            expect(() => new WebServer("bad-snapshots", { ...args, dailySnapshots: 1.5 })).to.throw(pulumi.ResourceError, /dailySnapshots is 1.5; expected a whole number from 1 to 1000 \(or 0 for none\), for example 7/);
             expect(() => new WebServer("bad-cidr", { ...args, sshAllowedCidrs: ["203.0.113.7", "::/0"] })).to.throw(
                 pulumi.ResourceError,
                 /sshAllowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7\/32/,
