@@ -26,12 +26,15 @@ const TICKET_WAIT_MS = 500;
 function handshake(target: HandshakeTarget, options: { keepSession: boolean; session?: Buffer }): Promise<{ session: Buffer | undefined; resumed: boolean }> {
     return new Promise((resolve, reject) => {
         let received: Buffer | undefined;
+        let resumed = false;
         const socket = tls.connect({ host: target.address, port: 443, servername: target.serverName, ca: target.trustedRootPem, session: options.session, ALPNProtocols: ["http/1.1"] });
         socket.once("session", (ticket: Buffer) => {
             received = ticket;
             socket.end();
         });
         socket.once("secureConnect", () => {
+            // Known once the handshake is done; a closed socket no longer says.
+            resumed = socket.isSessionReused();
             if (!options.keepSession) {
                 socket.end();
             } else if (socket.getProtocol() !== "TLSv1.3") {
@@ -42,7 +45,7 @@ function handshake(target: HandshakeTarget, options: { keepSession: boolean; ses
             }
         });
         socket.once("error", reject);
-        socket.once("close", () => resolve({ session: received ?? options.session, resumed: socket.isSessionReused() }));
+        socket.once("close", () => resolve({ session: received ?? options.session, resumed }));
         socket.setTimeout(5_000, () => socket.destroy(new Error("TLS handshake timed out after 5 s")));
     });
 }

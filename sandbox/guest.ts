@@ -31,6 +31,8 @@ export function nspawnArguments(options: { rootDir: string; hostName: string; ne
         "--private-network",
         // The guest's resolv.conf is written per sandbox: it points at the sandbox's dnsmasq.
         "--resolv-conf=off",
+        // Like root on an EC2 instance, systemd may lower a service's out-of-memory score (MariaDB's).
+        "--capability=CAP_SYS_RESOURCE",
         "--link-journal=no",
         "--console=read-only",
     ];

@@ -19,7 +19,21 @@ if (( pending_before > 0 )); then
   fi
 fi
 
-# After the updates, so that no tool's apt hook takes part in them.
+# The jail and needrestart's settings go in first, so that the packages start with them; the tools
+# come after the updates, so that no tool's apt hook takes part in them.
+fail2ban_was_running=no
+if systemctl is-active --quiet fail2ban; then
+  fail2ban_was_running=yes
+fi
+changes_before_jail="$(change_count)"
+ensure_dir "$(dirname "$FAIL2BAN_JAIL_FILE")" 755 root:root
+put_content "$FAIL2BAN_JAIL_FILE" 644 root:root "$FAIL2BAN_JAIL"
+jail_changed=no
+if changed_since "$changes_before_jail"; then
+  jail_changed=yes
+fi
+ensure_dir "$(dirname "$NEEDRESTART_CONFIG_FILE")" 755 root:root
+put_content "$NEEDRESTART_CONFIG_FILE" 644 root:root "$NEEDRESTART_CONFIG"
 read -ra tools <<<"$AUDIT_TOOLS"
 ensure_packages "${tools[@]}"
 
@@ -62,14 +76,11 @@ while read -r key value; do
   set_setting /etc/login.defs "$key" " " "$value"
 done <<<"$LOGIN_DEFS"
 
-ensure_dir "$(dirname "$NEEDRESTART_CONFIG_FILE")" 755 root:root
-put_content "$NEEDRESTART_CONFIG_FILE" 644 root:root "$NEEDRESTART_CONFIG"
 set_setting /etc/default/debsums CRON_CHECK "=" weekly
 set_setting /etc/default/sysstat ENABLED "=" '"true"'
-changes_before_jail="$(change_count)"
-put_content "$FAIL2BAN_JAIL_FILE" 644 root:root "$FAIL2BAN_JAIL"
 ensure_service fail2ban
-if changed_since "$changes_before_jail"; then
+# A fail2ban that ran before this step still has the old jail.
+if [[ "$fail2ban_was_running" == yes && "$jail_changed" == yes ]]; then
   systemctl reload-or-restart fail2ban
 fi
 ensure_service sysstat

@@ -37,6 +37,14 @@ describe("renderUpstream", () => {
     });
 });
 
+describe("renderNginxConf", () => {
+    it("keeps one access log, written in blocks at least every second rather than a write per request", () => {
+        expect(renderNginxConf().match(/access_log/g)).to.have.length(1);
+        expect(renderNginxConf()).to.contain("    access_log /var/log/nginx/access.log combined buffer=64k flush=1s;\n");
+        expect(renderSite({ domain: "example.com", tls: true })).not.to.contain("access_log");
+    });
+});
+
 describe("renderSite without TLS", () => {
     const site = renderSite({ domain: "example.com", tls: false });
     const www = serverBlock(site, "www.example.com");

@@ -16,6 +16,10 @@ describe("nspawnArguments", () => {
         expect(args).to.include.members(["--register=no", "--keep-unit"]);
     });
 
+    it("lets the guest's systemd lower a service's out-of-memory score, as on an instance", () => {
+        expect(args).to.include("--capability=CAP_SYS_RESOURCE");
+    });
+
     it("joins the sandbox's namespace with a private network, so the guest may manage its firewall", () => {
         expect(args).to.include.members(["--network-namespace-path=/run/netns/webstack-default", "--private-network"]);
     });
