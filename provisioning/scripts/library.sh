@@ -66,8 +66,7 @@ ensure_mode() {
 }
 
 # refresh_package_lists: apt's package lists, fetched again unless a fetch in the last six hours left
-# them fresh enough (unattended-upgrades refreshes them daily), so that the steps of one run fetch
-# them once.
+# them fresh enough (unattended-upgrades refreshes them daily).
 refresh_package_lists() {
   if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -360 -print -quit)" ]]; then
     apt-get update -q >/dev/null
@@ -83,7 +82,8 @@ ensure_packages() {
     fi
   done
   if (( ${#missing[@]} > 0 )); then
-    refresh_package_lists
+    # Always fetched first: an image's lists can be recent yet lack a source it lists (security).
+    apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     mark_changed
   fi
