@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { buildRelease } from "../app/build";
 import { buildPlan } from "../provisioning";
 import { AUDIT_PACKAGES } from "../provisioning/files/hardening";
-import { appInstanceUnit, appPorts, CURRENT_LINK, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, CURRENT_LINK, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { wwwHostName } from "../provisioning/site";
 import { BASE_PACKAGES } from "../provisioning/steps/base";
 import { releaseSteps } from "../provisioning/steps/release";
@@ -96,9 +96,9 @@ async function memory(server: Sandbox): Promise<Record<string, number>> {
     return usage;
 }
 
-/** Bytes the logs hold now: nginx's files and the journal's entries. */
+/** Bytes the logs hold now: the access log, nginx's error log and the journal's entries. */
 async function logBytes(server: Sandbox): Promise<number> {
-    return Number((await onServer(server, "echo $(( $(cat /var/log/nginx/*.log | wc -c) + $(journalctl -o export --no-pager | wc -c) ))")).trim());
+    return Number((await onServer(server, `echo $(( $(cat ${ACCESS_LOG_FILE} /var/log/nginx/*.log | wc -c) + $(journalctl -o export --no-pager | wc -c) ))`)).trim());
 }
 
 /** The processes of the stack that the kernel would choose after MariaDB when memory runs out (higher oom_score goes first). */

@@ -54,6 +54,15 @@ export const DATABASE_OOM_SCORE_ADJUST = -600;
 export const JOURNAL_MAX_DISK_MIB = 200;
 export const JOURNAL_MAX_RUNTIME_MIB = 32;
 
+/**
+ * The access log's share of the disk: rotated daily, or as soon as it is over its size, checked every
+ * few minutes (a saturated server writes about 150 MiB in five), and a week of old logs kept
+ * compressed. It stays within a few hundred MiB whatever the traffic.
+ */
+export const ACCESS_LOG_MAX_MIB = 100;
+export const ACCESS_LOGS_KEPT = 7;
+export const LOG_ROTATION_CHECK_MINUTES = 5;
+
 /** Connections kept for everything but the app: migrations, the nightly dump, an operator's client. */
 const MARIADB_RESERVED_CONNECTIONS = 10;
 /** Enough for the pools of the most app instances a server runs, plus the reserve; each costs memory. */

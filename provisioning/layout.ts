@@ -30,6 +30,10 @@ export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
 export const MARIADB_UNIT_DROP_IN = "/etc/systemd/system/mariadb.service.d/60-webstack.conf";
 export const JOURNALD_CONFIG_FILE = "/etc/systemd/journald.conf.d/60-webstack.conf";
+/** nginx's one access log, in a directory of its own so that its rotation is ours, not Debian's daily one. */
+export const ACCESS_LOG_FILE = "/var/log/webstack/access.log";
+export const ACCESS_LOG_ROTATION_FILE = "/etc/logrotate.d/webstack";
+export const LOGROTATE_TIMER_DROP_IN = "/etc/systemd/system/logrotate.timer.d/60-webstack.conf";
 
 export const APP_UNIT_TEMPLATE = "webstack-app@.service";
 /** Loaded into every app instance before the app: feeds systemd's watchdog from the event loop. */

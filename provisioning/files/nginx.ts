@@ -1,5 +1,5 @@
 import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_UPSTREAM_KEEPALIVE, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
-import { ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
+import { ACCESS_LOG_FILE, ACME_WEBROOT, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
 import { wwwHostName } from "../site";
 
 /**
@@ -46,7 +46,7 @@ export function renderNginxConf(): string {
         "    ssl_protocols TLSv1.2 TLSv1.3;",
         "    ssl_prefer_server_ciphers off;",
         // Written in 64 KiB blocks (at least every second) rather than a write per request.
-        "    access_log /var/log/nginx/access.log combined buffer=64k flush=1s;",
+        `    access_log ${ACCESS_LOG_FILE} combined buffer=64k flush=1s;`,
         "    gzip on;",
         // TLS sessions are looked up before the server is chosen by name, in the default server's
         // settings: defined here, every server resumes sessions (TLS 1.2 IDs, TLS 1.3 stateful

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The packages the server runs, security updates installed unattended, and a firewall that lets in
-# only the ports in FIREWALL_PORTS.
+# The packages the server runs, security updates installed unattended, a firewall that lets in
+# only the ports in FIREWALL_PORTS, and logs that cannot fill the disk.
 read -ra package_names <<<"$PACKAGES"
 ensure_packages "${package_names[@]}"
 put_content /etc/apt/apt.conf.d/20auto-upgrades 644 root:root "$AUTO_UPGRADES"
@@ -40,3 +40,12 @@ put_content "$JOURNALD_CONFIG_FILE" 644 root:root "$JOURNALD_CONFIG"
 if wrote_file; then
   systemctl restart systemd-journald
 fi
+
+ensure_dir "$ACCESS_LOG_DIR" 755 root:adm
+put_content "$ACCESS_LOG_ROTATION_FILE" 644 root:root "$ACCESS_LOG_ROTATION"
+ensure_dir "$(dirname "$LOGROTATE_TIMER_DROP_IN")" 755 root:root
+put_unit "${LOGROTATE_TIMER_DROP_IN#/etc/systemd/system/}" "$LOGROTATE_TIMER"
+if wrote_file && systemctl is-active --quiet logrotate.timer; then
+  systemctl restart logrotate.timer
+fi
+ensure_service logrotate.timer

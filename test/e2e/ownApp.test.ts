@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { buildRelease, type BuiltRelease } from "../../app/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
 import { buildPlan, type Plan, type PlanInputs } from "../../provisioning";
-import { APP_ENVIRONMENT_FILE } from "../../provisioning/layout";
+import { ACCESS_LOG_FILE, APP_ENVIRONMENT_FILE } from "../../provisioning/layout";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadTarget } from "../support/load";
@@ -61,9 +61,21 @@ describe("another app deployed with its own environment on a sandbox server", fu
         const outputs = firstRun.map((step) => step.stdout).join("\n");
         expect(outputs).not.to.contain("t0ken");
         const leaks = await sandbox.exec(
-            `{ journalctl --no-pager -o cat; cat /var/log/nginx/*.log; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; } | grep -c 't0k[e]n' || true`,
+            `{ journalctl --no-pager -o cat; cat /var/log/nginx/*.log ${ACCESS_LOG_FILE}; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; } | grep -c 't0k[e]n' || true`,
         );
         expect(leaks.trim()).to.equal("0");
+    });
+
+    it("logs each request once, to an access log that logrotate rotates by size every few minutes, nginx writing on into a fresh file", async () => {
+        await request(site, "GET", "/robots.txt?before-rotation");
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(await sandbox.exec(`grep -c 'before-rotation' ${ACCESS_LOG_FILE}`)).to.equal("1\n");
+        expect(await sandbox.exec("systemctl show -p TimersCalendar --value logrotate.timer")).to.contain("OnCalendar=*-*-* *:00/5:00 ;");
+        await sandbox.exec("logrotate --force /etc/logrotate.d/webstack");
+        await request(site, "GET", "/robots.txt?after-rotation");
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(await sandbox.exec(`cat ${ACCESS_LOG_FILE}`)).to.contain("after-rotation").and.not.to.contain("before-rotation");
+        expect(await sandbox.exec(`zcat ${ACCESS_LOG_FILE}.1.gz | grep -c before-rotation`)).to.equal("1\n");
     });
 
     it("changes nothing when applied again with the same environment", async () => {

@@ -6,6 +6,7 @@ import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";
 import { PLATFORM_ENVIRONMENT_NAMES, renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
+import { renderAccessLogRotation, renderLogrotateTimer } from "../../../provisioning/files/logs";
 
 describe("renderAppUnit", () => {
     const unit = renderAppUnit();
@@ -73,6 +74,22 @@ describe("renderAppEnvironment", () => {
         const unitEnvironment = /^Environment=(.*)$/m.exec(renderAppUnit())?.[1] ?? "";
         const unitNames = unitEnvironment.split(" ").map((assignment) => assignment.split("=")[0]);
         expect(PLATFORM_ENVIRONMENT_NAMES).to.include.members([...unitNames, "DB_SOCKET", "DB_NAME", "DB_USER", "DB_PASSWORD", "RELEASE_ID"]);
+    });
+});
+
+describe("renderAccessLogRotation and renderLogrotateTimer", () => {
+    it("rotates the access log daily or once over 100 MiB, keeps seven compressed, and has nginx reopen it", () => {
+        const rotation = renderAccessLogRotation();
+        expect(rotation).to.contain("/var/log/webstack/access.log {\n");
+        for (const line of ["daily", "maxsize 100M", "rotate 7", "compress", "create 0640 root adm"]) {
+            expect(rotation).to.contain(`    ${line}\n`);
+        }
+        expect(rotation).not.to.contain("delaycompress");
+        expect(rotation).to.contain('kill -USR1 "$(cat /run/nginx.pid)"');
+    });
+
+    it("replaces logrotate's daily run by one every five minutes, so that the size limit acts in time", () => {
+        expect(renderLogrotateTimer()).to.contain("[Timer]\nOnCalendar=\nOnCalendar=*:0/5\n");
     });
 });
 

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CONTENT_SECURITY_POLICY, renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
-import { NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
+import { ACCESS_LOG_FILE, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
 import { temporaryDirectory } from "./shell";
 
 /** The server block whose server_name line is exactly `names`. */
@@ -40,7 +40,7 @@ describe("renderUpstream", () => {
 describe("renderNginxConf", () => {
     it("keeps one access log, written in blocks at least every second rather than a write per request", () => {
         expect(renderNginxConf().match(/access_log/g)).to.have.length(1);
-        expect(renderNginxConf()).to.contain("    access_log /var/log/nginx/access.log combined buffer=64k flush=1s;\n");
+        expect(renderNginxConf()).to.contain("    access_log /var/log/webstack/access.log combined buffer=64k flush=1s;\n");
         expect(renderSite({ domain: "example.com", tls: true })).not.to.contain("access_log");
     });
 });
@@ -121,6 +121,7 @@ describe("renderSite without TLS", () => {
             fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
             const main = renderNginxConf()
                 .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
+                .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
                 .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
             fs.writeFileSync(path.join(directory, "nginx.conf"), main);
             const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
