@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRelease } from "../app/build";
-import { buildPlan } from "../provisioning";
+import { buildPlan, type Plan, type PlanInputs } from "../provisioning";
 import { AUDIT_PACKAGES } from "../provisioning/files/hardening";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, CURRENT_LINK, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { wwwHostName } from "../provisioning/site";
@@ -141,6 +141,16 @@ function sampleRss(server: Sandbox): { stop(): number } {
     };
 }
 
+/** The plan applied to another fresh server, timed; the server is removed after. */
+async function coldProvisionSeconds(plan: Plan, inputs: PlanInputs): Promise<number> {
+    const fresh = await startSandbox({ name: "bench-cold", log, memoryLimitMiB: SERVER_MEMORY_MIB });
+    try {
+        return (await timed(() => applyPlan(plan, fresh.ssh, inputs, { log: () => undefined }))).seconds;
+    } finally {
+        await destroySandbox("bench-cold", log);
+    }
+}
+
 async function bareInstallSeconds(): Promise<number> {
     const bare = await startSandbox({ name: "bench-bare", log, memoryLimitMiB: SERVER_MEMORY_MIB });
     try {
@@ -162,13 +172,22 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const www = wwwHostName(server.domain);
     const quiet = { log: () => undefined };
 
-    // Both download from Debian's mirror, whose speed varies: the baseline is taken right before.
-    console.log("baseline: apt-get install of the same packages on a fresh server");
-    const bareSeconds = await bareInstallSeconds();
-    console.log("cold provision, then a no-change re-run");
-    const cold = await timed(() => applyPlan(plan, server.ssh, inputs, quiet));
+    // Both download from Debian's mirror, whose speed varies from minute to minute: each is timed
+    // twice, alternately, on fresh servers, and the faster run of each counts.
+    console.log("cold provision against apt-get install of the same packages, each twice on fresh servers");
+    const bare = [await bareInstallSeconds()];
+    const colds = [(await timed(() => applyPlan(plan, server.ssh, inputs, quiet))).seconds];
+    bare.push(await bareInstallSeconds());
+    colds.push(await coldProvisionSeconds(plan, inputs));
     const rerun = await timed(() => applyPlan(plan, server.ssh, inputs, quiet));
-    figures.push({ name: "cold provision", value: cold.seconds, unit: "s", baseline: bareSeconds, target: { kind: "ratio-at-most", bound: 1.5 } });
+    figures.push({
+        name: "cold provision",
+        value: Math.min(...colds),
+        unit: "s",
+        baseline: Math.min(...bare),
+        target: { kind: "ratio-at-most", bound: 1.5 },
+        detail: `runs ${colds.map((seconds) => seconds.toFixed(1)).join(" and ")} s; baseline ${bare.map((seconds) => seconds.toFixed(1)).join(" and ")} s`,
+    });
     figures.push({ name: "no-change re-run", value: rerun.seconds, unit: "s", target: { kind: "at-most", bound: 5 } });
 
     const idle = await memory(server);

@@ -31,7 +31,8 @@ export function nspawnArguments(options: { rootDir: string; hostName: string; ne
         "--private-network",
         // The guest's resolv.conf is written per sandbox: it points at the sandbox's dnsmasq.
         "--resolv-conf=off",
-        // Like root on an EC2 instance, systemd may lower a service's out-of-memory score (MariaDB's).
+        // Like root on an EC2 instance, systemd may lower a service's out-of-memory score (MariaDB's),
+        // where the host's root has the capability to pass on.
         "--capability=CAP_SYS_RESOURCE",
         "--link-journal=no",
         "--console=read-only",
