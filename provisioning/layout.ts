@@ -22,6 +22,9 @@ export const RELEASE_ENV_NAME = "release.env";
 /** How many releases stay on disk (the current and previous ones are never deleted). */
 export const RELEASES_KEPT = 5;
 
+/** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
+export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";
+
 /** Root-only settings of the app, with the database password that the server generated. */
 export const APP_ENV_FILE = "/etc/webstack/app.env";
 /** Root-only: the app's own environment, as the program gives it (WebServer's appEnvironment), secrets among them. */

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { APT_LISTS_FETCHED_STAMP } from "./layout";
 import type { PlanInputs, PlanInputValue, RunStep, ScriptTemplate } from "./plan";
 
 /**
@@ -54,8 +55,11 @@ export interface ScriptSpec {
     readonly body: string;
 }
 
+/** What the helpers of {@link SCRIPT_LIBRARY} need, in every script. */
+const LIBRARY_SETTINGS = { APT_LISTS_FETCHED_STAMP };
+
 function scriptLines(spec: ScriptSpec): string[] {
-    const settings = spec.settings && Object.keys(spec.settings).length > 0 ? `${exportLines(spec.settings)}\n` : "";
+    const settings = `${exportLines({ ...LIBRARY_SETTINGS, ...spec.settings })}\n`;
     return ["#!/usr/bin/env bash", "set -euo pipefail", `# ${spec.description}`, `${settings}${SCRIPT_LIBRARY.trim()}`, spec.body.trim()];
 }
 

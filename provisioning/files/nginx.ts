@@ -177,9 +177,9 @@ function securityHeaders(tls: boolean): string[] {
 const RETRY_AFTER_SECONDS = 1;
 
 /**
- * A request for a file of the current release's public/ (or a directory with an index.html) is
- * served from disk; every other request goes to the app. The headers every response of
- * www.<domain> carries.
+ * A request for a file of the current release's public/ (`/` for its index.html) is served from
+ * disk, and so is every .css and .js path; every other request goes to the app. The headers every
+ * response of www.<domain> carries.
  */
 function siteLines(tls: boolean): string[] {
     return [
@@ -234,9 +234,10 @@ function siteLines(tls: boolean): string[] {
         "}",
         "",
         // `expires` sets Cache-Control without add_header, so the security headers above still apply.
+        // A .css or .js path is always a file of the release (404 when missing): no lookup before
+        // serving it, which costs a static file a tenth of its rate.
         "location ~* \\.(?:css|js)$ {",
         "    expires 1h;",
-        "    try_files $uri @app;",
         "}",
         "location = / {",
         "    expires epoch;",

@@ -12,9 +12,13 @@ wanted_rules() {
     echo "ufw allow $port/tcp"
   done
 }
-# `ufw show added` lists the rules as the commands that added them, after one heading line.
-if [[ "$(ufw show added | tail -n +2)" != "$(wanted_rules)" ]]; then
-  ufw --force reset >/dev/null
+# `ufw show added` lists the rules as the commands that added them after one heading line, or "(None)".
+added_rules="$(ufw show added | tail -n +2 | grep -vx '(None)' || true)"
+if [[ "$added_rules" != "$(wanted_rules)" ]]; then
+  # A fresh server has no rules to clear (a reset is a second or so of Python).
+  if [[ -n "$added_rules" ]]; then
+    ufw --force reset >/dev/null
+  fi
   for port in "${open_ports[@]}"; do
     ufw allow "$port/tcp" >/dev/null
   done

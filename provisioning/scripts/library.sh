@@ -73,7 +73,9 @@ refresh_package_lists() {
   fi
 }
 
-# ensure_packages NAME...: installs the packages that are not installed yet.
+# ensure_packages NAME...: installs the packages that are not installed yet. apt's lists are fetched
+# first, unless a step fetched them minutes ago (APT_LISTS_FETCHED_STAMP): an image's own lists can
+# be recent yet lack a source it names (security), so only the plan's own fetch counts.
 ensure_packages() {
   local missing=() package
   for package in "$@"; do
@@ -82,8 +84,11 @@ ensure_packages() {
     fi
   done
   if (( ${#missing[@]} > 0 )); then
-    # Always fetched first: an image's lists can be recent yet lack a source it lists (security).
-    apt-get update -q
+    if [[ -z "$(find "$APT_LISTS_FETCHED_STAMP" -mmin -10 2>/dev/null)" ]]; then
+      apt-get update -q
+      mkdir -p "$(dirname "$APT_LISTS_FETCHED_STAMP")"
+      touch "$APT_LISTS_FETCHED_STAMP"
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     mark_changed
   fi

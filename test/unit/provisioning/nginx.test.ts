@@ -72,7 +72,7 @@ describe("renderSite without TLS", () => {
     });
 
     it("caches css and js for an hour, has browsers revalidate every other file, and compresses", () => {
-        expect(www).to.match(/location ~\* \\\.\(\?:css\|js\)\$ \{\n\s+expires 1h;\n\s+try_files \$uri @app;/);
+        expect(www).to.match(/location ~\* \\\.\(\?:css\|js\)\$ \{\n\s+expires 1h;\n\s+\}/);
         expect(www).to.match(/location \/ \{\n\s+expires epoch;/);
         expect(www).to.contain("gzip on;");
         expect(www).to.contain("application/javascript");
