@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { commandConnection, dialSettings, stepResourceName } from "../../../components/remoteProvisioner";
+import { commandConnection, dialSettings, stepResourceName, type RemoteProvisioner as RemoteProvisionerClass } from "../../../components/remoteProvisioner";
+import { buildPlan } from "../../../provisioning";
+import { installMocks } from "../../support/pulumiMocks";
 
 describe("dialSettings", () => {
     it("keeps dialling for the whole connect timeout, ten seconds per attempt", () => {
@@ -31,5 +33,22 @@ describe("commandConnection", () => {
 describe("stepResourceName", () => {
     it("prefixes the step's name with the provisioner's", () => {
         expect(stepResourceName("webstack-provision", { kind: "run", name: "install-nginx", script: "" })).to.equal("webstack-provision-install-nginx");
+    });
+});
+
+describe("RemoteProvisioner under Pulumi mocks", () => {
+    let RemoteProvisioner: typeof RemoteProvisionerClass;
+
+    before(async () => {
+        await installMocks();
+        ({ RemoteProvisioner } = await import("../../../components/remoteProvisioner"));
+    });
+
+    it("refuses a plan whose steps render the site's domain when it is given none, naming the step and an example", () => {
+        const plan = buildPlan({ release: { id: "0123456789ab", artifactPath: __filename, healthPath: "/healthz" } });
+        expect(() => new RemoteProvisioner("no-domain", { connection: { host: "198.18.3.2", privateKey: "KEY" }, plan })).to.throw(
+            pulumi.ResourceError,
+            /Plan step "nginx" renders the site's domain; give RemoteProvisioner a domain, for example "example.com"/,
+        );
     });
 });
