@@ -33,7 +33,7 @@ export interface AppSource {
      * and DB_PASSWORD, and exits when asked to (SIGTERM) once its requests are answered.
      */
     readonly entry: string;
-    /** Files nginx serves as they are when a request's path names one (index.html for a directory). Defaults to none. */
+    /** Files nginx serves as they are when a request's path names one (`/` is its index.html). Defaults to none. */
     readonly publicDir?: string;
     /** Migrations, `NNN_name.sql` files applied in order, each once, before a release serves. Defaults to none. */
     readonly migrationsDir?: string;

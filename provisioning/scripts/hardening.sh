@@ -4,7 +4,8 @@
 # the provisioner out), a login banner, unneeded kernel modules refused, kernel settings, stricter
 # login.defs and file modes, no core dumps, idle shells logged out, and small audit and accounting
 # tools.
-refresh_package_lists
+# Lists from the last six hours are fresh enough to see pending updates; unattended-upgrades fetches daily.
+refresh_package_lists 360
 pending_security_updates() { apt-get -s -q upgrade 2>/dev/null | grep -c '^Inst .*-security' || true; }
 pending_before="$(pending_security_updates)"
 if (( pending_before > 0 )); then

@@ -65,17 +65,20 @@ ensure_mode() {
   done
 }
 
-# refresh_package_lists: apt's package lists, fetched again unless a fetch in the last six hours left
-# them fresh enough (unattended-upgrades refreshes them daily).
+# refresh_package_lists MINUTES: apt's package lists, fetched unless this plan fetched them in the
+# last MINUTES (APT_LISTS_FETCHED_STAMP). Only the plan's own fetch counts: an image's lists can be
+# recent yet lack a source it names (security).
 refresh_package_lists() {
-  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -360 -print -quit)" ]]; then
+  local minutes="$1"
+  if [[ -z "$(find "$APT_LISTS_FETCHED_STAMP" -mmin "-$minutes" 2>/dev/null)" ]]; then
     apt-get update -q >/dev/null
+    mkdir -p "$(dirname "$APT_LISTS_FETCHED_STAMP")"
+    touch "$APT_LISTS_FETCHED_STAMP"
   fi
 }
 
-# ensure_packages NAME...: installs the packages that are not installed yet. apt's lists are fetched
-# first, unless a step fetched them minutes ago (APT_LISTS_FETCHED_STAMP): an image's own lists can
-# be recent yet lack a source it names (security), so only the plan's own fetch counts.
+# ensure_packages NAME...: installs the packages that are not installed yet, with lists no older
+# than a step of the same run fetched.
 ensure_packages() {
   local missing=() package
   for package in "$@"; do
@@ -84,11 +87,7 @@ ensure_packages() {
     fi
   done
   if (( ${#missing[@]} > 0 )); then
-    if [[ -z "$(find "$APT_LISTS_FETCHED_STAMP" -mmin -10 2>/dev/null)" ]]; then
-      apt-get update -q
-      mkdir -p "$(dirname "$APT_LISTS_FETCHED_STAMP")"
-      touch "$APT_LISTS_FETCHED_STAMP"
-    fi
+    refresh_package_lists 10
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     mark_changed
   fi
