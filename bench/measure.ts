@@ -93,3 +93,21 @@ export function renderTable(figures: readonly Figure[]): string {
     });
     return ["| figure | value | baseline | ratio | target | verdict | detail |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
 }
+
+/** One round of a figure measured beside its baseline, back to back. */
+export interface Round {
+    readonly value: number;
+    readonly baseline: number;
+}
+
+/**
+ * The round whose ratio is the median (the lower of the two middle ones for an even count): a run
+ * here varies by a tenth from one round to the next, and one outlier must not decide a verdict.
+ */
+export function medianRound<Measured extends Round>(rounds: readonly Measured[]): Measured {
+    if (rounds.length === 0) {
+        throw new Error("medianRound needs at least one round.");
+    }
+    const sorted = [...rounds].sort((a, b) => a.value / a.baseline - b.value / b.baseline);
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+}

@@ -44,10 +44,15 @@ export const APP_MEMORY_HIGH_MIB = 176;
 export const APP_MEMORY_MAX_MIB = 208;
 
 /**
- * When memory runs out all the same, the kernel kills app instances first (systemd restarts them)
- * and MariaDB last: the data outlives any request.
+ * When memory runs out all the same, the kernel kills app instances first (systemd restarts them),
+ * then nginx or the journal (back within a second, losing only requests in flight and buffered log
+ * lines), and MariaDB last: the data outlives any request. Raising a score needs no privilege, but
+ * lowering MariaDB's needs CAP_SYS_RESOURCE, which a container may not have (systemd then ignores
+ * it); the others' scores alone keep MariaDB last as long as it holds less than
+ * {@link SERVICE_OOM_SCORE_ADJUST}/1000 of the memory (MariaDB's default buffer pool is 128 MiB).
  */
 export const APP_OOM_SCORE_ADJUST = 500;
+export const SERVICE_OOM_SCORE_ADJUST = 300;
 export const DATABASE_OOM_SCORE_ADJUST = -600;
 
 /** The journal's share of the disk and of memory: it can never fill either. */

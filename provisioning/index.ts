@@ -9,6 +9,7 @@ import { bootstrapStep } from "./steps/bootstrap";
 import { certbotStep } from "./steps/certbot";
 import { databaseStep } from "./steps/database";
 import { hardeningStep } from "./steps/hardening";
+import { packagesStep } from "./steps/packages";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { Release, releaseSteps } from "./steps/release";
 
@@ -84,6 +85,7 @@ export function buildPlan(settings: ServerSettings): Plan {
     const site = { appInstances, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
     return validatePlan([
         bootstrapStep(),
+        packagesStep(),
         baseStep(),
         hardeningStep(),
         databaseStep(),

@@ -33,6 +33,8 @@ export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
 export const MARIADB_UNIT_DROP_IN = "/etc/systemd/system/mariadb.service.d/60-webstack.conf";
 export const JOURNALD_CONFIG_FILE = "/etc/systemd/journald.conf.d/60-webstack.conf";
+export const JOURNALD_UNIT_DROP_IN = "/etc/systemd/system/systemd-journald.service.d/60-webstack.conf";
+export const NGINX_UNIT_DROP_IN = "/etc/systemd/system/nginx.service.d/60-webstack.conf";
 /** nginx's one access log, in a directory of its own so that its rotation is ours, not Debian's daily one. */
 export const ACCESS_LOG_FILE = "/var/log/webstack/access.log";
 export const ACCESS_LOG_ROTATION_FILE = "/etc/logrotate.d/webstack";

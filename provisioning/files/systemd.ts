@@ -11,6 +11,7 @@ import {
     DATABASE_OOM_SCORE_ADJUST,
     JOURNAL_MAX_DISK_MIB,
     JOURNAL_MAX_RUNTIME_MIB,
+    SERVICE_OOM_SCORE_ADJUST,
 } from "../capacity";
 import { APP_ENV_FILE, APP_ENVIRONMENT_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
 
@@ -109,6 +110,16 @@ export function renderAppUnit(): string {
 /** A drop-in for Debian's mariadb.service: the kernel's out-of-memory killer takes the database last. */
 export function renderDatabaseUnitDropIn(): string {
     return ["# Managed by webstack.", "[Service]", `OOMScoreAdjust=${DATABASE_OOM_SCORE_ADJUST}`, ""].join("\n");
+}
+
+/** A drop-in for Debian's nginx.service: started again when it dies, and taken by the OOM killer before MariaDB. */
+export function renderNginxUnitDropIn(): string {
+    return ["# Managed by webstack.", "[Service]", "Restart=on-failure", "RestartSec=1", `OOMScoreAdjust=${SERVICE_OOM_SCORE_ADJUST}`, ""].join("\n");
+}
+
+/** A drop-in for systemd-journald.service (which restarts by itself): taken by the OOM killer before MariaDB. */
+export function renderJournaldUnitDropIn(): string {
+    return ["# Managed by webstack.", "[Service]", `OOMScoreAdjust=${SERVICE_OOM_SCORE_ADJUST}`, ""].join("\n");
 }
 
 /** journald bounded on disk and in memory; what it drops first is the oldest. */

@@ -1,9 +1,6 @@
 # shellcheck shell=bash
-# The packages the server runs, security updates installed unattended, a firewall that lets in
-# only the ports in FIREWALL_PORTS, and logs that cannot fill the disk.
-read -ra package_names <<<"$PACKAGES"
-ensure_packages "${package_names[@]}"
-put_content /etc/apt/apt.conf.d/20auto-upgrades 644 root:root "$AUTO_UPGRADES"
+# A firewall that lets in only the ports in FIREWALL_PORTS, logs that cannot fill the disk, and
+# nginx's and the journal's out-of-memory scores (their units' drop-ins), set when they start.
 
 read -ra open_ports <<<"$FIREWALL_PORTS"
 wanted_rules() {
@@ -37,11 +34,19 @@ if ! ufw status | grep -qx 'Status: active'; then
   mark_changed
 fi
 ensure_service ufw
+ensure_dir "$(dirname "$NGINX_UNIT_DROP_IN")" 755 root:root
+put_unit "${NGINX_UNIT_DROP_IN#/etc/systemd/system/}" "$NGINX_UNIT_SETTINGS"
+if wrote_file && systemctl is-active --quiet nginx; then
+  systemctl restart nginx
+fi
 ensure_service nginx
 
+changes_before_journald="$(change_count)"
 ensure_dir "$(dirname "$JOURNALD_CONFIG_FILE")" 755 root:root
 put_content "$JOURNALD_CONFIG_FILE" 644 root:root "$JOURNALD_CONFIG"
-if wrote_file; then
+ensure_dir "$(dirname "$JOURNALD_UNIT_DROP_IN")" 755 root:root
+put_unit "${JOURNALD_UNIT_DROP_IN#/etc/systemd/system/}" "$JOURNALD_UNIT_SETTINGS"
+if changed_since "$changes_before_journald"; then
   systemctl restart systemd-journald
 fi
 

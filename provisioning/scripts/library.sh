@@ -77,15 +77,21 @@ refresh_package_lists() {
   fi
 }
 
+# missing_packages NAME...: prints, one per line, those of the packages that are not installed.
+missing_packages() {
+  local package
+  for package in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+      echo "$package"
+    fi
+  done
+}
+
 # ensure_packages NAME...: installs the packages that are not installed yet, with lists no older
 # than a step of the same run fetched.
 ensure_packages() {
-  local missing=() package
-  for package in "$@"; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
-      missing+=("$package")
-    fi
-  done
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
   if (( ${#missing[@]} > 0 )); then
     refresh_package_lists 10
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,25 +1,21 @@
 import {
-    AUDIT_PACKAGES,
     LOGIN_BANNER,
     LOGIN_DEFS,
     renderCoreDumpLimits,
     renderDisabledModules,
-    renderFail2banJail,
     renderKernelSettings,
-    renderNeedrestartConfig,
     renderShellTimeout,
     renderSshdHardening,
 } from "../files/hardening";
-import { CORE_DUMP_LIMITS_FILE, DISABLED_MODULES_FILE, FAIL2BAN_JAIL_FILE, KERNEL_SETTINGS_FILE, NEEDRESTART_CONFIG_FILE, SHELL_TIMEOUT_FILE, SSHD_HARDENING_FILE } from "../layout";
+import { CORE_DUMP_LIMITS_FILE, DISABLED_MODULES_FILE, KERNEL_SETTINGS_FILE, SHELL_TIMEOUT_FILE, SSHD_HARDENING_FILE } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
-/** Security updates, sshd, banner, kernel modules and settings, login.defs, audit tools. */
+/** sshd, banner, kernel modules and settings, login.defs, accounting. */
 export function hardeningStep(): RunStep {
     return runStep("hardening", {
-        description: "Install pending security updates; harden sshd, the kernel and logins; add audit tools.",
+        description: "Harden sshd, the kernel and logins; turn on accounting.",
         settings: {
-            AUDIT_TOOLS: AUDIT_PACKAGES.join(" "),
             SSHD_HARDENING_FILE,
             SSHD_HARDENING: renderSshdHardening(),
             LOGIN_BANNER,
@@ -34,10 +30,6 @@ export function hardeningStep(): RunStep {
             LOGIN_DEFS: Object.entries(LOGIN_DEFS)
                 .map(([key, value]) => `${key} ${value}`)
                 .join("\n"),
-            FAIL2BAN_JAIL_FILE,
-            FAIL2BAN_JAIL: renderFail2banJail(),
-            NEEDRESTART_CONFIG_FILE,
-            NEEDRESTART_CONFIG: renderNeedrestartConfig(),
         },
         body: scriptBody("hardening"),
     });

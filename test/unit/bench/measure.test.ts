@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseWrk, renderTable, verdict } from "../../../bench/measure";
+import { medianRound, parseWrk, renderTable, verdict } from "../../../bench/measure";
 
 const REPORT = `Running 10s test @ http://127.0.0.1/app.css
   2 threads and 32 connections
@@ -47,5 +47,24 @@ describe("verdict and renderTable", () => {
             "| static file | 38000.0 req/s | 40000.0 req/s | 0.95× | ≥ 0.95× | PASS |  |",
             "| deploy: failed requests | 0 |  |  | ≤ 0 | PASS | 120000 requests |",
         ]);
+    });
+});
+
+describe("medianRound", () => {
+    it("picks the round with the median ratio, whatever their order", () => {
+        const rounds = [
+            { value: 90, baseline: 100, name: "high" },
+            { value: 60, baseline: 100, name: "low" },
+            { value: 160, baseline: 200, name: "middle" },
+        ];
+        expect(medianRound(rounds).name).to.equal("middle");
+    });
+
+    it("takes the lower of the two middle rounds for an even count", () => {
+        expect(medianRound([{ value: 9, baseline: 10 }, { value: 7, baseline: 10 }, { value: 8, baseline: 10 }, { value: 1, baseline: 10 }]).value).to.equal(7);
+    });
+
+    it("refuses no rounds at all", () => {
+        expect(() => medianRound([])).to.throw(/at least one round/);
     });
 });

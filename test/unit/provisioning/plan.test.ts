@@ -31,9 +31,10 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: base and hardening, database, app and nginx before the release, backups last", () => {
+    it("applies the steps in order: packages, base and hardening, database, app and nginx before the release, backups last", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
+            "packages",
             "base",
             "hardening",
             "database",

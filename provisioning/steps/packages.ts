@@ -1,0 +1,35 @@
+import { renderAutoUpgrades } from "../files/apt";
+import { AUDIT_PACKAGES, renderFail2banJail, renderNeedrestartConfig } from "../files/hardening";
+import { FAIL2BAN_JAIL_FILE, NEEDRESTART_CONFIG_FILE } from "../layout";
+import { RunStep } from "../plan";
+import { runStep, scriptBody } from "../script";
+
+/** Debian packages the stack runs: web server, MariaDB, Node.js, and what keeps the server patched and closed. */
+export const STACK_PACKAGES = ["nginx", "default-mysql-server", "nodejs", "curl", "ca-certificates", "unattended-upgrades", "ufw", "logrotate"] as const;
+
+/** Every package the plan installs: the stack's and the audit tools. */
+export const SERVER_PACKAGES = [...STACK_PACKAGES, ...AUDIT_PACKAGES] as const;
+
+/** Prints the names of the installed packages with an update pending from Debian's security archive, one per line. */
+export const PENDING_SECURITY_UPDATES_COMMAND = "apt-get -s -q upgrade 2>/dev/null | awk '/^Inst .*-security/ { print $2 }'";
+
+/**
+ * Every package at once, with the security updates pending since the image was built: one apt
+ * transaction runs dpkg and each package's triggers once. The settings a package must start with
+ * are written before it is installed.
+ */
+export function packagesStep(): RunStep {
+    return runStep("packages", {
+        description: "Install every package the server runs, with the pending security updates, in one apt transaction.",
+        settings: {
+            PACKAGES: SERVER_PACKAGES.join(" "),
+            PENDING_SECURITY_UPDATES: PENDING_SECURITY_UPDATES_COMMAND,
+            AUTO_UPGRADES: renderAutoUpgrades(),
+            FAIL2BAN_JAIL_FILE,
+            FAIL2BAN_JAIL: renderFail2banJail(),
+            NEEDRESTART_CONFIG_FILE,
+            NEEDRESTART_CONFIG: renderNeedrestartConfig(),
+        },
+        body: scriptBody("packages"),
+    });
+}

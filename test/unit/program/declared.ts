@@ -1,0 +1,39 @@
+import type { RecordedResource } from "../../support/pulumiMocks";
+import { devStackConfig } from "../../support/devStack";
+
+export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
+
+/**
+ * The `single` stacks whose resources are pinned in fixtures/single-topology.json: the committed dev
+ * config, and one with every optional AWS feature turned on.
+ */
+export const SINGLE_TOPOLOGY_CONFIGS: Readonly<Record<string, Record<string, string>>> = {
+    dev: { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY },
+    everything: {
+        ...devStackConfig(),
+        "webstack:sshPrivateKey": PRIVATE_KEY,
+        "webstack:acmeEmail": "admin@example.com",
+        "webstack:createApexRecord": "true",
+        "webstack:alertEmail": "ops@example.com",
+        "webstack:dailySnapshots": "14",
+        "webstack:hostedZoneId": "Z0123456789ABCDEFGHIJ",
+        "webstack:subnetId": "subnet-0123456789abcdef0",
+        "webstack:rootVolumeSizeGiB": "20",
+        "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "token" }),
+    },
+};
+
+/**
+ * What a stack declares, in a form that can be compared across versions: every resource's type,
+ * name and dependencies, and the inputs of every AWS resource. The steps' scripts are left out: they
+ * carry the release's id, and the plan's own tests pin them.
+ */
+export function declaredResources(recorded: readonly RecordedResource[]): unknown[] {
+    const sorted = [...recorded].sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
+    return sorted.map((resource) => ({
+        type: resource.type,
+        name: resource.name,
+        dependsOn: [...resource.dependsOn].sort(),
+        ...(resource.type.startsWith("aws:") ? { inputs: resource.inputs, secretInputs: resource.secretInputs } : {}),
+    }));
+}
