@@ -1,0 +1,217 @@
+import { expect } from "chai";
+import { spawn } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as path from "path";
+import { gzipSync } from "zlib";
+import {
+    indexObject,
+    planObjects,
+    renderFirstBootScript,
+    renderFirstBootUserData,
+    renderPlanIndex,
+    USER_DATA_MAX_BYTES,
+    type FirstBootSettings,
+    type PlanObject,
+} from "../../../provisioning/cloudInit";
+import { buildPlan, type Plan } from "../../../provisioning";
+import { shellcheck, temporaryDirectory } from "./shell";
+
+const SETTINGS: FirstBootSettings = { region: "eu-central-1", bucket: "webstack-fleet-releases", indexKey: "plan/index-abc", indexSha256: "abc" };
+
+const sha256 = (content: string | Buffer) => createHash("sha256").update(content).digest("hex");
+
+/** The first-boot script that the user data writes, decoded. */
+function scriptInUserData(userData: string): string {
+    const encoded = /^ {4}content: (\S+)$/m.exec(userData)?.[1] ?? "";
+    return Buffer.from(encoded, "base64").toString("utf8");
+}
+
+describe("planObjects and renderPlanIndex", () => {
+    let directory: string;
+    let plan: Plan;
+
+    before(() => {
+        directory = temporaryDirectory("plan-objects");
+        fs.writeFileSync(path.join(directory, "release.tar.gz"), "release bytes");
+        plan = [
+            { kind: "run", name: "first", script: "echo first" },
+            { kind: "upload", name: "upload-release", localPath: path.join(directory, "release.tar.gz"), remotePath: "/var/lib/webstack/uploads/release.tar.gz" },
+            { kind: "run", name: "site", script: { input: "domain", render: (domain) => `echo ${domain}` } },
+        ];
+    });
+
+    after(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+    it("keeps the plan's order and names each object by its content's SHA-256", () => {
+        const objects = planObjects(plan, { domain: "example.com" });
+        expect(objects.map((object) => object.step)).to.deep.equal(["first", "upload-release", "site"]);
+        expect(objects[0]).to.include({ kind: "run", content: "echo first", sha256: sha256("echo first"), key: `plan/${sha256("echo first")}` });
+        expect(objects[1]).to.include({ kind: "upload", sha256: sha256("release bytes"), remotePath: "/var/lib/webstack/uploads/release.tar.gz" });
+    });
+
+    it("renders a template step with the inputs, so a new domain is a new object", () => {
+        const [, , one] = planObjects(plan, { domain: "example.com" });
+        const [, , other] = planObjects(plan, { domain: "example.org" });
+        expect(one.content).to.equal("echo example.com");
+        expect(other.key).to.not.equal(one.key);
+    });
+
+    it("lists one line per step, an upload with its path, and names the index by its own hash", () => {
+        const objects = planObjects(plan, { domain: "example.com" });
+        const index = renderPlanIndex(objects);
+        expect(index.split("\n")).to.deep.equal([
+            `run first ${objects[0].key} ${objects[0].sha256}`,
+            `upload upload-release ${objects[1].key} ${objects[1].sha256} /var/lib/webstack/uploads/release.tar.gz`,
+            `run site ${objects[2].key} ${objects[2].sha256}`,
+            "",
+        ]);
+        expect(indexObject(index)).to.deep.equal({ key: `plan/index-${sha256(index)}`, sha256: sha256(index) });
+    });
+});
+
+describe("renderFirstBootUserData", () => {
+    const userData = renderFirstBootUserData(SETTINGS);
+
+    it("is cloud-config that writes the first-boot script as root's alone and runs it once", () => {
+        expect(userData.startsWith("#cloud-config\n")).to.equal(true);
+        expect(userData).to.match(/^ {2}- path: \/usr\/local\/sbin\/webstack-first-boot$/m);
+        expect(userData).to.match(/^ {4}permissions: "0700"$/m);
+        expect(userData).to.match(/^runcmd:\n {2}- \[\/usr\/local\/sbin\/webstack-first-boot\]$/m);
+    });
+
+    it("carries a script that passes shellcheck, reaching AWS's own S3 and metadata endpoints for the index it names", () => {
+        const script = scriptInUserData(userData);
+        expect(shellcheck(script)).to.equal("");
+        expect(script).to.include("export S3_ENDPOINT='https://webstack-fleet-releases.s3.eu-central-1.amazonaws.com'");
+        expect(script).to.include("export IMDS_ENDPOINT='http://169.254.169.254'");
+        expect(script).to.include("export INDEX_KEY='plan/index-abc'");
+        expect(script).to.include("export INDEX_SHA256='abc'");
+    });
+
+    it("fits EC2's 16 KiB, whatever the plan (the plan's steps are not in it)", () => {
+        expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_MAX_BYTES / 2);
+    });
+
+    it("leaves a whole plan's scripts out: they are over EC2's limit even compressed", () => {
+        const release = { id: "r1", artifactPath: "/dev/null", healthPath: "/healthz" };
+        const scripts = planObjects(
+            buildPlan({ release }).filter((step) => step.kind === "run"),
+            { domain: "example.com" },
+        ).map((object) => object.content ?? "");
+        expect(gzipSync(scripts.join("")).length).to.be.above(USER_DATA_MAX_BYTES);
+    });
+});
+
+/** Stand-ins for the instance metadata service and one S3 bucket, on loopback, recording what they were asked. */
+function startAwsStandIn(objects: Map<string, Buffer>): Promise<{ url: string; requests: http.IncomingHttpHeaders[]; close(): void }> {
+    const requests: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((request, response) => {
+        const url = request.url ?? "";
+        const answer = (status: number, body: string | Buffer) => response.writeHead(status).end(body);
+        if (request.method === "PUT" && url === "/latest/api/token") {
+            return answer(200, "metadata-token");
+        }
+        if (url.startsWith("/latest/meta-data/")) {
+            if (request.headers["x-aws-ec2-metadata-token"] !== "metadata-token") {
+                return answer(401, "");
+            }
+            if (url === "/latest/meta-data/iam/security-credentials/") {
+                return answer(200, "webstack-app-server");
+            }
+            if (url === "/latest/meta-data/iam/security-credentials/webstack-app-server") {
+                return answer(200, JSON.stringify({ AccessKeyId: "AKIDSTANDIN", SecretAccessKey: "secret", Token: "session-token" }));
+            }
+            return answer(404, "");
+        }
+        requests.push(request.headers);
+        const object = objects.get(url.slice(1));
+        return object === undefined ? answer(404, "NoSuchKey") : answer(200, object);
+    });
+    return new Promise((resolve) => {
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as AddressInfo;
+            resolve({ url: `http://127.0.0.1:${port}`, requests, close: () => server.close() });
+        });
+    });
+}
+
+function runScript(script: string): Promise<{ status: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+        const child = spawn("bash", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("close", (status) => resolve({ status, stderr }));
+    });
+}
+
+describe("the first-boot script, against stand-ins for S3 and the metadata service", () => {
+    let directory: string;
+
+    beforeEach(() => {
+        directory = temporaryDirectory("first-boot");
+        fs.writeFileSync(path.join(directory, "release.tar.gz"), "release bytes");
+    });
+
+    afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+    /** Publishes the plan's objects (after `tamper`) and its index, then runs the first boot against them. */
+    async function firstBoot(plan: Plan, tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined) {
+        const planned = planObjects(plan, { domain: "example.com" });
+        const objects = new Map(planned.map((object) => [object.key, object.content !== undefined ? Buffer.from(object.content) : fs.readFileSync(object.localPath ?? "")]));
+        const index = renderPlanIndex(planned);
+        const { key, sha256: indexSha256 } = indexObject(index);
+        objects.set(key, Buffer.from(index));
+        tamper(objects, planned);
+        const standIn = await startAwsStandIn(objects);
+        try {
+            const script = renderFirstBootScript({ ...SETTINGS, indexKey: key, indexSha256 }, { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") });
+            return { ...(await runScript(script)), requests: standIn.requests };
+        } finally {
+            standIn.close();
+        }
+    }
+
+    const log = () => path.join(directory, "log");
+    const appending = (name: string, line: string): Plan[number] => ({ kind: "run", name, script: `echo ${line} >> ${log()}` });
+
+    it("applies every step in order: the upload to its path, each script once", async () => {
+        const uploaded = path.join(directory, "uploads", "release.tar.gz");
+        const result = await firstBoot([
+            appending("one", "one"),
+            { kind: "upload", name: "upload-release", localPath: path.join(directory, "release.tar.gz"), remotePath: uploaded },
+            { kind: "run", name: "two", script: `cat ${uploaded} >> ${log()}` },
+        ]);
+        expect(result.stderr).to.include("webstack first boot: every step applied");
+        expect(result.status).to.equal(0);
+        expect(fs.readFileSync(log(), "utf8")).to.equal("one\nrelease bytes");
+    });
+
+    it("signs every S3 request with the instance role's credentials and session token", async () => {
+        const result = await firstBoot([appending("one", "one")]);
+        expect(result.requests).to.have.length(2);
+        for (const headers of result.requests) {
+            expect(headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/s3\/aws4_request/);
+            expect(headers["x-amz-security-token"]).to.equal("session-token");
+        }
+    });
+
+    it("stops at an object whose content is not what the plan hashed, naming it, and runs nothing after", async () => {
+        const result = await firstBoot([appending("one", "one"), appending("two", "two")], (objects, planned) => {
+            objects.set(planned[1].key, Buffer.from("echo tampered >> /dev/null"));
+        });
+        expect(result.status).to.not.equal(0);
+        expect(result.stderr).to.match(/plan\/[0-9a-f]{64} does not have the SHA-256 the plan gave it/);
+        expect(fs.readFileSync(log(), "utf8")).to.equal("one\n");
+    });
+
+    it("stops at the first step that fails, saying so, and runs nothing after", async () => {
+        const result = await firstBoot([appending("one", "one"), { kind: "run", name: "broken", script: "exit 3" }, appending("three", "three")]);
+        expect(result.status).to.not.equal(0);
+        expect(result.stderr).to.include("running broken");
+        expect(result.stderr).to.include("failed (above)");
+        expect(fs.readFileSync(log(), "utf8")).to.equal("one\n");
+    });
+});
