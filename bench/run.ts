@@ -5,14 +5,15 @@
  * results.md. Not a test: it runs for minutes, and CI does not run it.
  *
  * The figures: cold provision against `apt-get install` of the same packages (with the same
- * security updates) on an identical fresh server, and a no-change re-run; a static file through the stack's nginx against a minimal nginx
- * serving the same file; an API read and an API write through nginx against the same app instances
- * reached directly; a deploy and a rollback under 64 keep-alive connections; memory of nginx, the
- * app instances, MariaDB and journald, idle and after the load; log bytes per 100,000 requests; a
- * 60 s overload at 256 connections (anything killed or restarted, the server's peak memory, the
- * kernel's out-of-memory order); new TLS connections per second, full and resumed. wrk (Debian's;
- * C, keep-alive, latency percentiles, scriptable for POSTs) runs inside the server, so the sandbox's
- * network is not what is measured; the TLS handshakes come from this host.
+ * security updates) on an identical fresh server, and a no-change re-run; a static file through the
+ * stack's nginx against a minimal nginx serving the same file; an API read and an API write
+ * through nginx against the same app instances reached directly; a deploy and a rollback under 64
+ * keep-alive connections; memory of nginx, the app instances, MariaDB and journald, idle and after
+ * the load; log bytes per 100,000 requests; a 60 s overload at 256 connections (anything killed or
+ * restarted, the server's peak memory, the kernel's out-of-memory order); new TLS connections per
+ * second, full and resumed. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
+ * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
+ * handshakes come from this host.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

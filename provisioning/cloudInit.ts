@@ -26,7 +26,7 @@ export interface PlanObject {
 }
 
 /** Where a fleet server's first boot keeps the index and the scripts it ran. */
-export const FIRST_BOOT_DIR = "/var/lib/webstack/first-boot";
+const FIRST_BOOT_DIR = "/var/lib/webstack/first-boot";
 const FIRST_BOOT_COMMAND = "/usr/local/sbin/webstack-first-boot";
 
 function sha256(content: string | Buffer): string {

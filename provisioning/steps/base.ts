@@ -1,3 +1,4 @@
+import { SERVICE_OOM_SCORE_ADJUST } from "../capacity";
 import { renderAccessLogRotation, renderLogrotateTimer } from "../files/logs";
 import { renderJournaldConfig, renderJournaldUnitDropIn, renderNginxUnitDropIn } from "../files/systemd";
 import { ACCESS_LOG_FILE, ACCESS_LOG_ROTATION_FILE, JOURNALD_CONFIG_FILE, JOURNALD_UNIT_DROP_IN, LOGROTATE_TIMER_DROP_IN, NGINX_UNIT_DROP_IN } from "../layout";
@@ -19,6 +20,7 @@ export function baseStep(): RunStep {
             JOURNALD_UNIT_SETTINGS: renderJournaldUnitDropIn(),
             NGINX_UNIT_DROP_IN,
             NGINX_UNIT_SETTINGS: renderNginxUnitDropIn(),
+            NGINX_OOM_SCORE_ADJUST: SERVICE_OOM_SCORE_ADJUST,
             ACCESS_LOG_DIR: ACCESS_LOG_FILE.slice(0, ACCESS_LOG_FILE.lastIndexOf("/")),
             ACCESS_LOG_ROTATION_FILE,
             ACCESS_LOG_ROTATION: renderAccessLogRotation(),
