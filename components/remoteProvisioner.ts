@@ -131,6 +131,11 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                     return pulumi.output(args.domain).apply((domain) => script.render(domain));
                 case "appEnvironment":
                     return pulumi.secret(pulumi.output(appEnvironment).apply((environment) => script.render(environment)));
+                case "fleet":
+                    throw new pulumi.ResourceError(
+                        `Plan step "${step.name}" configures a fleet's server, which configures itself at first boot (WebFleet); give RemoteProvisioner a plan from buildPlan.`,
+                        this,
+                    );
             }
         };
 

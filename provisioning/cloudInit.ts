@@ -86,7 +86,7 @@ export function renderFirstBootScript(settings: FirstBootSettings, endpoints: Fi
         INDEX_SHA256: settings.indexSha256,
         WORK_DIR: endpoints.workDir,
     });
-    return ["#!/bin/bash", exports, scriptBody("first-boot")].join("\n");
+    return ["#!/bin/bash", "set -euo pipefail", exports, scriptBody("aws"), scriptBody("first-boot")].join("\n");
 }
 
 /** The launch template's user data: cloud-init writes the first-boot script and runs it once, last. */

@@ -4,12 +4,13 @@ import { Plan, validatePlan } from "./plan";
 import { appStep } from "./steps/app";
 import { appEnvironmentStep } from "./steps/appEnvironment";
 import { backupsStep } from "./steps/backups";
-import { baseStep } from "./steps/base";
+import { baseStep, FLEET_FIREWALL_PORTS } from "./steps/base";
 import { bootstrapStep } from "./steps/bootstrap";
 import { certbotStep } from "./steps/certbot";
 import { databaseStep } from "./steps/database";
+import { fleetStep } from "./steps/fleet";
 import { hardeningStep } from "./steps/hardening";
-import { packagesStep } from "./steps/packages";
+import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { Release, releaseSteps } from "./steps/release";
 
@@ -95,5 +96,30 @@ export function buildPlan(settings: ServerSettings): Plan {
         ...releaseSteps(release),
         backupsStep(),
         ...(tls ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)] : []),
+    ]);
+}
+
+/** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS is the load balancer's. */
+export type FleetServerSettings = Omit<ServerSettings, "tls">;
+
+/**
+ * The configuration of every server of a fleet, which applies it to itself at first boot
+ * (provisioning/cloudInit.ts): a single server's, without the database (RDS), its backups (RDS's) or
+ * a certificate (the load balancer's), and with the fleet step, which brings the database's
+ * credentials before the app's first start and the deploy's migrations.
+ */
+export function buildFleetPlan(settings: FleetServerSettings): Plan {
+    const { release } = validateServerSettings(settings);
+    const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
+    return validatePlan([
+        bootstrapStep(),
+        packagesStep(FLEET_PACKAGES),
+        baseStep(FLEET_FIREWALL_PORTS),
+        hardeningStep(),
+        fleetStep(),
+        appStep(appInstances),
+        appEnvironmentStep(),
+        nginxSiteStep({ appInstances, tls: false, includeApex: false, behindLoadBalancer: { healthPath: release.healthPath } }),
+        ...releaseSteps(release),
     ]);
 }

@@ -89,6 +89,17 @@ export const BACKUPS_KEPT = 7;
 export const BACKUP_UNIT = "webstack-backup.service";
 export const BACKUP_TIMER = "webstack-backup.timer";
 
+/** A fleet's server (the ha topology): the shared database's credentials, fetched from Secrets Manager before every app instance starts. */
+export const DATABASE_CREDENTIALS_COMMAND = "/usr/local/sbin/webstack-database-credentials";
+/** The CA bundle the shared database's certificate chains to. */
+export const DATABASE_CA_FILE = "/etc/webstack/database-ca.pem";
+export const APP_UNIT_FLEET_DROP_IN = "/etc/systemd/system/webstack-app@.service.d/60-fleet.conf";
+/** Fetches the credentials again every minute and restarts the instances one at a time when RDS rotated the password. */
+export const CREDENTIALS_REFRESH_UNIT = "webstack-database-credentials.service";
+export const CREDENTIALS_REFRESH_TIMER = "webstack-database-credentials.timer";
+/** Where nginx learns which peers are the load balancer, whose X-Forwarded-For names the client. */
+export const NGINX_LOAD_BALANCER_FILE = "/etc/nginx/conf.d/webstack-load-balancer.conf";
+
 export const SSHD_HARDENING_FILE = "/etc/ssh/sshd_config.d/10-webstack.conf";
 export const DISABLED_MODULES_FILE = "/etc/modprobe.d/60-webstack.conf";
 export const KERNEL_SETTINGS_FILE = "/etc/sysctl.d/60-webstack.conf";

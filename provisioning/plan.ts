@@ -23,6 +23,26 @@ export interface UploadStep {
 /** How every executor starts a run step on the server: as root, the script on stdin, so nothing depends on sshd's AcceptEnv. */
 export const RUN_AS_ROOT = "sudo bash -s";
 
+/** The database a fleet's servers share (RDS in the `ha` topology): where it is, and where its credentials are. */
+export interface FleetDatabase {
+    readonly host: string;
+    readonly port: number;
+    readonly name: string;
+    /** The Secrets Manager secret that holds the master user's name and password (RDS manages and rotates it). */
+    readonly secretArn: string;
+    /** The CA bundle (PEM) the database server's certificate chains to: the connection is TLS, its host name checked. */
+    readonly tlsCa: string;
+}
+
+/** What a server of a fleet (the `ha` topology) learns from the infrastructure around it when the plan is rendered. */
+export interface FleetInputs {
+    /** The AWS region: where Secrets Manager is asked for the database's credentials. */
+    readonly region: string;
+    /** Where the load balancer connects from (the VPC's address blocks): nginx takes a client's address from X-Forwarded-For only from these. */
+    readonly loadBalancerCidrs: readonly string[];
+    readonly database: FleetDatabase;
+}
+
 /**
  * What the executor hands a plan when it applies it, rather than the plan holding it: values a Pulumi
  * program may know only as Outputs (the domain of a zone it creates) or must keep secret (the app's
@@ -33,6 +53,8 @@ export interface PlanInputs {
     readonly domain: string;
     /** The app's own environment variables, secrets among them. Defaults to none. */
     readonly appEnvironment?: Readonly<Record<string, string>>;
+    /** Only for a fleet's plan (buildFleetPlan), which needs it; no default. */
+    readonly fleet?: FleetInputs;
 }
 
 type ResolvedPlanInputs = Required<PlanInputs>;
@@ -72,6 +94,11 @@ export function stepScript(step: RunStep, inputs: PlanInputs): string {
             return script.render(inputs.domain);
         case "appEnvironment":
             return script.render(inputs.appEnvironment ?? {});
+        case "fleet":
+            if (inputs.fleet === undefined) {
+                throw new Error(`Plan step "${step.name}" configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it.`);
+            }
+            return script.render(inputs.fleet);
     }
 }
 

@@ -20,6 +20,8 @@ export interface DatabaseConfig {
     readonly user: string;
     readonly password: string;
     readonly pool: PoolLimits;
+    /** Over TCP: the CA bundle (PEM) the server's certificate must chain to; set, the connection is TLS and the host name is verified. */
+    readonly tlsCaFile?: string;
 }
 
 export interface AppConfig {
@@ -106,6 +108,12 @@ function readDatabase(reader: Reader, env: Environment): DatabaseConfig {
     } else if (port !== undefined) {
         reader.problems.push("DB_PORT is set without DB_HOST (set DB_HOST too, or unset DB_PORT to use the socket)");
     }
+    const tlsCaFile = reader.optional("DB_TLS_CA_FILE");
+    if (tlsCaFile !== undefined && host === undefined) {
+        reader.problems.push("DB_TLS_CA_FILE is set without DB_HOST (TLS is for a database reached over TCP; set DB_HOST, or unset DB_TLS_CA_FILE)");
+    } else if (tlsCaFile !== undefined && !existsSync(tlsCaFile)) {
+        reader.problems.push(`DB_TLS_CA_FILE names ${tlsCaFile}, which does not exist (the CA bundle of the database server's certificate)`);
+    }
     return {
         endpoint,
         name: reader.required("DB_NAME", "the database the app uses"),
@@ -116,6 +124,7 @@ function readDatabase(reader: Reader, env: Environment): DatabaseConfig {
             size: reader.count("DB_POOL_SIZE", DEFAULT_POOL.size, MAX_POOL_SIZE),
             queueLimit: reader.count("DB_QUEUE_LIMIT", DEFAULT_POOL.queueLimit, MAX_QUEUE_LIMIT),
         },
+        ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
     };
 }
 
@@ -171,5 +180,5 @@ export function readReleaseId(directory: string): string {
 
 /** A description of the database settings that is safe to log: everything but the password. */
 export function describeDatabase(database: DatabaseConfig): Record<string, string | number> {
-    return { ...database.endpoint, name: database.name, user: database.user };
+    return { ...database.endpoint, name: database.name, user: database.user, ...(database.tlsCaFile !== undefined ? { tlsCaFile: database.tlsCaFile } : {}) };
 }

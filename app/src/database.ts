@@ -2,6 +2,7 @@
  * Connections to MariaDB. The pool drops a connection that failed and opens a new one on the next
  * query, so the app recovers by itself when the database comes back.
  */
+import { readFileSync } from "node:fs";
 import mysql from "mysql2/promise";
 import type { DatabaseConfig } from "./config";
 
@@ -34,6 +35,7 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
         connectTimeout: DATABASE_DEADLINE_MS,
         timezone: "Z",
         charset: "utf8mb4_unicode_ci",
+        ...(config.tlsCaFile !== undefined ? { ssl: { ca: readFileSync(config.tlsCaFile, "utf8"), rejectUnauthorized: true, verifyIdentity: true } } : {}),
     };
 }
 

@@ -121,6 +121,12 @@ export interface SiteOptions {
     readonly tls: boolean;
     /** With tls: the certificate covers the apex too, so the apex redirect is also served on 443. Defaults to false. */
     readonly includeApex?: boolean;
+    /**
+     * A load balancer terminates HTTPS and forwards to port 80 (the ha topology): visitors see the
+     * https site (HSTS, redirects to https), and the load balancer's health check, which names no site,
+     * reaches the app on this path. Only without tls. Defaults to a server visitors reach directly.
+     */
+    readonly behindLoadBalancer?: { readonly healthPath: string };
 }
 
 function indent(lines: readonly string[]): string[] {
@@ -181,7 +187,7 @@ const RETRY_AFTER_SECONDS = 1;
  * disk, and so is every .css and .js path; every other request goes to the app. The headers every
  * response of www.<domain> carries.
  */
-function siteLines(tls: boolean): string[] {
+function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
     return [
         `root ${CURRENT_LINK}/public;`,
         "",
@@ -207,7 +213,8 @@ function siteLines(tls: boolean): string[] {
         "proxy_set_header Host $host;",
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "proxy_set_header X-Forwarded-Proto $scheme;",
+        // Behind a load balancer, the scheme is the visitor's, which the load balancer tells.
+        `proxy_set_header X-Forwarded-Proto ${behindLoadBalancer ? "$http_x_forwarded_proto" : "$scheme"};`,
         "proxy_connect_timeout 2s;",
         "proxy_send_timeout 10s;",
         `proxy_read_timeout ${PROXY_READ_TIMEOUT_SECONDS}s;`,
@@ -250,33 +257,48 @@ function siteLines(tls: boolean): string[] {
     ];
 }
 
-/** Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443). */
-function catchAllServers(tls: boolean): string[] {
+/**
+ * Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443);
+ * behind a load balancer, its health check's path alone is answered, by the app.
+ */
+function catchAllServers(tls: boolean, loadBalancerHealthPath?: string): string[] {
+    const answer =
+        loadBalancerHealthPath === undefined
+            ? ["return 444;"]
+            : [`location = ${loadBalancerHealthPath} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}", "location / {", "    return 444;", "}"];
     return [
-        ...server([...listen(80, DEFAULT_SERVER), "server_name _;", "return 444;"]),
+        ...server([...listen(80, DEFAULT_SERVER), "server_name _;", ...answer]),
         ...(tls ? server([...listen(443, DEFAULT_SERVER), "server_name _;", "ssl_reject_handshake on;"]) : []),
     ];
 }
 
 /**
  * The site file. Without TLS: www.<domain> on port 80, the apex redirecting to it. With TLS: www on
- * 443 (and the apex, when the certificate covers it), and port 80 redirecting to https://www.<domain> except the ACME challenge path, which is
- * served on port 80 in both forms so that certbot can obtain and renew the certificate.
+ * 443 (and the apex, when the certificate covers it), and port 80 redirecting to https://www.<domain>
+ * except the ACME challenge path, which is served on port 80 in both forms so that certbot can obtain
+ * and renew the certificate. Behind a load balancer: the https site's headers and redirects, served
+ * on port 80, without the ACME challenge (the load balancer's certificate is ACM's).
  */
 export function renderSite(options: SiteOptions): string {
+    if (options.tls && options.behindLoadBalancer !== undefined) {
+        throw new Error("A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.");
+    }
+    const behindLoadBalancer = options.behindLoadBalancer !== undefined;
+    const visitorsUseHttps = options.tls || behindLoadBalancer;
     const www = wwwHostName(options.domain);
-    const canonical = `${options.tls ? "https" : "http"}://${www}`;
+    const canonical = `${visitorsUseHttps ? "https" : "http"}://${www}`;
     const port = options.tls ? 443 : 80;
     const tls = options.tls ? tlsLines(options.domain) : [];
-    const apexRedirect = [`server_name ${options.domain};`, ...tls, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)];
+    const acmeChallenge = behindLoadBalancer ? [] : ACME_CHALLENGE_LOCATION;
+    const apexRedirect = [`server_name ${options.domain};`, ...tls, ...acmeChallenge, ...redirectTo(canonical)];
     return [
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
-        ...server([...listen(port), `server_name ${www};`, ...tls, "", ...ACME_CHALLENGE_LOCATION, ...siteLines(options.tls)]),
+        ...server([...listen(port), `server_name ${www};`, ...tls, "", ...acmeChallenge, ...siteLines(visitorsUseHttps, behindLoadBalancer)]),
         ...(options.tls && !options.includeApex ? [] : server([...listen(port), ...apexRedirect])),
         ...(options.tls
             ? server([...listen(80), `server_name ${www} ${options.domain};`, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)])
             : []),
-        ...catchAllServers(options.tls),
+        ...catchAllServers(options.tls, options.behindLoadBalancer?.healthPath),
     ].join("\n");
 }

@@ -4,29 +4,18 @@
 # by its SHA-256. An upload is fetched to its path; a run step is fetched and run as root. Every
 # object is checked against its hash, and the first failure stops the boot's plan: the server then
 # never passes the load balancer's health check, and Auto Scaling replaces it.
-set -euo pipefail
 export WEBSTACK_FIRST_BOOT=yes
 
 say() { echo "webstack first boot: $*" >&2; }
 trap 'say "failed (above); this server will not serve, and Auto Scaling replaces it once its health check fails"' ERR
 
-imds() {
-  local token
-  token="$(curl -sf --retry 5 -X PUT "$IMDS_ENDPOINT/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')"
-  curl -sf --retry 5 -H "X-aws-ec2-metadata-token: $token" "$IMDS_ENDPOINT/latest/meta-data/$1"
-}
-
-# The instance role's temporary credentials, one per line: key id, secret, session token.
-role="$(imds iam/security-credentials/)"
-mapfile -t credentials < <(imds "iam/security-credentials/$role" |
-  python3 -c 'import json, sys; c = json.load(sys.stdin); print(c["AccessKeyId"]); print(c["SecretAccessKey"]); print(c["Token"])')
+load_role_credentials
 
 # fetch KEY SHA256 DEST: the object KEY of the bucket, to DEST, only if its content has that hash.
 fetch() {
   local key="$1" sha256="$2" destination="$3"
   mkdir -p "$(dirname "$destination")"
-  curl -sf --retry 5 --aws-sigv4 "aws:amz:$REGION:s3" --user "${credentials[0]}:${credentials[1]}" \
-    -H "x-amz-security-token: ${credentials[2]}" -o "$destination.part" "$S3_ENDPOINT/$key"
+  aws_request s3 -o "$destination.part" "$S3_ENDPOINT/$key"
   if ! echo "$sha256  $destination.part" | sha256sum --check --quiet --status; then
     rm -f "$destination.part"
     say "$key does not have the SHA-256 the plan gave it ($sha256)"

@@ -5,15 +5,17 @@ import { ACCESS_LOG_FILE, ACCESS_LOG_ROTATION_FILE, JOURNALD_CONFIG_FILE, JOURNA
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
-/** The only ports open to the world: SSH, HTTP, HTTPS. */
-const FIREWALL_PORTS = [22, 80, 443] as const;
+/** The only ports open to the world on a single server: SSH, HTTP, HTTPS. */
+export const SERVER_FIREWALL_PORTS = [22, 80, 443] as const;
+/** A fleet's server takes only the load balancer's HTTP: it terminates HTTPS, and nobody logs in. */
+export const FLEET_FIREWALL_PORTS = [80] as const;
 
 /** Firewall, bounded logs, and nginx and the journal restarted before MariaDB is touched when memory runs out. */
-export function baseStep(): RunStep {
+export function baseStep(firewallPorts: readonly number[] = SERVER_FIREWALL_PORTS): RunStep {
     return runStep("base", {
         description: "Turn on the firewall; bound the logs; order nginx and the journal before MariaDB for the OOM killer.",
         settings: {
-            FIREWALL_PORTS: FIREWALL_PORTS.join(" "),
+            FIREWALL_PORTS: firewallPorts.join(" "),
             JOURNALD_CONFIG_FILE,
             JOURNALD_CONFIG: renderJournaldConfig(),
             JOURNALD_UNIT_DROP_IN,

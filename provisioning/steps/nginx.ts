@@ -11,6 +11,8 @@ export interface NginxSiteOptions {
     readonly tls: boolean;
     /** The certificate covers the apex too. */
     readonly includeApex: boolean;
+    /** A load balancer in front terminates HTTPS and checks this path (the ha topology). */
+    readonly behindLoadBalancer?: { readonly healthPath: string };
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
@@ -19,7 +21,7 @@ function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: 
 
 function nginxScript(domain: string, options: NginxSiteOptions, requireCertificate: boolean): ScriptSpec {
     return {
-        description: `Serve ${siteUrl(domain, requireCertificate)}.`,
+        description: `Serve ${siteUrl(domain, requireCertificate || options.behindLoadBalancer !== undefined)}${options.behindLoadBalancer ? " behind the load balancer" : ""}.`,
         settings: {
             NGINX_CONF_FILE,
             NGINX_CONF: renderNginxConf(),
@@ -28,7 +30,7 @@ function nginxScript(domain: string, options: NginxSiteOptions, requireCertifica
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
             ACME_WEBROOT,
-            SITE_HTTP: renderSite({ domain, tls: false }),
+            SITE_HTTP: renderSite({ domain, tls: false, ...(options.behindLoadBalancer ? { behindLoadBalancer: options.behindLoadBalancer } : {}) }),
             SITE_TLS: options.tls ? renderSite({ domain, tls: true, includeApex: options.includeApex }) : "",
             CERTIFICATE: options.tls ? certificatePaths(domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",

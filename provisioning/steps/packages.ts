@@ -10,6 +10,9 @@ export const STACK_PACKAGES = ["nginx", "default-mysql-server", "nodejs", "curl"
 /** Every package the plan installs: the stack's and the audit tools. */
 export const SERVER_PACKAGES = [...STACK_PACKAGES, ...AUDIT_PACKAGES] as const;
 
+/** A fleet's server (the ha topology): the same without the database, which is RDS; python3 reads AWS's JSON answers. */
+export const FLEET_PACKAGES = [...SERVER_PACKAGES.filter((name) => name !== "default-mysql-server"), "python3"] as const;
+
 /** Prints the names of the installed packages with an update pending from Debian's security archive, one per line. */
 export const PENDING_SECURITY_UPDATES_COMMAND = "apt-get -s -q upgrade 2>/dev/null | awk '/^Inst .*-security/ { print $2 }'";
 
@@ -18,11 +21,11 @@ export const PENDING_SECURITY_UPDATES_COMMAND = "apt-get -s -q upgrade 2>/dev/nu
  * transaction runs dpkg and each package's triggers once. The settings a package must start with
  * are written before it is installed.
  */
-export function packagesStep(): RunStep {
+export function packagesStep(packages: readonly string[] = SERVER_PACKAGES): RunStep {
     return runStep("packages", {
         description: "Install every package the server runs, with the pending security updates, in one apt transaction.",
         settings: {
-            PACKAGES: SERVER_PACKAGES.join(" "),
+            PACKAGES: packages.join(" "),
             PENDING_SECURITY_UPDATES: PENDING_SECURITY_UPDATES_COMMAND,
             AUTO_UPGRADES: renderAutoUpgrades(),
             FAIL2BAN_JAIL_FILE,

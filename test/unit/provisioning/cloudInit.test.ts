@@ -2,8 +2,6 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import {
@@ -17,6 +15,7 @@ import {
     type PlanObject,
 } from "../../../provisioning/cloudInit";
 import { buildPlan, type Plan } from "../../../provisioning";
+import { startAwsStandIn } from "./awsStandIn";
 import { shellcheck, temporaryDirectory } from "./shell";
 
 const SETTINGS: FirstBootSettings = { region: "eu-central-1", bucket: "webstack-fleet-releases", indexKey: "plan/index-abc", indexSha256: "abc" };
@@ -105,39 +104,6 @@ describe("renderFirstBootUserData", () => {
     });
 });
 
-/** Stand-ins for the instance metadata service and one S3 bucket, on loopback, recording what they were asked. */
-function startAwsStandIn(objects: Map<string, Buffer>): Promise<{ url: string; requests: http.IncomingHttpHeaders[]; close(): void }> {
-    const requests: http.IncomingHttpHeaders[] = [];
-    const server = http.createServer((request, response) => {
-        const url = request.url ?? "";
-        const answer = (status: number, body: string | Buffer) => response.writeHead(status).end(body);
-        if (request.method === "PUT" && url === "/latest/api/token") {
-            return answer(200, "metadata-token");
-        }
-        if (url.startsWith("/latest/meta-data/")) {
-            if (request.headers["x-aws-ec2-metadata-token"] !== "metadata-token") {
-                return answer(401, "");
-            }
-            if (url === "/latest/meta-data/iam/security-credentials/") {
-                return answer(200, "webstack-app-server");
-            }
-            if (url === "/latest/meta-data/iam/security-credentials/webstack-app-server") {
-                return answer(200, JSON.stringify({ AccessKeyId: "AKIDSTANDIN", SecretAccessKey: "secret", Token: "session-token" }));
-            }
-            return answer(404, "");
-        }
-        requests.push(request.headers);
-        const object = objects.get(url.slice(1));
-        return object === undefined ? answer(404, "NoSuchKey") : answer(200, object);
-    });
-    return new Promise((resolve) => {
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as AddressInfo;
-            resolve({ url: `http://127.0.0.1:${port}`, requests, close: () => server.close() });
-        });
-    });
-}
-
 function runScript(script: string): Promise<{ status: number | null; stderr: string }> {
     return new Promise((resolve) => {
         const child = spawn("bash", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
@@ -165,7 +131,7 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
         const { key, sha256: indexSha256 } = indexObject(index);
         objects.set(key, Buffer.from(index));
         tamper(objects, planned);
-        const standIn = await startAwsStandIn(objects);
+        const standIn = await startAwsStandIn({ objects });
         try {
             const script = renderFirstBootScript({ ...SETTINGS, indexKey: key, indexSha256 }, { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") });
             return { ...(await runScript(script)), requests: standIn.requests };
@@ -192,7 +158,7 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
     it("signs every S3 request with the instance role's credentials and session token", async () => {
         const result = await firstBoot([appending("one", "one")]);
         expect(result.requests).to.have.length(2);
-        for (const headers of result.requests) {
+        for (const { headers } of result.requests) {
             expect(headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/s3\/aws4_request/);
             expect(headers["x-amz-security-token"]).to.equal("session-token");
         }

@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CONTENT_SECURITY_POLICY, renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
+import { renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
 import { ACCESS_LOG_FILE, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
 import { temporaryDirectory } from "./shell";
 
@@ -13,6 +14,28 @@ function serverBlock(site: string, names: string): string {
         throw new Error(`no server block for ${names} in:\n${site}`);
     }
     return block.slice(0, block.indexOf("\n}\n"));
+}
+
+/** Runs `nginx -t` on the site inside the rendered nginx.conf, with the given http-level files (conf.d), and expects no complaint. */
+function expectAcceptedByNginx(site: string, httpLevelFiles: readonly string[] = []): void {
+    const directory = temporaryDirectory("webstack-nginx");
+    try {
+        fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]));
+        fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
+        httpLevelFiles.forEach((content, index) => fs.writeFileSync(path.join(directory, `http-${index}.conf`), content));
+        const main = renderNginxConf()
+            .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
+            .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
+            .replace("include /etc/nginx/conf.d/*.conf;", `include ${directory}/http-*.conf;`)
+            .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
+        fs.writeFileSync(path.join(directory, "nginx.conf"), main);
+        const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
+        expect(result.error, "nginx is not installed: apt-get install nginx").to.equal(undefined);
+        expect(result.stderr).to.equal("");
+        expect(result.status).to.equal(0);
+    } finally {
+        fs.rmSync(directory, { recursive: true, force: true });
+    }
 }
 
 describe("renderUpstream", () => {
@@ -115,22 +138,7 @@ describe("renderSite without TLS", () => {
     });
 
     it("is accepted by nginx -t, inside the rendered nginx.conf", () => {
-        const directory = temporaryDirectory("webstack-nginx");
-        try {
-            fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]));
-            fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
-            const main = renderNginxConf()
-                .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
-                .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
-                .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
-            fs.writeFileSync(path.join(directory, "nginx.conf"), main);
-            const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
-            expect(result.error, "nginx is not installed: apt-get install nginx").to.equal(undefined);
-            expect(result.stderr).to.equal("");
-            expect(result.status).to.equal(0);
-        } finally {
-            fs.rmSync(directory, { recursive: true, force: true });
-        }
+        expectAcceptedByNginx(site);
     });
 });
 
@@ -176,5 +184,39 @@ describe("renderSite with TLS", () => {
         expect(site).to.contain(
             "listen 443 ssl default_server backlog=4096;\n    listen [::]:443 ssl default_server backlog=4096;\n    http2 on;\n    server_name _;\n    ssl_reject_handshake on;",
         );
+    });
+});
+
+describe("renderSite behind a load balancer", () => {
+    const site = renderSite({ domain: "example.com", tls: false, behindLoadBalancer: { healthPath: "/healthz" } });
+    const www = serverBlock(site, "www.example.com");
+
+    it("serves www on port 80 only, with no certificate and no ACME challenge: the load balancer terminates HTTPS", () => {
+        expect(www).to.contain("listen 80;\n    listen [::]:80;");
+        expect(site).not.to.match(/443|ssl_certificate|acme-challenge/);
+    });
+
+    it("sends the https site's headers, HSTS among them, since visitors reach it over HTTPS", () => {
+        expect(www).to.contain('add_header Strict-Transport-Security "max-age=63072000" always;');
+        expect(serverBlock(site, "example.com")).to.contain("return 301 https://www.example.com$request_uri;");
+    });
+
+    it("passes on the scheme the load balancer saw, not its own plain HTTP", () => {
+        expect(www).to.contain("proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;");
+        expect(renderSite({ domain: "example.com", tls: false })).to.contain("proxy_set_header X-Forwarded-Proto $scheme;");
+    });
+
+    it("answers the load balancer's health check, which names no site, on the health path alone", () => {
+        const catchAll = serverBlock(site, "_");
+        expect(catchAll).to.contain("location = /healthz {\n        proxy_pass http://webstack_app;\n    }");
+        expect(catchAll).to.contain("location / {\n        return 444;\n    }");
+    });
+
+    it("refuses TLS of its own", () => {
+        expect(() => renderSite({ domain: "example.com", tls: true, behindLoadBalancer: { healthPath: "/healthz" } })).to.throw(/load balancer terminates HTTPS/);
+    });
+
+    it("is accepted by nginx -t, with the load balancer's addresses trusted for X-Forwarded-For", () => {
+        expectAcceptedByNginx(site, [renderLoadBalancerTrust(["172.31.0.0/16", "2600:1f18::/56"])]);
     });
 });

@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# Requests to AWS with the instance role's temporary credentials, which the instance metadata
+# service (IMDSv2, at IMDS_ENDPOINT) hands out, signed by curl's --aws-sigv4 for REGION.
+
+imds() {
+  local token
+  token="$(curl -sf --retry 5 -X PUT "$IMDS_ENDPOINT/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')"
+  curl -sf --retry 5 -H "X-aws-ec2-metadata-token: $token" "$IMDS_ENDPOINT/latest/meta-data/$1"
+}
+
+# load_role_credentials: the role's key id, secret and session token, in aws_credentials[0..2].
+load_role_credentials() {
+  local role
+  role="$(imds iam/security-credentials/)" || return 1
+  mapfile -t aws_credentials < <(imds "iam/security-credentials/$role" |
+    python3 -c 'import json, sys; c = json.load(sys.stdin); print(c["AccessKeyId"]); print(c["SecretAccessKey"]); print(c["Token"])')
+  if (( ${#aws_credentials[@]} != 3 )); then
+    echo "the instance metadata service gave no credentials for the role \"$role\"" >&2
+    return 1
+  fi
+}
+
+# aws_request SERVICE CURL_ARGUMENTS...: curl signed for SERVICE with the role's credentials.
+aws_request() {
+  local service="$1"
+  shift
+  curl -sf --retry 5 --aws-sigv4 "aws:amz:$REGION:$service" --user "${aws_credentials[0]}:${aws_credentials[1]}" \
+    -H "x-amz-security-token: ${aws_credentials[2]}" "$@"
+}

@@ -1,0 +1,203 @@
+import { expect } from "chai";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { buildFleetPlan, buildPlan, stepScript, type FleetInputs, type RunStep } from "../../../provisioning";
+import { renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
+import { checkedCaBundle, renderAppUnitFleetDropIn, renderDatabaseCredentialsCommand, renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
+import { startAwsStandIn } from "./awsStandIn";
+import { shellcheck, temporaryDirectory } from "./shell";
+
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const FLEET: FleetInputs = {
+    region: "eu-central-1",
+    loadBalancerCidrs: ["172.31.0.0/16"],
+    database: { host: "webstack.abc.eu-central-1.rds.amazonaws.com", port: 3306, name: "webstack", secretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1", tlsCa: CA },
+};
+const RELEASE = { id: "r1", artifactPath: "/dev/null", healthPath: "/healthz" };
+
+function runStepNamed(name: string): RunStep {
+    const step = buildFleetPlan({ release: RELEASE }).find((candidate) => candidate.name === name);
+    if (step?.kind !== "run") {
+        throw new Error(`no run step ${name}`);
+    }
+    return step;
+}
+
+describe("buildFleetPlan", () => {
+    it("is a single server's plan without the database, its backups or a certificate, and with the fleet step before the app", () => {
+        expect(buildFleetPlan({ release: RELEASE }).map((step) => step.name)).to.deep.equal([
+            "bootstrap",
+            "packages",
+            "base",
+            "hardening",
+            "fleet",
+            "app",
+            "app-environment",
+            "nginx",
+            "upload-release",
+            "deploy",
+        ]);
+        const single = buildPlan({ release: RELEASE }).map((step) => step.name);
+        expect(single).to.include.members(["database", "backups"]);
+    });
+
+    it("installs no database server, and opens only HTTP: nobody logs in, and the load balancer terminates HTTPS", () => {
+        const packages = stepScript(runStepNamed("packages"), { domain: "example.com" });
+        expect(packages).to.match(/^export PACKAGES='[^']*\bnginx\b[^']*'$/m);
+        expect(packages).not.to.contain("default-mysql-server");
+        expect(stepScript(runStepNamed("base"), { domain: "example.com" })).to.contain("export FIREWALL_PORTS='80'\n");
+    });
+
+    it("serves the site behind the load balancer, answering its health check on the release's health path", () => {
+        const nginx = stepScript(runStepNamed("nginx"), { domain: "example.com" });
+        expect(nginx).to.contain("# Serve https://www.example.com behind the load balancer.");
+        expect(nginx).to.contain("location = /healthz {");
+    });
+
+    it("needs the fleet input, and says so", () => {
+        expect(() => stepScript(runStepNamed("fleet"), { domain: "example.com" })).to.throw(/Plan step "fleet" configures a fleet's server and needs the fleet input/);
+    });
+
+    it("renders the fleet step from the fleet input as a script that passes shellcheck", () => {
+        const script = stepScript(runStepNamed("fleet"), { domain: "example.com", fleet: FLEET });
+        expect(shellcheck(script)).to.equal("");
+        expect(script).to.contain("# Join the fleet: the database at webstack.abc.eu-central-1.rds.amazonaws.com:3306, the load balancer from 172.31.0.0/16.");
+        expect(script).to.contain("set_real_ip_from 172.31.0.0/16;");
+    });
+});
+
+describe("renderAppUnitFleetDropIn", () => {
+    it("fetches the credentials as root (+) before every start of an instance", () => {
+        expect(renderAppUnitFleetDropIn()).to.contain("[Service]\nExecStartPre=+/usr/local/sbin/webstack-database-credentials\n");
+    });
+});
+
+describe("renderLoadBalancerTrust", () => {
+    it("takes the client's address from X-Forwarded-For only on connections from the load balancer's blocks", () => {
+        expect(renderLoadBalancerTrust(["10.0.0.0/16", "2600:1f18::/56"])).to.equal(
+            [
+                "# Managed by webstack: the load balancer's addresses, whose X-Forwarded-For names the client.",
+                "set_real_ip_from 10.0.0.0/16;",
+                "set_real_ip_from 2600:1f18::/56;",
+                "real_ip_header X-Forwarded-For;",
+                "real_ip_recursive on;",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("refuses no blocks, or a block that is not CIDR, naming what it expected", () => {
+        expect(() => renderLoadBalancerTrust([])).to.throw(/expected the VPC's address blocks, at least one/);
+        expect(() => renderLoadBalancerTrust(["172.31.0.0"])).to.throw(/each a CIDR block such as 172.31.0.0\/16/);
+    });
+});
+
+describe("checkedCaBundle", () => {
+    it("keeps a PEM bundle, ending in one newline", () => {
+        expect(checkedCaBundle(`\n${CA}\n\n`)).to.equal(CA);
+    });
+
+    it("refuses anything else, saying what to give", () => {
+        expect(() => checkedCaBundle("not a certificate")).to.throw(/database.tlsCa is not a PEM bundle of certificates/);
+    });
+});
+
+describe("webstack-database-credentials, against stand-ins for Secrets Manager and the metadata service", () => {
+    let directory: string;
+    const paths = () => ({
+        appEnvFile: path.join(directory, "etc", "app.env"),
+        caFile: path.join(directory, "database-ca.pem"),
+        currentLink: path.join(directory, "current"),
+        activateCommand: path.join(directory, "activate"),
+    });
+
+    beforeEach(() => {
+        directory = temporaryDirectory("credentials");
+        fs.writeFileSync(paths().activateCommand, `#!/bin/bash\necho "$*" >> ${directory}/activated\n`, { mode: 0o755 });
+        fs.symlinkSync(path.join(directory, "releases", "r7"), paths().currentLink);
+    });
+
+    afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+    function run(secrets: Map<string, string> | undefined, ...args: string[]) {
+        return startAwsStandIn({ secrets }).then(async (standIn) => {
+            const command = path.join(directory, "webstack-database-credentials");
+            const endpoints = secrets === undefined ? { imds: "http://127.0.0.1:9", secretsManager: "http://127.0.0.1:9" } : { imds: standIn.url, secretsManager: standIn.url };
+            fs.writeFileSync(command, renderDatabaseCredentialsCommand(FLEET.region, FLEET.database, endpoints, paths()), { mode: 0o700 });
+            try {
+                const result = await new Promise<{ status: number | null; output: string }>((resolve) => {
+                    const child = spawn("bash", [command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+                    let output = "";
+                    child.stdout.on("data", (chunk) => (output += chunk));
+                    child.stderr.on("data", (chunk) => (output += chunk));
+                    child.on("close", (status) => resolve({ status, output }));
+                });
+                return { ...result, requests: standIn.requests };
+            } finally {
+                standIn.close();
+            }
+        });
+    }
+
+    const secretOf = (password: string) => new Map([[FLEET.database.secretArn, JSON.stringify({ username: "webstack", password })]]);
+
+    it("passes shellcheck", () => {
+        expect(shellcheck(renderDatabaseCredentialsCommand(FLEET.region, FLEET.database))).to.equal("");
+    });
+
+    it("writes the database's address, CA bundle and the secret's user and password, root's alone, quoted as the app's own environment is", async () => {
+        const password = `p$a"s\\s\`w'o%rd`;
+        const result = await run(secretOf(password));
+        expect(result.status, result.output).to.equal(0);
+        expect(result.output).not.to.contain("p$a");
+        const written = fs.readFileSync(paths().appEnvFile, "utf8");
+        const quotedPassword = renderAppEnvironment({ X: password }).split("\n")[1].slice("X=".length);
+        expect(written).to.equal(
+            [
+                "DB_HOST=webstack.abc.eu-central-1.rds.amazonaws.com",
+                "DB_PORT=3306",
+                "DB_NAME=webstack",
+                `DB_TLS_CA_FILE=${paths().caFile}`,
+                'DB_USER="webstack"',
+                `DB_PASSWORD=${quotedPassword}`,
+                "",
+            ].join("\n"),
+        );
+        expect(fs.statSync(paths().appEnvFile).mode & 0o777).to.equal(0o600);
+    });
+
+    it("asks Secrets Manager for the secret with a request signed by the instance role's credentials", async () => {
+        const result = await run(secretOf("first"));
+        expect(result.requests).to.have.length(1);
+        const [request] = result.requests;
+        expect(request.headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/secretsmanager\/aws4_request/);
+        expect(request.headers["x-amz-security-token"]).to.equal("session-token");
+        expect(JSON.parse(request.body)).to.deep.equal({ SecretId: FLEET.database.secretArn });
+    });
+
+    it("with --restart-if-changed, restarts the instances one at a time only when the password changed", async () => {
+        await run(secretOf("first"));
+        await run(secretOf("first"), "--restart-if-changed");
+        expect(fs.existsSync(path.join(directory, "activated"))).to.equal(false);
+        const rotated = await run(secretOf("rotated"), "--restart-if-changed");
+        expect(rotated.status, rotated.output).to.equal(0);
+        expect(fs.readFileSync(path.join(directory, "activated"), "utf8")).to.equal("--restart-all r7\n");
+    });
+
+    it("keeps the credentials it has when Secrets Manager does not answer", async () => {
+        await run(secretOf("first"));
+        const before = fs.readFileSync(paths().appEnvFile, "utf8");
+        const result = await run(undefined);
+        expect(result.status).to.equal(0);
+        expect(result.output).to.contain("Secrets Manager did not answer; the app keeps the credentials it has");
+        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(before);
+    });
+
+    it("fails, naming the secret and the permission, when it has no credentials and cannot get them", async () => {
+        const result = await run(new Map());
+        expect(result.status).to.equal(1);
+        expect(result.output).to.contain(`Secrets Manager gave no credentials for ${FLEET.database.secretArn}: the instance role must be allowed secretsmanager:GetSecretValue`);
+        expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
+    });
+});
