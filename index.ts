@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebServer } from "./components";
+import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
 import { parseStackConfig, rawStackConfig, StackSettings } from "./config/stackConfig";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
@@ -13,6 +13,31 @@ export = async () => {
     const settings = parseStackConfig(raw, hasPrivateKey);
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
     const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
+
+    if (settings.server.kind === "ha") {
+        const fleet = settings.server;
+        const site = new WebFleet("webstack", {
+            domain: settings.domain,
+            instanceType: fleet.instanceType,
+            amiId: fleet.amiId,
+            subnetIds: fleet.subnetIds && [...fleet.subnetIds],
+            rootVolumeSizeGiB: fleet.rootVolumeSizeGiB,
+            hostedZoneId: fleet.hostedZoneId,
+            createApexRecord: fleet.createApexRecord,
+            minAppServers: fleet.minAppServers,
+            maxAppServers: fleet.maxAppServers,
+            databaseInstanceClass: fleet.databaseInstanceClass,
+            server: { appInstances: settings.appInstances, release: await buildRelease(), appEnvironment },
+        });
+        return {
+            url: site.url,
+            hostName: site.hostName,
+            loadBalancerName: site.loadBalancerName,
+            groupName: site.groupName,
+            databaseEndpoint: site.databaseEndpoint,
+            bucketName: site.bucketName,
+        };
+    }
 
     if (settings.server.kind === "existing") {
         new RemoteProvisioner("webstack", {

@@ -1,12 +1,14 @@
 /**
  * webstack for any Pulumi program: `WebServer` (an EC2 server with its Elastic IP, DNS records,
- * snapshots and alerts, configured over SSH to run an app) and `RemoteProvisioner` (a plan applied
- * to any SSH host), with what a program needs to release its app and build the plan. See the
+ * snapshots and alerts, configured over SSH to run an app), `WebFleet` (the same app behind a load
+ * balancer on an Auto Scaling group, with RDS: the ha topology) and `RemoteProvisioner` (a plan
+ * applied to any SSH host), with what a program needs to release its app and build the plan. See the
  * README's "Use it in your own program".
  */
 export { architectureOf, WEB_SERVER_DEFAULTS, WebServer, type WebServerArgs, type WebServerProvisioning } from "./webServer";
+export { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS, WebFleet, type WebFleetArgs } from "./webFleet";
 export { DEFAULT_SSH_USER, RemoteProvisioner, type RemoteProvisionerArgs, type SshConnectionArgs } from "./remoteProvisioner";
-export { buildPlan, LETS_ENCRYPT_DIRECTORY_URL, type Plan, type Release, type ServerSettings, type TlsSettings } from "../provisioning";
+export { buildFleetPlan, buildPlan, type FleetServerSettings, LETS_ENCRYPT_DIRECTORY_URL, type Plan, type Release, type ServerSettings, type TlsSettings } from "../provisioning";
 export { DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 export { siteUrl, wwwHostName } from "../provisioning/site";
 export { type AppSource, buildRelease, POSTS_APP } from "../app/build";

@@ -5,6 +5,8 @@ import { cidrFamily } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { checkedDomain, siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
+import { checkerFor } from "./resourceErrors";
+import { tagsFor as componentTags } from "./tags";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
 export const WEB_SERVER_DEFAULTS = {
@@ -271,6 +273,7 @@ export class WebServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("webstack:index:WebServer", name, {}, opts);
+        const checked = checkerFor(this);
         const instanceType = args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType;
         const architecture = architectureOf(instanceType);
         const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB;
@@ -279,13 +282,8 @@ export class WebServer extends pulumi.ComponentResource {
         const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
         const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
         const snapshotTarget = `${pulumi.getStack()}-${name}`;
-        const snapshotPolicy = dailySnapshots === 0 ? undefined : this.checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
-        const tagsFor = (resource: string) => ({
-            project: "webstack",
-            stack: pulumi.getStack(),
-            ...args.tags,
-            Name: `${name}-${resource}`,
-        });
+        const snapshotPolicy = dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
+        const tagsFor = componentTags(name, args.tags);
         const parent = { parent: this };
         if (args.provisioning !== undefined && args.https !== undefined) {
             throw new pulumi.ResourceError(
@@ -295,14 +293,14 @@ export class WebServer extends pulumi.ComponentResource {
         }
         const https = args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false);
         const healthPath = args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH;
-        const checkedApex = (apex: string): string => this.checked(undefined, () => checkedDomain(apex));
+        const checkedApex = (apex: string): string => checked(undefined, () => checkedDomain(apex));
         if (typeof args.domain === "string") {
             checkedApex(args.domain);
         }
         const domain = pulumi.output(args.domain).apply(checkedApex);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
-        const plan = args.provisioning && this.checked("provisioning", () => buildPlan(args.provisioning as ServerSettings));
+        const plan = args.provisioning && checked("provisioning", () => buildPlan(args.provisioning as ServerSettings));
         const appEnvironment = args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, this);
         const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
             const invalid = invalidCidrs(cidrs);
@@ -453,16 +451,6 @@ export class WebServer extends pulumi.ComponentResource {
             url: this.url,
             sshCommand: this.sshCommand,
         });
-    }
-
-    /** The value `build` gives, or its error as a ResourceError of this component, after the argument it is about when the message does not say. */
-    private checked<T>(argument: string | undefined, build: () => T): T {
-        try {
-            return build();
-        } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            throw new pulumi.ResourceError(argument === undefined ? message : `${argument}: ${message}`, this);
-        }
     }
 }
 

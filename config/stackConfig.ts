@@ -1,5 +1,6 @@
 import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
+import { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { invalidCidrs, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
@@ -15,7 +16,22 @@ import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 /** Raw config values as `pulumi config` stores them: strings, lists as JSON. */
 export type RawStackConfig = Readonly<Record<string, string | undefined>>;
 
-/** Where the server comes from: a new EC2 instance, or a server that already exists. */
+/** The app servers and the database of the `ha` topology: AWS's load balancer, Auto Scaling and RDS. */
+export interface FleetSource {
+    readonly kind: "ha";
+    readonly instanceType?: string;
+    readonly amiId?: string;
+    /** Subnets in at least two availability zones; defaults to the default VPC's. */
+    readonly subnetIds?: readonly string[];
+    readonly rootVolumeSizeGiB?: number;
+    readonly hostedZoneId?: string;
+    readonly createApexRecord: boolean;
+    readonly minAppServers?: number;
+    readonly maxAppServers?: number;
+    readonly databaseInstanceClass?: string;
+}
+
+/** Where the site runs: a new EC2 instance, a server that already exists, or a fleet behind a load balancer. */
 export type ServerSource =
     | {
           readonly kind: "aws";
@@ -34,7 +50,12 @@ export type ServerSource =
     | {
           readonly kind: "existing";
           readonly host: string;
-      };
+      }
+    | FleetSource;
+
+/** `single`: one server (the default); `ha`: a fleet on AWS's load balancer, Auto Scaling and RDS. */
+export const TOPOLOGIES = ["single", "ha"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
 
 export interface StackSettings {
     readonly domain: string;
@@ -42,7 +63,7 @@ export interface StackSettings {
     readonly server: ServerSource;
     readonly sshUser: string;
     readonly sshHostKey?: string;
-    /** False: create the infrastructure only and leave the server unconfigured. */
+    /** False: create the infrastructure only and leave the server unconfigured (a fleet's servers always configure themselves). */
     readonly provision: boolean;
     readonly appInstances?: number;
     readonly tls?: TlsSettings;
@@ -74,7 +95,32 @@ const CONFIG_KEYS = [
     "acmeEmail",
     "acmeDirectoryUrl",
     "appEnvironment",
+    "topology",
+    "subnetIds",
+    "minAppServers",
+    "maxAppServers",
+    "databaseInstanceClass",
 ] as const;
+
+/** The settings of one server that a fleet has no use for: nobody logs in, ACM issues the certificate, RDS keeps the backups. */
+const SINGLE_ONLY_KEYS = [
+    "sshPublicKey",
+    "sshAllowedCidrs",
+    "allowSshFromAnywhere",
+    "sshUser",
+    "sshHostKey",
+    "subnetId",
+    "existingServerHost",
+    "provision",
+    "acmeEmail",
+    "acmeDirectoryUrl",
+    "dailySnapshots",
+    "alertEmail",
+    "dnsTtl",
+] as const;
+
+/** The settings only a fleet has. */
+const HA_ONLY_KEYS = ["subnetIds", "minAppServers", "maxAppServers", "databaseInstanceClass"] as const;
 
 /**
  * The bounds of the numeric settings, each with the example an error message gives (the owner's
@@ -86,6 +132,8 @@ const LIMITS = {
     appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
     dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
     dailySnapshots: { min: 0, max: MAX_DAILY_SNAPSHOTS, example: WEB_SERVER_DEFAULTS.dailySnapshots },
+    minAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.minAppServers },
+    maxAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.maxAppServers },
 } as const;
 
 /** Thrown for every invalid value; all problems are reported at once. */
@@ -102,6 +150,7 @@ const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const DATABASE_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 
 function describe(value: string): string {
@@ -235,6 +284,63 @@ function readAwsServer(reader: ConfigReader): ServerSource {
     };
 }
 
+function readSubnetIds(reader: ConfigReader): string[] | undefined {
+    const example = `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`;
+    const subnetIds = reader.stringList("subnetIds", example);
+    if (subnetIds === undefined) {
+        return undefined;
+    }
+    const invalid = subnetIds.filter((id) => !SUBNET_ID.test(id));
+    if (invalid.length > 0 || subnetIds.length < 2) {
+        reader.problems.push(
+            `webstack:subnetIds is ${describe(JSON.stringify(subnetIds))}; expected the ids of at least two public subnets in different availability zones, for example ${example}.`,
+        );
+        return undefined;
+    }
+    return subnetIds;
+}
+
+function readFleet(reader: ConfigReader): FleetSource {
+    const minAppServers = reader.integer("minAppServers", LIMITS.minAppServers);
+    const maxAppServers = reader.integer("maxAppServers", LIMITS.maxAppServers);
+    const min = minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
+    if (maxAppServers !== undefined && maxAppServers < min) {
+        reader.problems.push(`webstack:maxAppServers is ${maxAppServers}, fewer than the ${min} app servers the fleet keeps at least (webstack:minAppServers); set it to ${min} or more.`);
+    }
+    return {
+        kind: "ha",
+        instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_FLEET_DEFAULTS.instanceType),
+        amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
+        subnetIds: readSubnetIds(reader),
+        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", LIMITS.rootVolumeSizeGiB),
+        hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
+        createApexRecord: reader.boolean("createApexRecord", false),
+        minAppServers,
+        maxAppServers,
+        databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
+    };
+}
+
+/** The topology, and a problem for every setting the other topology alone reads. */
+function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
+    const value = reader.string("topology") ?? "single";
+    if (!(TOPOLOGIES as readonly string[]).includes(value)) {
+        reader.problems.push(`webstack:topology is ${describe(value)}; expected ${TOPOLOGIES.join(" or ")}, for example single.`);
+        return "single";
+    }
+    const topology = value as Topology;
+    const misplaced = (topology === "ha" ? SINGLE_ONLY_KEYS : HA_ONLY_KEYS).filter((key) => reader.string(key) !== undefined);
+    const privateKey = topology === "ha" && hasPrivateKey ? ["sshPrivateKey"] : [];
+    for (const key of [...misplaced, ...privateKey]) {
+        const why =
+            topology === "ha"
+                ? "a fleet's servers configure themselves at first boot (nobody logs in), ACM issues the certificate, RDS keeps the backups and the records are aliases of the load balancer"
+                : "it sizes the ha topology's fleet";
+        reader.problems.push(`webstack:${key} does not apply with webstack:topology ${topology}: ${why}. Remove it: pulumi config rm webstack:${key}`);
+    }
+    return topology;
+}
+
 function readTls(reader: ConfigReader): TlsSettings | undefined {
     const email = reader.matching("acmeEmail", isEmailAddress, "admin@example.com");
     const directoryUrl = reader.string("acmeDirectoryUrl");
@@ -292,17 +398,19 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
     if (domainProblem !== undefined) {
         reader.problems.push(`webstack:domain is ${describe(domain)}; it ${domainProblem}.`);
     }
+    const topology = readTopology(reader, hasPrivateKey);
     const existingHost = reader.string("existingServerHost");
     if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
         reader.problems.push(`webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`);
     }
-    const server: ServerSource = existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };
+    const server: ServerSource =
+        topology === "ha" ? readFleet(reader) : existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };
     if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",
         );
     }
-    const provision = reader.boolean("provision", true);
+    const provision = server.kind !== "ha" && reader.boolean("provision", true);
     if ((provision || server.kind === "existing") && !hasPrivateKey) {
         reader.problems.push(
             "webstack:sshPrivateKey is missing; the server is configured over SSH with it. Set it with: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).",

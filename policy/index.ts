@@ -3,7 +3,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { sshFromAnywhereAllowed, webstackPolicies } from "./policies";
 
 new PolicyPack("webstack", {
-    description: "Guards the webstack server: closed private ports, SSH only from listed blocks, IMDSv2, encryption, tags, DNS at the Elastic IP.",
+    description:
+        "Guards the webstack stack: closed private ports, SSH only from listed blocks, IMDSv2, encryption, tags, DNS into the stack, protected databases, HTTPS-only load balancers, private buckets.",
     enforcementLevel: "mandatory",
     policies: webstackPolicies({ allowSshFromAnywhere: sshFromAnywhereAllowed(pulumi.runtime.allConfig()) }),
 });

@@ -22,6 +22,19 @@ export const TYPES = {
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     topic: "aws:sns/topic:Topic",
     healthCheck: "aws:route53/healthCheck:HealthCheck",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
+    targetGroup: "aws:lb/targetGroup:TargetGroup",
+    listener: "aws:lb/listener:Listener",
+    certificate: "aws:acm/certificate:Certificate",
+    database: "aws:rds/instance:Instance",
+    databaseSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
+    databaseParameters: "aws:rds/parameterGroup:ParameterGroup",
+    instanceProfile: "aws:iam/instanceProfile:InstanceProfile",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketPublicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
+    bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
 } as const;
 
 /** The resources that must carry REQUIRED_TAGS. */
@@ -35,16 +48,29 @@ export const TAGGABLE_TYPES: readonly string[] = [
     TYPES.alarm,
     TYPES.topic,
     TYPES.healthCheck,
+    TYPES.launchTemplate,
+    TYPES.loadBalancer,
+    TYPES.targetGroup,
+    TYPES.listener,
+    TYPES.certificate,
+    TYPES.database,
+    TYPES.databaseSubnetGroup,
+    TYPES.databaseParameters,
+    TYPES.instanceProfile,
+    TYPES.bucket,
 ];
 const REQUIRED_TAGS = ["Name", "project", "stack"] as const;
 
 /** The stack config key that opts in to SSH from the whole internet (the program honours the same key). */
 const SSH_FROM_ANYWHERE_KEY = "webstack:allowSshFromAnywhere";
 
-/** Ports that listen on 127.0.0.1 only on the server, so no security group may open them. */
+/**
+ * Ports that listen on 127.0.0.1 only on a server, so no address block may reach them. A database
+ * of its own (RDS, in the ha topology) is reached by the app servers' security group, and only so.
+ */
 const PRIVATE_PORTS = [
-    { what: "the database port", from: 3306, to: 3306 },
-    { what: "the app ports", from: 3000, to: 3099 },
+    { what: "the database port", from: 3306, to: 3306, groupsMayReach: true },
+    { what: "the app ports", from: 3000, to: 3099, groupsMayReach: false },
 ] as const;
 
 const SSH_PORT = 22;
@@ -79,6 +105,8 @@ export interface Ingress {
     readonly toPort: number;
     /** IPv4 and IPv6 source blocks. */
     readonly cidrs: readonly string[];
+    /** Source security groups. */
+    readonly sourceGroups: readonly string[];
 }
 
 /**
@@ -108,6 +136,7 @@ function ec2StyleIngress(rule: Props): Ingress {
         fromPort: Number(rule.fromPort ?? 0),
         toPort: Number(rule.toPort ?? 0),
         cidrs: [...strings(rule.cidrBlocks), ...strings(rule.ipv6CidrBlocks)],
+        sourceGroups: [...strings(rule.securityGroups), ...(typeof rule.sourceSecurityGroupId === "string" ? [rule.sourceSecurityGroupId] : [])],
     };
 }
 
@@ -126,6 +155,7 @@ function ingressOf(resource: Pick<ResourceView, "type" | "props">): Ingress[] {
                     fromPort: Number(props.fromPort ?? 0),
                     toPort: Number(props.toPort ?? 0),
                     cidrs: [props.cidrIpv4, props.cidrIpv6].filter((cidr): cidr is string => typeof cidr === "string"),
+                    sourceGroups: typeof props.referencedSecurityGroupId === "string" ? [props.referencedSecurityGroupId] : [],
                 },
             ];
         default:
@@ -167,19 +197,23 @@ function sshFromAnywhereViolations(resource: ResourceView, context: PolicyContex
         );
 }
 
-/** Nothing may reach the database or the app processes directly, from any source: nginx fronts them. */
+/**
+ * No address block may reach the database or the app processes directly: nginx fronts them. Only a
+ * security group (the ha topology's app servers) may reach a database port.
+ */
 function privatePortViolations(resource: ResourceView): string[] {
+    const fromGroupsOnly = (rule: Ingress) => rule.cidrs.length === 0 && rule.sourceGroups.length > 0;
     return ingressOf(resource).flatMap((rule) =>
-        PRIVATE_PORTS.filter((ports) => opensAnyPort(rule, ports.from, ports.to)).map(
+        PRIVATE_PORTS.filter((ports) => opensAnyPort(rule, ports.from, ports.to) && !(ports.groupsMayReach && fromGroupsOnly(rule))).map(
             (ports) =>
                 `Ingress rule (${describeRule(rule)}) opens ${ports.what} (${ports.from === ports.to ? ports.from : `${ports.from}-${ports.to}`}), which must stay reachable from the server itself only.`,
         ),
     );
 }
 
-/** Instances answer metadata requests only with an IMDSv2 session token. */
+/** Instances, and the launch templates Auto Scaling starts them from, answer metadata requests only with an IMDSv2 session token. */
 function imdsV2Violations(resource: ResourceView): string[] {
-    if (resource.type !== TYPES.instance) {
+    if (resource.type !== TYPES.instance && resource.type !== TYPES.launchTemplate) {
         return [];
     }
     const httpTokens = asProps(resource.props.metadataOptions).httpTokens;
@@ -188,12 +222,56 @@ function imdsV2Violations(resource: ResourceView): string[] {
         : [`Instance metadata must require IMDSv2 session tokens: set metadataOptions.httpTokens to "required" (it is ${JSON.stringify(httpTokens ?? "unset")}).`];
 }
 
-/** Root volumes are encrypted, stated on the instance rather than left to an account default. */
+/** Root volumes are encrypted, stated on the instance or launch template rather than left to an account default. */
 function rootVolumeEncryptionViolations(resource: ResourceView): string[] {
-    if (resource.type !== TYPES.instance) {
+    if (resource.type === TYPES.instance) {
+        return asProps(resource.props.rootBlockDevice).encrypted === true ? [] : ["The root volume must be encrypted: set rootBlockDevice.encrypted to true."];
+    }
+    if (resource.type === TYPES.launchTemplate) {
+        const volumes = records(resource.props.blockDeviceMappings).map((mapping) => asProps(mapping.ebs));
+        const encrypted = volumes.length > 0 && volumes.every((ebs) => ebs.encrypted === true || ebs.encrypted === "true");
+        return encrypted ? [] : ['Every volume of the launch template must be encrypted: give blockDeviceMappings with ebs.encrypted "true", the root volume among them.'];
+    }
+    return [];
+}
+
+/** What a database must be, each property with the value it must have and why. */
+const DATABASE_REQUIREMENTS = [
+    { property: "storageEncrypted", wanted: true, why: "its storage and snapshots are encrypted" },
+    { property: "multiAz", wanted: true, why: "a standby in another zone takes over" },
+    { property: "deletionProtection", wanted: true, why: "nobody deletes it by accident" },
+    { property: "manageMasterUserPassword", wanted: true, why: "AWS makes and rotates the password; the program never holds it" },
+] as const;
+
+/** A database is private, encrypted, Multi-AZ, protected from deletion, backed up, snapshotted when deleted, its password AWS's. */
+function databaseViolations(resource: ResourceView): string[] {
+    if (resource.type !== TYPES.database) {
         return [];
     }
-    return asProps(resource.props.rootBlockDevice).encrypted === true ? [] : ["The root volume must be encrypted: set rootBlockDevice.encrypted to true."];
+    const { props } = resource;
+    return [
+        ...DATABASE_REQUIREMENTS.filter((requirement) => props[requirement.property] !== requirement.wanted).map(
+            (requirement) => `The database must set ${requirement.property} to ${requirement.wanted}, so that ${requirement.why}.`,
+        ),
+        ...(props.publiclyAccessible === true ? ["The database must not be publicly accessible: set publiclyAccessible to false."] : []),
+        ...(Number(props.backupRetentionPeriod ?? 0) < 1 ? ["The database must keep automated backups: set backupRetentionPeriod to 1 day or more (7 is webstack's)."] : []),
+        ...(props.skipFinalSnapshot === true ? ["The database must be snapshotted when it is deleted: set skipFinalSnapshot to false with a finalSnapshotIdentifier."] : []),
+    ];
+}
+
+/** The load balancer serves HTTPS with TLS 1.3 policies, and plain HTTP only to redirect to HTTPS. */
+function listenerViolations(resource: ResourceView): string[] {
+    if (resource.type !== TYPES.listener) {
+        return [];
+    }
+    const { props } = resource;
+    if (props.protocol === "HTTPS") {
+        const policy = String(props.sslPolicy ?? "");
+        return policy.startsWith("ELBSecurityPolicy-TLS13-") ? [] : [`The HTTPS listener's sslPolicy is ${JSON.stringify(policy || "unset")}; use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06.`];
+    }
+    const redirectsToHttps = (action: Props) => action.type === "redirect" && asProps(action.redirect).protocol === "HTTPS";
+    const actions = records(props.defaultActions);
+    return actions.length > 0 && actions.every(redirectsToHttps) ? [] : [`The ${String(props.protocol ?? "")} listener on port ${String(props.port ?? "")} must only redirect to HTTPS.`];
 }
 
 /** Every taggable resource says what it is and which project and stack it belongs to. */
@@ -222,22 +300,51 @@ function alarmActionViolations(resource: ResourceView): string[] {
     return silent.length === 0 ? [] : [`The alarm ${resource.name} has no ${silent.join(", no ")}; point its actions at an SNS topic someone reads.`];
 }
 
-/** Every A record of the stack points at the stack's Elastic IP(s) and nowhere else. */
+/** Every A record of the stack points at the stack's Elastic IP(s), or is an alias of the stack's load balancer, and nothing else. */
 function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation[] {
     const addresses = resources
         .filter((resource) => resource.type === TYPES.eip)
         .map((eip) => eip.props.publicIp)
         .filter((address): address is string => typeof address === "string");
+    const loadBalancers = resources
+        .filter((resource) => resource.type === TYPES.loadBalancer)
+        .map((loadBalancer) => loadBalancer.props.dnsName)
+        .filter((name): name is string => typeof name === "string");
+    const inStack = (record: ResourceView) => {
+        const targets = strings(record.props.records);
+        const aliases = records(record.props.aliases).map((alias) => alias.name);
+        return targets.length + aliases.length > 0 && targets.every((target) => addresses.includes(target)) && aliases.every((alias) => loadBalancers.includes(alias as string));
+    };
     return resources
-        .filter((resource) => resource.type === TYPES.record && resource.props.type === "A")
-        .filter((record) => {
-            const targets = strings(record.props.records);
-            return targets.length === 0 || !targets.every((target) => addresses.includes(target));
-        })
-        .map((record) => ({
-            urn: record.urn,
-            message: `The A record ${String(record.props.name)} points at ${strings(record.props.records).join(", ") || "no address (an alias?)"}, not at the stack's Elastic IP (${addresses.join(", ") || "the stack has none"}).`,
-        }));
+        .filter((resource) => resource.type === TYPES.record && resource.props.type === "A" && !inStack(resource))
+        .map((record) => {
+            const targets = [...strings(record.props.records), ...records(record.props.aliases).map((alias) => `alias ${String(alias.name)}`)];
+            return {
+                urn: record.urn,
+                message: `The A record ${String(record.props.name)} points at ${targets.join(", ") || "nothing"}, not at the stack's Elastic IP (${addresses.join(", ") || "none"}) or load balancer (${loadBalancers.join(", ") || "none"}).`,
+            };
+        });
+}
+
+/** Every bucket of the stack is closed to the public, versioned and encrypted, by settings that name it. */
+function bucketViolations(resources: readonly ResourceView[]): StackViolation[] {
+    const settingOf = (type: string, bucket: string) => resources.find((resource) => resource.type === type && resource.props.bucket === bucket)?.props;
+    return resources
+        .filter((resource) => resource.type === TYPES.bucket)
+        .flatMap((bucket) => {
+            const name = String(bucket.props.bucket);
+            const publicAccess = settingOf(TYPES.bucketPublicAccess, name);
+            const versioning = settingOf(TYPES.bucketVersioning, name);
+            const encryption = settingOf(TYPES.bucketEncryption, name);
+            const missing = [
+                ...(["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((key) => publicAccess?.[key] === true)
+                    ? []
+                    : ["a public access block with all four settings true"]),
+                ...(asProps(versioning?.versioningConfiguration).status === "Enabled" ? [] : ["versioning enabled"]),
+                ...(records(encryption?.rules).length > 0 ? [] : ["default server-side encryption"]),
+            ];
+            return missing.length === 0 ? [] : [{ urn: bucket.urn, message: `The bucket ${name} needs ${missing.join(", ")}.` }];
+        });
 }
 
 interface ResourceRule {
@@ -257,17 +364,24 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         description: "No ingress on the database port 3306 or the app ports 3000-3099, nor any range that includes them.",
         check: privatePortViolations,
     },
-    { name: "imdsv2-required", description: "EC2 instances require IMDSv2 (metadataOptions.httpTokens = required).", check: imdsV2Violations },
-    { name: "encrypted-root-volume", description: "EC2 instances have an encrypted root volume.", check: rootVolumeEncryptionViolations },
+    { name: "imdsv2-required", description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens = required).", check: imdsV2Violations },
+    { name: "encrypted-root-volume", description: "EC2 instances and launch templates have encrypted volumes.", check: rootVolumeEncryptionViolations },
     {
         name: "required-tags",
-        description: `Security groups, key pairs, instances, Elastic IPs, roles, snapshot policies, alarms, topics and health checks carry the tags ${REQUIRED_TAGS.join(", ")}.`,
+        description: `Every taggable resource the stack declares (security groups, instances, launch templates, load balancers, databases, buckets, roles, alarms, ...) carries the tags ${REQUIRED_TAGS.join(", ")}.`,
         check: missingTagViolations,
     },
     { name: "alarms-notify", description: "Every CloudWatch alarm notifies an SNS topic when it fires and when it clears.", check: alarmActionViolations },
+    {
+        name: "database-protected",
+        description: "Databases are private, encrypted, Multi-AZ, protected from deletion, backed up, snapshotted when deleted, their password managed by AWS.",
+        check: databaseViolations,
+    },
+    { name: "load-balancer-https", description: "Load balancers serve HTTPS with a TLS 1.3 policy, and plain HTTP only to redirect to HTTPS.", check: listenerViolations },
 ];
 
-export const DNS_POLICY_NAME = "dns-points-at-elastic-ip";
+export const DNS_POLICY_NAME = "dns-points-into-stack";
+export const BUCKET_POLICY_NAME = "buckets-private";
 
 /** The pack's policies, all mandatory: a violation fails `pulumi preview` and stops `pulumi up`. */
 export function webstackPolicies(context: PolicyContext): Policies {
@@ -279,11 +393,15 @@ export function webstackPolicies(context: PolicyContext): Policies {
             validateResource: (args, reportViolation) => rule.check(args, context).forEach((message) => reportViolation(message)),
         }),
     );
-    const dnsPolicy: StackValidationPolicy = {
-        name: DNS_POLICY_NAME,
-        description: "Every Route53 A record of the stack points at the stack's Elastic IP.",
+    const stackPolicy = (name: string, description: string, check: (resources: readonly ResourceView[]) => StackViolation[]): StackValidationPolicy => ({
+        name,
+        description,
         enforcementLevel: "mandatory",
-        validateStack: (args, reportViolation) => dnsRecordViolations(args.resources).forEach(({ message, urn }) => reportViolation(message, urn)),
-    };
-    return [...resourcePolicies, dnsPolicy];
+        validateStack: (args, reportViolation) => check(args.resources).forEach(({ message, urn }) => reportViolation(message, urn)),
+    });
+    return [
+        ...resourcePolicies,
+        stackPolicy(DNS_POLICY_NAME, "Every Route53 A record of the stack points at the stack's Elastic IP, or is an alias of the stack's load balancer.", dnsRecordViolations),
+        stackPolicy(BUCKET_POLICY_NAME, "Every S3 bucket of the stack blocks public access, keeps versions and encrypts by default.", bucketViolations),
+    ];
 }

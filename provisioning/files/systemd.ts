@@ -56,6 +56,12 @@ export const SANDBOXING = [
 export const APP_WATCHDOG_SECONDS = 5;
 
 /**
+ * How long a stopping instance has to finish the requests it holds before systemd kills it: the
+ * app's drain, which a load balancer's deregistration delay matches (the ha topology).
+ */
+export const APP_STOP_TIMEOUT_SECONDS = 20;
+
+/**
  * The script that feeds the watchdog from the app's event loop, loaded into every instance with
  * `node --require` ({@link WATCHDOG_PRELOAD}): provisioning/files/watchdog.cjs.
  */
@@ -94,7 +100,7 @@ export function renderAppUnit(): string {
         `ExecStart=/usr/bin/node --require ${WATCHDOG_PRELOAD} ${CURRENT_LINK}/server.js`,
         "Restart=always",
         "RestartSec=1",
-        "TimeoutStopSec=20",
+        `TimeoutStopSec=${APP_STOP_TIMEOUT_SECONDS}`,
         `LimitNOFILE=${APP_OPEN_FILES}`,
         `MemoryHigh=${APP_MEMORY_HIGH_MIB}M`,
         `MemoryMax=${APP_MEMORY_MAX_MIB}M`,

@@ -48,6 +48,14 @@ export const MOCK_AMI_ID = "ami-0d0e1b1a2c3d4e5f6";
 export const MOCK_ZONE_ID = "Z0MOCKZONE0123";
 export const MOCK_PUBLIC_IP = "203.0.113.12";
 export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
+export const MOCK_VPC_CIDR = "172.31.0.0/16";
+export const MOCK_REGION = "eu-central-1";
+export const MOCK_DEPLOYER_ARN = "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1";
+/** The default VPC's default subnets, one per zone; any other subnet is in eu-central-1a. */
+export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
+    "subnet-0a1a1a1a1a1a1a1a1": "eu-central-1a",
+    "subnet-0b2b2b2b2b2b2b2b2": "eu-central-1b",
+};
 
 const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
@@ -68,6 +76,41 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, zoneId: `${name}-id`, nameServers: ["ns-1.awsdns-01.example"] };
         case "aws:sns/topic:Topic":
             return { ...inputs, arn: `arn:aws:sns:eu-central-1:123456789012:${name}` };
+        case "aws:iam/instanceProfile:InstanceProfile":
+            return { ...inputs, arn: `arn:aws:iam::123456789012:instance-profile/${name}` };
+        case "aws:s3/bucket:Bucket":
+            return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+        case "aws:rds/instance:Instance":
+            return {
+                ...inputs,
+                address: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com`,
+                port: 3306,
+                endpoint: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com:3306`,
+                masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}`, secretStatus: "active" }],
+            };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { ...inputs, latestVersion: 1 };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return { ...inputs, name: `${name}-lb`, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/${name}`, dnsName: `${name}.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5" };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { ...inputs, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}` };
+        case "aws:acm/certificate:Certificate": {
+            const names = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
+            return {
+                ...inputs,
+                arn: `arn:aws:acm:eu-central-1:123456789012:certificate/${name}`,
+                domainValidationOptions: names.map((domainName) => ({
+                    domainName,
+                    resourceRecordName: `_validation.${domainName}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: `_token.${domainName}.acm-validations.aws.`,
+                })),
+            };
+        }
+        case "aws:route53/record:Record":
+            return { ...inputs, fqdn: inputs.name };
+        case "aws:autoscaling/group:Group":
+            return { ...inputs, name: `${name}-group` };
         default:
             return { ...inputs };
     }
@@ -89,7 +132,9 @@ export async function installMocks(): Promise<void> {
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
-                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+                // A bucket's id is its name, as AWS's is: the bucket's settings name it by its id.
+                const id = args.type === "aws:s3/bucket:Bucket" ? `${args.name}-bucket` : `${args.name}-id`;
+                return { id, state: mockState(args.type, args.name, args.inputs) };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 calls.push({ token: args.token, inputs: args.inputs });
@@ -97,7 +142,15 @@ export async function installMocks(): Promise<void> {
                     case "aws:ec2/getAmi:getAmi":
                         return { id: MOCK_AMI_ID, imageId: MOCK_AMI_ID, name: "debian-13-amd64-20261101-2000" };
                     case "aws:ec2/getSubnet:getSubnet":
-                        return { id: args.inputs.id, vpcId: MOCK_VPC_ID, availabilityZone: "eu-central-1a" };
+                        return { id: args.inputs.id, vpcId: MOCK_VPC_ID, availabilityZone: MOCK_DEFAULT_SUBNETS[args.inputs.id as string] ?? "eu-central-1a" };
+                    case "aws:ec2/getSubnets:getSubnets":
+                        return { id: MOCK_REGION, ids: Object.keys(MOCK_DEFAULT_SUBNETS).reverse() };
+                    case "aws:ec2/getVpc:getVpc":
+                        return { id: MOCK_VPC_ID, cidrBlock: MOCK_VPC_CIDR, default: true };
+                    case "aws:index/getRegion:getRegion":
+                        return { id: MOCK_REGION, region: MOCK_REGION, name: MOCK_REGION };
+                    case "aws:index/getCallerIdentity:getCallerIdentity":
+                        return { id: "123456789012", accountId: "123456789012", arn: MOCK_DEPLOYER_ARN, userId: "AROAEXAMPLE:session-1" };
                     case "aws:route53/getZone:getZone":
                         return { id: MOCK_ZONE_ID, zoneId: MOCK_ZONE_ID, name: args.inputs.name };
                     default:

@@ -222,6 +222,82 @@ describe("parseStackConfig", () => {
             expect(problemsOf({ domain: "example.com", existingServerHost: "198.18.7.2" }, false).join()).to.include("webstack:sshPrivateKey is missing");
         });
     });
+    describe("the ha topology", () => {
+        const HA: RawStackConfig = { domain: "example.com", topology: "ha" };
+        /** A fleet has no private key: any given one is a problem of its own. */
+        const expectOneFleetProblem = (raw: RawStackConfig, ...fragments: string[]) => {
+            const problems = problemsOf(raw, false);
+            expect(problems, JSON.stringify(raw)).to.have.length(1);
+            fragments.forEach((fragment) => expect(problems[0]).to.include(fragment));
+        };
+
+        it("is single by default: one server, as before", () => {
+            expect(parseStackConfig(VALID, true).server.kind).to.equal("aws");
+            expect(parseStackConfig({ ...VALID, topology: "single" }, true).server.kind).to.equal("aws");
+        });
+
+        it("needs only the domain, and no SSH key at all: the fleet configures itself", () => {
+            const settings = parseStackConfig(HA, false);
+            expect(settings.server).to.deep.equal({
+                kind: "ha",
+                instanceType: undefined,
+                amiId: undefined,
+                subnetIds: undefined,
+                rootVolumeSizeGiB: undefined,
+                hostedZoneId: undefined,
+                createApexRecord: false,
+                minAppServers: undefined,
+                maxAppServers: undefined,
+                databaseInstanceClass: undefined,
+            });
+            expect(settings.provision).to.equal(false);
+        });
+
+        it("reads the fleet's sizes, its subnets and the database's class", () => {
+            const settings = parseStackConfig(
+                {
+                    ...HA,
+                    subnetIds: '["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]',
+                    minAppServers: "3",
+                    maxAppServers: "6",
+                    databaseInstanceClass: "db.r7g.large",
+                    createApexRecord: "true",
+                },
+                false,
+            );
+            expect(settings.server).to.deep.include({
+                subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+                minAppServers: 3,
+                maxAppServers: 6,
+                databaseInstanceClass: "db.r7g.large",
+                createApexRecord: true,
+            });
+        });
+
+        it("refuses an unknown topology, naming both", () => {
+            expectOneProblem({ ...VALID, topology: "cluster" }, 'webstack:topology is "cluster"', "single or ha");
+        });
+
+        it("refuses one server, a maximum below the minimum, one subnet, and a class that is not RDS's", () => {
+            expectOneFleetProblem({ ...HA, minAppServers: "1" }, "webstack:minAppServers", "from 2 to 20");
+            expectOneFleetProblem({ ...HA, minAppServers: "4", maxAppServers: "3" }, "webstack:maxAppServers is 3, fewer than the 4 app servers");
+            expectOneFleetProblem({ ...HA, subnetIds: '["subnet-0123456789abcdef0"]' }, "webstack:subnetIds", "at least two public subnets in different availability zones");
+            expectOneFleetProblem({ ...HA, databaseInstanceClass: "t4g.micro" }, "webstack:databaseInstanceClass", "db.t4g.micro");
+        });
+
+        it("refuses each setting a fleet has no use for, with the command that removes it", () => {
+            const problems = problemsOf({ ...HA, sshPublicKey: VALID.sshPublicKey, acmeEmail: "ops@example.com", dnsTtl: "60" }, true);
+            expect(problems).to.have.length(4);
+            for (const key of ["sshPublicKey", "acmeEmail", "dnsTtl", "sshPrivateKey"]) {
+                expect(problems.join("\n")).to.include(`webstack:${key} does not apply with webstack:topology ha`);
+                expect(problems.join("\n")).to.include(`pulumi config rm webstack:${key}`);
+            }
+        });
+
+        it("refuses the fleet's settings on a single server", () => {
+            expectOneProblem({ ...VALID, minAppServers: "3" }, "webstack:minAppServers does not apply with webstack:topology single", "pulumi config rm webstack:minAppServers");
+        });
+    });
 });
 
 describe("rawStackConfig", () => {

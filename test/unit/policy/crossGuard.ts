@@ -1,12 +1,13 @@
 /**
  * Runs the policy pack's policies the way the Pulumi CLI's analyzer does, without the CLI: resource
  * policies once per resource with its inputs, stack policies once with every resource's outputs.
- * The resources come from the real WebServer component run under the shared Pulumi mocks.
+ * The resources come from the real WebServer and WebFleet components run under the shared Pulumi mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Policies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
+import type { WebFleetArgs } from "../../../components/webFleet";
 import type { Props, ResourceView } from "../../../policy/policies";
 
 /** One stack as CrossGuard sees it. */
@@ -42,8 +43,19 @@ function typeAndName(urn: string): { type: string; name: string } {
 export async function webServerViews(name: string, args: WebServerArgs): Promise<StackViews> {
     resetRecords();
     const { WebServer } = await import("../../../components/webServer");
-    const server = new WebServer(name, args);
-    await valueOf(server.sshCommand);
+    await valueOf(new WebServer(name, args).sshCommand);
+    return declaredViews();
+}
+
+/** Declares one WebFleet under the mocks and returns its resources, as {@link webServerViews} does. */
+export async function webFleetViews(name: string, args: WebFleetArgs): Promise<StackViews> {
+    resetRecords();
+    const { WebFleet } = await import("../../../components/webFleet");
+    await valueOf(new WebFleet(name, args).groupName);
+    return declaredViews();
+}
+
+async function declaredViews(): Promise<StackViews> {
     await settle();
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
     const registered = [...monitor.getRegisteredResources().values()];

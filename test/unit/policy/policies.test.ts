@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
-import { DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
-import { StackViews, violationsOf, webServerViews, withProps } from "./crossGuard";
+import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
+import { StackViews, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
 
 const ARGS: WebServerArgs = {
     domain: "example.com",
@@ -37,10 +37,13 @@ describe("webstack policy pack", function () {
     this.timeout(20_000);
 
     let program: StackViews;
+    /** The ha topology's resources. */
+    let fleet: StackViews;
 
     before(async () => {
         await installMocks();
         program = await declare();
+        fleet = await webFleetViews("policy-fleet", { domain: "example.com", createApexRecord: true, server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } } });
     });
 
     describe("on the resources the WebServer component declares", () => {
@@ -55,7 +58,7 @@ describe("webstack policy pack", function () {
         });
 
         it("serves every resource policy and the DNS stack policy, all mandatory", () => {
-            expect(STRICT.map((policy) => policy.name)).to.deep.equal([...RESOURCE_RULES.map((rule) => rule.name), DNS_POLICY_NAME]);
+            expect(STRICT.map((policy) => policy.name)).to.deep.equal([...RESOURCE_RULES.map((rule) => rule.name), DNS_POLICY_NAME, BUCKET_POLICY_NAME]);
             expect(STRICT.every((policy) => policy.enforcementLevel === "mandatory")).to.equal(true);
         });
 
@@ -181,7 +184,8 @@ describe("webstack policy pack", function () {
         for (const type of TAGGABLE_TYPES) {
             for (const tag of ["Name", "project", "stack"]) {
                 it(`rejects the program's ${type.split(":").pop()} without ${tag}`, async () => {
-                    const stack = withProps(program, type, (props) => ({ ...props, tags: { ...(props.tags as Props), [tag]: undefined } }));
+                    const declaring = program.inputs.some((view) => view.type === type) ? program : fleet;
+                    const stack = withProps(declaring, type, (props) => ({ ...props, tags: { ...(props.tags as Props), [tag]: undefined } }));
                     const violations = await violationsOf(STRICT, stack);
                     expect(violations.map((violation) => violation.policy)).to.deep.equal(["required-tags"]);
                     expect(violations[0].message).to.include(`tag ${tag}`);
@@ -215,9 +219,19 @@ describe("webstack policy pack", function () {
             expect(violations[0].message).to.include("198.51.100.99").and.to.include(MOCK_PUBLIC_IP);
         });
 
-        it("rejects a record that points at the Elastic IP and somewhere else, or at nothing (an alias)", async () => {
+        it("rejects a record that points at the Elastic IP and somewhere else, or at nothing", async () => {
             expect(await failing(recordsPointingAt([MOCK_PUBLIC_IP, "198.51.100.99"]))).to.deep.equal([DNS_POLICY_NAME]);
             expect(await failing(recordsPointingAt([]))).to.deep.equal([DNS_POLICY_NAME]);
+        });
+
+        it("accepts alias records of the stack's load balancer, and rejects an alias of anything else", async () => {
+            expect(await failing({ inputs: [], outputs: fleet.outputs })).to.deep.equal([]);
+            const elsewhere = fleet.outputs.map((view) =>
+                view.type === TYPES.record && view.props.name === "example.com" ? { ...view, props: { ...view.props, aliases: [{ name: "other.elb.amazonaws.com", zoneId: "Z1" }] } } : view,
+            );
+            const violations = await violationsOf(STRICT, { inputs: [], outputs: elsewhere });
+            expect(violations.map((violation) => violation.policy)).to.deep.equal([DNS_POLICY_NAME]);
+            expect(violations[0].message).to.include("alias other.elb.amazonaws.com").and.to.include("policy-fleet-lb.eu-central-1.elb.amazonaws.com");
         });
 
         it("rejects every A record of a stack without an Elastic IP", async () => {
@@ -228,6 +242,80 @@ describe("webstack policy pack", function () {
         it("leaves records of other types alone", async () => {
             const stack = { inputs: [], outputs: [{ type: TYPES.record, name: "txt", urn: "urn:txt", props: { type: "TXT", name: "example.com", records: ["v=spf1 -all"] } }] };
             expect(await failing(stack)).to.deep.equal([]);
+        });
+    });
+    describe("on the resources the WebFleet component declares (the ha topology)", () => {
+        it("passes every policy", async () => {
+            expect(await violationsOf(STRICT, fleet)).to.deep.equal([]);
+        });
+
+        it("lets the app servers' security group, and nothing else, reach the database port", async () => {
+            const fromBlock = withProps(fleet, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"])), "-db-sg");
+            expect(await failing(fromBlock)).to.deep.equal(["no-private-port-ingress"]);
+            const appPortsFromGroup = withProps(fleet, TYPES.securityGroup, addIngress({ protocol: "tcp", fromPort: 3001, toPort: 3001, securityGroups: ["sg-1"] }), "-app-sg");
+            expect(await failing(appPortsFromGroup)).to.deep.equal(["no-private-port-ingress"]);
+        });
+
+        it("requires IMDSv2 and encrypted volumes of the launch template too", async () => {
+            const optional = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, metadataOptions: { httpTokens: "optional" } }));
+            expect(await failing(optional)).to.deep.equal(["imdsv2-required"]);
+            const plain = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }));
+            expect(await failing(plain)).to.deep.equal(["encrypted-root-volume"]);
+            const accountDefault = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, blockDeviceMappings: undefined }));
+            expect(await failing(accountDefault)).to.deep.equal(["encrypted-root-volume"]);
+        });
+    });
+
+    describe("database-protected", () => {
+        for (const [change, fragment] of [
+            [{ storageEncrypted: false }, "storageEncrypted to true"],
+            [{ multiAz: false }, "multiAz to true"],
+            [{ deletionProtection: undefined }, "deletionProtection to true"],
+            [{ manageMasterUserPassword: undefined, password: "hunter2" }, "manageMasterUserPassword to true"],
+            [{ publiclyAccessible: true }, "must not be publicly accessible"],
+            [{ backupRetentionPeriod: 0 }, "backupRetentionPeriod to 1 day or more"],
+            [{ skipFinalSnapshot: true }, "snapshotted when it is deleted"],
+        ] as const) {
+            it(`rejects a database with ${JSON.stringify(change)}`, async () => {
+                const violations = await violationsOf(STRICT, withProps(fleet, TYPES.database, (props) => ({ ...props, ...change })));
+                expect(violations.map((violation) => violation.policy)).to.deep.equal(["database-protected"]);
+                expect(violations[0].message).to.include(fragment);
+            });
+        }
+    });
+
+    describe("load-balancer-https", () => {
+        it("rejects an HTTPS listener without a TLS 1.3 policy", async () => {
+            const stack = withProps(fleet, TYPES.listener, (props) => ({ ...props, sslPolicy: "ELBSecurityPolicy-2016-08" }), "-https");
+            const violations = await violationsOf(STRICT, stack);
+            expect(violations.map((violation) => violation.policy)).to.deep.equal(["load-balancer-https"]);
+            expect(violations[0].message).to.include('"ELBSecurityPolicy-2016-08"');
+        });
+
+        it("rejects an HTTP listener that forwards instead of redirecting to HTTPS", async () => {
+            const stack = withProps(fleet, TYPES.listener, (props) => ({ ...props, defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }), "-http");
+            expect(await failing(stack)).to.deep.equal(["load-balancer-https"]);
+        });
+    });
+
+    describe(BUCKET_POLICY_NAME, () => {
+        const without = (type: string) => ({ inputs: [], outputs: fleet.outputs.filter((view) => view.type !== type) });
+
+        it("rejects a bucket without a public access block, versioning or encryption, naming what it needs", async () => {
+            for (const [type, fragment] of [
+                [TYPES.bucketPublicAccess, "a public access block"],
+                [TYPES.bucketVersioning, "versioning enabled"],
+                [TYPES.bucketEncryption, "default server-side encryption"],
+            ] as const) {
+                const violations = await violationsOf(STRICT, without(type));
+                expect(violations.map((violation) => violation.policy), type).to.deep.equal([BUCKET_POLICY_NAME]);
+                expect(violations[0].message).to.include(fragment);
+            }
+        });
+
+        it("rejects a public access block that leaves one door open", async () => {
+            const outputs = fleet.outputs.map((view) => (view.type === TYPES.bucketPublicAccess ? { ...view, props: { ...view.props, restrictPublicBuckets: false } } : view));
+            expect(await failing({ inputs: [], outputs })).to.deep.equal([BUCKET_POLICY_NAME]);
         });
     });
 });

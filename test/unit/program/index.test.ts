@@ -113,4 +113,24 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(remoteSteps()).to.deep.equal([]);
         expect(resources().map((resource) => resource.type)).to.include("aws:ec2/instance:Instance");
     });
+
+    it("builds the ha topology from webstack:topology ha: a fleet behind a load balancer, nothing over SSH", async () => {
+        const outputs = await runProgram({ "webstack:domain": "example.org", "webstack:topology": "ha", "webstack:appEnvironment": '{"API_TOKEN":"fleet-t0ken"}' });
+        expect(outputs).to.deep.equal({
+            url: "https://www.example.org",
+            hostName: "www.example.org",
+            loadBalancerName: "webstack-lb-lb",
+            groupName: "webstack-app-group",
+            databaseEndpoint: "webstack-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306",
+            bucketName: "webstack-plan-bucket",
+        });
+        expect(remoteSteps()).to.deep.equal([]);
+        const types = resources().map((resource) => resource.type);
+        for (const type of ["webstack:index:WebFleet", "aws:lb/loadBalancer:LoadBalancer", "aws:autoscaling/group:Group", "aws:rds/instance:Instance"]) {
+            expect(types, type).to.include(type);
+        }
+        expect(types).not.to.include("aws:ec2/instance:Instance");
+        const environment = resources().filter((resource) => String(resource.inputs.content).includes('API_TOKEN="fleet-t0ken"'));
+        expect(environment.map((resource) => resource.name)).to.deep.equal(["webstack-plan-app-environment"]);
+    });
 });

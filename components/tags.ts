@@ -1,0 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The tags of a component's resource: project, stack, the caller's own, and a Name of `<component>-<resource>`. */
+export function tagsFor(componentName: string, extra: Record<string, string> = {}): (resource: string) => Record<string, string> {
+    return (resource) => ({ project: "webstack", stack: pulumi.getStack(), ...extra, Name: `${componentName}-${resource}` });
+}

@@ -1,0 +1,424 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    callsOf,
+    installMocks,
+    MOCK_AMI_ID,
+    MOCK_DEFAULT_SUBNETS,
+    MOCK_DEPLOYER_ARN,
+    MOCK_VPC_CIDR,
+    MOCK_ZONE_ID,
+    onlyResourceOfType,
+    resetRecords,
+    resourceNamed,
+    resources,
+    resourcesOfType,
+    settle,
+    valueOf,
+    type RecordedResource,
+} from "../../support/pulumiMocks";
+import { buildFleetPlan } from "../../../provisioning";
+import { checkedCaBundle } from "../../../provisioning/files/fleet";
+import { APP_STOP_TIMEOUT_SECONDS } from "../../../provisioning/files/systemd";
+import { USER_DATA_MAX_BYTES } from "../../../provisioning/cloudInit";
+import {
+    appServerBounds,
+    appServerPolicy,
+    checkedZones,
+    DEREGISTRATION_DELAY_SECONDS,
+    finalSnapshotName,
+    planBucketPolicy,
+    principalArnPatterns,
+    rdsCaBundle,
+    type WebFleet as WebFleetClass,
+    type WebFleetArgs,
+} from "../../../components/webFleet";
+
+const RELEASE = { id: "0123456789ab", artifactPath: __filename, healthPath: "/health" };
+const DEFAULT_SUBNETS = Object.keys(MOCK_DEFAULT_SUBNETS).sort();
+
+describe("appServerBounds", () => {
+    it("keeps two app servers at least, up to twenty", () => {
+        expect(appServerBounds(2, 4)).to.deep.equal({ min: 2, max: 4 });
+        expect(appServerBounds(20, 20)).to.deep.equal({ min: 20, max: 20 });
+    });
+
+    it("refuses one server, a fraction, or a maximum below the minimum, saying what to set", () => {
+        expect(() => appServerBounds(1, 4)).to.throw(/each must be a whole number from 2 to 20, for example 2 and 4/);
+        expect(() => appServerBounds(2.5, 4)).to.throw(/from 2 to 20/);
+        expect(() => appServerBounds(4, 3)).to.throw(/maxAppServers is 3, fewer than minAppServers \(4\); set it to 4 or more/);
+    });
+});
+
+describe("checkedZones", () => {
+    const subnet = (id: string, availabilityZone: string, vpcId = "vpc-1") => ({ id, availabilityZone, vpcId });
+
+    it("gives the subnets' zones when there are two or more, in one VPC", () => {
+        expect(checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a"), subnet("c", "eu-central-1a")])).to.deep.equal(["eu-central-1a", "eu-central-1b"]);
+    });
+
+    it("refuses subnets all in one zone, or spread over VPCs", () => {
+        expect(() => checkedZones([subnet("a", "eu-central-1a"), subnet("b", "eu-central-1a")])).to.throw(/all in eu-central-1a; give public subnets in at least two availability zones/);
+        expect(() => checkedZones([subnet("a", "eu-central-1a", "vpc-1"), subnet("b", "eu-central-1b", "vpc-2")])).to.throw(/in 2 VPCs \(vpc-1, vpc-2\); give subnets of one VPC/);
+    });
+});
+
+describe("principalArnPatterns", () => {
+    it("names an assumed role's role, with or without a path, and keeps a user's ARN", () => {
+        expect(principalArnPatterns("arn:aws:sts::123456789012:assumed-role/deploy/session")).to.deep.equal([
+            "arn:aws:iam::123456789012:role/deploy",
+            "arn:aws:iam::123456789012:role/*/deploy",
+        ]);
+        expect(principalArnPatterns("arn:aws:iam::123456789012:user/alice")).to.deep.equal(["arn:aws:iam::123456789012:user/alice"]);
+    });
+});
+
+describe("planBucketPolicy", () => {
+    const policy = JSON.parse(planBucketPolicy("arn:aws:s3:::plan", "arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci")) as {
+        Statement: { Sid: string; Effect: string; Action: string; Resource: string | string[]; Condition: Record<string, Record<string, unknown>> }[];
+    };
+
+    it("denies every request over plain HTTP", () => {
+        const [plain] = policy.Statement;
+        expect(plain).to.deep.include({ Effect: "Deny", Action: "s3:*", Resource: ["arn:aws:s3:::plan", "arn:aws:s3:::plan/*"] });
+        expect(plain.Condition).to.deep.equal({ Bool: { "aws:SecureTransport": "false" } });
+    });
+
+    it("denies reading an object to everyone but the app servers' role and the deployer", () => {
+        const [, read] = policy.Statement;
+        expect(read).to.deep.include({ Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/*" });
+        expect(read.Condition).to.deep.equal({ StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci"] } });
+    });
+});
+
+describe("appServerPolicy", () => {
+    it("allows reading the plan and the database's secret, and nothing else", () => {
+        expect(JSON.parse(appServerPolicy("arn:aws:s3:::plan", "arn:secret")).Statement).to.deep.equal([
+            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/plan/*" },
+            { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:secret" },
+        ]);
+    });
+});
+
+describe("finalSnapshotName", () => {
+    it("is letters, digits and single hyphens, starting with a letter", () => {
+        expect(finalSnapshotName("webstack", "dev")).to.equal("webstack-dev-final");
+        expect(finalSnapshotName("2nd_site", "Prod..EU")).to.equal("nd-site-prod-eu-final");
+    });
+});
+
+describe("rdsCaBundle", () => {
+    it("is a PEM bundle of AWS's RDS certificate authorities that the fleet step accepts", () => {
+        const bundle = rdsCaBundle();
+        expect(checkedCaBundle(bundle)).to.equal(bundle);
+        expect(bundle.match(/-----BEGIN CERTIFICATE-----/g)?.length).to.be.above(10);
+    });
+});
+
+describe("DEREGISTRATION_DELAY_SECONDS", () => {
+    it("is the app's own drain: a server leaving the load balancer finishes what it accepted", () => {
+        expect(DEREGISTRATION_DELAY_SECONDS).to.equal(APP_STOP_TIMEOUT_SECONDS);
+    });
+});
+
+describe("WebFleet under Pulumi mocks", () => {
+    let WebFleet: typeof WebFleetClass;
+
+    before(async () => {
+        await installMocks();
+        ({ WebFleet } = await import("../../../components/webFleet"));
+    });
+
+    let nameCounter = 0;
+    async function build(overrides: Partial<WebFleetArgs> = {}): Promise<{ fleet: WebFleetClass; name: string }> {
+        resetRecords();
+        nameCounter += 1;
+        const name = `fleet${nameCounter}`;
+        const fleet = new WebFleet(name, { domain: "example.com", server: { release: RELEASE }, ...overrides });
+        await valueOf(fleet.groupName);
+        await settle();
+        return { fleet, name };
+    }
+
+    const group = (name: string, suffix: string) => resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-${suffix}`);
+    type Rule = { fromPort: number; toPort: number; protocol: string; cidrBlocks?: string[]; securityGroups?: string[] };
+    const rules = (resource: RecordedResource, direction: "ingress" | "egress") => resource.inputs[direction] as Rule[];
+
+    describe("network", () => {
+        it("spreads over the default VPC's default subnets, one per zone, unless given subnets", async () => {
+            let { name } = await build();
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs.vpcZoneIdentifiers).to.deep.equal(DEFAULT_SUBNETS);
+            expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.subnets).to.deep.equal(DEFAULT_SUBNETS);
+            expect(onlyResourceOfType("aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds).to.deep.equal(DEFAULT_SUBNETS);
+            expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters).to.deep.include({ name: "default-for-az", values: ["true"] });
+
+            const given = ["subnet-0b2b2b2b2b2b2b2b2", "subnet-0a1a1a1a1a1a1a1a1"];
+            ({ name } = await build({ subnetIds: given }));
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs.vpcZoneIdentifiers).to.deep.equal(given);
+            expect(callsOf("aws:ec2/getSubnets:getSubnets")).to.have.length(0);
+        });
+
+        it("lets the world reach the load balancer on 80 and 443 alone, and the load balancer reach the app servers on 80 alone", async () => {
+            const { name } = await build();
+            expect(rules(group(name, "lb-sg"), "ingress").map((rule) => [rule.fromPort, rule.cidrBlocks])).to.deep.equal([
+                [80, ["0.0.0.0/0"]],
+                [443, ["0.0.0.0/0"]],
+            ]);
+            expect(rules(group(name, "lb-sg"), "egress")).to.deep.equal([{ description: "HTTP to the app servers", protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: [MOCK_VPC_CIDR] }]);
+            const appIngress = rules(group(name, "app-sg"), "ingress");
+            expect(appIngress).to.have.length(1);
+            expect(appIngress[0]).to.deep.include({ fromPort: 80, toPort: 80, securityGroups: [`${name}-lb-sg-id`] });
+            expect(appIngress[0].cidrBlocks).to.equal(undefined);
+        });
+
+        it("lets only the app servers reach the database, on 3306, and the database reach nothing", async () => {
+            const { name } = await build();
+            const database = group(name, "db-sg");
+            expect(rules(database, "ingress")).to.deep.equal([
+                { description: "MariaDB from the app servers", protocol: "tcp", fromPort: 3306, toPort: 3306, securityGroups: [`${name}-app-sg-id`] },
+            ]);
+            expect(rules(database, "egress")).to.deep.equal([]);
+            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-db-sg-id`]);
+        });
+
+        it("opens SSH nowhere: nobody needs to log in", async () => {
+            await build();
+            for (const resource of resourcesOfType("aws:ec2/securityGroup:SecurityGroup")) {
+                for (const rule of rules(resource, "ingress")) {
+                    expect(22 >= rule.fromPort && 22 <= rule.toPort, `${resource.name} opens 22`).to.equal(false);
+                }
+            }
+            expect(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").inputs.keyName).to.equal(undefined);
+        });
+    });
+
+    describe("load balancer", () => {
+        it("serves HTTPS with a modern TLS policy and the validated certificate, forwarding to the app servers", async () => {
+            const { name } = await build();
+            const https = resourceNamed("aws:lb/listener:Listener", `${name}-https`);
+            expect(https.inputs).to.deep.include({ port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+            expect(https.inputs.certificateArn).to.equal(`arn:aws:acm:eu-central-1:123456789012:certificate/${name}-certificate`);
+            expect(https.inputs.defaultActions).to.deep.equal([{ type: "forward", targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg` }]);
+            expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs).to.deep.include({ internal: false, dropInvalidHeaderFields: true });
+        });
+
+        it("redirects HTTP to HTTPS with a 301", async () => {
+            const { name } = await build();
+            expect(resourceNamed("aws:lb/listener:Listener", `${name}-http`).inputs.defaultActions).to.deep.equal([
+                { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+            ]);
+        });
+
+        it("checks the app's readiness on the release's health path, and lets a leaving server drain as long as the app does", async () => {
+            await build();
+            const targets = onlyResourceOfType("aws:lb/targetGroup:TargetGroup");
+            expect(targets.inputs).to.deep.include({ port: 80, protocol: "HTTP", deregistrationDelay: APP_STOP_TIMEOUT_SECONDS });
+            expect(targets.inputs.healthCheck).to.deep.include({ path: "/health", matcher: "200", healthyThreshold: 2, unhealthyThreshold: 2 });
+        });
+
+        it("has ACM certify www, validated by a record in the zone, and the apex too when asked", async () => {
+            let { name } = await build();
+            expect(onlyResourceOfType("aws:acm/certificate:Certificate").inputs).to.deep.include({ domainName: "www.example.com", subjectAlternativeNames: [], validationMethod: "DNS" });
+            const validation = resourceNamed("aws:route53/record:Record", `${name}-certificate-validation-www`);
+            expect(validation.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "_validation.www.example.com.", type: "CNAME", records: ["_token.www.example.com.acm-validations.aws."] });
+
+            ({ name } = await build({ createApexRecord: true }));
+            expect(onlyResourceOfType("aws:acm/certificate:Certificate").inputs.subjectAlternativeNames).to.deep.equal(["example.com"]);
+            expect(resourceNamed("aws:route53/record:Record", `${name}-certificate-validation-apex`).inputs.name).to.equal("_validation.example.com.");
+            expect(onlyResourceOfType("aws:acm/certificateValidation:CertificateValidation").inputs.validationRecordFqdns).to.deep.equal([
+                "_validation.www.example.com.",
+                "_validation.example.com.",
+            ]);
+        });
+
+        it("points www, and the apex when asked, at the load balancer as alias records that follow its health", async () => {
+            let { name } = await build();
+            const www = resourceNamed("aws:route53/record:Record", `${name}-www-record`);
+            expect(www.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "www.example.com", type: "A" });
+            expect(www.inputs.aliases).to.deep.equal([{ name: `${name}-lb.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true }]);
+            expect(resources().some((resource) => resource.name === `${name}-apex-record`)).to.equal(false);
+
+            ({ name } = await build({ createApexRecord: true }));
+            expect(resourceNamed("aws:route53/record:Record", `${name}-apex-record`).inputs.name).to.equal("example.com");
+        });
+    });
+
+    describe("app servers", () => {
+        it("boot the newest official Debian 13 image with IMDSv2 only and an encrypted disk, in the app servers' group alone", async () => {
+            const { name } = await build();
+            const template = onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate");
+            expect(callsOf("aws:ec2/getAmi:getAmi")[0].filters).to.deep.include({ name: "name", values: ["debian-13-amd64-*"] });
+            expect(template.inputs).to.deep.include({ imageId: MOCK_AMI_ID, instanceType: "t3.micro", vpcSecurityGroupIds: [`${name}-app-sg-id`] });
+            expect(template.inputs.metadataOptions).to.deep.equal({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+            expect(template.inputs.blockDeviceMappings).to.deep.equal([
+                { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" } },
+            ]);
+            expect(template.inputs.iamInstanceProfile).to.deep.equal({ arn: `arn:aws:iam::123456789012:instance-profile/${name}-app-profile` });
+        });
+
+        it("run in a group of two to four by default, replaced when the load balancer finds them unhealthy", async () => {
+            const { name } = await build();
+            const autoScaling = onlyResourceOfType("aws:autoscaling/group:Group");
+            expect(autoScaling.inputs).to.deep.include({ minSize: 2, maxSize: 4, healthCheckType: "ELB" });
+            expect(autoScaling.inputs.targetGroupArns).to.deep.equal([`arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`]);
+            expect(autoScaling.inputs.launchTemplate).to.deep.equal({ id: `${name}-app-id`, version: "1" });
+            expect(autoScaling.dependsOn).to.include(`${name}-db`);
+        });
+
+        it("are deployed by a rolling instance refresh that never lowers healthy capacity", async () => {
+            await build();
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs.instanceRefresh).to.deep.equal({
+                strategy: "Rolling",
+                preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmup: "60", skipMatching: true },
+            });
+        });
+
+        it("scale out and in to keep the average CPU at half", async () => {
+            const { name } = await build({ minAppServers: 3, maxAppServers: 8 });
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({ minSize: 3, maxSize: 8 });
+            const policy = onlyResourceOfType("aws:autoscaling/policy:Policy");
+            expect(policy.inputs).to.deep.include({ autoscalingGroupName: `${name}-app-group`, policyType: "TargetTrackingScaling" });
+            expect(policy.inputs.targetTrackingConfiguration).to.deep.equal({ predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: 50 });
+        });
+
+        it("have a role that may read the plan and the database's secret, and nothing else", async () => {
+            const { name } = await build();
+            const trust = JSON.parse(resourceNamed("aws:iam/role:Role", `${name}-app-role`).inputs.assumeRolePolicy as string);
+            expect(trust.Statement[0].Principal).to.deep.equal({ Service: "ec2.amazonaws.com" });
+            const policy = JSON.parse(onlyResourceOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
+            expect(policy).to.deep.equal(JSON.parse(appServerPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}-db`)));
+            expect(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").dependsOn).to.include(`${name}-app-policy`);
+        });
+    });
+
+    describe("first boot", () => {
+        const objects = () => resourcesOfType("aws:s3/bucketObjectv2:BucketObjectv2");
+        const userDataOf = () => Buffer.from(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData as string, "base64").toString("utf8");
+        const firstBootScript = (userData: string) => Buffer.from(/^ {4}content: (\S+)$/m.exec(userData)?.[1] ?? "", "base64").toString("utf8");
+
+        it("puts one object per step of the fleet's plan in the bucket, and an index that lists them in order", async () => {
+            const { name } = await build();
+            const steps = buildFleetPlan({ release: RELEASE }).map((step) => step.name);
+            expect(objects().map((object) => object.name)).to.have.members([...steps.map((step) => `${name}-plan-${step}`), `${name}-plan-index`]);
+            const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
+            const lines = (index.inputs.content as string).trim().split("\n");
+            expect(lines.map((line) => line.split(" ")[1])).to.deep.equal(steps);
+            for (const line of lines) {
+                const [, step, key] = line.split(" ");
+                expect(resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-${step}`).inputs.key).to.equal(key);
+            }
+            expect(index.dependsOn).to.include.members(steps.map((step) => `${name}-plan-${step}`));
+        });
+
+        it("renders the fleet step with the database's endpoint, its secret, the region and the VPC's block", async () => {
+            const { name } = await build();
+            const fleetStep = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-fleet`).inputs.content as string;
+            expect(fleetStep).to.contain(`Join the fleet: the database at ${name}-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306`);
+            expect(fleetStep).to.contain(`secret:rds!db-${name}-db`);
+            expect(fleetStep).to.contain("https://secretsmanager.eu-central-1.amazonaws.com");
+            expect(fleetStep).to.contain(`set_real_ip_from ${MOCK_VPC_CIDR};`);
+        });
+
+        it("keeps the app's environment in its step's object alone, as a secret, while its key stays plain", async () => {
+            const { name } = await build({ server: { release: RELEASE, appEnvironment: { API_TOKEN: "plain-t0ken-value" } } });
+            const holding = objects().filter((object) => String(object.inputs.content).includes("plain-t0ken-value"));
+            expect(holding.map((object) => object.name)).to.deep.equal([`${name}-plan-app-environment`]);
+            expect(holding[0].secretInputs).to.deep.equal(["content"]);
+            expect(objects().filter((object) => object.secretInputs.length > 0)).to.have.length(1);
+            expect(userDataOf()).not.to.contain("plain-t0ken-value");
+        });
+
+        it("uploads the release as the file itself", async () => {
+            const { name } = await build();
+            const upload = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-upload-release`);
+            expect(upload.inputs.content).to.equal(undefined);
+            expect(upload.inputs.source).to.not.equal(undefined);
+        });
+
+        it("carries, as user data well under EC2's 16 KiB, the first-boot script naming the bucket and the index", async () => {
+            const { name } = await build();
+            const userData = userDataOf();
+            expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_MAX_BYTES / 2);
+            const script = firstBootScript(userData);
+            const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
+            expect(script).to.contain(`export S3_ENDPOINT='https://${name}-plan-bucket.s3.eu-central-1.amazonaws.com'`);
+            expect(script).to.contain(`export INDEX_KEY='${index.inputs.key as string}'`);
+        });
+
+        it("keeps the plan in a versioned, encrypted, private bucket that only the app servers' role and the deployer may read", async () => {
+            const { name } = await build();
+            expect(onlyResourceOfType("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
+            expect(onlyResourceOfType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules).to.deep.equal([
+                { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+            ]);
+            expect(onlyResourceOfType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).to.deep.include({
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            });
+            expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
+                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, MOCK_DEPLOYER_ARN)),
+            );
+        });
+    });
+
+    describe("database", () => {
+        it("is RDS MariaDB, Multi-AZ, encrypted, private, backed up for a week, protected from deletion and snapshotted when deleted", async () => {
+            const { name } = await build();
+            const database = onlyResourceOfType("aws:rds/instance:Instance");
+            expect(database.inputs).to.deep.include({
+                engine: "mariadb",
+                engineVersion: "11.4",
+                instanceClass: "db.t4g.micro",
+                multiAz: true,
+                storageEncrypted: true,
+                publiclyAccessible: false,
+                backupRetentionPeriod: 7,
+                deletionProtection: true,
+                skipFinalSnapshot: false,
+                finalSnapshotIdentifier: `${name}-dev-final`,
+                dbName: "webstack",
+            });
+        });
+
+        it("has its master password made and kept by AWS in Secrets Manager, never by the program", async () => {
+            await build();
+            const database = onlyResourceOfType("aws:rds/instance:Instance");
+            expect(database.inputs.manageMasterUserPassword).to.equal(true);
+            expect(database.inputs.password).to.equal(undefined);
+        });
+
+        it("refuses connections without TLS", async () => {
+            await build();
+            const parameters = onlyResourceOfType("aws:rds/parameterGroup:ParameterGroup");
+            expect(parameters.inputs.family).to.equal("mariadb11.4");
+            expect(parameters.inputs.parameters).to.deep.equal([{ name: "require_secure_transport", value: "1" }]);
+        });
+    });
+
+    describe("outputs", () => {
+        it("give the https url, the load balancer's and the group's names, and the database's endpoint", async () => {
+            const { fleet, name } = await build();
+            expect(await valueOf(fleet.url)).to.equal("https://www.example.com");
+            expect(await valueOf(fleet.loadBalancerName)).to.equal(`${name}-lb-lb`);
+            expect(await valueOf(fleet.groupName)).to.equal(`${name}-app-group`);
+            expect(await valueOf(fleet.databaseEndpoint)).to.equal(`${name}-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306`);
+        });
+    });
+
+    describe("bad settings", () => {
+        it("fail before anything is created, naming the setting and the fix", () => {
+            resetRecords();
+            const args = { domain: "example.com", server: { release: RELEASE } };
+            expect(() => new WebFleet("one-server", { ...args, minAppServers: 1 })).to.throw(pulumi.ResourceError, /minAppServers and maxAppServers are 1 and 4/);
+            expect(() => new WebFleet("bad-domain", { ...args, domain: "www.example.com" })).to.throw(pulumi.ResourceError, /starts with "www."/);
+            expect(() => new WebFleet("bad-release", { ...args, server: { release: { ...RELEASE, id: "a b" } } })).to.throw(pulumi.ResourceError, /server: release.id "a b"/);
+            expect(() => new WebFleet("bad-env", { ...args, server: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } })).to.throw(
+                pulumi.ResourceError,
+                /DB_HOST is set by webstack/,
+            );
+            expect(resources().filter((resource) => !resource.type.startsWith("webstack:"))).to.deep.equal([]);
+        });
+    });
+});
