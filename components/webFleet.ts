@@ -442,7 +442,9 @@ export class WebFleet extends pulumi.ComponentResource {
                     name: recordName,
                     type: "A",
                     aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
-                    allowOverwrite: false,
+                    // Moving from a single server, the fleet takes the name over in one UPSERT: no moment
+                    // without a record for resolvers to cache as missing (see the README's move to ha).
+                    allowOverwrite: true,
                 },
                 parent,
             );

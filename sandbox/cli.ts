@@ -9,6 +9,9 @@
  *     npm run sandbox -- restore       # restore the newest dump (or --dump=NAME) while the site serves
  *     npm run sandbox -- status
  *     npm run sandbox -- destroy       # remove the server and everything it made on this host
+ *     npm run sandbox -- --ha          # the ha topology: load balancer, database and two app servers configured by cloud-init
+ *     npm run sandbox -- deploy --ha   # a rolling deploy across the app servers (new ones first, then the old ones retired)
+ *     npm run sandbox -- destroy --ha
  *
  * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose,
  * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host), --dump=NAME
@@ -29,6 +32,7 @@ import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
+import { destroyFleet, memberName, runningFleet, startFleet, type Fleet } from "./ha/fleet";
 import { applyPlan } from "./runner";
 import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
@@ -44,19 +48,25 @@ export interface CliArguments {
     readonly https: boolean;
     /** With restore: the dump to restore (a name in the server's backup directory); the newest when absent. */
     readonly dump?: string;
+    /** The ha sandbox (up, deploy, destroy): several servers, as `topology: ha` runs on AWS. */
+    readonly ha: boolean;
 }
 
 /** How many app instances the sandbox runs: the servers' default, so that a deploy rolls without a gap. */
 const READY_TIMEOUT_MS = 120_000;
 
-const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME]
+/** The commands the ha sandbox has. */
+const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "destroy"];
+
+const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME] [--ha]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before
   backup            dump the server's database now (webstack-backup)
   restore           restore the newest dump, or --dump=NAME, while the site serves (webstack-restore)
   status            show the sandboxes on this host
-  destroy           remove the sandbox server and everything it made on this host`;
+  destroy           remove the sandbox server and everything it made on this host
+  --ha              up, deploy and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init`;
 
 /** The command and options of a command line (without node and the script); throws with the usage on bad input. */
 export function parseCliArguments(argv: readonly string[]): CliArguments {
@@ -66,10 +76,13 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     let verbose = false;
     let https = false;
     let dump: string | undefined;
+    let ha = false;
+    let named = false;
     for (const argument of argv) {
         const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
         if (option && option[1] === "name" && option[2] !== undefined) {
             name = validateSandboxName(option[2]);
+            named = true;
         } else if (option && option[1] === "domain" && option[2] !== undefined) {
             domain = validateDomain(option[2]);
         } else if (option && option[1] === "dump" && option[2] !== undefined && /^[A-Za-z0-9._-]+$/.test(option[2])) {
@@ -78,6 +91,8 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
             verbose = true;
         } else if (argument === "--https") {
             https = true;
+        } else if (argument === "--ha") {
+            ha = true;
         } else if (!option && command === undefined && (COMMANDS as readonly string[]).includes(argument)) {
             command = argument as CliCommand;
         } else {
@@ -90,7 +105,13 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     if (dump !== undefined && command !== "restore") {
         throw new Error(`--dump goes with restore.\n${USAGE}`);
     }
-    return { command: command ?? "up", name, domain, verbose, https, ...(dump === undefined ? {} : { dump }) };
+    if (ha && !HA_COMMANDS.includes(command ?? "up")) {
+        throw new Error(`--ha goes with ${HA_COMMANDS.join(", ")}.\n${USAGE}`);
+    }
+    if (ha && https) {
+        throw new Error(`--ha serves HTTPS already (its load balancer terminates it); leave out --https.\n${USAGE}`);
+    }
+    return { command: command ?? "up", name: ha && !named ? "ha" : name, domain, verbose, https, ha, ...(dump === undefined ? {} : { dump }) };
 }
 
 /**
@@ -135,6 +156,35 @@ async function acmeForSandbox(sandbox: StartResult): Promise<{ tls: TlsSettings;
     const rootCaFile = join(sandboxPaths(sandbox.name).runtime, "acme-root.pem");
     writeFileSync(rootCaFile, acme.rootCaPem);
     return { tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true }, rootCaFile, rootCaPem: acme.rootCaPem };
+}
+
+/** What to print so that a person can reach the ha sandbox's site through its load balancer, and its servers. */
+export function fleetAccessInstructions(fleet: Pick<Fleet, "name" | "url" | "domain" | "loadBalancerAddress" | "dnsServer" | "caFile" | "loadBalancer" | "database">, appSlots: readonly number[]): string[] {
+    const site = wwwHostName(fleet.domain);
+    return [
+        `The site: ${fleet.url}/  (load balancer ${fleet.loadBalancerAddress})`,
+        `  its DNS (the sandbox's Route53):  dig @${fleet.dnsServer} ${site}`,
+        `  without DNS:                      curl --cacert ${fleet.caFile} --resolve ${site}:443:${fleet.loadBalancerAddress} ${fleet.url}/`,
+        `  the load balancer:                ${interactiveSshCommand(fleet.loadBalancer.ssh)}`,
+        `  the database server:              ${interactiveSshCommand(fleet.database.ssh)}`,
+        `  app servers ${appSlots.map((slot) => memberName(fleet.name, { slot })).join(", ")}: no SSH, as on AWS; a root shell through this machine:`,
+        `                                    nsenter --target "$(ip netns pids webstack-${memberName(fleet.name, { slot: appSlots[0] ?? 1 })} | head -n 1)" --all bash`,
+    ];
+}
+
+async function haUp(options: CliArguments): Promise<void> {
+    const release = await buildRelease();
+    console.log(`release ${release.id} built: ${release.artifactPath}`);
+    const fleet = await startFleet({ name: options.name, domain: options.domain, release });
+    console.log(fleetAccessInstructions(fleet, fleet.appServerSlots()).join("\n"));
+}
+
+async function haDeploy(options: CliArguments): Promise<void> {
+    const fleet = await runningFleet(options.name);
+    const release = await buildRelease();
+    console.log(`release ${release.id} built: ${release.artifactPath}`);
+    await fleet.rollingDeploy(release);
+    console.log(`release ${release.id} is live on ${fleet.url}`);
 }
 
 async function up(options: CliArguments): Promise<void> {
@@ -184,6 +234,19 @@ function status(options: CliArguments): void {
 async function main(argv: readonly string[]): Promise<void> {
     const options = parseCliArguments(argv);
     requireRootOnLinux();
+    if (options.ha) {
+        switch (options.command) {
+            case "deploy":
+                return haDeploy(options);
+            case "destroy":
+                if (!(await destroyFleet(options.name))) {
+                    console.log(`ha sandbox "${options.name}" does not exist; nothing to destroy`);
+                }
+                return;
+            default:
+                return haUp(options);
+        }
+    }
     switch (options.command) {
         case "up":
             return up(options);

@@ -32,6 +32,8 @@ export interface DnsSettings {
     readonly serverAddress: string;
     /** The host's resolvers, asked only for {@link FORWARDED_NAMES}. */
     readonly upstreamResolvers: readonly string[];
+    /** More names and their address (the ha sandbox's database and its AWS stand-ins). Defaults to none. */
+    readonly hostRecords?: readonly { readonly names: readonly string[]; readonly address: string }[];
     readonly pidFile: string;
     readonly logFile: string;
 }
@@ -58,6 +60,7 @@ export function dnsmasqConfig(settings: DnsSettings): string {
         "no-poll",
         `local=/${domain}/`,
         `host-record=${domain},${wwwHostName(domain)},${serverAddress}`,
+        ...(settings.hostRecords ?? []).map((record) => `host-record=${[...record.names, record.address].join(",")}`),
         ...FORWARDED_NAMES.flatMap((name) => settings.upstreamResolvers.map((resolver) => `server=/${name}/${resolver}`)),
         `pid-file=${settings.pidFile}`,
         `log-facility=${settings.logFile}`,

@@ -140,21 +140,27 @@ export function serverFiles(options: { hostName: string; dnsServer: string; auth
  * text that pins its freshly generated host keys. The client key must exist already.
  */
 export async function prepareServerRoot(options: {
-    baseImage: string;
+    /** The image's layers, topmost first: the base image last. */
+    lowerDirs: readonly string[];
     upperDir: string;
     workDir: string;
     rootDir: string;
     hostName: string;
     network: SandboxNetwork;
     clientPublicKey: string;
+    /** Files of this server's own besides its identity (a cloud-init seed, a CA to trust). Defaults to none. */
+    extraFiles?: readonly ServerFile[];
+    /** Run in the root (chroot) after the files are written, before the first boot. Defaults to none. */
+    chrootCommands?: readonly string[][];
 }): Promise<string> {
     const { rootDir } = options;
     for (const directory of [options.upperDir, options.workDir, rootDir]) {
         mkdirSync(directory, { recursive: true });
     }
-    await runCommand("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${options.baseImage},upperdir=${options.upperDir},workdir=${options.workDir}`, rootDir]);
+    await runCommand("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${options.lowerDirs.join(":")},upperdir=${options.upperDir},workdir=${options.workDir}`, rootDir]);
     const login = passwdIds(readFileSync(join(rootDir, "etc/passwd"), "utf8"), LOGIN_USER);
-    for (const file of serverFiles({ hostName: options.hostName, dnsServer: options.network.hostAddress, authorizedKey: options.clientPublicKey })) {
+    const identity = serverFiles({ hostName: options.hostName, dnsServer: options.network.hostAddress, authorizedKey: options.clientPublicKey });
+    for (const file of [...identity, ...(options.extraFiles ?? [])]) {
         const path = join(rootDir, file.path);
         mkdirSync(dirname(path), { recursive: true });
         rmSync(path, { force: true });
@@ -165,6 +171,9 @@ export async function prepareServerRoot(options: {
     chmodSync(sshDir, 0o700);
     for (const path of [sshDir, join(sshDir, "authorized_keys")]) {
         chownSync(path, login.uid, login.gid);
+    }
+    for (const command of options.chrootCommands ?? []) {
+        await runCommand("chroot", [rootDir, ...command]);
     }
     // Fresh host keys for this server only; `-f` makes ssh-keygen write them under the server's root.
     await runCommand("ssh-keygen", ["-A", "-f", rootDir]);

@@ -11,6 +11,7 @@ const HOST_PACKAGES: Readonly<Record<string, string>> = {
     nftables: "nft",
     iproute2: "ip",
     "openssh-client": "ssh",
+    openssl: "openssl",
 };
 
 /** Why this process cannot run the sandbox, or undefined when it can. */

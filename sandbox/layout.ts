@@ -88,6 +88,14 @@ export function cgroupName(name: string): string {
     return `webstack-sandbox-${name}`;
 }
 
+/** Where an ha sandbox (a fleet of servers on one subnet) keeps its own state, beside its servers' sandbox directories. */
+export function fleetRuntimeDir(name: string): string {
+    return join(RUNTIME_DIR, `fleet-${validateSandboxName(name)}`);
+}
+
+/** The file whose presence says that a fleet exists. */
+export const FLEET_STATE_FILE = "fleet.json";
+
 /** The guest's machine name and host name. */
 export function guestHostName(name: string): string {
     return `sandbox-${name}`;

@@ -33,6 +33,11 @@ export interface SandboxNetwork {
     readonly hostInterface: string;
     /** The veth end's name while it is created, before it moves into the namespace as eth0. */
     readonly transitInterface: string;
+    /**
+     * A bridge the host end joins, when several servers share the subnet (the ha sandbox): the
+     * bridge holds the host's address, the veth end none.
+     */
+    readonly bridge?: string;
 }
 
 /** The network namespace of the sandbox `name`. */
@@ -117,12 +122,13 @@ export function natRuleset(uplink: string): string {
 export function networkSetupCommands(network: SandboxNetwork): string[][] {
     const { netns, hostInterface, transitInterface, hostAddress, guestAddress, prefixLength } = network;
     const inNamespace = (...args: string[]) => ["ip", "-n", netns, ...args];
+    const hostEnd = network.bridge === undefined ? ["addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface] : ["link", "set", hostInterface, "master", network.bridge];
     return [
         ["ip", "netns", "add", netns],
         ["ip", "link", "add", hostInterface, "type", "veth", "peer", "name", transitInterface],
         ["ip", "link", "set", transitInterface, "netns", netns],
         inNamespace("link", "set", transitInterface, "name", "eth0"),
-        ["ip", "addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface],
+        ["ip", ...hostEnd],
         ["ip", "link", "set", hostInterface, "up"],
         inNamespace("addr", "add", `${guestAddress}/${prefixLength}`, "dev", "eth0"),
         inNamespace("link", "set", "lo", "up"),
@@ -150,14 +156,19 @@ export async function hostSubnetIndexes(): Promise<number[]> {
     return subnetIndexesInUse((await runCommand("ip", ["-j", "-4", "addr"])).stdout);
 }
 
-/** Creates the sandbox's namespace and veth pair; on failure removes whatever part was made. */
-export async function createNetwork(network: SandboxNetwork): Promise<void> {
+/** Runs the setup commands; when one fails, undoes whatever part was made and rethrows. */
+async function runAllOrUndo(commands: string[][], undo: () => Promise<void>): Promise<void> {
     try {
-        await runAll(networkSetupCommands(network), false);
+        await runAll(commands, false);
     } catch (error) {
-        await removeNetwork(network);
+        await undo();
         throw error;
     }
+}
+
+/** Creates the sandbox's namespace and veth pair; on failure removes whatever part was made. */
+export async function createNetwork(network: SandboxNetwork): Promise<void> {
+    await runAllOrUndo(networkSetupCommands(network), () => removeNetwork(network));
 }
 
 /** Removes the sandbox's veth pair and namespace; what is already gone is fine. */
@@ -182,4 +193,59 @@ export async function disableEgress(): Promise<void> {
         writeFileSync(IP_FORWARD_SYSCTL, readFileSync(SAVED_IP_FORWARD_FILE, "utf8"));
         rmSync(SAVED_IP_FORWARD_FILE);
     }
+}
+
+/**
+ * Several servers on one subnet (the ha sandbox, like a VPC): a bridge on the host holds 198.18.N.1,
+ * and every server's veth pair has its host end on the bridge.
+ */
+export interface SharedSubnet {
+    readonly subnetIndex: number;
+    readonly bridge: string;
+    readonly hostAddress: string;
+    readonly prefixLength: 24;
+    /** The subnet in CIDR form: what a load balancer's peers come from. */
+    readonly cidr: string;
+}
+
+/** The shared subnet on 198.18.N.0/24. */
+export function sharedSubnet(subnetIndex: number): SharedSubnet {
+    const { hostAddress } = sandboxNetwork("shared", subnetIndex);
+    return { subnetIndex, bridge: `wsf${subnetIndex}`, hostAddress, prefixLength: 24, cidr: `${SUBNET_PREFIX}.${subnetIndex}.0/24` };
+}
+
+/** The network of the server `name` at 198.18.N.`hostNumber` on a shared subnet. */
+export function sharedSubnetMember(subnet: SharedSubnet, name: string, hostNumber: number): SandboxNetwork {
+    if (!Number.isInteger(hostNumber) || hostNumber < 2 || hostNumber > 254) {
+        throw new Error(`Host number ${hostNumber} is outside 2..254 (198.18.${subnet.subnetIndex}.1 is the host's).`);
+    }
+    return {
+        subnetIndex: subnet.subnetIndex,
+        hostAddress: subnet.hostAddress,
+        guestAddress: `${SUBNET_PREFIX}.${subnet.subnetIndex}.${hostNumber}`,
+        prefixLength: 24,
+        netns: namespaceName(name),
+        hostInterface: `${subnet.bridge}m${hostNumber}`,
+        transitInterface: `${subnet.bridge}m${hostNumber}g`,
+        bridge: subnet.bridge,
+    };
+}
+
+/** The `ip` commands that create the shared subnet's bridge with the host's address on it. */
+export function sharedSubnetSetupCommands(subnet: SharedSubnet): string[][] {
+    return [
+        ["ip", "link", "add", subnet.bridge, "type", "bridge"],
+        ["ip", "addr", "add", `${subnet.hostAddress}/${subnet.prefixLength}`, "dev", subnet.bridge],
+        ["ip", "link", "set", subnet.bridge, "up"],
+    ];
+}
+
+/** Creates the shared subnet's bridge; on failure removes it. */
+export async function createSharedSubnet(subnet: SharedSubnet): Promise<void> {
+    await runAllOrUndo(sharedSubnetSetupCommands(subnet), () => removeSharedSubnet(subnet));
+}
+
+/** Removes the shared subnet's bridge (its members' veth ends first, by their own teardown); what is gone already is fine. */
+export async function removeSharedSubnet(subnet: SharedSubnet): Promise<void> {
+    await runAll([["ip", "link", "delete", subnet.bridge]], true);
 }

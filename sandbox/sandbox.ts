@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { ensureBaseImage, LOGIN_USER } from "./baseImage";
 import { createCgroups, killAndRemoveCgroups, limitMemory, processInCgroup } from "./cgroups";
 import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, stopDnsServer } from "./dns";
-import { runCommand, secondsSince, sleep, tailLines } from "./exec";
-import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript } from "./guest";
+import { runCommand, secondsSince, sleep, tailLines, type CommandOptions, type CommandResult } from "./exec";
+import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript, type ServerFile } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { cgroupName, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
+import { cgroupName, FLEET_STATE_FILE, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
 import { unmountAllUnder } from "./mounts";
 import { allocateSubnetIndex, namespaceName, createNetwork, disableEgress, enableEgress, hostSubnetIndexes, removeNetwork, sandboxNetwork, type SandboxNetwork } from "./network";
 import { sshRun, type SshTarget } from "./ssh";
@@ -24,6 +24,8 @@ export interface SandboxState {
     readonly domain: string;
     readonly supervisorPid?: number;
     readonly createdAt: string;
+    /** A server on a shared subnet (the ha sandbox) records its network; a sandbox of its own derives it from subnetIndex. */
+    readonly network?: SandboxNetwork;
 }
 
 /** How to reach a running sandbox. */
@@ -61,7 +63,7 @@ const SUPERVISOR_STOP_WAIT_MS = 20_000;
 
 /** The sandbox as seen from outside, from its state. */
 export function describeSandbox(state: SandboxState, paths: SandboxPaths): Sandbox {
-    const network = sandboxNetwork(state.name, state.subnetIndex);
+    const network = state.network ?? sandboxNetwork(state.name, state.subnetIndex);
     return {
         name: state.name,
         domain: state.domain,
@@ -92,6 +94,19 @@ export function listSandboxes(): string[] {
     return readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, "state.json")));
 }
 
+/** Whether any sandbox or ha fleet still has state on this host: the NAT table and ip_forward stay until none has. */
+function egressInUse(): boolean {
+    const fleets = existsSync(RUNTIME_DIR) ? readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, FLEET_STATE_FILE))) : [];
+    return listSandboxes().length > 0 || fleets.length > 0;
+}
+
+/** Removes the NAT table and restores ip_forward once no sandbox and no fleet needs them; call it holding the host lock. */
+export async function disableEgressWhenUnused(): Promise<void> {
+    if (!egressInUse()) {
+        await disableEgress();
+    }
+}
+
 /** True when the sandbox's supervisor is alive (checked through its cgroup, so a reused pid does not count). */
 export function isSandboxRunning(state: SandboxState): boolean {
     const pid = state.supervisorPid;
@@ -116,6 +131,56 @@ async function waitForSsh(sandbox: Sandbox, consoleLog: string, supervisorPid: n
             const reason = isProcessAlive(supervisorPid) ? `SSH did not answer within ${SSH_WAIT_MS / 1000} s` : "the server stopped while booting";
             const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
             throw new Error(`Sandbox "${sandbox.name}": ${reason}. Last SSH error: ${attempt.stderr.trim()}\nConsole:\n${guestConsole}`);
+        }
+        await sleep(250);
+    }
+}
+
+/** The server's init (systemd, PID 1 inside it) among its network namespace's processes, as this host numbers them: the lowest-numbered systemd. */
+export function guestInitPid(processes: readonly { pid: number; command: string }[]): number | undefined {
+    return processes
+        .filter((process) => process.command === "systemd")
+        .map((process) => process.pid)
+        .sort((a, b) => a - b)[0];
+}
+
+/**
+ * Runs a bash command as root inside the server, through this host rather than SSH (the way a
+ * serial console or AWS's Session Manager reaches an instance that takes no SSH): nsenter into the
+ * namespaces of its init. Throws when the server has no init running.
+ */
+export async function runInGuest(name: string, command: string, options: CommandOptions = {}): Promise<CommandResult> {
+    const state = readState(name);
+    const netns = state && describeSandbox(state, sandboxPaths(name)).network.netns;
+    const pids = netns === undefined ? "" : (await runCommand("ip", ["netns", "pids", netns], { allowFailure: true })).stdout;
+    const processes = pids
+        .split("\n")
+        .filter((pid) => /^\d+$/.test(pid))
+        .map((pid) => ({ pid: Number(pid), command: existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "" }));
+    const init = guestInitPid(processes);
+    if (init === undefined) {
+        throw new Error(`Sandbox "${name}" has no running server to enter.`);
+    }
+    return runCommand("nsenter", ["--target", String(init), "--all", "--", "bash", "-c", command], options);
+}
+
+/** Waits, through the console, until systemd in a server that takes no SSH has finished booting. */
+async function waitForBootThroughConsole(sandbox: Sandbox, consoleLog: string, supervisorPid: number, log: (line: string) => void): Promise<void> {
+    const deadline = Date.now() + SYSTEM_RUNNING_WAIT_MS;
+    for (;;) {
+        const attempt = await runInGuest(sandbox.name, "systemctl is-system-running --wait", { allowFailure: true, timeoutMs: SYSTEM_RUNNING_WAIT_MS }).catch(() => undefined);
+        const state = attempt?.stdout.trim();
+        if (state === "running") {
+            return;
+        }
+        if (state === "degraded") {
+            const failed = await runInGuest(sandbox.name, "systemctl --failed --plain --no-legend --no-pager", { allowFailure: true });
+            log(`${sandbox.name}: up but degraded; failed units:\n${failed.stdout.trim()}`);
+            return;
+        }
+        if (!isProcessAlive(supervisorPid) || Date.now() > deadline) {
+            const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
+            throw new Error(`Sandbox "${sandbox.name}": the server did not finish booting (systemd says "${state ?? "nothing"}").\nConsole:\n${guestConsole}`);
         }
         await sleep(250);
     }
@@ -157,21 +222,41 @@ async function bootNewSandbox(name: string, domain: string, memoryLimitMiB: numb
         });
         return allocated;
     });
+    return bootServer(state, { lowerDirs: [baseImage], memoryLimitMiB }, log);
+}
+
+/** What a server is booted from besides its identity: its image's layers and its own files. */
+export interface ServerImage {
+    /** Topmost first, the base image last. */
+    readonly lowerDirs: readonly string[];
+    readonly extraFiles?: readonly ServerFile[];
+    readonly chrootCommands?: readonly string[][];
+    readonly memoryLimitMiB?: number;
+    /** The server closes SSH as it boots (a fleet's app server, as on AWS): the boot is watched through the console instead. */
+    readonly sshClosed?: boolean;
+}
+
+/** Boots the server of a recorded sandbox whose network exists: its root, its cgroups, its supervisor; waits until systemd is up. */
+async function bootServer(state: SandboxState, image: ServerImage, log: (line: string) => void): Promise<Sandbox> {
+    const { name } = state;
+    const paths = sandboxPaths(name);
     const sandbox = describeSandbox(state, paths);
     const clientPublicKey = await createClientKey(paths.clientKey, `webstack-sandbox-${name}`);
     const knownHosts = await prepareServerRoot({
-        baseImage,
+        lowerDirs: image.lowerDirs,
         upperDir: paths.upperDir,
         workDir: paths.workDir,
         rootDir: paths.rootDir,
         hostName: guestHostName(name),
         network: sandbox.network,
         clientPublicKey,
+        extraFiles: image.extraFiles,
+        chrootCommands: image.chrootCommands,
     });
     writeFileSync(paths.knownHosts, knownHosts);
     createCgroups(paths.cgroups);
-    if (memoryLimitMiB !== undefined) {
-        limitMemory(paths.memoryCgroup, memoryLimitMiB);
+    if (image.memoryLimitMiB !== undefined) {
+        limitMemory(paths.memoryCgroup, image.memoryLimitMiB);
     }
     writeFileSync(
         paths.supervisorScript,
@@ -184,11 +269,34 @@ async function bootNewSandbox(name: string, domain: string, memoryLimitMiB: numb
     const bootStartedAt = Date.now();
     const supervisorPid = launchSupervisor(paths.supervisorScript, paths.consoleLog);
     writeState({ ...state, supervisorPid });
-    await waitForSsh(sandbox, paths.consoleLog, supervisorPid);
-    log(`SSH answered ${secondsSince(bootStartedAt)} after boot started`);
-    await waitForSystemRunning(sandbox, log);
-    log(`server booted in ${secondsSince(bootStartedAt)}`);
+    if (image.sshClosed) {
+        await waitForBootThroughConsole(sandbox, paths.consoleLog, supervisorPid, log);
+    } else {
+        await waitForSsh(sandbox, paths.consoleLog, supervisorPid);
+        log(`${name}: SSH answered ${secondsSince(bootStartedAt)} after boot started`);
+        await waitForSystemRunning(sandbox, log);
+    }
+    log(`${name}: booted in ${secondsSince(bootStartedAt)}`);
     return sandbox;
+}
+
+/**
+ * Boots one server of a shared subnet (the ha sandbox) at `network`, whose bridge exists: its veth
+ * pair, root and supervisor. Anything left of a server of that name is removed first; a failed boot
+ * leaves nothing behind.
+ */
+export async function startSubnetMember(options: { name: string; domain: string; network: SandboxNetwork; image: ServerImage; log: (line: string) => void }): Promise<Sandbox> {
+    const name = validateSandboxName(options.name);
+    await destroySandbox(name, () => undefined);
+    const state: SandboxState = { name, subnetIndex: options.network.subnetIndex, domain: options.domain, createdAt: new Date().toISOString(), network: options.network };
+    try {
+        writeState(state);
+        await createNetwork(options.network);
+        return await bootServer(state, options.image, options.log);
+    } catch (error) {
+        await destroySandbox(name, () => undefined);
+        throw error;
+    }
 }
 
 /**
@@ -254,15 +362,13 @@ export async function destroySandbox(name: string, log: (line: string) => void =
     await unmountAllUnder(paths.rootDir);
     rmSync(paths.data, { recursive: true, force: true });
     if (state) {
-        await removeNetwork(sandboxNetwork(name, state.subnetIndex));
+        await removeNetwork(state.network ?? sandboxNetwork(name, state.subnetIndex));
     } else {
         await runCommand("ip", ["netns", "delete", namespaceName(name)], { allowFailure: true });
     }
     await withHostLock(async () => {
         rmSync(paths.runtime, { recursive: true, force: true });
-        if (listSandboxes().length === 0) {
-            await disableEgress();
-        }
+        await disableEgressWhenUnused();
     });
     if (exists) {
         log(`sandbox "${name}" destroyed`);

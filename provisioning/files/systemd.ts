@@ -81,6 +81,10 @@ export function renderAppUnit(): string {
         "[Unit]",
         "Description=webstack app instance on 127.0.0.1:%i",
         "After=network.target mariadb.service",
+        // Units stop in the reverse of their start order, so nginx stops first: a server shutting
+        // down refuses new connections (a load balancer sends them elsewhere) while the requests
+        // nginx holds still reach their instance.
+        "Before=nginx.service",
         "Wants=mariadb.service",
         "StartLimitIntervalSec=0",
         "",

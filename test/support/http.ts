@@ -1,4 +1,5 @@
 import * as http from "http";
+import * as https from "https";
 import type { LoadTarget } from "./load";
 
 export interface HttpAnswer {
@@ -7,7 +8,11 @@ export interface HttpAnswer {
     readonly body: string;
 }
 
-/** One HTTP request to the server's address with the site's name in the Host header, as a browser that resolved it would send. */
+/**
+ * One HTTP request to the server's address with the site's name in the Host header, as a browser that
+ * resolved it would send; over HTTPS when the target names the CA to trust (the site's name then also
+ * the TLS server name).
+ */
 export function request(
     target: LoadTarget,
     method: string,
@@ -16,11 +21,13 @@ export function request(
     headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    const tls = target.tlsCa === undefined ? undefined : { ca: target.tlsCa, servername: target.hostName };
     return new Promise((resolve, reject) => {
-        const outgoing = http.request(
+        const outgoing = (tls === undefined ? http.request : https.request)(
             {
+                ...tls,
                 host: target.address,
-                port: target.port ?? 80,
+                port: target.port ?? (tls === undefined ? 80 : 443),
                 method,
                 path,
                 timeout: 10_000,

@@ -231,10 +231,10 @@ describe("WebFleet under Pulumi mocks", () => {
             ]);
         });
 
-        it("points www, and the apex when asked, at the load balancer as alias records that follow its health", async () => {
+        it("points www, and the apex when asked, at the load balancer as alias records that follow its health, taking over a single server's record", async () => {
             let { name } = await build();
             const www = resourceNamed("aws:route53/record:Record", `${name}-www-record`);
-            expect(www.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "www.example.com", type: "A" });
+            expect(www.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "www.example.com", type: "A", allowOverwrite: true });
             expect(www.inputs.aliases).to.deep.equal([{ name: `${name}-lb.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true }]);
             expect(resources().some((resource) => resource.name === `${name}-apex-record`)).to.equal(false);
 

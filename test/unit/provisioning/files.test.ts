@@ -19,6 +19,11 @@ describe("renderAppUnit", () => {
         expect(unit).to.contain("WantedBy=multi-user.target\n");
     });
 
+    it("stops after nginx when the server shuts down: new connections are refused first, and the requests nginx holds still reach their instance", () => {
+        expect(unit).to.contain("\nBefore=nginx.service\n");
+        expect(unit).not.to.match(/^After=.*nginx/m);
+    });
+
     it("is killed and restarted when its event loop stops feeding the watchdog", () => {
         expect(unit).to.contain("\nNotifyAccess=all\nWatchdogSec=5\nWatchdogSignal=SIGKILL\n");
         expect(unit).to.contain("\nRestartSec=1\n");

@@ -5,7 +5,7 @@ import { sandboxPaths } from "../../../sandbox/layout";
 
 describe("parseCliArguments", () => {
     it("boots the default sandbox for webstack.test when given nothing", () => {
-        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false });
+        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false });
     });
 
     it("reads the subcommand and the options in any order", () => {
@@ -15,7 +15,15 @@ describe("parseCliArguments", () => {
             domain: "example.org",
             verbose: true,
             https: false,
+            ha: false,
         });
+    });
+
+    it("runs the ha sandbox, named ha unless named otherwise, for up, deploy and destroy only, with HTTPS of its own", () => {
+        expect(parseCliArguments(["--ha"])).to.deep.include({ command: "up", name: "ha", ha: true });
+        expect(parseCliArguments(["deploy", "--ha", "--name=fleet2"])).to.deep.include({ command: "deploy", name: "fleet2", ha: true });
+        expect(() => parseCliArguments(["backup", "--ha"])).to.throw(/--ha goes with up, deploy, destroy/);
+        expect(() => parseCliArguments(["--ha", "--https"])).to.throw(/its load balancer terminates it/);
     });
 
     it("refuses an unknown subcommand with the usage", () => {
@@ -33,7 +41,7 @@ describe("parseCliArguments", () => {
     });
 
     it("restores the newest dump, or the one named with --dump, which goes with restore only", () => {
-        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false });
+        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false });
         expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({ dump: "webstack-20261129T031500Z.sql.gz" });
         expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump goes with restore/);
         expect(() => parseCliArguments(["restore", "--dump=../etc/passwd"])).to.throw(/Unknown argument "--dump=\.\.\/etc\/passwd"/);

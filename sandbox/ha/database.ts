@@ -1,0 +1,50 @@
+import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
+import { shellQuote } from "../../provisioning/script";
+
+/**
+ * The ha sandbox's stand-in for RDS: MariaDB on a server of its own, reached over TLS only (with a
+ * certificate for its name from the sandbox's CA), with the app's database and a master user whose
+ * password only the Secrets Manager stand-in holds.
+ */
+
+const CONFIG_FILE = "/etc/mysql/mariadb.conf.d/90-webstack-sandbox-rds.cnf";
+const CERTIFICATE_DIR = "/etc/mysql/sandbox-tls";
+
+/** MariaDB's settings: every address, TLS required, the certificate and key from {@link CERTIFICATE_DIR}. */
+export function renderDatabaseServerConfig(): string {
+    return [
+        "# Managed by the webstack ha sandbox: the stand-in for RDS.",
+        "[mariadbd]",
+        "bind-address = 0.0.0.0",
+        "require_secure_transport = ON",
+        `ssl_cert = ${CERTIFICATE_DIR}/server.pem`,
+        `ssl_key = ${CERTIFICATE_DIR}/server.key`,
+        "",
+    ].join("\n");
+}
+
+/** The root script that makes the stand-in: MariaDB, its TLS, the app's database and the master user with `password`. Nothing it prints holds the password. */
+export function databaseSetupScript(options: { certificatePem: string; keyPem: string; password: string }): string {
+    const statements = [
+        `CREATE DATABASE IF NOT EXISTS ${APP_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+        `CREATE USER IF NOT EXISTS '${APP_USER}'@'%' IDENTIFIED BY '${options.password.replace(/['\\]/g, (character) => `\\${character}`)}';`,
+        `GRANT ALL PRIVILEGES ON ${APP_DATABASE}.* TO '${APP_USER}'@'%';`,
+    ].join("\n");
+    return [
+        "set -euo pipefail",
+        "export DEBIAN_FRONTEND=noninteractive",
+        "if ! command -v mariadbd >/dev/null; then",
+        "  apt-get update -q >/dev/null",
+        "  apt-get install -y -q --no-install-recommends mariadb-server >/dev/null",
+        "fi",
+        `install -d -m 750 -o root -g mysql ${CERTIFICATE_DIR}`,
+        `printf '%s' ${shellQuote(options.certificatePem)} > ${CERTIFICATE_DIR}/server.pem`,
+        `printf '%s' ${shellQuote(options.keyPem)} > ${CERTIFICATE_DIR}/server.key`,
+        `chgrp mysql ${CERTIFICATE_DIR}/server.pem ${CERTIFICATE_DIR}/server.key && chmod 640 ${CERTIFICATE_DIR}/server.pem ${CERTIFICATE_DIR}/server.key`,
+        `printf '%s' ${shellQuote(renderDatabaseServerConfig())} > ${CONFIG_FILE}`,
+        "systemctl enable --quiet mariadb",
+        "systemctl restart mariadb",
+        `mariadb --protocol=socket --skip-ssl <<'SQL'\n${statements}\nSQL`,
+        "",
+    ].join("\n");
+}

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { Resolver } from "node:dns/promises";
+import { buildRelease } from "../../app/build";
+import type { Release } from "../../provisioning";
+import { destroyFleet, startFleet, type Fleet } from "../../sandbox/ha/fleet";
+import { TARGET_HEADER } from "../../sandbox/ha/loadBalancer";
+import { figure } from "../support/figure";
+import { request, waitUntil } from "../support/http";
+import { describeOutcomes, startLoad, type LoadReport, type LoadTarget } from "../support/load";
+
+const FLEET_NAME = "e2e-ha";
+const DOMAIN = "ha.webstack.test";
+/** What the load reads: the static page, the API reading the database, and the readiness probe. */
+const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz"];
+
+function describeLoad(what: string, report: LoadReport): string {
+    const failures = report.failures.length ? ` (${report.failures.join("; ")})` : "";
+    return `${what}: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed${failures}; ${describeOutcomes(report.outcomes)}`;
+}
+
+describe("the ha topology on a multi-host sandbox: load balancer, database server, app servers configured by cloud-init (end to end)", function () {
+    this.timeout(30 * 60_000);
+
+    let fleet: Fleet;
+    let site: LoadTarget;
+    let firstRelease: Release;
+    let secondRelease: Release;
+    const log = (line: string) => console.log(`      ${line}`);
+
+    /** Which targets answer `requests` GETs of the health path, by the load balancer's header. */
+    async function targetsAnswering(requests: number): Promise<Set<string>> {
+        const seen = new Set<string>();
+        for (let sent = 0; sent < requests; sent++) {
+            const answer = await request(site, "GET", "/healthz");
+            seen.add(String(answer.headers[TARGET_HEADER.toLowerCase()]));
+        }
+        return seen;
+    }
+
+    before(async () => {
+        const started = Date.now();
+        [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end ha second release" })];
+        fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log });
+        site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, tlsCa: fleet.caPem };
+        figure(`load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    });
+
+    after(async () => {
+        await destroyFleet(FLEET_NAME, log);
+    });
+
+    it("resolves www.<domain> to the load balancer, which the app servers reach at AWS's names for S3 and Secrets Manager", async () => {
+        const resolver = new Resolver({ timeout: 2000, tries: 2 });
+        resolver.setServers([fleet.dnsServer]);
+        expect(await resolver.resolve4(`www.${DOMAIN}`)).to.deep.equal([fleet.loadBalancerAddress]);
+        expect(await resolver.resolve4("secretsmanager.eu-central-1.amazonaws.com")).to.deep.equal([fleet.dnsServer]);
+    });
+
+    it("configured each app server with cloud-init from the launch template's user data, with nobody's SSH", async () => {
+        expect(fleet.appServerSlots()).to.deep.equal([1, 2]);
+        for (const slot of fleet.appServerSlots()) {
+            expect(await fleet.onAppServer(slot, "cloud-init status")).to.contain("status: done");
+            expect(await fleet.onAppServer(slot, "cat /var/log/cloud-init-output.log")).to.contain("webstack first boot: every step applied");
+            expect((await fleet.onAppServer(slot, "command -v mariadbd || echo none")).trim()).to.equal("none");
+            expect(await fleet.onAppServer(slot, "ufw status")).to.match(/^80\/tcp +ALLOW +Anywhere *$/m).and.not.to.match(/^22\//m);
+        }
+    });
+
+    it("serves the seed's flow through the load balancer over HTTPS: the page, a new post, the list, from both app servers", async () => {
+        const page = await request(site, "GET", "/");
+        expect(page.status).to.equal(200);
+        expect(page.body).to.match(/<html/i);
+        expect(page.headers["strict-transport-security"]).to.equal("max-age=63072000");
+        const created = await request(site, "POST", "/api/posts", { author: "ha sandbox", body: "Through the load balancer, stored on the database server." });
+        expect(created.status, created.body).to.equal(201);
+        const list = await request(site, "GET", "/api/posts");
+        expect(list.status).to.equal(200);
+        expect(list.body).to.contain("Through the load balancer");
+        expect([...(await targetsAnswering(8))].sort()).to.deep.equal(["app1", "app2"]);
+    });
+
+    it("redirects HTTP to HTTPS at the load balancer", async () => {
+        const plain = await request({ address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}` }, "GET", "/api/posts");
+        expect(plain.status).to.equal(301);
+        expect(plain.headers.location).to.equal(`https://www.${DOMAIN}/api/posts`);
+    });
+
+    it("loses no GET when an app server is powered off under load", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS, concurrency: 8, maxSeconds: 60 });
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await fleet.powerOffAppServer(2);
+        await waitUntil("the load balancer takes app2 out", 30, async () => !(await fleet.healthyTargets()).includes("app2"));
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const report = await load.stop();
+        figure(describeLoad("app2 powered off under load", report));
+        expect(report.failed, report.failures.join("; ")).to.equal(0);
+        expect(report.sent).to.be.above(100);
+        expect(await targetsAnswering(4)).to.deep.equal(new Set(["app1"]));
+    });
+
+    it("has a new app server, started from the same user data, configure itself and join by itself", async () => {
+        const started = Date.now();
+        await fleet.launchAppServer(3);
+        figure(`app3 launched, configured by cloud-init and in the load balancer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        expect([...(await targetsAnswering(8))].sort()).to.deep.equal(["app1", "app3"]);
+        const list = await request(site, "GET", "/api/posts");
+        expect(list.body).to.contain("Through the load balancer");
+    });
+
+    it("deploys a new release across the app servers under load, new servers first, with no failed request", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS, concurrency: 8, maxSeconds: 900 });
+        const started = Date.now();
+        await fleet.rollingDeploy(secondRelease, log);
+        const deploySeconds = (Date.now() - started) / 1000;
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const report = await load.stop();
+        figure(describeLoad(`rolling deploy of ${secondRelease.id} in ${deploySeconds.toFixed(1)} s`, report));
+        expect(report.failed, report.failures.join("; ")).to.equal(0);
+        expect(report.lastRelease).to.equal(secondRelease.id);
+        for (let sent = 0; sent < 6; sent++) {
+            expect((await request(site, "GET", "/healthz")).headers["x-release"]).to.equal(secondRelease.id);
+        }
+        expect(firstRelease.id).not.to.equal(secondRelease.id);
+    });
+
+    it("answers 503 in JSON while the database server restarts, then recovers by itself", async () => {
+        await fleet.rebootDatabase();
+        let unavailable: { status: number; body: string; contentType: string } | undefined;
+        await waitUntil("the API answers 503 while the database is away", 60, async () => {
+            const answer = await request(site, "GET", "/api/posts");
+            if (answer.status === 503) {
+                unavailable = { status: answer.status, body: answer.body, contentType: String(answer.headers["content-type"]) };
+            }
+            return answer.status === 503;
+        });
+        expect(unavailable?.contentType).to.match(/^application\/json/);
+        expect(JSON.parse(unavailable?.body ?? "{}")).to.have.property("error");
+        const seconds = await waitUntil("the API reads the database again", 120, async () => (await request(site, "GET", "/api/posts")).status === 200);
+        figure(`the API read the database again ${seconds.toFixed(1)} s after its first 503`);
+        expect((await request(site, "GET", "/api/posts")).body).to.contain("Through the load balancer");
+    });
+});

@@ -1,0 +1,202 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as path from "path";
+import { awsStandInHandler, signedByRole, STAND_IN_CREDENTIALS } from "../../../sandbox/ha/awsStandIn";
+import { diskStore } from "../../../sandbox/ha/awsStandInDaemon";
+import { serverCertificateExtensions } from "../../../sandbox/ha/certificates";
+import { noCloudSeedFiles, sandboxCloudConfig } from "../../../sandbox/ha/cloudInit";
+import { databaseSetupScript, renderDatabaseServerConfig } from "../../../sandbox/ha/database";
+import {
+    fleetHostRecords,
+    memberHostNumber,
+    memberName,
+    metadataRedirectRuleset,
+    SANDBOX_BUCKET,
+    SANDBOX_DATABASE_HOST,
+    sandboxFleetInputs,
+} from "../../../sandbox/ha/fleet";
+import { adminCommand, loadBalancerSetupScript, registrationCommand, renderHaproxyConfig, targetsUp } from "../../../sandbox/ha/loadBalancer";
+import { networkSetupCommands, sharedSubnet, sharedSubnetMember, sharedSubnetSetupCommands } from "../../../sandbox/network";
+import { checkedCaBundle } from "../../../provisioning/files/fleet";
+import { shellcheck, temporaryDirectory } from "../provisioning/shell";
+
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+describe("sharedSubnet and sharedSubnetMember", () => {
+    const subnet = sharedSubnet(40);
+
+    it("puts the host on a bridge at .1 of 198.18.N.0/24 and each member at its own host number", () => {
+        expect(subnet).to.deep.equal({ subnetIndex: 40, bridge: "wsf40", hostAddress: "198.18.40.1", prefixLength: 24, cidr: "198.18.40.0/24" });
+        expect(sharedSubnetMember(subnet, "ha-app1", 11)).to.deep.include({ guestAddress: "198.18.40.11", hostAddress: "198.18.40.1", bridge: "wsf40", netns: "webstack-ha-app1" });
+        expect(() => sharedSubnetMember(subnet, "x", 1)).to.throw(/outside 2\.\.254/);
+    });
+
+    it("keeps interface names within 15 characters for the highest subnet and host", () => {
+        const member = sharedSubnetMember(sharedSubnet(254), "ha-app4", 254);
+        expect(member.hostInterface.length).to.be.at.most(15);
+        expect(member.transitInterface.length).to.be.at.most(15);
+    });
+
+    it("puts the host's address on the bridge and each member's host end into it, with no address of its own", () => {
+        expect(sharedSubnetSetupCommands(subnet).map((command) => command.join(" "))).to.deep.equal([
+            "ip link add wsf40 type bridge",
+            "ip addr add 198.18.40.1/24 dev wsf40",
+            "ip link set wsf40 up",
+        ]);
+        const commands = networkSetupCommands(sharedSubnetMember(subnet, "ha-lb", 2)).map((command) => command.join(" "));
+        expect(commands).to.include("ip link set wsf40m2 master wsf40");
+        expect(commands).to.include("ip -n webstack-ha-lb addr add 198.18.40.2/24 dev eth0");
+        expect(commands.some((command) => command.startsWith("ip addr add"))).to.equal(false);
+    });
+});
+
+describe("the ha sandbox's fleet layout", () => {
+    const subnet = sharedSubnet(40);
+
+    it("names and places the load balancer, the database and the app slots", () => {
+        expect([memberName("ha", "lb"), memberName("ha", "db"), memberName("ha", { slot: 3 })]).to.deep.equal(["ha-lb", "ha-db", "ha-app3"]);
+        expect([memberHostNumber("lb"), memberHostNumber("db"), memberHostNumber({ slot: 3 })]).to.deep.equal([2, 3, 13]);
+    });
+
+    it("answers the database's name with its server, and S3's and Secrets Manager's AWS names with the host's stand-ins", () => {
+        expect(fleetHostRecords(subnet)).to.deep.equal([
+            { names: [SANDBOX_DATABASE_HOST], address: "198.18.40.3" },
+            { names: [`${SANDBOX_BUCKET}.s3.eu-central-1.amazonaws.com`, "secretsmanager.eu-central-1.amazonaws.com"], address: "198.18.40.1" },
+        ]);
+    });
+
+    it("sends the app servers' metadata requests to the stand-in, from the fleet's bridge only", () => {
+        expect(metadataRedirectRuleset(subnet)).to.contain('iifname "wsf40" ip daddr 169.254.169.254 tcp dport 80 dnat to 198.18.40.1:8169');
+    });
+
+    it("gives the fleet step what WebFleet gives it on AWS: the region, the subnet as the load balancer's block, the database and its CA", () => {
+        const inputs = sandboxFleetInputs(subnet, CA);
+        expect(inputs).to.deep.include({ region: "eu-central-1", loadBalancerCidrs: ["198.18.40.0/24"] });
+        expect(inputs.database).to.deep.include({ host: SANDBOX_DATABASE_HOST, port: 3306, name: "webstack" });
+        expect(checkedCaBundle(inputs.database.tlsCa)).to.equal(CA);
+    });
+});
+
+describe("renderHaproxyConfig", () => {
+    const config = renderHaproxyConfig({
+        targets: [
+            { name: "app1", address: "198.18.40.11" },
+            { name: "app2", address: "198.18.40.12" },
+        ],
+        healthPath: "/healthz",
+        healthCheckIntervalSeconds: 2,
+    });
+
+    it("terminates HTTPS, redirects HTTP, and tells the targets the client and the scheme, as the ALB does", () => {
+        expect(config).to.contain("bind :443 ssl crt /etc/haproxy/site.pem");
+        expect(config).to.contain("http-request redirect scheme https code 301");
+        expect(config).to.contain("option forwardfor");
+        expect(config).to.contain("http-request set-header X-Forwarded-Proto https");
+    });
+
+    it("checks every target's health path and takes it out after two failures", () => {
+        expect(config).to.contain("http-check send meth GET uri /healthz");
+        expect(config).to.contain("default-server check inter 2s fall 2 rise 2");
+        expect(config).to.contain("    server app1 198.18.40.11:80 disabled\n    server app2 198.18.40.12:80 disabled\n");
+    });
+
+    it("fails open as the ALB does: with no healthy target, every registered one gets requests", () => {
+        expect(config).to.contain("option allbackups");
+        expect(config).to.contain("    server app1-open 198.18.40.11:80 backup no-check disabled\n");
+        expect(registrationCommand("app1", true)).to.equal("set server app/app1 state ready; set server app/app1-open state ready");
+        expect(registrationCommand("app1", false)).to.equal("set server app/app1 state maint; set server app/app1-open state maint");
+    });
+
+    it("repeats only a GET or a HEAD on another target", () => {
+        expect(config).to.contain("http-request disable-l7-retry unless METH_GET || METH_HEAD");
+    });
+
+    it("refuses a load balancer without targets", () => {
+        expect(() => renderHaproxyConfig({ targets: [], healthPath: "/healthz", healthCheckIntervalSeconds: 2 })).to.throw(/at least one target/);
+    });
+});
+
+describe("targetsUp", () => {
+    it("lists the targets that are up and in service (a target disabled in the configuration and then registered counts), from the runtime API's server state", () => {
+        const state = [
+            "1",
+            "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight",
+            "3 app 1 app1 198.18.40.11 2 0 1 1 20 6 3 4 6 0 0 0 - 80 -",
+            "3 app 2 app2 198.18.40.12 0 0 1 1 20 8 2 0 6 0 0 0 - 80 -",
+            "3 app 3 app3 198.18.40.13 2 5 1 1 20 6 3 4 6 0 0 0 - 80 -",
+            "3 app 4 app4 198.18.40.14 2 4 1 1 20 6 3 4 6 0 0 0 - 80 -",
+            "3 app 5 app1-open 198.18.40.11 2 0 1 1 20 6 3 4 6 0 0 0 - 80 -",
+            "",
+        ].join("\n");
+        expect(targetsUp(state)).to.deep.equal(["app1", "app4"]);
+    });
+});
+
+describe("the stand-ins' setup scripts", () => {
+    it("pass shellcheck", () => {
+        expect(shellcheck(loadBalancerSetupScript("global\n", "PEM"))).to.equal("");
+        expect(shellcheck(databaseSetupScript({ certificatePem: "CERT", keyPem: "KEY", password: "p'w" }))).to.equal("");
+        expect(shellcheck(adminCommand("show servers state app"))).to.equal("");
+    });
+
+    it("make the database reachable over TLS only, from anywhere on the subnet", () => {
+        expect(renderDatabaseServerConfig()).to.contain("bind-address = 0.0.0.0\nrequire_secure_transport = ON\n");
+    });
+});
+
+describe("noCloudSeedFiles", () => {
+    it("hands cloud-init the user data unchanged, with meta-data naming the instance", () => {
+        const [userData, metaData] = noCloudSeedFiles("#cloud-config\nruncmd: []\n", "i-sandbox-1");
+        expect(userData).to.deep.equal({ path: "var/lib/cloud/seed/nocloud/user-data", content: "#cloud-config\nruncmd: []\n", mode: 0o600 });
+        expect(metaData.content).to.equal("instance-id: i-sandbox-1\n");
+    });
+
+    it("leaves the sandbox's network, host name, SSH host keys and users alone", () => {
+        const config = sandboxCloudConfig();
+        for (const line of ["datasource_list: [ NoCloud, None ]", "network: {config: disabled}", "preserve_hostname: true", "ssh_deletekeys: false", "users: []"]) {
+            expect(config).to.contain(line);
+        }
+    });
+});
+
+describe("serverCertificateExtensions", () => {
+    it("makes a server-only certificate for every name given", () => {
+        expect(serverCertificateExtensions(["www.example.com", "example.com"])).to.contain("subjectAltName = DNS:www.example.com, DNS:example.com\n");
+        expect(serverCertificateExtensions(["a"])).to.contain("extendedKeyUsage = serverAuth");
+        expect(() => serverCertificateExtensions([])).to.throw(/at least one name/);
+    });
+});
+
+describe("the AWS stand-ins", () => {
+    let directory: string;
+    before(() => {
+        directory = temporaryDirectory("stand-in");
+        fs.mkdirSync(path.join(directory, "objects", "plan"), { recursive: true });
+        fs.writeFileSync(path.join(directory, "objects", "plan", "abc"), "object");
+        fs.writeFileSync(path.join(directory, "secret-outside"), "outside");
+        fs.writeFileSync(path.join(directory, "secrets.json"), JSON.stringify({ "arn:secret": "value" }));
+    });
+    after(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+    it("serve objects and secrets from disk, and no file outside the objects directory", () => {
+        const store = diskStore({ objectsDir: path.join(directory, "objects"), secretsFile: path.join(directory, "secrets.json") });
+        expect(store.object("plan/abc")?.toString()).to.equal("object");
+        expect(store.object("../secret-outside")).to.equal(undefined);
+        expect(store.secret("arn:secret")).to.equal("value");
+    });
+
+    it("refuse a request that the role's credentials did not sign", async () => {
+        expect(signedByRole({ authorization: "AWS4-HMAC-SHA256 Credential=AKIDSTANDIN/20261129/eu-central-1/s3/aws4_request", "x-amz-security-token": "session-token" }, STAND_IN_CREDENTIALS)).to.equal(true);
+        const server = http.createServer(awsStandInHandler({ object: () => Buffer.from("object"), secret: () => undefined }));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const { port } = server.address() as AddressInfo;
+            const status = await new Promise<number>((resolve) => http.get({ host: "127.0.0.1", port, path: "/plan/abc" }, (response) => resolve(response.statusCode ?? 0)));
+            expect(status).to.equal(403);
+        } finally {
+            server.close();
+        }
+    });
+});
