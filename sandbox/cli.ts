@@ -34,7 +34,7 @@ import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
 import { destroyFleet, memberName, runningFleet, startFleet, type Fleet } from "./ha/fleet";
 import { applyPlan } from "./runner";
-import { describeSandbox, destroySandbox, isSandboxRunning, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
+import { describeSandbox, destroySandbox, isSandboxRunning, listFleets, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
 
 const COMMANDS = ["up", "deploy", "rollback", "backup", "restore", "status", "destroy"] as const;
@@ -213,10 +213,16 @@ async function runOnServer(options: CliArguments, command: string): Promise<void
 }
 
 function status(options: CliArguments): void {
-    const names = listSandboxes();
-    if (names.length === 0) {
-        console.log("no sandboxes on this host; start one with `npm run sandbox`");
+    // A fleet's servers are listed under their fleet, not as sandboxes of their own.
+    const names = listSandboxes().filter((name) => readState(name)?.network?.bridge === undefined);
+    const fleets = listFleets();
+    if (names.length === 0 && fleets.length === 0) {
+        console.log("no sandboxes on this host; start one with `npm run sandbox` (or `npm run sandbox -- --ha`)");
         return;
+    }
+    for (const fleet of fleets) {
+        const servers = listSandboxes().filter((name) => name.startsWith(`${fleet}-`));
+        console.log(`  ${fleet} (ha): ${servers.join(", ")}; drive it with \`npm run sandbox -- deploy --ha${fleet === "ha" ? "" : ` --name=${fleet}`}\` or destroy --ha`);
     }
     for (const name of names) {
         const state = readState(name);

@@ -88,9 +88,12 @@ export function cgroupName(name: string): string {
     return `webstack-sandbox-${name}`;
 }
 
-/** Where an ha sandbox (a fleet of servers on one subnet) keeps its own state, beside its servers' sandbox directories. */
+/** What names an ha sandbox's (a fleet's) runtime directory, beside its servers' sandbox directories. */
+export const FLEET_DIR_PREFIX = "fleet-";
+
+/** Where an ha sandbox (a fleet of servers on one subnet) keeps its own state. */
 export function fleetRuntimeDir(name: string): string {
-    return join(RUNTIME_DIR, `fleet-${validateSandboxName(name)}`);
+    return join(RUNTIME_DIR, `${FLEET_DIR_PREFIX}${validateSandboxName(name)}`);
 }
 
 /** The file whose presence says that a fleet exists. */

@@ -6,7 +6,7 @@ import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, 
 import { runCommand, secondsSince, sleep, tailLines, type CommandOptions, type CommandResult } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript, type ServerFile } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { cgroupName, FLEET_STATE_FILE, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
+import { cgroupName, FLEET_DIR_PREFIX, FLEET_STATE_FILE, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
 import { unmountAllUnder } from "./mounts";
 import { allocateSubnetIndex, namespaceName, createNetwork, disableEgress, enableEgress, hostSubnetIndexes, removeNetwork, sandboxNetwork, type SandboxNetwork } from "./network";
 import { sshRun, type SshTarget } from "./ssh";
@@ -94,10 +94,18 @@ export function listSandboxes(): string[] {
     return readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, "state.json")));
 }
 
+/** The names of the ha sandboxes (fleets) that have state on this host. */
+export function listFleets(): string[] {
+    return existsSync(RUNTIME_DIR)
+        ? readdirSync(RUNTIME_DIR)
+              .filter((entry) => entry.startsWith(FLEET_DIR_PREFIX) && existsSync(join(RUNTIME_DIR, entry, FLEET_STATE_FILE)))
+              .map((entry) => entry.slice(FLEET_DIR_PREFIX.length))
+        : [];
+}
+
 /** Whether any sandbox or ha fleet still has state on this host: the NAT table and ip_forward stay until none has. */
 function egressInUse(): boolean {
-    const fleets = existsSync(RUNTIME_DIR) ? readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, FLEET_STATE_FILE))) : [];
-    return listSandboxes().length > 0 || fleets.length > 0;
+    return listSandboxes().length > 0 || listFleets().length > 0;
 }
 
 /** Removes the NAT table and restores ip_forward once no sandbox and no fleet needs them; call it holding the host lock. */
