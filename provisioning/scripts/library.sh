@@ -65,12 +65,17 @@ ensure_mode() {
   done
 }
 
-# refresh_package_lists MINUTES: apt's package lists, fetched unless this plan fetched them in the
-# last MINUTES (APT_LISTS_FETCHED_STAMP). Only the plan's own fetch counts: an image's lists can be
-# recent yet lack a source it names (security).
+# package_lists_fresh MINUTES: true when this plan fetched apt's package lists in the last MINUTES
+# (APT_LISTS_FETCHED_STAMP). Only the plan's own fetch counts: an image's lists can be recent yet
+# lack a source it names (security).
+package_lists_fresh() {
+  [[ -n "$(find "$APT_LISTS_FETCHED_STAMP" -mmin "-$1" 2>/dev/null)" ]]
+}
+
+# refresh_package_lists MINUTES: apt's package lists, fetched unless they are fresh (package_lists_fresh).
 refresh_package_lists() {
   local minutes="$1"
-  if [[ -z "$(find "$APT_LISTS_FETCHED_STAMP" -mmin "-$minutes" 2>/dev/null)" ]]; then
+  if ! package_lists_fresh "$minutes"; then
     apt-get update -q >/dev/null
     mkdir -p "$(dirname "$APT_LISTS_FETCHED_STAMP")"
     touch "$APT_LISTS_FETCHED_STAMP"

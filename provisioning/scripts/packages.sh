@@ -29,8 +29,10 @@ refresh_package_lists 360
 mapfile -t updates < <(pending_security_updates)
 if (( ${#missing[@]} + ${#updates[@]} > 0 )); then
   # Downloading needs lists fresh enough that no package in them has been superseded meanwhile.
-  refresh_package_lists 10
-  mapfile -t updates < <(pending_security_updates)
+  if ! package_lists_fresh 10; then
+    refresh_package_lists 10
+    mapfile -t updates < <(pending_security_updates)
+  fi
   # Naming an update marks it installed by hand; those that came in as dependencies stay automatic.
   automatic=()
   if (( ${#updates[@]} > 0 )); then

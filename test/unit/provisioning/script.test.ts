@@ -82,6 +82,18 @@ describe("the helper library", () => {
         expect(fs.readdirSync(directory).filter((name) => name.startsWith(".put_file"))).to.deep.equal([]);
     });
 
+    it("package_lists_fresh counts only this plan's own fetch, and only within the minutes given", () => {
+        const stamp = path.join(directory, "apt-lists-fetched");
+        const fresh = (minutes: number) => runBash(withLibrary(`package_lists_fresh ${minutes} && echo fresh || echo stale`), { APT_LISTS_FETCHED_STAMP: stamp }).stdout;
+        expect(fresh(10)).to.equal("stale\nchanged: 0\n");
+        fs.writeFileSync(stamp, "");
+        expect(fresh(10)).to.equal("fresh\nchanged: 0\n");
+        const twentyMinutesAgo = new Date(Date.now() - 20 * 60_000);
+        fs.utimesSync(stamp, twentyMinutesAgo, twentyMinutesAgo);
+        expect(fresh(10)).to.equal("stale\nchanged: 0\n");
+        expect(fresh(360)).to.equal("fresh\nchanged: 0\n");
+    });
+
     it("put_file takes its content from stdin", () => {
         const file = path.join(directory, "stdin.txt");
         const put = () => runBash(withLibrary(`put_file ${shellQuote(file)} 640 ${owner} < <(printf 'x\\n')`)).stdout;
