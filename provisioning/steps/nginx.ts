@@ -11,8 +11,8 @@ export interface NginxSiteOptions {
     readonly tls: boolean;
     /** The certificate covers the apex too. */
     readonly includeApex: boolean;
-    /** A load balancer in front terminates HTTPS and checks this path (the ha topology). */
-    readonly behindLoadBalancer?: { readonly healthPath: string };
+    /** A load balancer in front terminates HTTPS (the ha topology). */
+    readonly behindLoadBalancer?: boolean;
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
@@ -21,7 +21,7 @@ function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: 
 
 function nginxScript(domain: string, options: NginxSiteOptions, requireCertificate: boolean): ScriptSpec {
     return {
-        description: `Serve ${siteUrl(domain, requireCertificate || options.behindLoadBalancer !== undefined)}${options.behindLoadBalancer ? " behind the load balancer" : ""}.`,
+        description: `Serve ${siteUrl(domain, requireCertificate || options.behindLoadBalancer === true)}${options.behindLoadBalancer ? " behind the load balancer" : ""}.`,
         settings: {
             NGINX_CONF_FILE,
             NGINX_CONF: renderNginxConf(),
@@ -30,7 +30,7 @@ function nginxScript(domain: string, options: NginxSiteOptions, requireCertifica
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
             ACME_WEBROOT,
-            SITE_HTTP: renderSite({ domain, tls: false, ...(options.behindLoadBalancer ? { behindLoadBalancer: options.behindLoadBalancer } : {}) }),
+            SITE_HTTP: renderSite({ domain, tls: false, ...(options.behindLoadBalancer ? { behindLoadBalancer: true } : {}) }),
             SITE_TLS: options.tls ? renderSite({ domain, tls: true, includeApex: options.includeApex }) : "",
             CERTIFICATE: options.tls ? certificatePaths(domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",

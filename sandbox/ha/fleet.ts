@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, join } from "node:path";
 import { buildFleetPlan, type FleetInputs, type Release } from "../../provisioning";
 import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
+import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
 import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
 import { siteUrl, wwwHostName } from "../../provisioning/site";
 import { ensureBaseImage } from "../baseImage";
@@ -304,7 +305,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
         sshRun(database.ssh, "sudo bash -s", { input: databaseSetupScript({ certificatePem: databaseCertificate.certPem, keyPem: databaseCertificate.keyPem, password }) }),
         sshRun(loadBalancer.ssh, "sudo bash -s", {
             input: loadBalancerSetupScript(
-                renderHaproxyConfig({ targets, healthPath: release.healthPath, healthCheckIntervalSeconds: HEALTH_CHECK_INTERVAL_SECONDS }),
+                renderHaproxyConfig({ targets, healthPath: LOAD_BALANCER_HEALTH_PATH, healthCheckIntervalSeconds: HEALTH_CHECK_INTERVAL_SECONDS }),
                 `${siteCertificate.certPem}${siteCertificate.keyPem}`,
             ),
         }),

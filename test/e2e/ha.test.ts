@@ -4,6 +4,7 @@ import { buildRelease } from "../../app/build";
 import type { Release } from "../../provisioning";
 import { destroyFleet, startFleet, type Fleet } from "../../sandbox/ha/fleet";
 import { TARGET_HEADER } from "../../sandbox/ha/loadBalancer";
+import { sshRunAsRoot } from "../../sandbox/ssh";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadReport, type LoadTarget } from "../support/load";
@@ -121,6 +122,21 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
             expect((await request(site, "GET", "/healthz")).headers["x-release"]).to.equal(secondRelease.id);
         }
         expect(firstRelease.id).not.to.equal(secondRelease.id);
+    });
+
+    it("keeps every app server in the load balancer while the database is away, so that Auto Scaling would replace none", async () => {
+        const serving = await fleet.healthyTargets();
+        await sshRunAsRoot(fleet.database.ssh, "systemctl stop mariadb");
+        try {
+            await new Promise((resolve) => setTimeout(resolve, 8000));
+            const away = await request(site, "GET", "/api/posts");
+            expect(away.status).to.equal(503);
+            expect(away.headers["content-type"]).to.match(/^application\/json/);
+            expect((await fleet.healthyTargets()).sort()).to.deep.equal([...serving].sort());
+        } finally {
+            await sshRunAsRoot(fleet.database.ssh, "systemctl start mariadb");
+        }
+        await waitUntil("the API reads the database again", 60, async () => (await request(site, "GET", "/api/posts")).status === 200);
     });
 
     it("answers 503 in JSON while the database server restarts, then recovers by itself", async () => {

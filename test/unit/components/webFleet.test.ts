@@ -207,7 +207,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build();
             const idleTimeout = resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.idleTimeout as number;
             expect(idleTimeout).to.be.below(CLIENT_KEEPALIVE_SECONDS);
-            expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: { healthPath: "/health" } })).to.contain(`keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`);
+            expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true })).to.contain(`keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`);
         });
 
         it("redirects HTTP to HTTPS with a 301", async () => {
@@ -217,11 +217,11 @@ describe("WebFleet under Pulumi mocks", () => {
             ]);
         });
 
-        it("checks the app's readiness on the release's health path, and lets a leaving server drain as long as the app does", async () => {
+        it("checks that an app instance answers, not the database (a failover must not replace every server), and lets a leaving server drain as long as the app does", async () => {
             await build();
             const targets = onlyResourceOfType("aws:lb/targetGroup:TargetGroup");
             expect(targets.inputs).to.deep.include({ port: 80, protocol: "HTTP", deregistrationDelay: APP_STOP_TIMEOUT_SECONDS });
-            expect(targets.inputs.healthCheck).to.deep.include({ path: "/health", matcher: "200", healthyThreshold: 2, unhealthyThreshold: 2 });
+            expect(targets.inputs.healthCheck).to.deep.include({ path: "/webstack-alive", matcher: "200", healthyThreshold: 2, unhealthyThreshold: 2 });
         });
 
         it("has ACM certify www, validated by a record in the zone, and the apex too when asked", async () => {

@@ -49,10 +49,10 @@ describe("buildFleetPlan", () => {
         expect(stepScript(runStepNamed("base"), { domain: "example.com" })).to.contain("export FIREWALL_PORTS='80'\n");
     });
 
-    it("serves the site behind the load balancer, answering its health check on the release's health path", () => {
+    it("serves the site behind the load balancer, answering its health check", () => {
         const nginx = stepScript(runStepNamed("nginx"), { domain: "example.com" });
         expect(nginx).to.contain("# Serve https://www.example.com behind the load balancer.");
-        expect(nginx).to.contain("location = /healthz {");
+        expect(nginx).to.contain("location = /webstack-alive {");
     });
 
     it("needs the fleet input, and says so", () => {

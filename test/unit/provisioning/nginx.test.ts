@@ -188,7 +188,7 @@ describe("renderSite with TLS", () => {
 });
 
 describe("renderSite behind a load balancer", () => {
-    const site = renderSite({ domain: "example.com", tls: false, behindLoadBalancer: { healthPath: "/healthz" } });
+    const site = renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true });
     const www = serverBlock(site, "www.example.com");
 
     it("serves www on port 80 only, with no certificate and no ACME challenge: the load balancer terminates HTTPS", () => {
@@ -206,14 +206,17 @@ describe("renderSite behind a load balancer", () => {
         expect(renderSite({ domain: "example.com", tls: false })).to.contain("proxy_set_header X-Forwarded-Proto $scheme;");
     });
 
-    it("answers the load balancer's health check, which names no site, on the health path alone", () => {
+    it("answers the load balancer's health check, which names no site, with 200 whenever an app instance answers at all, the database aside", () => {
         const catchAll = serverBlock(site, "_");
-        expect(catchAll).to.contain("location = /healthz {\n        proxy_pass http://webstack_app;\n    }");
+        expect(catchAll).to.contain(
+            "location = /webstack-alive {\n        proxy_pass http://webstack_app;\n        proxy_intercept_errors on;\n        error_page 400 401 403 404 405 410 = @app_answered;\n    }",
+        );
+        expect(catchAll).to.contain("location @app_answered {\n        return 200;\n    }");
         expect(catchAll).to.contain("location / {\n        return 444;\n    }");
     });
 
     it("refuses TLS of its own", () => {
-        expect(() => renderSite({ domain: "example.com", tls: true, behindLoadBalancer: { healthPath: "/healthz" } })).to.throw(/load balancer terminates HTTPS/);
+        expect(() => renderSite({ domain: "example.com", tls: true, behindLoadBalancer: true })).to.throw(/load balancer terminates HTTPS/);
     });
 
     it("is accepted by nginx -t, with the load balancer's addresses trusted for X-Forwarded-For", () => {
