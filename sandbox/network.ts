@@ -214,15 +214,20 @@ export function sharedSubnet(subnetIndex: number): SharedSubnet {
     return { subnetIndex, bridge: `wsf${subnetIndex}`, hostAddress, prefixLength: 24, cidr: `${SUBNET_PREFIX}.${subnetIndex}.0/24` };
 }
 
-/** The network of the server `name` at 198.18.N.`hostNumber` on a shared subnet. */
-export function sharedSubnetMember(subnet: SharedSubnet, name: string, hostNumber: number): SandboxNetwork {
+/** The address 198.18.N.`hostNumber` of a server on a shared subnet. */
+export function sharedSubnetAddress(subnet: SharedSubnet, hostNumber: number): string {
     if (!Number.isInteger(hostNumber) || hostNumber < 2 || hostNumber > 254) {
         throw new Error(`Host number ${hostNumber} is outside 2..254 (198.18.${subnet.subnetIndex}.1 is the host's).`);
     }
+    return `${SUBNET_PREFIX}.${subnet.subnetIndex}.${hostNumber}`;
+}
+
+/** The network of the server `name` at 198.18.N.`hostNumber` on a shared subnet. */
+export function sharedSubnetMember(subnet: SharedSubnet, name: string, hostNumber: number): SandboxNetwork {
     return {
         subnetIndex: subnet.subnetIndex,
         hostAddress: subnet.hostAddress,
-        guestAddress: `${SUBNET_PREFIX}.${subnet.subnetIndex}.${hostNumber}`,
+        guestAddress: sharedSubnetAddress(subnet, hostNumber),
         prefixLength: 24,
         netns: namespaceName(name),
         hostInterface: `${subnet.bridge}m${hostNumber}`,

@@ -19,6 +19,7 @@ import {
     hostSubnetIndexes,
     removeSharedSubnet,
     sharedSubnet,
+    sharedSubnetAddress,
     sharedSubnetMember,
     type SharedSubnet,
 } from "../network";
@@ -105,7 +106,7 @@ export function targetName(slot: number): string {
 /** The names the sandbox's DNS answers besides the site's: the database, and S3 and Secrets Manager at the host (their stand-ins). */
 export function fleetHostRecords(subnet: SharedSubnet): { names: string[]; address: string }[] {
     return [
-        { names: [SANDBOX_DATABASE_HOST], address: sharedSubnetMember(subnet, "dns", DATABASE_HOST_NUMBER).guestAddress },
+        { names: [SANDBOX_DATABASE_HOST], address: sharedSubnetAddress(subnet, DATABASE_HOST_NUMBER) },
         { names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, `secretsmanager.${SANDBOX_REGION}.amazonaws.com`], address: subnet.hostAddress },
     ];
 }
