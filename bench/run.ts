@@ -43,7 +43,7 @@ const TLS_SECONDS = 10;
 const TLS_CLIENTS = 8;
 const MINIMAL_NGINX_PORT = 8081;
 const API_READ = "/api/posts?limit=5";
-const API_READ_ROUNDS = 3;
+const API_READ_ROUNDS = 5;
 const POST_SCRIPT = "/root/bench-post.lua";
 
 const log = (line: string) => console.log(`  ${line}`);

@@ -41,11 +41,22 @@ export const ACCESS_LOG_ROTATION_FILE = "/etc/logrotate.d/webstack";
 export const LOGROTATE_TIMER_DROP_IN = "/etc/systemd/system/logrotate.timer.d/60-webstack.conf";
 
 export const APP_UNIT_TEMPLATE = "webstack-app@.service";
-/** Loaded into every app instance before the app: feeds systemd's watchdog from the event loop. */
+/**
+ * Loaded into every app instance before the app (`node --require`), each from the file of the same
+ * name in provisioning/files: one feeds systemd's watchdog from the event loop, one opens the
+ * instance's unix socket.
+ */
 export const WATCHDOG_PRELOAD = "/usr/local/lib/webstack/watchdog.cjs";
+export const UNIX_SOCKET_PRELOAD = "/usr/local/lib/webstack/unix-socket.cjs";
 /** The app instance unit that listens on a port. */
 export function appInstanceUnit(port: number): string {
     return `webstack-app@${port}.service`;
+}
+/** systemd's runtime directory of the app instances (RuntimeDirectory=), where their unix sockets live. */
+export const APP_SOCKET_DIR = "/run/webstack-app";
+/** The unix socket through which nginx reaches the instance on `port`: the same server as 127.0.0.1:`port`. */
+export function appSocketPath(port: number | "%i"): string {
+    return `${APP_SOCKET_DIR}/${port}.sock`;
 }
 
 /** The path an app answers with 200 once it can serve, unless its release names another. */

@@ -8,6 +8,7 @@ export const PLATFORM_ENVIRONMENT_NAMES = [
     "NODE_ENV",
     "HOST",
     "PORT",
+    "WEBSTACK_APP_SOCKET",
     "NODE_OPTIONS",
     "RELEASE_ID",
     "DB_SOCKET",

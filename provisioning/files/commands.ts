@@ -3,6 +3,7 @@ import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "./nginx";
 import {
     ACTIVATE_COMMAND,
     APP_DATABASE,
+    APP_SOCKET_DIR,
     DEFAULT_HEALTH_PATH,
     APP_UNIT_TEMPLATE,
     BACKUP_DIR,
@@ -34,6 +35,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             PREVIOUS_LINK,
             APP_PORTS: ports.join(" "),
             APP_UNIT_TEMPLATE,
+            APP_SOCKET_DIR,
             NGINX_UPSTREAM_FILE,
             UPSTREAM_CONF: renderUpstream(ports),
             DEFAULT_HEALTH_PATH,

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
     APP_DB_POOL_SIZE,
     APP_DB_QUEUE_LIMIT,
@@ -13,7 +13,19 @@ import {
     JOURNAL_MAX_RUNTIME_MIB,
     SERVICE_OOM_SCORE_ADJUST,
 } from "../capacity";
-import { APP_ENV_FILE, APP_ENVIRONMENT_FILE, APP_USER, BACKUP_COMMAND, BACKUP_DIR, CURRENT_LINK, RELEASE_ENV_NAME, WATCHDOG_PRELOAD } from "../layout";
+import {
+    APP_ENV_FILE,
+    APP_ENVIRONMENT_FILE,
+    APP_SOCKET_DIR,
+    APP_USER,
+    appSocketPath,
+    BACKUP_COMMAND,
+    BACKUP_DIR,
+    CURRENT_LINK,
+    RELEASE_ENV_NAME,
+    UNIX_SOCKET_PRELOAD,
+    WATCHDOG_PRELOAD,
+} from "../layout";
 
 /** systemd units: the app's instance template and the nightly backup. */
 
@@ -61,25 +73,24 @@ export const APP_WATCHDOG_SECONDS = 5;
  */
 export const APP_STOP_TIMEOUT_SECONDS = 20;
 
-/**
- * The script that feeds the watchdog from the app's event loop, loaded into every instance with
- * `node --require` ({@link WATCHDOG_PRELOAD}): provisioning/files/watchdog.cjs.
- */
-export function renderWatchdogPreload(): string {
-    return readFileSync(join(__dirname, "watchdog.cjs"), "utf8");
+/** The script every instance loads before the app from `preloadPath` ({@link WATCHDOG_PRELOAD}, {@link UNIX_SOCKET_PRELOAD}): the file of that name in provisioning/files. */
+export function renderPreload(preloadPath: typeof WATCHDOG_PRELOAD | typeof UNIX_SOCKET_PRELOAD): string {
+    return readFileSync(join(__dirname, basename(preloadPath)), "utf8");
 }
 
 /**
- * The app instance template: `webstack-app@3001.service` listens on 127.0.0.1:3001. Everything is
- * read through the `current` symlink when an instance starts, so a restart picks up the release
- * that `current` points to, with its own RELEASE_ID. The watchdog preload pings systemd through a
+ * The app instance template: `webstack-app@3001.service` listens on 127.0.0.1:3001 and, through its
+ * unix-socket preload, on {@link appSocketPath}(3001), where nginx reaches it. Everything is read
+ * through the `current` symlink when an instance starts, so a restart picks up the release that
+ * `current` points to, with its own RELEASE_ID. The watchdog preload pings systemd through a
  * systemd-notify child (hence NotifyAccess=all); a hung instance is killed outright, since it would
- * not act on a gentler signal.
+ * not act on a gentler signal. The instances share one runtime directory, kept while any of them
+ * stops, so that stopping one never removes another's socket.
  */
 export function renderAppUnit(): string {
     return [
         "[Unit]",
-        "Description=webstack app instance on 127.0.0.1:%i",
+        `Description=webstack app instance on 127.0.0.1:%i and ${appSocketPath("%i")}`,
         "After=network.target mariadb.service",
         // Units stop in the reverse of their start order, so nginx stops first: a server shutting
         // down refuses new connections (a load balancer sends them elsewhere) while the requests
@@ -95,13 +106,17 @@ export function renderAppUnit(): string {
         "WatchdogSignal=SIGKILL",
         `User=${APP_USER}`,
         `Group=${APP_USER}`,
-        `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT} NODE_OPTIONS=--max-old-space-size=${APP_HEAP_MIB}`,
+        `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i WEBSTACK_APP_SOCKET=${appSocketPath("%i")} DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT} NODE_OPTIONS=--max-old-space-size=${APP_HEAP_MIB}`,
         // Optional: a server provisioned before the app had an environment of its own runs without one until that step.
         `EnvironmentFile=-${APP_ENVIRONMENT_FILE}`,
         `EnvironmentFile=${APP_ENV_FILE}`,
         `EnvironmentFile=${CURRENT_LINK}/${RELEASE_ENV_NAME}`,
         `WorkingDirectory=${CURRENT_LINK}`,
-        `ExecStart=/usr/bin/node --require ${WATCHDOG_PRELOAD} ${CURRENT_LINK}/server.js`,
+        `RuntimeDirectory=${basename(APP_SOCKET_DIR)}`,
+        // Open to nginx's user (and, like the loopback port, to any local process).
+        "RuntimeDirectoryMode=0755",
+        "RuntimeDirectoryPreserve=yes",
+        `ExecStart=/usr/bin/node --require ${WATCHDOG_PRELOAD} --require ${UNIX_SOCKET_PRELOAD} ${CURRENT_LINK}/server.js`,
         "Restart=always",
         "RestartSec=1",
         `TimeoutStopSec=${APP_STOP_TIMEOUT_SECONDS}`,

@@ -9,6 +9,7 @@ put_content "$ROLLBACK_COMMAND" 755 root:root "$ROLLBACK_SCRIPT"
 changes_before_instance_files="$(change_count)"
 ensure_dir "$(dirname "$WATCHDOG_PRELOAD")" 755 root:root
 put_content "$WATCHDOG_PRELOAD" 644 root:root "$WATCHDOG_PRELOAD_SCRIPT"
+put_content "$UNIX_SOCKET_PRELOAD" 644 root:root "$UNIX_SOCKET_PRELOAD_SCRIPT"
 put_unit "$APP_UNIT_TEMPLATE" "$APP_UNIT"
 instance_files_changed=no
 if changed_since "$changes_before_instance_files"; then

@@ -42,12 +42,12 @@ if [[ -f "$release_dir/release.json" ]]; then
 fi
 
 # serves PORT: the instance's process runs from the release's directory (it started after the
-# switch) and answers the health path.
+# switch) and answers the health path on its unix socket, where nginx reaches it.
 serves() {
   local port="$1" pid
   pid="$(systemctl show --property=MainPID --value "${APP_UNIT_TEMPLATE/@/@$port}")"
   [[ -n "$pid" && "$pid" != 0 && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$release_dir" ]] || return 1
-  curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port$health_path" 2>/dev/null
+  curl -fsS --max-time 2 -o /dev/null --unix-socket "$APP_SOCKET_DIR/$port.sock" "http://localhost$health_path" 2>/dev/null
 }
 
 if [[ "$mode" == check ]]; then
@@ -87,7 +87,7 @@ wait_for_retired_workers() {
 route_upstream() {
   local drained="${1:-}"
   if [[ -n "$drained" ]]; then
-    put_file "$NGINX_UPSTREAM_FILE" 644 root:root < <(printf '%s' "$UPSTREAM_CONF" | sed "s/server 127\.0\.0\.1:$drained /server 127.0.0.1:$drained down /")
+    put_file "$NGINX_UPSTREAM_FILE" 644 root:root < <(printf '%s' "$UPSTREAM_CONF" | sed "s|^\( *server unix:[^ ]*/$drained\.sock\) |\1 down |")
   else
     put_content "$NGINX_UPSTREAM_FILE" 644 root:root "$UPSTREAM_CONF"
   fi
@@ -121,7 +121,7 @@ for port in "${ports[@]}"; do
     if (( ${#ports[@]} > 1 )); then
       route_upstream "$port"
     fi
-    fail "$unit did not run release $release_id and answer $health_path with 200 within ${READY_TIMEOUT_SECONDS}s." \
+    fail "$unit did not run release $release_id and answer $health_path with 200 on $APP_SOCKET_DIR/$port.sock within ${READY_TIMEOUT_SECONDS}s." \
       "It stays out of the nginx upstream; the other instances keep serving." \
       "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"
   fi

@@ -1,5 +1,5 @@
 import { renderActivateCommand, renderRollbackCommand } from "../files/commands";
-import { renderAppUnit, renderWatchdogPreload } from "../files/systemd";
+import { renderAppUnit, renderPreload } from "../files/systemd";
 import {
     ACTIVATE_COMMAND,
     APP_ROOT,
@@ -10,6 +10,7 @@ import {
     MAX_APP_INSTANCES,
     RELEASES_DIR,
     ROLLBACK_COMMAND,
+    UNIX_SOCKET_PRELOAD,
     WATCHDOG_PRELOAD,
 } from "../layout";
 import { RunStep } from "../plan";
@@ -31,7 +32,9 @@ export function appStep(appInstances: number): RunStep {
             ROLLBACK_COMMAND,
             ROLLBACK_SCRIPT: renderRollbackCommand(),
             WATCHDOG_PRELOAD,
-            WATCHDOG_PRELOAD_SCRIPT: renderWatchdogPreload(),
+            WATCHDOG_PRELOAD_SCRIPT: renderPreload(WATCHDOG_PRELOAD),
+            UNIX_SOCKET_PRELOAD,
+            UNIX_SOCKET_PRELOAD_SCRIPT: renderPreload(UNIX_SOCKET_PRELOAD),
             APP_UNIT_TEMPLATE,
             APP_UNIT: renderAppUnit(),
             APP_PORTS: wanted.join(" "),

@@ -3,7 +3,7 @@ import * as http from "http";
 import * as net from "net";
 import { buildRelease } from "../../app/build";
 import { buildPlan } from "../../provisioning";
-import { APP_DATABASE, appInstanceUnit, appPorts } from "../../provisioning/layout";
+import { APP_DATABASE, appInstanceUnit, appPorts, appSocketPath } from "../../provisioning/layout";
 import { applyPlan } from "../../sandbox/runner";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
@@ -181,7 +181,7 @@ describe("the stack under the failures a public site meets (end to end)", functi
         await onServer(`kill -STOP ${hungPid}`);
         const recoveredAfter = await waitUntil(`${unit} restarted and ready`, 60, async () => {
             const pid = Number(await unitProperty(unit, "MainPID"));
-            return pid > 0 && pid !== hungPid && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/readyz`)) === "200";
+            return pid > 0 && pid !== hungPid && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`)) === "200";
         });
         await sleep(2_000);
         const report = await load.stop();

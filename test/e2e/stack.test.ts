@@ -3,7 +3,7 @@ import * as net from "net";
 import { HEALTH_CACHE_MS } from "../../app/src/app";
 import { buildRelease } from "../../app/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
-import { APP_DATABASE, appInstanceUnit, appPorts, ROLLBACK_COMMAND } from "../../provisioning/layout";
+import { APP_DATABASE, APP_SOCKET_DIR, appInstanceUnit, appPorts, appSocketPath, ROLLBACK_COMMAND } from "../../provisioning/layout";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
@@ -103,7 +103,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect((await request(site, "GET", "/api/posts/abc")).status).to.equal(400);
     });
 
-    it("lets in only SSH and HTTP from outside: not 443 without TLS, not the database, not the app", async () => {
+    it("lets in only SSH and HTTP from outside: not 443 without TLS, not the database, not the app, whose instances nginx reaches through their unix sockets", async () => {
         const open: Record<number, boolean> = {};
         for (const port of [22, 80, 443, 3306, ...appPorts(APP_INSTANCES)]) {
             open[port] = await portAnswers(sandbox.address, port);
@@ -111,6 +111,8 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect(open).to.deep.equal({ 22: true, 80: true, 443: false, 3306: false, 3001: false, 3002: false });
         const listeners = await onServer("ss -Htln '( sport = :3306 or sport = :3001 or sport = :3002 )' | awk '{print $4}' | sort");
         expect(listeners.trim().split("\n")).to.deep.equal(["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3306"]);
+        const sockets = await onServer(`ss -Hxl | awk '{print $5}' | grep '^${APP_SOCKET_DIR}/' | sort`);
+        expect(sockets.trim().split("\n")).to.deep.equal(appPorts(APP_INSTANCES).map(appSocketPath));
     });
 
     it("changes nothing on a second run of the whole plan, and the site keeps answering during it", async () => {
@@ -151,7 +153,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         await onServer(`kill -9 ${killed}`);
         const seconds = await waitUntil(`${appInstanceUnit(port)} back`, 30, async () => {
             const pid = await mainPid(port);
-            return pid > 0 && pid !== killed && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:${port}/readyz`)) === "200";
+            return pid > 0 && pid !== killed && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`)) === "200";
         });
         const report = await load.stop();
         figure(describeLoad("kill -9 of an app process", report));

@@ -1,16 +1,17 @@
 import { expect } from "chai";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { renderActivateCommand, renderRollbackCommand } from "../../../provisioning/files/commands";
 import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "../../../provisioning/files/nginx";
-import { runBash, temporaryDirectory } from "./shell";
+import { renderPreload } from "../../../provisioning/files/systemd";
+import { appSocketPath, UNIX_SOCKET_PRELOAD } from "../../../provisioning/layout";
+import { freePort, runBash, temporaryDirectory } from "./shell";
 
 /**
  * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl
  * and nginx are stand-ins on PATH: `systemctl restart webstack-app@PORT.service` starts the current
- * release's server.js on PORT from the release's directory, `systemctl show` gives its pid, and both
- * log what they were asked to do. Each server logs the paths it is asked for.
+ * release's server.js on PORT from the release's directory, with the unix-socket preload as the unit
+ * loads it, `systemctl show` gives its pid, and both log what they were asked to do. Each server logs the paths it is asked for.
  */
 
 const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
@@ -25,7 +26,7 @@ case "$1" in
     if [[ -f "$FAKE_ROOT/pids/$port" ]]; then kill "$(cat "$FAKE_ROOT/pids/$port")" 2>/dev/null || true; sleep 0.2; fi
     set -a; . "$FAKE_ROOT/current/release.env"; set +a
     cd "$FAKE_ROOT/current"
-    PORT="$port" setsid node server.js </dev/null >/dev/null 2>&1 &
+    PORT="$port" WEBSTACK_APP_SOCKET="$FAKE_ROOT/sockets/$port.sock" setsid node --require "$FAKE_ROOT/unix-socket.cjs" server.js </dev/null >/dev/null 2>&1 &
     echo "$!" >"$FAKE_ROOT/pids/$port" ;;
   show)
     port="\${*: -1}"; port="\${port#webstack-app@}"; port="\${port%.service}"
@@ -45,16 +46,6 @@ const SERVER = `require("http").createServer((request, response) => {
     response.end(request.url === "/api/version" ? JSON.stringify({ release: process.env.RELEASE_ID }) : "ok");
 }).listen(Number(process.env.PORT), "127.0.0.1");
 `;
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer().listen(0, "127.0.0.1", () => {
-            const address = server.address() as net.AddressInfo;
-            server.close(() => resolve(address.port));
-        });
-        server.on("error", reject);
-    });
-}
 
 /** The command with its paths moved into the test's directory. */
 function relocated(command: string, settings: Record<string, string>): string {
@@ -90,11 +81,14 @@ describe("webstack-activate and webstack-rollback", function () {
         ports = [await freePort(), await freePort()];
         fs.mkdirSync(path.join(root, "bin"));
         fs.mkdirSync(path.join(root, "pids"));
+        fs.mkdirSync(path.join(root, "sockets"));
+        fs.writeFileSync(path.join(root, "unix-socket.cjs"), renderPreload(UNIX_SOCKET_PRELOAD));
         const settings = {
             RELEASES_DIR: `${root}/releases`,
             CURRENT_LINK: `${root}/current`,
             PREVIOUS_LINK: `${root}/previous`,
             NGINX_UPSTREAM_FILE: `${root}/upstream.conf`,
+            APP_SOCKET_DIR: `${root}/sockets`,
             ACTIVATE_COMMAND: `${root}/bin/webstack-activate`,
             READY_TIMEOUT_SECONDS: "3",
         };
@@ -143,7 +137,7 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not run release broken and answer /healthz with 200`);
         expect(result.stderr).to.contain("webstack-rollback");
-        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server 127.0.0.1:${ports[0]} down max_fails=1`);
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server unix:${appSocketPath(ports[0])} down max_fails=1`);
         expect(versionOn(ports[1])).to.equal("r1");
     });
 

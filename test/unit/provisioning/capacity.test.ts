@@ -36,7 +36,7 @@ describe("the server's capacity, as rendered", () => {
     });
 
     it("lets an app instance queue for a database connection every request nginx may send it, through both its entries", () => {
-        const entriesPerInstance = upstream.split("\n").filter((line) => line.includes("127.0.0.1:3001 ")).length;
+        const entriesPerInstance = upstream.split("\n").filter((line) => line.includes("/3001.sock ")).length;
         expect(entriesPerInstance).to.equal(2);
         const perInstance = entriesPerInstance * setting(upstream, "max_conns");
         expect(setting(unit, "DB_QUEUE_LIMIT")).to.be.at.least(perInstance);

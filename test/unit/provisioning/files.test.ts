@@ -11,12 +11,20 @@ import { renderAccessLogRotation, renderLogrotateTimer } from "../../../provisio
 describe("renderAppUnit", () => {
     const unit = renderAppUnit();
 
-    it("runs the current release's server.js as the webstack user on 127.0.0.1 and the instance's port", () => {
-        expect(unit).to.contain("ExecStart=/usr/bin/node --require /usr/local/lib/webstack/watchdog.cjs /opt/webstack/current/server.js\n");
+    it("runs the current release's server.js as the webstack user on 127.0.0.1 and the instance's port, and on the instance's unix socket", () => {
+        expect(unit).to.contain(
+            "ExecStart=/usr/bin/node --require /usr/local/lib/webstack/watchdog.cjs --require /usr/local/lib/webstack/unix-socket.cjs /opt/webstack/current/server.js\n",
+        );
         expect(unit).to.contain("User=webstack\n");
-        expect(unit).to.contain("Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i DB_POOL_SIZE=8 DB_QUEUE_LIMIT=128 NODE_OPTIONS=--max-old-space-size=128\n");
+        expect(unit).to.contain(
+            "Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i WEBSTACK_APP_SOCKET=/run/webstack-app/%i.sock DB_POOL_SIZE=8 DB_QUEUE_LIMIT=128 NODE_OPTIONS=--max-old-space-size=128\n",
+        );
         expect(unit).to.contain("Restart=always\n");
         expect(unit).to.contain("WantedBy=multi-user.target\n");
+    });
+
+    it("keeps the instances' shared socket directory while one of them stops, open for nginx to reach the sockets", () => {
+        expect(unit).to.contain("\nRuntimeDirectory=webstack-app\nRuntimeDirectoryMode=0755\nRuntimeDirectoryPreserve=yes\n");
     });
 
     it("stops after nginx when the server shuts down: new connections are refused first, and the requests nginx holds still reach their instance", () => {

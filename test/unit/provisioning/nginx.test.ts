@@ -39,15 +39,15 @@ function expectAcceptedByNginx(site: string, httpLevelFiles: readonly string[] =
 }
 
 describe("renderUpstream", () => {
-    it("lists every instance on loopback and keeps connections alive", () => {
+    it("lists every instance by its unix socket and keeps connections alive", () => {
         expect(renderUpstream([3001, 3002])).to.equal(
             [
                 "upstream webstack_app {",
                 "    zone webstack_app 64k;",
-                "    server 127.0.0.1:3001 max_fails=1 fail_timeout=3s max_conns=64;",
-                "    server 127.0.0.1:3002 max_fails=1 fail_timeout=3s max_conns=64;",
-                "    server 127.0.0.1:3001 backup max_fails=0 max_conns=64;",
-                "    server 127.0.0.1:3002 backup max_fails=0 max_conns=64;",
+                "    server unix:/run/webstack-app/3001.sock max_fails=1 fail_timeout=3s max_conns=64;",
+                "    server unix:/run/webstack-app/3002.sock max_fails=1 fail_timeout=3s max_conns=64;",
+                "    server unix:/run/webstack-app/3001.sock backup max_fails=0 max_conns=64;",
+                "    server unix:/run/webstack-app/3002.sock backup max_fails=0 max_conns=64;",
                 "    keepalive 64;",
                 "}",
                 "",
@@ -88,10 +88,14 @@ describe("renderSite without TLS", () => {
         expect(www).to.contain("location @app {\n        proxy_pass http://webstack_app;");
         expect(www).to.contain("location = / {\n        expires epoch;\n        try_files /index.html @app;");
         expect(www).to.contain("location / {\n        expires epoch;\n        try_files $uri @app;");
-        expect(www.match(/proxy_pass/g)).to.have.length(1);
+        expect(www.match(/proxy_pass/g)).to.have.length(2);
         expect(www).to.contain("proxy_next_upstream error timeout;");
         expect(www).to.contain('proxy_set_header Connection "";');
         expect(www).to.match(/proxy_read_timeout \d+s;/);
+    });
+
+    it("passes anything under /api/ to the app without looking for a file on disk first", () => {
+        expect(www).to.contain("location /api/ {\n        expires epoch;\n        proxy_pass http://webstack_app;\n    }");
     });
 
     it("caches css and js for an hour, has browsers revalidate every other file, and compresses", () => {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderWatchdogPreload } from "../../../provisioning/files/systemd";
+import { renderPreload } from "../../../provisioning/files/systemd";
+import { WATCHDOG_PRELOAD } from "../../../provisioning/layout";
 import { temporaryDirectory } from "./shell";
 
 /**
@@ -15,7 +16,7 @@ describe("the watchdog preload", () => {
     const pings = path.join(directory, "pings");
 
     before(() => {
-        fs.writeFileSync(preload, renderWatchdogPreload());
+        fs.writeFileSync(preload, renderPreload(WATCHDOG_PRELOAD));
         fs.mkdirSync(path.join(directory, "bin"));
         fs.writeFileSync(path.join(directory, "bin", "systemd-notify"), `#!/usr/bin/env bash\necho "$*" >>"${pings}"\n`, { mode: 0o755 });
     });
