@@ -99,11 +99,51 @@ async function holdingLock<T>(connection: mysql.Connection, work: () => Promise<
     }
 }
 
+/**
+ * How the migrator connects: a deploy is not a request, and a database that is still starting, or
+ * far away behind TLS (RDS from a server's first boot, while the machine is busy), may take longer
+ * than the app's per-request deadline to answer; so each attempt waits longer, and a database that
+ * does not answer yet is asked again a few seconds later.
+ */
+export const MIGRATION_CONNECT = { timeoutMs: 10_000, attempts: 6, delayMs: 5_000 } as const;
+
+/** Failures that a database still starting or a busy network give: worth another attempt. Anything else (a wrong password, a missing database) is not. */
+const TRANSIENT_CONNECT_ERRORS = new Set(["ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST"]);
+
+export function isTransientConnectError(error: unknown): boolean {
+    return TRANSIENT_CONNECT_ERRORS.has((error as { code?: unknown } | null)?.code as string);
+}
+
+/** `connect()` until it succeeds, up to `attempts` times while it fails transiently, `delayMs` apart; reports each failure that is tried again. */
+export async function connectPatiently<T>(
+    connect: () => Promise<T>,
+    retry: { readonly attempts: number; readonly delayMs: number; readonly onRetry: (error: Error, attempt: number) => void },
+): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await connect();
+        } catch (error) {
+            if (attempt >= retry.attempts || !isTransientConnectError(error)) {
+                throw error;
+            }
+            retry.onRetry(error as Error, attempt);
+            await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+        }
+    }
+}
+
 /** Applies the pending migrations from `directory` and returns the files it applied, in order. */
 export async function migrate(database: DatabaseConfig, directory: string): Promise<string[]> {
     const migrations = readMigrations(directory);
     // A dedicated connection: the lock belongs to a session, and migration files hold several statements.
-    const connection = await mysql.createConnection({ ...connectionOptions(database), multipleStatements: true });
+    const connection = await connectPatiently(
+        () => mysql.createConnection({ ...connectionOptions(database), connectTimeout: MIGRATION_CONNECT.timeoutMs, multipleStatements: true }),
+        {
+            ...MIGRATION_CONNECT,
+            onRetry: (error, attempt) =>
+                console.error(`webstack migrate: the database does not answer yet (${error.message}); trying again in ${MIGRATION_CONNECT.delayMs / 1000} s (attempt ${attempt + 1} of ${MIGRATION_CONNECT.attempts})`),
+        },
+    );
     try {
         return await holdingLock(connection, async () => {
             await connection.query(CREATE_HISTORY);

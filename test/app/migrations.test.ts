@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate, MigrationError, parseMigrations, pendingMigrations } from "../../app/src/migrations";
+import { connectPatiently, migrate, MigrationError, parseMigrations, pendingMigrations } from "../../app/src/migrations";
 import { createTestDatabase, type TestDatabase } from "../support/mariadb";
 import { databaseConfig, MIGRATIONS_DIR, query } from "./harness";
 
@@ -60,6 +60,54 @@ describe("pendingMigrations", () => {
         ];
 
         expect(pendingMigrations(migrations, applied)).to.deep.equal([]);
+    });
+});
+
+describe("connectPatiently", () => {
+    const transient = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+    /** A connect that fails with each of `failures` in turn, then succeeds; and the retries reported. */
+    function attempt(failures: Error[], attempts = 6) {
+        const retried: string[] = [];
+        let calls = 0;
+        const connected = connectPatiently(
+            async () => {
+                calls++;
+                const failure = failures.shift();
+                if (failure !== undefined) {
+                    throw failure;
+                }
+                return "connection";
+            },
+            { attempts, delayMs: 1, onRetry: (error, attemptNumber) => retried.push(`${attemptNumber}: ${error.message}`) },
+        );
+        return { connected, retried, calls: () => calls };
+    }
+
+    it("asks again while the database does not answer yet, reporting each failure", async () => {
+        const run = attempt([transient("ETIMEDOUT"), transient("ECONNREFUSED")]);
+
+        expect(await run.connected).to.equal("connection");
+        expect(run.retried).to.deep.equal(["1: connect ETIMEDOUT", "2: connect ECONNREFUSED"]);
+    });
+
+    it("gives up with the last failure after the last attempt", async () => {
+        const run = attempt([transient("ETIMEDOUT"), transient("ETIMEDOUT"), transient("EHOSTUNREACH")], 3);
+
+        const failure = await run.connected.then(() => undefined, (error: Error) => error.message);
+
+        expect(failure).to.equal("connect EHOSTUNREACH");
+        expect(run.calls()).to.equal(3);
+    });
+
+    it("fails at once on a failure that another attempt cannot mend, such as a refused password", async () => {
+        const run = attempt([Object.assign(new Error("Access denied"), { code: "ER_ACCESS_DENIED_ERROR" })]);
+
+        const failure = await run.connected.then(() => undefined, (error: Error) => error.message);
+
+        expect(failure).to.equal("Access denied");
+        expect(run.calls()).to.equal(1);
+        expect(run.retried).to.deep.equal([]);
     });
 });
 
