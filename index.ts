@@ -27,6 +27,7 @@ export = async () => {
             minAppServers: fleet.minAppServers,
             maxAppServers: fleet.maxAppServers,
             databaseInstanceClass: fleet.databaseInstanceClass,
+            alertEmail: fleet.alertEmail,
             server: { appInstances: settings.appInstances, release: await buildRelease(), appEnvironment },
         });
         return {

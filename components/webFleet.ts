@@ -5,8 +5,9 @@ import { buildFleetPlan, type FleetInputs, type FleetServerSettings, type Plan, 
 import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex, type PlanObject } from "../provisioning/cloudInit";
 import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../provisioning/files/nginx";
 import { APP_STOP_TIMEOUT_SECONDS } from "../provisioning/files/systemd";
-import { APP_DATABASE, APP_USER } from "../provisioning/layout";
+import { APP_DATABASE, APP_USER, DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { checkedDomain, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
+import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
 import { tagsFor as componentTags } from "./tags";
@@ -217,6 +218,12 @@ export interface WebFleetArgs {
     databaseInstanceClass?: string;
     /** The database's first storage in GiB; RDS grows it up to five times as needed. Defaults to 20. */
     databaseStorageGiB?: number;
+    /**
+     * Mail this address (an SNS subscription to confirm) when the site stops answering its health
+     * path for Route53's checkers, a server stays unhealthy, answers fail, or the database runs short
+     * ({@link fleetAlarms}), and again when each recovers. Defaults to no alerts.
+     */
+    alertEmail?: pulumi.Input<string>;
     /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
     tags?: Record<string, string>;
     /** What every app server runs (buildFleetPlan's settings), and the app's own environment. */
@@ -243,6 +250,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const tagsFor = componentTags(name, args.tags);
         const instanceType = args.instanceType ?? WEB_FLEET_DEFAULTS.instanceType;
         const createApexRecord = args.createApexRecord ?? false;
+        const databaseInstanceClass = args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass;
         const bounds = checked(undefined, () =>
             appServerBounds(args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers, args.maxAppServers ?? Math.max(WEB_FLEET_DEFAULTS.maxAppServers, args.minAppServers ?? 0)),
         );
@@ -305,7 +313,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const database = declareDatabase(name, {
             subnetIds,
             securityGroupId: databaseGroup.id,
-            instanceClass: args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass,
+            instanceClass: databaseInstanceClass,
             storageGiB: args.databaseStorageGiB ?? WEB_FLEET_DEFAULTS.databaseStorageGiB,
             tagsFor,
             parent: this,
@@ -463,6 +471,21 @@ export class WebFleet extends pulumi.ComponentResource {
                 },
                 parent,
             );
+        }
+
+        if (args.alertEmail !== undefined) {
+            const dimensions: Record<FleetAlarmScope, Record<string, pulumi.Input<string>>> = {
+                loadBalancer: { LoadBalancer: loadBalancer.arnSuffix },
+                targetGroup: { LoadBalancer: loadBalancer.arnSuffix, TargetGroup: targetGroup.arnSuffix },
+                database: { DBInstanceIdentifier: database.identifier },
+            };
+            declareAlerts(name, {
+                email: args.alertEmail,
+                site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH },
+                alarms: fleetAlarms(databaseInstanceClass).map(({ scope, spec }) => ({ spec, dimensions: dimensions[scope] })),
+                tagsFor,
+                parent: this,
+            });
         }
 
         this.url = domain.apply((apex) => siteUrl(apex, true));

@@ -5,6 +5,7 @@ import { cidrFamily } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { checkedDomain, siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
+import { declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { tagsFor as componentTags } from "./tags";
 
@@ -177,86 +178,6 @@ export function dlmAssumeRolePolicy(): string {
     });
 }
 
-/** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
-export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
-
-/** Burstable families (t2, t3, t3a, t4g) spend CPU credits; an empty balance throttles the server or costs extra. */
-export function isBurstable(instanceType: string): boolean {
-    return /^t\d/.test(instanceType);
-}
-
-/** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
-export function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
-    return {
-        type: https ? "HTTPS" : "HTTP",
-        fqdn: hostName,
-        port: https ? 443 : 80,
-        resourcePath: healthPath,
-        ...(https ? { enableSni: true } : {}),
-        requestInterval: 30,
-        failureThreshold: 3,
-    };
-}
-
-/** One CloudWatch alarm: what it watches and when it fires; the dimensions and actions are added where it is declared. */
-export interface AlarmSpec {
-    /** Names the alarm resource: `<name>-<suffix>-alarm`. */
-    readonly suffix: string;
-    readonly description: string;
-    readonly namespace: string;
-    readonly metricName: string;
-    readonly statistic: "Minimum" | "Maximum";
-    readonly comparisonOperator: "LessThanThreshold" | "GreaterThanOrEqualToThreshold";
-    readonly threshold: number;
-    readonly period: number;
-    readonly evaluationPeriods: number;
-    /** No data from a health check or a status check means nobody can see the server: that is an alarm too. */
-    readonly treatMissingData: "breaching" | "notBreaching";
-}
-
-/** Fires when most of Route53's checkers failed to get a 200 from the site for two minutes. */
-export const SITE_DOWN_ALARM: AlarmSpec = {
-    suffix: "site-down",
-    description: "The site does not answer its health path with 200 for Route53's health checkers.",
-    namespace: "AWS/Route53",
-    metricName: "HealthCheckStatus",
-    statistic: "Minimum",
-    comparisonOperator: "LessThanThreshold",
-    threshold: 1,
-    period: 60,
-    evaluationPeriods: 2,
-    treatMissingData: "breaching",
-};
-
-/** The instance's own alarms: failed status checks, and for burstable types a CPU credit balance running out. */
-export function instanceAlarms(instanceType: string): AlarmSpec[] {
-    const statusCheck: AlarmSpec = {
-        suffix: "status-check",
-        description: "The instance or its host fails EC2's status checks.",
-        namespace: "AWS/EC2",
-        metricName: "StatusCheckFailed",
-        statistic: "Maximum",
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: 1,
-        period: 60,
-        evaluationPeriods: 2,
-        treatMissingData: "breaching",
-    };
-    const cpuCredits: AlarmSpec = {
-        suffix: "cpu-credits",
-        description: "The instance has almost no CPU credits left: it is throttled to its baseline, or charged for surplus credits.",
-        namespace: "AWS/EC2",
-        metricName: "CPUCreditBalance",
-        statistic: "Minimum",
-        comparisonOperator: "LessThanThreshold",
-        threshold: 20,
-        period: 300,
-        evaluationPeriods: 3,
-        treatMissingData: "notBreaching",
-    };
-    return isBurstable(instanceType) ? [statusCheck, cpuCredits] : [statusCheck];
-}
-
 /**
  * One Debian server on EC2 with a fixed public address and a DNS name: security group, key pair,
  * instance, Elastic IP, Route53 records, and then the server's configuration over SSH.
@@ -406,11 +327,8 @@ export class WebServer extends pulumi.ComponentResource {
         if (args.alertEmail !== undefined) {
             declareAlerts(name, {
                 email: args.alertEmail,
-                hostName,
-                https,
-                healthPath,
-                instanceType,
-                instanceId: instance.id,
+                site: { hostName, https, healthPath },
+                alarms: instanceAlarms(instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
                 tagsFor,
                 parent: this,
             });
@@ -452,64 +370,4 @@ export class WebServer extends pulumi.ComponentResource {
             sshCommand: this.sshCommand,
         });
     }
-}
-
-interface AlertTargets {
-    readonly email: pulumi.Input<string>;
-    readonly hostName: pulumi.Input<string>;
-    readonly https: boolean;
-    readonly healthPath: string;
-    readonly instanceType: string;
-    readonly instanceId: pulumi.Input<string>;
-    readonly tagsFor: (resource: string) => Record<string, string>;
-    readonly parent: pulumi.Resource;
-}
-
-/**
- * An SNS topic mailing `email`, the health check of the site and the alarms, each notifying the
- * topic when it fires and when it clears. The health check's alarm and its topic live in
- * {@link HEALTH_CHECK_METRICS_REGION}, where Route53 publishes the metric.
- */
-function declareAlerts(name: string, targets: AlertTargets): void {
-    const parent = { parent: targets.parent };
-    const mailingTopic = (suffix: string, options: pulumi.CustomResourceOptions) => {
-        const topic = new aws.sns.Topic(`${name}-${suffix}`, { tags: targets.tagsFor(suffix) }, options);
-        new aws.sns.TopicSubscription(`${name}-${suffix}-email`, { topic: topic.arn, protocol: "email", endpoint: targets.email }, options);
-        return topic;
-    };
-    const alarm = (spec: AlarmSpec, dimensions: Record<string, pulumi.Input<string>>, topic: aws.sns.Topic, options: pulumi.CustomResourceOptions) =>
-        new aws.cloudwatch.MetricAlarm(
-            `${name}-${spec.suffix}-alarm`,
-            {
-                alarmDescription: `webstack ${name}: ${spec.description}`,
-                namespace: spec.namespace,
-                metricName: spec.metricName,
-                statistic: spec.statistic,
-                comparisonOperator: spec.comparisonOperator,
-                threshold: spec.threshold,
-                period: spec.period,
-                evaluationPeriods: spec.evaluationPeriods,
-                treatMissingData: spec.treatMissingData,
-                dimensions,
-                alarmActions: [topic.arn],
-                okActions: [topic.arn],
-                tags: targets.tagsFor(`${spec.suffix}-alarm`),
-            },
-            options,
-        );
-
-    const topic = mailingTopic("alerts", parent);
-    for (const spec of instanceAlarms(targets.instanceType)) {
-        alarm(spec, { InstanceId: targets.instanceId }, topic, parent);
-    }
-
-    const healthCheck = new aws.route53.HealthCheck(
-        `${name}-health-check`,
-        { ...siteHealthCheck(targets.hostName, targets.https, targets.healthPath), tags: targets.tagsFor("health-check") },
-        parent,
-    );
-    // An explicit provider reads no aws: stack config, so the profile is handed over (credentials from the environment apply as they are).
-    const metricsRegion = new aws.Provider(`${name}-${HEALTH_CHECK_METRICS_REGION}`, { region: HEALTH_CHECK_METRICS_REGION, profile: aws.config.profile }, parent);
-    const inMetricsRegion = { parent: targets.parent, provider: metricsRegion };
-    alarm(SITE_DOWN_ALARM, { HealthCheckId: healthCheck.id }, mailingTopic(`alerts-${HEALTH_CHECK_METRICS_REGION}`, inMetricsRegion), inMetricsRegion);
 }

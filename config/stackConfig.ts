@@ -29,6 +29,7 @@ export interface FleetSource {
     readonly minAppServers?: number;
     readonly maxAppServers?: number;
     readonly databaseInstanceClass?: string;
+    readonly alertEmail?: string;
 }
 
 /** Where the site runs: a new EC2 instance, a server that already exists, or a fleet behind a load balancer. */
@@ -115,7 +116,6 @@ const SINGLE_ONLY_KEYS = [
     "acmeEmail",
     "acmeDirectoryUrl",
     "dailySnapshots",
-    "alertEmail",
     "dnsTtl",
 ] as const;
 
@@ -318,6 +318,7 @@ function readFleet(reader: ConfigReader): FleetSource {
         minAppServers,
         maxAppServers,
         databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
+        alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
     };
 }
 

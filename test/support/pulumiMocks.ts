@@ -86,14 +86,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 address: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com`,
                 port: 3306,
                 endpoint: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com:3306`,
+                identifier: `${name}-identifier`,
                 masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}`, secretStatus: "active" }],
             };
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { ...inputs, latestVersion: 1 };
         case "aws:lb/loadBalancer:LoadBalancer":
-            return { ...inputs, name: `${name}-lb`, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/${name}`, dnsName: `${name}.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5" };
+            return {
+                ...inputs,
+                name: `${name}-lb`,
+                arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/${name}`,
+                arnSuffix: `app/${name}/50dc6c495c0c9188`,
+                dnsName: `${name}.eu-central-1.elb.amazonaws.com`,
+                zoneId: "Z215JYRZR1TBD5",
+            };
         case "aws:lb/targetGroup:TargetGroup":
-            return { ...inputs, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}` };
+            return { ...inputs, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}`, arnSuffix: `targetgroup/${name}/943f017f100becff` };
         case "aws:acm/certificate:Certificate": {
             const names = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
             return {
@@ -194,6 +202,14 @@ export function resources(): readonly RecordedResource[] {
 
 export function resourcesOfType(type: string): RecordedResource[] {
     return recorded.filter((resource) => resource.type === type);
+}
+
+export const ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+/** The names of the alerting resources declared (SNS topics, Route53 health checks, CloudWatch alarms). */
+export function alertResourceNames(): string[] {
+    const types = ["aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck", ALARM_TYPE];
+    return recorded.filter((resource) => types.includes(resource.type)).map((resource) => resource.name);
 }
 
 export function onlyResourceOfType(type: string): RecordedResource {

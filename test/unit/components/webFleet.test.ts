@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    ALARM_TYPE,
+    alertResourceNames,
     callsOf,
     installMocks,
     MOCK_AMI_ID,
@@ -402,6 +404,45 @@ describe("WebFleet under Pulumi mocks", () => {
             const parameters = onlyResourceOfType("aws:rds/parameterGroup:ParameterGroup");
             expect(parameters.inputs.family).to.equal("mariadb11.4");
             expect(parameters.inputs.parameters).to.deep.equal([{ name: "require_secure_transport", value: "1" }]);
+        });
+    });
+
+    describe("alerts", () => {
+        it("creates no topic, health check or alarm without an alert email", async () => {
+            await build();
+            expect(alertResourceNames()).to.deep.equal([]);
+        });
+
+        it("checks the release's health path at https://www.<domain> from Route53, and mails when servers, answers or the database fail and recover", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com" });
+            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/health" });
+            expect(resourcesOfType("aws:sns/topicSubscription:TopicSubscription").map((subscription) => subscription.inputs.endpoint)).to.deep.equal(["ops@example.com", "ops@example.com"]);
+
+            const alarms = Object.fromEntries(resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name.slice(name.length + 1), alarm.inputs]));
+            const loadBalancer = { LoadBalancer: `app/${name}-lb/50dc6c495c0c9188` };
+            expect(Object.keys(alarms).sort()).to.deep.equal([
+                "app-errors-alarm",
+                "database-cpu-alarm",
+                "database-cpu-credits-alarm",
+                "database-storage-alarm",
+                "load-balancer-errors-alarm",
+                "site-down-alarm",
+                "unhealthy-servers-alarm",
+            ]);
+            expect(alarms["unhealthy-servers-alarm"].dimensions).to.deep.equal({ ...loadBalancer, TargetGroup: `targetgroup/${name}-app-tg/943f017f100becff` });
+            expect(alarms["app-errors-alarm"]).to.deep.include({ metricName: "HTTPCode_Target_5XX_Count", statistic: "Sum", dimensions: loadBalancer });
+            expect(alarms["load-balancer-errors-alarm"]).to.deep.include({ metricName: "HTTPCode_ELB_5XX_Count", dimensions: loadBalancer });
+            expect(alarms["database-storage-alarm"]).to.deep.include({ namespace: "AWS/RDS", dimensions: { DBInstanceIdentifier: `${name}-db-identifier` } });
+            for (const [alarmName, alarm] of Object.entries(alarms)) {
+                const topic = alarmName === "site-down-alarm" ? `${name}-alerts-us-east-1` : `${name}-alerts`;
+                expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
+                expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
+            }
+        });
+
+        it("watches the database's CPU credits on burstable classes only", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com", databaseInstanceClass: "db.r7g.large" });
+            expect(resourcesOfType(ALARM_TYPE).map((alarm) => alarm.name)).not.to.include(`${name}-database-cpu-credits-alarm`);
         });
     });
 

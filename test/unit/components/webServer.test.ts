@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    ALARM_TYPE,
+    alertResourceNames,
     callsOf,
     installMocks,
     MOCK_AMI_ID,
@@ -243,13 +245,9 @@ describe("WebServer under Pulumi mocks", () => {
     });
 
     describe("alerts", () => {
-        const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-
         it("creates no topic, health check or alarm without an alert email", async () => {
             await build();
-            for (const type of ["aws:sns/topic:Topic", "aws:route53/healthCheck:HealthCheck", ALARM]) {
-                expect(resourcesOfType(type), type).to.deep.equal([]);
-            }
+            expect(alertResourceNames()).to.deep.equal([]);
         });
 
         it("checks the app's health path at https://www.<domain> from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
@@ -264,7 +262,7 @@ describe("WebServer under Pulumi mocks", () => {
                 topics.map((topic) => ({ topic: `arn:aws:sns:eu-central-1:123456789012:${topic}`, protocol: "email", endpoint: "ops@example.com" })),
             );
 
-            const alarms = Object.fromEntries(resourcesOfType(ALARM).map((alarm) => [alarm.name, alarm.inputs]));
+            const alarms = Object.fromEntries(resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name, alarm.inputs]));
             expect(Object.keys(alarms).sort()).to.deep.equal([`${name}-cpu-credits-alarm`, `${name}-site-down-alarm`, `${name}-status-check-alarm`]);
             expect(alarms[`${name}-site-down-alarm`]).to.deep.include({ namespace: "AWS/Route53", metricName: "HealthCheckStatus", dimensions: { HealthCheckId: `${name}-health-check-id` } });
             expect(alarms[`${name}-status-check-alarm`]).to.deep.include({ metricName: "StatusCheckFailed", dimensions: { InstanceId: `${name}-instance-id` } });
@@ -286,7 +284,7 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("watches CPU credits on burstable types only", async () => {
             const { name } = await build({ alertEmail: "ops@example.com", instanceType: "m7i.large" });
-            expect(resourcesOfType(ALARM).map((alarm) => alarm.name).sort()).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
+            expect(resourcesOfType(ALARM_TYPE).map((alarm) => alarm.name).sort()).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
         });
     });
 

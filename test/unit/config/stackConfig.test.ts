@@ -249,11 +249,12 @@ describe("parseStackConfig", () => {
                 minAppServers: undefined,
                 maxAppServers: undefined,
                 databaseInstanceClass: undefined,
+                alertEmail: undefined,
             });
             expect(settings.provision).to.equal(false);
         });
 
-        it("reads the fleet's sizes, its subnets and the database's class", () => {
+        it("reads the fleet's sizes, its subnets, the database's class and the address alerts go to", () => {
             const settings = parseStackConfig(
                 {
                     ...HA,
@@ -262,10 +263,12 @@ describe("parseStackConfig", () => {
                     maxAppServers: "6",
                     databaseInstanceClass: "db.r7g.large",
                     createApexRecord: "true",
+                    alertEmail: "ops@example.com",
                 },
                 false,
             );
             expect(settings.server).to.deep.include({
+                alertEmail: "ops@example.com",
                 subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
                 minAppServers: 3,
                 maxAppServers: 6,

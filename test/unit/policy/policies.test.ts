@@ -43,7 +43,7 @@ describe("webstack policy pack", function () {
     before(async () => {
         await installMocks();
         program = await declare();
-        fleet = await webFleetViews("policy-fleet", { domain: "example.com", createApexRecord: true, server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } } });
+        fleet = await webFleetViews("policy-fleet", { domain: "example.com", createApexRecord: true, alertEmail: "ops@example.com", server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } } });
     });
 
     describe("on the resources the WebServer component declares", () => {

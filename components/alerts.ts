@@ -1,0 +1,237 @@
+/**
+ * Alerts by mail: an SNS topic, Route53's health check of the site as visitors reach it, and
+ * CloudWatch alarms, each firing and clearing into the topic. The alarms are data (AlarmSpec), chosen
+ * per component: a single server's instance, or a fleet's load balancer and database.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+/** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
+export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
+
+/** Burstable families (t2, t3, t3a, t4g) spend CPU credits; an empty balance throttles the server or costs extra. */
+export function isBurstable(instanceType: string): boolean {
+    return /^t\d/.test(instanceType);
+}
+
+/** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
+export function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
+    return {
+        type: https ? "HTTPS" : "HTTP",
+        fqdn: hostName,
+        port: https ? 443 : 80,
+        resourcePath: healthPath,
+        ...(https ? { enableSni: true } : {}),
+        requestInterval: 30,
+        failureThreshold: 3,
+    };
+}
+
+/** One CloudWatch alarm: what it watches and when it fires; the dimensions and actions are added where it is declared. */
+export interface AlarmSpec {
+    /** Names the alarm resource: `<name>-<suffix>-alarm`. */
+    readonly suffix: string;
+    readonly description: string;
+    readonly namespace: string;
+    readonly metricName: string;
+    readonly statistic: "Minimum" | "Maximum" | "Average" | "Sum";
+    readonly comparisonOperator: "LessThanThreshold" | "GreaterThanOrEqualToThreshold";
+    readonly threshold: number;
+    readonly period: number;
+    readonly evaluationPeriods: number;
+    /** No data from a health check or a status check means nobody can see the server: that is an alarm too. */
+    readonly treatMissingData: "breaching" | "notBreaching";
+}
+
+/** Fires when most of Route53's checkers failed to get a 200 from the site for two minutes. */
+export const SITE_DOWN_ALARM: AlarmSpec = {
+    suffix: "site-down",
+    description: "The site does not answer its health path with 200 for Route53's health checkers.",
+    namespace: "AWS/Route53",
+    metricName: "HealthCheckStatus",
+    statistic: "Minimum",
+    comparisonOperator: "LessThanThreshold",
+    threshold: 1,
+    period: 60,
+    evaluationPeriods: 2,
+    treatMissingData: "breaching",
+};
+
+/** A burstable machine (an EC2 instance or an RDS database, by `namespace`) with almost no CPU credits left. */
+function cpuCreditsAlarm(namespace: "AWS/EC2" | "AWS/RDS", suffix: string, machine: string): AlarmSpec {
+    return {
+        suffix,
+        description: `The ${machine} has almost no CPU credits left: it is throttled to its baseline, or charged for surplus credits.`,
+        namespace,
+        metricName: "CPUCreditBalance",
+        statistic: "Minimum",
+        comparisonOperator: "LessThanThreshold",
+        threshold: 20,
+        period: 300,
+        evaluationPeriods: 3,
+        treatMissingData: "notBreaching",
+    };
+}
+
+/** The instance's own alarms: failed status checks, and for burstable types a CPU credit balance running out. */
+export function instanceAlarms(instanceType: string): AlarmSpec[] {
+    const statusCheck: AlarmSpec = {
+        suffix: "status-check",
+        description: "The instance or its host fails EC2's status checks.",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed",
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        period: 60,
+        evaluationPeriods: 2,
+        treatMissingData: "breaching",
+    };
+    return isBurstable(instanceType) ? [statusCheck, cpuCreditsAlarm("AWS/EC2", "cpu-credits", "instance")] : [statusCheck];
+}
+
+
+/** Where a fleet's alarm looks: the load balancer, its app servers' target group, or the database. */
+export type FleetAlarmScope = "loadBalancer" | "targetGroup" | "database";
+
+/** How many 5xx answers in five minutes are more than a deploy's or a failover's few: someone should look. */
+export const FLEET_ERRORS_PER_FIVE_MINUTES = 20;
+/** Free space left on the database's volume once RDS has grown it as far as it may. */
+export const DATABASE_FREE_STORAGE_BYTES = 2 * 1024 ** 3;
+
+/**
+ * A fleet's alarms. No status checks: Auto Scaling replaces a server its load balancer finds
+ * unhealthy by itself, so what is worth a mail is a server that stays unhealthy, answers that fail,
+ * and a database running short.
+ */
+export function fleetAlarms(databaseInstanceClass: string): { readonly scope: FleetAlarmScope; readonly spec: AlarmSpec }[] {
+    const sumOver5Minutes = { statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: FLEET_ERRORS_PER_FIVE_MINUTES, period: 300, evaluationPeriods: 1, treatMissingData: "notBreaching" } as const;
+    const alarms: { scope: FleetAlarmScope; spec: AlarmSpec }[] = [
+        {
+            scope: "targetGroup",
+            spec: {
+                suffix: "unhealthy-servers",
+                description: "An app server has failed the load balancer's health check for three minutes (Auto Scaling replaces it; one that keeps failing means a bad release or image).",
+                namespace: "AWS/ApplicationELB",
+                metricName: "UnHealthyHostCount",
+                statistic: "Maximum",
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                period: 60,
+                evaluationPeriods: 3,
+                treatMissingData: "notBreaching",
+            },
+        },
+        {
+            scope: "loadBalancer",
+            spec: {
+                ...sumOver5Minutes,
+                suffix: "app-errors",
+                description: `The app servers answered ${FLEET_ERRORS_PER_FIVE_MINUTES} or more requests with a 5xx in five minutes (the app's 503 when the database does not answer among them).`,
+                namespace: "AWS/ApplicationELB",
+                metricName: "HTTPCode_Target_5XX_Count",
+            },
+        },
+        {
+            scope: "loadBalancer",
+            spec: {
+                ...sumOver5Minutes,
+                suffix: "load-balancer-errors",
+                description: `The load balancer itself answered ${FLEET_ERRORS_PER_FIVE_MINUTES} or more requests with a 5xx in five minutes: no healthy server, or servers that dropped connections.`,
+                namespace: "AWS/ApplicationELB",
+                metricName: "HTTPCode_ELB_5XX_Count",
+            },
+        },
+        {
+            scope: "database",
+            spec: {
+                suffix: "database-cpu",
+                description: "The database's CPU has averaged 90 % or more for fifteen minutes: a bigger databaseInstanceClass, or a slow query to find.",
+                namespace: "AWS/RDS",
+                metricName: "CPUUtilization",
+                statistic: "Average",
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 90,
+                period: 300,
+                evaluationPeriods: 3,
+                treatMissingData: "notBreaching",
+            },
+        },
+        {
+            scope: "database",
+            spec: {
+                suffix: "database-storage",
+                description: "The database has less than 2 GiB of storage left, RDS's automatic growth included.",
+                namespace: "AWS/RDS",
+                metricName: "FreeStorageSpace",
+                statistic: "Minimum",
+                comparisonOperator: "LessThanThreshold",
+                threshold: DATABASE_FREE_STORAGE_BYTES,
+                period: 300,
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            },
+        },
+    ];
+    const burstableDatabase = isBurstable(databaseInstanceClass.replace(/^db\./, ""));
+    return burstableDatabase ? [...alarms, { scope: "database", spec: cpuCreditsAlarm("AWS/RDS", "database-cpu-credits", "database") }] : alarms;
+}
+
+export interface AlertTargets {
+    readonly email: pulumi.Input<string>;
+    /** The site as visitors reach it, for Route53's health check. */
+    readonly site: { readonly hostName: pulumi.Input<string>; readonly https: boolean; readonly healthPath: string };
+    /** The component's own alarms, each with the dimensions that name what it watches. */
+    readonly alarms: readonly { readonly spec: AlarmSpec; readonly dimensions: Record<string, pulumi.Input<string>> }[];
+    readonly tagsFor: (resource: string) => Record<string, string>;
+    readonly parent: pulumi.Resource;
+}
+
+/**
+ * An SNS topic mailing `email`, the health check of the site and the alarms, each notifying the
+ * topic when it fires and when it clears. The health check's alarm and its topic live in
+ * {@link HEALTH_CHECK_METRICS_REGION}, where Route53 publishes the metric.
+ */
+export function declareAlerts(name: string, targets: AlertTargets): void {
+    const parent = { parent: targets.parent };
+    const mailingTopic = (suffix: string, options: pulumi.CustomResourceOptions) => {
+        const topic = new aws.sns.Topic(`${name}-${suffix}`, { tags: targets.tagsFor(suffix) }, options);
+        new aws.sns.TopicSubscription(`${name}-${suffix}-email`, { topic: topic.arn, protocol: "email", endpoint: targets.email }, options);
+        return topic;
+    };
+    const alarm = (spec: AlarmSpec, dimensions: Record<string, pulumi.Input<string>>, topic: aws.sns.Topic, options: pulumi.CustomResourceOptions) =>
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-${spec.suffix}-alarm`,
+            {
+                alarmDescription: `webstack ${name}: ${spec.description}`,
+                namespace: spec.namespace,
+                metricName: spec.metricName,
+                statistic: spec.statistic,
+                comparisonOperator: spec.comparisonOperator,
+                threshold: spec.threshold,
+                period: spec.period,
+                evaluationPeriods: spec.evaluationPeriods,
+                treatMissingData: spec.treatMissingData,
+                dimensions,
+                alarmActions: [topic.arn],
+                okActions: [topic.arn],
+                tags: targets.tagsFor(`${spec.suffix}-alarm`),
+            },
+            options,
+        );
+
+    const topic = mailingTopic("alerts", parent);
+    for (const { spec, dimensions } of targets.alarms) {
+        alarm(spec, dimensions, topic, parent);
+    }
+
+    const healthCheck = new aws.route53.HealthCheck(
+        `${name}-health-check`,
+        { ...siteHealthCheck(targets.site.hostName, targets.site.https, targets.site.healthPath), tags: targets.tagsFor("health-check") },
+        parent,
+    );
+    // An explicit provider reads no aws: stack config, so the profile is handed over (credentials from the environment apply as they are).
+    const metricsRegion = new aws.Provider(`${name}-${HEALTH_CHECK_METRICS_REGION}`, { region: HEALTH_CHECK_METRICS_REGION, profile: aws.config.profile }, parent);
+    const inMetricsRegion = { parent: targets.parent, provider: metricsRegion };
+    alarm(SITE_DOWN_ALARM, { HealthCheckId: healthCheck.id }, mailingTopic(`alerts-${HEALTH_CHECK_METRICS_REGION}`, inMetricsRegion), inMetricsRegion);
+}
