@@ -1,6 +1,7 @@
 // Gives a Node.js app's server a second way in: the unix socket WEBSTACK_APP_SOCKET, through which
-// nginx reaches the instance. A request over a unix socket skips the kernel's TCP stack on both ends;
-// measured on 2 cores, nginx passes on about 12 % more API reads a second than over loopback TCP.
+// nginx reaches the instance. A request over a unix socket skips the kernel's TCP stack on both ends:
+// measured on 2 cores, a proxied API read costs about 10 µs less CPU (of some 330) than over
+// loopback TCP.
 // The app's unit loads it before the app (node --require), so any app that listens on
 // 127.0.0.1:$PORT with Node's net or http servers (Fastify, Express, Koa, ...) gets it without a
 // line of its own, and so does every older release: once the server listens on PORT, the socket
