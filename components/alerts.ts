@@ -7,15 +7,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
 /** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
-export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
+const HEALTH_CHECK_METRICS_REGION = "us-east-1";
 
 /** Burstable families (t2, t3, t3a, t4g) spend CPU credits; an empty balance throttles the server or costs extra. */
-export function isBurstable(instanceType: string): boolean {
+function isBurstable(instanceType: string): boolean {
     return /^t\d/.test(instanceType);
 }
 
 /** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
-export function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
+function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
     return {
         type: https ? "HTTPS" : "HTTP",
         fqdn: hostName,
@@ -44,7 +44,7 @@ export interface AlarmSpec {
 }
 
 /** Fires when most of Route53's checkers failed to get a 200 from the site for two minutes. */
-export const SITE_DOWN_ALARM: AlarmSpec = {
+const SITE_DOWN_ALARM: AlarmSpec = {
     suffix: "site-down",
     description: "The site does not answer its health path with 200 for Route53's health checkers.",
     namespace: "AWS/Route53",
@@ -95,9 +95,9 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
 export type FleetAlarmScope = "loadBalancer" | "targetGroup" | "database";
 
 /** How many 5xx answers in five minutes are more than a deploy's or a failover's few: someone should look. */
-export const FLEET_ERRORS_PER_FIVE_MINUTES = 20;
+const FLEET_ERRORS_PER_FIVE_MINUTES = 20;
 /** Free space left on the database's volume once RDS has grown it as far as it may. */
-export const DATABASE_FREE_STORAGE_BYTES = 2 * 1024 ** 3;
+const DATABASE_FREE_STORAGE_BYTES = 2 * 1024 ** 3;
 
 /**
  * A fleet's alarms. No status checks: Auto Scaling replaces a server its load balancer finds
