@@ -39,8 +39,9 @@ function listenOnSocket(server, socketPath) {
   // itself is open to whoever reaches it, nginx's user among them.
   socketServer.listen({ path: socketPath, readableAll: true, writableAll: true });
   // The server's own close counts only the connections it accepted itself: its callback also waits
-  // for those that came through the socket, so that an app exiting once closed (as Fastify's close
-  // does) never cuts a request off.
+  // for those that came through the socket, so that an app exiting once closed (as Fastify's and
+  // Express's do, through the callback) never cuts a request off. The server's 'close' event is
+  // left as it is: an app that waits for that event alone may exit before them.
   const close = server.close;
   server.close = function closeBoth(callback) {
     const socketClosed = new Promise((resolve) => socketServer.close(() => resolve()));
