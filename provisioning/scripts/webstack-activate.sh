@@ -41,13 +41,18 @@ if [[ -f "$release_dir/release.json" ]]; then
     "$release_dir/release.json" "$DEFAULT_HEALTH_PATH")"
 fi
 
+# instance_socket PORT: the unix socket where nginx reaches the instance on PORT.
+instance_socket() {
+  echo "$APP_SOCKET_DIR/$1.sock"
+}
+
 # serves PORT: the instance's process runs from the release's directory (it started after the
-# switch) and answers the health path on its unix socket, where nginx reaches it.
+# switch) and answers the health path on its unix socket.
 serves() {
   local port="$1" pid
   pid="$(systemctl show --property=MainPID --value "${APP_UNIT_TEMPLATE/@/@$port}")"
   [[ -n "$pid" && "$pid" != 0 && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$release_dir" ]] || return 1
-  curl -fsS --max-time 2 -o /dev/null --unix-socket "$APP_SOCKET_DIR/$port.sock" "http://localhost$health_path" 2>/dev/null
+  curl -fsS --max-time 2 -o /dev/null --unix-socket "$(instance_socket "$port")" "http://localhost$health_path" 2>/dev/null
 }
 
 if [[ "$mode" == check ]]; then
@@ -121,7 +126,7 @@ for port in "${ports[@]}"; do
     if (( ${#ports[@]} > 1 )); then
       route_upstream "$port"
     fi
-    fail "$unit did not run release $release_id and answer $health_path with 200 on $APP_SOCKET_DIR/$port.sock within ${READY_TIMEOUT_SECONDS}s." \
+    fail "$unit did not run release $release_id and answer $health_path with 200 on $(instance_socket "$port") within ${READY_TIMEOUT_SECONDS}s." \
       "It stays out of the nginx upstream; the other instances keep serving." \
       "See: journalctl -u $unit. Return to the previous release with: webstack-rollback"
   fi
