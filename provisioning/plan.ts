@@ -102,6 +102,14 @@ export function stepScript(step: RunStep, inputs: PlanInputs): string {
     }
 }
 
+/**
+ * Whether a step's script carries secrets (the app's environment): every executor keeps such a
+ * script, and whatever the step prints, as a secret.
+ */
+export function stepHoldsSecrets(step: PlanStep): boolean {
+    return step.kind === "run" && typeof step.script !== "string" && step.script.input === "appEnvironment";
+}
+
 /** Where uploads land: persistent (not a tmpfs), created by the first step, owned by the SSH user. */
 export const UPLOAD_DIR = "/var/lib/webstack/uploads";
 

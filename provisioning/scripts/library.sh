@@ -16,6 +16,20 @@ fail() {
   exit 1
 }
 
+# logged COMMAND...: runs a chatty command (apt) with its output appended to PROVISIONING_LOG_FILE
+# rather than the step's, which executors keep (Pulumi in the stack's state); when it fails, the
+# log's last lines go to stderr so that the step's error still says why.
+logged() {
+  local status=0
+  printf '== %s %s\n' "$(date -Is)" "$*" >>"$PROVISIONING_LOG_FILE"
+  "$@" >>"$PROVISIONING_LOG_FILE" 2>&1 || status=$?
+  if (( status != 0 )); then
+    echo "'$*' failed with exit code $status; the end of $PROVISIONING_LOG_FILE:" >&2
+    tail -n 25 "$PROVISIONING_LOG_FILE" >&2
+  fi
+  return "$status"
+}
+
 # put_file PATH MODE OWNER:GROUP < content   (MODE as stat prints it: 644, not 0644)
 # Writes stdin to PATH only when content, mode or owner differ, atomically (rename). Afterwards
 # wrote_file says whether it wrote, so that a caller reloads a service only when its file changed.
@@ -99,7 +113,7 @@ ensure_packages() {
   mapfile -t missing < <(missing_packages "$@")
   if (( ${#missing[@]} > 0 )); then
     refresh_package_lists 10
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    logged env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     mark_changed
   fi
 }

@@ -40,7 +40,7 @@ if (( ${#missing[@]} + ${#updates[@]} > 0 )); then
     mapfile -t automatic < <(apt-mark showauto "${updates[@]}")
   fi
   # An update keeps a configuration file this plan edited (login.defs) instead of asking.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  logged env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" "${updates[@]}"
   if (( ${#automatic[@]} > 0 )); then
     apt-mark auto "${automatic[@]}" >/dev/null

@@ -9,6 +9,8 @@ export interface RecordedResource {
     readonly dependsOn: string[];
     /** Top-level inputs that reached the engine as secrets (their values are unwrapped in `inputs`). */
     readonly secretInputs: string[];
+    /** Outputs the resource's options ask the engine to keep secret (`additionalSecretOutputs`). */
+    readonly additionalSecretOutputs: string[];
     /** The explicit provider's reference (`<urn>::<id>`) when the resource was given one. */
     readonly provider?: string;
 }
@@ -37,6 +39,7 @@ function unwrapSecrets(value: unknown): unknown {
 interface RegisterResourceRequest {
     getName(): string;
     getDependenciesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
 }
 
 interface PatchableMonitor {
@@ -59,6 +62,7 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
 
 const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
+const additionalSecretOutputsByName = new Map<string, string[]>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
 
 /** Realistic state for the resources whose outputs the program reads. */
@@ -137,6 +141,7 @@ export async function installMocks(): Promise<void> {
                     name: args.name,
                     inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
                     dependsOn: dependenciesByName.get(args.name) ?? [],
+                    additionalSecretOutputs: additionalSecretOutputsByName.get(args.name) ?? [],
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
@@ -170,12 +175,13 @@ export async function installMocks(): Promise<void> {
         "dev",
         false,
     );
-    // The mocks API hides dependencies; the mock monitor's request carries them.
+    // The mocks API hides dependencies and options; the mock monitor's request carries them.
     const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request, callback) => {
         const urns = request.getDependenciesList();
         dependenciesByName.set(request.getName(), urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
+        additionalSecretOutputsByName.set(request.getName(), request.getAdditionalsecretoutputsList());
         return registerResource(request, callback);
     };
 }
@@ -185,6 +191,7 @@ export function resetRecords(): void {
     recorded.length = 0;
     calls.length = 0;
     dependenciesByName.clear();
+    additionalSecretOutputsByName.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

@@ -357,7 +357,7 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("feeds each run step's script, rendered for the domain, to sudo bash on stdin without logging stdout", async () => {
+        it("feeds each run step's script, rendered for the domain, to sudo bash on stdin without logging stdout or handing it its previous output", async () => {
             await build();
             const commands = resourcesOfType("command:remote:Command");
             const runSteps = PLAN.filter((step): step is RunStep => step.kind === "run");
@@ -365,7 +365,14 @@ describe("WebServer under Pulumi mocks", () => {
             for (const command of commands) {
                 expect(command.inputs.create).to.equal("sudo bash -s");
                 expect(command.inputs.logging).to.equal("stderr");
+                expect(command.inputs.addPreviousOutputInEnv).to.equal(false);
             }
+        });
+
+        it("keeps what the app's environment step prints secret, and no other step's output", async () => {
+            const { name } = await build();
+            const secretOutput = resourcesOfType("command:remote:Command").map((command) => [command.name, command.additionalSecretOutputs.filter((output) => /^std/.test(output))]);
+            expect(secretOutput.filter(([, outputs]) => outputs.length > 0)).to.deep.equal([[`${name}-provision-app-environment`, ["stdout", "stderr"]]]);
         });
 
         it("runs every step again when the instance behind the address is replaced", async () => {

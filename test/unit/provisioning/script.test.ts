@@ -94,6 +94,18 @@ describe("the helper library", () => {
         expect(fresh(360)).to.equal("fresh\nchanged: 0\n");
     });
 
+    it("logged keeps a command's output out of the step's and in the provisioning log, and shows the log's end on stderr when the command fails", () => {
+        const log = path.join(directory, "provisioning.log");
+        const quiet = runBash(withLibrary(`logged printf 'Unpacking nginx\\n'`), { PROVISIONING_LOG_FILE: log });
+        expect(quiet).to.include({ status: 0, stdout: "changed: 0\n", stderr: "" });
+        expect(fs.readFileSync(log, "utf8")).to.match(/^== \S+ printf Unpacking nginx\\n\nUnpacking nginx\n$/);
+
+        const failing = runBash(withLibrary(`logged bash -c 'echo "E: Unable to locate package nginxx"; exit 100'`), { PROVISIONING_LOG_FILE: log });
+        expect(failing.status).to.equal(100);
+        expect(failing.stdout).to.equal("");
+        expect(failing.stderr).to.contain("failed with exit code 100").and.to.contain("E: Unable to locate package nginxx");
+    });
+
     it("put_file takes its content from stdin", () => {
         const file = path.join(directory, "stdin.txt");
         const put = () => runBash(withLibrary(`put_file ${shellQuote(file)} 640 ${owner} < <(printf 'x\\n')`)).stdout;
