@@ -35,7 +35,12 @@ export const TYPES = {
     bucketPublicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
     bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    remoteCommand: "command:remote:Command",
+    remoteCopy: "command:remote:CopyToRemote",
 } as const;
+
+/** The component that creates the server it configures; its steps reach the Elastic IP it made. */
+const SERVER_CREATING_COMPONENT = "webstack:index:WebServer";
 
 /** The resources that must carry REQUIRED_TAGS. */
 export const TAGGABLE_TYPES: readonly string[] = [
@@ -222,6 +227,28 @@ function imdsV2Violations(resource: ResourceView): string[] {
         : [`Instance metadata must require IMDSv2 session tokens: set metadataOptions.httpTokens to "required" (it is ${JSON.stringify(httpTokens ?? "unset")}).`];
 }
 
+/**
+ * A remote step sends its script, the app's secrets among them, to whatever answers at the address:
+ * on a server the stack did not create (an existing server), only the host key tells that it is the
+ * right one. The steps of a server the stack creates are exempt: its key is made at first boot.
+ */
+function hostKeyViolations(resource: ResourceView): string[] {
+    if (resource.type !== TYPES.remoteCommand && resource.type !== TYPES.remoteCopy) {
+        return [];
+    }
+    if (resource.urn.includes(`${SERVER_CREATING_COMPONENT}$`)) {
+        return [];
+    }
+    const connection = asProps(resource.props.connection);
+    if (typeof connection.hostKey === "string" && connection.hostKey !== "") {
+        return [];
+    }
+    return [
+        `The step connects to ${String(connection.host ?? "its server")} without a pinned host key, yet sends it the server's configuration and secrets: ` +
+            "set webstack:sshHostKey to the server's key (ssh-keyscan -t ed25519 HOST prints it), or give the connection a hostKey.",
+    ];
+}
+
 /** Root volumes are encrypted, stated on the instance or launch template rather than left to an account default. */
 function rootVolumeEncryptionViolations(resource: ResourceView): string[] {
     if (resource.type === TYPES.instance) {
@@ -376,6 +403,11 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         name: "database-protected",
         description: "Databases are private, encrypted, Multi-AZ, protected from deletion, backed up, snapshotted when deleted, their password managed by AWS.",
         check: databaseViolations,
+    },
+    {
+        name: "ssh-host-key-pinned",
+        description: "Remote steps that configure a server the stack did not create pin the server's SSH host key.",
+        check: hostKeyViolations,
     },
     { name: "load-balancer-https", description: "Load balancers serve HTTPS with a TLS 1.3 policy, and plain HTTP only to redirect to HTTPS.", check: listenerViolations },
 ];

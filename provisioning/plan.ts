@@ -110,6 +110,17 @@ export function stepHoldsSecrets(step: PlanStep): boolean {
     return step.kind === "run" && typeof step.script !== "string" && step.script.input === "appEnvironment";
 }
 
+/**
+ * The names of the steps of `after` that an executor applies again when the server has `before`
+ * applied: the new ones, and those whose script (rendered with its inputs) or upload differs. The
+ * Pulumi executor's diff names exactly these, since a step's script or file is its resource's input.
+ */
+export function changedSteps(before: { plan: Plan; inputs: PlanInputs }, after: { plan: Plan; inputs: PlanInputs }): string[] {
+    const fingerprint = (step: PlanStep, inputs: PlanInputs) => (step.kind === "run" ? stepScript(step, inputs) : `${step.localPath} -> ${step.remotePath}`);
+    const applied = new Map(before.plan.map((step) => [step.name, fingerprint(step, before.inputs)]));
+    return after.plan.filter((step) => applied.get(step.name) !== fingerprint(step, after.inputs)).map((step) => step.name);
+}
+
 /** Where uploads land: persistent (not a tmpfs), created by the first step, owned by the SSH user. */
 export const UPLOAD_DIR = "/var/lib/webstack/uploads";
 

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { APT_LISTS_FETCHED_STAMP, PROVISIONING_LOG_FILE } from "./layout";
+import { APT_LISTS_FETCHED_STAMP, PENDING_ACTIONS_DIR, PROVISIONING_LOG_FILE } from "./layout";
 import type { PlanInputs, PlanInputValue, RunStep, ScriptTemplate } from "./plan";
 
 /**
@@ -56,7 +56,7 @@ export interface ScriptSpec {
 }
 
 /** What the helpers of {@link SCRIPT_LIBRARY} need, in every script. */
-const LIBRARY_SETTINGS = { APT_LISTS_FETCHED_STAMP, PROVISIONING_LOG_FILE };
+const LIBRARY_SETTINGS = { APT_LISTS_FETCHED_STAMP, PENDING_ACTIONS_DIR, PROVISIONING_LOG_FILE };
 
 function scriptLines(spec: ScriptSpec): string[] {
     const settings = `${exportLines({ ...LIBRARY_SETTINGS, ...spec.settings })}\n`;

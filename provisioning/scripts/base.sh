@@ -35,12 +35,14 @@ if ! ufw status | grep -qx 'Status: active'; then
 fi
 ensure_service ufw
 ensure_dir "$(dirname "$NGINX_UNIT_DROP_IN")" 755 root:root
+changes_before_nginx_unit="$(change_count)"
 put_unit "${NGINX_UNIT_DROP_IN#/etc/systemd/system/}" "$NGINX_UNIT_SETTINGS"
 # A running nginx takes its new score now, without a restart that would refuse connections: the
 # master gets it, and the workers a graceful reload forks inherit it.
-if wrote_file && systemctl is-active --quiet nginx; then
+if action_pending nginx-reload "$changes_before_nginx_unit" && systemctl is-active --quiet nginx; then
   choom -p "$(systemctl show -p MainPID --value nginx)" -n "$NGINX_OOM_SCORE_ADJUST" >/dev/null
   reload_nginx
+  action_done nginx-reload
 fi
 ensure_service nginx
 

@@ -18,7 +18,9 @@ if [[ "$(sha256sum "$APP_ENV_FILE")" != "$had_credentials" ]]; then
 fi
 ensure_service "$CREDENTIALS_REFRESH_TIMER"
 
+changes_before_load_balancer="$(change_count)"
 put_content "$NGINX_LOAD_BALANCER_FILE" 644 root:root "$NGINX_LOAD_BALANCER"
-if wrote_file; then
+if action_pending nginx-reload "$changes_before_load_balancer"; then
   reload_nginx
+  action_done nginx-reload
 fi

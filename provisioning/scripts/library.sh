@@ -16,6 +16,25 @@ fail() {
   exit 1
 }
 
+# action_pending NAME CHANGES_BEFORE: true when a change since CHANGES_BEFORE calls for the action
+# NAME (a reload), or when an earlier run's change did and the action failed then (nginx -t refused
+# a file that is fixed now): a run that sees its files unchanged would otherwise never do it. The
+# action is due until action_done NAME; doing an earlier run's action counts as a change.
+action_pending() {
+  local marker="$PENDING_ACTIONS_DIR/$1"
+  if changed_since "$2"; then
+    mkdir -p "$PENDING_ACTIONS_DIR"
+    touch "$marker"
+    return 0
+  fi
+  if [[ -e "$marker" ]]; then
+    mark_changed
+    return 0
+  fi
+  return 1
+}
+action_done() { rm -f "$PENDING_ACTIONS_DIR/$1"; }
+
 # logged COMMAND...: runs a chatty command (apt) with its output appended to PROVISIONING_LOG_FILE
 # rather than the step's, which executors keep (Pulumi in the stack's state); when it fails, the
 # log's last lines go to stderr so that the step's error still says why.

@@ -21,6 +21,7 @@ if [[ -e "$NGINX_DEFAULT_SITE" || -L "$NGINX_DEFAULT_SITE" ]]; then
 fi
 
 ensure_service nginx
-if changed_since "$changes_before"; then
+if action_pending nginx-reload "$changes_before"; then
   reload_nginx
+  action_done nginx-reload
 fi

@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Policies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+import { resetRecords, resources, settle, valueOf, type RecordedResource } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
 import type { WebFleetArgs } from "../../../components/webFleet";
+import type { RemoteProvisionerArgs } from "../../../components/remoteProvisioner";
 import type { Props, ResourceView } from "../../../policy/policies";
 
 /** One stack as CrossGuard sees it. */
@@ -55,13 +56,32 @@ export async function webFleetViews(name: string, args: WebFleetArgs): Promise<S
     return declaredViews();
 }
 
+/** Declares one RemoteProvisioner (an existing server, configured over SSH) under the mocks and returns its resources. */
+export async function remoteProvisionerViews(name: string, args: RemoteProvisionerArgs): Promise<StackViews> {
+    resetRecords();
+    const { RemoteProvisioner } = await import("../../../components/remoteProvisioner");
+    new RemoteProvisioner(name, args);
+    return declaredViews();
+}
+
+/**
+ * The type part of the URN the engine gives a resource: every ancestor component's type and its own,
+ * joined by `$` (the mock monitor's URNs keep only the parent's type).
+ */
+function qualifiedType(resource: RecordedResource, recorded: readonly RecordedResource[]): string {
+    const parentName = resource.parentUrn === "" ? undefined : typeAndName(resource.parentUrn).name;
+    const parent = recorded.find((candidate) => candidate.name === parentName);
+    return parent === undefined ? resource.type : `${qualifiedType(parent, recorded)}$${resource.type}`;
+}
+
 async function declaredViews(): Promise<StackViews> {
     await settle();
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
     const registered = [...monitor.getRegisteredResources().values()];
     const inputs: ResourceView[] = [];
     const outputs: ResourceView[] = [];
-    for (const resource of resources()) {
+    const recorded = resources();
+    for (const resource of recorded) {
         const match = registered.find(({ urn }) => {
             const parsed = typeAndName(urn);
             return parsed.type === resource.type && parsed.name === resource.name;
@@ -69,8 +89,9 @@ async function declaredViews(): Promise<StackViews> {
         if (match === undefined) {
             throw new Error(`The mock monitor has no URN for ${resource.type} ${resource.name}.`);
         }
-        inputs.push({ type: resource.type, name: resource.name, urn: match.urn, props: resource.inputs });
-        outputs.push({ type: resource.type, name: resource.name, urn: match.urn, props: match.state });
+        const urn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualifiedType(resource, recorded)}::${resource.name}`;
+        inputs.push({ type: resource.type, name: resource.name, urn, props: resource.inputs });
+        outputs.push({ type: resource.type, name: resource.name, urn, props: match.state });
     }
     return { inputs, outputs };
 }

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
 import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
-import { StackViews, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
+import { remoteProvisionerViews, StackViews, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
+import { buildPlan } from "../../../provisioning";
 
 const ARGS: WebServerArgs = {
     domain: "example.com",
@@ -317,6 +318,40 @@ describe("webstack policy pack", function () {
             const outputs = fleet.outputs.map((view) => (view.type === TYPES.bucketPublicAccess ? { ...view, props: { ...view.props, restrictPublicBuckets: false } } : view));
             expect(await failing({ inputs: [], outputs })).to.deep.equal([BUCKET_POLICY_NAME]);
         });
+    });
+});
+
+describe("ssh-host-key-pinned", function () {
+    this.timeout(20_000);
+
+    const RELEASE = { id: "r1", artifactPath: __filename, healthPath: "/healthz" };
+    const existingServer = (hostKey?: string) =>
+        remoteProvisionerViews("existing", {
+            connection: { host: "198.51.100.20", privateKey: "PRIVATE KEY TEXT", ...(hostKey === undefined ? {} : { hostKey }) },
+            plan: buildPlan({ release: RELEASE }),
+            domain: "example.com",
+        });
+
+    before(installMocks);
+
+    it("accepts the steps of an existing server whose host key is pinned", async () => {
+        expect(await failing(await existingServer("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA"))).to.deep.equal([]);
+    });
+
+    it("rejects every step, upload or run, that reaches an existing server without one, naming the config key that fixes it", async () => {
+        const violations = await violationsOf(STRICT, await existingServer());
+        const plan = buildPlan({ release: RELEASE });
+        expect(violations.map((violation) => violation.policy)).to.deep.equal(plan.map(() => "ssh-host-key-pinned"));
+        expect(violations[0].message).to.contain("198.51.100.20").and.to.contain("webstack:sshHostKey");
+    });
+
+    it("leaves alone the steps of a server the stack creates, whose key is made at its first boot", async () => {
+        const created = await webServerViews("policy-created", {
+            ...ARGS,
+            provisioning: { release: RELEASE, sshPrivateKey: "PRIVATE KEY TEXT" },
+        });
+        expect(created.inputs.filter((view) => view.type === TYPES.remoteCommand)).to.not.have.lengthOf(0);
+        expect(await failing(created)).to.deep.equal([]);
     });
 });
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildPlan, Plan, PlanInputs, RunStep, ServerSettings, stepScript, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
+import { buildPlan, changedSteps, Plan, PlanInputs, RunStep, ServerSettings, stepHoldsSecrets, stepScript, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
 import { renderActivateCommand, renderBackupCommand, renderCertbotDeployHook, renderRollbackCommand } from "../../../provisioning/files/commands";
 import { shellcheck } from "./shell";
 
@@ -164,6 +164,31 @@ describe("the plan's inputs", () => {
             .to.throw(/DB_PASSWORD is set by webstack/)
             .with.property("message")
             .that.does.not.contain("hunter2-secret");
+    });
+});
+
+describe("changedSteps", () => {
+    const applied = { plan: buildPlan(SETTINGS), inputs: INPUTS };
+
+    it("names no step when nothing changed", () => {
+        expect(changedSteps(applied, { plan: buildPlan(SETTINGS), inputs: { ...INPUTS } })).to.deep.equal([]);
+    });
+
+    it("names the steps that render the app instances when their number changes, and the app's environment step when a value does", () => {
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, appInstances: 3 }), inputs: INPUTS })).to.deep.equal(["app", "nginx"]);
+        expect(changedSteps(applied, { plan: applied.plan, inputs: { ...INPUTS, appEnvironment: { API_TOKEN: "rotated" } } })).to.deep.equal(["app-environment"]);
+    });
+
+    it("names a new release's upload and deploy, and the steps a plan gains", () => {
+        const release = { ...SETTINGS.release, id: "fedcba987654", artifactPath: "/work/build/webstack-release-fedcba987654.tar.gz" };
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, release }), inputs: INPUTS })).to.deep.equal(["upload-release", "deploy"]);
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, tls: TLS }), inputs: INPUTS })).to.include.members(["certbot", "nginx-tls"]);
+    });
+});
+
+describe("stepHoldsSecrets", () => {
+    it("is true of the app's environment step alone", () => {
+        expect(buildPlan(SETTINGS).filter(stepHoldsSecrets).map((step) => step.name)).to.deep.equal(["app-environment"]);
     });
 });
 

@@ -94,6 +94,17 @@ describe("the helper library", () => {
         expect(fresh(360)).to.equal("fresh\nchanged: 0\n");
     });
 
+    it("action_pending keeps an action due after a change until action_done, across runs that change nothing, and counts doing it late as a change", () => {
+        const pending = path.join(directory, "pending");
+        const run = (body: string) => runBash(withLibrary(body), { PENDING_ACTIONS_DIR: pending }).stdout;
+        const failingReload = `before="$(change_count)"; mark_changed; if action_pending nginx-reload "$before"; then echo reloading; false; fi`;
+        const unchangedRun = `if action_pending nginx-reload "$(change_count)"; then echo reloading; action_done nginx-reload; fi`;
+        expect(run(unchangedRun)).to.equal("changed: 0\n");
+        expect(run(failingReload)).to.equal("reloading\n");
+        expect(run(unchangedRun)).to.equal("reloading\nchanged: 1\n");
+        expect(run(unchangedRun)).to.equal("changed: 0\n");
+    });
+
     it("logged keeps a command's output out of the step's and in the provisioning log, and shows the log's end on stderr when the command fails", () => {
         const log = path.join(directory, "provisioning.log");
         const quiet = runBash(withLibrary(`logged printf 'Unpacking nginx\\n'`), { PROVISIONING_LOG_FILE: log });
