@@ -12,13 +12,17 @@
  *     npm run sandbox -- --ha          # the ha topology: load balancer, database and two app servers configured by cloud-init
  *     npm run sandbox -- deploy --ha   # a rolling deploy across the app servers (new ones first, then the old ones retired)
  *     npm run sandbox -- destroy --ha
+ *     npm run sandbox -- --pulumi      # the same server configured by the real Pulumi engine running index.ts (existing-server mode)
+ *     npm run sandbox -- deploy --pulumi  # pulumi up again: the release's steps, and any other that changed
  *
  * Options: --name=NAME (default "default"), --domain=DOMAIN (default webstack.test), --verbose,
  * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host), --dump=NAME
  * (with restore: a dump other than the newest).
  */
 import { buildRelease } from "../app/build";
-import { writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { join } from "node:path";
 import { buildPlan, type Release, type TlsSettings } from "../provisioning";
 import { BACKUP_COMMAND, RESTORE_COMMAND, ROLLBACK_COMMAND } from "../provisioning/layout";
@@ -28,6 +32,7 @@ import type { Plan } from "../provisioning/plan";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, stopAcmeServer, trustAcmeServer } from "./acme";
 import { DEFAULT_DOMAIN, validateDomain } from "./dns";
+import { ensureEngineBinDir, existingServerConfig, openEngineStack, sandboxServer } from "./engine";
 import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
@@ -36,6 +41,9 @@ import { destroyFleet, memberName, runningFleet, startFleet, type Fleet } from "
 import { applyPlan } from "./runner";
 import { describeSandbox, destroySandbox, isSandboxRunning, listFleets, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
+
+/** The stack a sandbox configured by the real engine has. */
+const ENGINE_STACK_NAME = "sandbox";
 
 const COMMANDS = ["up", "deploy", "rollback", "backup", "restore", "status", "destroy"] as const;
 export type CliCommand = (typeof COMMANDS)[number];
@@ -50,15 +58,19 @@ export interface CliArguments {
     readonly dump?: string;
     /** The ha sandbox (up, deploy, destroy): several servers, as `topology: ha` runs on AWS. */
     readonly ha: boolean;
+    /** up and deploy through the real Pulumi engine running this program, instead of the sandbox's runner. */
+    readonly pulumi: boolean;
 }
 
-/** How many app instances the sandbox runs: the servers' default, so that a deploy rolls without a gap. */
+/** How long the site may take to answer its health path once the plan is applied. */
 const READY_TIMEOUT_MS = 120_000;
 
 /** The commands the ha sandbox has. */
 const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "destroy"];
+/** The commands that apply the plan, which the real engine can do instead of the runner. */
+const PULUMI_COMMANDS: readonly CliCommand[] = ["up", "deploy"];
 
-const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME] [--ha]
+const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME] [--ha] [--pulumi]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before
@@ -66,7 +78,8 @@ const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [
   restore           restore the newest dump, or --dump=NAME, while the site serves (webstack-restore)
   status            show the sandboxes on this host
   destroy           remove the sandbox server and everything it made on this host
-  --ha              up, deploy and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init`;
+  --ha              up, deploy and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init
+  --pulumi          up and deploy with the real Pulumi engine running this program (existing-server mode, state in the sandbox's directory)`;
 
 /** The command and options of a command line (without node and the script); throws with the usage on bad input. */
 export function parseCliArguments(argv: readonly string[]): CliArguments {
@@ -77,6 +90,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     let https = false;
     let dump: string | undefined;
     let ha = false;
+    let pulumi = false;
     let named = false;
     for (const argument of argv) {
         const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
@@ -93,6 +107,8 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
             https = true;
         } else if (argument === "--ha") {
             ha = true;
+        } else if (argument === "--pulumi") {
+            pulumi = true;
         } else if (!option && command === undefined && (COMMANDS as readonly string[]).includes(argument)) {
             command = argument as CliCommand;
         } else {
@@ -111,7 +127,13 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     if (ha && https) {
         throw new Error(`--ha serves HTTPS already (its load balancer terminates it); leave out --https.\n${USAGE}`);
     }
-    return { command: command ?? "up", name: ha && !named ? "ha" : name, domain, verbose, https, ha, ...(dump === undefined ? {} : { dump }) };
+    if (pulumi && !PULUMI_COMMANDS.includes(command ?? "up")) {
+        throw new Error(`--pulumi goes with ${PULUMI_COMMANDS.join(" and ")}; the other commands work the same on a sandbox the engine configured.\n${USAGE}`);
+    }
+    if (pulumi && (ha || https)) {
+        throw new Error(`--pulumi configures the single server over HTTP; leave out ${ha ? "--ha" : "--https"}.\n${USAGE}`);
+    }
+    return { command: command ?? "up", name: ha && !named ? "ha" : name, domain, verbose, https, ha, pulumi, ...(dump === undefined ? {} : { dump }) };
 }
 
 /**
@@ -187,13 +209,49 @@ async function haDeploy(options: CliArguments): Promise<void> {
     console.log(`release ${release.id} is live on ${fleet.url}`);
 }
 
+/** Where a sandbox configured by the real engine keeps its stack: a file backend and the stack's directory, under its runtime directory. */
+function engineStateDir(name: string): string {
+    return join(sandboxPaths(name).runtime, "pulumi");
+}
+
+/** The sandbox's stack, its passphrase made once and kept beside it (root-only, like the sandbox's keys). */
+async function sandboxStack(sandbox: Sandbox): Promise<Stack> {
+    const stateDir = engineStateDir(sandbox.name);
+    const passphraseFile = join(stateDir, "passphrase");
+    if (!existsSync(passphraseFile)) {
+        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+        writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600 });
+    }
+    return openEngineStack({
+        stateDir,
+        stackName: ENGINE_STACK_NAME,
+        passphrase: readFileSync(passphraseFile, "utf8"),
+        config: existingServerConfig(sandboxServer(sandbox)),
+        binDir: ensureEngineBinDir(),
+    });
+}
+
+/** `pulumi up` of this program against the sandbox, its output shown as it comes (or only its summary). */
+async function pulumiUp(sandbox: Sandbox, verbose: boolean): Promise<void> {
+    const stack = await sandboxStack(sandbox);
+    const startedAt = Date.now();
+    console.log(`pulumi up: this program, existing-server mode, stack "${ENGINE_STACK_NAME}" in ${engineStateDir(sandbox.name)}`);
+    const result = await stack.up({ onOutput: verbose ? (text) => process.stdout.write(text) : undefined });
+    const changes = Object.entries(result.summary.resourceChanges ?? {}).map(([op, count]) => `${count} ${op}`);
+    console.log(`pulumi up: ${changes.join(", ")} in ${secondsSince(startedAt)}`);
+}
+
 async function up(options: CliArguments): Promise<void> {
     const sandbox = await startSandbox({ name: options.name, domain: options.domain });
     console.log(sandbox.reused ? `reusing the running sandbox "${sandbox.name}"` : `sandbox "${sandbox.name}" is up`);
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
     const acme = options.https ? await acmeForSandbox(sandbox) : undefined;
-    await applyPlanVisibly(sandbox, buildPlan({ release, tls: acme?.tls }), options.verbose);
+    if (options.pulumi) {
+        await pulumiUp(sandbox, options.verbose);
+    } else {
+        await applyPlanVisibly(sandbox, buildPlan({ release, tls: acme?.tls }), options.verbose);
+    }
     await waitUntilReady(sandbox, release, acme?.rootCaPem);
     console.log(accessInstructions(sandbox, acme?.rootCaFile).join("\n"));
 }
@@ -202,7 +260,11 @@ async function deploy(options: CliArguments): Promise<void> {
     const sandbox = await runningSandbox(options.name);
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
-    await applyPlanVisibly(sandbox, releaseSteps(release), options.verbose);
+    if (options.pulumi) {
+        await pulumiUp(sandbox, options.verbose);
+    } else {
+        await applyPlanVisibly(sandbox, releaseSteps(release), options.verbose);
+    }
     console.log(`release ${release.id} is live on ${wwwHostName(sandbox.domain)}`);
 }
 
@@ -230,7 +292,8 @@ function status(options: CliArguments): void {
             continue;
         }
         const running = isSandboxRunning(state);
-        console.log(`${name === options.name ? "*" : " "} ${name}: ${running ? "running" : "stopped (destroy it, or start it again)"} since ${state.createdAt}`);
+        const configuredBy = existsSync(engineStateDir(name)) ? `; configured by the Pulumi engine, stack "${ENGINE_STACK_NAME}" in ${engineStateDir(name)}` : "";
+        console.log(`${name === options.name ? "*" : " "} ${name}: ${running ? "running" : "stopped (destroy it, or start it again)"} since ${state.createdAt}${configuredBy}`);
         if (running) {
             console.log(accessInstructions(describeSandbox(state, sandboxPaths(name))).map((line) => `    ${line}`).join("\n"));
         }

@@ -146,6 +146,11 @@ export function engineEnvironment(binDir: string, stateDir: string, passphrase: 
     };
 }
 
+/** The file a file backend keeps this project's stack's state in: `.pulumi/stacks/<project>/<stack>.json`. */
+export function stackStateFile(stateDir: string, stackName: string): string {
+    return join(engineStateLayout(stateDir).backend, ".pulumi", "stacks", projectSettingsFor(REPO_ROOT).name, `${stackName}.json`);
+}
+
 export interface EngineStackOptions {
     /** Holds the file backend and the stack's directory; created when missing. */
     readonly stateDir: string;

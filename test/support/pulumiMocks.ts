@@ -9,6 +9,8 @@ export interface RecordedResource {
     readonly dependsOn: string[];
     /** Top-level inputs that reached the engine as secrets (their values are unwrapped in `inputs`). */
     readonly secretInputs: string[];
+    /** The parent's URN as the mock monitor made it (it keeps only the parent's own type); "" for none. */
+    readonly parentUrn: string;
     /** Outputs the resource's options ask the engine to keep secret (`additionalSecretOutputs`). */
     readonly additionalSecretOutputs: string[];
     /** The explicit provider's reference (`<urn>::<id>`) when the resource was given one. */
@@ -40,6 +42,7 @@ interface RegisterResourceRequest {
     getName(): string;
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
+    getParent(): string;
 }
 
 interface PatchableMonitor {
@@ -63,6 +66,7 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
 const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
 const additionalSecretOutputsByName = new Map<string, string[]>();
+const parentUrnByName = new Map<string, string>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
 
 /** Realistic state for the resources whose outputs the program reads. */
@@ -142,6 +146,7 @@ export async function installMocks(): Promise<void> {
                     inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
                     dependsOn: dependenciesByName.get(args.name) ?? [],
                     additionalSecretOutputs: additionalSecretOutputsByName.get(args.name) ?? [],
+                    parentUrn: parentUrnByName.get(args.name) ?? "",
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
@@ -182,6 +187,7 @@ export async function installMocks(): Promise<void> {
         const urns = request.getDependenciesList();
         dependenciesByName.set(request.getName(), urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
         additionalSecretOutputsByName.set(request.getName(), request.getAdditionalsecretoutputsList());
+        parentUrnByName.set(request.getName(), request.getParent());
         return registerResource(request, callback);
     };
 }
@@ -192,6 +198,7 @@ export function resetRecords(): void {
     calls.length = 0;
     dependenciesByName.clear();
     additionalSecretOutputsByName.clear();
+    parentUrnByName.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

@@ -5,7 +5,7 @@ import { sandboxPaths } from "../../../sandbox/layout";
 
 describe("parseCliArguments", () => {
     it("boots the default sandbox for webstack.test when given nothing", () => {
-        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false });
+        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false, pulumi: false });
     });
 
     it("reads the subcommand and the options in any order", () => {
@@ -16,6 +16,7 @@ describe("parseCliArguments", () => {
             verbose: true,
             https: false,
             ha: false,
+            pulumi: false,
         });
     });
 
@@ -24,6 +25,14 @@ describe("parseCliArguments", () => {
         expect(parseCliArguments(["deploy", "--ha", "--name=fleet2"])).to.deep.include({ command: "deploy", name: "fleet2", ha: true });
         expect(() => parseCliArguments(["backup", "--ha"])).to.throw(/--ha goes with up, deploy, destroy/);
         expect(() => parseCliArguments(["--ha", "--https"])).to.throw(/its load balancer terminates it/);
+    });
+
+    it("applies the plan through the real Pulumi engine with --pulumi, for up and deploy of a single server over HTTP", () => {
+        expect(parseCliArguments(["--pulumi"])).to.include({ command: "up", pulumi: true });
+        expect(parseCliArguments(["deploy", "--pulumi", "--name=e2e"])).to.include({ command: "deploy", name: "e2e", pulumi: true });
+        expect(() => parseCliArguments(["status", "--pulumi"])).to.throw(/--pulumi goes with up and deploy; the other commands work the same/);
+        expect(() => parseCliArguments(["--pulumi", "--ha"])).to.throw(/leave out --ha/);
+        expect(() => parseCliArguments(["--pulumi", "--https"])).to.throw(/leave out --https/);
     });
 
     it("refuses an unknown subcommand with the usage", () => {
@@ -41,7 +50,7 @@ describe("parseCliArguments", () => {
     });
 
     it("restores the newest dump, or the one named with --dump, which goes with restore only", () => {
-        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false });
+        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false, pulumi: false });
         expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({ dump: "webstack-20261129T031500Z.sql.gz" });
         expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump goes with restore/);
         expect(() => parseCliArguments(["restore", "--dump=../etc/passwd"])).to.throw(/Unknown argument "--dump=\.\.\/etc\/passwd"/);

@@ -1,0 +1,276 @@
+import { expect } from "chai";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { buildRelease } from "../../app/build";
+import { buildPlan, changedSteps, type Plan, type PlanInputs, type Release } from "../../provisioning";
+import { APP_DATABASE, APP_ENV_FILE, appSocketPath, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE, PENDING_ACTIONS_DIR } from "../../provisioning/layout";
+import { engineStateLayout, existingServerConfig, openEngineStack, REPO_ROOT, requireEngineBinDir, sandboxServer, stackStateFile } from "../../sandbox/engine";
+import { figure } from "../support/figure";
+import { request } from "../support/http";
+import { startLoad, type LoadTarget } from "../support/load";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
+
+const SANDBOX_NAME = "e2e-engine";
+const API_TOKEN = "engine-test-token-5b0c2f9e7d41";
+const ROTATED_API_TOKEN = "engine-test-token-rotated-8e13aa60c2d5";
+/** A file nginx includes (conf.d) that no step writes, holding something nginx refuses. */
+const BROKEN_NGINX_FILE = "/etc/nginx/conf.d/hand-made.conf";
+/** How chatty the engine's logs are when the suite greps them for secrets: level 7 and up trace RPC payloads, secrets and all. */
+const LOG_VERBOSITY = 5;
+
+/** What one engine operation said: its text output, its engine events and its logs (stderr). */
+interface Transcript {
+    output: string;
+    events: EngineEvent[];
+    logs: string;
+}
+
+function resourceName(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** The resources an operation's events show with the given op ("create", "update", ...), by name, in event order. */
+function namesWithOp(events: readonly EngineEvent[], op: string): string[] {
+    return events.flatMap((event) => (event.resourcePreEvent?.metadata.op === op ? [resourceName(event.resourcePreEvent.metadata.urn)] : []));
+}
+
+/** Every file under a directory, recursively. */
+function filesUnder(directory: string): string[] {
+    return readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+function seconds(startedAt: number): string {
+    return ((Date.now() - startedAt) / 1000).toFixed(1);
+}
+
+describe("the real Pulumi engine running this program against a sandbox server (end to end)", function () {
+    this.timeout(20 * 60_000);
+
+    let sandbox: TestSandbox;
+    let site: LoadTarget;
+    let stack: Stack;
+    let stateDir: string;
+    let release: Release;
+    /** Every operation's transcript, for the secrets check at the end. */
+    const transcripts: Transcript[] = [];
+
+    const stepResource = (step: string) => `webstack-${step}`;
+    const planInputs = (apiToken: string): PlanInputs => ({ domain: sandbox.domain, appEnvironment: { API_TOKEN: apiToken } });
+    const plannedFor = (appInstances: number, apiToken: string): { plan: Plan; inputs: PlanInputs } => ({
+        plan: buildPlan({ appInstances, release }),
+        inputs: planInputs(apiToken),
+    });
+    const configFor = (appInstances: number): ConfigMap => ({
+        ...existingServerConfig(sandboxServer(sandbox.sandbox)),
+        "webstack:appInstances": { value: String(appInstances) },
+    });
+    const setApiToken = (value: string) => stack.setConfig("webstack:appEnvironment.API_TOKEN", { value, secret: true }, true);
+
+    /** Runs an engine operation with its output, events and logs recorded. */
+    async function recorded<T>(operation: (options: { onOutput: (text: string) => void; onEvent: (event: EngineEvent) => void; onError: (text: string) => void; logToStdErr: true; logVerbosity: number }) => Promise<T>): Promise<{ result: T; transcript: Transcript }> {
+        const transcript: Transcript = { output: "", events: [], logs: "" };
+        transcripts.push(transcript);
+        const result = await operation({
+            onOutput: (text) => (transcript.output += text),
+            onEvent: (event) => transcript.events.push(event),
+            onError: (text) => (transcript.logs += text),
+            logToStdErr: true,
+            logVerbosity: LOG_VERBOSITY,
+        });
+        return { result, transcript };
+    }
+
+    /** The stack's state file as the backend keeps it (the Automation API's exportStack shows secrets in plain text). */
+    const stateSize = () => statSync(stackStateFile(stateDir, "sandbox")).size;
+
+    before(async () => {
+        requireEngineBinDir();
+        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
+        release = await buildRelease();
+        stateDir = mkdtempSync(join(tmpdir(), "webstack-engine-"));
+        stack = await openEngineStack({ stateDir, stackName: "sandbox", passphrase: "engine-test-passphrase", config: configFor(2) });
+        await setApiToken(API_TOKEN);
+    });
+
+    after(async () => {
+        await sandbox?.destroy();
+        if (stateDir !== undefined) {
+            rmSync(stateDir, { recursive: true, force: true });
+        }
+    });
+
+    it("previews a new stack as the provisioner and one resource per plan step, in plan order, and nothing else", async () => {
+        const startedAt = Date.now();
+        const { result, transcript } = await recorded((options) => stack.preview(options));
+        figure(`preview of a new stack: ${seconds(startedAt)} s`);
+        const plan = plannedFor(2, API_TOKEN).plan;
+        const created = transcript.events.flatMap((event) => (event.resourcePreEvent?.metadata.op === "create" ? [event.resourcePreEvent.metadata] : []));
+        expect(created.filter((resource) => !resource.type.startsWith("pulumi:providers:")).map((resource) => resourceName(resource.urn))).to.deep.equal([
+            "webstack-sandbox",
+            "webstack",
+            ...plan.map((step) => stepResource(step.name)),
+        ]);
+        expect(created.filter((resource) => resource.type.startsWith("pulumi:providers:")).map((resource) => `${resource.type} ${resourceName(resource.urn)}`)).to.deep.equal([
+            "pulumi:providers:command default_1_2_1",
+        ]);
+        expect(result.changeSummary).to.deep.equal({ create: plan.length + 2 });
+    });
+
+    it("creates the stack with up, and the site's flow works through nginx into MariaDB and back", async () => {
+        const startedAt = Date.now();
+        const { result } = await recorded((options) => stack.up(options));
+        figure(`first up: ${seconds(startedAt)} s; state after it: ${(stateSize() / 1024).toFixed(0)} KiB`);
+        expect(result.summary.result).to.equal("succeeded");
+        expect(result.outputs.url.value).to.equal(`http://www.${sandbox.domain}`);
+
+        const page = await request(site, "GET", "/");
+        expect(page.status).to.equal(200);
+        expect(page.headers.server).to.equal("nginx");
+        const created = await request(site, "POST", "/api/posts", { author: "engine", body: "written after pulumi up" });
+        expect(created.status, created.body).to.equal(201);
+        const id = Number(JSON.parse(created.body).id);
+        const stored = await sandbox.exec(`mariadb -N -B -e 'SELECT author, body FROM ${APP_DATABASE}.posts WHERE id = ${id}'`);
+        expect(stored.trim()).to.equal("engine\twritten after pulumi up");
+        const read = await request(site, "GET", `/api/posts/${id}`);
+        expect(JSON.parse(read.body)).to.include({ id, author: "engine", body: "written after pulumi up" });
+    });
+
+    it("keeps no step's bulk output in the state: apt's stays on the server", async () => {
+        const deployment = (await stack.exportStack()).deployment as { resources: { urn: string; outputs?: Record<string, unknown> }[] };
+        const outputSizes = Object.fromEntries(
+            deployment.resources
+                .filter((resource) => resource.urn.includes("command:remote:Command"))
+                .map((resource) => [resourceName(resource.urn), JSON.stringify(resource.outputs?.stdout ?? "").length + JSON.stringify(resource.outputs?.stderr ?? "").length]),
+        );
+        expect(Object.entries(outputSizes).filter(([, size]) => size > 2048)).to.deep.equal([]);
+        expect(await sandbox.exec("grep -c 'Setting up nginx' /var/log/webstack-provisioning.log")).to.match(/^[1-9]/);
+    });
+
+    it("changes nothing on a second up", async () => {
+        const startedAt = Date.now();
+        const { result } = await recorded((options) => stack.up(options));
+        figure(`no-change up: ${seconds(startedAt)} s`);
+        expect(result.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+    });
+
+    it("changes nothing on refresh, which cannot see a hand edit on the server; up leaves the edit too, and up --replace of its step puts the file back", async () => {
+        const original = await sandbox.exec(`cat ${NGINX_SITE_FILE}`);
+        await sandbox.exec(`echo '# edited by hand' >> ${NGINX_SITE_FILE}`);
+
+        const { result: refreshed } = await recorded((options) => stack.refresh(options));
+        expect(refreshed.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+        const { result: upAfterEdit } = await recorded((options) => stack.up(options));
+        expect(upAfterEdit.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+        expect(await sandbox.exec(`tail -n 1 ${NGINX_SITE_FILE}`)).to.equal("# edited by hand\n");
+
+        const nginxStep = (await stack.exportStack()).deployment.resources.find((resource: { urn: string }) => resource.urn.endsWith(`::${stepResource("nginx")}`)).urn;
+        const { result: replaced } = await recorded((options) => stack.up({ ...options, replace: [nginxStep] }));
+        expect(replaced.summary.resourceChanges).to.include({ replace: 1 });
+        expect(await sandbox.exec(`cat ${NGINX_SITE_FILE}`)).to.equal(original);
+    });
+
+    it("previews a change as exactly the steps whose script changed, applies only those, and the site answers throughout", async () => {
+        const before = plannedFor(2, API_TOKEN);
+        const after = plannedFor(3, ROTATED_API_TOKEN);
+        const expected = changedSteps(before, after).map(stepResource);
+        expect(expected).to.deep.equal(["webstack-app", "webstack-app-environment", "webstack-nginx"]);
+        await stack.setAllConfig(configFor(3));
+        await setApiToken(ROTATED_API_TOKEN);
+
+        const { transcript: preview } = await recorded((options) => stack.preview({ ...options, diff: true }));
+        expect(namesWithOp(preview.events, "update")).to.deep.equal(expected);
+        expect(preview.output).to.contain(`server unix:${appSocketPath(3003)}`);
+
+        const load = startLoad(site, { paths: ["/", "/api/posts?limit=5"] });
+        const startedAt = Date.now();
+        const { result, transcript } = await recorded((options) => stack.up(options));
+        const report = await load.stop();
+        figure(`change up (3 steps): ${seconds(startedAt)} s; ${report.sent} requests meanwhile, ${report.failed} failed`);
+        expect(namesWithOp(transcript.events, "update")).to.deep.equal(expected);
+        expect(result.summary.resourceChanges).to.deep.equal({ update: expected.length, same: after.plan.length + 2 - expected.length });
+        expect(report.failed, report.failures.join("\n")).to.equal(0);
+        expect(await sandbox.exec("systemctl is-active webstack-app@3003")).to.equal("active\n");
+    });
+
+    it("fails up at a step the server refuses, with the step's error, keeps the site serving, and the next up after the fix resumes from that step", async () => {
+        await sandbox.exec(`echo 'this is not an nginx directive;' > ${BROKEN_NGINX_FILE}`);
+        await stack.setAllConfig(configFor(2));
+
+        const failing = await recorded((options) => stack.up(options)).then(
+            () => undefined,
+            (error: Error) => ({ error, events: transcripts[transcripts.length - 1].events }),
+        );
+        expect(failing, "up succeeded with a broken nginx configuration").to.not.equal(undefined);
+        const failedSteps = failing?.events.flatMap((event) => (event.resOpFailedEvent ? [resourceName(event.resOpFailedEvent.metadata.urn)] : [])) ?? [];
+        expect(failedSteps).to.have.lengthOf(1);
+        const [failedStep] = failedSteps;
+        figure(`the step that failed: ${failedStep}`);
+        expect(String(failing?.error.message)).to.contain(failedStep).and.to.contain(BROKEN_NGINX_FILE);
+        expect((await request(site, "GET", "/api/posts?limit=1")).status).to.equal(200);
+
+        const reloadPending = `${PENDING_ACTIONS_DIR}/nginx-reload`;
+        expect(await sandbox.exec(`ls ${reloadPending}`), "the failed reload is not remembered").to.equal(`${reloadPending}\n`);
+        const nginxWorkers = () => sandbox.exec("pgrep -d, -f '^nginx: worker'");
+        const workersBeforeFix = await nginxWorkers();
+
+        await sandbox.exec(`rm ${BROKEN_NGINX_FILE}`);
+        const changed = changedSteps(plannedFor(3, ROTATED_API_TOKEN), plannedFor(2, ROTATED_API_TOKEN)).map(stepResource);
+        const { result, transcript } = await recorded((options) => stack.up(options));
+        expect(namesWithOp(transcript.events, "update")).to.deep.equal(changed.slice(changed.indexOf(failedStep)));
+        expect(result.summary.result).to.equal("succeeded");
+        expect(await nginxWorkers(), "nginx was not reloaded").to.not.equal(workersBeforeFix);
+        expect(await sandbox.exec(`ls ${PENDING_ACTIONS_DIR}`)).to.equal("");
+        expect(await sandbox.exec(`grep -c '${appSocketPath(3003)}' ${NGINX_UPSTREAM_FILE} || true`)).to.equal("0\n");
+    });
+
+    it("keeps the private key, the database password and the app's secret value out of the state, the engine's output, its events and its logs", async () => {
+        const server = sandboxServer(sandbox.sandbox);
+        const databasePassword = (await sandbox.exec(`sed -n 's/^DB_PASSWORD=//p' ${APP_ENV_FILE}`)).trim().replace(/^"|"$/g, "");
+        const secrets = {
+            "the private key": server.privateKey.split("\n")[2],
+            "the database password": databasePassword,
+            "the app's API token": API_TOKEN,
+            "the rotated API token": ROTATED_API_TOKEN,
+        };
+        expect(databasePassword).to.have.length.greaterThan(15);
+        const places = {
+            "state files (the backend's, history and backups included)": filesUnder(engineStateLayout(stateDir).backend).map((file) => readFileSync(file, "utf8")).join(""),
+            "engine output": transcripts.map((transcript) => transcript.output).join(""),
+            "engine events": transcripts.map((transcript) => JSON.stringify(transcript.events)).join(""),
+            [`engine logs (-v=${LOG_VERBOSITY})`]: transcripts.map((transcript) => transcript.logs).join(""),
+        };
+        expect(places["engine logs (-v=5)"]).to.have.length.greaterThan(10_000);
+        const found = Object.entries(places).flatMap(([place, text]) => Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([what]) => `${what} in the ${place}`));
+        expect(found).to.deep.equal([]);
+    });
+
+    it("passes the policy pack under the engine, and refuses a config that breaks a policy with the policy's message", async () => {
+        const policyPack = join(REPO_ROOT, "policy");
+        const { result } = await recorded((options) => stack.preview({ ...options, policyPacks: [policyPack] }));
+        expect(result.changeSummary).to.deep.equal({ same: plannedFor(2, ROTATED_API_TOKEN).plan.length + 2 });
+
+        await stack.removeConfig("webstack:sshHostKey");
+        try {
+            const refused = await recorded((options) => stack.preview({ ...options, policyPacks: [policyPack] })).then(
+                () => undefined,
+                (error: Error) => error,
+            );
+            expect(refused, "the preview passed without a pinned host key").to.be.instanceOf(Error);
+            expect(String(refused?.message)).to.contain("ssh-host-key-pinned").and.to.contain("webstack:sshHostKey");
+        } finally {
+            await stack.setAllConfig(configFor(2));
+        }
+    });
+
+    it("destroys every resource of the stack, and leaves the server as it was configured: no step has a delete command", async () => {
+        const { result } = await recorded((options) => stack.destroy(options));
+        expect(result.summary.resourceChanges).to.deep.equal({ delete: plannedFor(2, ROTATED_API_TOKEN).plan.length + 2 });
+        const deployment = (await stack.exportStack()).deployment as { resources?: unknown[] };
+        expect(deployment.resources ?? []).to.deep.equal([]);
+        expect((await request(site, "GET", "/")).status).to.equal(200);
+        expect(readFileSync(join(stateDir, "project", "Pulumi.yaml"), "utf8")).to.contain(`main: ${REPO_ROOT}`);
+    });
+});
