@@ -11,11 +11,13 @@
  * keep-alive connections; memory of nginx, the app instances, MariaDB and journald, idle and after
  * the load; log bytes per 100,000 requests; a 60 s overload at 256 connections (anything killed or
  * restarted, the server's peak memory, the kernel's out-of-memory order); new TLS connections per
- * second, full and resumed. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
+ * second, full and resumed; the real Pulumi engine's no-change `pulumi up` and an up changing one file,
+ * beside the sandbox runner doing the same. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
  * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
  * handshakes come from this host.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRelease } from "../app/build";
 import { buildPlan, type Plan, type PlanInputs } from "../provisioning";
@@ -24,6 +26,7 @@ import { wwwHostName } from "../provisioning/site";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
+import { existingServerConfig, openEngineStack, sandboxServer } from "../sandbox/engine";
 import { sandboxPaths } from "../sandbox/layout";
 import { applyPlan } from "../sandbox/runner";
 import { destroySandbox, startSandbox, type Sandbox } from "../sandbox/sandbox";
@@ -170,6 +173,42 @@ async function bareInstallSeconds(): Promise<number> {
     }
 }
 
+/**
+ * The real Pulumi engine doing the same work as the sandbox's runner on the same server: a no-change
+ * `pulumi up` (preview included, as `pulumi up` does it) beside the runner's no-change re-run, and a
+ * `pulumi up` after a change of one rendered file (the app's environment, whose step restarts the
+ * instances one at a time) beside the runner applying the plan with such a change.
+ */
+async function engineFigures(server: Sandbox, runner: { plan: Plan; inputs: PlanInputs; runnerNoChangeSeconds: number }, figures: Figure[]): Promise<void> {
+    console.log("the real Pulumi engine on the same server: adopting it, a no-change up, and an up that changes one file");
+    const stateDir = mkdtempSync(join(tmpdir(), "webstack-bench-engine-"));
+    try {
+        const stack = await openEngineStack({ stateDir, stackName: "bench", passphrase: "bench", config: existingServerConfig(sandboxServer(server)) });
+        const adopted = await timed(() => stack.up());
+        const noChange = await timed(() => stack.up());
+        figures.push({
+            name: "no-change pulumi up",
+            value: noChange.seconds,
+            unit: "s",
+            baseline: runner.runnerNoChangeSeconds,
+            target: { kind: "at-most", bound: 15 },
+            detail: `${JSON.stringify(noChange.result.summary.resourceChanges)}; the baseline is the runner's no-change re-run; adopting the configured server took ${adopted.seconds.toFixed(1)} s`,
+        });
+        const runnerChange = await timed(() => applyPlan(runner.plan, server.ssh, { ...runner.inputs, appEnvironment: { BENCH_TOKEN: "runner" } }, { log: () => undefined }));
+        await stack.setConfig("webstack:appEnvironment.BENCH_TOKEN", { value: "engine", secret: true }, true);
+        const engineChange = await timed(() => stack.up());
+        figures.push({
+            name: "pulumi up changing one file",
+            value: engineChange.seconds,
+            unit: "s",
+            baseline: runnerChange.seconds,
+            detail: `${JSON.stringify(engineChange.result.summary.resourceChanges)}; the baseline is the runner applying the plan with the same kind of change`,
+        });
+    } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+    }
+}
+
 function failed(result: WrkResult): number {
     return result.non2xx + result.socketErrors;
 }
@@ -197,6 +236,7 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
         detail: `runs ${colds.map((seconds) => seconds.toFixed(1)).join(" and ")} s; baseline ${bare.map((seconds) => seconds.toFixed(1)).join(" and ")} s`,
     });
     figures.push({ name: "no-change re-run", value: rerun.seconds, unit: "s", target: { kind: "at-most", bound: 5 } });
+    await engineFigures(server, { plan, inputs, runnerNoChangeSeconds: rerun.seconds }, figures);
 
     const idle = await memory(server);
     await onServer(server, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null");

@@ -1,9 +1,11 @@
 /**
  * Run by `npm test` before mocha (the pretest script): the Debian packages whose real tools the
- * tests run, installed when missing, so that `npm test` works on a fresh machine. The sandbox and
- * pebble install their own packages when the end-to-end suites start them. With the argument
- * `unit`, only what `npm run test:unit` needs (the pull-request workflow installs that).
+ * tests run, installed when missing, and the Pulumi engine the engine suite drives, built when
+ * neither PATH nor build.sh's cache has one, so that `npm test` works on a fresh machine. The
+ * sandbox and pebble install their own packages when the end-to-end suites start them. With the
+ * argument `unit`, only what `npm run test:unit` needs (the pull-request workflow installs that).
  */
+import { ensureEngineBinDir } from "../../sandbox/engine";
 import { ensureHostPackages, requireRootOnLinux } from "../../sandbox/host";
 
 /** shellcheck, `nginx -t` and `dnsmasq --test` on rendered files; curl and openssl in script and certificate tests. */
@@ -19,8 +21,11 @@ if (require.main === module) {
     (async () => {
         requireRootOnLinux();
         await ensureHostPackages((line) => console.log(`tests: ${line}`), wanted);
+        if (process.argv[2] !== "unit") {
+            console.log(`tests: the Pulumi engine in ${ensureEngineBinDir((line) => console.log(`tests: ${line}`))}`);
+        }
     })().catch((error: unknown) => {
-        console.error(`The tests need the Debian packages ${wanted.join(", ")}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`The tests need the Debian packages ${wanted.join(", ")} and the Pulumi engine: ${error instanceof Error ? error.message : String(error)}`);
         process.exit(1);
     });
 }
