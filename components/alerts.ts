@@ -9,6 +9,43 @@ import * as aws from "@pulumi/aws";
 /** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
 const HEALTH_CHECK_METRICS_REGION = "us-east-1";
 
+/**
+ * The default provider's settings that a provider for another region must share: who it acts as
+ * (credentials, roles), which accounts it may touch, how it reaches AWS, and the tags it adds. An
+ * explicit provider reads no `aws:` stack config, so without them the alarms could land in another
+ * account, or fail where the default provider works.
+ */
+export const SHARED_PROVIDER_SETTINGS = [
+    "profile",
+    "accessKey",
+    "secretKey",
+    "token",
+    "assumeRoles",
+    "assumeRoleWithWebIdentity",
+    "allowedAccountIds",
+    "forbiddenAccountIds",
+    "sharedConfigFiles",
+    "sharedCredentialsFiles",
+    "customCaBundle",
+    "httpProxy",
+    "httpsProxy",
+    "noProxy",
+    "insecure",
+    "maxRetries",
+    "retryMode",
+    "defaultTags",
+    "ignoreTags",
+    "skipCredentialsValidation",
+    "skipRequestingAccountId",
+] as const;
+
+/** A provider's arguments for `region` that keep every {@link SHARED_PROVIDER_SETTINGS} of the stack's `aws:` config (set ones only). */
+export function providerArgsForRegion(config: Partial<Record<(typeof SHARED_PROVIDER_SETTINGS)[number], unknown>>, region: string): aws.ProviderArgs {
+    const shared = Object.fromEntries(SHARED_PROVIDER_SETTINGS.filter((key) => config[key] !== undefined).map((key) => [key, config[key]]));
+    const secretKeys = ["accessKey", "secretKey", "token"].filter((key) => key in shared);
+    return { ...shared, ...Object.fromEntries(secretKeys.map((key) => [key, pulumi.secret(shared[key] as string)])), region } as aws.ProviderArgs;
+}
+
 /** Burstable families (t2, t3, t3a, t4g) spend CPU credits; an empty balance throttles the server or costs extra. */
 function isBurstable(instanceType: string): boolean {
     return /^t\d/.test(instanceType);
@@ -179,8 +216,8 @@ export function fleetAlarms(databaseInstanceClass: string): { readonly scope: Fl
 
 export interface AlertTargets {
     readonly email: pulumi.Input<string>;
-    /** The site as visitors reach it, for Route53's health check. */
-    readonly site: { readonly hostName: pulumi.Input<string>; readonly https: boolean; readonly healthPath: string };
+    /** The site as visitors reach it, for Route53's health check, which starts once `ready` exist (the last provisioning step). */
+    readonly site: { readonly hostName: pulumi.Input<string>; readonly https: boolean; readonly healthPath: string; readonly ready?: pulumi.Resource[] };
     /** The component's own alarms, each with the dimensions that name what it watches. */
     readonly alarms: readonly { readonly spec: AlarmSpec; readonly dimensions: Record<string, pulumi.Input<string>> }[];
     readonly tagsFor: (resource: string) => Record<string, string>;
@@ -225,13 +262,13 @@ export function declareAlerts(name: string, targets: AlertTargets): void {
         alarm(spec, dimensions, topic, parent);
     }
 
+    // Checking a site that is still being configured would mail "site down" on every new stack.
     const healthCheck = new aws.route53.HealthCheck(
         `${name}-health-check`,
         { ...siteHealthCheck(targets.site.hostName, targets.site.https, targets.site.healthPath), tags: targets.tagsFor("health-check") },
-        parent,
+        { ...parent, dependsOn: targets.site.ready },
     );
-    // An explicit provider reads no aws: stack config, so the profile is handed over (credentials from the environment apply as they are).
-    const metricsRegion = new aws.Provider(`${name}-${HEALTH_CHECK_METRICS_REGION}`, { region: HEALTH_CHECK_METRICS_REGION, profile: aws.config.profile }, parent);
+    const metricsRegion = new aws.Provider(`${name}-${HEALTH_CHECK_METRICS_REGION}`, providerArgsForRegion(aws.config, HEALTH_CHECK_METRICS_REGION), parent);
     const inMetricsRegion = { parent: targets.parent, provider: metricsRegion };
     alarm(SITE_DOWN_ALARM, { HealthCheckId: healthCheck.id }, mailingTopic(`alerts-${HEALTH_CHECK_METRICS_REGION}`, inMetricsRegion), inMetricsRegion);
 }

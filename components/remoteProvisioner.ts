@@ -54,17 +54,41 @@ export interface RemoteProvisionerArgs {
 const PER_DIAL_TIMEOUT_SECONDS = 10;
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
 
-/** The dial settings that make pulumi-command wait for a booting server instead of giving up after seconds. */
+/**
+ * How pulumi-command waits between failed dials: the Pulumi SDK's retry defaults (retry.Until), a
+ * first pause of 0.1 s growing 1.5 times a try, at most 5 s.
+ */
+export const DIAL_BACKOFF = { firstDelaySeconds: 0.1, factor: 1.5, maxDelaySeconds: 5 } as const;
+
+/**
+ * The least time pulumi-command keeps dialling with this dialErrorLimit, when every dial fails at once
+ * (a refused connection, as from a server whose sshd has not started): the pauses between the
+ * limit + 1 dials it makes. A dial that times out adds up to perDialTimeout to that.
+ */
+export function minimumDialingSeconds(dialErrorLimit: number): number {
+    let total = 0;
+    for (let pause = 0; pause < dialErrorLimit; pause += 1) {
+        total += Math.min(DIAL_BACKOFF.firstDelaySeconds * DIAL_BACKOFF.factor ** pause, DIAL_BACKOFF.maxDelaySeconds);
+    }
+    return total;
+}
+
+/**
+ * The dial settings that make pulumi-command wait for a booting server for at least
+ * `connectTimeoutSeconds`, instead of giving up after seconds: the fewest failed dials whose pauses
+ * add up to that ({@link minimumDialingSeconds}).
+ */
 export function dialSettings(connectTimeoutSeconds: number): { dialErrorLimit: number; perDialTimeout: number } {
     if (!Number.isInteger(connectTimeoutSeconds) || connectTimeoutSeconds < PER_DIAL_TIMEOUT_SECONDS) {
         throw new Error(
             `connectTimeoutSeconds is ${connectTimeoutSeconds}; expected a whole number of at least ${PER_DIAL_TIMEOUT_SECONDS}, for example ${DEFAULT_CONNECT_TIMEOUT_SECONDS}.`,
         );
     }
-    return {
-        dialErrorLimit: Math.ceil(connectTimeoutSeconds / PER_DIAL_TIMEOUT_SECONDS),
-        perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
-    };
+    let dialErrorLimit = 1;
+    while (minimumDialingSeconds(dialErrorLimit) < connectTimeoutSeconds) {
+        dialErrorLimit += 1;
+    }
+    return { dialErrorLimit, perDialTimeout: PER_DIAL_TIMEOUT_SECONDS };
 }
 
 /** The pulumi-command connection for a server: the caller's settings plus the dial retries. */

@@ -161,13 +161,21 @@ export function snapshotPolicyDetails(targetTagValue: string, count: number): aw
         targetTags: { [SNAPSHOT_TARGET_TAG]: targetTagValue },
         schedules: [
             {
-                name: `daily, ${count} kept`,
+                name: `daily ${count} kept`,
                 createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
                 retainRule: { count },
                 copyTags: true,
             },
         ],
     };
+}
+
+/** What Data Lifecycle Manager takes in a policy's description and a schedule's name (its API's pattern). */
+export const DLM_TEXT = /^[0-9A-Za-z _-]{1,120}$/;
+
+/** The snapshot policy's description: the component's name with anything DLM refuses made a dash. */
+export function snapshotPolicyDescription(componentName: string): string {
+    return `webstack ${componentName.replace(/[^0-9A-Za-z _-]/g, "-")} daily root volume snapshots`.slice(0, 120);
 }
 
 /** The trust policy that lets Data Lifecycle Manager act through a role. */
@@ -294,17 +302,18 @@ export class WebServer extends pulumi.ComponentResource {
 
         if (snapshotPolicy !== undefined) {
             const snapshotRole = new aws.iam.Role(`${name}-snapshots-role`, { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") }, parent);
-            new aws.iam.RolePolicyAttachment(`${name}-snapshots-policy`, { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN }, parent);
+            const snapshotPermissions = new aws.iam.RolePolicyAttachment(`${name}-snapshots-policy`, { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN }, parent);
             new aws.dlm.LifecyclePolicy(
                 `${name}-snapshots`,
                 {
-                    description: `webstack ${name}: daily root volume snapshots`,
+                    description: snapshotPolicyDescription(name),
                     executionRoleArn: snapshotRole.arn,
                     state: "ENABLED",
                     policyDetails: snapshotPolicy,
                     tags: tagsFor("snapshots"),
                 },
-                parent,
+                // DLM checks the role's permissions when the policy is created.
+                { ...parent, dependsOn: [snapshotPermissions] },
             );
         }
 
@@ -323,16 +332,6 @@ export class WebServer extends pulumi.ComponentResource {
                     parent,
                 ),
         );
-
-        if (args.alertEmail !== undefined) {
-            declareAlerts(name, {
-                email: args.alertEmail,
-                site: { hostName, https, healthPath },
-                alarms: instanceAlarms(instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
-                tagsFor,
-                parent: this,
-            });
-        }
 
         this.provisioner =
             args.provisioning &&
@@ -354,6 +353,17 @@ export class WebServer extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [elasticIp] },
             );
+
+        if (args.alertEmail !== undefined) {
+            const lastStep = this.provisioner?.lastStep;
+            declareAlerts(name, {
+                email: args.alertEmail,
+                site: { hostName, https, healthPath, ready: lastStep === undefined ? records : [lastStep] },
+                alarms: instanceAlarms(instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
+                tagsFor,
+                parent: this,
+            });
+        }
 
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;

@@ -145,7 +145,8 @@ export class StackConfigError extends Error {
 }
 
 const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
+/** EC2's ImportKeyPair takes ED25519 and RSA keys only. */
+const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
@@ -272,7 +273,7 @@ function readAwsServer(reader: ConfigReader): ServerSource {
             reader.required(
                 "sshPublicKey",
                 PUBLIC_KEY,
-                `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop"`,
+                `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop" (EC2 imports ssh-ed25519 and ssh-rsa keys only)`,
                 "the instance's key pair is made from it.",
             ) ?? "",
         sshAllowedCidrs: readSshAllowedCidrs(reader),

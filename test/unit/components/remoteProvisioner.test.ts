@@ -1,13 +1,25 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { commandConnection, dialSettings, stepResourceName, type RemoteProvisioner as RemoteProvisionerClass } from "../../../components/remoteProvisioner";
+import { commandConnection, dialSettings, minimumDialingSeconds, stepResourceName, type RemoteProvisioner as RemoteProvisionerClass } from "../../../components/remoteProvisioner";
 import { buildPlan } from "../../../provisioning";
 import { installMocks } from "../../support/pulumiMocks";
 
 describe("dialSettings", () => {
-    it("keeps dialling for the whole connect timeout, ten seconds per attempt", () => {
-        expect(dialSettings(600)).to.deep.equal({ dialErrorLimit: 60, perDialTimeout: 10 });
-        expect(dialSettings(95)).to.deep.equal({ dialErrorLimit: 10, perDialTimeout: 10 });
+    it("keeps dialling for the whole connect timeout even when every dial is refused at once, with the fewest dials that do", () => {
+        for (const timeout of [10, 95, 600, 1800]) {
+            const { dialErrorLimit, perDialTimeout } = dialSettings(timeout);
+            expect(minimumDialingSeconds(dialErrorLimit), `${timeout} s`).to.be.at.least(timeout);
+            expect(minimumDialingSeconds(dialErrorLimit - 1), `${timeout} s`).to.be.below(timeout);
+            expect(perDialTimeout).to.equal(10);
+        }
+        expect(dialSettings(600).dialErrorLimit).to.equal(128);
+    });
+
+    it("adds up pulumi-command's pauses between dials: 0.1 s growing 1.5 times a try, at most 5 s", () => {
+        expect(minimumDialingSeconds(1)).to.be.closeTo(0.1, 1e-9);
+        expect(minimumDialingSeconds(3)).to.be.closeTo(0.1 + 0.15 + 0.225, 1e-9);
+        expect(minimumDialingSeconds(12) - minimumDialingSeconds(11)).to.equal(5);
+        expect(minimumDialingSeconds(60)).to.be.closeTo(261.3, 0.1);
     });
 
     it("rejects a timeout shorter than one attempt, naming the fix", () => {
@@ -19,7 +31,7 @@ describe("dialSettings", () => {
 describe("commandConnection", () => {
     it("defaults to admin on port 22 and marks the private key secret", async () => {
         const connection = commandConnection({ host: "198.18.3.2", privateKey: "KEY" }, 600);
-        expect(connection).to.include({ host: "198.18.3.2", user: "admin", port: 22, dialErrorLimit: 60, perDialTimeout: 10 });
+        expect(connection).to.include({ host: "198.18.3.2", user: "admin", port: 22, dialErrorLimit: 128, perDialTimeout: 10 });
         expect(await pulumi.isSecret(connection.privateKey as pulumi.Output<string>)).to.equal(true);
     });
 

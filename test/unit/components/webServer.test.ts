@@ -19,7 +19,8 @@ import {
 } from "../../support/pulumiMocks";
 import { buildPlan } from "../../../provisioning";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
-import { architectureOf, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import { providerArgsForRegion } from "../../../components/alerts";
+import { architectureOf, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -196,6 +197,7 @@ describe("WebServer under Pulumi mocks", () => {
             expect(Object.entries(details.targetTags)).to.have.length(1);
             const [[tag, value]] = Object.entries(details.targetTags);
             expect(rootTags[tag], "the policy targets the root volume's tag").to.equal(value);
+            expect(policy.dependsOn, "DLM checks the role's permissions when the policy is created").to.include(`${name}-snapshots-policy`);
         });
 
         it("creates no snapshot policy when dailySnapshots is 0", async () => {
@@ -282,6 +284,12 @@ describe("WebServer under Pulumi mocks", () => {
             expect(inUsEast1.map((resource) => resource.name).sort()).to.deep.equal([`${name}-alerts-us-east-1`, `${name}-alerts-us-east-1-email`, `${name}-site-down-alarm`]);
         });
 
+        it("starts the health check only after the last provisioning step, so that a new server mails no false 'site down'", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com", provisioning: TLS_PROVISIONING });
+            const lastStep = buildPlan(TLS_PROVISIONING).at(-1)?.name;
+            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").dependsOn).to.include(`${name}-provision-${lastStep}`);
+        });
+
         it("watches CPU credits on burstable types only", async () => {
             const { name } = await build({ alertEmail: "ops@example.com", instanceType: "m7i.large" });
             expect(resourcesOfType(ALARM_TYPE).map((alarm) => alarm.name).sort()).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
@@ -351,7 +359,7 @@ describe("WebServer under Pulumi mocks", () => {
                     port: 22,
                     privateKey: "PRIVATE KEY TEXT",
                     perDialTimeout: 10,
-                    dialErrorLimit: 60,
+                    dialErrorLimit: 128,
                 });
                 expect(resource.secretInputs, resource.name).to.include("connection");
             }
@@ -464,14 +472,59 @@ describe("architectureOf", () => {
     });
 });
 
+describe("providerArgsForRegion", () => {
+    it("keeps who the stack acts as and which accounts it may touch, with credentials secret, in the other region", async () => {
+        const args = providerArgsForRegion(
+            {
+                profile: "ops",
+                assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy" }],
+                allowedAccountIds: ["123456789012"],
+                accessKey: "AKIAEXAMPLE",
+                secretKey: "secret-example",
+                defaultTags: { tags: { team: "web" } },
+            },
+            "us-east-1",
+        );
+        expect(args).to.deep.include({
+            region: "us-east-1",
+            profile: "ops",
+            assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy" }],
+            allowedAccountIds: ["123456789012"],
+            defaultTags: { tags: { team: "web" } },
+        });
+        expect(pulumi.Output.isInstance(args.secretKey)).to.equal(true);
+        expect(await valueOf(pulumi.output(args.accessKey) as pulumi.Output<string>)).to.equal("AKIAEXAMPLE");
+    });
+
+    it("sets nothing the stack left unset", () => {
+        expect(providerArgsForRegion({ profile: undefined }, "us-east-1")).to.deep.equal({ region: "us-east-1" });
+    });
+});
+
+describe("snapshotPolicyDescription", () => {
+    it("describes the policy only with what DLM takes, whatever the component is called", () => {
+        expect(snapshotPolicyDescription("webstack")).to.equal("webstack webstack daily root volume snapshots");
+        for (const name of ["shop.example:prod", "x".repeat(200), "web/1"]) {
+            expect(snapshotPolicyDescription(name)).to.match(DLM_TEXT);
+        }
+    });
+});
+
 describe("snapshotPolicyDetails", () => {
     it("snapshots the tagged volumes every 24 hours and keeps the newest ones", () => {
         const details = snapshotPolicyDetails("dev-web", 3);
         expect(details.resourceTypes).to.deep.equal(["VOLUME"]);
         expect(details.targetTags).to.deep.equal({ "webstack-snapshots": "dev-web" });
         expect(details.schedules).to.deep.equal([
-            { name: "daily, 3 kept", createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" }, retainRule: { count: 3 }, copyTags: true },
+            { name: "daily 3 kept", createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" }, retainRule: { count: 3 }, copyTags: true },
         ]);
+    });
+
+    it("names its schedule only with what DLM takes (letters, digits, spaces, _ and -), for any count", () => {
+        for (const count of [1, 7, 1000]) {
+            const [schedule] = snapshotPolicyDetails("dev-web", count).schedules as { name: string }[];
+            expect(schedule.name).to.match(DLM_TEXT);
+        }
     });
 
     it("rejects a count it cannot keep, naming the fix", () => {

@@ -115,10 +115,11 @@ describe("parseStackConfig", () => {
         expect(parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true).server).to.include({ instanceType: "m7g.2xlarge" });
     });
 
-    it("accepts ed25519, rsa and ecdsa public keys and nothing else", () => {
-        for (const key of ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY="]) {
+    it("accepts the ed25519 and rsa public keys that EC2 imports, and nothing else", () => {
+        for (const key of ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA"]) {
             expect(problemsOf({ ...VALID, sshPublicKey: key }), key).to.deep.equal([]);
         }
+        expectOneProblem({ ...VALID, sshPublicKey: "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=" }, "webstack:sshPublicKey", "EC2 imports ssh-ed25519 and ssh-rsa keys only");
         expectOneProblem({ ...VALID, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3MAAACBAP" }, "webstack:sshPublicKey", "ssh-ed25519");
         expectOneProblem({ ...VALID, sshPublicKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }, "webstack:sshPublicKey");
     });

@@ -1,5 +1,10 @@
-import type { RecordedResource } from "../../support/pulumiMocks";
+import * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
+import { resetRecords, resources, settle, valueOf, type RecordedResource } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
+
+/** The pinned declarations: written by `npx tsx test/unit/program/pinFixture.ts`, reviewed as a diff, never edited by hand. */
+export const FIXTURE = join(__dirname, "fixtures", "single-topology.json");
 
 export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
 
@@ -36,4 +41,20 @@ export function declaredResources(recorded: readonly RecordedResource[]): unknow
         dependsOn: [...resource.dependsOn].sort(),
         ...(resource.type.startsWith("aws:") ? { inputs: resource.inputs, secretInputs: resource.secretInputs } : {}),
     }));
+}
+
+type Program = () => Promise<Record<string, string | pulumi.Output<unknown>>>;
+
+/** What the program (index.ts) declares with this stack config, under the Pulumi mocks (install them first). */
+export async function declaredBy(config: Record<string, string>): Promise<unknown[]> {
+    resetRecords();
+    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")));
+    const program = (await import("../../../index")).default as unknown as Program;
+    for (const output of Object.values(await program())) {
+        if (typeof output !== "string") {
+            await valueOf(output);
+        }
+    }
+    await settle();
+    return declaredResources(resources());
 }
