@@ -17,10 +17,14 @@ export const WEB_SERVER_DEFAULTS = {
     dailySnapshots: 7,
 } as const;
 
-/** The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation (t4g, m7g, c7gn). */
+/**
+ * The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation
+ * (t4g, m7g, c7gn), and the first Graviton family is a1.
+ */
 export function architectureOf(instanceType: string): "x86_64" | "arm64" {
-    const family = /^[a-z]+\d+([a-z-]*)\./.exec(instanceType);
-    return family !== null && family[1].startsWith("g") ? "arm64" : "x86_64";
+    const family = /^([a-z]+)(\d+)([a-z-]*)\./.exec(instanceType);
+    const graviton = family !== null && (family[3].startsWith("g") || `${family[1]}${family[2]}` === "a1");
+    return graviton ? "arm64" : "x86_64";
 }
 
 /** Debian's own AWS account, which publishes the official Debian AMIs. */

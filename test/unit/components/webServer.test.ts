@@ -467,7 +467,9 @@ describe("architectureOf", () => {
     it("knows Graviton families run arm64 and the rest x86_64", () => {
         expect(architectureOf("t4g.micro")).to.equal("arm64");
         expect(architectureOf("c7gn.large")).to.equal("arm64");
+        expect(architectureOf("a1.medium")).to.equal("arm64");
         expect(architectureOf("t3.micro")).to.equal("x86_64");
+        expect(architectureOf("t3a.small")).to.equal("x86_64");
         expect(architectureOf("m7i.xlarge")).to.equal("x86_64");
     });
 });
