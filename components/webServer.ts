@@ -39,6 +39,8 @@ export interface WebServerProvisioning extends ServerSettings {
     appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The private key matching sshPublicKey. Pass a secret. */
     sshPrivateKey: pulumi.Input<string>;
+    /** A preview without the key: the steps keep the one recorded in the state (RemoteProvisioner's keepRecordedKey). Defaults to false. */
+    keepRecordedKey?: boolean;
     /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
     sshUser?: string;
     /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
@@ -354,6 +356,7 @@ export class WebServer extends pulumi.ComponentResource {
                     appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
+                    keepRecordedKey: args.provisioning.keepRecordedKey,
                 },
                 { parent: this, dependsOn: [elasticIp] },
             );

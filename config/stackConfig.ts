@@ -439,6 +439,24 @@ const NAMESPACE = "webstack:";
 const PRIVATE_KEY = `${NAMESPACE}sshPrivateKey`;
 
 /**
+ * What a preview without the SSH key (a pull request's) sets as `webstack:sshPrivateKey`: a preview
+ * never dials the server, so it needs no key, and the steps keep the key recorded in the state, so
+ * their diff shows only what changed in them. `pulumi up` refuses it.
+ */
+export const PREVIEW_KEY_PLACEHOLDER = "preview-only: no SSH key";
+
+/** Whether the stack's private key is {@link PREVIEW_KEY_PLACEHOLDER}; throws when it is and this run would change resources. */
+export function previewKeyOnly(allConfig: Readonly<Record<string, string>>, isPreview: boolean): boolean {
+    const placeholder = allConfig[PRIVATE_KEY] === PREVIEW_KEY_PLACEHOLDER;
+    if (placeholder && !isPreview) {
+        throw new StackConfigError([
+            `${PRIVATE_KEY} is the pull-request preview's placeholder, which can preview but never configure a server. Set the real key with: pulumi config set --secret ${PRIVATE_KEY} < ~/.ssh/id_ed25519`,
+        ]);
+    }
+    return placeholder;
+}
+
+/**
  * Picks this program's keys out of the whole stack config (`pulumi.runtime.allConfig()`). The
  * private key's value is left out: only whether it is set matters before any resource exists.
  */

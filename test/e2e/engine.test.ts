@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { buildRelease } from "../../app/build";
+import { PREVIEW_KEY_PLACEHOLDER } from "../../config/stackConfig";
 import { buildPlan, changedSteps, type Plan, type PlanInputs, type Release } from "../../provisioning";
 import { APP_DATABASE, APP_ENV_FILE, appSocketPath, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE, PENDING_ACTIONS_DIR } from "../../provisioning/layout";
 import { engineStateLayout, existingServerConfig, openEngineStack, REPO_ROOT, requireEngineBinDir, sandboxServer, stackStateFile } from "../../sandbox/engine";
@@ -154,6 +155,21 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const { result } = await recorded((options) => stack.up(options));
         figure(`no-change up: ${seconds(startedAt)} s`);
         expect(result.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+    });
+
+    it("previews with the pull request's placeholder instead of the key as no change at all, and refuses up with it", async () => {
+        await stack.setConfig("webstack:sshPrivateKey", { value: PREVIEW_KEY_PLACEHOLDER, secret: true });
+        try {
+            const { result } = await recorded((options) => stack.preview(options));
+            expect(result.changeSummary).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+            const refused = await recorded((options) => stack.up(options)).then(
+                () => undefined,
+                (error: Error) => error,
+            );
+            expect(String(refused?.message)).to.contain("pull-request preview's placeholder");
+        } finally {
+            await stack.setAllConfig(configFor(2));
+        }
     });
 
     it("changes nothing on refresh, which cannot see a hand edit on the server; up leaves the edit too, and up --replace of its step puts the file back", async () => {

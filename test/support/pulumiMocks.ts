@@ -11,6 +11,8 @@ export interface RecordedResource {
     readonly secretInputs: string[];
     /** The parent's URN as the mock monitor made it (it keeps only the parent's own type); "" for none. */
     readonly parentUrn: string;
+    /** Input paths the resource's options tell the engine to keep from the state (`ignoreChanges`). */
+    readonly ignoreChanges: string[];
     /** Outputs the resource's options ask the engine to keep secret (`additionalSecretOutputs`). */
     readonly additionalSecretOutputs: string[];
     /** The explicit provider's reference (`<urn>::<id>`) when the resource was given one. */
@@ -43,6 +45,7 @@ interface RegisterResourceRequest {
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
     getParent(): string;
+    getIgnorechangesList(): string[];
 }
 
 interface PatchableMonitor {
@@ -67,6 +70,7 @@ const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
 const additionalSecretOutputsByName = new Map<string, string[]>();
 const parentUrnByName = new Map<string, string>();
+const ignoreChangesByName = new Map<string, string[]>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
 
 /** Realistic state for the resources whose outputs the program reads. */
@@ -147,6 +151,7 @@ export async function installMocks(): Promise<void> {
                     dependsOn: dependenciesByName.get(args.name) ?? [],
                     additionalSecretOutputs: additionalSecretOutputsByName.get(args.name) ?? [],
                     parentUrn: parentUrnByName.get(args.name) ?? "",
+                    ignoreChanges: ignoreChangesByName.get(args.name) ?? [],
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
@@ -188,6 +193,7 @@ export async function installMocks(): Promise<void> {
         dependenciesByName.set(request.getName(), urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
         additionalSecretOutputsByName.set(request.getName(), request.getAdditionalsecretoutputsList());
         parentUrnByName.set(request.getName(), request.getParent());
+        ignoreChangesByName.set(request.getName(), request.getIgnorechangesList());
         return registerResource(request, callback);
     };
 }
@@ -199,6 +205,7 @@ export function resetRecords(): void {
     dependenciesByName.clear();
     additionalSecretOutputsByName.clear();
     parentUrnByName.clear();
+    ignoreChangesByName.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

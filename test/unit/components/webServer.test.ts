@@ -377,6 +377,14 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
+        it("keeps the key recorded in the state for every step of a preview without the key, and only then", async () => {
+            await build({ provisioning: { ...PROVISIONING, keepRecordedKey: true } });
+            const steps = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
+            expect(steps.map((step) => step.ignoreChanges)).to.deep.equal(steps.map(() => ["connection.privateKey"]));
+            await build();
+            expect(resources().filter((resource) => REMOTE_TYPES.includes(resource.type)).flatMap((step) => step.ignoreChanges)).to.deep.equal([]);
+        });
+
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
             const { name } = await build();
             const secretOutput = resourcesOfType("command:remote:Command").map((command) => [command.name, command.additionalSecretOutputs.filter((output) => /^std/.test(output))]);

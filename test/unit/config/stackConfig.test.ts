@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import {
     parseStackConfig,
+    previewKeyOnly,
+    PREVIEW_KEY_PLACEHOLDER,
     rawStackConfig,
     RawStackConfig,
     StackConfigError,
@@ -317,6 +319,20 @@ describe("rawStackConfig", () => {
 
     it("says when the private key is not set", () => {
         expect(rawStackConfig({ "webstack:domain": "example.com" }).hasPrivateKey).to.equal(false);
+    });
+});
+
+describe("previewKeyOnly", () => {
+    const withKey = (key: string) => ({ "webstack:domain": "example.com", "webstack:sshPrivateKey": key });
+
+    it("says a preview runs with the pull request's placeholder instead of the key", () => {
+        expect(previewKeyOnly(withKey(PREVIEW_KEY_PLACEHOLDER), true)).to.equal(true);
+        expect(previewKeyOnly(withKey("-----BEGIN OPENSSH PRIVATE KEY-----"), true)).to.equal(false);
+        expect(previewKeyOnly(withKey("-----BEGIN OPENSSH PRIVATE KEY-----"), false)).to.equal(false);
+    });
+
+    it("refuses the placeholder for a run that changes resources, naming the command that sets the real key", () => {
+        expect(() => previewKeyOnly(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(StackConfigError, /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/);
     });
 });
 

