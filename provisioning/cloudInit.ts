@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import { stepScript, type Plan, type PlanInputs } from "./plan";
+import { IMDS_ROLE_WAIT_SECONDS } from "./layout";
 import { exportLines, scriptBody } from "./script";
 
 /**
@@ -82,6 +83,7 @@ export function renderFirstBootScript(settings: FirstBootSettings, endpoints: Fi
         REGION: settings.region,
         S3_ENDPOINT: endpoints.s3,
         IMDS_ENDPOINT: endpoints.imds,
+        IMDS_ROLE_WAIT_SECONDS,
         INDEX_KEY: settings.indexKey,
         INDEX_SHA256: settings.indexSha256,
         WORK_DIR: endpoints.workDir,

@@ -28,6 +28,8 @@ export const RELEASES_KEPT = 5;
  * and Pulumi's keeps it in the stack's state.
  */
 export const PROVISIONING_LOG_FILE = "/var/log/webstack-provisioning.log";
+/** How long a fleet's server asks the metadata service for its role while the instance profile is being attached (aws.sh). */
+export const IMDS_ROLE_WAIT_SECONDS = 90;
 /** One file per action (a reload) that a step's change made due and that has not succeeded yet (action_pending in the script library). */
 export const PENDING_ACTIONS_DIR = "/var/lib/webstack/pending";
 export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";

@@ -1,5 +1,5 @@
 import { cidrFamily } from "../formats";
-import { ACTIVATE_COMMAND, APP_ENV_FILE, APP_DATABASE, CURRENT_LINK, DATABASE_CA_FILE, DATABASE_CREDENTIALS_COMMAND } from "../layout";
+import { ACTIVATE_COMMAND, APP_ENV_FILE, APP_DATABASE, CURRENT_LINK, DATABASE_CA_FILE, DATABASE_CREDENTIALS_COMMAND, IMDS_ROLE_WAIT_SECONDS } from "../layout";
 import type { FleetDatabase } from "../plan";
 import { renderCommand, scriptBody } from "../script";
 
@@ -52,6 +52,7 @@ export function renderDatabaseCredentialsCommand(
         settings: {
             REGION: region,
             IMDS_ENDPOINT: endpoints.imds,
+            IMDS_ROLE_WAIT_SECONDS,
             SECRETS_MANAGER_ENDPOINT: endpoints.secretsManager,
             SECRET_ARN: database.secretArn,
             DB_HOST: database.host,

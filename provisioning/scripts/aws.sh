@@ -9,9 +9,19 @@ imds() {
 }
 
 # load_role_credentials: the role's key id, secret and session token, in aws_credentials[0..2].
+# In a new instance's first seconds the instance profile may not be attached yet, and the metadata
+# service answers 404 for the role, which curl does not retry: it is asked again every second, for
+# up to IMDS_ROLE_WAIT_SECONDS.
 load_role_credentials() {
-  local role
-  role="$(imds iam/security-credentials/)" || return 1
+  local role="" waited
+  for (( waited = 0; waited < IMDS_ROLE_WAIT_SECONDS; waited++ )); do
+    role="$(imds iam/security-credentials/)" && break
+    sleep 1
+  done
+  if [[ -z "$role" ]]; then
+    echo "the instance metadata service named no role in ${IMDS_ROLE_WAIT_SECONDS} s: is the instance profile attached?" >&2
+    return 1
+  fi
   mapfile -t aws_credentials < <(imds "iam/security-credentials/$role" |
     python3 -c 'import json, sys; c = json.load(sys.stdin); print(c["AccessKeyId"]); print(c["SecretAccessKey"]); print(c["Token"])')
   if (( ${#aws_credentials[@]} != 3 )); then

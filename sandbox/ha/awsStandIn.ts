@@ -25,6 +25,11 @@ export const STAND_IN_CREDENTIALS: RoleCredentials = { AccessKeyId: "AKIDSTANDIN
 export interface AwsStandInStore {
     object(key: string): Buffer | undefined;
     secret(id: string): string | undefined;
+    /**
+     * Whether the instance profile is attached yet: until it is, the metadata service answers 404 for
+     * the role, as EC2's does in a new instance's first seconds. Defaults to attached.
+     */
+    roleAttached?(): boolean;
 }
 
 /** One request the stand-in answered, apart from the metadata service's. */
@@ -59,7 +64,7 @@ export function awsStandInHandler(store: AwsStandInStore, credentials: RoleCrede
                     return answer(401, "");
                 }
                 if (url === "/latest/meta-data/iam/security-credentials/") {
-                    return answer(200, STAND_IN_ROLE);
+                    return store.roleAttached?.() === false ? answer(404, "") : answer(200, STAND_IN_ROLE);
                 }
                 if (url === `/latest/meta-data/iam/security-credentials/${STAND_IN_ROLE}`) {
                     return answer(200, JSON.stringify({ Code: "Success", Type: "AWS-HMAC", ...credentials }));

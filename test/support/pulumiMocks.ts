@@ -11,6 +11,8 @@ export interface RecordedResource {
     readonly secretInputs: string[];
     /** The parent's URN as the mock monitor made it (it keeps only the parent's own type); "" for none. */
     readonly parentUrn: string;
+    /** The resource's `protect` option: the engine refuses to delete or replace it. */
+    readonly protect: boolean;
     /** Input paths the resource's options tell the engine to keep from the state (`ignoreChanges`). */
     readonly ignoreChanges: string[];
     /** Outputs the resource's options ask the engine to keep secret (`additionalSecretOutputs`). */
@@ -46,6 +48,7 @@ interface RegisterResourceRequest {
     getAdditionalsecretoutputsList(): string[];
     getParent(): string;
     getIgnorechangesList(): string[];
+    getProtect(): boolean;
 }
 
 interface PatchableMonitor {
@@ -71,6 +74,7 @@ const dependenciesByName = new Map<string, string[]>();
 const additionalSecretOutputsByName = new Map<string, string[]>();
 const parentUrnByName = new Map<string, string>();
 const ignoreChangesByName = new Map<string, string[]>();
+const protectedNames = new Set<string>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
 
 /** Realistic state for the resources whose outputs the program reads. */
@@ -152,6 +156,7 @@ export async function installMocks(): Promise<void> {
                     additionalSecretOutputs: additionalSecretOutputsByName.get(args.name) ?? [],
                     parentUrn: parentUrnByName.get(args.name) ?? "",
                     ignoreChanges: ignoreChangesByName.get(args.name) ?? [],
+                    protect: protectedNames.has(args.name),
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
@@ -194,6 +199,9 @@ export async function installMocks(): Promise<void> {
         additionalSecretOutputsByName.set(request.getName(), request.getAdditionalsecretoutputsList());
         parentUrnByName.set(request.getName(), request.getParent());
         ignoreChangesByName.set(request.getName(), request.getIgnorechangesList());
+        if (request.getProtect()) {
+            protectedNames.add(request.getName());
+        }
         return registerResource(request, callback);
     };
 }
@@ -206,6 +214,7 @@ export function resetRecords(): void {
     additionalSecretOutputsByName.clear();
     parentUrnByName.clear();
     ignoreChangesByName.clear();
+    protectedNames.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

@@ -104,9 +104,15 @@ describe("appServerPolicy", () => {
 });
 
 describe("finalSnapshotName", () => {
-    it("is letters, digits and single hyphens, starting with a letter", () => {
-        expect(finalSnapshotName("webstack", "dev")).to.equal("webstack-dev-final");
-        expect(finalSnapshotName("2nd_site", "Prod..EU")).to.equal("nd-site-prod-eu-final");
+    const madeAt = new Date("2026-12-04T16:09:05.123Z");
+
+    it("is letters, digits and single hyphens, starting with a letter, and names when the database was made", () => {
+        expect(finalSnapshotName("webstack", "dev", madeAt)).to.equal("webstack-dev-final-20261204t160905");
+        expect(finalSnapshotName("2nd_site", "Prod..EU", madeAt)).to.equal("nd-site-prod-eu-final-20261204t160905");
+    });
+
+    it("differs for a database made a second later", () => {
+        expect(finalSnapshotName("webstack", "dev", new Date(madeAt.getTime() + 1000))).to.not.equal(finalSnapshotName("webstack", "dev", madeAt));
     });
 });
 
@@ -275,6 +281,11 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(autoScaling.dependsOn).to.include(`${name}-db`);
         });
 
+        it("make pulumi up wait until as many servers as the group's minimum pass the load balancer's health check, and fail when they do not", async () => {
+            await build({ minAppServers: 3, maxAppServers: 8 });
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({ waitForElbCapacity: 3, waitForCapacityTimeout: "600s" });
+        });
+
         it("are deployed by a rolling instance refresh that never lowers healthy capacity", async () => {
             await build();
             expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs.instanceRefresh).to.deep.equal({
@@ -387,9 +398,16 @@ describe("WebFleet under Pulumi mocks", () => {
                 backupRetentionPeriod: 7,
                 deletionProtection: true,
                 skipFinalSnapshot: false,
-                finalSnapshotIdentifier: `${name}-dev-final`,
                 dbName: "webstack",
             });
+            expect(database.inputs.finalSnapshotIdentifier).to.match(new RegExp(`^${name}-dev-final-\\d{8}t\\d{6}$`));
+        });
+
+        it("is protected in Pulumi too, and keeps the final snapshot's name it was made with, so that no destroy meets an earlier one's", async () => {
+            await build();
+            const database = onlyResourceOfType("aws:rds/instance:Instance");
+            expect(database.protect).to.equal(true);
+            expect(database.ignoreChanges).to.deep.equal(["finalSnapshotIdentifier"]);
         });
 
         it("has its master password made and kept by AWS in Secrets Manager, never by the program", async () => {

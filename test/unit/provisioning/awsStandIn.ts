@@ -14,12 +14,19 @@ export interface AwsStandIn {
 export interface AwsStandInContent {
     readonly objects?: Map<string, Buffer>;
     readonly secrets?: Map<string, string>;
+    /** How many times the metadata service answers 404 for the role before the instance profile is attached. Defaults to 0. */
+    readonly roleMissingFor?: number;
 }
 
 /** The sandbox's stand-ins for the metadata service, S3 and Secrets Manager, on loopback over plain HTTP. */
 export function startAwsStandIn(content: AwsStandInContent): Promise<AwsStandIn> {
     const requests: RecordedRequest[] = [];
-    const store = { object: (key: string) => content.objects?.get(key), secret: (id: string) => content.secrets?.get(id) };
+    let roleMissingFor = content.roleMissingFor ?? 0;
+    const store = {
+        object: (key: string) => content.objects?.get(key),
+        secret: (id: string) => content.secrets?.get(id),
+        roleAttached: () => roleMissingFor-- <= 0,
+    };
     const server = http.createServer(awsStandInHandler(store, undefined, requests));
     return new Promise((resolve) => {
         server.listen(0, "127.0.0.1", () => {

@@ -124,14 +124,14 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
     afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
 
     /** Publishes the plan's objects (after `tamper`) and its index, then runs the first boot against them. */
-    async function firstBoot(plan: Plan, tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined) {
+    async function firstBoot(plan: Plan, tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined, roleMissingFor = 0) {
         const planned = planObjects(plan, { domain: "example.com" });
         const objects = new Map(planned.map((object) => [object.key, object.content !== undefined ? Buffer.from(object.content) : fs.readFileSync(object.localPath ?? "")]));
         const index = renderPlanIndex(planned);
         const { key, sha256: indexSha256 } = indexObject(index);
         objects.set(key, Buffer.from(index));
         tamper(objects, planned);
-        const standIn = await startAwsStandIn({ objects });
+        const standIn = await startAwsStandIn({ objects, roleMissingFor });
         try {
             const script = renderFirstBootScript({ ...SETTINGS, indexKey: key, indexSha256 }, { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") });
             return { ...(await runScript(script)), requests: standIn.requests };
@@ -153,6 +153,12 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
         expect(result.stderr).to.include("webstack first boot: every step applied");
         expect(result.status).to.equal(0);
         expect(fs.readFileSync(log(), "utf8")).to.equal("one\nrelease bytes");
+    });
+
+    it("waits for the instance profile while the metadata service answers 404 for the role, as in a new instance's first seconds", async () => {
+        const result = await firstBoot([appending("one", "one")], undefined, 2);
+        expect(result.status, result.stderr).to.equal(0);
+        expect(fs.readFileSync(log(), "utf8")).to.equal("one\n");
     });
 
     it("signs every S3 request with the instance role's credentials and session token", async () => {
