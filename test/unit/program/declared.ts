@@ -12,6 +12,15 @@ export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END 
  * The `single` stacks whose resources are pinned in fixtures/single-topology.json: the committed dev
  * config, and one with every optional AWS feature turned on.
  */
+/** A fleet (`topology: ha`) with every optional part: alerts, the apex record, the app's environment. */
+export const HA_TOPOLOGY_CONFIG: Readonly<Record<string, string>> = {
+    "webstack:domain": "example.com",
+    "webstack:topology": "ha",
+    "webstack:alertEmail": "ops@example.com",
+    "webstack:createApexRecord": "true",
+    "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "token" }),
+};
+
 export const SINGLE_TOPOLOGY_CONFIGS: Readonly<Record<string, Record<string, string>>> = {
     dev: { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY },
     everything: {
@@ -45,8 +54,8 @@ export function declaredResources(recorded: readonly RecordedResource[]): unknow
 
 type Program = () => Promise<Record<string, string | pulumi.Output<unknown>>>;
 
-/** What the program (index.ts) declares with this stack config, under the Pulumi mocks (install them first). */
-export async function declaredBy(config: Record<string, string>): Promise<unknown[]> {
+/** Every resource the program (index.ts) declares with this stack config, under the Pulumi mocks (install them first). */
+export async function declaredByProgram(config: Record<string, string>): Promise<readonly RecordedResource[]> {
     resetRecords();
     pulumi.runtime.setAllConfig(config, Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")));
     const program = (await import("../../../index")).default as unknown as Program;
@@ -56,5 +65,10 @@ export async function declaredBy(config: Record<string, string>): Promise<unknow
         }
     }
     await settle();
-    return declaredResources(resources());
+    return [...resources()];
+}
+
+/** What the program declares with this stack config, in the fixture's form ({@link declaredResources}). */
+export async function declaredBy(config: Record<string, string>): Promise<unknown[]> {
+    return declaredResources(await declaredByProgram(config));
 }

@@ -1,0 +1,189 @@
+import type { ResourceMapping } from "./modelCheck";
+
+/**
+ * Each AWS resource type the program declares, and the API operation that creates it: its inputs
+ * start from that operation's input shape. A type the program starts to declare must join this
+ * list (the API-model test fails until it does); `targets` say where an input goes when its name
+ * does not.
+ */
+export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
+    "aws:acm/certificate:Certificate": { service: "acm", operation: "RequestCertificate" },
+    "aws:acm/certificateValidation:CertificateValidation": {
+        service: "acm",
+        operation: "DescribeCertificate",
+        targets: { validationRecordFqdns: { unchecked: "the provider waits for these records; ACM is not told them" } },
+    },
+    "aws:autoscaling/group:Group": {
+        service: "autoscaling",
+        operation: "CreateAutoScalingGroup",
+        targets: {
+            instanceRefresh: { shape: "StartInstanceRefreshType" },
+            "launchTemplate.id": { member: "LaunchTemplateId" },
+            vpcZoneIdentifiers: { member: "VPCZoneIdentifier" },
+            waitForCapacityTimeout: { unchecked: "how long the provider waits for the group; not sent to AWS" },
+            waitForElbCapacity: { unchecked: "how many healthy servers the provider waits for; not sent to AWS" },
+        },
+    },
+    "aws:autoscaling/policy:Policy": { service: "autoscaling", operation: "PutScalingPolicy" },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": { service: "cloudwatch", operation: "PutMetricAlarm", targets: { dimensions: { pairs: { key: "DimensionName", value: "DimensionValue" } } } },
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": { service: "dlm", operation: "CreateLifecyclePolicy", targets: { "policyDetails.targetTags": { tags: true } } },
+    "aws:ec2/eip:Eip": { service: "ec2", operation: "AllocateAddress", targets: { instance: { shape: "InstanceId" } } },
+    "aws:ec2/instance:Instance": {
+        service: "ec2",
+        operation: "RunInstances",
+        targets: {
+            ami: { member: "ImageId" },
+            vpcSecurityGroupIds: { member: "SecurityGroupIds" },
+            rootBlockDevice: { shape: "EbsBlockDevice" },
+            "rootBlockDevice.tags": { unchecked: "set on the volume by CreateTags after launch; the same tag shape as the instance's" },
+        },
+    },
+    "aws:ec2/keyPair:KeyPair": { service: "ec2", operation: "ImportKeyPair", targets: { publicKey: { member: "PublicKeyMaterial" } } },
+    "aws:ec2/launchTemplate:LaunchTemplate": {
+        service: "ec2",
+        operation: "CreateLaunchTemplate",
+        inputShape: "RequestLaunchTemplateData",
+        targets: {
+            vpcSecurityGroupIds: { member: "SecurityGroupIds" },
+            updateDefaultVersion: { unchecked: "the provider's ModifyLaunchTemplate after each new version" },
+        },
+    },
+    "aws:ec2/securityGroup:SecurityGroup": {
+        service: "ec2",
+        operation: "CreateSecurityGroup",
+        targets: {
+            ingress: { shape: "IpPermission" },
+            egress: { shape: "IpPermission" },
+            "ingress.protocol": { member: "IpProtocol" },
+            "egress.protocol": { member: "IpProtocol" },
+            "ingress.cidrBlocks": { shape: "String" },
+            "egress.cidrBlocks": { shape: "String" },
+            "ingress.ipv6CidrBlocks": { shape: "String" },
+            "egress.ipv6CidrBlocks": { shape: "String" },
+            "ingress.securityGroups": { shape: "String" },
+            "ingress.description": { shape: "String" },
+            "egress.description": { shape: "String" },
+        },
+    },
+    "aws:iam/instanceProfile:InstanceProfile": { service: "iam", operation: "CreateInstanceProfile", targets: { role: { shape: "roleNameType" } } },
+    "aws:iam/role:Role": { service: "iam", operation: "CreateRole", targets: { assumeRolePolicy: { member: "AssumeRolePolicyDocument" } } },
+    "aws:iam/rolePolicy:RolePolicy": {
+        service: "iam",
+        operation: "PutRolePolicy",
+        targets: { policy: { member: "PolicyDocument" }, role: { unchecked: "the role's id, which is its name, from the role resource" } },
+    },
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { service: "iam", operation: "AttachRolePolicy", targets: { role: { member: "RoleName" } } },
+    "aws:lb/listener:Listener": {
+        service: "elbv2",
+        operation: "CreateListener",
+        targets: { certificateArn: { shape: "CertificateArn" }, "defaultActions.redirect": { shape: "RedirectActionConfig" } },
+    },
+    "aws:lb/loadBalancer:LoadBalancer": {
+        service: "elbv2",
+        operation: "CreateLoadBalancer",
+        targets: {
+            loadBalancerType: { member: "Type" },
+            internal: { unchecked: "a boolean the provider turns into Scheme (internal or internet-facing)" },
+            dropInvalidHeaderFields: { shape: "LoadBalancerAttributeValue" },
+            enableHttp2: { shape: "LoadBalancerAttributeValue" },
+            idleTimeout: { shape: "LoadBalancerAttributeValue" },
+        },
+    },
+    "aws:lb/targetGroup:TargetGroup": {
+        service: "elbv2",
+        operation: "CreateTargetGroup",
+        targets: {
+            deregistrationDelay: { shape: "TargetGroupAttributeValue" },
+            // The provider spreads the health check over CreateTargetGroup's own HealthCheck* members.
+            healthCheck: { shape: "CreateTargetGroupInput" },
+            "healthCheck.enabled": { member: "HealthCheckEnabled" },
+            "healthCheck.healthyThreshold": { member: "HealthyThresholdCount" },
+            "healthCheck.unhealthyThreshold": { member: "UnhealthyThresholdCount" },
+            "healthCheck.interval": { member: "HealthCheckIntervalSeconds" },
+            "healthCheck.timeout": { member: "HealthCheckTimeoutSeconds" },
+            "healthCheck.path": { member: "HealthCheckPath" },
+            "healthCheck.port": { member: "HealthCheckPort" },
+            "healthCheck.protocol": { member: "HealthCheckProtocol" },
+            "healthCheck.matcher": { shape: "HttpCode" },
+        },
+    },
+    "aws:rds/instance:Instance": {
+        service: "rds",
+        operation: "CreateDBInstance",
+        targets: {
+            backupWindow: { member: "PreferredBackupWindow" },
+            maintenanceWindow: { member: "PreferredMaintenanceWindow" },
+            caCertIdentifier: { member: "CACertificateIdentifier" },
+            instanceClass: { member: "DBInstanceClass" },
+            username: { member: "MasterUsername" },
+            finalSnapshotIdentifier: { shape: "String" },
+            skipFinalSnapshot: { unchecked: "DeleteDBInstance's, when the database is deleted" },
+            deleteAutomatedBackups: { unchecked: "DeleteDBInstance's, when the database is deleted" },
+        },
+    },
+    "aws:rds/parameterGroup:ParameterGroup": {
+        service: "rds",
+        operation: "CreateDBParameterGroup",
+        targets: {
+            family: { member: "DBParameterGroupFamily" },
+            parameters: { shape: "Parameter" },
+            "parameters.name": { member: "ParameterName" },
+            "parameters.value": { member: "ParameterValue" },
+        },
+    },
+    "aws:rds/subnetGroup:SubnetGroup": { service: "rds", operation: "CreateDBSubnetGroup", targets: { description: { member: "DBSubnetGroupDescription" } } },
+    "aws:route53/healthCheck:HealthCheck": {
+        service: "route53",
+        operation: "CreateHealthCheck",
+        inputShape: "HealthCheckConfig",
+        targets: { fqdn: { member: "FullyQualifiedDomainName" }, tags: { unchecked: "ChangeTagsForResource's, after the check exists" } },
+    },
+    "aws:route53/record:Record": {
+        service: "route53",
+        operation: "ChangeResourceRecordSets",
+        inputShape: "ResourceRecordSet",
+        targets: {
+            records: { shape: "RData" },
+            aliases: { member: "AliasTarget" },
+            "aliases.name": { member: "DNSName" },
+            "aliases.zoneId": { member: "HostedZoneId" },
+            zoneId: { shape: "ResourceId" },
+            allowOverwrite: { unchecked: "whether the provider sends UPSERT or CREATE" },
+        },
+    },
+    "aws:s3/bucket:Bucket": {
+        service: "s3",
+        operation: "CreateBucket",
+        targets: { forceDestroy: { unchecked: "whether the provider empties the bucket before deleting it" }, tags: { unchecked: "PutBucketTagging's, after the bucket exists" } },
+    },
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
+        service: "s3",
+        operation: "PutBucketLifecycleConfiguration",
+        targets: { rules: { shape: "LifecycleRule" }, "rules.id": { member: "ID" } },
+    },
+    "aws:s3/bucketObjectv2:BucketObjectv2": {
+        service: "s3",
+        operation: "PutObject",
+        targets: { content: { member: "Body" }, source: { unchecked: "a file the provider uploads as the Body" } },
+    },
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": { service: "s3", operation: "PutBucketOwnershipControls", targets: { rule: { shape: "OwnershipControlsRule" } } },
+    "aws:s3/bucketPolicy:BucketPolicy": { service: "s3", operation: "PutBucketPolicy" },
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
+        service: "s3",
+        operation: "PutPublicAccessBlock",
+        targets: {
+            blockPublicAcls: { shape: "Setting" },
+            blockPublicPolicy: { shape: "Setting" },
+            ignorePublicAcls: { shape: "Setting" },
+            restrictPublicBuckets: { shape: "Setting" },
+        },
+    },
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+        service: "s3",
+        operation: "PutBucketEncryption",
+        targets: { rules: { shape: "ServerSideEncryptionRule" } },
+    },
+    "aws:s3/bucketVersioning:BucketVersioning": { service: "s3", operation: "PutBucketVersioning" },
+    "aws:sns/topic:Topic": { service: "sns", operation: "CreateTopic" },
+    "aws:sns/topicSubscription:TopicSubscription": { service: "sns", operation: "Subscribe", targets: { topic: { member: "TopicArn" } } },
+};
