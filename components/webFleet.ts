@@ -42,17 +42,38 @@ export function appServerBounds(min: number, max: number): { min: number; max: n
     return { min, max };
 }
 
-/** The subnets' zones, refused unless there are at least two of them: one zone's outage must leave the site up. */
-export function checkedZones(subnets: readonly { id: string; availabilityZone: string; vpcId: string }[]): string[] {
+/**
+ * The subnets' zones, refused unless the load balancer and the group can use them: one subnet per
+ * zone (the load balancer takes no more), at least two zones (one zone's outage must leave the site
+ * up), one VPC, and only zones that offer the instance type (`offeredZones`). Every problem at once.
+ */
+export function checkedZones(
+    subnets: readonly { id: string; availabilityZone: string; vpcId: string }[],
+    instanceType: string,
+    offeredZones: readonly string[],
+): string[] {
     const zones = [...new Set(subnets.map((subnet) => subnet.availabilityZone))].sort();
+    const problems: string[] = [];
+    for (const zone of zones) {
+        const inZone = subnets.filter((subnet) => subnet.availabilityZone === zone).map((subnet) => subnet.id);
+        if (inZone.length > 1) {
+            problems.push(`subnetIds ${inZone.join(" and ")} are both in ${zone}; the load balancer takes one subnet per zone, so give one of them`);
+        }
+        if (!offeredZones.includes(zone)) {
+            problems.push(`${zone} (subnet ${inZone.join(", ")}) does not offer ${instanceType}; give subnets in ${offeredZones.join(", ") || "zones that offer it"}, or another instanceType`);
+        }
+    }
     if (zones.length < 2) {
-        throw new Error(
-            `subnetIds are all in ${zones.join(", ") || "no zone"}; give public subnets in at least two availability zones, so that the load balancer, the app servers and the database survive one zone's outage.`,
+        problems.push(
+            `subnetIds are all in ${zones.join(", ") || "no zone"}; give public subnets in at least two availability zones, so that the load balancer, the app servers and the database survive one zone's outage`,
         );
     }
     const vpcs = [...new Set(subnets.map((subnet) => subnet.vpcId))];
     if (vpcs.length !== 1) {
-        throw new Error(`subnetIds are in ${vpcs.length} VPCs (${vpcs.join(", ")}); give subnets of one VPC.`);
+        problems.push(`subnetIds are in ${vpcs.length} VPCs (${vpcs.join(", ")}); give subnets of one VPC`);
+    }
+    if (problems.length > 0) {
+        throw new Error(`${problems.join("; ")}.`);
     }
     return zones;
 }
@@ -265,10 +286,14 @@ export class WebFleet extends pulumi.ComponentResource {
         const appEnvironment = checkedAppEnvironment(args.server.appEnvironment, this);
 
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
-        const subnetIds = args.subnetIds ?? defaultSubnetIds(parent);
+        // The default VPC has a subnet in every zone, and not every zone offers every instance type.
+        const offeredZones = aws.ec2
+            .getInstanceTypeOfferingsOutput({ locationType: "availability-zone", filters: [{ name: "instance-type", values: [instanceType] }] }, parent)
+            .apply((offerings) => [...offerings.locations].sort());
+        const subnetIds = args.subnetIds ?? defaultSubnetIds(offeredZones, parent);
         const subnets = pulumi.output(subnetIds).apply((ids) => pulumi.all(ids.map((id) => aws.ec2.getSubnetOutput({ id }, parent))));
-        const vpcId = subnets.apply((found) => {
-            checked("subnetIds", () => checkedZones(found));
+        const vpcId = pulumi.all([subnets, offeredZones]).apply(([found, offered]) => {
+            checked("subnetIds", () => checkedZones(found, instanceType, offered));
             return found[0].vpcId;
         });
         const vpcCidr = aws.ec2.getVpcOutput({ id: vpcId }, parent).apply((vpc) => vpc.cidrBlock);
@@ -354,7 +379,9 @@ export class WebFleet extends pulumi.ComponentResource {
                 imageId: amiId,
                 instanceType,
                 iamInstanceProfile: { arn: instanceProfile.arn },
-                vpcSecurityGroupIds: [appGroup.id],
+                // A public address whatever the subnet's default: with no NAT gateway, it is how the
+                // server reaches S3, Secrets Manager and Debian's mirror at first boot.
+                networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [appGroup.id], deleteOnTermination: "true" }],
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 blockDeviceMappings: [
                     {
@@ -508,11 +535,20 @@ export class WebFleet extends pulumi.ComponentResource {
     }
 }
 
-/** The default VPC's default subnets: one per availability zone. */
-function defaultSubnetIds(parent: pulumi.InvokeOutputOptions): pulumi.Output<string[]> {
+/** The default VPC's default subnets (one per availability zone) in the zones that offer the instance type. */
+function defaultSubnetIds(offeredZones: pulumi.Output<string[]>, parent: pulumi.InvokeOutputOptions): pulumi.Output<string[]> {
     const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
     return aws.ec2
-        .getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }, { name: "default-for-az", values: ["true"] }] }, parent)
+        .getSubnetsOutput(
+            {
+                filters: [
+                    { name: "vpc-id", values: [vpc.id] },
+                    { name: "default-for-az", values: ["true"] },
+                    { name: "availability-zone", values: offeredZones },
+                ],
+            },
+            parent,
+        )
         .apply((found) => [...found.ids].sort());
 }
 

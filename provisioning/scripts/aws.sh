@@ -10,16 +10,20 @@ imds() {
 
 # load_role_credentials: the role's key id, secret and session token, in aws_credentials[0..2].
 # In a new instance's first seconds the instance profile may not be attached yet, and the metadata
-# service answers 404 for the role, which curl does not retry: it is asked again every second, for
-# up to IMDS_ROLE_WAIT_SECONDS.
+# service answers 404 for the role, which curl does not retry: that answer is asked again every
+# second, for up to IMDS_ROLE_WAIT_SECONDS. A metadata service that does not answer at all fails at
+# once (an app instance's start waits on this).
 load_role_credentials() {
-  local role="" waited
+  local role="" status waited
   for (( waited = 0; waited < IMDS_ROLE_WAIT_SECONDS; waited++ )); do
-    role="$(imds iam/security-credentials/)" && break
+    status=0
+    role="$(imds iam/security-credentials/)" || status=$?
+    # 22 is curl -f's "the server answered with an error": here, the 404 of a profile not attached yet.
+    (( status == 22 )) || break
     sleep 1
   done
-  if [[ -z "$role" ]]; then
-    echo "the instance metadata service named no role in ${IMDS_ROLE_WAIT_SECONDS} s: is the instance profile attached?" >&2
+  if (( status != 0 )) || [[ -z "$role" ]]; then
+    echo "the instance metadata service named no role (curl exit ${status}): is the instance profile attached?" >&2
     return 1
   fi
   mapfile -t aws_credentials < <(imds "iam/security-credentials/$role" |

@@ -69,6 +69,9 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
     "subnet-0b2b2b2b2b2b2b2b2": "eu-central-1b",
 };
 
+/** The zones that offer the instance type asked about: every zone but eu-central-1c. */
+export const MOCK_OFFERING_ZONES: readonly string[] = ["eu-central-1a", "eu-central-1b"];
+
 const recorded: RecordedResource[] = [];
 const dependenciesByName = new Map<string, string[]>();
 const additionalSecretOutputsByName = new Map<string, string[]>();
@@ -173,6 +176,8 @@ export async function installMocks(): Promise<void> {
                         return { id: args.inputs.id, vpcId: MOCK_VPC_ID, availabilityZone: MOCK_DEFAULT_SUBNETS[args.inputs.id as string] ?? "eu-central-1a" };
                     case "aws:ec2/getSubnets:getSubnets":
                         return { id: MOCK_REGION, ids: Object.keys(MOCK_DEFAULT_SUBNETS).reverse() };
+                    case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+                        return { id: MOCK_REGION, locations: [...MOCK_OFFERING_ZONES], locationTypes: MOCK_OFFERING_ZONES.map(() => "availability-zone"), instanceTypes: MOCK_OFFERING_ZONES.map(() => "t3.micro") };
                     case "aws:ec2/getVpc:getVpc":
                         return { id: MOCK_VPC_ID, cidrBlock: MOCK_VPC_CIDR, default: true };
                     case "aws:index/getRegion:getRegion":

@@ -44,6 +44,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         operation: "CreateLaunchTemplate",
         inputShape: "RequestLaunchTemplateData",
         targets: {
+            "networkInterfaces.securityGroups": { member: "Groups" },
             vpcSecurityGroupIds: { member: "SecurityGroupIds" },
             updateDefaultVersion: { unchecked: "the provider's ModifyLaunchTemplate after each new version" },
         },

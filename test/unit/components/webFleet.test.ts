@@ -7,6 +7,7 @@ import {
     installMocks,
     MOCK_AMI_ID,
     MOCK_DEFAULT_SUBNETS,
+    MOCK_OFFERING_ZONES,
     MOCK_DEPLOYER_ARN,
     MOCK_VPC_CIDR,
     MOCK_ZONE_ID,
@@ -55,14 +56,27 @@ describe("appServerBounds", () => {
 
 describe("checkedZones", () => {
     const subnet = (id: string, availabilityZone: string, vpcId = "vpc-1") => ({ id, availabilityZone, vpcId });
+    const offered = ["eu-central-1a", "eu-central-1b", "eu-central-1c"];
 
-    it("gives the subnets' zones when there are two or more, in one VPC", () => {
-        expect(checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a"), subnet("c", "eu-central-1a")])).to.deep.equal(["eu-central-1a", "eu-central-1b"]);
+    it("gives the subnets' zones when there are two or more, one subnet each, in one VPC", () => {
+        expect(checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a")], "t3.micro", offered)).to.deep.equal(["eu-central-1a", "eu-central-1b"]);
     });
 
     it("refuses subnets all in one zone, or spread over VPCs", () => {
-        expect(() => checkedZones([subnet("a", "eu-central-1a"), subnet("b", "eu-central-1a")])).to.throw(/all in eu-central-1a; give public subnets in at least two availability zones/);
-        expect(() => checkedZones([subnet("a", "eu-central-1a", "vpc-1"), subnet("b", "eu-central-1b", "vpc-2")])).to.throw(/in 2 VPCs \(vpc-1, vpc-2\); give subnets of one VPC/);
+        expect(() => checkedZones([subnet("a", "eu-central-1a")], "t3.micro", offered)).to.throw(/all in eu-central-1a; give public subnets in at least two availability zones/);
+        expect(() => checkedZones([subnet("a", "eu-central-1a", "vpc-1"), subnet("b", "eu-central-1b", "vpc-2")], "t3.micro", offered)).to.throw(/in 2 VPCs \(vpc-1, vpc-2\); give subnets of one VPC/);
+    });
+
+    it("refuses two subnets in one zone, which the load balancer would refuse, naming both", () => {
+        expect(() => checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a"), subnet("c", "eu-central-1a")], "t3.micro", offered)).to.throw(
+            /subnetIds b and c are both in eu-central-1a; the load balancer takes one subnet per zone/,
+        );
+    });
+
+    it("refuses a zone that does not offer the instance type, naming the zones that do", () => {
+        expect(() => checkedZones([subnet("a", "eu-central-1a"), subnet("c", "eu-central-1c")], "m7g.large", ["eu-central-1a", "eu-central-1b"])).to.throw(
+            /eu-central-1c \(subnet c\) does not offer m7g\.large; give subnets in eu-central-1a, eu-central-1b, or another instanceType/,
+        );
     });
 });
 
@@ -160,6 +174,11 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.subnets).to.deep.equal(DEFAULT_SUBNETS);
             expect(onlyResourceOfType("aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds).to.deep.equal(DEFAULT_SUBNETS);
             expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters).to.deep.include({ name: "default-for-az", values: ["true"] });
+            expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters, "only zones that offer the instance type").to.deep.include({ name: "availability-zone", values: MOCK_OFFERING_ZONES });
+            expect(callsOf("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings")[0]).to.deep.include({
+                locationType: "availability-zone",
+                filters: [{ name: "instance-type", values: ["t3.micro"] }],
+            });
 
             const given = ["subnet-0b2b2b2b2b2b2b2b2", "subnet-0a1a1a1a1a1a1a1a1"];
             ({ name } = await build({ subnetIds: given }));
@@ -264,7 +283,10 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build();
             const template = onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate");
             expect(callsOf("aws:ec2/getAmi:getAmi")[0].filters).to.deep.include({ name: "name", values: ["debian-13-amd64-*"] });
-            expect(template.inputs).to.deep.include({ imageId: MOCK_AMI_ID, instanceType: "t3.micro", vpcSecurityGroupIds: [`${name}-app-sg-id`] });
+            expect(template.inputs).to.deep.include({ imageId: MOCK_AMI_ID, instanceType: "t3.micro" });
+            expect(template.inputs.networkInterfaces, "a public address whatever the subnet's default, and the app servers' group").to.deep.equal([
+                { deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [`${name}-app-sg-id`], deleteOnTermination: "true" },
+            ]);
             expect(template.inputs.metadataOptions).to.deep.equal({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
             expect(template.inputs.blockDeviceMappings).to.deep.equal([
                 { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" } },

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { installMocks } from "../../support/pulumiMocks";
 import { declaredBy, FIXTURE, SINGLE_TOPOLOGY_CONFIGS } from "./declared";
 
-(async () => {
+async function pinFixture(): Promise<void> {
     await installMocks();
     const pinned: Record<string, unknown[]> = {};
     for (const [name, config] of Object.entries(SINGLE_TOPOLOGY_CONFIGS)) {
@@ -15,7 +15,12 @@ import { declaredBy, FIXTURE, SINGLE_TOPOLOGY_CONFIGS } from "./declared";
     }
     writeFileSync(FIXTURE, `${JSON.stringify(pinned, null, 2)}\n`);
     console.log(`written: ${FIXTURE}`);
-})().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-});
+}
+
+// Only when run as a script: mocha, given this folder, loads every file in it.
+if (require.main === module) {
+    pinFixture().catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+    });
+}
