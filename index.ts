@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
-import { parseStackConfig, previewKeyOnly, rawStackConfig, StackSettings } from "./config/stackConfig";
+import { parseStackConfig, rawStackConfig, refusePreviewPlaceholder, StackSettings } from "./config/stackConfig";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
@@ -11,7 +11,7 @@ async function serverSettings(settings: StackSettings): Promise<ServerSettings> 
 export = async () => {
     const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
     const settings = parseStackConfig(raw, hasPrivateKey);
-    const keepRecordedKey = previewKeyOnly(pulumi.runtime.allConfig(), pulumi.runtime.isDryRun());
+    refusePreviewPlaceholder(pulumi.runtime.allConfig(), pulumi.runtime.isDryRun());
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
     const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
 
@@ -47,7 +47,6 @@ export = async () => {
             plan: buildPlan(await serverSettings(settings)),
             domain: settings.domain,
             appEnvironment,
-            keepRecordedKey,
         });
         const url = siteUrl(settings.domain, settings.tls !== undefined);
         return { url, hostName: settings.hostName, publicIp: settings.server.host, sshCommand: `ssh ${settings.sshUser}@${settings.server.host}` };
@@ -68,7 +67,7 @@ export = async () => {
         dailySnapshots: aws.dailySnapshots,
         alertEmail: aws.alertEmail,
         provisioning: settings.provision
-            ? { ...(await serverSettings(settings)), appEnvironment, sshPrivateKey, keepRecordedKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
+            ? { ...(await serverSettings(settings)), appEnvironment, sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
             : undefined,
     });
     return {

@@ -44,12 +44,6 @@ export interface RemoteProvisionerArgs {
     /** Resources that must exist before steps marked `needsDns` run (the DNS records). Defaults to none. */
     dnsReady?: pulumi.Resource[];
     /**
-     * Keep the private key recorded in the state rather than `connection.privateKey`, so that a
-     * preview run without the key (a pull request's) shows only the steps whose script or file
-     * changed. Never for a run that applies steps. Defaults to false.
-     */
-    keepRecordedKey?: boolean;
-    /**
      * How long to keep retrying the first SSH connection, in seconds: a new EC2 instance takes a
      * minute or two before sshd answers. Defaults to 600.
      */
@@ -180,7 +174,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         for (const step of args.plan) {
             const dependsOn = [...(previous ? [previous] : []), ...(step.kind === "run" && step.needsDns ? dnsReady : [])];
             const resourceName = stepResourceName(name, step);
-            const options = { parent: this, dependsOn, ignoreChanges: args.keepRecordedKey ? ["connection.privateKey"] : [] };
+            const options = { parent: this, dependsOn };
             previous =
                 step.kind === "upload"
                     ? new command.remote.CopyToRemote(

@@ -39,8 +39,6 @@ export interface WebServerProvisioning extends ServerSettings {
     appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The private key matching sshPublicKey. Pass a secret. */
     sshPrivateKey: pulumi.Input<string>;
-    /** A preview without the key: the steps keep the one recorded in the state (RemoteProvisioner's keepRecordedKey). Defaults to false. */
-    keepRecordedKey?: boolean;
     /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
     sshUser?: string;
     /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
@@ -148,6 +146,11 @@ export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.in
         { name: "virtualization-type", values: ["hvm"] },
         { name: "root-device-type", values: ["ebs"] },
     ];
+}
+
+/** An OpenSSH public key without its comment ("ssh-ed25519 AAAA..."): what the key is, whatever it is called. */
+export function publicKeyMaterial(publicKey: string): string {
+    return publicKey.trim().split(/\s+/).slice(0, 2).join(" ");
 }
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
@@ -275,7 +278,8 @@ export class WebServer extends pulumi.ComponentResource {
             { ...parent, ignoreChanges: ["ingress"] },
         );
 
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: args.sshPublicKey, tags: tagsFor("key") }, parent);
+        // The key's comment is no part of it: editing it must not make a new key pair.
+        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: pulumi.output(args.sshPublicKey).apply(publicKeyMaterial), tags: tagsFor("key") }, parent);
 
         const amiId =
             args.amiId ??
@@ -303,7 +307,8 @@ export class WebServer extends pulumi.ComponentResource {
                 tags: tagsFor("instance"),
             },
             // A newer Debian image must not replace a running server; replacing it is a deliberate act.
-            { ...parent, ignoreChanges: args.amiId === undefined ? ["ami"] : [] },
+            // Nor a new key pair: EC2 reads it at the first boot only, and keyName forces a new instance.
+            { ...parent, ignoreChanges: [...(args.amiId === undefined ? ["ami"] : []), "keyName"] },
         );
 
         if (snapshotPolicy !== undefined) {
@@ -356,7 +361,6 @@ export class WebServer extends pulumi.ComponentResource {
                     appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
-                    keepRecordedKey: args.provisioning.keepRecordedKey,
                 },
                 { parent: this, dependsOn: [elasticIp] },
             );

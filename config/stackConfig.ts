@@ -440,20 +440,19 @@ const PRIVATE_KEY = `${NAMESPACE}sshPrivateKey`;
 
 /**
  * What a preview without the SSH key (a pull request's) sets as `webstack:sshPrivateKey`: a preview
- * never dials the server, so it needs no key, and the steps keep the key recorded in the state, so
- * their diff shows only what changed in them. `pulumi up` refuses it.
+ * never dials the server, so it needs no key. The steps' diff then shows their connection changed
+ * besides what changed in them (keeping the recorded key with ignoreChanges made the engine hand the
+ * real key back in plain text to the program's debug log). `pulumi up` refuses it.
  */
 export const PREVIEW_KEY_PLACEHOLDER = "preview-only: no SSH key";
 
-/** Whether the stack's private key is {@link PREVIEW_KEY_PLACEHOLDER}; throws when it is and this run would change resources. */
-export function previewKeyOnly(allConfig: Readonly<Record<string, string>>, isPreview: boolean): boolean {
-    const placeholder = allConfig[PRIVATE_KEY] === PREVIEW_KEY_PLACEHOLDER;
-    if (placeholder && !isPreview) {
+/** Throws when the stack's private key is {@link PREVIEW_KEY_PLACEHOLDER} and this run would change resources. */
+export function refusePreviewPlaceholder(allConfig: Readonly<Record<string, string>>, isPreview: boolean): void {
+    if (allConfig[PRIVATE_KEY] === PREVIEW_KEY_PLACEHOLDER && !isPreview) {
         throw new StackConfigError([
             `${PRIVATE_KEY} is the pull-request preview's placeholder, which can preview but never configure a server. Set the real key with: pulumi config set --secret ${PRIVATE_KEY} < ~/.ssh/id_ed25519`,
         ]);
     }
-    return placeholder;
 }
 
 /**

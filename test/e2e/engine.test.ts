@@ -157,11 +157,14 @@ describe("the real Pulumi engine running this program against a sandbox server (
         expect(result.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
     });
 
-    it("previews with the pull request's placeholder instead of the key as no change at all, and refuses up with it", async () => {
+    it("previews with the pull request's placeholder instead of the key, every step's connection changed and nothing else, and refuses up with it", async () => {
         await stack.setConfig("webstack:sshPrivateKey", { value: PREVIEW_KEY_PLACEHOLDER, secret: true });
         try {
-            const { result } = await recorded((options) => stack.preview(options));
-            expect(result.changeSummary).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+            const plan = plannedFor(2, API_TOKEN).plan;
+            const { result, transcript } = await recorded((options) => stack.preview(options));
+            expect(result.changeSummary).to.deep.equal({ same: 2, update: plan.length });
+            const updates = transcript.events.flatMap((event) => (event.resourcePreEvent?.metadata.op === "update" ? [event.resourcePreEvent.metadata] : []));
+            expect(updates.map((update) => update.diffs)).to.deep.equal(plan.map(() => ["connection"]));
             const refused = await recorded((options) => stack.up(options)).then(
                 () => undefined,
                 (error: Error) => error,

@@ -20,7 +20,7 @@ import {
 import { buildPlan } from "../../../provisioning";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
-import { architectureOf, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import { architectureOf, DLM_TEXT, publicKeyMaterial, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -148,13 +148,20 @@ describe("WebServer under Pulumi mocks", () => {
             expect(instance.inputs.maintenanceOptions).to.deep.equal({ autoRecovery: "default" });
         });
 
-        it("uses the key pair made from the public key, the security group and the deploy-access group", async () => {
+        it("uses the key pair made from the public key without its comment, the security group and the deploy-access group", async () => {
             const { name } = await build();
             const keyPair = onlyResourceOfType("aws:ec2/keyPair:KeyPair");
-            expect(keyPair.inputs.publicKey).to.equal(SSH_PUBLIC_KEY);
+            expect(keyPair.inputs.publicKey).to.equal(publicKeyMaterial(SSH_PUBLIC_KEY));
             const instance = onlyResourceOfType("aws:ec2/instance:Instance");
             expect(instance.inputs.keyName).to.equal(`${name}-key-generated`);
             expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`, `${name}-deploy-access-id`]);
+        });
+
+        it("keeps the instance when the key pair changes: EC2 reads it at first boot only, and a new keyName would replace the server", async () => {
+            await build();
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["ami", "keyName"]);
+            await build({ amiId: "ami-0123456789abcdef0" });
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["keyName"]);
         });
 
         it("tags every AWS resource with Name, project and stack", async () => {
@@ -223,7 +230,7 @@ describe("WebServer under Pulumi mocks", () => {
             expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs).to.deep.include({ subnetId: "subnet-0123456789abcdef0", ami: "ami-0123456789abcdef0" });
             const ssh = (resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.ingress as { fromPort: number; cidrBlocks: string[] }[]).find((rule) => rule.fromPort === 22);
             expect(ssh?.cidrBlocks).to.deep.equal(["198.51.100.0/24"]);
-            expect(onlyResourceOfType("aws:ec2/keyPair:KeyPair").inputs.publicKey).to.equal(SSH_PUBLIC_KEY);
+            expect(onlyResourceOfType("aws:ec2/keyPair:KeyPair").inputs.publicKey).to.equal(publicKeyMaterial(SSH_PUBLIC_KEY));
             expect(callsOf("aws:route53/getZone:getZone")).to.deep.equal([]);
         });
 
@@ -377,14 +384,6 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("keeps the key recorded in the state for every step of a preview without the key, and only then", async () => {
-            await build({ provisioning: { ...PROVISIONING, keepRecordedKey: true } });
-            const steps = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
-            expect(steps.map((step) => step.ignoreChanges)).to.deep.equal(steps.map(() => ["connection.privateKey"]));
-            await build();
-            expect(resources().filter((resource) => REMOTE_TYPES.includes(resource.type)).flatMap((step) => step.ignoreChanges)).to.deep.equal([]);
-        });
-
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
             const { name } = await build();
             const secretOutput = resourcesOfType("command:remote:Command").map((command) => [command.name, command.additionalSecretOutputs.filter((output) => /^std/.test(output))]);
@@ -468,6 +467,14 @@ describe("WebServer under Pulumi mocks", () => {
                 /Only one of \[https\] and \[provisioning\] can be specified/,
             );
         });
+    });
+});
+
+describe("publicKeyMaterial", () => {
+    it("is the key's type and body, whatever its comment and spacing", () => {
+        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz dev@laptop")).to.equal("ssh-ed25519 AAAAC3Nz");
+        expect(publicKeyMaterial("  ssh-rsa  AAAAB3Nz  a comment with spaces\n")).to.equal("ssh-rsa AAAAB3Nz");
+        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz")).to.equal("ssh-ed25519 AAAAC3Nz");
     });
 });
 

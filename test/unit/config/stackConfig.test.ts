@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
     parseStackConfig,
-    previewKeyOnly,
+    refusePreviewPlaceholder,
     PREVIEW_KEY_PLACEHOLDER,
     rawStackConfig,
     RawStackConfig,
@@ -322,17 +322,16 @@ describe("rawStackConfig", () => {
     });
 });
 
-describe("previewKeyOnly", () => {
+describe("refusePreviewPlaceholder", () => {
     const withKey = (key: string) => ({ "webstack:domain": "example.com", "webstack:sshPrivateKey": key });
 
-    it("says a preview runs with the pull request's placeholder instead of the key", () => {
-        expect(previewKeyOnly(withKey(PREVIEW_KEY_PLACEHOLDER), true)).to.equal(true);
-        expect(previewKeyOnly(withKey("-----BEGIN OPENSSH PRIVATE KEY-----"), true)).to.equal(false);
-        expect(previewKeyOnly(withKey("-----BEGIN OPENSSH PRIVATE KEY-----"), false)).to.equal(false);
+    it("lets a preview run with the pull request's placeholder instead of the key, and any run with a key", () => {
+        expect(() => refusePreviewPlaceholder(withKey(PREVIEW_KEY_PLACEHOLDER), true)).not.to.throw();
+        expect(() => refusePreviewPlaceholder(withKey("-----BEGIN OPENSSH PRIVATE KEY-----"), false)).not.to.throw();
     });
 
     it("refuses the placeholder for a run that changes resources, naming the command that sets the real key", () => {
-        expect(() => previewKeyOnly(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(StackConfigError, /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/);
+        expect(() => refusePreviewPlaceholder(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(StackConfigError, /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/);
     });
 });
 

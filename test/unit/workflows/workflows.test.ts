@@ -208,6 +208,13 @@ describe("GitHub workflows", () => {
             expect(workflowText("destroy.yml")).not.to.contain("runner-ssh-access");
         });
 
+        it("lifts the stateful resources' protection right before pulumi destroy, with the token and the stack and nothing else", () => {
+            const job = onlyJob("destroy.yml");
+            const lift = stepIndex(job, (step) => step.run === "bash .github/scripts/lift-protection.sh", "lift-protection.sh");
+            expect(lift + 1).to.equal(job.steps.indexOf(pulumiStep(job)));
+            expect(job.steps[lift].env).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", STACK: "${{ env.PULUMI_STACK }}" });
+        });
+
         it("then runs pulumi destroy on the stack in the production environment", () => {
             const job = onlyJob("destroy.yml");
             expect(job.environment).to.equal("production");
@@ -279,11 +286,12 @@ describe("GitHub workflows", () => {
         });
 
         it("gives the Pulumi token only to the steps that run Pulumi, not to npm or the tests", () => {
+            const runsPulumi = (step: Step) => step.run === "bash .github/scripts/lift-protection.sh";
             for (const file of workflowFiles) {
                 expect(workflow(file).env, file).not.to.have.property("PULUMI_ACCESS_TOKEN");
                 const job = onlyJob(file);
                 expect(pulumiStep(job).env, file).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
-                for (const step of job.steps.filter((candidate) => candidate.run !== undefined)) {
+                for (const step of job.steps.filter((candidate) => candidate.run !== undefined && !runsPulumi(candidate))) {
                     expect(JSON.stringify(step), file).not.to.include("PULUMI_ACCESS_TOKEN");
                 }
             }
