@@ -37,6 +37,7 @@ export = async () => {
             loadBalancerName: site.loadBalancerName,
             groupName: site.groupName,
             databaseEndpoint: site.databaseEndpoint,
+            databaseIdentifier: site.databaseIdentifier,
             bucketName: site.bucketName,
         };
     }

@@ -263,6 +263,8 @@ export class WebFleet extends pulumi.ComponentResource {
     readonly loadBalancerName: pulumi.Output<string>;
     readonly groupName: pulumi.Output<string>;
     readonly databaseEndpoint: pulumi.Output<string>;
+    /** The database's RDS identifier (what `aws rds` commands and lift-protection.sh name it by). */
+    readonly databaseIdentifier: pulumi.Output<string>;
     readonly bucketName: pulumi.Output<string>;
 
     constructor(name: string, args: WebFleetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -347,7 +349,8 @@ export class WebFleet extends pulumi.ComponentResource {
         const databaseSecretArn = database.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
 
         const role = new aws.iam.Role(`${name}-app-role`, { assumeRolePolicy: ec2AssumeRolePolicy(), tags: tagsFor("app-role") }, parent);
-        const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, parent);
+        // Every server's first boot reads it: protected like the database (lift-protection.sh lifts both).
+        const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, { ...parent, protect: true });
         declareBucketSettings(name, bucket, role.arn, parent);
         const appPolicy = new aws.iam.RolePolicy(
             `${name}-app-policy`,
@@ -523,6 +526,7 @@ export class WebFleet extends pulumi.ComponentResource {
         this.loadBalancerName = loadBalancer.name;
         this.groupName = group.name;
         this.databaseEndpoint = database.endpoint;
+        this.databaseIdentifier = database.identifier;
         this.bucketName = bucket.bucket;
         this.registerOutputs({
             url: this.url,
@@ -530,6 +534,7 @@ export class WebFleet extends pulumi.ComponentResource {
             loadBalancerName: this.loadBalancerName,
             groupName: this.groupName,
             databaseEndpoint: this.databaseEndpoint,
+            databaseIdentifier: this.databaseIdentifier,
             bucketName: this.bucketName,
         });
     }

@@ -304,11 +304,14 @@ export class WebServer extends pulumi.ComponentResource {
                     tags: { ...tagsFor("root"), [SNAPSHOT_TARGET_TAG]: snapshotTarget },
                 },
                 maintenanceOptions: { autoRecovery: "default" },
+                // The server holds the database: a terminate call by mistake is refused.
+                disableApiTermination: true,
                 tags: tagsFor("instance"),
             },
             // A newer Debian image must not replace a running server; replacing it is a deliberate act.
             // Nor a new key pair: EC2 reads it at the first boot only, and keyName forces a new instance.
-            { ...parent, ignoreChanges: [...(args.amiId === undefined ? ["ami"] : []), "keyName"] },
+            // Any replacement or destroy stops at `protect` until it is lifted (lift-protection.sh).
+            { ...parent, protect: true, ignoreChanges: [...(args.amiId === undefined ? ["ami"] : []), "keyName"] },
         );
 
         if (snapshotPolicy !== undefined) {

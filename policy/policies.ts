@@ -89,7 +89,12 @@ export interface ResourceView {
     readonly name: string;
     readonly urn: string;
     readonly props: Props;
+    /** Its `protect` option (resource policies only). */
+    readonly protect?: boolean;
 }
+
+/** What holds the stack's data or what its servers need to boot: the single server, the database, the plan bucket. */
+const STATEFUL_TYPES: readonly string[] = [TYPES.instance, TYPES.database, TYPES.bucket];
 
 /** What a policy may know about the stack besides its resources. */
 export interface PolicyContext {
@@ -247,6 +252,20 @@ function hostKeyViolations(resource: ResourceView): string[] {
         `The step connects to ${String(connection.host ?? "its server")} without a pinned host key, yet sends it the server's configuration and secrets: ` +
             "set webstack:sshHostKey to the server's key (ssh-keyscan -t ed25519 HOST prints it), or give the connection a hostKey.",
     ];
+}
+
+/** Stateful resources refuse a replacement or a destroy by mistake: Pulumi's protect, and EC2's termination protection for an instance. */
+function statefulProtectionViolations(resource: ResourceView): string[] {
+    if (!STATEFUL_TYPES.includes(resource.type)) {
+        return [];
+    }
+    const missing = [
+        ...(resource.protect === true ? [] : ["Pulumi's protect option"]),
+        ...(resource.type === TYPES.instance && resource.props.disableApiTermination !== true ? ["disableApiTermination set to true"] : []),
+    ];
+    return missing.length === 0
+        ? []
+        : [`${resource.name} holds the stack's data or what its servers boot from; it needs ${missing.join(" and ")}, so that no replacement or destroy deletes it by mistake (the Destroy workflow's lift-protection.sh lifts them).`];
 }
 
 /** Root volumes are encrypted, stated on the instance or launch template rather than left to an account default. */
@@ -409,6 +428,11 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         description: "Remote steps that configure a server the stack did not create pin the server's SSH host key.",
         check: hostKeyViolations,
     },
+    {
+        name: "stateful-resources-protected",
+        description: "The single server, the database and the plan bucket carry Pulumi's protect option, and the server EC2's termination protection.",
+        check: statefulProtectionViolations,
+    },
     { name: "load-balancer-https", description: "Load balancers serve HTTPS with a TLS 1.3 policy, and plain HTTP only to redirect to HTTPS.", check: listenerViolations },
 ];
 
@@ -422,7 +446,7 @@ export function webstackPolicies(context: PolicyContext): Policies {
             name: rule.name,
             description: rule.description,
             enforcementLevel: "mandatory",
-            validateResource: (args, reportViolation) => rule.check(args, context).forEach((message) => reportViolation(message)),
+            validateResource: (args, reportViolation) => rule.check({ ...args, protect: args.opts.protect }, context).forEach((message) => reportViolation(message)),
         }),
     );
     const stackPolicy = (name: string, description: string, check: (resources: readonly ResourceView[]) => StackViolation[]): StackValidationPolicy => ({

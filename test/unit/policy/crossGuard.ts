@@ -90,10 +90,19 @@ async function declaredViews(): Promise<StackViews> {
             throw new Error(`The mock monitor has no URN for ${resource.type} ${resource.name}.`);
         }
         const urn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualifiedType(resource, recorded)}::${resource.name}`;
-        inputs.push({ type: resource.type, name: resource.name, urn, props: resource.inputs });
+        inputs.push({ type: resource.type, name: resource.name, urn, props: resource.inputs, protect: resource.protect });
         outputs.push({ type: resource.type, name: resource.name, urn, props: match.state });
     }
     return { inputs, outputs };
+}
+
+/** A copy of a stack in which the first resource of `type` (whose name ends with `nameEnd`) is declared without `protect`. */
+export function unprotected(views: StackViews, type: string, nameEnd = ""): StackViews {
+    const first = views.inputs.find((view) => view.type === type && view.name.endsWith(nameEnd));
+    if (first === undefined) {
+        throw new Error(`The stack has no ${type} to unprotect.`);
+    }
+    return { ...views, inputs: views.inputs.map((view) => (view.urn === first.urn ? { ...view, protect: false } : view)) };
 }
 
 /** A copy of a stack in which the first resource of `type` (whose name ends with `nameEnd`) has other properties. */
@@ -118,7 +127,8 @@ const COMMON = {
 };
 
 function resourceArgs(view: ResourceView): ResourceValidationArgs {
-    return { ...COMMON, ...view, props: { ...view.props }, opts: OPTIONS, isType: () => unused("isType"), asType: () => unused("asType") };
+    const { protect, ...resource } = view;
+    return { ...COMMON, ...resource, props: { ...view.props }, opts: { ...OPTIONS, protect: protect === true }, isType: () => unused("isType"), asType: () => unused("asType") };
 }
 
 function policyResource(view: ResourceView): PolicyResource {

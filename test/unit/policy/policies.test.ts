@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
 import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
-import { remoteProvisionerViews, StackViews, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
+import { remoteProvisionerViews, StackViews, unprotected, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
 import { buildPlan } from "../../../provisioning";
 
 const ARGS: WebServerArgs = {
@@ -283,6 +283,27 @@ describe("webstack policy pack", function () {
                 expect(violations[0].message).to.include(fragment);
             });
         }
+    });
+
+    describe("stateful-resources-protected", () => {
+        it("sees the server protected in Pulumi and from termination, and the fleet's database and plan bucket protected", async () => {
+            expect(program.inputs.filter((view) => view.type === TYPES.instance).map((view) => [view.protect, view.props.disableApiTermination])).to.deep.equal([[true, true]]);
+            expect(fleet.inputs.filter((view) => [TYPES.database, TYPES.bucket].includes(view.type as never)).map((view) => view.protect)).to.deep.equal([true, true]);
+        });
+
+        for (const type of [TYPES.database, TYPES.bucket]) {
+            it(`rejects a fleet whose ${type.split(":").pop()} is not protected, naming the option and what lifts it`, async () => {
+                const violations = await violationsOf(STRICT, unprotected(fleet, type));
+                expect(violations.map((violation) => violation.policy)).to.deep.equal(["stateful-resources-protected"]);
+                expect(violations[0].message).to.include("Pulumi's protect option").and.to.include("lift-protection.sh");
+            });
+        }
+
+        it("rejects a server without protect, or that EC2 would terminate on request", async () => {
+            expect(await failing(unprotected(program, TYPES.instance))).to.deep.equal(["stateful-resources-protected"]);
+            const terminable = await violationsOf(STRICT, withProps(program, TYPES.instance, (props) => ({ ...props, disableApiTermination: false })));
+            expect(terminable.map((violation) => violation.message)).to.have.lengthOf(1).and.to.satisfy((messages: string[]) => messages[0].includes("disableApiTermination set to true"));
+        });
     });
 
     describe("load-balancer-https", () => {

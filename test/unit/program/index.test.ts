@@ -122,6 +122,7 @@ describe("the Pulumi program (index.ts) under mocks", function () {
             loadBalancerName: "webstack-lb-lb",
             groupName: "webstack-app-group",
             databaseEndpoint: "webstack-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306",
+            databaseIdentifier: "webstack-db-identifier",
             bucketName: "webstack-plan-bucket",
         });
         expect(remoteSteps()).to.deep.equal([]);
