@@ -37,6 +37,11 @@ export interface RemoteProvisionerArgs {
      */
     appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
+     * The login user's public keys, for a plan that manages them (buildPlan's `sshAccess`): exactly
+     * these stay authorized. Needed when the plan has that step.
+     */
+    authorizedKeys?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
      * Values that identify the server itself, such as its instance id: when one changes (a replaced
      * instance behind the same address), every step runs again on the new server. Defaults to none.
      */
@@ -162,6 +167,11 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                     return pulumi.output(args.domain).apply((domain) => script.render(domain));
                 case "appEnvironment":
                     return pulumi.secret(pulumi.output(appEnvironment).apply((environment) => script.render(environment)));
+                case "authorizedKeys":
+                    if (args.authorizedKeys === undefined) {
+                        throw new pulumi.ResourceError(`Plan step "${step.name}" authorizes the login user's SSH keys; give RemoteProvisioner the authorizedKeys to keep.`, this);
+                    }
+                    return pulumi.output(args.authorizedKeys).apply((keys) => script.render(keys));
                 case "fleet":
                     throw new pulumi.ResourceError(
                         `Plan step "${step.name}" configures a fleet's server, which configures itself at first boot (WebFleet); give RemoteProvisioner a plan from buildPlan.`,

@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { buildPlan, type ServerSettings } from "../provisioning";
-import { cidrFamily } from "../provisioning/formats";
+import { cidrFamily, publicKeyMaterial } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { checkedDomain, siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 import { declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
+import { publicKeyOfPrivateKey } from "./sshKeys";
 import { tagsFor as componentTags } from "./tags";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
@@ -148,9 +149,20 @@ export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.in
     ];
 }
 
-/** An OpenSSH public key without its comment ("ssh-ed25519 AAAA..."): what the key is, whatever it is called. */
-export function publicKeyMaterial(publicKey: string): string {
-    return publicKey.trim().split(/\s+/).slice(0, 2).join(" ");
+/**
+ * The keys the server keeps authorized: the configured public key, and the public half of the private
+ * key the steps connect with. Public, so not kept secret. A private key that cannot be read (a pull
+ * request's placeholder) adds nothing: with it no step connects anyway.
+ */
+export function authorizedKeys(sshPublicKey: pulumi.Input<string>, sshPrivateKey: pulumi.Input<string>): pulumi.Output<string[]> {
+    const connecting = pulumi.output(sshPrivateKey).apply((privateKey) => {
+        try {
+            return [publicKeyOfPrivateKey(privateKey)];
+        } catch {
+            return [];
+        }
+    });
+    return pulumi.unsecret(pulumi.all([sshPublicKey, connecting]).apply(([publicKey, keys]) => [...new Set([publicKeyMaterial(publicKey), ...keys])]));
 }
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
@@ -238,7 +250,8 @@ export class WebServer extends pulumi.ComponentResource {
         const domain = pulumi.output(args.domain).apply(checkedApex);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
-        const plan = args.provisioning && checked("provisioning", () => buildPlan(args.provisioning as ServerSettings));
+        // The stack owns this server and its login user: the plan keeps exactly the configured key and the one it connects with.
+        const plan = args.provisioning && checked("provisioning", () => buildPlan({ ...(args.provisioning as ServerSettings), sshAccess: { user: sshUser } }));
         const appEnvironment = args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, this);
         const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
             const invalid = invalidCidrs(cidrs);
@@ -364,6 +377,7 @@ export class WebServer extends pulumi.ComponentResource {
                     appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
+                    authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
                 },
                 { parent: this, dependsOn: [elasticIp] },
             );

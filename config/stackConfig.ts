@@ -1,4 +1,4 @@
-import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
+import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { invalidCidrs, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
@@ -152,7 +152,7 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const DATABASE_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
-const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+const HOST_KEY = PUBLIC_KEY_MATERIAL;
 
 function describe(value: string): string {
     return JSON.stringify(value);

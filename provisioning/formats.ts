@@ -59,3 +59,11 @@ export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
 export function healthPathProblem(path: string): string | undefined {
     return /^\/[A-Za-z0-9._~/-]*$/.test(path) ? undefined : "must be a path starting with / made of letters, digits and . _ ~ / - (for example /healthz)";
 }
+
+/** An OpenSSH public key without its comment ("ssh-ed25519 AAAA..."): what the key is, whatever it is called. */
+export function publicKeyMaterial(publicKey: string): string {
+    return publicKey.trim().split(/\s+/).slice(0, 2).join(" ");
+}
+
+/** An OpenSSH public key's form, without a comment: a type EC2 or sshd takes and its base64 body. */
+export const PUBLIC_KEY_MATERIAL = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;

@@ -13,6 +13,7 @@ import { hardeningStep } from "./steps/hardening";
 import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { Release, releaseSteps } from "./steps/release";
+import { sshAccessStep } from "./steps/sshAccess";
 
 export * from "./plan";
 export type { Release } from "./steps/release";
@@ -41,6 +42,12 @@ export interface ServerSettings {
     readonly release: Release;
     /** When set, the site is served over HTTPS with a certificate from this ACME server. Defaults to HTTP only. */
     readonly tls?: TlsSettings;
+    /**
+     * Manage the login user's authorized keys: exactly the keys the executor gives (PlanInputs'
+     * authorizedKeys), so that a new key rotates in. Only on a server the stack owns (WebServer's).
+     * Defaults to leaving them alone.
+     */
+    readonly sshAccess?: { readonly user: string };
 }
 
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -96,11 +103,12 @@ export function buildPlan(settings: ServerSettings): Plan {
         ...releaseSteps(release),
         backupsStep(),
         ...(tls ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)] : []),
+        ...(settings.sshAccess ? [sshAccessStep(settings.sshAccess.user)] : []),
     ]);
 }
 
 /** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS is the load balancer's. */
-export type FleetServerSettings = Omit<ServerSettings, "tls">;
+export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
 
 /**
  * The configuration of every server of a fleet, which applies it to itself at first boot

@@ -55,6 +55,8 @@ export interface PlanInputs {
     readonly appEnvironment?: Readonly<Record<string, string>>;
     /** Only for a fleet's plan (buildFleetPlan), which needs it; no default. */
     readonly fleet?: FleetInputs;
+    /** The login user's public keys, for a plan that manages them (ServerSettings.sshAccess); no default. */
+    readonly authorizedKeys?: readonly string[];
 }
 
 type ResolvedPlanInputs = Required<PlanInputs>;
@@ -99,6 +101,11 @@ export function stepScript(step: RunStep, inputs: PlanInputs): string {
                 throw new Error(`Plan step "${step.name}" configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it.`);
             }
             return script.render(inputs.fleet);
+        case "authorizedKeys":
+            if (inputs.authorizedKeys === undefined) {
+                throw new Error(`Plan step "${step.name}" authorizes the login user's SSH keys and needs the authorizedKeys input; apply the plan with the keys to keep.`);
+            }
+            return script.render(inputs.authorizedKeys);
     }
 }
 

@@ -18,9 +18,11 @@ import {
     valueOf,
 } from "../../support/pulumiMocks";
 import { buildPlan } from "../../../provisioning";
+import { publicKeyMaterial } from "../../../provisioning/formats";
+import { sshKeyPair } from "../../support/sshKeys";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
-import { architectureOf, DLM_TEXT, publicKeyMaterial, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import { architectureOf, authorizedKeys, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -30,7 +32,9 @@ const PROVISIONING: WebServerProvisioning = {
 };
 /** The same server serving HTTPS. */
 const TLS_PROVISIONING: WebServerProvisioning = { ...PROVISIONING, tls: { email: "ops@example.com", directoryUrl: "https://acme.example.net/dir" } };
-const PLAN = buildPlan(PROVISIONING);
+/** The plan WebServer applies: the provisioning's, keeping the login user's keys. */
+const serverPlan = (provisioning: WebServerProvisioning) => buildPlan({ ...provisioning, sshAccess: { user: "admin" } });
+const PLAN = serverPlan(PROVISIONING);
 
 const REMOTE_TYPES = ["command:remote:Command", "command:remote:CopyToRemote"];
 
@@ -293,7 +297,7 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("starts the health check only after the last provisioning step, so that a new server mails no false 'site down'", async () => {
             const { name } = await build({ alertEmail: "ops@example.com", provisioning: TLS_PROVISIONING });
-            const lastStep = buildPlan(TLS_PROVISIONING).at(-1)?.name;
+            const lastStep = serverPlan(TLS_PROVISIONING).at(-1)?.name;
             expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").dependsOn).to.include(`${name}-provision-${lastStep}`);
         });
 
@@ -376,12 +380,27 @@ describe("WebServer under Pulumi mocks", () => {
             await build();
             const commands = resourcesOfType("command:remote:Command");
             const runSteps = PLAN.filter((step): step is RunStep => step.kind === "run");
-            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => stepScript(step, { domain: "example.com" })));
+            // The test's private key is no key, so the configured public key is all the server keeps.
+            const inputs = { domain: "example.com", authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)] };
+            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => stepScript(step, inputs)));
             for (const command of commands) {
                 expect(command.inputs.create).to.equal("sudo bash -s");
                 expect(command.inputs.logging).to.equal("stderr");
                 expect(command.inputs.addPreviousOutputInEnv).to.equal(false);
             }
+        });
+
+        it("keeps exactly the configured key and the one the steps connect with authorized, in a last step, in plain text", async () => {
+            const { name } = await build();
+            const last = resources().filter((resource) => REMOTE_TYPES.includes(resource.type)).at(-1);
+            expect(last?.name).to.equal(`${name}-provision-ssh-access`);
+            expect(last?.inputs.stdin).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
+            expect(last?.secretInputs).to.not.include("stdin");
+
+            const [rotatedTo, connecting] = [sshKeyPair("rotated-to"), sshKeyPair("connecting")];
+            expect(await valueOf(authorizedKeys(`${rotatedTo.publicKey} new@laptop`, connecting.privateKey))).to.deep.equal([rotatedTo.publicKey, connecting.publicKey]);
+            expect(await valueOf(authorizedKeys(connecting.publicKey, connecting.privateKey))).to.deep.equal([connecting.publicKey]);
+            expect(await valueOf(authorizedKeys(connecting.publicKey, pulumi.secret("preview-only: no SSH key")))).to.deep.equal([connecting.publicKey]);
         });
 
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
@@ -467,14 +486,6 @@ describe("WebServer under Pulumi mocks", () => {
                 /Only one of \[https\] and \[provisioning\] can be specified/,
             );
         });
-    });
-});
-
-describe("publicKeyMaterial", () => {
-    it("is the key's type and body, whatever its comment and spacing", () => {
-        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz dev@laptop")).to.equal("ssh-ed25519 AAAAC3Nz");
-        expect(publicKeyMaterial("  ssh-rsa  AAAAB3Nz  a comment with spaces\n")).to.equal("ssh-rsa AAAAB3Nz");
-        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz")).to.equal("ssh-ed25519 AAAAC3Nz");
     });
 });
 

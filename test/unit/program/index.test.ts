@@ -60,10 +60,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         await runProgram(config);
         const { raw, hasPrivateKey } = rawStackConfig(config);
         const settings = parseStackConfig(raw, hasPrivateKey);
-        const plan = buildPlan({ appInstances: settings.appInstances, release: await buildRelease() });
+        const plan = buildPlan({ appInstances: settings.appInstances, release: await buildRelease(), sshAccess: { user: settings.sshUser } });
         const steps = remoteSteps();
         expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
-        const scripts = plan.flatMap((step) => (step.kind === "run" ? [stepScript(step, { domain: settings.domain })] : []));
+        const inputs = { domain: settings.domain, authorizedKeys: [config["webstack:sshPublicKey"]] };
+        const scripts = plan.flatMap((step) => (step.kind === "run" ? [stepScript(step, inputs)] : []));
         expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
     });
 

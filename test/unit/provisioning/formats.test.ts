@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { isDomainName, isEmailAddress, isHttpsUrl } from "../../../provisioning/formats";
+import { isDomainName, isEmailAddress, isHttpsUrl, publicKeyMaterial } from "../../../provisioning/formats";
 
 describe("isDomainName", () => {
     it("accepts lowercase names of two or more labels", () => {
@@ -29,5 +29,13 @@ describe("isHttpsUrl", () => {
         expect(isHttpsUrl("https://acme-v02.api.letsencrypt.org/directory")).to.equal(true);
         expect(isHttpsUrl("http://acme.example/dir")).to.equal(false);
         expect(isHttpsUrl("acme.example/dir")).to.equal(false);
+    });
+});
+
+describe("publicKeyMaterial", () => {
+    it("is the key's type and body, whatever its comment and spacing", () => {
+        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz dev@laptop")).to.equal("ssh-ed25519 AAAAC3Nz");
+        expect(publicKeyMaterial("  ssh-rsa  AAAAB3Nz  a comment with spaces\n")).to.equal("ssh-rsa AAAAB3Nz");
+        expect(publicKeyMaterial("ssh-ed25519 AAAAC3Nz")).to.equal("ssh-ed25519 AAAAC3Nz");
     });
 });

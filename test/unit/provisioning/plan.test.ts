@@ -186,6 +186,28 @@ describe("changedSteps", () => {
     });
 });
 
+describe("buildPlan's sshAccess", () => {
+    it("adds, last, a step that authorizes exactly the keys the executor gives, once each and without comments", () => {
+        const plan = buildPlan({ ...SETTINGS, tls: TLS, sshAccess: { user: "admin" } });
+        expect(plan.at(-1)?.name).to.equal("ssh-access");
+        const script = scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: ["ssh-ed25519 AAAAnew new@laptop", "ssh-ed25519 AAAAold", "ssh-ed25519 AAAAnew"] });
+        expect(script).to.contain("export SSH_USER='admin'");
+        expect(script).to.contain("ssh-ed25519 AAAAnew\nssh-ed25519 AAAAold\n'");
+        expect(shellcheck(script)).to.equal("");
+    });
+
+    it("refuses to render no key at all, or something that is no public key, since either would lock the server", () => {
+        const plan = buildPlan({ ...SETTINGS, sshAccess: { user: "admin" } });
+        expect(() => scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: [] })).to.throw(/at least one; got none/);
+        expect(() => scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] })).to.throw(/authorizedKeys must be OpenSSH public keys/);
+        expect(() => scriptOf(plan, "ssh-access")).to.throw(/needs the authorizedKeys input/);
+    });
+
+    it("is no part of a plan without it", () => {
+        expect(buildPlan(SETTINGS).map((step) => step.name)).to.not.include("ssh-access");
+    });
+});
+
 describe("stepHoldsSecrets", () => {
     it("is true of the app's environment step alone", () => {
         expect(buildPlan(SETTINGS).filter(stepHoldsSecrets).map((step) => step.name)).to.deep.equal(["app-environment"]);
