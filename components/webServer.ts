@@ -28,6 +28,23 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
     return graviton ? "arm64" : "x86_64";
 }
 
+/**
+ * Why `wantedType` cannot replace the type of the server the stack runs (`runningType`), or undefined
+ * when it can: the server keeps its image across updates, and an image of one architecture does not
+ * boot on the other, so EC2 would stop the server and fail to start it.
+ */
+export function architectureChangeProblem(runningType: string | undefined, wantedType: string): string | undefined {
+    if (runningType === undefined || architectureOf(runningType) === architectureOf(wantedType)) {
+        return undefined;
+    }
+    return (
+        `instanceType is ${wantedType} (${architectureOf(wantedType)}), but the server runs ${runningType} (${architectureOf(runningType)}), ` +
+        `and its ${architectureOf(runningType)} image cannot boot on ${architectureOf(wantedType)}. Keep an ${architectureOf(runningType)} type, ` +
+        "or move to a new server: take a backup (webstack-backup), set webstack:amiId to a Debian image of the new architecture, " +
+        "lift the instance's protection (README: Teardown) and run pulumi up, then restore the dump."
+    );
+}
+
 /** Debian's own AWS account, which publishes the official Debian AMIs. */
 export const DEBIAN_AMI_OWNER = "136693071363";
 
@@ -300,11 +317,23 @@ export class WebServer extends pulumi.ComponentResource {
                 .getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architecture) }, parent)
                 .apply((ami) => ami.id);
 
+        // The type the running server has, when there is one: it must keep its architecture (the image does).
+        const runningType = aws.ec2
+            .getInstancesOutput({ instanceTags: { Name: tagsFor("instance").Name, stack: pulumi.getStack() }, instanceStateNames: ["pending", "running", "stopping", "stopped"] }, parent)
+            .apply((found) => (found.ids.length === 0 ? pulumi.output(undefined) : aws.ec2.getInstanceOutput({ instanceId: found.ids[0] }, parent).instanceType));
+        const checkedInstanceType = runningType.apply((running) => {
+            const problem = args.amiId === undefined ? architectureChangeProblem(running, instanceType) : undefined;
+            if (problem !== undefined) {
+                throw new pulumi.ResourceError(problem, this);
+            }
+            return instanceType;
+        });
+
         const instance = new aws.ec2.Instance(
             `${name}-instance`,
             {
                 ami: amiId,
-                instanceType,
+                instanceType: checkedInstanceType,
                 subnetId: args.subnetId,
                 keyName: keyPair.keyName,
                 vpcSecurityGroupIds: [securityGroup.id, deployAccess.id],

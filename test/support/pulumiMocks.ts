@@ -69,6 +69,9 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
     "subnet-0b2b2b2b2b2b2b2b2": "eu-central-1b",
 };
 
+/** The server a stack runs already, as EC2 describes it to the program's lookup; none unless a test says so. */
+export const mockRunningInstance: { instanceType?: string } = {};
+
 /** The zones that offer the instance type asked about: every zone but eu-central-1c. */
 export const MOCK_OFFERING_ZONES: readonly string[] = ["eu-central-1a", "eu-central-1b"];
 
@@ -178,6 +181,10 @@ export async function installMocks(): Promise<void> {
                         return { id: MOCK_REGION, ids: Object.keys(MOCK_DEFAULT_SUBNETS).reverse() };
                     case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
                         return { id: MOCK_REGION, locations: [...MOCK_OFFERING_ZONES], locationTypes: MOCK_OFFERING_ZONES.map(() => "availability-zone"), instanceTypes: MOCK_OFFERING_ZONES.map(() => "t3.micro") };
+                    case "aws:ec2/getInstances:getInstances":
+                        return { id: MOCK_REGION, ids: mockRunningInstance.instanceType === undefined ? [] : ["i-0running"], privateIps: [], publicIps: [], ipv6Addresses: [] };
+                    case "aws:ec2/getInstance:getInstance":
+                        return { id: args.inputs.instanceId, instanceId: args.inputs.instanceId, instanceType: mockRunningInstance.instanceType };
                     case "aws:ec2/getVpc:getVpc":
                         return { id: MOCK_VPC_ID, cidrBlock: MOCK_VPC_CIDR, default: true };
                     case "aws:index/getRegion:getRegion":

@@ -7,6 +7,7 @@ import {
     installMocks,
     MOCK_AMI_ID,
     MOCK_PUBLIC_IP,
+    mockRunningInstance,
     MOCK_VPC_ID,
     MOCK_ZONE_ID,
     onlyResourceOfType,
@@ -22,7 +23,7 @@ import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
-import { architectureOf, authorizedKeys, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import { architectureChangeProblem, architectureOf, authorizedKeys, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -159,6 +160,18 @@ describe("WebServer under Pulumi mocks", () => {
             const instance = onlyResourceOfType("aws:ec2/instance:Instance");
             expect(instance.inputs.keyName).to.equal(`${name}-key-generated`);
             expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`, `${name}-deploy-access-id`]);
+        });
+
+        it("looks up the server the stack runs, by its Name and stack tags, and keeps an instance type of its architecture", async () => {
+            mockRunningInstance.instanceType = "t3.small";
+            try {
+                const { name } = await build();
+                expect(callsOf("aws:ec2/getInstances:getInstances")[0]).to.deep.include({ instanceTags: { Name: `${name}-instance`, stack: "dev" } });
+                expect(callsOf("aws:ec2/getInstance:getInstance")[0]).to.deep.include({ instanceId: "i-0running" });
+                expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.instanceType).to.equal("t3.micro");
+            } finally {
+                delete mockRunningInstance.instanceType;
+            }
         });
 
         it("keeps the instance when the key pair changes: EC2 reads it at first boot only, and a new keyName would replace the server", async () => {
@@ -486,6 +499,21 @@ describe("WebServer under Pulumi mocks", () => {
                 /Only one of \[https\] and \[provisioning\] can be specified/,
             );
         });
+    });
+});
+
+describe("architectureChangeProblem", () => {
+    it("lets a new server take any type, and a running one another type of its architecture", () => {
+        expect(architectureChangeProblem(undefined, "t4g.micro")).to.equal(undefined);
+        expect(architectureChangeProblem("t3.micro", "m7i.large")).to.equal(undefined);
+        expect(architectureChangeProblem("t4g.micro", "a1.medium")).to.equal(undefined);
+    });
+
+    it("refuses to move a running server between x86_64 and arm64, naming both types and the way to a new server", () => {
+        expect(architectureChangeProblem("t3.micro", "t4g.micro")).to.match(
+            /^instanceType is t4g\.micro \(arm64\), but the server runs t3\.micro \(x86_64\), and its x86_64 image cannot boot on arm64\. Keep an x86_64 type, or move to a new server: .*webstack:amiId/,
+        );
+        expect(architectureChangeProblem("c7g.large", "c7i.large")).to.contain("runs c7g.large (arm64)");
     });
 });
 

@@ -56,7 +56,7 @@ describe("the Pulumi program (index.ts) under mocks", function () {
     });
 
     it("sends the full plan to the server, step by step, in plan order", async () => {
-        const config = { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY };
+        const config: Record<string, string> = { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY };
         await runProgram(config);
         const { raw, hasPrivateKey } = rawStackConfig(config);
         const settings = parseStackConfig(raw, hasPrivateKey);
