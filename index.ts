@@ -29,6 +29,7 @@ export = async () => {
             maxAppServers: fleet.maxAppServers,
             databaseInstanceClass: fleet.databaseInstanceClass,
             alertEmail: fleet.alertEmail,
+            deployerArns: fleet.deployerArns && [...fleet.deployerArns],
             server: { appInstances: settings.appInstances, release: await buildRelease(), appEnvironment },
         });
         return {

@@ -187,10 +187,10 @@ export function principalArnPatterns(callerArn: string): string[] {
 
 /**
  * The plan bucket's policy: nothing over plain HTTP, and no object read by anyone but the app
- * servers' role and the identity that deploys (Pulumi reads back what it wrote), whatever IAM
- * policies elsewhere in the account allow.
+ * servers' role and the deployers (Pulumi reads back what it wrote, on up, preview and refresh),
+ * whatever IAM policies elsewhere in the account allow. `deployerArns`: principal ARNs or patterns.
  */
-export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, deployerArn: string): string {
+export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, deployerArns: readonly string[]): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
@@ -208,7 +208,7 @@ export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, de
                 Principal: "*",
                 Action: "s3:GetObject",
                 Resource: `${bucketArn}/*`,
-                Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...principalArnPatterns(deployerArn)] } },
+                Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...deployerArns] } },
             },
         ],
     });
@@ -230,6 +230,12 @@ export interface WebFleetArgs {
     rootVolumeSizeGiB?: number;
     /** Route53 hosted zone id. Defaults to the public zone named after the domain. */
     hostedZoneId?: pulumi.Input<string>;
+    /**
+     * The IAM roles and users that run Pulumi on this stack (deploy, preview, a colleague): with the
+     * app servers' role, the only principals that may read the plan's objects. Name them all, or each
+     * other identity meets a diff and a 403 on read-back. Defaults to whoever runs the program.
+     */
+    deployerArns?: string[];
     /** Also serve the apex <domain> (in the certificate, and an alias record; nginx redirects it to www). Defaults to false. */
     createApexRecord?: boolean;
     /** The fewest app servers the group keeps, 2 or more. Defaults to 2. */
@@ -351,7 +357,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const role = new aws.iam.Role(`${name}-app-role`, { assumeRolePolicy: ec2AssumeRolePolicy(), tags: tagsFor("app-role") }, parent);
         // Every server's first boot reads it: protected like the database (lift-protection.sh lifts both).
         const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, { ...parent, protect: true });
-        declareBucketSettings(name, bucket, role.arn, parent);
+        declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
         const appPolicy = new aws.iam.RolePolicy(
             `${name}-app-policy`,
             { role: role.id, policy: pulumi.all([bucket.arn, databaseSecretArn]).apply(([bucketArn, secretArn]) => appServerPolicy(bucketArn, secretArn)) },
@@ -558,7 +564,12 @@ function defaultSubnetIds(offeredZones: pulumi.Output<string[]>, parent: pulumi.
 }
 
 /** Versioned, encrypted, never public; replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read by the app servers' role alone. */
-function declareBucketSettings(name: string, bucket: aws.s3.Bucket, appServerRoleArn: pulumi.Output<string>, parent: pulumi.CustomResourceOptions): void {
+function declareBucketSettings(
+    name: string,
+    bucket: aws.s3.Bucket,
+    { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
+    parent: pulumi.CustomResourceOptions,
+): void {
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-plan-public-access`,
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
@@ -587,10 +598,10 @@ function declareBucketSettings(name: string, bucket: aws.s3.Bucket, appServerRol
         },
         { ...parent, dependsOn: [versioning] },
     );
-    const deployer = aws.getCallerIdentityOutput({}, parent);
+    const readers = deployerArns ?? aws.getCallerIdentityOutput({}, parent).arn.apply(principalArnPatterns);
     new aws.s3.BucketPolicy(
         `${name}-plan-policy`,
-        { bucket: bucket.id, policy: pulumi.all([bucket.arn, appServerRoleArn, deployer.arn]).apply(([bucketArn, roleArn, deployerArn]) => planBucketPolicy(bucketArn, roleArn, deployerArn)) },
+        { bucket: bucket.id, policy: pulumi.all([bucket.arn, appServerRoleArn, readers]).apply(([bucketArn, roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)) },
         { ...parent, dependsOn: [publicAccess] },
     );
 }

@@ -30,6 +30,8 @@ export interface FleetSource {
     readonly maxAppServers?: number;
     readonly databaseInstanceClass?: string;
     readonly alertEmail?: string;
+    /** The IAM roles and users that run Pulumi on the stack; defaults to whoever runs it. */
+    readonly deployerArns?: readonly string[];
 }
 
 /** Where the site runs: a new EC2 instance, a server that already exists, or a fleet behind a load balancer. */
@@ -101,6 +103,7 @@ const CONFIG_KEYS = [
     "minAppServers",
     "maxAppServers",
     "databaseInstanceClass",
+    "deployerArns",
 ] as const;
 
 /** The settings of one server that a fleet has no use for: nobody logs in, ACM issues the certificate, RDS keeps the backups. */
@@ -120,7 +123,7 @@ const SINGLE_ONLY_KEYS = [
 ] as const;
 
 /** The settings only a fleet has. */
-const HA_ONLY_KEYS = ["subnetIds", "minAppServers", "maxAppServers", "databaseInstanceClass"] as const;
+const HA_ONLY_KEYS = ["subnetIds", "minAppServers", "maxAppServers", "databaseInstanceClass", "deployerArns"] as const;
 
 /**
  * The bounds of the numeric settings, each with the example an error message gives (the owner's
@@ -301,6 +304,25 @@ function readSubnetIds(reader: ConfigReader): string[] | undefined {
     return subnetIds;
 }
 
+/** An IAM role's or user's ARN, with or without a path: what a bucket policy's aws:PrincipalArn names. */
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
+function readDeployerArns(reader: ConfigReader): string[] | undefined {
+    const example = `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"]`;
+    const arns = reader.stringList("deployerArns", example);
+    if (arns === undefined) {
+        return undefined;
+    }
+    const invalid = arns.filter((arn) => !IAM_PRINCIPAL_ARN.test(arn));
+    if (invalid.length > 0 || arns.length === 0) {
+        reader.problems.push(
+            `webstack:deployerArns holds ${invalid.length > 0 ? invalid.map(describe).join(", ") : "nothing"}; expected the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's), for example ${example}.`,
+        );
+        return undefined;
+    }
+    return arns;
+}
+
 function readFleet(reader: ConfigReader): FleetSource {
     const minAppServers = reader.integer("minAppServers", LIMITS.minAppServers);
     const maxAppServers = reader.integer("maxAppServers", LIMITS.maxAppServers);
@@ -320,6 +342,7 @@ function readFleet(reader: ConfigReader): FleetSource {
         maxAppServers,
         databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
+        deployerArns: readDeployerArns(reader),
     };
 }
 

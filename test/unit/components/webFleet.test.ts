@@ -91,7 +91,7 @@ describe("principalArnPatterns", () => {
 });
 
 describe("planBucketPolicy", () => {
-    const policy = JSON.parse(planBucketPolicy("arn:aws:s3:::plan", "arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci")) as {
+    const policy = JSON.parse(planBucketPolicy("arn:aws:s3:::plan", "arn:aws:iam::1:role/app", ["arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"])) as {
         Statement: { Sid: string; Effect: string; Action: string; Resource: string | string[]; Condition: Record<string, Record<string, unknown>> }[];
     };
 
@@ -101,10 +101,10 @@ describe("planBucketPolicy", () => {
         expect(plain.Condition).to.deep.equal({ Bool: { "aws:SecureTransport": "false" } });
     });
 
-    it("denies reading an object to everyone but the app servers' role and the deployer", () => {
+    it("denies reading an object to everyone but the app servers' role and the deployers", () => {
         const [, read] = policy.Statement;
         expect(read).to.deep.include({ Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/*" });
-        expect(read.Condition).to.deep.equal({ StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci"] } });
+        expect(read.Condition).to.deep.equal({ StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"] } });
     });
 });
 
@@ -401,8 +401,17 @@ describe("WebFleet under Pulumi mocks", () => {
                 restrictPublicBuckets: true,
             });
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
-                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, MOCK_DEPLOYER_ARN)),
+                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, principalArnPatterns(MOCK_DEPLOYER_ARN))),
             );
+        });
+
+        it("lets the configured deployers alone read the plan besides the app servers, whoever runs this, so that a second identity meets no diff", async () => {
+            const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"];
+            const { name } = await build({ deployerArns: deployers });
+            expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
+                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, deployers)),
+            );
+            expect(callsOf("aws:index/getCallerIdentity:getCallerIdentity")).to.deep.equal([]);
         });
     });
 

@@ -253,6 +253,7 @@ describe("parseStackConfig", () => {
                 maxAppServers: undefined,
                 databaseInstanceClass: undefined,
                 alertEmail: undefined,
+                deployerArns: undefined,
             });
             expect(settings.provision).to.equal(false);
         });
@@ -278,6 +279,18 @@ describe("parseStackConfig", () => {
                 databaseInstanceClass: "db.r7g.large",
                 createApexRecord: true,
             });
+        });
+
+        it("reads the roles and users that deploy, and refuses a session's ARN or anything that is no IAM principal", () => {
+            const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/ci/webstack-preview", "arn:aws:iam::123456789012:user/alice"];
+            expect(parseStackConfig({ ...HA, deployerArns: JSON.stringify(deployers) }, false).server).to.deep.include({ deployerArns: deployers });
+            expectOneFleetProblem(
+                { ...HA, deployerArns: '["arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"]' },
+                'webstack:deployerArns holds "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"',
+                "not a session's",
+            );
+            expectOneFleetProblem({ ...HA, deployerArns: "[]" }, "webstack:deployerArns holds nothing");
+            expectOneProblem({ ...VALID, deployerArns: '["arn:aws:iam::123456789012:role/x"]' }, "webstack:deployerArns does not apply");
         });
 
         it("refuses an unknown topology, naming both", () => {
