@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 
 /** A resource the program declared, as the mocked engine saw it. */
 export interface RecordedResource {
@@ -89,7 +90,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         case "aws:ec2/eip:Eip":
             return { ...inputs, publicIp: MOCK_PUBLIC_IP, allocationId: `eipalloc-${name}` };
         case "aws:ec2/keyPair:KeyPair":
-            return { ...inputs, keyName: `${name}-generated` };
+            // A new public key replaces a key pair, which AWS's provider names anew.
+            return { ...inputs, keyName: `${name}-${createHash("sha256").update(String(inputs.publicKey)).digest("hex").slice(0, 8)}` };
         case "aws:iam/role:Role":
             return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
         case "aws:ec2/instance:Instance":

@@ -158,7 +158,7 @@ describe("WebServer under Pulumi mocks", () => {
             const keyPair = onlyResourceOfType("aws:ec2/keyPair:KeyPair");
             expect(keyPair.inputs.publicKey).to.equal(publicKeyMaterial(SSH_PUBLIC_KEY));
             const instance = onlyResourceOfType("aws:ec2/instance:Instance");
-            expect(instance.inputs.keyName).to.equal(`${name}-key-generated`);
+            expect(instance.inputs.keyName).to.match(new RegExp(`^${name}-key-[0-9a-f]{8}$`));
             expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`, `${name}-deploy-access-id`]);
         });
 

@@ -8,10 +8,6 @@ export const FIXTURE = join(__dirname, "fixtures", "single-topology.json");
 
 export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
 
-/**
- * The `single` stacks whose resources are pinned in fixtures/single-topology.json: the committed dev
- * config, and one with every optional AWS feature turned on.
- */
 /** A fleet (`topology: ha`) with every optional part: alerts, the apex record, the app's environment. */
 export const HA_TOPOLOGY_CONFIG: Readonly<Record<string, string>> = {
     "webstack:domain": "example.com",
@@ -21,6 +17,10 @@ export const HA_TOPOLOGY_CONFIG: Readonly<Record<string, string>> = {
     "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "token" }),
 };
 
+/**
+ * The `single` stacks whose resources are pinned in fixtures/single-topology.json: the committed dev
+ * config, and one with every optional AWS feature turned on.
+ */
 export const SINGLE_TOPOLOGY_CONFIGS: Readonly<Record<string, Record<string, string>>> = {
     dev: { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY },
     everything: {
