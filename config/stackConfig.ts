@@ -127,8 +127,8 @@ const HA_ONLY_KEYS = ["subnetIds", "minAppServers", "maxAppServers", "databaseIn
 
 /**
  * The bounds of the numeric settings, each with the example an error message gives (the owner's
- * default). The defaults themselves are applied where they are defined: the WebServer component
- * and the provisioning plan; settings left unset pass through as undefined.
+ * default). The defaults themselves are applied where they are defined: the WebServer and WebFleet
+ * components and the provisioning plan; settings left unset pass through as undefined.
  */
 const LIMITS = {
     rootVolumeSizeGiB: { min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB },

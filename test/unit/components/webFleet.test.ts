@@ -29,7 +29,6 @@ import {
     appServerBounds,
     appServerPolicy,
     checkedZones,
-    DEREGISTRATION_DELAY_SECONDS,
     finalSnapshotName,
     planBucketPolicy,
     principalArnPatterns,
@@ -135,12 +134,6 @@ describe("rdsCaBundle", () => {
         const bundle = rdsCaBundle();
         expect(checkedCaBundle(bundle)).to.equal(bundle);
         expect(bundle.match(/-----BEGIN CERTIFICATE-----/g)?.length).to.be.above(10);
-    });
-});
-
-describe("DEREGISTRATION_DELAY_SECONDS", () => {
-    it("is the app's own drain: a server leaving the load balancer finishes what it accepted", () => {
-        expect(DEREGISTRATION_DELAY_SECONDS).to.equal(APP_STOP_TIMEOUT_SECONDS);
     });
 });
 

