@@ -51,7 +51,12 @@ export = async () => {
             appEnvironment,
         });
         const url = siteUrl(settings.domain, settings.tls !== undefined);
-        return { url, hostName: settings.hostName, publicIp: settings.server.host, sshCommand: `ssh ${settings.sshUser}@${settings.server.host}` };
+        return {
+            url,
+            hostName: settings.hostName,
+            publicIp: settings.server.host,
+            sshCommand: `ssh ${settings.sshUser}@${settings.server.host}`,
+        };
     }
 
     const aws = settings.server;
@@ -69,7 +74,13 @@ export = async () => {
         dailySnapshots: aws.dailySnapshots,
         alertEmail: aws.alertEmail,
         provisioning: settings.provision
-            ? { ...(await serverSettings(settings)), appEnvironment, sshPrivateKey, sshUser: settings.sshUser, sshHostKey: settings.sshHostKey }
+            ? {
+                  ...(await serverSettings(settings)),
+                  appEnvironment,
+                  sshPrivateKey,
+                  sshUser: settings.sshUser,
+                  sshHostKey: settings.sshHostKey,
+              }
             : undefined,
     });
     return {

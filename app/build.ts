@@ -155,7 +155,9 @@ async function packTarball(directory: string, entries: readonly string[], artifa
     const exited = (child: ChildProcess, name: string) =>
         new Promise<void>((resolve, reject) => {
             child.on("error", reject);
-            child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} while packing ${artifactPath}`))));
+            child.on("close", (code) =>
+                code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} while packing ${artifactPath}`)),
+            );
         });
     await Promise.all([exited(tar, "tar"), exited(gzip, "gzip -n"), pipeline(gzip.stdout, createWriteStream(staging))]);
     renameSync(staging, artifactPath);
@@ -166,7 +168,10 @@ export function validateAppSource(app: AppSource, exists: (path: string) => bool
     if (!exists(app.entry)) {
         throw new Error(`app.entry ${app.entry} does not exist; give the app's entry file, for example ${POSTS_APP.entry}.`);
     }
-    for (const [field, directory] of [["app.publicDir", app.publicDir], ["app.migrationsDir", app.migrationsDir]] as const) {
+    for (const [field, directory] of [
+        ["app.publicDir", app.publicDir],
+        ["app.migrationsDir", app.migrationsDir],
+    ] as const) {
         if (directory !== undefined && !exists(directory)) {
             throw new Error(`${field} ${directory} does not exist; give an existing directory, or leave ${field} out.`);
         }

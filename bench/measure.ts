@@ -91,7 +91,11 @@ export function renderTable(figures: readonly Figure[]): string {
         const baseline = figure.baseline === undefined ? "" : quantity(figure.baseline, figure.unit);
         return `| ${figure.name} | ${quantity(figure.value, figure.unit)} | ${baseline} | ${r === undefined ? "" : `${r.toFixed(2)}×`} | ${targetText(figure)} | ${verdict(figure)} | ${figure.detail ?? ""} |`;
     });
-    return ["| figure | value | baseline | ratio | target | verdict | detail |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows].join("\n");
+    return [
+        "| figure | value | baseline | ratio | target | verdict | detail |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        ...rows,
+    ].join("\n");
 }
 
 /** One round of a figure measured beside its baseline, back to back. */

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRelease } from "../app/build";
 import { buildPlan, type Plan, type PlanInputs } from "../provisioning";
+import { shellQuote } from "../provisioning/script";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, CURRENT_LINK, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { wwwHostName } from "../provisioning/site";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
@@ -79,7 +80,12 @@ function wrk(server: Sandbox, url: string, options: WrkOptions): Promise<WrkResu
 }
 
 /** Runs wrk for `options.seconds` while `during` runs (after a few seconds of load); returns both. */
-async function wrkDuring<T>(server: Sandbox, url: string, options: WrkOptions, during: () => Promise<T>): Promise<{ load: WrkResult; result: T }> {
+async function wrkDuring<T>(
+    server: Sandbox,
+    url: string,
+    options: WrkOptions,
+    during: () => Promise<T>,
+): Promise<{ load: WrkResult; result: T }> {
     const load = wrk(server, url, options);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const result = await during();
@@ -102,14 +108,27 @@ async function memory(server: Sandbox): Promise<Record<string, number>> {
 
 /** Bytes the logs hold now: the access log, nginx's error log and the journal's entries. */
 async function logBytes(server: Sandbox): Promise<number> {
-    return Number((await onServer(server, `echo $(( $(cat ${ACCESS_LOG_FILE} /var/log/nginx/*.log | wc -c) + $(journalctl -o export --no-pager | wc -c) ))`)).trim());
+    return Number(
+        (
+            await onServer(
+                server,
+                `echo $(( $(cat ${ACCESS_LOG_FILE} /var/log/nginx/*.log | wc -c) + $(journalctl -o export --no-pager | wc -c) ))`,
+            )
+        ).trim(),
+    );
 }
 
 /** The processes of the stack that the kernel would choose after MariaDB when memory runs out (higher oom_score goes first). */
 async function oomScores(server: Sandbox): Promise<Record<string, number>> {
-    const lines = await onServer(server, "for pid in $(pgrep -x 'mariadbd|node|nginx|systemd-journal'); do echo \"$(cat /proc/$pid/comm) $(cat /proc/$pid/oom_score)\"; done");
+    const lines = await onServer(
+        server,
+        "for pid in $(pgrep -x 'mariadbd|node|nginx|systemd-journal'); do echo \"$(cat /proc/$pid/comm) $(cat /proc/$pid/oom_score)\"; done",
+    );
     const scores: Record<string, number> = {};
-    for (const [name, score] of lines.trim().split("\n").map((line) => line.split(" "))) {
+    for (const [name, score] of lines
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" "))) {
         scores[name] = Math.min(scores[name] ?? Infinity, Number(score));
     }
     return scores;
@@ -179,11 +198,20 @@ async function bareInstallSeconds(): Promise<number> {
  * `pulumi up` after a change of one rendered file (the app's environment, whose step restarts the
  * instances one at a time) beside the runner applying the plan with such a change.
  */
-async function engineFigures(server: Sandbox, runner: { plan: Plan; inputs: PlanInputs; runnerNoChangeSeconds: number }, figures: Figure[]): Promise<void> {
+async function engineFigures(
+    server: Sandbox,
+    runner: { plan: Plan; inputs: PlanInputs; runnerNoChangeSeconds: number },
+    figures: Figure[],
+): Promise<void> {
     console.log("the real Pulumi engine on the same server: adopting it, a no-change up, and an up that changes one file");
     const stateDir = mkdtempSync(join(tmpdir(), "webstack-bench-engine-"));
     try {
-        const stack = await openEngineStack({ stateDir, stackName: "bench", passphrase: "bench", config: existingServerConfig(sandboxServer(server)) });
+        const stack = await openEngineStack({
+            stateDir,
+            stackName: "bench",
+            passphrase: "bench",
+            config: existingServerConfig(sandboxServer(server)),
+        });
         const adopted = await timed(() => stack.up());
         const noChange = await timed(() => stack.up());
         figures.push({
@@ -194,7 +222,9 @@ async function engineFigures(server: Sandbox, runner: { plan: Plan; inputs: Plan
             target: { kind: "at-most", bound: 15 },
             detail: `${JSON.stringify(noChange.result.summary.resourceChanges)}; the baseline is the runner's no-change re-run; adopting the configured server took ${adopted.seconds.toFixed(1)} s`,
         });
-        const runnerChange = await timed(() => applyPlan(runner.plan, server.ssh, { ...runner.inputs, appEnvironment: { BENCH_TOKEN: "runner" } }, { log: () => undefined }));
+        const runnerChange = await timed(() =>
+            applyPlan(runner.plan, server.ssh, { ...runner.inputs, appEnvironment: { BENCH_TOKEN: "runner" } }, { log: () => undefined }),
+        );
         await stack.setConfig("webstack:appEnvironment.BENCH_TOKEN", { value: "engine", secret: true }, true);
         const engineChange = await timed(() => stack.up());
         figures.push({
@@ -248,16 +278,32 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const loads: WrkResult[] = [];
 
     console.log("static file: the stack's nginx against a minimal nginx serving the same file");
+    const minimalNginx = [
+        "pid /tmp/minimal-nginx.pid; error_log /tmp/minimal-nginx.log; worker_processes auto; events { worker_connections 4096; }",
+        `http { access_log off; sendfile on; server { listen 127.0.0.1:${MINIMAL_NGINX_PORT}; root ${CURRENT_LINK}/public; } }`,
+    ];
     await onServer(
         server,
-        `printf '%s\\n' 'pid /tmp/minimal-nginx.pid; error_log /tmp/minimal-nginx.log; worker_processes auto; events { worker_connections 4096; }' 'http { access_log off; sendfile on; server { listen 127.0.0.1:${MINIMAL_NGINX_PORT}; root ${CURRENT_LINK}/public; } }' >/tmp/minimal-nginx.conf && nginx -c /tmp/minimal-nginx.conf`,
+        `printf '%s\\n' ${minimalNginx.map(shellQuote).join(" ")} >/tmp/minimal-nginx.conf && nginx -c /tmp/minimal-nginx.conf`,
     );
     const stackStatic = await wrk(server, "http://127.0.0.1/app.css", { connections: 32, hostHeader: www });
     const minimalStatic = await wrk(server, `http://127.0.0.1:${MINIMAL_NGINX_PORT}/app.css`, { connections: 32 });
     await onServer(server, "nginx -c /tmp/minimal-nginx.conf -s stop");
     loads.push(stackStatic);
-    figures.push({ name: "static file", value: stackStatic.requestsPerSecond, unit: "req/s", baseline: minimalStatic.requestsPerSecond, target: { kind: "ratio-at-least", bound: 0.95 } });
-    figures.push({ name: "static file p50 / p99", value: stackStatic.p99, unit: "ms", baseline: minimalStatic.p99, detail: `p50 ${stackStatic.p50.toFixed(1)} ms` });
+    figures.push({
+        name: "static file",
+        value: stackStatic.requestsPerSecond,
+        unit: "req/s",
+        baseline: minimalStatic.requestsPerSecond,
+        target: { kind: "ratio-at-least", bound: 0.95 },
+    });
+    figures.push({
+        name: "static file p50 / p99",
+        value: stackStatic.p99,
+        unit: "ms",
+        baseline: minimalStatic.p99,
+        detail: `p50 ${stackStatic.p50.toFixed(1)} ms`,
+    });
 
     const ports = appPorts(DEFAULT_APP_INSTANCES);
     const direct = (path: string, script?: string) =>
@@ -265,7 +311,9 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const sum = (results: readonly WrkResult[]) => results.reduce((total, result) => total + result.requestsPerSecond, 0);
     const worstP99 = (results: readonly WrkResult[]) => Math.max(...results.map((result) => result.p99));
 
-    console.log(`API read and write: through nginx against the same instances reached directly (after a warm-up; reads: the median of ${API_READ_ROUNDS} alternating rounds)`);
+    console.log(
+        `API read and write: through nginx against the same instances reached directly (after a warm-up; reads: the median of ${API_READ_ROUNDS} alternating rounds)`,
+    );
     // The first load on the app compiles its hot paths and fills MariaDB's buffer pool: whichever side ran first would pay for it.
     const warmUp = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www, seconds: 5 });
     const readRounds = [];
@@ -279,22 +327,59 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const directWrite = await direct("/api/posts", POST_SCRIPT);
     loads.push(warmUp, ...readRounds.map((round) => round.proxied), proxiedWrite);
     const roundRatios = readRounds.map((round) => (round.value / round.baseline).toFixed(2)).join(", ");
-    figures.push({ name: "API read", value: read.value, unit: "req/s", baseline: read.baseline, target: { kind: "ratio-at-least", bound: 0.8 }, detail: `rounds ${roundRatios}` });
-    figures.push({ name: "API read p99", value: read.proxied.p99, unit: "ms", baseline: worstP99(read.directs), detail: `p50 ${read.proxied.p50.toFixed(1)} ms` });
+    figures.push({
+        name: "API read",
+        value: read.value,
+        unit: "req/s",
+        baseline: read.baseline,
+        target: { kind: "ratio-at-least", bound: 0.8 },
+        detail: `rounds ${roundRatios}`,
+    });
+    figures.push({
+        name: "API read p99",
+        value: read.proxied.p99,
+        unit: "ms",
+        baseline: worstP99(read.directs),
+        detail: `p50 ${read.proxied.p50.toFixed(1)} ms`,
+    });
     figures.push({ name: "API write", value: proxiedWrite.requestsPerSecond, unit: "req/s", baseline: sum(directWrite) });
-    figures.push({ name: "API write p99", value: proxiedWrite.p99, unit: "ms", baseline: worstP99(directWrite), detail: `p50 ${proxiedWrite.p50.toFixed(1)} ms` });
+    figures.push({
+        name: "API write p99",
+        value: proxiedWrite.p99,
+        unit: "ms",
+        baseline: worstP99(directWrite),
+        detail: `p50 ${proxiedWrite.p50.toFixed(1)} ms`,
+    });
 
     console.log(`deploy and rollback, each under ${SWITCH_CONNECTIONS} keep-alive connections for ${SWITCH_SECONDS} s`);
     const switchLoad = { connections: SWITCH_CONNECTIONS, seconds: SWITCH_SECONDS, hostHeader: www };
     const newRelease = await buildRelease({ stamp: `bench ${new Date().toISOString()}` });
-    const deploy = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () => timed(() => applyPlan(releaseSteps(newRelease), server.ssh, inputs, quiet)));
-    const rollback = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () => timed(() => onServer(server, ROLLBACK_COMMAND)));
+    const deploy = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
+        timed(() => applyPlan(releaseSteps(newRelease), server.ssh, inputs, quiet)),
+    );
+    const rollback = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
+        timed(() => onServer(server, ROLLBACK_COMMAND)),
+    );
     loads.push(deploy.load, rollback.load);
-    for (const [name, run] of [["deploy", deploy], ["rollback", rollback]] as const) {
+    for (const [name, run] of [
+        ["deploy", deploy],
+        ["rollback", rollback],
+    ] as const) {
         const detail = `${run.load.requests} requests, ${run.load.non2xx} non-2xx, ${run.load.socketErrors} socket errors`;
-        figures.push({ name: `${name}: failed requests`, value: failed(run.load), unit: "", target: { kind: "at-most", bound: 0 }, detail });
+        figures.push({
+            name: `${name}: failed requests`,
+            value: failed(run.load),
+            unit: "",
+            target: { kind: "at-most", bound: 0 },
+            detail,
+        });
         figures.push({ name: `${name}: requests`, value: run.load.requests, unit: "", target: { kind: "at-least", bound: 100_000 } });
-        figures.push({ name: `${name}: p99 over the window`, value: run.load.p99, unit: "ms", detail: `p50 ${run.load.p50.toFixed(1)} ms` });
+        figures.push({
+            name: `${name}: p99 over the window`,
+            value: run.load.p99,
+            unit: "ms",
+            detail: `p50 ${run.load.p50.toFixed(1)} ms`,
+        });
         figures.push({ name: `${name}: until every instance serves it`, value: run.result.seconds, unit: "s" });
     }
 
@@ -302,16 +387,31 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     for (const [process, mib] of Object.entries(loaded)) {
         figures.push({ name: `RSS ${process} after the load`, value: mib, unit: "MiB", baseline: idle[process] });
     }
-    figures.push({ name: "RSS of the whole stack after the load", value: Object.values(loaded).reduce((total, mib) => total + mib, 0), unit: "MiB", target: { kind: "at-most", bound: 450 } });
+    figures.push({
+        name: "RSS of the whole stack after the load",
+        value: Object.values(loaded).reduce((total, mib) => total + mib, 0),
+        unit: "MiB",
+        target: { kind: "at-most", bound: 450 },
+    });
     const requests = loads.reduce((total, result) => total + result.requests, 0);
-    figures.push({ name: "log bytes per 100,000 requests", value: ((await logBytes(server)) - logsBefore) / requests * 100_000 / 1024 / 1024, unit: "MiB", detail: `${requests} requests` });
+    figures.push({
+        name: "log bytes per 100,000 requests",
+        value: ((((await logBytes(server)) - logsBefore) / requests) * 100_000) / 1024 / 1024,
+        unit: "MiB",
+        detail: `${requests} requests`,
+    });
 
     console.log(`overload: ${OVERLOAD_CONNECTIONS} connections for ${OVERLOAD_SECONDS} s, reads and writes, in ${SERVER_MEMORY_MIB} MiB`);
     const before = await casualties(server);
     const sampling = sampleRss(server);
     const [overloadRead, overloadWrite] = await Promise.all([
         wrk(server, `http://127.0.0.1${API_READ}`, { connections: OVERLOAD_CONNECTIONS / 2, seconds: OVERLOAD_SECONDS, hostHeader: www }),
-        wrk(server, "http://127.0.0.1/api/posts", { connections: OVERLOAD_CONNECTIONS / 2, seconds: OVERLOAD_SECONDS, hostHeader: www, script: POST_SCRIPT }),
+        wrk(server, "http://127.0.0.1/api/posts", {
+            connections: OVERLOAD_CONNECTIONS / 2,
+            seconds: OVERLOAD_SECONDS,
+            hostHeader: www,
+            script: POST_SCRIPT,
+        }),
     ]);
     const overloadPeak = sampling.stop();
     const after = await casualties(server);
@@ -323,7 +423,12 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
         target: { kind: "at-most", bound: 0 },
         detail: `${overload.reduce((total, result) => total + result.requests, 0)} requests, ${overload.reduce((total, result) => total + result.non2xx, 0)} answered 503, ${overload.reduce((total, result) => total + result.socketErrors, 0)} socket errors`,
     });
-    figures.push({ name: "overload: peak RSS of the whole server", value: overloadPeak, unit: "MiB", target: { kind: "at-most", bound: SERVER_MEMORY_MIB } });
+    figures.push({
+        name: "overload: peak RSS of the whole server",
+        value: overloadPeak,
+        unit: "MiB",
+        target: { kind: "at-most", bound: SERVER_MEMORY_MIB },
+    });
     const scores = await oomScores(server);
     const chosenAfterMariadb = Object.entries(scores).filter(([name, score]) => name !== "mariadbd" && score < (scores.mariadbd ?? 0));
     figures.push({
@@ -331,14 +436,21 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
         value: chosenAfterMariadb.length,
         unit: "",
         target: { kind: "at-most", bound: 0 },
-        detail: Object.entries(scores).map(([name, score]) => `${name} ${score}`).join(", "),
+        detail: Object.entries(scores)
+            .map(([name, score]) => `${name} ${score}`)
+            .join(", "),
     });
 
     console.log(`TLS: new connections per second from ${TLS_CLIENTS} clients, full handshakes and resumed sessions`);
     const acme = await startAcmeServer(server);
     try {
         await trustAcmeServer(server, acme);
-        await applyPlan(buildPlan({ release: newRelease, tls: { email: `admin@${server.domain}`, directoryUrl: acme.directoryUrl } }), server.ssh, inputs, quiet);
+        await applyPlan(
+            buildPlan({ release: newRelease, tls: { email: `admin@${server.domain}`, directoryUrl: acme.directoryUrl } }),
+            server.ssh,
+            inputs,
+            quiet,
+        );
         const target = { address: server.address, serverName: www, trustedRootPem: acme.rootCaPem };
         const full = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: false });
         const resumed = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: true });
@@ -368,8 +480,14 @@ async function main(): Promise<void> {
     console.log(`\n${table}\n`);
     mkdirSync(OUT_DIR, { recursive: true });
     const when = new Date().toISOString();
-    writeFileSync(join(OUT_DIR, "results.json"), `${JSON.stringify({ when, memoryLimitMiB: SERVER_MEMORY_MIB, figures: figures.map((figure) => ({ ...figure, verdict: verdict(figure) })) }, null, 2)}\n`);
-    writeFileSync(join(OUT_DIR, "results.md"), `# webstack benchmark, ${when}\n\nA sandbox server held to ${SERVER_MEMORY_MIB} MiB without swap.\n\n${table}\n`);
+    writeFileSync(
+        join(OUT_DIR, "results.json"),
+        `${JSON.stringify({ when, memoryLimitMiB: SERVER_MEMORY_MIB, figures: figures.map((figure) => ({ ...figure, verdict: verdict(figure) })) }, null, 2)}\n`,
+    );
+    writeFileSync(
+        join(OUT_DIR, "results.md"),
+        `# webstack benchmark, ${when}\n\nA sandbox server held to ${SERVER_MEMORY_MIB} MiB without swap.\n\n${table}\n`,
+    );
     console.log(`written: ${join(OUT_DIR, "results.json")} and results.md`);
 }
 

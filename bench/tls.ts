@@ -23,11 +23,21 @@ export interface HandshakeRate {
 /** How long a resuming client waits for TLS 1.3's session ticket, which follows the handshake. */
 const TICKET_WAIT_MS = 500;
 
-function handshake(target: HandshakeTarget, options: { keepSession: boolean; session?: Buffer }): Promise<{ session: Buffer | undefined; resumed: boolean }> {
+function handshake(
+    target: HandshakeTarget,
+    options: { keepSession: boolean; session?: Buffer },
+): Promise<{ session: Buffer | undefined; resumed: boolean }> {
     return new Promise((resolve, reject) => {
         let received: Buffer | undefined;
         let resumed = false;
-        const socket = tls.connect({ host: target.address, port: 443, servername: target.serverName, ca: target.trustedRootPem, session: options.session, ALPNProtocols: ["http/1.1"] });
+        const socket = tls.connect({
+            host: target.address,
+            port: 443,
+            servername: target.serverName,
+            ca: target.trustedRootPem,
+            session: options.session,
+            ALPNProtocols: ["http/1.1"],
+        });
         socket.once("session", (ticket: Buffer) => {
             received = ticket;
             socket.end();
@@ -51,7 +61,10 @@ function handshake(target: HandshakeTarget, options: { keepSession: boolean; ses
 }
 
 /** Connections per second over `seconds`, from `clients` clients, each resuming its own session when `resume` is set. */
-export async function handshakeRate(target: HandshakeTarget, options: { seconds: number; clients: number; resume: boolean }): Promise<HandshakeRate> {
+export async function handshakeRate(
+    target: HandshakeTarget,
+    options: { seconds: number; clients: number; resume: boolean },
+): Promise<HandshakeRate> {
     const deadline = Date.now() + options.seconds * 1000;
     let connections = 0;
     let resumed = 0;

@@ -40,10 +40,17 @@ export const SHARED_PROVIDER_SETTINGS = [
 ] as const;
 
 /** A provider's arguments for `region` that keep every {@link SHARED_PROVIDER_SETTINGS} of the stack's `aws:` config (set ones only). */
-export function providerArgsForRegion(config: Partial<Record<(typeof SHARED_PROVIDER_SETTINGS)[number], unknown>>, region: string): aws.ProviderArgs {
+export function providerArgsForRegion(
+    config: Partial<Record<(typeof SHARED_PROVIDER_SETTINGS)[number], unknown>>,
+    region: string,
+): aws.ProviderArgs {
     const shared = Object.fromEntries(SHARED_PROVIDER_SETTINGS.filter((key) => config[key] !== undefined).map((key) => [key, config[key]]));
     const secretKeys = ["accessKey", "secretKey", "token"].filter((key) => key in shared);
-    return { ...shared, ...Object.fromEntries(secretKeys.map((key) => [key, pulumi.secret(shared[key] as string)])), region } as aws.ProviderArgs;
+    return {
+        ...shared,
+        ...Object.fromEntries(secretKeys.map((key) => [key, pulumi.secret(shared[key] as string)])),
+        region,
+    } as aws.ProviderArgs;
 }
 
 /** Burstable families (t2, t3, t3a, t4g) spend CPU credits; an empty balance throttles the server or costs extra. */
@@ -127,7 +134,6 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
     return isBurstable(instanceType) ? [statusCheck, cpuCreditsAlarm("AWS/EC2", "cpu-credits", "instance")] : [statusCheck];
 }
 
-
 /** Where a fleet's alarm looks: the load balancer, its app servers' target group, or the database. */
 export type FleetAlarmScope = "loadBalancer" | "targetGroup" | "database";
 
@@ -142,13 +148,21 @@ const DATABASE_FREE_STORAGE_BYTES = 2 * 1024 ** 3;
  * and a database running short.
  */
 export function fleetAlarms(databaseInstanceClass: string): { readonly scope: FleetAlarmScope; readonly spec: AlarmSpec }[] {
-    const sumOver5Minutes = { statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: FLEET_ERRORS_PER_FIVE_MINUTES, period: 300, evaluationPeriods: 1, treatMissingData: "notBreaching" } as const;
+    const sumOver5Minutes = {
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: FLEET_ERRORS_PER_FIVE_MINUTES,
+        period: 300,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+    } as const;
     const alarms: { scope: FleetAlarmScope; spec: AlarmSpec }[] = [
         {
             scope: "targetGroup",
             spec: {
                 suffix: "unhealthy-servers",
-                description: "An app server has failed the load balancer's health check for three minutes (Auto Scaling replaces it; one that keeps failing means a bad release or image).",
+                description:
+                    "An app server has failed the load balancer's health check for three minutes (Auto Scaling replaces it; one that keeps failing means a bad release or image).",
                 namespace: "AWS/ApplicationELB",
                 metricName: "UnHealthyHostCount",
                 statistic: "Maximum",
@@ -183,7 +197,8 @@ export function fleetAlarms(databaseInstanceClass: string): { readonly scope: Fl
             scope: "database",
             spec: {
                 suffix: "database-cpu",
-                description: "The database's CPU has averaged 90 % or more for fifteen minutes: a bigger databaseInstanceClass, or a slow query to find.",
+                description:
+                    "The database's CPU has averaged 90 % or more for fifteen minutes: a bigger databaseInstanceClass, or a slow query to find.",
                 namespace: "AWS/RDS",
                 metricName: "CPUUtilization",
                 statistic: "Average",
@@ -211,13 +226,20 @@ export function fleetAlarms(databaseInstanceClass: string): { readonly scope: Fl
         },
     ];
     const burstableDatabase = isBurstable(databaseInstanceClass.replace(/^db\./, ""));
-    return burstableDatabase ? [...alarms, { scope: "database", spec: cpuCreditsAlarm("AWS/RDS", "database-cpu-credits", "database") }] : alarms;
+    return burstableDatabase
+        ? [...alarms, { scope: "database", spec: cpuCreditsAlarm("AWS/RDS", "database-cpu-credits", "database") }]
+        : alarms;
 }
 
 export interface AlertTargets {
     readonly email: pulumi.Input<string>;
     /** The site as visitors reach it, for Route53's health check, which starts once `ready` exist (the last provisioning step). */
-    readonly site: { readonly hostName: pulumi.Input<string>; readonly https: boolean; readonly healthPath: string; readonly ready?: pulumi.Resource[] };
+    readonly site: {
+        readonly hostName: pulumi.Input<string>;
+        readonly https: boolean;
+        readonly healthPath: string;
+        readonly ready?: pulumi.Resource[];
+    };
     /** The component's own alarms, each with the dimensions that name what it watches. */
     readonly alarms: readonly { readonly spec: AlarmSpec; readonly dimensions: Record<string, pulumi.Input<string>> }[];
     readonly tagsFor: (resource: string) => Record<string, string>;
@@ -236,7 +258,12 @@ export function declareAlerts(name: string, targets: AlertTargets): void {
         new aws.sns.TopicSubscription(`${name}-${suffix}-email`, { topic: topic.arn, protocol: "email", endpoint: targets.email }, options);
         return topic;
     };
-    const alarm = (spec: AlarmSpec, dimensions: Record<string, pulumi.Input<string>>, topic: aws.sns.Topic, options: pulumi.CustomResourceOptions) =>
+    const alarm = (
+        spec: AlarmSpec,
+        dimensions: Record<string, pulumi.Input<string>>,
+        topic: aws.sns.Topic,
+        options: pulumi.CustomResourceOptions,
+    ) =>
         new aws.cloudwatch.MetricAlarm(
             `${name}-${spec.suffix}-alarm`,
             {
@@ -268,7 +295,16 @@ export function declareAlerts(name: string, targets: AlertTargets): void {
         { ...siteHealthCheck(targets.site.hostName, targets.site.https, targets.site.healthPath), tags: targets.tagsFor("health-check") },
         { ...parent, dependsOn: targets.site.ready },
     );
-    const metricsRegion = new aws.Provider(`${name}-${HEALTH_CHECK_METRICS_REGION}`, providerArgsForRegion(aws.config, HEALTH_CHECK_METRICS_REGION), parent);
+    const metricsRegion = new aws.Provider(
+        `${name}-${HEALTH_CHECK_METRICS_REGION}`,
+        providerArgsForRegion(aws.config, HEALTH_CHECK_METRICS_REGION),
+        parent,
+    );
     const inMetricsRegion = { parent: targets.parent, provider: metricsRegion };
-    alarm(SITE_DOWN_ALARM, { HealthCheckId: healthCheck.id }, mailingTopic(`alerts-${HEALTH_CHECK_METRICS_REGION}`, inMetricsRegion), inMetricsRegion);
+    alarm(
+        SITE_DOWN_ALARM,
+        { HealthCheckId: healthCheck.id },
+        mailingTopic(`alerts-${HEALTH_CHECK_METRICS_REGION}`, inMetricsRegion),
+        inMetricsRegion,
+    );
 }

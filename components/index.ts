@@ -8,7 +8,16 @@
 export { architectureOf, WEB_SERVER_DEFAULTS, WebServer, type WebServerArgs, type WebServerProvisioning } from "./webServer";
 export { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS, WebFleet, type WebFleetArgs } from "./webFleet";
 export { DEFAULT_SSH_USER, RemoteProvisioner, type RemoteProvisionerArgs, type SshConnectionArgs } from "./remoteProvisioner";
-export { buildFleetPlan, buildPlan, type FleetServerSettings, LETS_ENCRYPT_DIRECTORY_URL, type Plan, type Release, type ServerSettings, type TlsSettings } from "../provisioning";
+export {
+    buildFleetPlan,
+    buildPlan,
+    type FleetServerSettings,
+    LETS_ENCRYPT_DIRECTORY_URL,
+    type Plan,
+    type Release,
+    type ServerSettings,
+    type TlsSettings,
+} from "../provisioning";
 export { DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 export { siteUrl, wwwHostName } from "../provisioning/site";
 export { type AppSource, buildRelease, POSTS_APP } from "../app/build";

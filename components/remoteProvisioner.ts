@@ -97,10 +97,7 @@ export function dialSettings(connectTimeoutSeconds: number): { dialErrorLimit: n
 }
 
 /** The pulumi-command connection for a server: the caller's settings plus the dial retries. */
-export function commandConnection(
-    connection: SshConnectionArgs,
-    connectTimeoutSeconds: number,
-): command.types.input.remote.ConnectionArgs {
+export function commandConnection(connection: SshConnectionArgs, connectTimeoutSeconds: number): command.types.input.remote.ConnectionArgs {
     return {
         host: connection.host,
         user: connection.user ?? DEFAULT_SSH_USER,
@@ -117,7 +114,8 @@ export function checkedAppEnvironment(
     environment: pulumi.Input<Record<string, pulumi.Input<string>>> | undefined,
     resource: pulumi.Resource,
 ): pulumi.Input<Record<string, pulumi.Input<string>>> {
-    const plain = environment !== undefined && !pulumi.Output.isInstance(environment) && !(environment instanceof Promise) ? environment : undefined;
+    const plain =
+        environment !== undefined && !pulumi.Output.isInstance(environment) && !(environment instanceof Promise) ? environment : undefined;
     if (plain !== undefined && Object.values(plain).every((value) => typeof value === "string")) {
         const problems = appEnvironmentProblems(plain as Record<string, string>);
         if (problems.length > 0) {
@@ -162,14 +160,20 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
             switch (script.input) {
                 case "domain":
                     if (args.domain === undefined) {
-                        throw new pulumi.ResourceError(`Plan step "${step.name}" renders the site's domain; give RemoteProvisioner a domain, for example "example.com".`, this);
+                        throw new pulumi.ResourceError(
+                            `Plan step "${step.name}" renders the site's domain; give RemoteProvisioner a domain, for example "example.com".`,
+                            this,
+                        );
                     }
                     return pulumi.output(args.domain).apply((domain) => script.render(domain));
                 case "appEnvironment":
                     return pulumi.secret(pulumi.output(appEnvironment).apply((environment) => script.render(environment)));
                 case "authorizedKeys":
                     if (args.authorizedKeys === undefined) {
-                        throw new pulumi.ResourceError(`Plan step "${step.name}" authorizes the login user's SSH keys; give RemoteProvisioner the authorizedKeys to keep.`, this);
+                        throw new pulumi.ResourceError(
+                            `Plan step "${step.name}" authorizes the login user's SSH keys; give RemoteProvisioner the authorizedKeys to keep.`,
+                            this,
+                        );
                     }
                     return pulumi.output(args.authorizedKeys).apply((keys) => script.render(keys));
                 case "fleet":

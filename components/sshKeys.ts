@@ -29,7 +29,9 @@ const UNREADABLE =
 
 /** The OpenSSH public key ("ssh-ed25519 AAAA...") of a private key in OpenSSH form (encrypted or not) or unencrypted PEM. */
 export function publicKeyOfPrivateKey(privateKey: string): string {
-    const openssh = /^-----BEGIN OPENSSH PRIVATE KEY-----\s+([A-Za-z0-9+/=\s]+?)\s*-----END OPENSSH PRIVATE KEY-----$/.exec(privateKey.trim());
+    const openssh = /^-----BEGIN OPENSSH PRIVATE KEY-----\s+([A-Za-z0-9+/=\s]+?)\s*-----END OPENSSH PRIVATE KEY-----$/.exec(
+        privateKey.trim(),
+    );
     if (openssh !== null) {
         const data = Buffer.from(openssh[1].replace(/\s+/g, ""), "base64");
         if (data.subarray(0, OPENSSH_MAGIC.length).toString("latin1") !== OPENSSH_MAGIC) {
@@ -50,7 +52,11 @@ export function publicKeyOfPrivateKey(privateKey: string): string {
         throw new Error(`${UNREADABLE}.`);
     }
     if (jwk.kty === "RSA" && jwk.n !== undefined && jwk.e !== undefined) {
-        const blob = Buffer.concat([sshString(Buffer.from("ssh-rsa")), mpint(Buffer.from(jwk.e, "base64url")), mpint(Buffer.from(jwk.n, "base64url"))]);
+        const blob = Buffer.concat([
+            sshString(Buffer.from("ssh-rsa")),
+            mpint(Buffer.from(jwk.e, "base64url")),
+            mpint(Buffer.from(jwk.n, "base64url")),
+        ]);
         return `ssh-rsa ${blob.toString("base64")}`;
     }
     if (jwk.kty === "OKP" && jwk.crv === "Ed25519" && jwk.x !== undefined) {

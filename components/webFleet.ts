@@ -57,10 +57,14 @@ export function checkedZones(
     for (const zone of zones) {
         const inZone = subnets.filter((subnet) => subnet.availabilityZone === zone).map((subnet) => subnet.id);
         if (inZone.length > 1) {
-            problems.push(`subnetIds ${inZone.join(" and ")} are both in ${zone}; the load balancer takes one subnet per zone, so give one of them`);
+            problems.push(
+                `subnetIds ${inZone.join(" and ")} are both in ${zone}; the load balancer takes one subnet per zone, so give one of them`,
+            );
         }
         if (!offeredZones.includes(zone)) {
-            problems.push(`${zone} (subnet ${inZone.join(", ")}) does not offer ${instanceType}; give subnets in ${offeredZones.join(", ") || "zones that offer it"}, or another instanceType`);
+            problems.push(
+                `${zone} (subnet ${inZone.join(", ")}) does not offer ${instanceType}; give subnets in ${offeredZones.join(", ") || "zones that offer it"}, or another instanceType`,
+            );
         }
     }
     if (zones.length < 2) {
@@ -145,7 +149,11 @@ export function rdsCaBundle(): string {
 
 /** The name of the snapshot RDS takes when the database made at `createdAt` is deleted: letters, digits and single hyphens. */
 export function finalSnapshotName(componentName: string, stack: string, createdAt: Date): string {
-    const stamp = createdAt.toISOString().replace(/\.\d+Z$/, "").replace(/[-:]/g, "").toLowerCase();
+    const stamp = createdAt
+        .toISOString()
+        .replace(/\.\d+Z$/, "")
+        .replace(/[-:]/g, "")
+        .toLowerCase();
     return `${componentName}-${stack}-final-${stamp}`
         .toLowerCase()
         .replace(/[^a-z0-9-]/g, "-")
@@ -282,7 +290,10 @@ export class WebFleet extends pulumi.ComponentResource {
         const createApexRecord = args.createApexRecord ?? false;
         const databaseInstanceClass = args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass;
         const bounds = checked(undefined, () =>
-            appServerBounds(args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers, args.maxAppServers ?? Math.max(WEB_FLEET_DEFAULTS.maxAppServers, args.minAppServers ?? 0)),
+            appServerBounds(
+                args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers,
+                args.maxAppServers ?? Math.max(WEB_FLEET_DEFAULTS.maxAppServers, args.minAppServers ?? 0),
+            ),
         );
         if (typeof args.domain === "string") {
             checked(undefined, () => checkedDomain(args.domain as string));
@@ -296,7 +307,10 @@ export class WebFleet extends pulumi.ComponentResource {
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
         // The default VPC has a subnet in every zone, and not every zone offers every instance type.
         const offeredZones = aws.ec2
-            .getInstanceTypeOfferingsOutput({ locationType: "availability-zone", filters: [{ name: "instance-type", values: [instanceType] }] }, parent)
+            .getInstanceTypeOfferingsOutput(
+                { locationType: "availability-zone", filters: [{ name: "instance-type", values: [instanceType] }] },
+                parent,
+            )
             .apply((offerings) => [...offerings.locations].sort());
         const subnetIds = args.subnetIds ?? defaultSubnetIds(offeredZones, parent);
         const subnets = pulumi.output(subnetIds).apply((ids) => pulumi.all(ids.map((id) => aws.ec2.getSubnetOutput({ id }, parent))));
@@ -326,8 +340,24 @@ export class WebFleet extends pulumi.ComponentResource {
             {
                 vpcId,
                 description: `webstack ${name}: the app servers, HTTP from the load balancer only`,
-                ingress: [{ description: "HTTP from the load balancer", protocol: "tcp", fromPort: 80, toPort: 80, securityGroups: [loadBalancerGroup.id] }],
-                egress: [{ description: "All outbound (packages, S3, Secrets Manager, the database)", protocol: "-1", fromPort: 0, toPort: 0, ...everywhere }],
+                ingress: [
+                    {
+                        description: "HTTP from the load balancer",
+                        protocol: "tcp",
+                        fromPort: 80,
+                        toPort: 80,
+                        securityGroups: [loadBalancerGroup.id],
+                    },
+                ],
+                egress: [
+                    {
+                        description: "All outbound (packages, S3, Secrets Manager, the database)",
+                        protocol: "-1",
+                        fromPort: 0,
+                        toPort: 0,
+                        ...everywhere,
+                    },
+                ],
                 tags: tagsFor("app-sg"),
             },
             parent,
@@ -337,7 +367,15 @@ export class WebFleet extends pulumi.ComponentResource {
             {
                 vpcId,
                 description: `webstack ${name}: the database, MariaDB from the app servers only`,
-                ingress: [{ description: "MariaDB from the app servers", protocol: "tcp", fromPort: 3306, toPort: 3306, securityGroups: [appGroup.id] }],
+                ingress: [
+                    {
+                        description: "MariaDB from the app servers",
+                        protocol: "tcp",
+                        fromPort: 3306,
+                        toPort: 3306,
+                        securityGroups: [appGroup.id],
+                    },
+                ],
                 egress: [],
                 tags: tagsFor("db-sg"),
             },
@@ -360,23 +398,37 @@ export class WebFleet extends pulumi.ComponentResource {
         declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
         const appPolicy = new aws.iam.RolePolicy(
             `${name}-app-policy`,
-            { role: role.id, policy: pulumi.all([bucket.arn, databaseSecretArn]).apply(([bucketArn, secretArn]) => appServerPolicy(bucketArn, secretArn)) },
+            {
+                role: role.id,
+                policy: pulumi
+                    .all([bucket.arn, databaseSecretArn])
+                    .apply(([bucketArn, secretArn]) => appServerPolicy(bucketArn, secretArn)),
+            },
             parent,
         );
-        const instanceProfile = new aws.iam.InstanceProfile(`${name}-app-profile`, { role: role.name, tags: tagsFor("app-profile") }, parent);
+        const instanceProfile = new aws.iam.InstanceProfile(
+            `${name}-app-profile`,
+            { role: role.name, tags: tagsFor("app-profile") },
+            parent,
+        );
 
-        const fleet: pulumi.Output<FleetInputs> = pulumi.all([region, vpcCidr, database.address, database.port, databaseSecretArn]).apply(
-            ([regionName, cidr, host, port, secretArn]) => ({
+        const fleet: pulumi.Output<FleetInputs> = pulumi
+            .all([region, vpcCidr, database.address, database.port, databaseSecretArn])
+            .apply(([regionName, cidr, host, port, secretArn]) => ({
                 region: regionName,
                 loadBalancerCidrs: [cidr],
                 database: { host, port, name: APP_DATABASE, secretArn, tlsCa: rdsCaBundle() },
-            }),
-        );
+            }));
         const planIndex = declarePlanObjects(name, plan, { bucket, domain, fleet, appEnvironment, parent: this });
 
         const amiId =
             args.amiId ??
-            aws.ec2.getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architectureOf(instanceType)) }, parent).apply((ami) => ami.id);
+            aws.ec2
+                .getAmiOutput(
+                    { owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architectureOf(instanceType)) },
+                    parent,
+                )
+                .apply((ami) => ami.id);
         const userData = pulumi
             .all([region, bucket.bucket, planIndex.key, planIndex.sha256])
             .apply(([regionName, bucketName, indexKey, indexSha256]) =>
@@ -390,12 +442,19 @@ export class WebFleet extends pulumi.ComponentResource {
                 iamInstanceProfile: { arn: instanceProfile.arn },
                 // A public address whatever the subnet's default: with no NAT gateway, it is how the
                 // server reaches S3, Secrets Manager and Debian's mirror at first boot.
-                networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [appGroup.id], deleteOnTermination: "true" }],
+                networkInterfaces: [
+                    { deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [appGroup.id], deleteOnTermination: "true" },
+                ],
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 blockDeviceMappings: [
                     {
                         deviceName: "/dev/xvda",
-                        ebs: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGiB ?? WEB_FLEET_DEFAULTS.rootVolumeSizeGiB, encrypted: "true", deleteOnTermination: "true" },
+                        ebs: {
+                            volumeType: "gp3",
+                            volumeSize: args.rootVolumeSizeGiB ?? WEB_FLEET_DEFAULTS.rootVolumeSizeGiB,
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
                     },
                 ],
                 userData,
@@ -439,7 +498,8 @@ export class WebFleet extends pulumi.ComponentResource {
             parent,
         );
 
-        const zoneId = args.hostedZoneId ?? aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
+        const zoneId =
+            args.hostedZoneId ?? aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
         const certificateArn = declareCertificate(name, { domain, createApexRecord, zoneId, tagsFor, parent: this });
         new aws.lb.Listener(
             `${name}-https`,
@@ -490,7 +550,10 @@ export class WebFleet extends pulumi.ComponentResource {
             {
                 autoscalingGroupName: group.name,
                 policyType: "TargetTrackingScaling",
-                targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: TARGET_CPU_PERCENT },
+                targetTrackingConfiguration: {
+                    predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+                    targetValue: TARGET_CPU_PERCENT,
+                },
             },
             parent,
         );
@@ -575,8 +638,16 @@ function declareBucketSettings(
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         parent,
     );
-    new aws.s3.BucketOwnershipControls(`${name}-plan-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
-    const versioning = new aws.s3.BucketVersioning(`${name}-plan-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+    new aws.s3.BucketOwnershipControls(
+        `${name}-plan-ownership`,
+        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        parent,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+        `${name}-plan-versioning`,
+        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+        parent,
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-plan-encryption`,
         { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
@@ -601,7 +672,12 @@ function declareBucketSettings(
     const readers = deployerArns ?? aws.getCallerIdentityOutput({}, parent).arn.apply(principalArnPatterns);
     new aws.s3.BucketPolicy(
         `${name}-plan-policy`,
-        { bucket: bucket.id, policy: pulumi.all([bucket.arn, appServerRoleArn, readers]).apply(([bucketArn, roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)) },
+        {
+            bucket: bucket.id,
+            policy: pulumi
+                .all([bucket.arn, appServerRoleArn, readers])
+                .apply(([bucketArn, roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)),
+        },
         { ...parent, dependsOn: [publicAccess] },
     );
 }
@@ -620,11 +696,17 @@ interface PlanObjectTargets {
  * object's key and hash, which reveal nothing of it, are plain, so that the index and the user data
  * show in a preview.
  */
-function declarePlanObjects(name: string, plan: Plan, targets: PlanObjectTargets): { object: aws.s3.BucketObjectv2; key: pulumi.Output<string>; sha256: pulumi.Output<string> } {
+function declarePlanObjects(
+    name: string,
+    plan: Plan,
+    targets: PlanObjectTargets,
+): { object: aws.s3.BucketObjectv2; key: pulumi.Output<string>; sha256: pulumi.Output<string> } {
     const parent = { parent: targets.parent };
     const rendered = plan.map((step) => {
         const object: pulumi.Output<PlanObject> = stepHoldsSecrets(step)
-            ? pulumi.output(targets.appEnvironment).apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
+            ? pulumi
+                  .output(targets.appEnvironment)
+                  .apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
             : pulumi.all([targets.domain, targets.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
         const key = pulumi.unsecret(object.apply((planned) => planned.key));
         const content = object.apply((planned) => planned.content);
@@ -633,7 +715,9 @@ function declarePlanObjects(name: string, plan: Plan, targets: PlanObjectTargets
             {
                 bucket: targets.bucket.id,
                 key,
-                ...(step.kind === "upload" ? { source: new pulumi.asset.FileAsset(step.localPath) } : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
+                ...(step.kind === "upload"
+                    ? { source: new pulumi.asset.FileAsset(step.localPath) }
+                    : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
                 contentType: step.kind === "upload" ? "application/gzip" : "text/x-shellscript",
             },
             parent,
@@ -662,10 +746,18 @@ interface DatabaseTargets {
 /** RDS MariaDB, Multi-AZ, encrypted, TLS only, backed up daily for a week, protected from deletion, snapshotted when deleted after all. */
 function declareDatabase(name: string, targets: DatabaseTargets): aws.rds.Instance {
     const parent = { parent: targets.parent };
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-db-subnets`, { subnetIds: targets.subnetIds, tags: targets.tagsFor("db-subnets") }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+        `${name}-db-subnets`,
+        { subnetIds: targets.subnetIds, tags: targets.tagsFor("db-subnets") },
+        parent,
+    );
     const parameters = new aws.rds.ParameterGroup(
         `${name}-db-parameters`,
-        { family: DATABASE_ENGINE.parameterGroupFamily, parameters: DATABASE_PARAMETERS.map((parameter) => ({ ...parameter })), tags: targets.tagsFor("db-parameters") },
+        {
+            family: DATABASE_ENGINE.parameterGroupFamily,
+            parameters: DATABASE_PARAMETERS.map((parameter) => ({ ...parameter })),
+            tags: targets.tagsFor("db-parameters"),
+        },
         parent,
     );
     return new aws.rds.Instance(

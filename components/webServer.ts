@@ -179,7 +179,9 @@ export function authorizedKeys(sshPublicKey: pulumi.Input<string>, sshPrivateKey
             return [];
         }
     });
-    return pulumi.unsecret(pulumi.all([sshPublicKey, connecting]).apply(([publicKey, keys]) => [...new Set([publicKeyMaterial(publicKey), ...keys])]));
+    return pulumi.unsecret(
+        pulumi.all([sshPublicKey, connecting]).apply(([publicKey, keys]) => [...new Set([publicKeyMaterial(publicKey), ...keys])]),
+    );
 }
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
@@ -192,7 +194,9 @@ export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
 /** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` kept. */
 export function snapshotPolicyDetails(targetTagValue: string, count: number): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
     if (!Number.isInteger(count) || count < 1 || count > MAX_DAILY_SNAPSHOTS) {
-        throw new Error(`dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example ${WEB_SERVER_DEFAULTS.dailySnapshots}.`);
+        throw new Error(
+            `dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example ${WEB_SERVER_DEFAULTS.dailySnapshots}.`,
+        );
     }
     return {
         resourceTypes: ["VOLUME"],
@@ -249,7 +253,8 @@ export class WebServer extends pulumi.ComponentResource {
         const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
         const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
         const snapshotTarget = `${pulumi.getStack()}-${name}`;
-        const snapshotPolicy = dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
+        const snapshotPolicy =
+            dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
         const tagsFor = componentTags(name, args.tags);
         const parent = { parent: this };
         if (args.provisioning !== undefined && args.https !== undefined) {
@@ -268,7 +273,9 @@ export class WebServer extends pulumi.ComponentResource {
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
         // The stack owns this server and its login user: the plan keeps exactly the configured key and the one it connects with.
-        const plan = args.provisioning && checked("provisioning", () => buildPlan({ ...(args.provisioning as ServerSettings), sshAccess: { user: sshUser } }));
+        const plan =
+            args.provisioning &&
+            checked("provisioning", () => buildPlan({ ...(args.provisioning as ServerSettings), sshAccess: { user: sshUser } }));
         const appEnvironment = args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, this);
         const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
             const invalid = invalidCidrs(cidrs);
@@ -284,14 +291,26 @@ export class WebServer extends pulumi.ComponentResource {
             checkedCidrs(args.sshAllowedCidrs as readonly string[]);
         }
 
-        const vpcId = args.subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: args.subnetId }, parent).apply((subnet) => subnet.vpcId);
+        const vpcId =
+            args.subnetId === undefined
+                ? undefined
+                : aws.ec2.getSubnetOutput({ id: args.subnetId }, parent).apply((subnet) => subnet.vpcId);
         const securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             {
                 vpcId,
                 description: `webstack ${name}: HTTP and HTTPS from anywhere, SSH from allowed blocks`,
                 ingress: pulumi.output(args.sshAllowedCidrs).apply((cidrs) => ingressRules(checkedCidrs(cidrs))),
-                egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
+                egress: [
+                    {
+                        description: "All outbound",
+                        protocol: "-1",
+                        fromPort: 0,
+                        toPort: 0,
+                        cidrBlocks: ["0.0.0.0/0"],
+                        ipv6CidrBlocks: ["::/0"],
+                    },
+                ],
                 tags: tagsFor("sg"),
             },
             parent,
@@ -309,7 +328,11 @@ export class WebServer extends pulumi.ComponentResource {
         );
 
         // The key's comment is no part of it: editing it must not make a new key pair.
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: pulumi.output(args.sshPublicKey).apply(publicKeyMaterial), tags: tagsFor("key") }, parent);
+        const keyPair = new aws.ec2.KeyPair(
+            `${name}-key`,
+            { publicKey: pulumi.output(args.sshPublicKey).apply(publicKeyMaterial), tags: tagsFor("key") },
+            parent,
+        );
 
         const amiId =
             args.amiId ??
@@ -319,8 +342,18 @@ export class WebServer extends pulumi.ComponentResource {
 
         // The type the running server has, when there is one: it must keep its architecture (the image does).
         const runningType = aws.ec2
-            .getInstancesOutput({ instanceTags: { Name: tagsFor("instance").Name, stack: pulumi.getStack() }, instanceStateNames: ["pending", "running", "stopping", "stopped"] }, parent)
-            .apply((found) => (found.ids.length === 0 ? pulumi.output(undefined) : aws.ec2.getInstanceOutput({ instanceId: found.ids[0] }, parent).instanceType));
+            .getInstancesOutput(
+                {
+                    instanceTags: { Name: tagsFor("instance").Name, stack: pulumi.getStack() },
+                    instanceStateNames: ["pending", "running", "stopping", "stopped"],
+                },
+                parent,
+            )
+            .apply((found) =>
+                found.ids.length === 0
+                    ? pulumi.output(undefined)
+                    : aws.ec2.getInstanceOutput({ instanceId: found.ids[0] }, parent).instanceType,
+            );
         const checkedInstanceType = runningType.apply((running) => {
             const problem = args.amiId === undefined ? architectureChangeProblem(running, instanceType) : undefined;
             if (problem !== undefined) {
@@ -357,8 +390,16 @@ export class WebServer extends pulumi.ComponentResource {
         );
 
         if (snapshotPolicy !== undefined) {
-            const snapshotRole = new aws.iam.Role(`${name}-snapshots-role`, { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") }, parent);
-            const snapshotPermissions = new aws.iam.RolePolicyAttachment(`${name}-snapshots-policy`, { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN }, parent);
+            const snapshotRole = new aws.iam.Role(
+                `${name}-snapshots-role`,
+                { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") },
+                parent,
+            );
+            const snapshotPermissions = new aws.iam.RolePolicyAttachment(
+                `${name}-snapshots-policy`,
+                { role: snapshotRole.name, policyArn: DLM_SERVICE_POLICY_ARN },
+                parent,
+            );
             new aws.dlm.LifecyclePolicy(
                 `${name}-snapshots`,
                 {
@@ -376,8 +417,7 @@ export class WebServer extends pulumi.ComponentResource {
         const elasticIp = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: tagsFor("eip") }, parent);
 
         const zoneId =
-            args.hostedZoneId ??
-            aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
+            args.hostedZoneId ?? aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
 
         const recordNames = { www: hostName, ...(createApexRecord ? { apex: domain } : {}) };
         const records = Object.entries(recordNames).map(

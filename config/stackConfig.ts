@@ -254,7 +254,9 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
         return [];
     }
     for (const cidr of invalidCidrs(cidrs)) {
-        reader.problems.push(`webstack:sshAllowedCidrs has ${describe(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`);
+        reader.problems.push(
+            `webstack:sshAllowedCidrs has ${describe(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
+        );
     }
     const openToAll = cidrs.filter(isAnywhere);
     if (openToAll.length > 0 && !reader.boolean("allowSshFromAnywhere", false)) {
@@ -328,7 +330,9 @@ function readFleet(reader: ConfigReader): FleetSource {
     const maxAppServers = reader.integer("maxAppServers", LIMITS.maxAppServers);
     const min = minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
     if (maxAppServers !== undefined && maxAppServers < min) {
-        reader.problems.push(`webstack:maxAppServers is ${maxAppServers}, fewer than the ${min} app servers the fleet keeps at least (webstack:minAppServers); set it to ${min} or more.`);
+        reader.problems.push(
+            `webstack:maxAppServers is ${maxAppServers}, fewer than the ${min} app servers the fleet keeps at least (webstack:minAppServers); set it to ${min} or more.`,
+        );
     }
     return {
         kind: "ha",
@@ -361,7 +365,9 @@ function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
             topology === "ha"
                 ? "a fleet's servers configure themselves at first boot (nobody logs in), ACM issues the certificate, RDS keeps the backups and the records are aliases of the load balancer"
                 : "it sizes the ha topology's fleet";
-        reader.problems.push(`webstack:${key} does not apply with webstack:topology ${topology}: ${why}. Remove it: pulumi config rm webstack:${key}`);
+        reader.problems.push(
+            `webstack:${key} does not apply with webstack:topology ${topology}: ${why}. Remove it: pulumi config rm webstack:${key}`,
+        );
     }
     return topology;
 }
@@ -375,7 +381,9 @@ function readTls(reader: ConfigReader): TlsSettings | undefined {
         );
     }
     if (directoryUrl !== undefined && reader.string("acmeEmail") === undefined) {
-        reader.problems.push("webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.");
+        reader.problems.push(
+            "webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.",
+        );
     }
     return email === undefined ? undefined : { email, directoryUrl: directoryUrl ?? LETS_ENCRYPT_DIRECTORY_URL };
 }
@@ -394,7 +402,9 @@ function readAppEnvironment(reader: ConfigReader): Record<string, string> | unde
         parsed = undefined;
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        reader.problems.push(`webstack:appEnvironment is not an object of names and values (the value is not shown: it may hold secrets); set each variable with: ${howToSet}.`);
+        reader.problems.push(
+            `webstack:appEnvironment is not an object of names and values (the value is not shown: it may hold secrets); set each variable with: ${howToSet}.`,
+        );
         return undefined;
     }
     const problems = appEnvironmentProblems(parsed as Record<string, string>);
@@ -426,10 +436,16 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
     const topology = readTopology(reader, hasPrivateKey);
     const existingHost = reader.string("existingServerHost");
     if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
-        reader.problems.push(`webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`);
+        reader.problems.push(
+            `webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`,
+        );
     }
     const server: ServerSource =
-        topology === "ha" ? readFleet(reader) : existingHost === undefined ? readAwsServer(reader) : { kind: "existing", host: existingHost };
+        topology === "ha"
+            ? readFleet(reader)
+            : existingHost === undefined
+              ? readAwsServer(reader)
+              : { kind: "existing", host: existingHost };
     if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",

@@ -146,7 +146,10 @@ function ec2StyleIngress(rule: Props): Ingress {
         fromPort: Number(rule.fromPort ?? 0),
         toPort: Number(rule.toPort ?? 0),
         cidrs: [...strings(rule.cidrBlocks), ...strings(rule.ipv6CidrBlocks)],
-        sourceGroups: [...strings(rule.securityGroups), ...(typeof rule.sourceSecurityGroupId === "string" ? [rule.sourceSecurityGroupId] : [])],
+        sourceGroups: [
+            ...strings(rule.securityGroups),
+            ...(typeof rule.sourceSecurityGroupId === "string" ? [rule.sourceSecurityGroupId] : []),
+        ],
     };
 }
 
@@ -229,7 +232,9 @@ function imdsV2Violations(resource: ResourceView): string[] {
     const httpTokens = asProps(resource.props.metadataOptions).httpTokens;
     return httpTokens === "required"
         ? []
-        : [`Instance metadata must require IMDSv2 session tokens: set metadataOptions.httpTokens to "required" (it is ${JSON.stringify(httpTokens ?? "unset")}).`];
+        : [
+              `Instance metadata must require IMDSv2 session tokens: set metadataOptions.httpTokens to "required" (it is ${JSON.stringify(httpTokens ?? "unset")}).`,
+          ];
 }
 
 /**
@@ -265,18 +270,26 @@ function statefulProtectionViolations(resource: ResourceView): string[] {
     ];
     return missing.length === 0
         ? []
-        : [`${resource.name} holds the stack's data or what its servers boot from; it needs ${missing.join(" and ")}, so that no replacement or destroy deletes it by mistake (the Destroy workflow's lift-protection.sh lifts them).`];
+        : [
+              `${resource.name} holds the stack's data or what its servers boot from; it needs ${missing.join(" and ")}, so that no replacement or destroy deletes it by mistake (the Destroy workflow's lift-protection.sh lifts them).`,
+          ];
 }
 
 /** Root volumes are encrypted, stated on the instance or launch template rather than left to an account default. */
 function rootVolumeEncryptionViolations(resource: ResourceView): string[] {
     if (resource.type === TYPES.instance) {
-        return asProps(resource.props.rootBlockDevice).encrypted === true ? [] : ["The root volume must be encrypted: set rootBlockDevice.encrypted to true."];
+        return asProps(resource.props.rootBlockDevice).encrypted === true
+            ? []
+            : ["The root volume must be encrypted: set rootBlockDevice.encrypted to true."];
     }
     if (resource.type === TYPES.launchTemplate) {
         const volumes = records(resource.props.blockDeviceMappings).map((mapping) => asProps(mapping.ebs));
         const encrypted = volumes.length > 0 && volumes.every((ebs) => ebs.encrypted === true || ebs.encrypted === "true");
-        return encrypted ? [] : ['Every volume of the launch template must be encrypted: give blockDeviceMappings with ebs.encrypted "true", the root volume among them.'];
+        return encrypted
+            ? []
+            : [
+                  'Every volume of the launch template must be encrypted: give blockDeviceMappings with ebs.encrypted "true", the root volume among them.',
+              ];
     }
     return [];
 }
@@ -300,8 +313,12 @@ function databaseViolations(resource: ResourceView): string[] {
             (requirement) => `The database must set ${requirement.property} to ${requirement.wanted}, so that ${requirement.why}.`,
         ),
         ...(props.publiclyAccessible === true ? ["The database must not be publicly accessible: set publiclyAccessible to false."] : []),
-        ...(Number(props.backupRetentionPeriod ?? 0) < 1 ? ["The database must keep automated backups: set backupRetentionPeriod to 1 day or more (7 is webstack's)."] : []),
-        ...(props.skipFinalSnapshot === true ? ["The database must be snapshotted when it is deleted: set skipFinalSnapshot to false with a finalSnapshotIdentifier."] : []),
+        ...(Number(props.backupRetentionPeriod ?? 0) < 1
+            ? ["The database must keep automated backups: set backupRetentionPeriod to 1 day or more (7 is webstack's)."]
+            : []),
+        ...(props.skipFinalSnapshot === true
+            ? ["The database must be snapshotted when it is deleted: set skipFinalSnapshot to false with a finalSnapshotIdentifier."]
+            : []),
     ];
 }
 
@@ -313,11 +330,17 @@ function listenerViolations(resource: ResourceView): string[] {
     const { props } = resource;
     if (props.protocol === "HTTPS") {
         const policy = String(props.sslPolicy ?? "");
-        return policy.startsWith("ELBSecurityPolicy-TLS13-") ? [] : [`The HTTPS listener's sslPolicy is ${JSON.stringify(policy || "unset")}; use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06.`];
+        return policy.startsWith("ELBSecurityPolicy-TLS13-")
+            ? []
+            : [
+                  `The HTTPS listener's sslPolicy is ${JSON.stringify(policy || "unset")}; use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06.`,
+              ];
     }
     const redirectsToHttps = (action: Props) => action.type === "redirect" && asProps(action.redirect).protocol === "HTTPS";
     const actions = records(props.defaultActions);
-    return actions.length > 0 && actions.every(redirectsToHttps) ? [] : [`The ${String(props.protocol ?? "")} listener on port ${String(props.port ?? "")} must only redirect to HTTPS.`];
+    return actions.length > 0 && actions.every(redirectsToHttps)
+        ? []
+        : [`The ${String(props.protocol ?? "")} listener on port ${String(props.port ?? "")} must only redirect to HTTPS.`];
 }
 
 /** Every taggable resource says what it is and which project and stack it belongs to. */
@@ -327,7 +350,9 @@ function missingTagViolations(resource: ResourceView): string[] {
     }
     const tags = asProps(resource.props.tags);
     const missing = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "");
-    return missing.length === 0 ? [] : [`Missing required tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (every ${REQUIRED_TAGS.join(", ")} must be set).`];
+    return missing.length === 0
+        ? []
+        : [`Missing required tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (every ${REQUIRED_TAGS.join(", ")} must be set).`];
 }
 
 /**
@@ -343,7 +368,9 @@ function alarmActionViolations(resource: ResourceView): string[] {
         ...(strings(resource.props.okActions).length === 0 ? ["okActions (nobody hears it clear)"] : []),
         ...(resource.props.actionsEnabled === false ? ["actionsEnabled is false (nothing is sent at all)"] : []),
     ];
-    return silent.length === 0 ? [] : [`The alarm ${resource.name} has no ${silent.join(", no ")}; point its actions at an SNS topic someone reads.`];
+    return silent.length === 0
+        ? []
+        : [`The alarm ${resource.name} has no ${silent.join(", no ")}; point its actions at an SNS topic someone reads.`];
 }
 
 /** Every A record of the stack points at the stack's Elastic IP(s), or is an alias of the stack's load balancer, and nothing else. */
@@ -359,12 +386,19 @@ function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation
     const inStack = (record: ResourceView) => {
         const targets = strings(record.props.records);
         const aliases = records(record.props.aliases).map((alias) => alias.name);
-        return targets.length + aliases.length > 0 && targets.every((target) => addresses.includes(target)) && aliases.every((alias) => loadBalancers.includes(alias as string));
+        return (
+            targets.length + aliases.length > 0 &&
+            targets.every((target) => addresses.includes(target)) &&
+            aliases.every((alias) => loadBalancers.includes(alias as string))
+        );
     };
     return resources
         .filter((resource) => resource.type === TYPES.record && resource.props.type === "A" && !inStack(resource))
         .map((record) => {
-            const targets = [...strings(record.props.records), ...records(record.props.aliases).map((alias) => `alias ${String(alias.name)}`)];
+            const targets = [
+                ...strings(record.props.records),
+                ...records(record.props.aliases).map((alias) => `alias ${String(alias.name)}`),
+            ];
             return {
                 urn: record.urn,
                 message: `The A record ${String(record.props.name)} points at ${targets.join(", ") || "nothing"}, not at the stack's Elastic IP (${addresses.join(", ") || "none"}) or load balancer (${loadBalancers.join(", ") || "none"}).`,
@@ -374,7 +408,8 @@ function dnsRecordViolations(resources: readonly ResourceView[]): StackViolation
 
 /** Every bucket of the stack is closed to the public, versioned and encrypted, by settings that name it. */
 function bucketViolations(resources: readonly ResourceView[]): StackViolation[] {
-    const settingOf = (type: string, bucket: string) => resources.find((resource) => resource.type === type && resource.props.bucket === bucket)?.props;
+    const settingOf = (type: string, bucket: string) =>
+        resources.find((resource) => resource.type === type && resource.props.bucket === bucket)?.props;
     return resources
         .filter((resource) => resource.type === TYPES.bucket)
         .flatMap((bucket) => {
@@ -383,7 +418,9 @@ function bucketViolations(resources: readonly ResourceView[]): StackViolation[] 
             const versioning = settingOf(TYPES.bucketVersioning, name);
             const encryption = settingOf(TYPES.bucketEncryption, name);
             const missing = [
-                ...(["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((key) => publicAccess?.[key] === true)
+                ...(["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every(
+                    (key) => publicAccess?.[key] === true,
+                )
                     ? []
                     : ["a public access block with all four settings true"]),
                 ...(asProps(versioning?.versioningConfiguration).status === "Enabled" ? [] : ["versioning enabled"]),
@@ -410,17 +447,30 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
         description: "No ingress on the database port 3306 or the app ports 3000-3099, nor any range that includes them.",
         check: privatePortViolations,
     },
-    { name: "imdsv2-required", description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens = required).", check: imdsV2Violations },
-    { name: "encrypted-root-volume", description: "EC2 instances and launch templates have encrypted volumes.", check: rootVolumeEncryptionViolations },
+    {
+        name: "imdsv2-required",
+        description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens = required).",
+        check: imdsV2Violations,
+    },
+    {
+        name: "encrypted-root-volume",
+        description: "EC2 instances and launch templates have encrypted volumes.",
+        check: rootVolumeEncryptionViolations,
+    },
     {
         name: "required-tags",
         description: `Every taggable resource the stack declares (security groups, instances, launch templates, load balancers, databases, buckets, roles, alarms, ...) carries the tags ${REQUIRED_TAGS.join(", ")}.`,
         check: missingTagViolations,
     },
-    { name: "alarms-notify", description: "Every CloudWatch alarm notifies an SNS topic when it fires and when it clears.", check: alarmActionViolations },
+    {
+        name: "alarms-notify",
+        description: "Every CloudWatch alarm notifies an SNS topic when it fires and when it clears.",
+        check: alarmActionViolations,
+    },
     {
         name: "database-protected",
-        description: "Databases are private, encrypted, Multi-AZ, protected from deletion, backed up, snapshotted when deleted, their password managed by AWS.",
+        description:
+            "Databases are private, encrypted, Multi-AZ, protected from deletion, backed up, snapshotted when deleted, their password managed by AWS.",
         check: databaseViolations,
     },
     {
@@ -430,10 +480,15 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
     },
     {
         name: "stateful-resources-protected",
-        description: "The single server, the database and the plan bucket carry Pulumi's protect option, and the server EC2's termination protection.",
+        description:
+            "The single server, the database and the plan bucket carry Pulumi's protect option, and the server EC2's termination protection.",
         check: statefulProtectionViolations,
     },
-    { name: "load-balancer-https", description: "Load balancers serve HTTPS with a TLS 1.3 policy, and plain HTTP only to redirect to HTTPS.", check: listenerViolations },
+    {
+        name: "load-balancer-https",
+        description: "Load balancers serve HTTPS with a TLS 1.3 policy, and plain HTTP only to redirect to HTTPS.",
+        check: listenerViolations,
+    },
 ];
 
 export const DNS_POLICY_NAME = "dns-points-into-stack";
@@ -441,15 +496,18 @@ export const BUCKET_POLICY_NAME = "buckets-private";
 
 /** The pack's policies, all mandatory: a violation fails `pulumi preview` and stops `pulumi up`. */
 export function webstackPolicies(context: PolicyContext): Policies {
-    const resourcePolicies = RESOURCE_RULES.map(
-        (rule): ResourceValidationPolicy => ({
-            name: rule.name,
-            description: rule.description,
-            enforcementLevel: "mandatory",
-            validateResource: (args, reportViolation) => rule.check({ ...args, protect: args.opts.protect }, context).forEach((message) => reportViolation(message)),
-        }),
-    );
-    const stackPolicy = (name: string, description: string, check: (resources: readonly ResourceView[]) => StackViolation[]): StackValidationPolicy => ({
+    const resourcePolicies = RESOURCE_RULES.map((rule): ResourceValidationPolicy => ({
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: "mandatory",
+        validateResource: (args, reportViolation) =>
+            rule.check({ ...args, protect: args.opts.protect }, context).forEach((message) => reportViolation(message)),
+    }));
+    const stackPolicy = (
+        name: string,
+        description: string,
+        check: (resources: readonly ResourceView[]) => StackViolation[],
+    ): StackValidationPolicy => ({
         name,
         description,
         enforcementLevel: "mandatory",
@@ -457,7 +515,15 @@ export function webstackPolicies(context: PolicyContext): Policies {
     });
     return [
         ...resourcePolicies,
-        stackPolicy(DNS_POLICY_NAME, "Every Route53 A record of the stack points at the stack's Elastic IP, or is an alias of the stack's load balancer.", dnsRecordViolations),
-        stackPolicy(BUCKET_POLICY_NAME, "Every S3 bucket of the stack blocks public access, keeps versions and encrypts by default.", bucketViolations),
+        stackPolicy(
+            DNS_POLICY_NAME,
+            "Every Route53 A record of the stack points at the stack's Elastic IP, or is an alias of the stack's load balancer.",
+            dnsRecordViolations,
+        ),
+        stackPolicy(
+            BUCKET_POLICY_NAME,
+            "Every S3 bucket of the stack blocks public access, keeps versions and encrypts by default.",
+            bucketViolations,
+        ),
     ];
 }

@@ -39,7 +39,14 @@ export function planObjects(plan: Plan, inputs: PlanInputs): PlanObject[] {
     return plan.map((step) => {
         if (step.kind === "upload") {
             const hash = sha256(fs.readFileSync(step.localPath));
-            return { step: step.name, kind: "upload", key: `plan/${hash}`, sha256: hash, localPath: step.localPath, remotePath: step.remotePath };
+            return {
+                step: step.name,
+                kind: "upload",
+                key: `plan/${hash}`,
+                sha256: hash,
+                localPath: step.localPath,
+                remotePath: step.remotePath,
+            };
         }
         const content = stepScript(step, inputs);
         const hash = sha256(content);
@@ -49,7 +56,12 @@ export function planObjects(plan: Plan, inputs: PlanInputs): PlanObject[] {
 
 /** The index the first boot walks: one line per step, `kind name key sha256 [path]`. */
 export function renderPlanIndex(objects: readonly PlanObject[]): string {
-    return objects.map((object) => [object.kind, object.step, object.key, object.sha256, ...(object.remotePath ? [object.remotePath] : [])].join(" ") + "\n").join("");
+    return objects
+        .map(
+            (object) =>
+                [object.kind, object.step, object.key, object.sha256, ...(object.remotePath ? [object.remotePath] : [])].join(" ") + "\n",
+        )
+        .join("");
 }
 
 /** The index as its own object: its key and hash are what the user data carries. */
@@ -74,7 +86,11 @@ export interface FirstBootEndpoints {
 
 /** AWS's own endpoints for a bucket, as a launch template's server reaches them. */
 export function awsEndpoints(settings: FirstBootSettings): FirstBootEndpoints {
-    return { s3: `https://${settings.bucket}.s3.${settings.region}.amazonaws.com`, imds: "http://169.254.169.254", workDir: FIRST_BOOT_DIR };
+    return {
+        s3: `https://${settings.bucket}.s3.${settings.region}.amazonaws.com`,
+        imds: "http://169.254.169.254",
+        workDir: FIRST_BOOT_DIR,
+    };
 }
 
 /** The first-boot script with its settings (`scripts/first-boot.sh`). */

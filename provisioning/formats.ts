@@ -57,7 +57,9 @@ export function cidrFamily(cidr: string): "ipv4" | "ipv6" | undefined {
 
 /** Why a URL path cannot be requested as it is written, or undefined when it can. */
 export function healthPathProblem(path: string): string | undefined {
-    return /^\/[A-Za-z0-9._~/-]*$/.test(path) ? undefined : "must be a path starting with / made of letters, digits and . _ ~ / - (for example /healthz)";
+    return /^\/[A-Za-z0-9._~/-]*$/.test(path)
+        ? undefined
+        : "must be a path starting with / made of letters, digits and . _ ~ / - (for example /healthz)";
 }
 
 /** An OpenSSH public key without its comment ("ssh-ed25519 AAAA..."): what the key is, whatever it is called. */

@@ -52,12 +52,13 @@ export interface ServerSettings {
 
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
 export function validateServerSettings(settings: ServerSettings): ServerSettings {
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
     if (!Number.isInteger(appInstances) || appInstances < 1 || appInstances > MAX_APP_INSTANCES) {
-        throw new Error(`appInstances is ${appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example ${DEFAULT_APP_INSTANCES}.`);
+        throw new Error(
+            `appInstances is ${appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example ${DEFAULT_APP_INSTANCES}.`,
+        );
     }
     if (!RELEASE_ID.test(settings.release.id)) {
         throw new Error(
@@ -102,7 +103,9 @@ export function buildPlan(settings: ServerSettings): Plan {
         nginxSiteStep(site),
         ...releaseSteps(release),
         backupsStep(),
-        ...(tls ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)] : []),
+        ...(tls
+            ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)]
+            : []),
         ...(settings.sshAccess ? [sshAccessStep(settings.sshAccess.user)] : []),
     ]);
 }

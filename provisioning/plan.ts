@@ -99,12 +99,16 @@ export function stepScript(step: RunStep, inputs: PlanInputs): string {
             return script.render(inputs.appEnvironment ?? {});
         case "fleet":
             if (inputs.fleet === undefined) {
-                throw new Error(`Plan step "${step.name}" configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it.`);
+                throw new Error(
+                    `Plan step "${step.name}" configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it.`,
+                );
             }
             return script.render(inputs.fleet);
         case "authorizedKeys":
             if (inputs.authorizedKeys === undefined) {
-                throw new Error(`Plan step "${step.name}" authorizes the login user's SSH keys and needs the authorizedKeys input; apply the plan with the keys to keep.`);
+                throw new Error(
+                    `Plan step "${step.name}" authorizes the login user's SSH keys and needs the authorizedKeys input; apply the plan with the keys to keep.`,
+                );
             }
             return script.render(inputs.authorizedKeys);
     }
@@ -124,7 +128,8 @@ export function stepHoldsSecrets(step: PlanStep): boolean {
  * Pulumi executor's diff names exactly these, since a step's script or file is its resource's input.
  */
 export function changedSteps(before: { plan: Plan; inputs: PlanInputs }, after: { plan: Plan; inputs: PlanInputs }): string[] {
-    const fingerprint = (step: PlanStep, inputs: PlanInputs) => (step.kind === "run" ? stepScript(step, inputs) : `${step.localPath} -> ${step.remotePath}`);
+    const fingerprint = (step: PlanStep, inputs: PlanInputs) =>
+        step.kind === "run" ? stepScript(step, inputs) : `${step.localPath} -> ${step.remotePath}`;
     const applied = new Map(before.plan.map((step) => [step.name, fingerprint(step, before.inputs)]));
     return after.plan.filter((step) => applied.get(step.name) !== fingerprint(step, after.inputs)).map((step) => step.name);
 }

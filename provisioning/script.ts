@@ -38,9 +38,7 @@ const SCRIPTS_DIR = path.join(__dirname, "scripts");
  * that lets shellcheck read the file on its own.
  */
 export function scriptBody(name: string): string {
-    return fs
-        .readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8")
-        .replace(/^# shellcheck shell=bash\n/, "");
+    return fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8").replace(/^# shellcheck shell=bash\n/, "");
 }
 
 /** The helpers every script gets: `provisioning/scripts/library.sh`. */

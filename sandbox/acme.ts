@@ -119,30 +119,52 @@ const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-no
  */
 export function listenerCaArguments(paths: AcmeServerPaths): string[] {
     return [
-        "req", "-x509", "-new", ...NEW_EC_KEY,
-        "-keyout", paths.listenerCaKey,
-        "-out", paths.listenerCa,
-        "-days", String(LISTENER_CERTIFICATE_DAYS),
-        "-subj", "/CN=webstack sandbox ACME listener CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-new",
+        ...NEW_EC_KEY,
+        "-keyout",
+        paths.listenerCaKey,
+        "-out",
+        paths.listenerCa,
+        "-days",
+        String(LISTENER_CERTIFICATE_DAYS),
+        "-subj",
+        "/CN=webstack sandbox ACME listener CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     ];
 }
 
 /** `openssl` arguments for the listener's certificate: for the IP address pebble listens on (clients connect by address), signed by the listener's CA. */
 export function listenerCertificateArguments(paths: AcmeServerPaths, hostAddress: string): string[] {
     return [
-        "req", "-x509", "-new", ...NEW_EC_KEY,
-        "-keyout", paths.listenerKey,
-        "-out", paths.listenerCertificate,
-        "-days", String(LISTENER_CERTIFICATE_DAYS),
-        "-subj", `/CN=${hostAddress}`,
-        "-CA", paths.listenerCa,
-        "-CAkey", paths.listenerCaKey,
-        "-addext", `subjectAltName=IP:${hostAddress}`,
-        "-addext", "basicConstraints=critical,CA:FALSE",
-        "-addext", "keyUsage=critical,digitalSignature",
-        "-addext", "extendedKeyUsage=serverAuth",
+        "req",
+        "-x509",
+        "-new",
+        ...NEW_EC_KEY,
+        "-keyout",
+        paths.listenerKey,
+        "-out",
+        paths.listenerCertificate,
+        "-days",
+        String(LISTENER_CERTIFICATE_DAYS),
+        "-subj",
+        `/CN=${hostAddress}`,
+        "-CA",
+        paths.listenerCa,
+        "-CAkey",
+        paths.listenerCaKey,
+        "-addext",
+        `subjectAltName=IP:${hostAddress}`,
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "keyUsage=critical,digitalSignature",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
     ];
 }
 
@@ -303,7 +325,8 @@ export async function startAcmeServer(sandbox: Sandbox, options: AcmeServerOptio
         listenerCaPath: paths.listenerCa,
         stop: () => stopAcmeServer(sandbox.name),
     });
-    const fetchRoots = (listenerCa: string) => Promise.all([fetchTrusting(urls.rootUrl, listenerCa), fetchTrusting(urls.intermediateUrl, listenerCa)]);
+    const fetchRoots = (listenerCa: string) =>
+        Promise.all([fetchTrusting(urls.rootUrl, listenerCa), fetchTrusting(urls.intermediateUrl, listenerCa)]);
     if (options.reuseRunning && running !== undefined && isOurPebble(running, paths.config)) {
         log(`reusing the ACME server (pebble) at ${urls.directoryUrl}`);
         return server(...(await fetchRoots(readFileSync(paths.listenerCa, "utf8"))));

@@ -74,7 +74,11 @@ export function baseImageFiles(): ImageFile[] {
         { path: "etc/machine-id", content: "", mode: 0o444 },
         { path: "etc/apt/sources.list.d/debian.sources", content: aptSources(), mode: 0o644 },
         { path: `etc/sudoers.d/90-${LOGIN_USER}`, content: `${LOGIN_USER} ALL=(ALL) NOPASSWD:ALL\n`, mode: 0o440 },
-        { path: "etc/ssh/sshd_config.d/50-cloud-image.conf", content: "PasswordAuthentication no\nKbdInteractiveAuthentication no\n", mode: 0o644 },
+        {
+            path: "etc/ssh/sshd_config.d/50-cloud-image.conf",
+            content: "PasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+            mode: 0o644,
+        },
     ];
 }
 

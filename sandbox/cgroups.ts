@@ -28,7 +28,9 @@ export function parseCgroupProcs(text: string): number[] {
 }
 
 function processesIn(cgroups: readonly string[]): number[] {
-    return cgroups.flatMap((cgroup) => cgroupTree(cgroup)).flatMap((directory) => parseCgroupProcs(readFileSync(join(directory, "cgroup.procs"), "utf8")));
+    return cgroups
+        .flatMap((cgroup) => cgroupTree(cgroup))
+        .flatMap((directory) => parseCgroupProcs(readFileSync(join(directory, "cgroup.procs"), "utf8")));
 }
 
 /** Creates the server's cgroup in each hierarchy. */
@@ -93,7 +95,9 @@ export async function killAndRemoveCgroups(cgroups: readonly string[]): Promise<
     }
     const left = processesIn(cgroups);
     if (left.length > 0) {
-        throw new Error(`Processes ${left.join(", ")} survived SIGKILL in ${cgroups.join(", ")}; check them with ps and try destroy again.`);
+        throw new Error(
+            `Processes ${left.join(", ")} survived SIGKILL in ${cgroups.join(", ")}; check them with ps and try destroy again.`,
+        );
     }
     for (const cgroup of cgroups) {
         for (const directory of cgroupTree(cgroup)) {

@@ -39,7 +39,17 @@ import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
 import { destroyFleet, memberName, runningFleet, startFleet, type Fleet } from "./ha/fleet";
 import { applyPlan } from "./runner";
-import { describeSandbox, destroySandbox, isSandboxRunning, listFleets, listSandboxes, readState, startSandbox, type Sandbox, type StartResult } from "./sandbox";
+import {
+    describeSandbox,
+    destroySandbox,
+    isSandboxRunning,
+    listFleets,
+    listSandboxes,
+    readState,
+    startSandbox,
+    type Sandbox,
+    type StartResult,
+} from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
 
 /** The stack a sandbox configured by the real engine has. */
@@ -128,12 +138,23 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
         throw new Error(`--ha serves HTTPS already (its load balancer terminates it); leave out --https.\n${USAGE}`);
     }
     if (pulumi && !PULUMI_COMMANDS.includes(command ?? "up")) {
-        throw new Error(`--pulumi goes with ${PULUMI_COMMANDS.join(" and ")}; the other commands work the same on a sandbox the engine configured.\n${USAGE}`);
+        throw new Error(
+            `--pulumi goes with ${PULUMI_COMMANDS.join(" and ")}; the other commands work the same on a sandbox the engine configured.\n${USAGE}`,
+        );
     }
     if (pulumi && (ha || https)) {
         throw new Error(`--pulumi configures the single server over HTTP; leave out ${ha ? "--ha" : "--https"}.\n${USAGE}`);
     }
-    return { command: command ?? "up", name: ha && !named ? "ha" : name, domain, verbose, https, ha, pulumi, ...(dump === undefined ? {} : { dump }) };
+    return {
+        command: command ?? "up",
+        name: ha && !named ? "ha" : name,
+        domain,
+        verbose,
+        https,
+        ha,
+        pulumi,
+        ...(dump === undefined ? {} : { dump }),
+    };
 }
 
 /**
@@ -154,7 +175,9 @@ export function accessInstructions(sandbox: Sandbox, rootCaFile?: string): strin
 async function runningSandbox(name: string): Promise<Sandbox> {
     const state = readState(name);
     if (!state || !isSandboxRunning(state)) {
-        throw new Error(`Sandbox "${name}" is not running; start it with \`npm run sandbox\`${name === DEFAULT_SANDBOX_NAME ? "" : ` -- --name=${name}`}.`);
+        throw new Error(
+            `Sandbox "${name}" is not running; start it with \`npm run sandbox\`${name === DEFAULT_SANDBOX_NAME ? "" : ` -- --name=${name}`}.`,
+        );
     }
     return describeSandbox(state, sandboxPaths(name));
 }
@@ -162,13 +185,21 @@ async function runningSandbox(name: string): Promise<Sandbox> {
 async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
     const startedAt = Date.now();
     console.log(`applying ${plan.length} steps to ${sandbox.address}`);
-    await applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined });
+    await applyPlan(
+        plan,
+        sandbox.ssh,
+        { domain: sandbox.domain },
+        { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined },
+    );
     console.log(`plan applied in ${secondsSince(startedAt)}`);
 }
 
 /** Waits until the site answers the release's health path through nginx, over HTTPS when it trusts `trustedRootPem`. */
 function waitUntilReady(sandbox: Sandbox, release: Release, trustedRootPem?: string): Promise<void> {
-    return waitForHttpOk({ address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: release.healthPath, trustedRootPem }, READY_TIMEOUT_MS);
+    return waitForHttpOk(
+        { address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: release.healthPath, trustedRootPem },
+        READY_TIMEOUT_MS,
+    );
 }
 
 /** Pebble for the sandbox, trusted by its server; the root its certificates chain to is saved for curl. */
@@ -177,11 +208,18 @@ async function acmeForSandbox(sandbox: StartResult): Promise<{ tls: TlsSettings;
     await trustAcmeServer(sandbox, acme);
     const rootCaFile = join(sandboxPaths(sandbox.name).runtime, "acme-root.pem");
     writeFileSync(rootCaFile, acme.rootCaPem);
-    return { tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true }, rootCaFile, rootCaPem: acme.rootCaPem };
+    return {
+        tls: { email: `admin@${sandbox.domain}`, directoryUrl: acme.directoryUrl, includeApex: true },
+        rootCaFile,
+        rootCaPem: acme.rootCaPem,
+    };
 }
 
 /** What to print so that a person can reach the ha sandbox's site through its load balancer, and its servers. */
-export function fleetAccessInstructions(fleet: Pick<Fleet, "name" | "url" | "domain" | "loadBalancerAddress" | "dnsServer" | "caFile" | "loadBalancer" | "database">, appSlots: readonly number[]): string[] {
+export function fleetAccessInstructions(
+    fleet: Pick<Fleet, "name" | "url" | "domain" | "loadBalancerAddress" | "dnsServer" | "caFile" | "loadBalancer" | "database">,
+    appSlots: readonly number[],
+): string[] {
     const site = wwwHostName(fleet.domain);
     return [
         `The site: ${fleet.url}/  (load balancer ${fleet.loadBalancerAddress})`,
@@ -271,7 +309,9 @@ async function deploy(options: CliArguments): Promise<void> {
 /** Runs one of the server's commands as root and shows its output as it comes. */
 async function runOnServer(options: CliArguments, command: string): Promise<void> {
     const sandbox = await runningSandbox(options.name);
-    await sshRunAsRoot(sandbox.ssh, command, { onOutput: (stream, chunk) => (stream === "stderr" ? process.stderr : process.stdout).write(chunk) });
+    await sshRunAsRoot(sandbox.ssh, command, {
+        onOutput: (stream, chunk) => (stream === "stderr" ? process.stderr : process.stdout).write(chunk),
+    });
 }
 
 function status(options: CliArguments): void {
@@ -284,7 +324,9 @@ function status(options: CliArguments): void {
     }
     for (const fleet of fleets) {
         const servers = listSandboxes().filter((name) => name.startsWith(`${fleet}-`));
-        console.log(`  ${fleet} (ha): ${servers.join(", ")}; drive it with \`npm run sandbox -- deploy --ha${fleet === "ha" ? "" : ` --name=${fleet}`}\` or destroy --ha`);
+        console.log(
+            `  ${fleet} (ha): ${servers.join(", ")}; drive it with \`npm run sandbox -- deploy --ha${fleet === "ha" ? "" : ` --name=${fleet}`}\` or destroy --ha`,
+        );
     }
     for (const name of names) {
         const state = readState(name);
@@ -292,10 +334,18 @@ function status(options: CliArguments): void {
             continue;
         }
         const running = isSandboxRunning(state);
-        const configuredBy = existsSync(engineStateDir(name)) ? `; configured by the Pulumi engine, stack "${ENGINE_STACK_NAME}" in ${engineStateDir(name)}` : "";
-        console.log(`${name === options.name ? "*" : " "} ${name}: ${running ? "running" : "stopped (destroy it, or start it again)"} since ${state.createdAt}${configuredBy}`);
+        const configuredBy = existsSync(engineStateDir(name))
+            ? `; configured by the Pulumi engine, stack "${ENGINE_STACK_NAME}" in ${engineStateDir(name)}`
+            : "";
+        console.log(
+            `${name === options.name ? "*" : " "} ${name}: ${running ? "running" : "stopped (destroy it, or start it again)"} since ${state.createdAt}${configuredBy}`,
+        );
         if (running) {
-            console.log(accessInstructions(describeSandbox(state, sandboxPaths(name))).map((line) => `    ${line}`).join("\n"));
+            console.log(
+                accessInstructions(describeSandbox(state, sandboxPaths(name)))
+                    .map((line) => `    ${line}`)
+                    .join("\n"),
+            );
         }
     }
 }

@@ -136,7 +136,12 @@ export function engineStateLayout(stateDir: string): { backend: string; project:
  * host and the command provider there), a file backend, a passphrase for the stack's secrets, and no
  * update check (nothing here reaches pulumi.com).
  */
-export function engineEnvironment(binDir: string, stateDir: string, passphrase: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function engineEnvironment(
+    binDir: string,
+    stateDir: string,
+    passphrase: string,
+    env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
     return {
         PATH: [binDir, env.PATH ?? ""].filter((part) => part !== "").join(delimiter),
         PULUMI_BACKEND_URL: `file://${engineStateLayout(stateDir).backend}`,

@@ -157,9 +157,20 @@ export async function prepareServerRoot(options: {
     for (const directory of [options.upperDir, options.workDir, rootDir]) {
         mkdirSync(directory, { recursive: true });
     }
-    await runCommand("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${options.lowerDirs.join(":")},upperdir=${options.upperDir},workdir=${options.workDir}`, rootDir]);
+    await runCommand("mount", [
+        "-t",
+        "overlay",
+        "overlay",
+        "-o",
+        `lowerdir=${options.lowerDirs.join(":")},upperdir=${options.upperDir},workdir=${options.workDir}`,
+        rootDir,
+    ]);
     const login = passwdIds(readFileSync(join(rootDir, "etc/passwd"), "utf8"), LOGIN_USER);
-    const identity = serverFiles({ hostName: options.hostName, dnsServer: options.network.hostAddress, authorizedKey: options.clientPublicKey });
+    const identity = serverFiles({
+        hostName: options.hostName,
+        dnsServer: options.network.hostAddress,
+        authorizedKey: options.clientPublicKey,
+    });
     for (const file of [...identity, ...(options.extraFiles ?? [])]) {
         const path = join(rootDir, file.path);
         mkdirSync(dirname(path), { recursive: true });

@@ -45,7 +45,10 @@ export function missingPackages(wanted: readonly string[], dpkgStatusOutput: str
 }
 
 /** Installs the host packages that are missing (apt-get update first), printing what it installs. Defaults to the sandbox's own. */
-export async function ensureHostPackages(log: (line: string) => void, wanted: readonly string[] = Object.keys(HOST_PACKAGES)): Promise<void> {
+export async function ensureHostPackages(
+    log: (line: string) => void,
+    wanted: readonly string[] = Object.keys(HOST_PACKAGES),
+): Promise<void> {
     const status = await runCommand("dpkg-query", ["-W", "-f=${Package} ${Status}\n", ...wanted], { allowFailure: true });
     const missing = missingPackages(wanted, status.stdout);
     if (missing.length === 0) {
@@ -95,7 +98,9 @@ export async function withHostLock<T>(action: () => Promise<T>): Promise<T> {
                 continue;
             }
             if (Date.now() > deadline) {
-                throw new Error(`Another sandbox command (pid ${holder}) has held ${HOST_LOCK_FILE} for two minutes; wait for it, or remove the file if that process is stuck.`);
+                throw new Error(
+                    `Another sandbox command (pid ${holder}) has held ${HOST_LOCK_FILE} for two minutes; wait for it, or remove the file if that process is stuck.`,
+                );
             }
             await sleep(200);
         }

@@ -43,7 +43,9 @@ export async function waitForHttpOk(probe: HttpProbe, timeoutMs: number): Promis
             return;
         }
         if (Date.now() > deadline) {
-            throw new Error(`${probeUrl(probe)} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`);
+            throw new Error(
+                `${probeUrl(probe)} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`,
+            );
         }
         await sleep(500);
     }

@@ -27,7 +27,9 @@ const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 /** Throws an error naming the rule unless `name` can name a sandbox (it names a netns, a cgroup and the guest's host name). */
 export function validateSandboxName(name: string): string {
     if (!SANDBOX_NAME.test(name)) {
-        throw new Error(`Sandbox name "${name}" must be 1 to 20 lowercase letters, digits or dashes, starting with a letter (for example "default").`);
+        throw new Error(
+            `Sandbox name "${name}" must be 1 to 20 lowercase letters, digits or dashes, starting with a letter (for example "default").`,
+        );
     }
     return name;
 }

@@ -80,7 +80,9 @@ export function allocateSubnetIndex(taken: Iterable<number>): number {
             return index;
         }
     }
-    throw new Error(`All ${LAST_SUBNET_INDEX} sandbox subnets in ${SANDBOX_SOURCE_RANGE} are in use; destroy a sandbox first (npm run sandbox -- destroy).`);
+    throw new Error(
+        `All ${LAST_SUBNET_INDEX} sandbox subnets in ${SANDBOX_SOURCE_RANGE} are in use; destroy a sandbox first (npm run sandbox -- destroy).`,
+    );
 }
 
 /** The interface of the host's default route (`ip -j route show default` output): where NAT sends guest traffic. */
@@ -122,7 +124,10 @@ export function natRuleset(uplink: string): string {
 export function networkSetupCommands(network: SandboxNetwork): string[][] {
     const { netns, hostInterface, transitInterface, hostAddress, guestAddress, prefixLength } = network;
     const inNamespace = (...args: string[]) => ["ip", "-n", netns, ...args];
-    const hostEnd = network.bridge === undefined ? ["addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface] : ["link", "set", hostInterface, "master", network.bridge];
+    const hostEnd =
+        network.bridge === undefined
+            ? ["addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface]
+            : ["link", "set", hostInterface, "master", network.bridge];
     return [
         ["ip", "netns", "add", netns],
         ["ip", "link", "add", hostInterface, "type", "veth", "peer", "name", transitInterface],

@@ -44,7 +44,10 @@ export class PlanStepError extends Error {
 const STDOUT_TAIL_LINES = 5;
 
 function quoted(text: string): string {
-    return text.split("\n").map((line) => `  | ${line}`).join("\n");
+    return text
+        .split("\n")
+        .map((line) => `  | ${line}`)
+        .join("\n");
 }
 
 /** The error message for a failed step: its stderr tail, then its last lines of progress when it printed any. */
@@ -56,7 +59,11 @@ export function stepFailureMessage(step: string, exitCode: number, stderrTail: s
 
 /** N from the last non-empty output line when it reads `changed: N`; undefined otherwise. */
 export function parseChangedCount(stdout: string): number | undefined {
-    const lastLine = stdout.split("\n").map((line) => line.trim()).filter((line) => line !== "").pop();
+    const lastLine = stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "")
+        .pop();
     const match = /^changed: (\d+)$/.exec(lastLine ?? "");
     return match ? Number(match[1]) : undefined;
 }
@@ -101,7 +108,12 @@ export async function applyPlan(plan: Plan, target: SshTarget, inputs: PlanInput
             result = await executeStep(step, target, inputs, options);
         } catch (error) {
             if (error instanceof CommandError) {
-                throw new PlanStepError(step.name, error.result.exitCode, tailLines(error.result.stderr), tailLines(error.result.stdout, STDOUT_TAIL_LINES));
+                throw new PlanStepError(
+                    step.name,
+                    error.result.exitCode,
+                    tailLines(error.result.stderr),
+                    tailLines(error.result.stdout, STDOUT_TAIL_LINES),
+                );
             }
             throw new Error(`Plan step "${step.name}" could not run: ${(error as Error).message}`);
         }

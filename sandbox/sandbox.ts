@@ -6,9 +6,28 @@ import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, 
 import { runCommand, secondsSince, sleep, tailLines, type CommandOptions, type CommandResult } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript, type ServerFile } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { cgroupName, FLEET_DIR_PREFIX, FLEET_STATE_FILE, guestHostName, RUNTIME_DIR, sandboxPaths, validateSandboxName, type SandboxPaths } from "./layout";
+import {
+    cgroupName,
+    FLEET_DIR_PREFIX,
+    FLEET_STATE_FILE,
+    guestHostName,
+    RUNTIME_DIR,
+    sandboxPaths,
+    validateSandboxName,
+    type SandboxPaths,
+} from "./layout";
 import { unmountAllUnder } from "./mounts";
-import { allocateSubnetIndex, namespaceName, createNetwork, disableEgress, enableEgress, hostSubnetIndexes, removeNetwork, sandboxNetwork, type SandboxNetwork } from "./network";
+import {
+    allocateSubnetIndex,
+    namespaceName,
+    createNetwork,
+    disableEgress,
+    enableEgress,
+    hostSubnetIndexes,
+    removeNetwork,
+    sandboxNetwork,
+    type SandboxNetwork,
+} from "./network";
 import { sshRun, type SshTarget } from "./ssh";
 
 /**
@@ -136,7 +155,9 @@ async function waitForSsh(sandbox: Sandbox, consoleLog: string, supervisorPid: n
             return;
         }
         if (!isProcessAlive(supervisorPid) || Date.now() > deadline) {
-            const reason = isProcessAlive(supervisorPid) ? `SSH did not answer within ${SSH_WAIT_MS / 1000} s` : "the server stopped while booting";
+            const reason = isProcessAlive(supervisorPid)
+                ? `SSH did not answer within ${SSH_WAIT_MS / 1000} s`
+                : "the server stopped while booting";
             const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
             throw new Error(`Sandbox "${sandbox.name}": ${reason}. Last SSH error: ${attempt.stderr.trim()}\nConsole:\n${guestConsole}`);
         }
@@ -164,7 +185,10 @@ export async function runInGuest(name: string, command: string, options: Command
     const processes = pids
         .split("\n")
         .filter((pid) => /^\d+$/.test(pid))
-        .map((pid) => ({ pid: Number(pid), command: existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "" }));
+        .map((pid) => ({
+            pid: Number(pid),
+            command: existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "",
+        }));
     const init = guestInitPid(processes);
     if (init === undefined) {
         throw new Error(`Sandbox "${name}" has no running server to enter.`);
@@ -173,10 +197,18 @@ export async function runInGuest(name: string, command: string, options: Command
 }
 
 /** Waits, through the console, until systemd in a server that takes no SSH has finished booting. */
-async function waitForBootThroughConsole(sandbox: Sandbox, consoleLog: string, supervisorPid: number, log: (line: string) => void): Promise<void> {
+async function waitForBootThroughConsole(
+    sandbox: Sandbox,
+    consoleLog: string,
+    supervisorPid: number,
+    log: (line: string) => void,
+): Promise<void> {
     const deadline = Date.now() + SYSTEM_RUNNING_WAIT_MS;
     for (;;) {
-        const attempt = await runInGuest(sandbox.name, "systemctl is-system-running --wait", { allowFailure: true, timeoutMs: SYSTEM_RUNNING_WAIT_MS }).catch(() => undefined);
+        const attempt = await runInGuest(sandbox.name, "systemctl is-system-running --wait", {
+            allowFailure: true,
+            timeoutMs: SYSTEM_RUNNING_WAIT_MS,
+        }).catch(() => undefined);
         const state = attempt?.stdout.trim();
         if (state === "running") {
             return;
@@ -188,7 +220,9 @@ async function waitForBootThroughConsole(sandbox: Sandbox, consoleLog: string, s
         }
         if (!isProcessAlive(supervisorPid) || Date.now() > deadline) {
             const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
-            throw new Error(`Sandbox "${sandbox.name}": the server did not finish booting (systemd says "${state ?? "nothing"}").\nConsole:\n${guestConsole}`);
+            throw new Error(
+                `Sandbox "${sandbox.name}": the server did not finish booting (systemd says "${state ?? "nothing"}").\nConsole:\n${guestConsole}`,
+            );
         }
         await sleep(250);
     }
@@ -196,7 +230,10 @@ async function waitForBootThroughConsole(sandbox: Sandbox, consoleLog: string, s
 
 /** Waits until systemd in the guest has finished booting; "degraded" is accepted with a list of the failed units. */
 async function waitForSystemRunning(sandbox: Sandbox, log: (line: string) => void): Promise<void> {
-    const result = await sshRun(sandbox.ssh, "systemctl is-system-running --wait", { allowFailure: true, timeoutMs: SYSTEM_RUNNING_WAIT_MS });
+    const result = await sshRun(sandbox.ssh, "systemctl is-system-running --wait", {
+        allowFailure: true,
+        timeoutMs: SYSTEM_RUNNING_WAIT_MS,
+    });
     const state = result.stdout.trim();
     if (state === "running") {
         return;
@@ -209,7 +246,12 @@ async function waitForSystemRunning(sandbox: Sandbox, log: (line: string) => voi
     throw new Error(`Sandbox "${sandbox.name}": systemd in the server reports "${state || result.stderr.trim()}" instead of running.`);
 }
 
-async function bootNewSandbox(name: string, domain: string, memoryLimitMiB: number | undefined, log: (line: string) => void): Promise<Sandbox> {
+async function bootNewSandbox(
+    name: string,
+    domain: string,
+    memoryLimitMiB: number | undefined,
+    log: (line: string) => void,
+): Promise<Sandbox> {
     const paths = sandboxPaths(name);
     const baseImage = await ensureBaseImage(log);
     const state: SandboxState = await withHostLock(async () => {
@@ -293,10 +335,22 @@ async function bootServer(state: SandboxState, image: ServerImage, log: (line: s
  * pair, root and supervisor. Anything left of a server of that name is removed first; a failed boot
  * leaves nothing behind.
  */
-export async function startSubnetMember(options: { name: string; domain: string; network: SandboxNetwork; image: ServerImage; log: (line: string) => void }): Promise<Sandbox> {
+export async function startSubnetMember(options: {
+    name: string;
+    domain: string;
+    network: SandboxNetwork;
+    image: ServerImage;
+    log: (line: string) => void;
+}): Promise<Sandbox> {
     const name = validateSandboxName(options.name);
     await destroySandbox(name, () => undefined);
-    const state: SandboxState = { name, subnetIndex: options.network.subnetIndex, domain: options.domain, createdAt: new Date().toISOString(), network: options.network };
+    const state: SandboxState = {
+        name,
+        subnetIndex: options.network.subnetIndex,
+        domain: options.domain,
+        createdAt: new Date().toISOString(),
+        network: options.network,
+    };
     try {
         writeState(state);
         await createNetwork(options.network);
@@ -321,7 +375,9 @@ export async function startSandbox(options: StartOptions = {}): Promise<StartRes
     const existing = readState(name);
     if (existing && isSandboxRunning(existing)) {
         if (existing.domain !== domain) {
-            throw new Error(`Sandbox "${name}" is running for domain ${existing.domain}, not ${domain}; destroy it first (npm run sandbox -- destroy).`);
+            throw new Error(
+                `Sandbox "${name}" is running for domain ${existing.domain}, not ${domain}; destroy it first (npm run sandbox -- destroy).`,
+            );
         }
         const sandbox = describeSandbox(existing, sandboxPaths(name));
         await waitForSsh(sandbox, sandboxPaths(name).consoleLog, existing.supervisorPid ?? 0);
@@ -361,7 +417,8 @@ export async function destroySandbox(name: string, log: (line: string) => void =
     requireRootOnLinux();
     const paths = sandboxPaths(name);
     const state = readState(name);
-    const exists = state !== undefined || existsSync(paths.runtime) || existsSync(paths.data) || paths.cgroups.some((cgroup) => existsSync(cgroup));
+    const exists =
+        state !== undefined || existsSync(paths.runtime) || existsSync(paths.data) || paths.cgroups.some((cgroup) => existsSync(cgroup));
     if (state) {
         await stopSupervisor(state);
     }

@@ -51,7 +51,9 @@ export function sshArguments(target: SshTarget, remoteCommand: string): string[]
 
 /** The command line a person types to log in, for printing. */
 export function interactiveSshCommand(target: SshTarget): string {
-    return ["ssh", "-i", target.identityFile, "-o", `UserKnownHostsFile=${target.knownHostsFile}`, `${target.user}@${target.host}`].join(" ");
+    return ["ssh", "-i", target.identityFile, "-o", `UserKnownHostsFile=${target.knownHostsFile}`, `${target.user}@${target.host}`].join(
+        " ",
+    );
 }
 
 /** Runs `remoteCommand` on the target as the SSH user; throws a CommandError when it fails. */
@@ -69,7 +71,9 @@ export async function sshRunAsRoot(target: SshTarget, command: string, options: 
         return (await sshRun(target, `sudo bash -c ${shellQuote(`set -euo pipefail\n${command}`)}`, options)).stdout;
     } catch (error) {
         if (error instanceof CommandError) {
-            throw new Error(`\`${command}\` as root on ${target.host} exited with ${error.result.exitCode}:\n${tailLines(error.result.stderr)}`);
+            throw new Error(
+                `\`${command}\` as root on ${target.host} exited with ${error.result.exitCode}:\n${tailLines(error.result.stderr)}`,
+            );
         }
         throw error;
     }

@@ -110,9 +110,13 @@ function readDatabase(reader: Reader, env: Environment): DatabaseConfig {
     }
     const tlsCaFile = reader.optional("DB_TLS_CA_FILE");
     if (tlsCaFile !== undefined && host === undefined) {
-        reader.problems.push("DB_TLS_CA_FILE is set without DB_HOST (TLS is for a database reached over TCP; set DB_HOST, or unset DB_TLS_CA_FILE)");
+        reader.problems.push(
+            "DB_TLS_CA_FILE is set without DB_HOST (TLS is for a database reached over TCP; set DB_HOST, or unset DB_TLS_CA_FILE)",
+        );
     } else if (tlsCaFile !== undefined && !existsSync(tlsCaFile)) {
-        reader.problems.push(`DB_TLS_CA_FILE names ${tlsCaFile}, which does not exist (the CA bundle of the database server's certificate)`);
+        reader.problems.push(
+            `DB_TLS_CA_FILE names ${tlsCaFile}, which does not exist (the CA bundle of the database server's certificate)`,
+        );
     }
     return {
         endpoint,
@@ -180,5 +184,10 @@ export function readReleaseId(directory: string): string {
 
 /** A description of the database settings that is safe to log: everything but the password. */
 export function describeDatabase(database: DatabaseConfig): Record<string, string | number> {
-    return { ...database.endpoint, name: database.name, user: database.user, ...(database.tlsCaFile !== undefined ? { tlsCaFile: database.tlsCaFile } : {}) };
+    return {
+        ...database.endpoint,
+        name: database.name,
+        user: database.user,
+        ...(database.tlsCaFile !== undefined ? { tlsCaFile: database.tlsCaFile } : {}),
+    };
 }

@@ -35,7 +35,9 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
         connectTimeout: DATABASE_DEADLINE_MS,
         timezone: "Z",
         charset: "utf8mb4_unicode_ci",
-        ...(config.tlsCaFile !== undefined ? { ssl: { ca: readFileSync(config.tlsCaFile, "utf8"), rejectUnauthorized: true, verifyIdentity: true } } : {}),
+        ...(config.tlsCaFile !== undefined
+            ? { ssl: { ca: readFileSync(config.tlsCaFile, "utf8"), rejectUnauthorized: true, verifyIdentity: true } }
+            : {}),
     };
 }
 
@@ -44,7 +46,12 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
  * beyond that fails at once (a 503) instead of adding to a queue that could only time out.
  */
 export function createPool(config: DatabaseConfig): Pool {
-    return mysql.createPool({ ...connectionOptions(config), connectionLimit: config.pool.size, queueLimit: config.pool.queueLimit, enableKeepAlive: true });
+    return mysql.createPool({
+        ...connectionOptions(config),
+        connectionLimit: config.pool.size,
+        queueLimit: config.pool.queueLimit,
+        enableKeepAlive: true,
+    });
 }
 
 /**

@@ -48,7 +48,9 @@ export function parseMigrations(files: readonly { file: string; sql: string }[])
     migrations.sort((a, b) => a.version.localeCompare(b.version));
     migrations.forEach((migration, index) => {
         if (index > 0 && migrations[index - 1].version === migration.version) {
-            throw new MigrationError(`Migration files ${migrations[index - 1].file} and ${migration.file} share version ${migration.version}; renumber one.`);
+            throw new MigrationError(
+                `Migration files ${migrations[index - 1].file} and ${migration.file} share version ${migration.version}; renumber one.`,
+            );
         }
     });
     return migrations;
@@ -88,9 +90,14 @@ const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`;
 
 async function holdingLock<T>(connection: mysql.Connection, work: () => Promise<T>): Promise<T> {
-    const [[{ locked }]] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS locked", [MIGRATION_LOCK, LOCK_TIMEOUT_SECONDS]);
+    const [[{ locked }]] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS locked", [
+        MIGRATION_LOCK,
+        LOCK_TIMEOUT_SECONDS,
+    ]);
     if (locked !== 1) {
-        throw new MigrationError(`Another migrator held the "${MIGRATION_LOCK}" lock for ${LOCK_TIMEOUT_SECONDS} s; try again when it has finished.`);
+        throw new MigrationError(
+            `Another migrator held the "${MIGRATION_LOCK}" lock for ${LOCK_TIMEOUT_SECONDS} s; try again when it has finished.`,
+        );
     }
     try {
         return await work();
@@ -108,7 +115,15 @@ async function holdingLock<T>(connection: mysql.Connection, work: () => Promise<
 export const MIGRATION_CONNECT = { timeoutMs: 10_000, attempts: 6, delayMs: 5_000 } as const;
 
 /** Failures that a database still starting or a busy network give: worth another attempt. Anything else (a wrong password, a missing database) is not. */
-const TRANSIENT_CONNECT_ERRORS = new Set(["ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST"]);
+const TRANSIENT_CONNECT_ERRORS = new Set([
+    "ETIMEDOUT",
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EAI_AGAIN",
+    "PROTOCOL_CONNECTION_LOST",
+]);
 
 export function isTransientConnectError(error: unknown): boolean {
     return TRANSIENT_CONNECT_ERRORS.has((error as { code?: unknown } | null)?.code as string);
@@ -137,11 +152,18 @@ export async function migrate(database: DatabaseConfig, directory: string): Prom
     const migrations = readMigrations(directory);
     // A dedicated connection: the lock belongs to a session, and migration files hold several statements.
     const connection = await connectPatiently(
-        () => mysql.createConnection({ ...connectionOptions(database), connectTimeout: MIGRATION_CONNECT.timeoutMs, multipleStatements: true }),
+        () =>
+            mysql.createConnection({
+                ...connectionOptions(database),
+                connectTimeout: MIGRATION_CONNECT.timeoutMs,
+                multipleStatements: true,
+            }),
         {
             ...MIGRATION_CONNECT,
             onRetry: (error, attempt) =>
-                console.error(`webstack migrate: the database does not answer yet (${error.message}); trying again in ${MIGRATION_CONNECT.delayMs / 1000} s (attempt ${attempt + 1} of ${MIGRATION_CONNECT.attempts})`),
+                console.error(
+                    `webstack migrate: the database does not answer yet (${error.message}); trying again in ${MIGRATION_CONNECT.delayMs / 1000} s (attempt ${attempt + 1} of ${MIGRATION_CONNECT.attempts})`,
+                ),
         },
     );
     try {

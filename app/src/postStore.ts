@@ -112,7 +112,11 @@ async function insertPostUnderKey(
     const connection = await pool.getConnection();
     try {
         await connection.beginTransaction();
-        await connection.query({ sql: "DELETE FROM post_idempotency_keys WHERE idempotency_key = ? AND created_at < ?", values: [key, cutoff], timeout: QUERY_TIMEOUT_MS });
+        await connection.query({
+            sql: "DELETE FROM post_idempotency_keys WHERE idempotency_key = ? AND created_at < ?",
+            values: [key, cutoff],
+            timeout: QUERY_TIMEOUT_MS,
+        });
         const created = await insertPost(connection, post);
         try {
             await connection.query({
@@ -156,7 +160,9 @@ export function postStore(pool: Pool): PostStore {
             }
             if (outcome.earlier === undefined) {
                 // Another request stored the key, yet it is gone when read back: only a purge racing by can do that; a retry succeeds.
-                throw new DatabaseUnavailableError(new Error(`the post under Idempotency-Key "${idempotencyKey}" vanished while it was read back`));
+                throw new DatabaseUnavailableError(
+                    new Error(`the post under Idempotency-Key "${idempotencyKey}" vanished while it was read back`),
+                );
             }
             return replayEarlier(idempotencyKey, fingerprint, outcome.earlier);
         },

@@ -48,7 +48,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function rejectUnknownFields(input: Record<string, unknown>, allowed: readonly string[], what: string): void {
     const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
     if (unknown.length > 0) {
-        throw new ValidationError(`${what} has unknown field(s) ${unknown.map((key) => `"${key}"`).join(", ")}; allowed: ${allowed.join(", ")}.`);
+        throw new ValidationError(
+            `${what} has unknown field(s) ${unknown.map((key) => `"${key}"`).join(", ")}; allowed: ${allowed.join(", ")}.`,
+        );
     }
 }
 
@@ -101,7 +103,9 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
 
 /** What identifies a new post's content: a retry with the same key must ask for the same post. */
 export function newPostFingerprint(post: NewPost): string {
-    return createHash("sha256").update(JSON.stringify([post.author, post.body])).digest("hex");
+    return createHash("sha256")
+        .update(JSON.stringify([post.author, post.body]))
+        .digest("hex");
 }
 
 /** A positive integer that JavaScript and MariaDB's BIGINT both hold exactly, or undefined. */

@@ -28,7 +28,9 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function appEnvironmentProblems(environment: Readonly<Record<string, string>>): string[] {
     return Object.entries(environment).flatMap(([name, value]) => {
         if (!VARIABLE_NAME.test(name)) {
-            return [`${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit, for example API_TOKEN)`];
+            return [
+                `${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit, for example API_TOKEN)`,
+            ];
         }
         if ((PLATFORM_ENVIRONMENT_NAMES as readonly string[]).includes(name)) {
             return [`${name} is set by webstack for every instance; give the app's setting another name`];
@@ -37,7 +39,9 @@ export function appEnvironmentProblems(environment: Readonly<Record<string, stri
             return [`${name} is not a string; give its value as text`];
         }
         if (/[\n\r\0]/.test(value)) {
-            return [`${name}'s value holds a line break or a NUL byte, which an environment file cannot carry; encode it (for example in base64)`];
+            return [
+                `${name}'s value holds a line break or a NUL byte, which an environment file cannot carry; encode it (for example in base64)`,
+            ];
         }
         return [];
     });

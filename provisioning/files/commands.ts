@@ -72,7 +72,15 @@ export function renderBackupCommand(): string {
 export function renderRestoreCommand(): string {
     return renderCommand({
         description: "webstack-restore: restore the app's database from a dump while the site serves.",
-        settings: { BACKUP_DIR, BACKUP_COMMAND, APP_DATABASE, CURRENT_LINK, APP_USER, APP_ENV_FILE, MIGRATION_SANDBOXING: SANDBOXING.join("\n") },
+        settings: {
+            BACKUP_DIR,
+            BACKUP_COMMAND,
+            APP_DATABASE,
+            CURRENT_LINK,
+            APP_USER,
+            APP_ENV_FILE,
+            MIGRATION_SANDBOXING: SANDBOXING.join("\n"),
+        },
         body: scriptBody("webstack-restore"),
     });
 }

@@ -1,5 +1,13 @@
 import { cidrFamily } from "../formats";
-import { ACTIVATE_COMMAND, APP_ENV_FILE, APP_DATABASE, CURRENT_LINK, DATABASE_CA_FILE, DATABASE_CREDENTIALS_COMMAND, IMDS_ROLE_WAIT_SECONDS } from "../layout";
+import {
+    ACTIVATE_COMMAND,
+    APP_ENV_FILE,
+    APP_DATABASE,
+    CURRENT_LINK,
+    DATABASE_CA_FILE,
+    DATABASE_CREDENTIALS_COMMAND,
+    IMDS_ROLE_WAIT_SECONDS,
+} from "../layout";
 import type { FleetDatabase } from "../plan";
 import { renderCommand, scriptBody } from "../script";
 
@@ -70,16 +78,21 @@ export function renderDatabaseCredentialsCommand(
 /** The database's CA bundle as the fleet input gives it, when it is PEM certificates; otherwise an error that says what it should be. */
 export function checkedCaBundle(pem: string): string {
     if (!pem.trimStart().startsWith("-----BEGIN CERTIFICATE-----") || !pem.trimEnd().endsWith("-----END CERTIFICATE-----")) {
-        throw new Error("database.tlsCa is not a PEM bundle of certificates; give the CA bundle of the database server's certificate (for RDS, AWS's RDS CA bundle).");
+        throw new Error(
+            "database.tlsCa is not a PEM bundle of certificates; give the CA bundle of the database server's certificate (for RDS, AWS's RDS CA bundle).",
+        );
     }
     return `${pem.trim()}\n`;
 }
 
 /** Every app instance fetches the credentials as root before it starts, whatever started it. */
 export function renderAppUnitFleetDropIn(): string {
-    return ["# Managed by webstack: the shared database's credentials, fetched before every start.", "[Service]", `ExecStartPre=+${DATABASE_CREDENTIALS_COMMAND}`, ""].join(
-        "\n",
-    );
+    return [
+        "# Managed by webstack: the shared database's credentials, fetched before every start.",
+        "[Service]",
+        `ExecStartPre=+${DATABASE_CREDENTIALS_COMMAND}`,
+        "",
+    ].join("\n");
 }
 
 /** How often a fleet's server asks Secrets Manager whether RDS rotated the password. */

@@ -46,7 +46,11 @@ export function renderShellTimeout(): string {
 export const DISABLED_KERNEL_MODULES = ["usb-storage", "firewire-core", "firewire-ohci", "dccp", "sctp", "rds", "tipc"] as const;
 
 export function renderDisabledModules(): string {
-    return ["# Managed by webstack: modules this server never loads.", ...DISABLED_KERNEL_MODULES.map((module) => `install ${module} /bin/false`), ""].join("\n");
+    return [
+        "# Managed by webstack: modules this server never loads.",
+        ...DISABLED_KERNEL_MODULES.map((module) => `install ${module} /bin/false`),
+        "",
+    ].join("\n");
 }
 
 /**
@@ -122,7 +126,16 @@ export const AUDIT_PACKAGES = [
  * security group this matters most when SSH is open wider (allowSshFromAnywhere).
  */
 export function renderFail2banJail(): string {
-    return ["# Managed by webstack.", "[sshd]", "enabled = true", "backend = systemd", "maxretry = 3", "findtime = 10m", "bantime = 1h", ""].join("\n");
+    return [
+        "# Managed by webstack.",
+        "[sshd]",
+        "enabled = true",
+        "backend = systemd",
+        "maxretry = 3",
+        "findtime = 10m",
+        "bantime = 1h",
+        "",
+    ].join("\n");
 }
 
 /** needrestart after an unattended upgrade: list what runs old code, restart nothing by itself (a restart is a deploy decision). */

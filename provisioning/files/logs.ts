@@ -21,7 +21,7 @@ export function renderAccessLogRotation(): string {
         "    create 0640 root adm",
         "    sharedscripts",
         "    postrotate",
-        "        [ ! -f /run/nginx.pid ] || kill -USR1 \"$(cat /run/nginx.pid)\"",
+        '        [ ! -f /run/nginx.pid ] || kill -USR1 "$(cat /run/nginx.pid)"',
         "    endscript",
         "}",
         "",
@@ -30,5 +30,12 @@ export function renderAccessLogRotation(): string {
 
 /** A drop-in for Debian's logrotate.timer: every few minutes instead of daily, so that a size limit takes effect in time. */
 export function renderLogrotateTimer(): string {
-    return ["# Managed by webstack.", "[Timer]", "OnCalendar=", `OnCalendar=*:0/${LOG_ROTATION_CHECK_MINUTES}`, "AccuracySec=1min", ""].join("\n");
+    return [
+        "# Managed by webstack.",
+        "[Timer]",
+        "OnCalendar=",
+        `OnCalendar=*:0/${LOG_ROTATION_CHECK_MINUTES}`,
+        "AccuracySec=1min",
+        "",
+    ].join("\n");
 }

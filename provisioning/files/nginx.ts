@@ -1,5 +1,19 @@
-import { APP_INSTANCE_MAX_REQUESTS, NGINX_LISTEN_BACKLOG, NGINX_UPSTREAM_KEEPALIVE, NGINX_WORKER_CONNECTIONS, NGINX_WORKER_OPEN_FILES } from "../capacity";
-import { ACCESS_LOG_FILE, ACME_WEBROOT, appSocketPath, CURRENT_LINK, NGINX_UPSTREAM_FILE, NGINX_UPSTREAM_NAME, certificatePaths } from "../layout";
+import {
+    APP_INSTANCE_MAX_REQUESTS,
+    NGINX_LISTEN_BACKLOG,
+    NGINX_UPSTREAM_KEEPALIVE,
+    NGINX_WORKER_CONNECTIONS,
+    NGINX_WORKER_OPEN_FILES,
+} from "../capacity";
+import {
+    ACCESS_LOG_FILE,
+    ACME_WEBROOT,
+    appSocketPath,
+    CURRENT_LINK,
+    NGINX_UPSTREAM_FILE,
+    NGINX_UPSTREAM_NAME,
+    certificatePaths,
+} from "../layout";
 import { wwwHostName } from "../site";
 
 /**
@@ -80,7 +94,10 @@ export function renderUpstream(ports: readonly number[]): string {
     return [
         `upstream ${NGINX_UPSTREAM_NAME} {`,
         `    zone ${NGINX_UPSTREAM_NAME} 64k;`,
-        ...ports.map((port) => `    server unix:${appSocketPath(port)} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
+        ...ports.map(
+            (port) =>
+                `    server unix:${appSocketPath(port)} max_fails=1 fail_timeout=${UPSTREAM_FAIL_TIMEOUT_SECONDS}s max_conns=${APP_INSTANCE_MAX_REQUESTS};`,
+        ),
         ...ports.map((port) => `    server unix:${appSocketPath(port)} backup max_fails=0 max_conns=${APP_INSTANCE_MAX_REQUESTS};`),
         `    keepalive ${NGINX_UPSTREAM_KEEPALIVE};`,
         "}",
@@ -317,7 +334,9 @@ function catchAllServers(tls: boolean, behindLoadBalancer: boolean): string[] {
  */
 export function renderSite(options: SiteOptions): string {
     if (options.tls && options.behindLoadBalancer) {
-        throw new Error("A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.");
+        throw new Error(
+            "A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.",
+        );
     }
     const behindLoadBalancer = options.behindLoadBalancer ?? false;
     const visitorsUseHttps = options.tls || behindLoadBalancer;
@@ -330,7 +349,14 @@ export function renderSite(options: SiteOptions): string {
     return [
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
-        ...server([...listen(port), `server_name ${www};`, ...tls, "", ...acmeChallenge, ...siteLines(visitorsUseHttps, behindLoadBalancer)]),
+        ...server([
+            ...listen(port),
+            `server_name ${www};`,
+            ...tls,
+            "",
+            ...acmeChallenge,
+            ...siteLines(visitorsUseHttps, behindLoadBalancer),
+        ]),
         ...(options.tls && !options.includeApex ? [] : server([...listen(port), ...apexRedirect])),
         ...(options.tls
             ? server([...listen(80), `server_name ${www} ${options.domain};`, ...ACME_CHALLENGE_LOCATION, ...redirectTo(canonical)])

@@ -139,7 +139,14 @@ export function renderDatabaseUnitDropIn(): string {
 
 /** A drop-in for Debian's nginx.service: started again when it dies, and taken by the OOM killer before MariaDB. */
 export function renderNginxUnitDropIn(): string {
-    return ["# Managed by webstack.", "[Service]", "Restart=on-failure", "RestartSec=1", `OOMScoreAdjust=${SERVICE_OOM_SCORE_ADJUST}`, ""].join("\n");
+    return [
+        "# Managed by webstack.",
+        "[Service]",
+        "Restart=on-failure",
+        "RestartSec=1",
+        `OOMScoreAdjust=${SERVICE_OOM_SCORE_ADJUST}`,
+        "",
+    ].join("\n");
 }
 
 /** A drop-in for systemd-journald.service (which restarts by itself): taken by the OOM killer before MariaDB. */
@@ -149,7 +156,13 @@ export function renderJournaldUnitDropIn(): string {
 
 /** journald bounded on disk and in memory; what it drops first is the oldest. */
 export function renderJournaldConfig(): string {
-    return ["# Managed by webstack.", "[Journal]", `SystemMaxUse=${JOURNAL_MAX_DISK_MIB}M`, `RuntimeMaxUse=${JOURNAL_MAX_RUNTIME_MIB}M`, ""].join("\n");
+    return [
+        "# Managed by webstack.",
+        "[Journal]",
+        `SystemMaxUse=${JOURNAL_MAX_DISK_MIB}M`,
+        `RuntimeMaxUse=${JOURNAL_MAX_RUNTIME_MIB}M`,
+        "",
+    ].join("\n");
 }
 
 /** The nightly dump, as root (MariaDB's root logs in through the unix socket), writing only its directory. */

@@ -1,7 +1,14 @@
 import { SERVICE_OOM_SCORE_ADJUST } from "../capacity";
 import { renderAccessLogRotation, renderLogrotateTimer } from "../files/logs";
 import { renderJournaldConfig, renderJournaldUnitDropIn, renderNginxUnitDropIn } from "../files/systemd";
-import { ACCESS_LOG_FILE, ACCESS_LOG_ROTATION_FILE, JOURNALD_CONFIG_FILE, JOURNALD_UNIT_DROP_IN, LOGROTATE_TIMER_DROP_IN, NGINX_UNIT_DROP_IN } from "../layout";
+import {
+    ACCESS_LOG_FILE,
+    ACCESS_LOG_ROTATION_FILE,
+    JOURNALD_CONFIG_FILE,
+    JOURNALD_UNIT_DROP_IN,
+    LOGROTATE_TIMER_DROP_IN,
+    NGINX_UNIT_DROP_IN,
+} from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 

@@ -1,5 +1,13 @@
 import { renderNginxConf, renderSite, renderUpstream } from "../files/nginx";
-import { ACME_WEBROOT, appPorts, certificatePaths, NGINX_CONF_FILE, NGINX_DEFAULT_SITE, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE } from "../layout";
+import {
+    ACME_WEBROOT,
+    appPorts,
+    certificatePaths,
+    NGINX_CONF_FILE,
+    NGINX_DEFAULT_SITE,
+    NGINX_SITE_FILE,
+    NGINX_UPSTREAM_FILE,
+} from "../layout";
 import { RunStep } from "../plan";
 import { runStepFrom, scriptBody, type ScriptSpec } from "../script";
 import { checkedDomain, siteUrl } from "../site";

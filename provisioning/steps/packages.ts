@@ -5,7 +5,16 @@ import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
 /** Debian packages the stack runs: web server, MariaDB, Node.js, and what keeps the server patched and closed. */
-export const STACK_PACKAGES = ["nginx", "default-mysql-server", "nodejs", "curl", "ca-certificates", "unattended-upgrades", "ufw", "logrotate"] as const;
+export const STACK_PACKAGES = [
+    "nginx",
+    "default-mysql-server",
+    "nodejs",
+    "curl",
+    "ca-certificates",
+    "unattended-upgrades",
+    "ufw",
+    "logrotate",
+] as const;
 
 /** Every package the plan installs: the stack's and the audit tools. */
 export const SERVER_PACKAGES = [...STACK_PACKAGES, ...AUDIT_PACKAGES] as const;

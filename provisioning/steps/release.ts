@@ -1,5 +1,14 @@
 import { SANDBOXING } from "../files/systemd";
-import { ACTIVATE_COMMAND, APP_ENV_FILE, APP_USER, CURRENT_LINK, PREVIOUS_LINK, RELEASE_ENV_NAME, RELEASES_DIR, RELEASES_KEPT } from "../layout";
+import {
+    ACTIVATE_COMMAND,
+    APP_ENV_FILE,
+    APP_USER,
+    CURRENT_LINK,
+    PREVIOUS_LINK,
+    RELEASE_ENV_NAME,
+    RELEASES_DIR,
+    RELEASES_KEPT,
+} from "../layout";
 import { PlanStep, UPLOAD_DIR, UploadStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 

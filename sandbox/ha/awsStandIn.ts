@@ -45,11 +45,18 @@ const METADATA_TOKEN = "metadata-token";
 /** Whether a request is signed with the role's credentials: its key in the SigV4 credential scope, and its session token. */
 export function signedByRole(headers: IncomingHttpHeaders, credentials: RoleCredentials): boolean {
     const authorization = String(headers.authorization ?? "");
-    return authorization.startsWith(`AWS4-HMAC-SHA256 Credential=${credentials.AccessKeyId}/`) && headers["x-amz-security-token"] === credentials.Token;
+    return (
+        authorization.startsWith(`AWS4-HMAC-SHA256 Credential=${credentials.AccessKeyId}/`) &&
+        headers["x-amz-security-token"] === credentials.Token
+    );
 }
 
 /** The request handler of the stand-ins; it records every request but the metadata service's in `requests`. */
-export function awsStandInHandler(store: AwsStandInStore, credentials: RoleCredentials = STAND_IN_CREDENTIALS, requests: RecordedRequest[] = []): RequestListener {
+export function awsStandInHandler(
+    store: AwsStandInStore,
+    credentials: RoleCredentials = STAND_IN_CREDENTIALS,
+    requests: RecordedRequest[] = [],
+): RequestListener {
     return (request, response) => {
         const url = request.url ?? "";
         const answer = (status: number, body: string | Buffer) => response.writeHead(status).end(body);
@@ -83,7 +90,9 @@ export function awsStandInHandler(store: AwsStandInStore, credentials: RoleCrede
                     return answer(400, '{"__type":"ValidationException"}');
                 }
                 const secret = typeof secretId === "string" ? store.secret(secretId) : undefined;
-                return secret === undefined ? answer(400, '{"__type":"ResourceNotFoundException"}') : answer(200, JSON.stringify({ ARN: secretId, SecretString: secret }));
+                return secret === undefined
+                    ? answer(400, '{"__type":"ResourceNotFoundException"}')
+                    : answer(200, JSON.stringify({ ARN: secretId, SecretString: secret }));
             }
             const object = request.method === "GET" ? store.object(decodeURIComponent(url.slice(1))) : undefined;
             return object === undefined ? answer(404, "NoSuchKey") : answer(200, object);

@@ -39,7 +39,10 @@ function main(configFile: string): void {
     const config = JSON.parse(readFileSync(configFile, "utf8")) as AwsStandInConfig;
     const handler = awsStandInHandler(diskStore(config));
     createHttpServer(handler).listen(config.metadataPort, config.address);
-    createHttpsServer({ cert: readFileSync(config.certificateFile), key: readFileSync(config.keyFile) }, handler).listen(config.httpsPort, config.address);
+    createHttpsServer({ cert: readFileSync(config.certificateFile), key: readFileSync(config.keyFile) }, handler).listen(
+        config.httpsPort,
+        config.address,
+    );
     writeFileSync(config.pidFile, `${process.pid}\n`);
 }
 

@@ -44,14 +44,33 @@ export async function createCertificateAuthority(directory: string, commonName: 
     const certFile = join(directory, "ca.pem");
     await runCommand("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile]);
     await runCommand("openssl", [
-        "req", "-x509", "-new", "-key", keyFile, "-sha256", "-days", DAYS_VALID, "-subj", `/CN=${commonName}`,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", certFile,
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        keyFile,
+        "-sha256",
+        "-days",
+        DAYS_VALID,
+        "-subj",
+        `/CN=${commonName}`,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        certFile,
     ]);
     return { certFile, keyFile, certPem: readFileSync(certFile, "utf8") };
 }
 
 /** A server certificate for `names`, signed by the CA, as `<directory>/<label>.pem` and `.key`. */
-export async function issueCertificate(ca: CertificateAuthority, directory: string, label: string, names: readonly string[]): Promise<IssuedCertificate> {
+export async function issueCertificate(
+    ca: CertificateAuthority,
+    directory: string,
+    label: string,
+    names: readonly string[],
+): Promise<IssuedCertificate> {
     const keyFile = join(directory, `${label}.key`);
     const requestFile = join(directory, `${label}.csr`);
     const extensionsFile = join(directory, `${label}.ext`);
@@ -60,8 +79,22 @@ export async function issueCertificate(ca: CertificateAuthority, directory: stri
     await runCommand("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile]);
     await runCommand("openssl", ["req", "-new", "-key", keyFile, "-subj", `/CN=${names[0]}`, "-out", requestFile]);
     await runCommand("openssl", [
-        "x509", "-req", "-in", requestFile, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-CAcreateserial", "-sha256", "-days", DAYS_VALID,
-        "-extfile", extensionsFile, "-out", certFile,
+        "x509",
+        "-req",
+        "-in",
+        requestFile,
+        "-CA",
+        ca.certFile,
+        "-CAkey",
+        ca.keyFile,
+        "-CAcreateserial",
+        "-sha256",
+        "-days",
+        DAYS_VALID,
+        "-extfile",
+        extensionsFile,
+        "-out",
+        certFile,
     ]);
     return { certFile, keyFile, certPem: readFileSync(certFile, "utf8"), keyPem: readFileSync(keyFile, "utf8") };
 }

@@ -77,9 +77,13 @@ export async function ensureCloudInitLayer(baseImage: string, log: (line: string
     try {
         await runCommand("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${baseImage},upperdir=${upper},workdir=${work}`, root]);
         const install = `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${LAYER_PACKAGES.join(" ")} && apt-get clean && rm -rf /var/lib/apt/lists/*`;
-        await runCommand("systemd-nspawn", ["--quiet", `--directory=${root}`, "--register=no", "--keep-unit", "--resolv-conf=copy-host", "bash", "-c", install], {
-            env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
-        });
+        await runCommand(
+            "systemd-nspawn",
+            ["--quiet", `--directory=${root}`, "--register=no", "--keep-unit", "--resolv-conf=copy-host", "bash", "-c", install],
+            {
+                env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
+            },
+        );
         await unmountAllUnder(root);
         writeFileSync(join(upper, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
         rmSync(layerDir, { recursive: true, force: true });

@@ -23,7 +23,17 @@ import {
     sharedSubnetMember,
     type SharedSubnet,
 } from "../network";
-import { describeSandbox, destroySandbox, disableEgressWhenUnused, isSandboxRunning, listSandboxes, readState, runInGuest, startSubnetMember, type Sandbox } from "../sandbox";
+import {
+    describeSandbox,
+    destroySandbox,
+    disableEgressWhenUnused,
+    isSandboxRunning,
+    listSandboxes,
+    readState,
+    runInGuest,
+    startSubnetMember,
+    type Sandbox,
+} from "../sandbox";
 import { sshRun, sshRunAsRoot } from "../ssh";
 import type { AwsStandInConfig } from "./awsStandInDaemon";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
@@ -107,7 +117,10 @@ export function targetName(slot: number): string {
 export function fleetHostRecords(subnet: SharedSubnet): { names: string[]; address: string }[] {
     return [
         { names: [SANDBOX_DATABASE_HOST], address: sharedSubnetAddress(subnet, DATABASE_HOST_NUMBER) },
-        { names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, `secretsmanager.${SANDBOX_REGION}.amazonaws.com`], address: subnet.hostAddress },
+        {
+            names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, `secretsmanager.${SANDBOX_REGION}.amazonaws.com`],
+            address: subnet.hostAddress,
+        },
     ];
 }
 
@@ -230,7 +243,10 @@ async function startStandIns(paths: ReturnType<typeof fleetPaths>, subnet: Share
     writeFileSync(paths.standInConfig, JSON.stringify(config, null, 2));
     const log = openSync(paths.standInLog, "a");
     try {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), join(__dirname, "awsStandInDaemon.ts"), paths.standInConfig], { detached: true, stdio: ["ignore", log, log] });
+        const child = spawn(process.execPath, [require.resolve("tsx/cli"), join(__dirname, "awsStandInDaemon.ts"), paths.standInConfig], {
+            detached: true,
+            stdio: ["ignore", log, log],
+        });
         child.unref();
         const deadline = Date.now() + STAND_IN_WAIT_MS;
         while (!existsSync(paths.standInPidFile)) {
@@ -251,7 +267,12 @@ async function startStandIns(paths: ReturnType<typeof fleetPaths>, subnet: Share
  * left of a fleet of that name is removed first), and returns it once the load balancer serves the
  * release from both. A failed start leaves nothing behind.
  */
-export async function startFleet(options: { name?: string; domain: string; release: Release; log?: (line: string) => void }): Promise<Fleet> {
+export async function startFleet(options: {
+    name?: string;
+    domain: string;
+    release: Release;
+    log?: (line: string) => void;
+}): Promise<Fleet> {
     const name = validateSandboxName(options.name ?? "ha");
     const domain = validateDomain(options.domain);
     const log = options.log ?? console.log;
@@ -279,7 +300,8 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
         await enableEgress();
         return allocated;
     });
-    const network = (member: "lb" | "db" | { slot: number }) => sharedSubnetMember(subnet, memberName(name, member), memberHostNumber(member));
+    const network = (member: "lb" | "db" | { slot: number }) =>
+        sharedSubnetMember(subnet, memberName(name, member), memberHostNumber(member));
     await startDnsServer(paths.dnsmasqConfig, {
         domain,
         listenAddress: subnet.hostAddress,
@@ -291,7 +313,9 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     });
     const ca = await createCertificateAuthority(paths.certificates, `webstack ha sandbox ${name}`);
     const password = randomBytes(24).toString("hex");
-    writeFileSync(paths.secretsFile, JSON.stringify({ [SANDBOX_DATABASE_SECRET_ARN]: JSON.stringify({ username: APP_USER, password }) }), { mode: 0o600 });
+    writeFileSync(paths.secretsFile, JSON.stringify({ [SANDBOX_DATABASE_SECRET_ARN]: JSON.stringify({ username: APP_USER, password }) }), {
+        mode: 0o600,
+    });
     const standInPid = await startStandIns(paths, subnet, ca);
     writeFleetState({ ...(readFleetState(name) as FleetState), standInPid });
 
@@ -303,10 +327,16 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     const siteCertificate = await issueCertificate(ca, paths.certificates, "site", [wwwHostName(domain), domain]);
     const targets = APP_SLOTS.map((slot) => ({ name: targetName(slot), address: network({ slot }).guestAddress }));
     await Promise.all([
-        sshRun(database.ssh, "sudo bash -s", { input: databaseSetupScript({ certificatePem: databaseCertificate.certPem, keyPem: databaseCertificate.keyPem, password }) }),
+        sshRun(database.ssh, "sudo bash -s", {
+            input: databaseSetupScript({ certificatePem: databaseCertificate.certPem, keyPem: databaseCertificate.keyPem, password }),
+        }),
         sshRun(loadBalancer.ssh, "sudo bash -s", {
             input: loadBalancerSetupScript(
-                renderHaproxyConfig({ targets, healthPath: LOAD_BALANCER_HEALTH_PATH, healthCheckIntervalSeconds: HEALTH_CHECK_INTERVAL_SECONDS }),
+                renderHaproxyConfig({
+                    targets,
+                    healthPath: LOAD_BALANCER_HEALTH_PATH,
+                    healthCheckIntervalSeconds: HEALTH_CHECK_INTERVAL_SECONDS,
+                }),
                 `${siteCertificate.certPem}${siteCertificate.keyPem}`,
             ),
         }),
@@ -335,13 +365,17 @@ interface FleetParts {
 function fleetHandle(parts: FleetParts): Fleet {
     const { name, domain, subnet, paths, ca, loadBalancer, database, log } = parts;
     const state = () => readFleetState(name) as FleetState;
-    const setLiveSlots = (change: (slots: readonly number[]) => number[]) => writeFleetState({ ...state(), liveSlots: change(state().liveSlots).sort() });
-    const healthyTargets = async () => targetsUp(await sshRunAsRoot(loadBalancer.ssh, adminCommand(`show servers state ${TARGET_BACKEND}`)));
+    const setLiveSlots = (change: (slots: readonly number[]) => number[]) =>
+        writeFleetState({ ...state(), liveSlots: change(state().liveSlots).sort() });
+    const healthyTargets = async () =>
+        targetsUp(await sshRunAsRoot(loadBalancer.ssh, adminCommand(`show servers state ${TARGET_BACKEND}`)));
     const waitForTarget = async (slot: number, wanted: boolean) => {
         const deadline = Date.now() + TARGET_WAIT_MS;
         while ((await healthyTargets()).includes(targetName(slot)) !== wanted) {
             if (Date.now() > deadline) {
-                throw new Error(`The load balancer did not find ${targetName(slot)} ${wanted ? "healthy" : "gone"} within ${TARGET_WAIT_MS / 1000} s.`);
+                throw new Error(
+                    `The load balancer did not find ${targetName(slot)} ${wanted ? "healthy" : "gone"} within ${TARGET_WAIT_MS / 1000} s.`,
+                );
             }
             await sleep(500);
         }
@@ -373,7 +407,12 @@ function fleetHandle(parts: FleetParts): Fleet {
             const index = renderPlanIndex(objects);
             const { key, sha256 } = indexObject(index);
             writeFileSync(join(paths.objectsDir, key), index);
-            const userData = renderFirstBootUserData({ region: SANDBOX_REGION, bucket: SANDBOX_BUCKET, indexKey: key, indexSha256: sha256 });
+            const userData = renderFirstBootUserData({
+                region: SANDBOX_REGION,
+                bucket: SANDBOX_BUCKET,
+                indexKey: key,
+                indexSha256: sha256,
+            });
             writeFleetState({ ...state(), userData });
             log(`release ${release.id} published: ${objects.length} plan objects, index ${key}`);
             return userData;
@@ -425,7 +464,9 @@ function fleetHandle(parts: FleetParts): Fleet {
             for (const old of [...state().liveSlots]) {
                 const free = APP_SLOTS.find((slot) => !state().liveSlots.includes(slot));
                 if (free === undefined) {
-                    throw new Error(`A rolling deploy starts each new server before it retires an old one; all ${APP_SLOTS.length} slots are taken.`);
+                    throw new Error(
+                        `A rolling deploy starts each new server before it retires an old one; all ${APP_SLOTS.length} slots are taken.`,
+                    );
                 }
                 await fleet.launchAppServer(free, userData);
                 progress(`${targetName(free)} serves release ${release.id}; retiring ${targetName(old)}`);
@@ -451,8 +492,22 @@ export async function runningFleet(name: string, log: (line: string) => void = c
         throw new Error(`The ha sandbox "${name}" is not running; start it with \`npm run sandbox -- --ha\`.`);
     }
     const paths = fleetPaths(name);
-    const ca: CertificateAuthority = { certFile: paths.caFile, keyFile: join(paths.certificates, "ca.key"), certPem: readFileSync(paths.caFile, "utf8") };
+    const ca: CertificateAuthority = {
+        certFile: paths.caFile,
+        keyFile: join(paths.certificates, "ca.key"),
+        certPem: readFileSync(paths.caFile, "utf8"),
+    };
     const baseImage = await ensureBaseImage(log);
     const layers = [await ensureCloudInitLayer(baseImage, log), baseImage];
-    return fleetHandle({ name, domain: state.domain, subnet: sharedSubnet(state.subnetIndex), paths, ca, loadBalancer, database, layers, log });
+    return fleetHandle({
+        name,
+        domain: state.domain,
+        subnet: sharedSubnet(state.subnetIndex),
+        paths,
+        ca,
+        loadBalancer,
+        database,
+        layers,
+        log,
+    });
 }

@@ -131,7 +131,10 @@ export function targetsUp(serversState: string): string[] {
     return serversState
         .split("\n")
         .map((line) => line.trim().split(/\s+/))
-        .filter((fields) => fields.length > 6 && fields[1] === TARGET_BACKEND && /^\d+$/.test(fields[0]) && !fields[3].endsWith(failOpenName("")))
+        .filter(
+            (fields) =>
+                fields.length > 6 && fields[1] === TARGET_BACKEND && /^\d+$/.test(fields[0]) && !fields[3].endsWith(failOpenName("")),
+        )
         .filter((fields) => fields[5] === "2" && (Number(fields[6]) & OUT_OF_SERVICE) === 0)
         .map((fields) => fields[3]);
 }

@@ -38,10 +38,26 @@ describe("the HTTP API against a real MariaDB", () => {
             { case: "body is missing", body: { author: "x" }, message: /"body" is required/ },
             { case: "author is a number", body: { author: 7, body: "x" }, message: /"author" must be a string \(got number\)/ },
             { case: "body is null", body: { author: "x", body: null }, message: /"body" must be a string \(got null\)/ },
-            { case: "author is only spaces", body: { author: "   ", body: "x" }, message: /"author" must be 1-64 characters after trimming \(got 0\)/ },
-            { case: "author is 65 characters", body: { author: "a".repeat(65), body: "x" }, message: /"author" must be 1-64 characters after trimming \(got 65\)/ },
-            { case: "body is 2001 characters", body: { author: "x", body: "b".repeat(2001) }, message: /"body" must be 1-2000 characters after trimming \(got 2001\)/ },
-            { case: "an unknown field is sent", body: { author: "x", body: "y", admin: true }, message: /unknown field\(s\) "admin"; allowed: author, body/ },
+            {
+                case: "author is only spaces",
+                body: { author: "   ", body: "x" },
+                message: /"author" must be 1-64 characters after trimming \(got 0\)/,
+            },
+            {
+                case: "author is 65 characters",
+                body: { author: "a".repeat(65), body: "x" },
+                message: /"author" must be 1-64 characters after trimming \(got 65\)/,
+            },
+            {
+                case: "body is 2001 characters",
+                body: { author: "x", body: "b".repeat(2001) },
+                message: /"body" must be 1-2000 characters after trimming \(got 2001\)/,
+            },
+            {
+                case: "an unknown field is sent",
+                body: { author: "x", body: "y", admin: true },
+                message: /unknown field\(s\) "admin"; allowed: author, body/,
+            },
             { case: "the body is an array", body: [{ author: "x", body: "y" }], message: /must be a JSON object/ },
             { case: "the body is a JSON string", body: '"just text"', message: /must be a JSON object/ },
         ];
@@ -215,7 +231,11 @@ describe("the HTTP API against a real MariaDB", () => {
             expect(response.body).to.deep.equal({ error: "not_found", message: "No route for DELETE /api/nothing-here." });
         });
 
-        for (const [path, status] of [["/healthz", 200], ["/api/posts?limit=0", 400], ["/missing", 404]] as const) {
+        for (const [path, status] of [
+            ["/healthz", 200],
+            ["/api/posts?limit=0", 400],
+            ["/missing", 404],
+        ] as const) {
             it(`sends X-Release on a ${status} answer (${path})`, async () => {
                 const response = await request(url(path));
 

@@ -33,7 +33,10 @@ describe("parseConfig", () => {
     });
 
     it("sizes the pool and its queue from DB_POOL_SIZE and DB_QUEUE_LIMIT", () => {
-        expect(parseConfig({ ...minimal, DB_POOL_SIZE: "4", DB_QUEUE_LIMIT: "256" }, "x").database.pool).to.deep.equal({ size: 4, queueLimit: 256 });
+        expect(parseConfig({ ...minimal, DB_POOL_SIZE: "4", DB_QUEUE_LIMIT: "256" }, "x").database.pool).to.deep.equal({
+            size: 4,
+            queueLimit: 256,
+        });
     });
 
     it("prefers RELEASE_ID over the release.json fallback, and takes HOST and DB_SOCKET", () => {
@@ -44,8 +47,14 @@ describe("parseConfig", () => {
     });
 
     it("connects over TCP with DB_HOST, on port 3306 unless DB_PORT says otherwise", () => {
-        expect(parseConfig({ ...minimal, DB_HOST: "db.internal" }, "x").database.endpoint).to.deep.equal({ host: "db.internal", port: 3306 });
-        expect(parseConfig({ ...minimal, DB_HOST: "db.internal", DB_PORT: "3307" }, "x").database.endpoint).to.deep.equal({ host: "db.internal", port: 3307 });
+        expect(parseConfig({ ...minimal, DB_HOST: "db.internal" }, "x").database.endpoint).to.deep.equal({
+            host: "db.internal",
+            port: 3306,
+        });
+        expect(parseConfig({ ...minimal, DB_HOST: "db.internal", DB_PORT: "3307" }, "x").database.endpoint).to.deep.equal({
+            host: "db.internal",
+            port: 3307,
+        });
     });
 
     it("takes DB_TLS_CA_FILE over TCP: the connection is TLS, checked against that CA bundle", () => {
@@ -60,25 +69,57 @@ describe("parseConfig", () => {
     });
 
     const invalid: { case: string; env: Record<string, string | undefined>; message: RegExp }[] = [
-        { case: "PORT is missing", env: { ...minimal, PORT: undefined }, message: /PORT is required \(the TCP port to listen on, 1-65535\)/ },
+        {
+            case: "PORT is missing",
+            env: { ...minimal, PORT: undefined },
+            message: /PORT is required \(the TCP port to listen on, 1-65535\)/,
+        },
         { case: "PORT is blank", env: { ...minimal, PORT: "  " }, message: /PORT is required/ },
-        { case: "PORT is not a number", env: { ...minimal, PORT: "http" }, message: /PORT must be an integer from 1 to 65535 \(got "http"\)/ },
+        {
+            case: "PORT is not a number",
+            env: { ...minimal, PORT: "http" },
+            message: /PORT must be an integer from 1 to 65535 \(got "http"\)/,
+        },
         { case: "PORT is 0", env: { ...minimal, PORT: "0" }, message: /PORT must be an integer from 1 to 65535 \(got "0"\)/ },
         { case: "PORT is 65536", env: { ...minimal, PORT: "65536" }, message: /PORT must be an integer from 1 to 65535 \(got "65536"\)/ },
         { case: "DB_NAME is missing", env: { ...minimal, DB_NAME: undefined }, message: /DB_NAME is required/ },
         { case: "DB_USER is missing", env: { ...minimal, DB_USER: "" }, message: /DB_USER is required/ },
-        { case: "DB_PORT is out of range", env: { ...minimal, DB_HOST: "db", DB_PORT: "99999" }, message: /DB_PORT must be an integer from 1 to 65535 \(got "99999"\)/ },
-        { case: "DB_SOCKET and DB_HOST are both set", env: { ...minimal, DB_SOCKET: "/s", DB_HOST: "db" }, message: /only one of DB_SOCKET and DB_HOST can be set/ },
+        {
+            case: "DB_PORT is out of range",
+            env: { ...minimal, DB_HOST: "db", DB_PORT: "99999" },
+            message: /DB_PORT must be an integer from 1 to 65535 \(got "99999"\)/,
+        },
+        {
+            case: "DB_SOCKET and DB_HOST are both set",
+            env: { ...minimal, DB_SOCKET: "/s", DB_HOST: "db" },
+            message: /only one of DB_SOCKET and DB_HOST can be set/,
+        },
         { case: "DB_PORT is set without DB_HOST", env: { ...minimal, DB_PORT: "3306" }, message: /DB_PORT is set without DB_HOST/ },
-        { case: "DB_TLS_CA_FILE is set without DB_HOST", env: { ...minimal, DB_TLS_CA_FILE: "/etc/ssl/certs/ca-certificates.crt" }, message: /DB_TLS_CA_FILE is set without DB_HOST/ },
+        {
+            case: "DB_TLS_CA_FILE is set without DB_HOST",
+            env: { ...minimal, DB_TLS_CA_FILE: "/etc/ssl/certs/ca-certificates.crt" },
+            message: /DB_TLS_CA_FILE is set without DB_HOST/,
+        },
         {
             case: "DB_TLS_CA_FILE names a missing file",
             env: { ...minimal, DB_HOST: "db", DB_TLS_CA_FILE: "/nonexistent/ca.pem" },
             message: /DB_TLS_CA_FILE names \/nonexistent\/ca.pem, which does not exist/,
         },
-        { case: "DB_POOL_SIZE is 0", env: { ...minimal, DB_POOL_SIZE: "0" }, message: /DB_POOL_SIZE must be an integer from 1 to 100 \(got "0"\)/ },
-        { case: "DB_QUEUE_LIMIT is not a number", env: { ...minimal, DB_QUEUE_LIMIT: "lots" }, message: /DB_QUEUE_LIMIT must be an integer from 1 to 10000 \(got "lots"\)/ },
-        { case: "RELEASE_ID has a space", env: { ...minimal, RELEASE_ID: "my release" }, message: /RELEASE_ID must be 1-64 letters, digits/ },
+        {
+            case: "DB_POOL_SIZE is 0",
+            env: { ...minimal, DB_POOL_SIZE: "0" },
+            message: /DB_POOL_SIZE must be an integer from 1 to 100 \(got "0"\)/,
+        },
+        {
+            case: "DB_QUEUE_LIMIT is not a number",
+            env: { ...minimal, DB_QUEUE_LIMIT: "lots" },
+            message: /DB_QUEUE_LIMIT must be an integer from 1 to 10000 \(got "lots"\)/,
+        },
+        {
+            case: "RELEASE_ID has a space",
+            env: { ...minimal, RELEASE_ID: "my release" },
+            message: /RELEASE_ID must be 1-64 letters, digits/,
+        },
     ];
     for (const { case: name, env, message } of invalid) {
         it(`rejects the configuration when ${name}`, () => {

@@ -18,7 +18,11 @@ describe("connectionOptions", () => {
             const caFile = join(directory, "ca.pem");
             writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nbundle\n");
             const options = connectionOptions(parseDatabaseConfig({ ...tcp, DB_TLS_CA_FILE: caFile }));
-            expect(options.ssl).to.deep.equal({ ca: "-----BEGIN CERTIFICATE-----\nbundle\n", rejectUnauthorized: true, verifyIdentity: true });
+            expect(options.ssl).to.deep.equal({
+                ca: "-----BEGIN CERTIFICATE-----\nbundle\n",
+                rejectUnauthorized: true,
+                verifyIdentity: true,
+            });
         } finally {
             rmSync(directory, { recursive: true, force: true });
         }

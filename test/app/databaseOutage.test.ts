@@ -52,7 +52,10 @@ describe("the app while its database is away", () => {
 
             for (const response of [read, write]) {
                 expect(response.status).to.equal(503);
-                expect(response.body).to.deep.equal({ error: "database_unavailable", message: "The database is unavailable; try again shortly." });
+                expect(response.body).to.deep.equal({
+                    error: "database_unavailable",
+                    message: "The database is unavailable; try again shortly.",
+                });
                 expect(response.headers.get("retry-after")).to.equal("1");
             }
         });

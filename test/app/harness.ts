@@ -29,7 +29,12 @@ export async function migratedDatabase(): Promise<TestDatabase> {
 
 /** Runs statements as the test database's user (for arranging and inspecting state). */
 export async function query<T = unknown>(database: DatabaseConfig, sql: string, values: unknown[] = []): Promise<T> {
-    const connection = await mysql.createConnection({ ...database.endpoint, database: database.name, user: database.user, password: database.password });
+    const connection = await mysql.createConnection({
+        ...database.endpoint,
+        database: database.name,
+        user: database.user,
+        password: database.password,
+    });
     try {
         return (await connection.query(sql, values))[0] as T;
     } finally {

@@ -5,7 +5,11 @@ describe("cachedProbe", () => {
     it("runs the probe once per interval, and every caller in it shares the answer", async () => {
         let clock = 0;
         let runs = 0;
-        const probe = cachedProbe(async () => (runs += 1) % 2 === 1, 1_000, () => clock);
+        const probe = cachedProbe(
+            async () => (runs += 1) % 2 === 1,
+            1_000,
+            () => clock,
+        );
 
         const first = await Promise.all([probe(), probe(), probe()]);
         clock = 999;

@@ -117,7 +117,11 @@ describe("POST /api/posts with an Idempotency-Key, against a real MariaDB", () =
             await pool.end();
         }
 
-        const remaining = await query<{ idempotency_key: Buffer }[]>(suite.database(), "SELECT idempotency_key FROM post_idempotency_keys WHERE idempotency_key IN (?, ?)", [kept, expired]);
+        const remaining = await query<{ idempotency_key: Buffer }[]>(
+            suite.database(),
+            "SELECT idempotency_key FROM post_idempotency_keys WHERE idempotency_key IN (?, ?)",
+            [kept, expired],
+        );
         expect(remaining.map((row) => row.idempotency_key.toString())).to.deep.equal([kept]);
     });
 });

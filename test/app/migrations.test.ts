@@ -21,7 +21,10 @@ describe("parseMigrations", () => {
     });
 
     it("rejects a misnamed file, naming it and the pattern", () => {
-        expect(() => parseMigrations([{ file: "2_Add-Tags.sql", sql: "" }])).to.throw(MigrationError, /2_Add-Tags\.sql is misnamed; use NNN_lowercase_name\.sql/);
+        expect(() => parseMigrations([{ file: "2_Add-Tags.sql", sql: "" }])).to.throw(
+            MigrationError,
+            /2_Add-Tags\.sql is misnamed; use NNN_lowercase_name\.sql/,
+        );
     });
 
     it("rejects two files with one version, naming both", () => {
@@ -42,7 +45,9 @@ describe("pendingMigrations", () => {
 
     it("returns the migrations not applied yet, in order", () => {
         expect(pendingMigrations(migrations, []).map((migration) => migration.version)).to.deep.equal(["001", "002"]);
-        expect(pendingMigrations(migrations, [{ version: "001", checksum: sha256("one") }]).map((migration) => migration.version)).to.deep.equal(["002"]);
+        expect(
+            pendingMigrations(migrations, [{ version: "001", checksum: sha256("one") }]).map((migration) => migration.version),
+        ).to.deep.equal(["002"]);
     });
 
     it("throws naming the file when an applied migration's content changed", () => {
@@ -94,7 +99,10 @@ describe("connectPatiently", () => {
     it("gives up with the last failure after the last attempt", async () => {
         const run = attempt([transient("ETIMEDOUT"), transient("ETIMEDOUT"), transient("EHOSTUNREACH")], 3);
 
-        const failure = await run.connected.then(() => undefined, (error: Error) => error.message);
+        const failure = await run.connected.then(
+            () => undefined,
+            (error: Error) => error.message,
+        );
 
         expect(failure).to.equal("connect EHOSTUNREACH");
         expect(run.calls()).to.equal(3);
@@ -103,7 +111,10 @@ describe("connectPatiently", () => {
     it("fails at once on a failure that another attempt cannot mend, such as a refused password", async () => {
         const run = attempt([Object.assign(new Error("Access denied"), { code: "ER_ACCESS_DENIED_ERROR" })]);
 
-        const failure = await run.connected.then(() => undefined, (error: Error) => error.message);
+        const failure = await run.connected.then(
+            () => undefined,
+            (error: Error) => error.message,
+        );
 
         expect(failure).to.equal("Access denied");
         expect(run.calls()).to.equal(1);
@@ -115,7 +126,11 @@ describe("migrate against a real MariaDB", () => {
     let database: TestDatabase;
     let directory: string;
     const config = () => databaseConfig(database);
-    const history = () => query<{ version: string; file: string; checksum: string }[]>(config(), "SELECT version, file, checksum FROM schema_migrations ORDER BY version");
+    const history = () =>
+        query<{ version: string; file: string; checksum: string }[]>(
+            config(),
+            "SELECT version, file, checksum FROM schema_migrations ORDER BY version",
+        );
 
     beforeEach(async () => {
         database = await createTestDatabase();
@@ -153,7 +168,10 @@ describe("migrate against a real MariaDB", () => {
 
     it("refuses to run when an applied migration was edited, naming the file", async () => {
         await migrate(config(), directory);
-        writeFileSync(join(directory, "001_create_posts.sql"), "-- edited\n" + readFileSync(join(directory, "001_create_posts.sql"), "utf8"));
+        writeFileSync(
+            join(directory, "001_create_posts.sql"),
+            "-- edited\n" + readFileSync(join(directory, "001_create_posts.sql"), "utf8"),
+        );
         writeFileSync(join(directory, "900_add_tags.sql"), "CREATE TABLE tags (id INT NOT NULL PRIMARY KEY);\n");
 
         const failure = await migrate(config(), directory).then(

@@ -34,7 +34,12 @@ async function waitForHealthy(url: string, child: ChildProcess): Promise<void> {
         if (exited) {
             throw new Error("the bundled server exited before it answered /healthz");
         }
-        if ((await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) === true) {
+        if (
+            (await fetch(`${url}/healthz`).then(
+                (response) => response.ok,
+                () => false,
+            )) === true
+        ) {
             return;
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -153,12 +158,19 @@ describe("buildRelease", function () {
         expect(JSON.parse(first.stdout)).to.deep.include({ applied: ["001_create_posts.sql", "002_create_post_idempotency_keys.sql"] });
         expect(JSON.parse(second.stdout)).to.deep.include({ applied: [] });
         expect(first.stdout + second.stdout).not.to.contain(database.password);
-        expect(await query(databaseConfig(database), "SELECT version FROM schema_migrations ORDER BY version")).to.deep.equal([{ version: "001" }, { version: "002" }]);
+        expect(await query(databaseConfig(database), "SELECT version FROM schema_migrations ORDER BY version")).to.deep.equal([
+            { version: "001" },
+            { version: "002" },
+        ]);
     });
 
     it("serves as `node server.js`, names its release, and exits 0 on SIGTERM", async () => {
         const port = await freePort();
-        const server = spawn("node", ["server.js"], { cwd: unpacked, env: serverEnv({ PORT: String(port) }), stdio: ["ignore", "pipe", "pipe"] });
+        const server = spawn("node", ["server.js"], {
+            cwd: unpacked,
+            env: serverEnv({ PORT: String(port) }),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let logs = "";
         server.stdout?.on("data", (chunk: Buffer) => (logs += chunk.toString()));
         const exited = exitOf(server);
@@ -173,7 +185,13 @@ describe("buildRelease", function () {
         expect(version.headers.get("x-release")).to.equal(release.id);
         expect(ready.status).to.equal(200);
         expect(await exited).to.equal(0);
-        expect(logs.trim().split("\n").every((line) => typeof JSON.parse(line) === "object"), "every log line is JSON").to.equal(true);
+        expect(
+            logs
+                .trim()
+                .split("\n")
+                .every((line) => typeof JSON.parse(line) === "object"),
+            "every log line is JSON",
+        ).to.equal(true);
         expect(logs).not.to.contain(database.password);
     });
 
@@ -194,9 +212,15 @@ describe("validateAppSource", () => {
     });
 
     it("names the field and the fix for a missing entry or directory, or a health path that is no path", () => {
-        expect(() => validateAppSource({ ...MINIMAL_APP, entry: "/nowhere/server.js" })).to.throw(/app\.entry \/nowhere\/server\.js does not exist; give the app's entry file/);
-        expect(() => validateAppSource({ ...MINIMAL_APP, migrationsDir: "/nowhere" })).to.throw(/app\.migrationsDir \/nowhere does not exist; give an existing directory, or leave app\.migrationsDir out/);
-        expect(() => validateAppSource({ ...MINIMAL_APP, healthPath: "health" })).to.throw(/app\.healthPath "health" must be a path starting with \//);
+        expect(() => validateAppSource({ ...MINIMAL_APP, entry: "/nowhere/server.js" })).to.throw(
+            /app\.entry \/nowhere\/server\.js does not exist; give the app's entry file/,
+        );
+        expect(() => validateAppSource({ ...MINIMAL_APP, migrationsDir: "/nowhere" })).to.throw(
+            /app\.migrationsDir \/nowhere does not exist; give an existing directory, or leave app\.migrationsDir out/,
+        );
+        expect(() => validateAppSource({ ...MINIMAL_APP, healthPath: "health" })).to.throw(
+            /app\.healthPath "health" must be a path starting with \//,
+        );
     });
 });
 
@@ -244,10 +268,21 @@ describe("buildRelease of another app (examples/minimal-app)", function () {
         expect(JSON.parse(migrated.stdout)).to.deep.include({ applied: ["001_create_visits.sql"] });
 
         const port = await freePort();
-        const server = spawn("node", ["server.js"], { cwd: unpacked, env: env({ PORT: String(port), API_TOKEN: "minimal-t0ken" }), stdio: "ignore" });
+        const server = spawn("node", ["server.js"], {
+            cwd: unpacked,
+            env: env({ PORT: String(port), API_TOKEN: "minimal-t0ken" }),
+            stdio: "ignore",
+        });
         const exited = exitOf(server);
         const url = `http://127.0.0.1:${port}`;
-        for (let attempt = 0; (await fetch(`${url}/health`).then((response) => response.ok, () => false)) !== true; attempt++) {
+        for (
+            let attempt = 0;
+            (await fetch(`${url}/health`).then(
+                (response) => response.ok,
+                () => false,
+            )) !== true;
+            attempt++
+        ) {
             expect(attempt, "the minimal app answers /health").to.be.below(100);
             await new Promise((resolve) => setTimeout(resolve, 100));
         }

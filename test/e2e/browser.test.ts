@@ -55,7 +55,12 @@ describe("the page in a real browser (end to end)", function () {
 
     before(async () => {
         sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
-        await applyPlan(buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { domain: sandbox.domain }, { log: () => undefined });
+        await applyPlan(
+            buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }),
+            sandbox.ssh,
+            { domain: sandbox.domain },
+            { log: () => undefined },
+        );
         const site = { address: sandbox.address, hostName: www() };
         await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
         siteUrl = `http://${www()}/`;
@@ -199,7 +204,9 @@ describe("the page in a real browser (end to end)", function () {
             const violations = (await auditPage.evaluate(
                 "axe.run().then((results) => results.violations.map((violation) => ({ id: violation.id, impact: violation.impact, nodes: violation.nodes.length })))",
             )) as { id: string; impact: string; nodes: number }[];
-            figure(`axe-core: ${violations.length === 0 ? "no violation" : violations.map((violation) => `${violation.id} (${violation.impact})`).join(", ")}`);
+            figure(
+                `axe-core: ${violations.length === 0 ? "no violation" : violations.map((violation) => `${violation.id} (${violation.impact})`).join(", ")}`,
+            );
             expect(violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical")).to.deep.equal([]);
         } finally {
             await auditContext.close();

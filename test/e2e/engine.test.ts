@@ -6,8 +6,23 @@ import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { buildRelease } from "../../app/build";
 import { PREVIEW_KEY_PLACEHOLDER } from "../../config/stackConfig";
 import { buildPlan, changedSteps, type Plan, type PlanInputs, type Release } from "../../provisioning";
-import { APP_DATABASE, APP_ENV_FILE, appSocketPath, NGINX_SITE_FILE, NGINX_UPSTREAM_FILE, PENDING_ACTIONS_DIR } from "../../provisioning/layout";
-import { engineStateLayout, existingServerConfig, openEngineStack, REPO_ROOT, requireEngineBinDir, sandboxServer, stackStateFile } from "../../sandbox/engine";
+import {
+    APP_DATABASE,
+    APP_ENV_FILE,
+    appSocketPath,
+    NGINX_SITE_FILE,
+    NGINX_UPSTREAM_FILE,
+    PENDING_ACTIONS_DIR,
+} from "../../provisioning/layout";
+import {
+    engineStateLayout,
+    existingServerConfig,
+    openEngineStack,
+    REPO_ROOT,
+    requireEngineBinDir,
+    sandboxServer,
+    stackStateFile,
+} from "../../sandbox/engine";
 import { figure } from "../support/figure";
 import { request } from "../support/http";
 import { startLoad, type LoadTarget } from "../support/load";
@@ -34,12 +49,16 @@ function resourceName(urn: string): string {
 
 /** The resources an operation's events show with the given op ("create", "update", ...), by name, in event order. */
 function namesWithOp(events: readonly EngineEvent[], op: string): string[] {
-    return events.flatMap((event) => (event.resourcePreEvent?.metadata.op === op ? [resourceName(event.resourcePreEvent.metadata.urn)] : []));
+    return events.flatMap((event) =>
+        event.resourcePreEvent?.metadata.op === op ? [resourceName(event.resourcePreEvent.metadata.urn)] : [],
+    );
 }
 
 /** Every file under a directory, recursively. */
 function filesUnder(directory: string): string[] {
-    return readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+    return readdirSync(directory, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
 }
 
 function seconds(startedAt: number): string {
@@ -70,7 +89,15 @@ describe("the real Pulumi engine running this program against a sandbox server (
     const setApiToken = (value: string) => stack.setConfig("webstack:appEnvironment.API_TOKEN", { value, secret: true }, true);
 
     /** Runs an engine operation with its output, events and logs recorded. */
-    async function recorded<T>(operation: (options: { onOutput: (text: string) => void; onEvent: (event: EngineEvent) => void; onError: (text: string) => void; logToStdErr: true; logVerbosity: number }) => Promise<T>): Promise<{ result: T; transcript: Transcript }> {
+    async function recorded<T>(
+        operation: (options: {
+            onOutput: (text: string) => void;
+            onEvent: (event: EngineEvent) => void;
+            onError: (text: string) => void;
+            logToStdErr: true;
+            logVerbosity: number;
+        }) => Promise<T>,
+    ): Promise<{ result: T; transcript: Transcript }> {
         const transcript: Transcript = { output: "", events: [], logs: "" };
         transcripts.push(transcript);
         const result = await operation({
@@ -108,15 +135,17 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const { result, transcript } = await recorded((options) => stack.preview(options));
         figure(`preview of a new stack: ${seconds(startedAt)} s`);
         const plan = plannedFor(2, API_TOKEN).plan;
-        const created = transcript.events.flatMap((event) => (event.resourcePreEvent?.metadata.op === "create" ? [event.resourcePreEvent.metadata] : []));
-        expect(created.filter((resource) => !resource.type.startsWith("pulumi:providers:")).map((resource) => resourceName(resource.urn))).to.deep.equal([
-            "webstack-sandbox",
-            "webstack",
-            ...plan.map((step) => stepResource(step.name)),
-        ]);
-        expect(created.filter((resource) => resource.type.startsWith("pulumi:providers:")).map((resource) => `${resource.type} ${resourceName(resource.urn)}`)).to.deep.equal([
-            "pulumi:providers:command default_1_2_1",
-        ]);
+        const created = transcript.events.flatMap((event) =>
+            event.resourcePreEvent?.metadata.op === "create" ? [event.resourcePreEvent.metadata] : [],
+        );
+        expect(
+            created.filter((resource) => !resource.type.startsWith("pulumi:providers:")).map((resource) => resourceName(resource.urn)),
+        ).to.deep.equal(["webstack-sandbox", "webstack", ...plan.map((step) => stepResource(step.name))]);
+        expect(
+            created
+                .filter((resource) => resource.type.startsWith("pulumi:providers:"))
+                .map((resource) => `${resource.type} ${resourceName(resource.urn)}`),
+        ).to.deep.equal(["pulumi:providers:command default_1_2_1"]);
         expect(result.changeSummary).to.deep.equal({ create: plan.length + 2 });
     });
 
@@ -144,7 +173,10 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const outputSizes = Object.fromEntries(
             deployment.resources
                 .filter((resource) => resource.urn.includes("command:remote:Command"))
-                .map((resource) => [resourceName(resource.urn), JSON.stringify(resource.outputs?.stdout ?? "").length + JSON.stringify(resource.outputs?.stderr ?? "").length]),
+                .map((resource) => [
+                    resourceName(resource.urn),
+                    JSON.stringify(resource.outputs?.stdout ?? "").length + JSON.stringify(resource.outputs?.stderr ?? "").length,
+                ]),
         );
         expect(Object.entries(outputSizes).filter(([, size]) => size > 2048)).to.deep.equal([]);
         expect(await sandbox.exec("grep -c 'Setting up nginx' /var/log/webstack-provisioning.log")).to.match(/^[1-9]/);
@@ -163,7 +195,9 @@ describe("the real Pulumi engine running this program against a sandbox server (
             const plan = plannedFor(2, API_TOKEN).plan;
             const { result, transcript } = await recorded((options) => stack.preview(options));
             expect(result.changeSummary).to.deep.equal({ same: 2, update: plan.length });
-            const updates = transcript.events.flatMap((event) => (event.resourcePreEvent?.metadata.op === "update" ? [event.resourcePreEvent.metadata] : []));
+            const updates = transcript.events.flatMap((event) =>
+                event.resourcePreEvent?.metadata.op === "update" ? [event.resourcePreEvent.metadata] : [],
+            );
             expect(updates.map((update) => update.diffs)).to.deep.equal(plan.map(() => ["connection"]));
             const refused = await recorded((options) => stack.up(options)).then(
                 () => undefined,
@@ -185,7 +219,9 @@ describe("the real Pulumi engine running this program against a sandbox server (
         expect(upAfterEdit.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
         expect(await sandbox.exec(`tail -n 1 ${NGINX_SITE_FILE}`)).to.equal("# edited by hand\n");
 
-        const nginxStep = (await stack.exportStack()).deployment.resources.find((resource: { urn: string }) => resource.urn.endsWith(`::${stepResource("nginx")}`)).urn;
+        const nginxStep = (await stack.exportStack()).deployment.resources.find((resource: { urn: string }) =>
+            resource.urn.endsWith(`::${stepResource("nginx")}`),
+        ).urn;
         const { result: replaced } = await recorded((options) => stack.up({ ...options, replace: [nginxStep] }));
         expect(replaced.summary.resourceChanges).to.include({ replace: 1 });
         expect(await sandbox.exec(`cat ${NGINX_SITE_FILE}`)).to.equal(original);
@@ -223,7 +259,8 @@ describe("the real Pulumi engine running this program against a sandbox server (
             (error: Error) => ({ error, events: transcripts[transcripts.length - 1].events }),
         );
         expect(failing, "up succeeded with a broken nginx configuration").to.not.equal(undefined);
-        const failedSteps = failing?.events.flatMap((event) => (event.resOpFailedEvent ? [resourceName(event.resOpFailedEvent.metadata.urn)] : [])) ?? [];
+        const failedSteps =
+            failing?.events.flatMap((event) => (event.resOpFailedEvent ? [resourceName(event.resOpFailedEvent.metadata.urn)] : [])) ?? [];
         expect(failedSteps).to.have.lengthOf(1);
         const [failedStep] = failedSteps;
         figure(`the step that failed: ${failedStep}`);
@@ -256,13 +293,19 @@ describe("the real Pulumi engine running this program against a sandbox server (
         };
         expect(databasePassword).to.have.length.greaterThan(15);
         const places = {
-            "state files (the backend's, history and backups included)": filesUnder(engineStateLayout(stateDir).backend).map((file) => readFileSync(file, "utf8")).join(""),
+            "state files (the backend's, history and backups included)": filesUnder(engineStateLayout(stateDir).backend)
+                .map((file) => readFileSync(file, "utf8"))
+                .join(""),
             "engine output": transcripts.map((transcript) => transcript.output).join(""),
             "engine events": transcripts.map((transcript) => JSON.stringify(transcript.events)).join(""),
             [`engine logs (-v=${LOG_VERBOSITY})`]: transcripts.map((transcript) => transcript.logs).join(""),
         };
         expect(places["engine logs (-v=5)"]).to.have.length.greaterThan(10_000);
-        const found = Object.entries(places).flatMap(([place, text]) => Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([what]) => `${what} in the ${place}`));
+        const found = Object.entries(places).flatMap(([place, text]) =>
+            Object.entries(secrets)
+                .filter(([, secret]) => text.includes(secret))
+                .map(([what]) => `${what} in the ${place}`),
+        );
         expect(found).to.deep.equal([]);
     });
 

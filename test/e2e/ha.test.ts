@@ -43,7 +43,9 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end ha second release" })];
         fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log });
         site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, tlsCa: fleet.caPem };
-        figure(`load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        figure(
+            `load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
     });
 
     after(async () => {
@@ -61,9 +63,13 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         expect(fleet.appServerSlots()).to.deep.equal([1, 2]);
         for (const slot of fleet.appServerSlots()) {
             expect(await fleet.onAppServer(slot, "cloud-init status")).to.contain("status: done");
-            expect(await fleet.onAppServer(slot, "cat /var/log/cloud-init-output.log")).to.contain("webstack first boot: every step applied");
+            expect(await fleet.onAppServer(slot, "cat /var/log/cloud-init-output.log")).to.contain(
+                "webstack first boot: every step applied",
+            );
             expect((await fleet.onAppServer(slot, "command -v mariadbd || echo none")).trim()).to.equal("none");
-            expect(await fleet.onAppServer(slot, "ufw status")).to.match(/^80\/tcp +ALLOW +Anywhere *$/m).and.not.to.match(/^22\//m);
+            expect(await fleet.onAppServer(slot, "ufw status"))
+                .to.match(/^80\/tcp +ALLOW +Anywhere *$/m)
+                .and.not.to.match(/^22\//m);
         }
     });
 
@@ -72,7 +78,10 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         expect(page.status).to.equal(200);
         expect(page.body).to.match(/<html/i);
         expect(page.headers["strict-transport-security"]).to.equal("max-age=63072000");
-        const created = await request(site, "POST", "/api/posts", { author: "ha sandbox", body: "Through the load balancer, stored on the database server." });
+        const created = await request(site, "POST", "/api/posts", {
+            author: "ha sandbox",
+            body: "Through the load balancer, stored on the database server.",
+        });
         expect(created.status, created.body).to.equal(201);
         const list = await request(site, "GET", "/api/posts");
         expect(list.status).to.equal(200);
@@ -151,7 +160,11 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         });
         expect(unavailable?.contentType).to.match(/^application\/json/);
         expect(JSON.parse(unavailable?.body ?? "{}")).to.have.property("error");
-        const seconds = await waitUntil("the API reads the database again", 120, async () => (await request(site, "GET", "/api/posts")).status === 200);
+        const seconds = await waitUntil(
+            "the API reads the database again",
+            120,
+            async () => (await request(site, "GET", "/api/posts")).status === 200,
+        );
         figure(`the API read the database again ${seconds.toFixed(1)} s after its first 503`);
         expect((await request(site, "GET", "/api/posts")).body).to.contain("Through the load balancer");
     });

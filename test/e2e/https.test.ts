@@ -59,18 +59,26 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
             release,
             tls: { email: "ops@webstack.test", directoryUrl: acme.directoryUrl, includeApex: true },
         });
-    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
+    const apply = (plan: Plan): Promise<StepResult[]> =>
+        applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const httpSite = (hostName: string) => ({ address: sandbox.address, hostName });
 
     /** A TLS handshake with the server's port 443, trusting pebble's root only, as a browser that resolved `servername` would make it. */
     const handshake = (options: tls.ConnectionOptions & { servername: string }): Promise<Handshake> =>
         new Promise((resolve, reject) => {
-            const socket = tls.connect({ host: sandbox.address, port: 443, ca: acme.rootCaPem, rejectUnauthorized: true, timeout: 10_000, ...options }, () => {
-                const result = { protocol: socket.getProtocol(), alpnProtocol: socket.alpnProtocol, certificate: socket.getPeerCertificate(true) };
-                socket.end();
-                resolve(result);
-            });
+            const socket = tls.connect(
+                { host: sandbox.address, port: 443, ca: acme.rootCaPem, rejectUnauthorized: true, timeout: 10_000, ...options },
+                () => {
+                    const result = {
+                        protocol: socket.getProtocol(),
+                        alpnProtocol: socket.alpnProtocol,
+                        certificate: socket.getPeerCertificate(true),
+                    };
+                    socket.end();
+                    resolve(result);
+                },
+            );
             socket.on("timeout", () => socket.destroy(new Error("TLS handshake timed out")));
             socket.on("error", reject);
         });
@@ -79,11 +87,26 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
     const httpsGet = (hostName: string, path: string): Promise<HttpAnswer> =>
         new Promise((resolve, reject) => {
             const outgoing = https.get(
-                { host: sandbox.address, port: 443, path, servername: hostName, headers: { Host: hostName }, ca: acme.rootCaPem, agent: false, timeout: 10_000 },
+                {
+                    host: sandbox.address,
+                    port: 443,
+                    path,
+                    servername: hostName,
+                    headers: { Host: hostName },
+                    ca: acme.rootCaPem,
+                    agent: false,
+                    timeout: 10_000,
+                },
                 (response) => {
                     const chunks: Buffer[] = [];
                     response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                    response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+                    response.on("end", () =>
+                        resolve({
+                            status: response.statusCode ?? 0,
+                            headers: response.headers,
+                            body: Buffer.concat(chunks).toString("utf8"),
+                        }),
+                    );
                 },
             );
             outgoing.on("timeout", () => outgoing.destroy(new Error(`GET https://${hostName}${path} timed out`)));
@@ -92,7 +115,11 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     const servedSerial = async (): Promise<bigint> => serial((await handshake({ servername: www })).certificate.serialNumber);
     const serialOnDisk = async (): Promise<bigint> =>
-        serial((await onServer(`openssl x509 -in ${certificatePaths(sandbox.domain).fullchain} -noout -serial`)).trim().replace(/^serial=/, ""));
+        serial(
+            (await onServer(`openssl x509 -in ${certificatePaths(sandbox.domain).fullchain} -noout -serial`))
+                .trim()
+                .replace(/^serial=/, ""),
+        );
 
     before(async () => {
         const started = Date.now();
@@ -122,7 +149,9 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
         expect(subjectAltNames(certificate)).to.deep.equal([sandbox.domain, www].sort());
         const chain = chainOf(certificate);
         expect(chain.map((link) => link.subject.CN)).to.have.length(3);
-        expect(chain[1].fingerprint256, "nginx sends pebble's intermediate").to.equal(new X509Certificate(acme.intermediatePem).fingerprint256);
+        expect(chain[1].fingerprint256, "nginx sends pebble's intermediate").to.equal(
+            new X509Certificate(acme.intermediatePem).fingerprint256,
+        );
         expect(chain[2].fingerprint256).to.equal(new X509Certificate(acme.rootCaPem).fingerprint256);
 
         const page = await httpsGet(www, "/");
@@ -175,7 +204,14 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
     it("resumes TLS sessions, in TLS 1.2 and 1.3, so a returning client skips the full handshake", async () => {
         for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
             const session = await new Promise<Buffer>((resolve, reject) => {
-                const socket = tls.connect({ host: sandbox.address, port: 443, servername: www, ca: acme.rootCaPem, minVersion: version, maxVersion: version });
+                const socket = tls.connect({
+                    host: sandbox.address,
+                    port: 443,
+                    servername: www,
+                    ca: acme.rootCaPem,
+                    minVersion: version,
+                    maxVersion: version,
+                });
                 socket.once("session", (ticket: Buffer) => {
                     socket.end();
                     resolve(ticket);
@@ -183,10 +219,21 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
                 socket.on("error", reject);
             });
             const reused = await new Promise<boolean>((resolve, reject) => {
-                const socket = tls.connect({ host: sandbox.address, port: 443, servername: www, ca: acme.rootCaPem, minVersion: version, maxVersion: version, session }, () => {
-                    resolve(socket.isSessionReused());
-                    socket.end();
-                });
+                const socket = tls.connect(
+                    {
+                        host: sandbox.address,
+                        port: 443,
+                        servername: www,
+                        ca: acme.rootCaPem,
+                        minVersion: version,
+                        maxVersion: version,
+                        session,
+                    },
+                    () => {
+                        resolve(socket.isSessionReused());
+                        socket.end();
+                    },
+                );
                 socket.on("error", reject);
             });
             expect(reused, version).to.equal(true);
@@ -235,8 +282,12 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
         const servedAfter = await waitUntil("nginx serves the renewed certificate", 10, async () => (await servedSerial()) === newSerial);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         const report = await load.stop();
-        figure(`forced renewal in ${renewalSeconds.toFixed(1)} s; the new certificate served ${servedAfter.toFixed(1)} s after certbot returned`);
-        figure(`HTTPS load during renewal: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed, ${report.retriedOnClosedKeepAlive} sent again after nginx closed an idle keep-alive connection`);
+        figure(
+            `forced renewal in ${renewalSeconds.toFixed(1)} s; the new certificate served ${servedAfter.toFixed(1)} s after certbot returned`,
+        );
+        figure(
+            `HTTPS load during renewal: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed, ${report.retriedOnClosedKeepAlive} sent again after nginx closed an idle keep-alive connection`,
+        );
         expect(newSerial).to.not.equal(serialBefore);
         // certbot logs the hooks it runs only to its log file, which each run starts anew.
         expect(await onServer("grep 'Running deploy-hook command' /var/log/letsencrypt/letsencrypt.log")).to.contain(CERTBOT_DEPLOY_HOOK);

@@ -74,7 +74,9 @@ describe("another app deployed with its own environment on a sandbox server", fu
         await sandbox.exec("logrotate --force /etc/logrotate.d/webstack");
         await request(site, "GET", "/robots.txt?after-rotation");
         await new Promise((resolve) => setTimeout(resolve, 1_500));
-        expect(await sandbox.exec(`cat ${ACCESS_LOG_FILE}`)).to.contain("after-rotation").and.not.to.contain("before-rotation");
+        expect(await sandbox.exec(`cat ${ACCESS_LOG_FILE}`))
+            .to.contain("after-rotation")
+            .and.not.to.contain("before-rotation");
         expect(await sandbox.exec(`zcat ${ACCESS_LOG_FILE}.1.gz | grep -c before-rotation`)).to.equal("1\n");
     });
 

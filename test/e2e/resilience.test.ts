@@ -65,7 +65,12 @@ function startWriters(site: LoadTarget, count: number, runId: string): { stop():
                     path: "/api/posts",
                     agent,
                     timeout: 5_000,
-                    headers: { Host: site.hostName, "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload), "Idempotency-Key": key },
+                    headers: {
+                        Host: site.hostName,
+                        "Content-Type": "application/json",
+                        "Content-Length": Buffer.byteLength(payload),
+                        "Idempotency-Key": key,
+                    },
                 },
                 (response) => {
                     const chunks: Buffer[] = [];
@@ -74,7 +79,10 @@ function startWriters(site: LoadTarget, count: number, runId: string): { stop():
                         const outcome = answerOutcome(response.statusCode ?? 0, response.headers);
                         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
                         const created = response.statusCode === 201;
-                        resolve({ id: created ? (JSON.parse(Buffer.concat(chunks).toString()) as { id: number }).id : undefined, replayed: response.headers["idempotent-replayed"] === "true" });
+                        resolve({
+                            id: created ? (JSON.parse(Buffer.concat(chunks).toString()) as { id: number }).id : undefined,
+                            replayed: response.headers["idempotent-replayed"] === "true",
+                        });
                     });
                 },
             );
@@ -162,7 +170,12 @@ describe("the stack under the failures a public site meets (end to end)", functi
     before(async () => {
         sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
-        await applyPlan(buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }), sandbox.ssh, { domain: sandbox.domain }, { log: () => undefined });
+        await applyPlan(
+            buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }),
+            sandbox.ssh,
+            { domain: sandbox.domain },
+            { log: () => undefined },
+        );
         await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
     });
 
@@ -181,11 +194,19 @@ describe("the stack under the failures a public site meets (end to end)", functi
         await onServer(`kill -STOP ${hungPid}`);
         const recoveredAfter = await waitUntil(`${unit} restarted and ready`, 60, async () => {
             const pid = Number(await unitProperty(unit, "MainPID"));
-            return pid > 0 && pid !== hungPid && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`)) === "200";
+            return (
+                pid > 0 &&
+                pid !== hungPid &&
+                (await onServer(
+                    `curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`,
+                )) === "200"
+            );
         });
         await sleep(2_000);
         const report = await load.stop();
-        const watchdogKills = (await onServer(`journalctl -u ${unit} --since '@${Math.floor(hungAt / 1000)}' --no-pager | grep -c 'Watchdog timeout' || true`)).trim();
+        const watchdogKills = (
+            await onServer(`journalctl -u ${unit} --since '@${Math.floor(hungAt / 1000)}' --no-pager | grep -c 'Watchdog timeout' || true`)
+        ).trim();
 
         figure(`hung instance (SIGSTOP), 32 clients reading the API: ${describeLoad(report)}`);
         figure(`the hung instance was killed by the watchdog and served again ${recoveredAfter.toFixed(1)} s after it hung`);
@@ -205,7 +226,10 @@ describe("the stack under the failures a public site meets (end to end)", functi
 
         figure(`1,000 concurrent clients reading the API: ${describeLoad(report)}`);
         figure(`first request after the load: HTTP ${first.status} in ${answeredIn.toFixed(3)} s`);
-        expect(Object.keys(report.outcomes).sort()).to.satisfy((kinds: string[]) => kinds.every((kind) => kind === "200" || kind === "503 deliberate"), describeOutcomes(report.outcomes));
+        expect(Object.keys(report.outcomes).sort()).to.satisfy(
+            (kinds: string[]) => kinds.every((kind) => kind === "200" || kind === "503 deliberate"),
+            describeOutcomes(report.outcomes),
+        );
         expect(report.outcomes["200"]).to.be.above(0);
         expect(first.status).to.equal(200);
         expect(shortOfConnections).to.equal("0");
@@ -216,7 +240,11 @@ describe("the stack under the failures a public site meets (end to end)", functi
         const writers = startWriters(site, 16, runId);
         await sleep(3_000);
         await onServer("kill -9 $(pidof mariadbd)");
-        const downFor = await waitUntil("MariaDB back and the API reading", 90, async () => (await request(site, "GET", API_READ)).status === 200);
+        const downFor = await waitUntil(
+            "MariaDB back and the API reading",
+            90,
+            async () => (await request(site, "GET", API_READ)).status === 200,
+        );
         await sleep(5_000);
         const report = await writers.stop();
         const stored = (await onServer(`mariadb -N -B -e "SELECT body, id FROM ${APP_DATABASE}.posts WHERE body LIKE '${runId}-%'"`))

@@ -30,13 +30,19 @@ describe("rotating the login user's SSH key on a sandbox server (end to end)", f
     });
 
     const withNewKey = (): SshTarget => ({ ...server.ssh, identityFile: join(keys, "rotated-to") });
-    const logsIn = (target: SshTarget) => sshRun(target, "id -un").then(
-        () => true,
-        () => false,
-    );
+    const logsIn = (target: SshTarget) =>
+        sshRun(target, "id -un").then(
+            () => true,
+            () => false,
+        );
 
     it("authorizes the new key beside the one the steps connect with, so that both log in", async () => {
-        const [result] = await applyPlan(plan, server.ssh, { domain: server.domain, authorizedKeys: [rotatedTo.publicKey, await publicKeyOf(server.ssh.identityFile)] }, quiet);
+        const [result] = await applyPlan(
+            plan,
+            server.ssh,
+            { domain: server.domain, authorizedKeys: [rotatedTo.publicKey, await publicKeyOf(server.ssh.identityFile)] },
+            quiet,
+        );
         expect(result.changed).to.equal(1);
         expect(await logsIn(withNewKey())).to.equal(true);
         expect(await logsIn(server.ssh)).to.equal(true);
@@ -49,7 +55,9 @@ describe("rotating the login user's SSH key on a sandbox server (end to end)", f
         expect(await logsIn(server.ssh), "the old key still logs in").to.equal(false);
         const [second] = await applyPlan(plan, withNewKey(), inputs, quiet);
         expect(second.changed).to.equal(0);
-        expect(await sshRun(withNewKey(), "stat -c '%a %U' ~/.ssh ~/.ssh/authorized_keys").then((result) => result.stdout)).to.equal("700 admin\n600 admin\n");
+        expect(await sshRun(withNewKey(), "stat -c '%a %U' ~/.ssh ~/.ssh/authorized_keys").then((result) => result.stdout)).to.equal(
+            "700 admin\n600 admin\n",
+        );
     });
 });
 

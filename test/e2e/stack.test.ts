@@ -46,7 +46,8 @@ describe("the whole stack on a sandbox server (end to end)", function () {
     let createdPostId: number;
 
     const planFor = (release: Release): Plan => buildPlan({ appInstances: APP_INSTANCES, release });
-    const apply = (plan: Plan): Promise<StepResult[]> => applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
+    const apply = (plan: Plan): Promise<StepResult[]> =>
+        applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
 
@@ -83,7 +84,9 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect(created.headers["x-release"]).to.equal(firstRelease.id);
         createdPostId = JSON.parse(created.body).id;
 
-        const stored = await onServer(`mariadb -N -B -e 'SELECT author, body FROM ${APP_DATABASE}.posts WHERE id = ${Number(createdPostId)}'`);
+        const stored = await onServer(
+            `mariadb -N -B -e 'SELECT author, body FROM ${APP_DATABASE}.posts WHERE id = ${Number(createdPostId)}'`,
+        );
         expect(stored.trim()).to.equal("e2e\twritten through nginx");
 
         const read = await request(site, "GET", `/api/posts/${createdPostId}`);
@@ -153,7 +156,13 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         await onServer(`kill -9 ${killed}`);
         const seconds = await waitUntil(`${appInstanceUnit(port)} back`, 30, async () => {
             const pid = await mainPid(port);
-            return pid > 0 && pid !== killed && (await onServer(`curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`)) === "200";
+            return (
+                pid > 0 &&
+                pid !== killed &&
+                (await onServer(
+                    `curl -fsS -o /dev/null -w '%{http_code}' --unix-socket ${appSocketPath(port)} http://localhost/readyz`,
+                )) === "200"
+            );
         });
         const report = await load.stop();
         figure(describeLoad("kill -9 of an app process", report));
@@ -185,8 +194,14 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         const started = Date.now();
         await onServer("systemctl reboot").catch(() => undefined);
         await waitUntil("the server goes down", 60, async () => !(await portAnswers(sandbox.address, 80, 500)));
-        const seconds = await waitUntil("the site answers after the reboot", 180, async () => (await request(site, "GET", "/readyz")).status === 200);
-        figure(`site ready ${((Date.now() - started) / 1000).toFixed(1)} s after the reboot command (${seconds.toFixed(1)} s after it went down)`);
+        const seconds = await waitUntil(
+            "the site answers after the reboot",
+            180,
+            async () => (await request(site, "GET", "/readyz")).status === 200,
+        );
+        figure(
+            `site ready ${((Date.now() - started) / 1000).toFixed(1)} s after the reboot command (${seconds.toFixed(1)} s after it went down)`,
+        );
         const units = ["nginx", "mariadb", ...appPorts(APP_INSTANCES).map(appInstanceUnit), "webstack-backup.timer"];
         expect((await onServer(`systemctl is-active ${units.join(" ")}`)).trim().split("\n")).to.deep.equal(units.map(() => "active"));
         const read = await request(site, "GET", `/api/posts/${createdPostId}`);

@@ -50,9 +50,15 @@ export function ensureAwsModels(): string {
     }
     const download = join(dir, "download");
     mkdirSync(download, { recursive: true });
-    const pip = spawnSync("python3", ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d", download, `botocore==${BOTOCORE_VERSION}`], { encoding: "utf8" });
+    const pip = spawnSync(
+        "python3",
+        ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d", download, `botocore==${BOTOCORE_VERSION}`],
+        { encoding: "utf8" },
+    );
     if (pip.status !== 0) {
-        throw new Error(`pip could not download botocore ${BOTOCORE_VERSION} from PyPI (python3 -m pip download botocore==${BOTOCORE_VERSION}): ${pip.stderr.trim()}`);
+        throw new Error(
+            `pip could not download botocore ${BOTOCORE_VERSION} from PyPI (python3 -m pip download botocore==${BOTOCORE_VERSION}): ${pip.stderr.trim()}`,
+        );
     }
     const unpack = [
         "import glob, gzip, os, sys, zipfile",

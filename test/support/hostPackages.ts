@@ -25,7 +25,9 @@ if (require.main === module) {
             console.log(`tests: the Pulumi engine in ${ensureEngineBinDir((line) => console.log(`tests: ${line}`))}`);
         }
     })().catch((error: unknown) => {
-        console.error(`The tests need the Debian packages ${wanted.join(", ")} and the Pulumi engine: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+            `The tests need the Debian packages ${wanted.join(", ")} and the Pulumi engine: ${error instanceof Error ? error.message : String(error)}`,
+        );
         process.exit(1);
     });
 }

@@ -40,7 +40,9 @@ export function request(
             (response) => {
                 const chunks: Buffer[] = [];
                 response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+                response.on("end", () =>
+                    resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }),
+                );
             },
         );
         outgoing.on("timeout", () => outgoing.destroy(new Error(`${method} ${path} timed out after 10 s`)));

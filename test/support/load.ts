@@ -116,7 +116,15 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
         new Promise<void>((resolve) => {
             const request = client.get(
                 // The retry goes out on a new connection: the server may be closing every idle one at once.
-                { host: target.address, port, path, agent: retry ? agent : false, headers: { Host: target.hostName }, timeout: timeoutMs, ...tls },
+                {
+                    host: target.address,
+                    port,
+                    path,
+                    agent: retry ? agent : false,
+                    headers: { Host: target.hostName },
+                    timeout: timeoutMs,
+                    ...tls,
+                },
                 (response) => {
                     response.resume();
                     response.on("end", () => {
@@ -130,7 +138,9 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
                     });
                 },
             );
-            request.on("timeout", () => request.destroy(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
+            request.on("timeout", () =>
+                request.destroy(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })),
+            );
             request.on("error", (error: NodeJS.ErrnoException) => {
                 const closedBeforeAnswer = request.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
                 if (retry && closedBeforeAnswer) {
@@ -156,7 +166,16 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
             stopping = true;
             await workers;
             agent.destroy();
-            return { sent, failed, outcomes, slowestSeconds, retriedOnClosedKeepAlive, failures, seconds: (Date.now() - started) / 1000, lastRelease };
+            return {
+                sent,
+                failed,
+                outcomes,
+                slowestSeconds,
+                retriedOnClosedKeepAlive,
+                failures,
+                seconds: (Date.now() - started) / 1000,
+                lastRelease,
+            };
         },
     };
 }

@@ -56,7 +56,9 @@ async function installServer(): Promise<void> {
 
 async function startServer(): Promise<void> {
     if (userInfo().uid !== 0) {
-        throw new Error(`MariaDB does not answer on ${MARIADB_SOCKET}; start it (as root: start-stop-daemon --start --background --exec ${MARIADBD} -- --user=mysql).`);
+        throw new Error(
+            `MariaDB does not answer on ${MARIADB_SOCKET}; start it (as root: start-stop-daemon --start --background --exec ${MARIADBD} -- --user=mysql).`,
+        );
     }
     const { stdout: mysqlIds } = await run("id", ["-u", "mysql"]);
     const { stdout: mysqlGroup } = await run("id", ["-g", "mysql"]);
@@ -69,7 +71,9 @@ async function waitUntilAnswering(): Promise<void> {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     while (!(await answers())) {
         if (Date.now() > deadline) {
-            throw new Error(`MariaDB did not answer on ${MARIADB_SOCKET} within ${STARTUP_TIMEOUT_MS / 1000} s after starting ${MARIADBD}.`);
+            throw new Error(
+                `MariaDB did not answer on ${MARIADB_SOCKET} within ${STARTUP_TIMEOUT_MS / 1000} s after starting ${MARIADBD}.`,
+            );
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
     }

@@ -111,7 +111,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 port: 3306,
                 endpoint: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com:3306`,
                 identifier: `${name}-identifier`,
-                masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}`, secretStatus: "active" }],
+                masterUserSecrets: [
+                    { secretArn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}`, secretStatus: "active" },
+                ],
             };
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { ...inputs, latestVersion: 1 };
@@ -125,7 +127,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
                 zoneId: "Z215JYRZR1TBD5",
             };
         case "aws:lb/targetGroup:TargetGroup":
-            return { ...inputs, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}`, arnSuffix: `targetgroup/${name}/943f017f100becff` };
+            return {
+                ...inputs,
+                arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}`,
+                arnSuffix: `targetgroup/${name}/943f017f100becff`,
+            };
         case "aws:acm/certificate:Certificate": {
             const names = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
             return {
@@ -178,15 +184,34 @@ export async function installMocks(): Promise<void> {
                     case "aws:ec2/getAmi:getAmi":
                         return { id: MOCK_AMI_ID, imageId: MOCK_AMI_ID, name: "debian-13-amd64-20261101-2000" };
                     case "aws:ec2/getSubnet:getSubnet":
-                        return { id: args.inputs.id, vpcId: MOCK_VPC_ID, availabilityZone: MOCK_DEFAULT_SUBNETS[args.inputs.id as string] ?? "eu-central-1a" };
+                        return {
+                            id: args.inputs.id,
+                            vpcId: MOCK_VPC_ID,
+                            availabilityZone: MOCK_DEFAULT_SUBNETS[args.inputs.id as string] ?? "eu-central-1a",
+                        };
                     case "aws:ec2/getSubnets:getSubnets":
                         return { id: MOCK_REGION, ids: Object.keys(MOCK_DEFAULT_SUBNETS).reverse() };
                     case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
-                        return { id: MOCK_REGION, locations: [...MOCK_OFFERING_ZONES], locationTypes: MOCK_OFFERING_ZONES.map(() => "availability-zone"), instanceTypes: MOCK_OFFERING_ZONES.map(() => "t3.micro") };
+                        return {
+                            id: MOCK_REGION,
+                            locations: [...MOCK_OFFERING_ZONES],
+                            locationTypes: MOCK_OFFERING_ZONES.map(() => "availability-zone"),
+                            instanceTypes: MOCK_OFFERING_ZONES.map(() => "t3.micro"),
+                        };
                     case "aws:ec2/getInstances:getInstances":
-                        return { id: MOCK_REGION, ids: mockRunningInstance.instanceType === undefined ? [] : ["i-0running"], privateIps: [], publicIps: [], ipv6Addresses: [] };
+                        return {
+                            id: MOCK_REGION,
+                            ids: mockRunningInstance.instanceType === undefined ? [] : ["i-0running"],
+                            privateIps: [],
+                            publicIps: [],
+                            ipv6Addresses: [],
+                        };
                     case "aws:ec2/getInstance:getInstance":
-                        return { id: args.inputs.instanceId, instanceId: args.inputs.instanceId, instanceType: mockRunningInstance.instanceType };
+                        return {
+                            id: args.inputs.instanceId,
+                            instanceId: args.inputs.instanceId,
+                            instanceType: mockRunningInstance.instanceType,
+                        };
                     case "aws:ec2/getVpc:getVpc":
                         return { id: MOCK_VPC_ID, cidrBlock: MOCK_VPC_CIDR, default: true };
                     case "aws:index/getRegion:getRegion":
@@ -209,7 +234,10 @@ export async function installMocks(): Promise<void> {
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request, callback) => {
         const urns = request.getDependenciesList();
-        dependenciesByName.set(request.getName(), urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)));
+        dependenciesByName.set(
+            request.getName(),
+            urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)),
+        );
         additionalSecretOutputsByName.set(request.getName(), request.getAdditionalsecretoutputsList());
         parentUrnByName.set(request.getName(), request.getParent());
         ignoreChangesByName.set(request.getName(), request.getIgnorechangesList());
@@ -268,7 +296,13 @@ export function onlyResourceOfType(type: string): RecordedResource {
 export function resourceNamed(type: string, name: string): RecordedResource {
     const found = recorded.find((resource) => resource.type === type && resource.name === name);
     if (found === undefined) {
-        throw new Error(`No ${type} named ${name}; declared: ${resourcesOfType(type).map((resource) => resource.name).join(", ") || "none"}.`);
+        throw new Error(
+            `No ${type} named ${name}; declared: ${
+                resourcesOfType(type)
+                    .map((resource) => resource.name)
+                    .join(", ") || "none"
+            }.`,
+        );
     }
     return found;
 }

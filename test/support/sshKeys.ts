@@ -8,11 +8,16 @@ export function sshKeyPair(name: string, ...options: string[]): { privateKey: st
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "webstack-key-"));
     try {
         const file = path.join(directory, name);
-        const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "comment", ...options, "-f", file], { encoding: "utf8" });
+        const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "comment", ...options, "-f", file], {
+            encoding: "utf8",
+        });
         if (made.status !== 0) {
             throw new Error(`ssh-keygen failed: ${made.stderr}`);
         }
-        return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" ") };
+        return {
+            privateKey: fs.readFileSync(file, "utf8"),
+            publicKey: fs.readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" "),
+        };
     } finally {
         fs.rmSync(directory, { recursive: true, force: true });
     }

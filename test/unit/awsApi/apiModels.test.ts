@@ -1,6 +1,13 @@
 import { expect } from "chai";
 import { installMocks, type RecordedResource } from "../../support/pulumiMocks";
-import { BOTOCORE_VERSION, ensureAwsModels, loadModel, MODEL_SERVICES, type ModelService, type ServiceModel } from "../../support/awsApiModels";
+import {
+    BOTOCORE_VERSION,
+    ensureAwsModels,
+    loadModel,
+    MODEL_SERVICES,
+    type ModelService,
+    type ServiceModel,
+} from "../../support/awsApiModels";
 import { figure } from "../../support/figure";
 import { declaredByProgram, HA_TOPOLOGY_CONFIG, SINGLE_TOPOLOGY_CONFIGS } from "../program/declared";
 import { checkInputs } from "./modelCheck";
@@ -30,26 +37,39 @@ describe("every AWS resource the program declares, against AWS's own API models"
     const modelOf = (service: ModelService): ServiceModel => models.get(service) as ServiceModel;
 
     it(`reads the models of botocore ${BOTOCORE_VERSION} from PyPI`, () => {
-        figure(`AWS API models: botocore ${BOTOCORE_VERSION} (${MODEL_SERVICES.map((service) => `${service} ${modelOf(service).metadata.apiVersion}`).join(", ")})`);
+        figure(
+            `AWS API models: botocore ${BOTOCORE_VERSION} (${MODEL_SERVICES.map((service) => `${service} ${modelOf(service).metadata.apiVersion}`).join(", ")})`,
+        );
         expect(models.size).to.equal(MODEL_SERVICES.length);
     });
 
     it("maps every AWS resource type the program declares, in either topology, to the operation that creates it", () => {
         const types = [...new Set(declared.map(({ resource }) => resource.type))].sort();
         expect(types.filter((type) => RESOURCE_OPERATIONS[type] === undefined)).to.deep.equal([]);
-        expect(Object.keys(RESOURCE_OPERATIONS).filter((type) => !types.includes(type)), "mappings of types no longer declared").to.deep.equal([]);
+        expect(
+            Object.keys(RESOURCE_OPERATIONS).filter((type) => !types.includes(type)),
+            "mappings of types no longer declared",
+        ).to.deep.equal([]);
     });
 
     it("reaches a member of the operation's input with every input, or says where it goes instead", () => {
-        const unmapped = declared.flatMap(({ resource }) => checkInputs(modelOf(RESOURCE_OPERATIONS[resource.type].service), RESOURCE_OPERATIONS[resource.type], resource.inputs).unmapped.map((path) => `${resource.type} ${path}`));
+        const unmapped = declared.flatMap(({ resource }) =>
+            checkInputs(
+                modelOf(RESOURCE_OPERATIONS[resource.type].service),
+                RESOURCE_OPERATIONS[resource.type],
+                resource.inputs,
+            ).unmapped.map((path) => `${resource.type} ${path}`),
+        );
         expect([...new Set(unmapped)].sort()).to.deep.equal([]);
     });
 
     it("keeps every string, number and list within the model's pattern, length, range and enum", () => {
         const violations = declared.flatMap(({ config, resource }) =>
-            checkInputs(modelOf(RESOURCE_OPERATIONS[resource.type].service), RESOURCE_OPERATIONS[resource.type], resource.inputs).violations.map(
-                (finding) => `${config}: ${resource.name} ${finding.path}: ${finding.problem}`,
-            ),
+            checkInputs(
+                modelOf(RESOURCE_OPERATIONS[resource.type].service),
+                RESOURCE_OPERATIONS[resource.type],
+                resource.inputs,
+            ).violations.map((finding) => `${config}: ${resource.name} ${finding.path}: ${finding.problem}`),
         );
         expect(violations).to.deep.equal([]);
     });

@@ -21,7 +21,11 @@ describe("checkInputs", function () {
             description: "webstack webstack: daily root volume snapshots",
             executionRoleArn: "arn:aws:iam::123456789012:role/snapshots",
             state: "ENABLED",
-            policyDetails: { resourceTypes: ["VOLUME"], schedules: [{ name: "daily, 7 kept", retainRule: { count: 7 } }], targetTags: { "webstack-snapshots": "dev" } },
+            policyDetails: {
+                resourceTypes: ["VOLUME"],
+                schedules: [{ name: "daily, 7 kept", retainRule: { count: 7 } }],
+                targetTags: { "webstack-snapshots": "dev" },
+            },
         });
         expect(violations.map((violation) => violation.path)).to.deep.equal(["description", "policyDetails.schedules.name"]);
         expect(violations[0].problem).to.match(/does not match the pattern/);
@@ -31,8 +35,14 @@ describe("checkInputs", function () {
         expect(check("aws:lb/listener:Listener", { protocol: "HTTPX", port: 80 }).violations).to.deep.equal([
             { path: "protocol", problem: '"HTTPX" is not one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC' },
         ]);
-        const refresh = check("aws:autoscaling/group:Group", { minSize: 1, maxSize: 2, instanceRefresh: { strategy: "Rolling", preferences: { maxHealthyPercentage: 250 } } });
-        expect(refresh.violations).to.deep.equal([{ path: "instanceRefresh.preferences.maxHealthyPercentage", problem: "250 is outside 100 to 200" }]);
+        const refresh = check("aws:autoscaling/group:Group", {
+            minSize: 1,
+            maxSize: 2,
+            instanceRefresh: { strategy: "Rolling", preferences: { maxHealthyPercentage: 250 } },
+        });
+        expect(refresh.violations).to.deep.equal([
+            { path: "instanceRefresh.preferences.maxHealthyPercentage", problem: "250 is outside 100 to 200" },
+        ]);
     });
 
     it("checks tags given as a map against the service's Tag key and value", () => {
@@ -41,6 +51,9 @@ describe("checkInputs", function () {
     });
 
     it("reports an input that reaches no member of the operation, so that a renamed or new input is mapped on purpose", () => {
-        expect(check("aws:sns/topic:Topic", { name: "alerts", deliveryPolicy: "{}", madeUp: 1 }).unmapped).to.deep.equal(["deliveryPolicy", "madeUp"]);
+        expect(check("aws:sns/topic:Topic", { name: "alerts", deliveryPolicy: "{}", madeUp: 1 }).unmapped).to.deep.equal([
+            "deliveryPolicy",
+            "madeUp",
+        ]);
     });
 });

@@ -164,7 +164,10 @@ export function checkInputs(model: ServiceModel, mapping: ResourceMapping, input
             if (target !== undefined && "unchecked" in target) {
                 continue;
             }
-            if ((target !== undefined && "tags" in target) || (target === undefined && key === "tags" && typeof item === "object" && !Array.isArray(item))) {
+            if (
+                (target !== undefined && "tags" in target) ||
+                (target === undefined && key === "tags" && typeof item === "object" && !Array.isArray(item))
+            ) {
                 checkTags(item, itemPath);
                 continue;
             }
@@ -177,7 +180,9 @@ export function checkInputs(model: ServiceModel, mapping: ResourceMapping, input
                 continue;
             }
             const wanted = target !== undefined ? target.member : pascal(key);
-            const member = Object.entries(members).find(([name, spec]) => name.toLowerCase() === wanted.toLowerCase() || spec.locationName?.toLowerCase() === wanted.toLowerCase());
+            const member = Object.entries(members).find(
+                ([name, spec]) => name.toLowerCase() === wanted.toLowerCase() || spec.locationName?.toLowerCase() === wanted.toLowerCase(),
+            );
             if (member === undefined) {
                 result.unmapped.push(itemPath);
                 continue;

@@ -25,8 +25,16 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         },
     },
     "aws:autoscaling/policy:Policy": { service: "autoscaling", operation: "PutScalingPolicy" },
-    "aws:cloudwatch/metricAlarm:MetricAlarm": { service: "cloudwatch", operation: "PutMetricAlarm", targets: { dimensions: { pairs: { key: "DimensionName", value: "DimensionValue" } } } },
-    "aws:dlm/lifecyclePolicy:LifecyclePolicy": { service: "dlm", operation: "CreateLifecyclePolicy", targets: { "policyDetails.targetTags": { tags: true } } },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+        service: "cloudwatch",
+        operation: "PutMetricAlarm",
+        targets: { dimensions: { pairs: { key: "DimensionName", value: "DimensionValue" } } },
+    },
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
+        service: "dlm",
+        operation: "CreateLifecyclePolicy",
+        targets: { "policyDetails.targetTags": { tags: true } },
+    },
     "aws:ec2/eip:Eip": { service: "ec2", operation: "AllocateAddress", targets: { instance: { shape: "InstanceId" } } },
     "aws:ec2/instance:Instance": {
         service: "ec2",
@@ -66,14 +74,22 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "egress.description": { shape: "String" },
         },
     },
-    "aws:iam/instanceProfile:InstanceProfile": { service: "iam", operation: "CreateInstanceProfile", targets: { role: { shape: "roleNameType" } } },
+    "aws:iam/instanceProfile:InstanceProfile": {
+        service: "iam",
+        operation: "CreateInstanceProfile",
+        targets: { role: { shape: "roleNameType" } },
+    },
     "aws:iam/role:Role": { service: "iam", operation: "CreateRole", targets: { assumeRolePolicy: { member: "AssumeRolePolicyDocument" } } },
     "aws:iam/rolePolicy:RolePolicy": {
         service: "iam",
         operation: "PutRolePolicy",
         targets: { policy: { member: "PolicyDocument" }, role: { unchecked: "the role's id, which is its name, from the role resource" } },
     },
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { service: "iam", operation: "AttachRolePolicy", targets: { role: { member: "RoleName" } } },
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
+        service: "iam",
+        operation: "AttachRolePolicy",
+        targets: { role: { member: "RoleName" } },
+    },
     "aws:lb/listener:Listener": {
         service: "elbv2",
         operation: "CreateListener",
@@ -132,7 +148,11 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "parameters.value": { member: "ParameterValue" },
         },
     },
-    "aws:rds/subnetGroup:SubnetGroup": { service: "rds", operation: "CreateDBSubnetGroup", targets: { description: { member: "DBSubnetGroupDescription" } } },
+    "aws:rds/subnetGroup:SubnetGroup": {
+        service: "rds",
+        operation: "CreateDBSubnetGroup",
+        targets: { description: { member: "DBSubnetGroupDescription" } },
+    },
     "aws:route53/healthCheck:HealthCheck": {
         service: "route53",
         operation: "CreateHealthCheck",
@@ -155,7 +175,10 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
     "aws:s3/bucket:Bucket": {
         service: "s3",
         operation: "CreateBucket",
-        targets: { forceDestroy: { unchecked: "whether the provider empties the bucket before deleting it" }, tags: { unchecked: "PutBucketTagging's, after the bucket exists" } },
+        targets: {
+            forceDestroy: { unchecked: "whether the provider empties the bucket before deleting it" },
+            tags: { unchecked: "PutBucketTagging's, after the bucket exists" },
+        },
     },
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
         service: "s3",
@@ -167,7 +190,11 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         operation: "PutObject",
         targets: { content: { member: "Body" }, source: { unchecked: "a file the provider uploads as the Body" } },
     },
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": { service: "s3", operation: "PutBucketOwnershipControls", targets: { rule: { shape: "OwnershipControlsRule" } } },
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
+        service: "s3",
+        operation: "PutBucketOwnershipControls",
+        targets: { rule: { shape: "OwnershipControlsRule" } },
+    },
     "aws:s3/bucketPolicy:BucketPolicy": { service: "s3", operation: "PutBucketPolicy" },
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
         service: "s3",

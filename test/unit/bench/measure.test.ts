@@ -20,7 +20,14 @@ Transfer/sec:    125.83MB
 
 describe("parseWrk", () => {
     it("reads requests, rate, median and 99th percentile in milliseconds, errors and non-2xx answers", () => {
-        expect(parseWrk(REPORT)).to.deep.equal({ requests: 400229, requestsPerSecond: 40012.34, p50: 0.56, p99: 5.21, non2xx: 7, socketErrors: 3 });
+        expect(parseWrk(REPORT)).to.deep.equal({
+            requests: 400229,
+            requestsPerSecond: 40012.34,
+            p50: 0.56,
+            p99: 5.21,
+            non2xx: 7,
+            socketErrors: 3,
+        });
     });
 
     it("counts no errors when wrk reports none, and refuses a report without latencies", () => {
@@ -32,8 +39,12 @@ describe("parseWrk", () => {
 
 describe("verdict and renderTable", () => {
     it("judges a ratio to the baseline or a bound on the value", () => {
-        expect(verdict({ name: "static", value: 38, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal("PASS");
-        expect(verdict({ name: "static", value: 30, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal("FAIL");
+        expect(verdict({ name: "static", value: 38, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal(
+            "PASS",
+        );
+        expect(verdict({ name: "static", value: 30, unit: "k/s", baseline: 40, target: { kind: "ratio-at-least", bound: 0.95 } })).to.equal(
+            "FAIL",
+        );
         expect(verdict({ name: "rss", value: 460, unit: "MiB", target: { kind: "at-most", bound: 450 } })).to.equal("FAIL");
         expect(verdict({ name: "idle", value: 1, unit: "s" })).to.equal("-");
     });
@@ -61,7 +72,14 @@ describe("medianRound", () => {
     });
 
     it("takes the lower of the two middle rounds for an even count", () => {
-        expect(medianRound([{ value: 9, baseline: 10 }, { value: 7, baseline: 10 }, { value: 8, baseline: 10 }, { value: 1, baseline: 10 }]).value).to.equal(7);
+        expect(
+            medianRound([
+                { value: 9, baseline: 10 },
+                { value: 7, baseline: 10 },
+                { value: 8, baseline: 10 },
+                { value: 1, baseline: 10 },
+            ]).value,
+        ).to.equal(7);
     });
 
     it("refuses no rounds at all", () => {

@@ -1,6 +1,12 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { commandConnection, dialSettings, minimumDialingSeconds, stepResourceName, type RemoteProvisioner as RemoteProvisionerClass } from "../../../components/remoteProvisioner";
+import {
+    commandConnection,
+    dialSettings,
+    minimumDialingSeconds,
+    stepResourceName,
+    type RemoteProvisioner as RemoteProvisionerClass,
+} from "../../../components/remoteProvisioner";
 import { buildPlan } from "../../../provisioning";
 import { installMocks } from "../../support/pulumiMocks";
 
@@ -37,14 +43,19 @@ describe("commandConnection", () => {
 
     it("passes the host key and bastion through", () => {
         const proxy = { host: "198.18.3.1", user: "jump" };
-        const connection = commandConnection({ host: "h", privateKey: "KEY", hostKey: "ssh-ed25519 AAAA", proxy, user: "debian", port: 2222 }, 60);
+        const connection = commandConnection(
+            { host: "h", privateKey: "KEY", hostKey: "ssh-ed25519 AAAA", proxy, user: "debian", port: 2222 },
+            60,
+        );
         expect(connection).to.include({ hostKey: "ssh-ed25519 AAAA", proxy, user: "debian", port: 2222 });
     });
 });
 
 describe("stepResourceName", () => {
     it("prefixes the step's name with the provisioner's", () => {
-        expect(stepResourceName("webstack-provision", { kind: "run", name: "install-nginx", script: "" })).to.equal("webstack-provision-install-nginx");
+        expect(stepResourceName("webstack-provision", { kind: "run", name: "install-nginx", script: "" })).to.equal(
+            "webstack-provision-install-nginx",
+        );
     });
 });
 

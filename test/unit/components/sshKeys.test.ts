@@ -20,6 +20,8 @@ describe("publicKeyOfPrivateKey", () => {
             .to.throw(/neither an OpenSSH private key .* nor an unencrypted PEM one/)
             .with.property("message")
             .that.does.not.contain("preview-only");
-        expect(() => publicKeyOfPrivateKey(sshKeyPair("ecdsa", "-t", "ecdsa", "-m", "PEM").privateKey)).to.throw(/is a EC key; EC2 and webstack take ED25519 and RSA keys/);
+        expect(() => publicKeyOfPrivateKey(sshKeyPair("ecdsa", "-t", "ecdsa", "-m", "PEM").privateKey)).to.throw(
+            /is a EC key; EC2 and webstack take ED25519 and RSA keys/,
+        );
     });
 });

@@ -58,22 +58,31 @@ describe("checkedZones", () => {
     const offered = ["eu-central-1a", "eu-central-1b", "eu-central-1c"];
 
     it("gives the subnets' zones when there are two or more, one subnet each, in one VPC", () => {
-        expect(checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a")], "t3.micro", offered)).to.deep.equal(["eu-central-1a", "eu-central-1b"]);
+        expect(checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a")], "t3.micro", offered)).to.deep.equal([
+            "eu-central-1a",
+            "eu-central-1b",
+        ]);
     });
 
     it("refuses subnets all in one zone, or spread over VPCs", () => {
-        expect(() => checkedZones([subnet("a", "eu-central-1a")], "t3.micro", offered)).to.throw(/all in eu-central-1a; give public subnets in at least two availability zones/);
-        expect(() => checkedZones([subnet("a", "eu-central-1a", "vpc-1"), subnet("b", "eu-central-1b", "vpc-2")], "t3.micro", offered)).to.throw(/in 2 VPCs \(vpc-1, vpc-2\); give subnets of one VPC/);
+        expect(() => checkedZones([subnet("a", "eu-central-1a")], "t3.micro", offered)).to.throw(
+            /all in eu-central-1a; give public subnets in at least two availability zones/,
+        );
+        expect(() =>
+            checkedZones([subnet("a", "eu-central-1a", "vpc-1"), subnet("b", "eu-central-1b", "vpc-2")], "t3.micro", offered),
+        ).to.throw(/in 2 VPCs \(vpc-1, vpc-2\); give subnets of one VPC/);
     });
 
     it("refuses two subnets in one zone, which the load balancer would refuse, naming both", () => {
-        expect(() => checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a"), subnet("c", "eu-central-1a")], "t3.micro", offered)).to.throw(
-            /subnetIds b and c are both in eu-central-1a; the load balancer takes one subnet per zone/,
-        );
+        expect(() =>
+            checkedZones([subnet("a", "eu-central-1b"), subnet("b", "eu-central-1a"), subnet("c", "eu-central-1a")], "t3.micro", offered),
+        ).to.throw(/subnetIds b and c are both in eu-central-1a; the load balancer takes one subnet per zone/);
     });
 
     it("refuses a zone that does not offer the instance type, naming the zones that do", () => {
-        expect(() => checkedZones([subnet("a", "eu-central-1a"), subnet("c", "eu-central-1c")], "m7g.large", ["eu-central-1a", "eu-central-1b"])).to.throw(
+        expect(() =>
+            checkedZones([subnet("a", "eu-central-1a"), subnet("c", "eu-central-1c")], "m7g.large", ["eu-central-1a", "eu-central-1b"]),
+        ).to.throw(
             /eu-central-1c \(subnet c\) does not offer m7g\.large; give subnets in eu-central-1a, eu-central-1b, or another instanceType/,
         );
     });
@@ -90,8 +99,16 @@ describe("principalArnPatterns", () => {
 });
 
 describe("planBucketPolicy", () => {
-    const policy = JSON.parse(planBucketPolicy("arn:aws:s3:::plan", "arn:aws:iam::1:role/app", ["arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"])) as {
-        Statement: { Sid: string; Effect: string; Action: string; Resource: string | string[]; Condition: Record<string, Record<string, unknown>> }[];
+    const policy = JSON.parse(
+        planBucketPolicy("arn:aws:s3:::plan", "arn:aws:iam::1:role/app", ["arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"]),
+    ) as {
+        Statement: {
+            Sid: string;
+            Effect: string;
+            Action: string;
+            Resource: string | string[];
+            Condition: Record<string, Record<string, unknown>>;
+        }[];
     };
 
     it("denies every request over plain HTTP", () => {
@@ -103,7 +120,9 @@ describe("planBucketPolicy", () => {
     it("denies reading an object to everyone but the app servers' role and the deployers", () => {
         const [, read] = policy.Statement;
         expect(read).to.deep.include({ Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/*" });
-        expect(read.Condition).to.deep.equal({ StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"] } });
+        expect(read.Condition).to.deep.equal({
+            StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"] },
+        });
     });
 });
 
@@ -125,7 +144,9 @@ describe("finalSnapshotName", () => {
     });
 
     it("differs for a database made a second later", () => {
-        expect(finalSnapshotName("webstack", "dev", new Date(madeAt.getTime() + 1000))).to.not.equal(finalSnapshotName("webstack", "dev", madeAt));
+        expect(finalSnapshotName("webstack", "dev", new Date(madeAt.getTime() + 1000))).to.not.equal(
+            finalSnapshotName("webstack", "dev", madeAt),
+        );
     });
 });
 
@@ -167,7 +188,10 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.subnets).to.deep.equal(DEFAULT_SUBNETS);
             expect(onlyResourceOfType("aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds).to.deep.equal(DEFAULT_SUBNETS);
             expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters).to.deep.include({ name: "default-for-az", values: ["true"] });
-            expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters, "only zones that offer the instance type").to.deep.include({ name: "availability-zone", values: MOCK_OFFERING_ZONES });
+            expect(callsOf("aws:ec2/getSubnets:getSubnets")[0].filters, "only zones that offer the instance type").to.deep.include({
+                name: "availability-zone",
+                values: MOCK_OFFERING_ZONES,
+            });
             expect(callsOf("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings")[0]).to.deep.include({
                 locationType: "availability-zone",
                 filters: [{ name: "instance-type", values: ["t3.micro"] }],
@@ -185,7 +209,9 @@ describe("WebFleet under Pulumi mocks", () => {
                 [80, ["0.0.0.0/0"]],
                 [443, ["0.0.0.0/0"]],
             ]);
-            expect(rules(group(name, "lb-sg"), "egress")).to.deep.equal([{ description: "HTTP to the app servers", protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: [MOCK_VPC_CIDR] }]);
+            expect(rules(group(name, "lb-sg"), "egress")).to.deep.equal([
+                { description: "HTTP to the app servers", protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: [MOCK_VPC_CIDR] },
+            ]);
             const appIngress = rules(group(name, "app-sg"), "ingress");
             expect(appIngress).to.have.length(1);
             expect(appIngress[0]).to.deep.include({ fromPort: 80, toPort: 80, securityGroups: [`${name}-lb-sg-id`] });
@@ -196,7 +222,13 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build();
             const database = group(name, "db-sg");
             expect(rules(database, "ingress")).to.deep.equal([
-                { description: "MariaDB from the app servers", protocol: "tcp", fromPort: 3306, toPort: 3306, securityGroups: [`${name}-app-sg-id`] },
+                {
+                    description: "MariaDB from the app servers",
+                    protocol: "tcp",
+                    fromPort: 3306,
+                    toPort: 3306,
+                    securityGroups: [`${name}-app-sg-id`],
+                },
             ]);
             expect(rules(database, "egress")).to.deep.equal([]);
             expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-db-sg-id`]);
@@ -219,15 +251,22 @@ describe("WebFleet under Pulumi mocks", () => {
             const https = resourceNamed("aws:lb/listener:Listener", `${name}-https`);
             expect(https.inputs).to.deep.include({ port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
             expect(https.inputs.certificateArn).to.equal(`arn:aws:acm:eu-central-1:123456789012:certificate/${name}-certificate`);
-            expect(https.inputs.defaultActions).to.deep.equal([{ type: "forward", targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg` }]);
-            expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs).to.deep.include({ internal: false, dropInvalidHeaderFields: true });
+            expect(https.inputs.defaultActions).to.deep.equal([
+                { type: "forward", targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg` },
+            ]);
+            expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs).to.deep.include({
+                internal: false,
+                dropInvalidHeaderFields: true,
+            });
         });
 
         it("closes idle connections before the app servers' nginx does, so that it never reuses one nginx is closing", async () => {
             const { name } = await build();
             const idleTimeout = resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs.idleTimeout as number;
             expect(idleTimeout).to.be.below(CLIENT_KEEPALIVE_SECONDS);
-            expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true })).to.contain(`keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`);
+            expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true })).to.contain(
+                `keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`,
+            );
         });
 
         it("redirects HTTP to HTTPS with a 301", async () => {
@@ -241,18 +280,34 @@ describe("WebFleet under Pulumi mocks", () => {
             await build();
             const targets = onlyResourceOfType("aws:lb/targetGroup:TargetGroup");
             expect(targets.inputs).to.deep.include({ port: 80, protocol: "HTTP", deregistrationDelay: APP_STOP_TIMEOUT_SECONDS });
-            expect(targets.inputs.healthCheck).to.deep.include({ path: "/webstack-alive", matcher: "200", healthyThreshold: 2, unhealthyThreshold: 2 });
+            expect(targets.inputs.healthCheck).to.deep.include({
+                path: "/webstack-alive",
+                matcher: "200",
+                healthyThreshold: 2,
+                unhealthyThreshold: 2,
+            });
         });
 
         it("has ACM certify www, validated by a record in the zone, and the apex too when asked", async () => {
             let { name } = await build();
-            expect(onlyResourceOfType("aws:acm/certificate:Certificate").inputs).to.deep.include({ domainName: "www.example.com", subjectAlternativeNames: [], validationMethod: "DNS" });
+            expect(onlyResourceOfType("aws:acm/certificate:Certificate").inputs).to.deep.include({
+                domainName: "www.example.com",
+                subjectAlternativeNames: [],
+                validationMethod: "DNS",
+            });
             const validation = resourceNamed("aws:route53/record:Record", `${name}-certificate-validation-www`);
-            expect(validation.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "_validation.www.example.com.", type: "CNAME", records: ["_token.www.example.com.acm-validations.aws."] });
+            expect(validation.inputs).to.deep.include({
+                zoneId: MOCK_ZONE_ID,
+                name: "_validation.www.example.com.",
+                type: "CNAME",
+                records: ["_token.www.example.com.acm-validations.aws."],
+            });
 
             ({ name } = await build({ createApexRecord: true }));
             expect(onlyResourceOfType("aws:acm/certificate:Certificate").inputs.subjectAlternativeNames).to.deep.equal(["example.com"]);
-            expect(resourceNamed("aws:route53/record:Record", `${name}-certificate-validation-apex`).inputs.name).to.equal("_validation.example.com.");
+            expect(resourceNamed("aws:route53/record:Record", `${name}-certificate-validation-apex`).inputs.name).to.equal(
+                "_validation.example.com.",
+            );
             expect(onlyResourceOfType("aws:acm/certificateValidation:CertificateValidation").inputs.validationRecordFqdns).to.deep.equal([
                 "_validation.www.example.com.",
                 "_validation.example.com.",
@@ -263,7 +318,9 @@ describe("WebFleet under Pulumi mocks", () => {
             let { name } = await build();
             const www = resourceNamed("aws:route53/record:Record", `${name}-www-record`);
             expect(www.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "www.example.com", type: "A", allowOverwrite: true });
-            expect(www.inputs.aliases).to.deep.equal([{ name: `${name}-lb.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true }]);
+            expect(www.inputs.aliases).to.deep.equal([
+                { name: `${name}-lb.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true },
+            ]);
             expect(resources().some((resource) => resource.name === `${name}-apex-record`)).to.equal(false);
 
             ({ name } = await build({ createApexRecord: true }));
@@ -277,28 +334,42 @@ describe("WebFleet under Pulumi mocks", () => {
             const template = onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate");
             expect(callsOf("aws:ec2/getAmi:getAmi")[0].filters).to.deep.include({ name: "name", values: ["debian-13-amd64-*"] });
             expect(template.inputs).to.deep.include({ imageId: MOCK_AMI_ID, instanceType: "t3.micro" });
-            expect(template.inputs.networkInterfaces, "a public address whatever the subnet's default, and the app servers' group").to.deep.equal([
+            expect(
+                template.inputs.networkInterfaces,
+                "a public address whatever the subnet's default, and the app servers' group",
+            ).to.deep.equal([
                 { deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [`${name}-app-sg-id`], deleteOnTermination: "true" },
             ]);
-            expect(template.inputs.metadataOptions).to.deep.equal({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+            expect(template.inputs.metadataOptions).to.deep.equal({
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                httpPutResponseHopLimit: 1,
+            });
             expect(template.inputs.blockDeviceMappings).to.deep.equal([
                 { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" } },
             ]);
-            expect(template.inputs.iamInstanceProfile).to.deep.equal({ arn: `arn:aws:iam::123456789012:instance-profile/${name}-app-profile` });
+            expect(template.inputs.iamInstanceProfile).to.deep.equal({
+                arn: `arn:aws:iam::123456789012:instance-profile/${name}-app-profile`,
+            });
         });
 
         it("run in a group of two to four by default, replaced when the load balancer finds them unhealthy", async () => {
             const { name } = await build();
             const autoScaling = onlyResourceOfType("aws:autoscaling/group:Group");
             expect(autoScaling.inputs).to.deep.include({ minSize: 2, maxSize: 4, healthCheckType: "ELB" });
-            expect(autoScaling.inputs.targetGroupArns).to.deep.equal([`arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`]);
+            expect(autoScaling.inputs.targetGroupArns).to.deep.equal([
+                `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`,
+            ]);
             expect(autoScaling.inputs.launchTemplate).to.deep.equal({ id: `${name}-app-id`, version: "1" });
             expect(autoScaling.dependsOn).to.include(`${name}-db`);
         });
 
         it("make pulumi up wait until as many servers as the group's minimum pass the load balancer's health check, and fail when they do not", async () => {
             await build({ minAppServers: 3, maxAppServers: 8 });
-            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({ waitForElbCapacity: 3, waitForCapacityTimeout: "600s" });
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({
+                waitForElbCapacity: 3,
+                waitForCapacityTimeout: "600s",
+            });
         });
 
         it("are deployed by a rolling instance refresh that never lowers healthy capacity", async () => {
@@ -314,7 +385,10 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({ minSize: 3, maxSize: 8 });
             const policy = onlyResourceOfType("aws:autoscaling/policy:Policy");
             expect(policy.inputs).to.deep.include({ autoscalingGroupName: `${name}-app-group`, policyType: "TargetTrackingScaling" });
-            expect(policy.inputs.targetTrackingConfiguration).to.deep.equal({ predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: 50 });
+            expect(policy.inputs.targetTrackingConfiguration).to.deep.equal({
+                predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+                targetValue: 50,
+            });
         });
 
         it("have a role that may read the plan and the database's secret, and nothing else", async () => {
@@ -322,20 +396,32 @@ describe("WebFleet under Pulumi mocks", () => {
             const trust = JSON.parse(resourceNamed("aws:iam/role:Role", `${name}-app-role`).inputs.assumeRolePolicy as string);
             expect(trust.Statement[0].Principal).to.deep.equal({ Service: "ec2.amazonaws.com" });
             const policy = JSON.parse(onlyResourceOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
-            expect(policy).to.deep.equal(JSON.parse(appServerPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}-db`)));
+            expect(policy).to.deep.equal(
+                JSON.parse(
+                    appServerPolicy(
+                        `arn:aws:s3:::${name}-plan-bucket`,
+                        `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}-db`,
+                    ),
+                ),
+            );
             expect(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").dependsOn).to.include(`${name}-app-policy`);
         });
     });
 
     describe("first boot", () => {
         const objects = () => resourcesOfType("aws:s3/bucketObjectv2:BucketObjectv2");
-        const userDataOf = () => Buffer.from(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData as string, "base64").toString("utf8");
-        const firstBootScript = (userData: string) => Buffer.from(/^ {4}content: (\S+)$/m.exec(userData)?.[1] ?? "", "base64").toString("utf8");
+        const userDataOf = () =>
+            Buffer.from(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").inputs.userData as string, "base64").toString("utf8");
+        const firstBootScript = (userData: string) =>
+            Buffer.from(/^ {4}content: (\S+)$/m.exec(userData)?.[1] ?? "", "base64").toString("utf8");
 
         it("puts one object per step of the fleet's plan in the bucket, and an index that lists them in order", async () => {
             const { name } = await build();
             const steps = buildFleetPlan({ release: RELEASE }).map((step) => step.name);
-            expect(objects().map((object) => object.name)).to.have.members([...steps.map((step) => `${name}-plan-${step}`), `${name}-plan-index`]);
+            expect(objects().map((object) => object.name)).to.have.members([
+                ...steps.map((step) => `${name}-plan-${step}`),
+                `${name}-plan-index`,
+            ]);
             const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
             const lines = (index.inputs.content as string).trim().split("\n");
             expect(lines.map((line) => line.split(" ")[1])).to.deep.equal(steps);
@@ -383,10 +469,12 @@ describe("WebFleet under Pulumi mocks", () => {
 
         it("keeps the plan in a versioned, encrypted, private bucket that only the app servers' role and the deployer may read", async () => {
             const { name } = await build();
-            expect(onlyResourceOfType("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
-            expect(onlyResourceOfType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules).to.deep.equal([
-                { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
-            ]);
+            expect(onlyResourceOfType("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration).to.deep.equal({
+                status: "Enabled",
+            });
+            expect(
+                onlyResourceOfType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules,
+            ).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]);
             expect(onlyResourceOfType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).to.deep.include({
                 blockPublicAcls: true,
                 blockPublicPolicy: true,
@@ -394,7 +482,13 @@ describe("WebFleet under Pulumi mocks", () => {
                 restrictPublicBuckets: true,
             });
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
-                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, principalArnPatterns(MOCK_DEPLOYER_ARN))),
+                JSON.parse(
+                    planBucketPolicy(
+                        `arn:aws:s3:::${name}-plan-bucket`,
+                        `arn:aws:iam::123456789012:role/${name}-app-role`,
+                        principalArnPatterns(MOCK_DEPLOYER_ARN),
+                    ),
+                ),
             );
         });
 
@@ -402,7 +496,9 @@ describe("WebFleet under Pulumi mocks", () => {
             const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"];
             const { name } = await build({ deployerArns: deployers });
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
-                JSON.parse(planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, deployers)),
+                JSON.parse(
+                    planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, deployers),
+                ),
             );
             expect(callsOf("aws:index/getCallerIdentity:getCallerIdentity")).to.deep.equal([]);
         });
@@ -457,10 +553,19 @@ describe("WebFleet under Pulumi mocks", () => {
 
         it("checks the release's health path at https://www.<domain> from Route53, and mails when servers, answers or the database fail and recover", async () => {
             const { name } = await build({ alertEmail: "ops@example.com" });
-            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/health" });
-            expect(resourcesOfType("aws:sns/topicSubscription:TopicSubscription").map((subscription) => subscription.inputs.endpoint)).to.deep.equal(["ops@example.com", "ops@example.com"]);
+            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").inputs).to.deep.include({
+                type: "HTTPS",
+                fqdn: "www.example.com",
+                port: 443,
+                resourcePath: "/health",
+            });
+            expect(
+                resourcesOfType("aws:sns/topicSubscription:TopicSubscription").map((subscription) => subscription.inputs.endpoint),
+            ).to.deep.equal(["ops@example.com", "ops@example.com"]);
 
-            const alarms = Object.fromEntries(resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name.slice(name.length + 1), alarm.inputs]));
+            const alarms = Object.fromEntries(
+                resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name.slice(name.length + 1), alarm.inputs]),
+            );
             const loadBalancer = { LoadBalancer: `app/${name}-lb/50dc6c495c0c9188` };
             expect(Object.keys(alarms).sort()).to.deep.equal([
                 "app-errors-alarm",
@@ -471,10 +576,23 @@ describe("WebFleet under Pulumi mocks", () => {
                 "site-down-alarm",
                 "unhealthy-servers-alarm",
             ]);
-            expect(alarms["unhealthy-servers-alarm"].dimensions).to.deep.equal({ ...loadBalancer, TargetGroup: `targetgroup/${name}-app-tg/943f017f100becff` });
-            expect(alarms["app-errors-alarm"]).to.deep.include({ metricName: "HTTPCode_Target_5XX_Count", statistic: "Sum", dimensions: loadBalancer });
-            expect(alarms["load-balancer-errors-alarm"]).to.deep.include({ metricName: "HTTPCode_ELB_5XX_Count", dimensions: loadBalancer });
-            expect(alarms["database-storage-alarm"]).to.deep.include({ namespace: "AWS/RDS", dimensions: { DBInstanceIdentifier: `${name}-db-identifier` } });
+            expect(alarms["unhealthy-servers-alarm"].dimensions).to.deep.equal({
+                ...loadBalancer,
+                TargetGroup: `targetgroup/${name}-app-tg/943f017f100becff`,
+            });
+            expect(alarms["app-errors-alarm"]).to.deep.include({
+                metricName: "HTTPCode_Target_5XX_Count",
+                statistic: "Sum",
+                dimensions: loadBalancer,
+            });
+            expect(alarms["load-balancer-errors-alarm"]).to.deep.include({
+                metricName: "HTTPCode_ELB_5XX_Count",
+                dimensions: loadBalancer,
+            });
+            expect(alarms["database-storage-alarm"]).to.deep.include({
+                namespace: "AWS/RDS",
+                dimensions: { DBInstanceIdentifier: `${name}-db-identifier` },
+            });
             for (const [alarmName, alarm] of Object.entries(alarms)) {
                 const topic = alarmName === "site-down-alarm" ? `${name}-alerts-us-east-1` : `${name}-alerts`;
                 expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
@@ -502,9 +620,18 @@ describe("WebFleet under Pulumi mocks", () => {
         it("fail before anything is created, naming the setting and the fix", () => {
             resetRecords();
             const args = { domain: "example.com", server: { release: RELEASE } };
-            expect(() => new WebFleet("one-server", { ...args, minAppServers: 1 })).to.throw(pulumi.ResourceError, /minAppServers and maxAppServers are 1 and 4/);
-            expect(() => new WebFleet("bad-domain", { ...args, domain: "www.example.com" })).to.throw(pulumi.ResourceError, /starts with "www."/);
-            expect(() => new WebFleet("bad-release", { ...args, server: { release: { ...RELEASE, id: "a b" } } })).to.throw(pulumi.ResourceError, /server: release.id "a b"/);
+            expect(() => new WebFleet("one-server", { ...args, minAppServers: 1 })).to.throw(
+                pulumi.ResourceError,
+                /minAppServers and maxAppServers are 1 and 4/,
+            );
+            expect(() => new WebFleet("bad-domain", { ...args, domain: "www.example.com" })).to.throw(
+                pulumi.ResourceError,
+                /starts with "www."/,
+            );
+            expect(() => new WebFleet("bad-release", { ...args, server: { release: { ...RELEASE, id: "a b" } } })).to.throw(
+                pulumi.ResourceError,
+                /server: release.id "a b"/,
+            );
             expect(() => new WebFleet("bad-env", { ...args, server: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } })).to.throw(
                 pulumi.ResourceError,
                 /DB_HOST is set by webstack/,

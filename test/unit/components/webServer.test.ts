@@ -23,7 +23,17 @@ import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
-import { architectureChangeProblem, architectureOf, authorizedKeys, DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails, type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import {
+    architectureChangeProblem,
+    architectureOf,
+    authorizedKeys,
+    DLM_TEXT,
+    snapshotPolicyDescription,
+    snapshotPolicyDetails,
+    type WebServer as WebServerClass,
+    type WebServerArgs,
+    type WebServerProvisioning,
+} from "../../../components/webServer";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 
@@ -32,7 +42,10 @@ const PROVISIONING: WebServerProvisioning = {
     sshPrivateKey: pulumi.secret("PRIVATE KEY TEXT"),
 };
 /** The same server serving HTTPS. */
-const TLS_PROVISIONING: WebServerProvisioning = { ...PROVISIONING, tls: { email: "ops@example.com", directoryUrl: "https://acme.example.net/dir" } };
+const TLS_PROVISIONING: WebServerProvisioning = {
+    ...PROVISIONING,
+    tls: { email: "ops@example.com", directoryUrl: "https://acme.example.net/dir" },
+};
 /** The plan WebServer applies: the provisioning's, keeping the login user's keys. */
 const serverPlan = (provisioning: WebServerProvisioning) => buildPlan({ ...provisioning, sshAccess: { user: "admin" } });
 const PLAN = serverPlan(PROVISIONING);
@@ -166,7 +179,9 @@ describe("WebServer under Pulumi mocks", () => {
             mockRunningInstance.instanceType = "t3.small";
             try {
                 const { name } = await build();
-                expect(callsOf("aws:ec2/getInstances:getInstances")[0]).to.deep.include({ instanceTags: { Name: `${name}-instance`, stack: "dev" } });
+                expect(callsOf("aws:ec2/getInstances:getInstances")[0]).to.deep.include({
+                    instanceTags: { Name: `${name}-instance`, stack: "dev" },
+                });
                 expect(callsOf("aws:ec2/getInstance:getInstance")[0]).to.deep.include({ instanceId: "i-0running" });
                 expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.instanceType).to.equal("t3.micro");
             } finally {
@@ -196,7 +211,9 @@ describe("WebServer under Pulumi mocks", () => {
             ]);
             for (const resource of tagged) {
                 expect(resource.inputs.tags, resource.type).to.include({ project: "webstack", stack: "dev" });
-                expect(resource.inputs.tags, resource.type).to.have.property("Name").that.matches(/^web\d+-/);
+                expect(resource.inputs.tags, resource.type)
+                    .to.have.property("Name")
+                    .that.matches(/^web\d+-/);
             }
         });
     });
@@ -215,9 +232,13 @@ describe("WebServer under Pulumi mocks", () => {
             const policy = onlyResourceOfType("aws:dlm/lifecyclePolicy:LifecyclePolicy");
             expect(policy.inputs.executionRoleArn).to.equal(`arn:aws:iam::123456789012:role/${name}-snapshots-role`);
             expect(policy.inputs.state).to.equal("ENABLED");
-            const details = policy.inputs.policyDetails as { targetTags: Record<string, string>; schedules: { retainRule: { count: number } }[] };
+            const details = policy.inputs.policyDetails as {
+                targetTags: Record<string, string>;
+                schedules: { retainRule: { count: number } }[];
+            };
             expect(details.schedules[0].retainRule.count).to.equal(7);
-            const rootTags = (onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { tags: Record<string, string> }).tags;
+            const rootTags = (onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { tags: Record<string, string> })
+                .tags;
             expect(Object.entries(details.targetTags)).to.have.length(1);
             const [[tag, value]] = Object.entries(details.targetTags);
             expect(rootTags[tag], "the policy targets the root volume's tag").to.equal(value);
@@ -242,10 +263,23 @@ describe("WebServer under Pulumi mocks", () => {
                 sshPublicKey: pulumi.output(SSH_PUBLIC_KEY),
                 amiId: pulumi.output("ami-0123456789abcdef0"),
             });
-            expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs).to.include({ zoneId: "Z0PROGRAMZONE", ttl: 120 });
-            expect((onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { volumeSize: number }).volumeSize).to.equal(24);
-            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs).to.deep.include({ subnetId: "subnet-0123456789abcdef0", ami: "ami-0123456789abcdef0" });
-            const ssh = (resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.ingress as { fromPort: number; cidrBlocks: string[] }[]).find((rule) => rule.fromPort === 22);
+            expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs).to.include({
+                zoneId: "Z0PROGRAMZONE",
+                ttl: 120,
+            });
+            expect((onlyResourceOfType("aws:ec2/instance:Instance").inputs.rootBlockDevice as { volumeSize: number }).volumeSize).to.equal(
+                24,
+            );
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs).to.deep.include({
+                subnetId: "subnet-0123456789abcdef0",
+                ami: "ami-0123456789abcdef0",
+            });
+            const ssh = (
+                resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.ingress as {
+                    fromPort: number;
+                    cidrBlocks: string[];
+                }[]
+            ).find((rule) => rule.fromPort === 22);
             expect(ssh?.cidrBlocks).to.deep.equal(["198.51.100.0/24"]);
             expect(onlyResourceOfType("aws:ec2/keyPair:KeyPair").inputs.publicKey).to.equal(publicKeyMaterial(SSH_PUBLIC_KEY));
             expect(callsOf("aws:route53/getZone:getZone")).to.deep.equal([]);
@@ -254,15 +288,25 @@ describe("WebServer under Pulumi mocks", () => {
         it("takes the domain as an output, for example a zone's name, for the records, the site and the URL", async () => {
             const { server, name } = await build({ domain: pulumi.output("program-zone.example"), provisioning: TLS_PROVISIONING });
             expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.name).to.equal("www.program-zone.example");
-            expect(resourceNamed("command:remote:Command", `${name}-provision-nginx`).inputs.stdin).to.contain("server_name www.program-zone.example;");
-            expect(resourceNamed("command:remote:Command", `${name}-provision-certbot`).inputs.stdin).to.contain("export CERT_DOMAINS='www.program-zone.example'");
+            expect(resourceNamed("command:remote:Command", `${name}-provision-nginx`).inputs.stdin).to.contain(
+                "server_name www.program-zone.example;",
+            );
+            expect(resourceNamed("command:remote:Command", `${name}-provision-certbot`).inputs.stdin).to.contain(
+                "export CERT_DOMAINS='www.program-zone.example'",
+            );
             expect(await valueOf(server.url)).to.equal("https://www.program-zone.example");
         });
 
         it("refuses an invalid domain, snapshot count or SSH block with an error that names the argument, the value and an example", () => {
             const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
-            expect(() => new WebServer("bad-domain", { ...args, domain: "www.example.com" })).to.throw(pulumi.ResourceError, /domain "www.example.com" starts with "www."; give the apex domain \(example.com\)/);
-            expect(() => new WebServer("bad-snapshots", { ...args, dailySnapshots: 1.5 })).to.throw(pulumi.ResourceError, /dailySnapshots is 1.5; expected a whole number from 1 to 1000 \(or 0 for none\), for example 7/);
+            expect(() => new WebServer("bad-domain", { ...args, domain: "www.example.com" })).to.throw(
+                pulumi.ResourceError,
+                /domain "www.example.com" starts with "www."; give the apex domain \(example.com\)/,
+            );
+            expect(() => new WebServer("bad-snapshots", { ...args, dailySnapshots: 1.5 })).to.throw(
+                pulumi.ResourceError,
+                /dailySnapshots is 1.5; expected a whole number from 1 to 1000 \(or 0 for none\), for example 7/,
+            );
             expect(() => new WebServer("bad-cidr", { ...args, sshAllowedCidrs: ["203.0.113.7", "::/0"] })).to.throw(
                 pulumi.ResourceError,
                 /sshAllowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7\/32/,
@@ -279,19 +323,41 @@ describe("WebServer under Pulumi mocks", () => {
         it("checks the app's health path at https://www.<domain> from Route53 and mails the address when the site, the instance or its CPU credits fail, and when they recover", async () => {
             const { name } = await build({ alertEmail: "ops@example.com", provisioning: TLS_PROVISIONING });
             const healthCheck = onlyResourceOfType("aws:route53/healthCheck:HealthCheck");
-            expect(healthCheck.inputs).to.deep.include({ type: "HTTPS", fqdn: "www.example.com", port: 443, resourcePath: "/health", enableSni: true, failureThreshold: 3 });
+            expect(healthCheck.inputs).to.deep.include({
+                type: "HTTPS",
+                fqdn: "www.example.com",
+                port: 443,
+                resourcePath: "/health",
+                enableSni: true,
+                failureThreshold: 3,
+            });
 
             const topics = resourcesOfType("aws:sns/topic:Topic").map((topic) => topic.name);
             expect(topics).to.deep.equal([`${name}-alerts`, `${name}-alerts-us-east-1`]);
             const subscriptions = resourcesOfType("aws:sns/topicSubscription:TopicSubscription");
             expect(subscriptions.map((subscription) => subscription.inputs)).to.deep.equal(
-                topics.map((topic) => ({ topic: `arn:aws:sns:eu-central-1:123456789012:${topic}`, protocol: "email", endpoint: "ops@example.com" })),
+                topics.map((topic) => ({
+                    topic: `arn:aws:sns:eu-central-1:123456789012:${topic}`,
+                    protocol: "email",
+                    endpoint: "ops@example.com",
+                })),
             );
 
             const alarms = Object.fromEntries(resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name, alarm.inputs]));
-            expect(Object.keys(alarms).sort()).to.deep.equal([`${name}-cpu-credits-alarm`, `${name}-site-down-alarm`, `${name}-status-check-alarm`]);
-            expect(alarms[`${name}-site-down-alarm`]).to.deep.include({ namespace: "AWS/Route53", metricName: "HealthCheckStatus", dimensions: { HealthCheckId: `${name}-health-check-id` } });
-            expect(alarms[`${name}-status-check-alarm`]).to.deep.include({ metricName: "StatusCheckFailed", dimensions: { InstanceId: `${name}-instance-id` } });
+            expect(Object.keys(alarms).sort()).to.deep.equal([
+                `${name}-cpu-credits-alarm`,
+                `${name}-site-down-alarm`,
+                `${name}-status-check-alarm`,
+            ]);
+            expect(alarms[`${name}-site-down-alarm`]).to.deep.include({
+                namespace: "AWS/Route53",
+                metricName: "HealthCheckStatus",
+                dimensions: { HealthCheckId: `${name}-health-check-id` },
+            });
+            expect(alarms[`${name}-status-check-alarm`]).to.deep.include({
+                metricName: "StatusCheckFailed",
+                dimensions: { InstanceId: `${name}-instance-id` },
+            });
             for (const [alarmName, alarm] of Object.entries(alarms)) {
                 const topic = alarmName.endsWith("site-down-alarm") ? `${name}-alerts-us-east-1` : `${name}-alerts`;
                 expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
@@ -305,7 +371,11 @@ describe("WebServer under Pulumi mocks", () => {
             expect(provider.inputs).to.deep.include({ region: "us-east-1" });
             expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").inputs).to.deep.include({ type: "HTTP", port: 80 });
             const inUsEast1 = resources().filter((resource) => resource.provider?.includes(`::${name}-us-east-1::`));
-            expect(inUsEast1.map((resource) => resource.name).sort()).to.deep.equal([`${name}-alerts-us-east-1`, `${name}-alerts-us-east-1-email`, `${name}-site-down-alarm`]);
+            expect(inUsEast1.map((resource) => resource.name).sort()).to.deep.equal([
+                `${name}-alerts-us-east-1`,
+                `${name}-alerts-us-east-1-email`,
+                `${name}-site-down-alarm`,
+            ]);
         });
 
         it("starts the health check only after the last provisioning step, so that a new server mails no false 'site down'", async () => {
@@ -316,7 +386,11 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("watches CPU credits on burstable types only", async () => {
             const { name } = await build({ alertEmail: "ops@example.com", instanceType: "m7i.large" });
-            expect(resourcesOfType(ALARM_TYPE).map((alarm) => alarm.name).sort()).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
+            expect(
+                resourcesOfType(ALARM_TYPE)
+                    .map((alarm) => alarm.name)
+                    .sort(),
+            ).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
         });
     });
 
@@ -405,21 +479,33 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("keeps exactly the configured key and the one the steps connect with authorized, in a last step, in plain text", async () => {
             const { name } = await build();
-            const last = resources().filter((resource) => REMOTE_TYPES.includes(resource.type)).at(-1);
+            const last = resources()
+                .filter((resource) => REMOTE_TYPES.includes(resource.type))
+                .at(-1);
             expect(last?.name).to.equal(`${name}-provision-ssh-access`);
             expect(last?.inputs.stdin).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
             expect(last?.secretInputs).to.not.include("stdin");
 
             const [rotatedTo, connecting] = [sshKeyPair("rotated-to"), sshKeyPair("connecting")];
-            expect(await valueOf(authorizedKeys(`${rotatedTo.publicKey} new@laptop`, connecting.privateKey))).to.deep.equal([rotatedTo.publicKey, connecting.publicKey]);
+            expect(await valueOf(authorizedKeys(`${rotatedTo.publicKey} new@laptop`, connecting.privateKey))).to.deep.equal([
+                rotatedTo.publicKey,
+                connecting.publicKey,
+            ]);
             expect(await valueOf(authorizedKeys(connecting.publicKey, connecting.privateKey))).to.deep.equal([connecting.publicKey]);
-            expect(await valueOf(authorizedKeys(connecting.publicKey, pulumi.secret("preview-only: no SSH key")))).to.deep.equal([connecting.publicKey]);
+            expect(await valueOf(authorizedKeys(connecting.publicKey, pulumi.secret("preview-only: no SSH key")))).to.deep.equal([
+                connecting.publicKey,
+            ]);
         });
 
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
             const { name } = await build();
-            const secretOutput = resourcesOfType("command:remote:Command").map((command) => [command.name, command.additionalSecretOutputs.filter((output) => /^std/.test(output))]);
-            expect(secretOutput.filter(([, outputs]) => outputs.length > 0)).to.deep.equal([[`${name}-provision-app-environment`, ["stdout", "stderr"]]]);
+            const secretOutput = resourcesOfType("command:remote:Command").map((command) => [
+                command.name,
+                command.additionalSecretOutputs.filter((output) => /^std/.test(output)),
+            ]);
+            expect(secretOutput.filter(([, outputs]) => outputs.length > 0)).to.deep.equal([
+                [`${name}-provision-app-environment`, ["stdout", "stderr"]],
+            ]);
         });
 
         it("runs every step again when the instance behind the address is replaced", async () => {
@@ -436,14 +522,20 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("keeps the app's environment in the app-environment step alone, as a secret, even when given in plain text", async () => {
-            await build({ provisioning: { ...PROVISIONING, appEnvironment: { API_TOKEN: "plain-t0ken-value", GREETING: pulumi.secret("hello") } } });
+            await build({
+                provisioning: { ...PROVISIONING, appEnvironment: { API_TOKEN: "plain-t0ken-value", GREETING: pulumi.secret("hello") } },
+            });
             const commands = resourcesOfType("command:remote:Command");
-            const holding = commands.filter((command) => String(command.inputs.stdin).includes("plain-t0ken-value")).map((command) => command.name);
+            const holding = commands
+                .filter((command) => String(command.inputs.stdin).includes("plain-t0ken-value"))
+                .map((command) => command.name);
             expect(holding).to.deep.equal([`web${nameCounter}-provision-app-environment`]);
             const environmentStep = resourceNamed("command:remote:Command", holding[0]);
             expect(environmentStep.inputs.stdin).to.contain('GREETING="hello"');
             expect(environmentStep.secretInputs).to.include("stdin");
-            expect(commands.filter((command) => command.secretInputs.includes("stdin")).map((command) => command.name)).to.deep.equal(holding);
+            expect(commands.filter((command) => command.secretInputs.includes("stdin")).map((command) => command.name)).to.deep.equal(
+                holding,
+            );
         });
 
         it("refuses an app environment the platform owns before creating anything, naming the variable but not its value", async () => {
@@ -454,7 +546,9 @@ describe("WebServer under Pulumi mocks", () => {
                 .with.property("message")
                 .that.does.not.contain("8080-secret");
             await settle();
-            expect(resources().filter((resource) => resource.name.startsWith("bad-env") && resource.type !== "webstack:index:WebServer")).to.deep.equal([]);
+            expect(
+                resources().filter((resource) => resource.name.startsWith("bad-env") && resource.type !== "webstack:index:WebServer"),
+            ).to.deep.equal([]);
         });
 
         it("refuses settings the plan cannot be built from, naming the argument", () => {
@@ -495,9 +589,16 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("refuses both provisioning and an https switch, which could disagree", async () => {
-            expect(() => new WebServer("both", { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: [], https: true, provisioning: PROVISIONING })).to.throw(
-                /Only one of \[https\] and \[provisioning\] can be specified/,
-            );
+            expect(
+                () =>
+                    new WebServer("both", {
+                        domain: "example.com",
+                        sshPublicKey: SSH_PUBLIC_KEY,
+                        sshAllowedCidrs: [],
+                        https: true,
+                        provisioning: PROVISIONING,
+                    }),
+            ).to.throw(/Only one of \[https\] and \[provisioning\] can be specified/);
         });
     });
 });
@@ -572,7 +673,12 @@ describe("snapshotPolicyDetails", () => {
         expect(details.resourceTypes).to.deep.equal(["VOLUME"]);
         expect(details.targetTags).to.deep.equal({ "webstack-snapshots": "dev-web" });
         expect(details.schedules).to.deep.equal([
-            { name: "daily 3 kept", createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" }, retainRule: { count: 3 }, copyTags: true },
+            {
+                name: "daily 3 kept",
+                createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+                retainRule: { count: 3 },
+                copyTags: true,
+            },
         ]);
     });
 
@@ -584,7 +690,9 @@ describe("snapshotPolicyDetails", () => {
     });
 
     it("rejects a count it cannot keep, naming the fix", () => {
-        expect(() => snapshotPolicyDetails("dev-web", 0)).to.throw(/dailySnapshots is 0; expected a whole number from 1 to 1000 \(or 0 for none\)/);
+        expect(() => snapshotPolicyDetails("dev-web", 0)).to.throw(
+            /dailySnapshots is 0; expected a whole number from 1 to 1000 \(or 0 for none\)/,
+        );
         expect(() => snapshotPolicyDetails("dev-web", 2.5)).to.throw(/dailySnapshots is 2.5/);
     });
 });

@@ -58,9 +58,13 @@ describe("parseStackConfig", () => {
     });
 
     it("reads the app's environment as an object and names a bad variable without showing any value", () => {
-        expect(parseStackConfig({ ...VALID, appEnvironment: '{"API_TOKEN":"t0ken"}' }, true).appEnvironment).to.deep.equal({ API_TOKEN: "t0ken" });
+        expect(parseStackConfig({ ...VALID, appEnvironment: '{"API_TOKEN":"t0ken"}' }, true).appEnvironment).to.deep.equal({
+            API_TOKEN: "t0ken",
+        });
         const problems = problemsOf({ ...VALID, appEnvironment: '{"DB_USER":"hidden-value","9X":"other-hidden"}' });
-        expect(problems.join("\n")).to.contain("webstack:appEnvironment: DB_USER is set by webstack").and.to.contain('"9X" is not a variable name');
+        expect(problems.join("\n"))
+            .to.contain("webstack:appEnvironment: DB_USER is set by webstack")
+            .and.to.contain('"9X" is not a variable name');
         expect(problems.join("\n")).not.to.contain("hidden");
         expect(problemsOf({ ...VALID, appEnvironment: '["hidden-list"]' }).join("\n"))
             .to.contain("webstack:appEnvironment is not an object of names and values")
@@ -84,7 +88,10 @@ describe("parseStackConfig", () => {
     });
 
     it("rejects a domain given with www in front", () => {
-        expectOneProblem({ ...VALID, domain: "www.example.com" }, `webstack:domain is "www.example.com"; it starts with "www."; give the apex domain (example.com)`);
+        expectOneProblem(
+            { ...VALID, domain: "www.example.com" },
+            `webstack:domain is "www.example.com"; it starts with "www."; give the apex domain (example.com)`,
+        );
     });
 
     it("requires the domain", () => {
@@ -118,10 +125,17 @@ describe("parseStackConfig", () => {
     });
 
     it("accepts the ed25519 and rsa public keys that EC2 imports, and nothing else", () => {
-        for (const key of ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA"]) {
+        for (const key of [
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA",
+        ]) {
             expect(problemsOf({ ...VALID, sshPublicKey: key }), key).to.deep.equal([]);
         }
-        expectOneProblem({ ...VALID, sshPublicKey: "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=" }, "webstack:sshPublicKey", "EC2 imports ssh-ed25519 and ssh-rsa keys only");
+        expectOneProblem(
+            { ...VALID, sshPublicKey: "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=" },
+            "webstack:sshPublicKey",
+            "EC2 imports ssh-ed25519 and ssh-rsa keys only",
+        );
         expectOneProblem({ ...VALID, sshPublicKey: "ssh-dss AAAAB3NzaC1kc3MAAACBAP" }, "webstack:sshPublicKey", "ssh-ed25519");
         expectOneProblem({ ...VALID, sshPublicKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }, "webstack:sshPublicKey");
     });
@@ -176,13 +190,19 @@ describe("parseStackConfig", () => {
 
     describe("alerts", () => {
         it("passes an alert email on to the server, and has none by default", () => {
-            expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({ alertEmail: "ops@example.com" });
+            expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({
+                alertEmail: "ops@example.com",
+            });
             expect(parseStackConfig(VALID, true).server).to.include({ alertEmail: undefined });
         });
 
         it("rejects an alert email that is not one, and alerts for a server it does not create", () => {
             expectOneProblem({ ...VALID, alertEmail: "ops" }, "webstack:alertEmail", "ops@example.com");
-            expectOneProblem({ domain: "example.com", existingServerHost: "198.18.7.2", alertEmail: "ops@example.com" }, "webstack:alertEmail", "pulumi config rm webstack:alertEmail");
+            expectOneProblem(
+                { domain: "example.com", existingServerHost: "198.18.7.2", alertEmail: "ops@example.com" },
+                "webstack:alertEmail",
+                "pulumi config rm webstack:alertEmail",
+            );
         });
     });
 
@@ -196,12 +216,18 @@ describe("parseStackConfig", () => {
 
         it("takes a directory URL override for staging or tests", () => {
             const directoryUrl = "https://acme-staging-v02.api.letsencrypt.org/directory";
-            expect(parseStackConfig({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: directoryUrl }, true).tls?.directoryUrl).to.equal(directoryUrl);
+            expect(
+                parseStackConfig({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: directoryUrl }, true).tls?.directoryUrl,
+            ).to.equal(directoryUrl);
         });
 
         it("rejects an invalid email or a directory URL that is not https", () => {
             expectOneProblem({ ...VALID, acmeEmail: "ops-at-example.com" }, "webstack:acmeEmail", "admin@example.com");
-            expectOneProblem({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: "http://acme.example/dir" }, "webstack:acmeDirectoryUrl", "https");
+            expectOneProblem(
+                { ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: "http://acme.example/dir" },
+                "webstack:acmeDirectoryUrl",
+                "https",
+            );
             expectOneProblem({ ...VALID, acmeEmail: "ops@example.com", acmeDirectoryUrl: "not a url" }, "webstack:acmeDirectoryUrl");
         });
 
@@ -222,7 +248,9 @@ describe("parseStackConfig", () => {
         });
 
         it("requires the private key", () => {
-            expect(problemsOf({ domain: "example.com", existingServerHost: "198.18.7.2" }, false).join()).to.include("webstack:sshPrivateKey is missing");
+            expect(problemsOf({ domain: "example.com", existingServerHost: "198.18.7.2" }, false).join()).to.include(
+                "webstack:sshPrivateKey is missing",
+            );
         });
     });
     describe("the ha topology", () => {
@@ -282,8 +310,14 @@ describe("parseStackConfig", () => {
         });
 
         it("reads the roles and users that deploy, and refuses a session's ARN or anything that is no IAM principal", () => {
-            const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/ci/webstack-preview", "arn:aws:iam::123456789012:user/alice"];
-            expect(parseStackConfig({ ...HA, deployerArns: JSON.stringify(deployers) }, false).server).to.deep.include({ deployerArns: deployers });
+            const deployers = [
+                "arn:aws:iam::123456789012:role/webstack-deploy",
+                "arn:aws:iam::123456789012:role/ci/webstack-preview",
+                "arn:aws:iam::123456789012:user/alice",
+            ];
+            expect(parseStackConfig({ ...HA, deployerArns: JSON.stringify(deployers) }, false).server).to.deep.include({
+                deployerArns: deployers,
+            });
             expectOneFleetProblem(
                 { ...HA, deployerArns: '["arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"]' },
                 'webstack:deployerArns holds "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"',
@@ -299,8 +333,15 @@ describe("parseStackConfig", () => {
 
         it("refuses one server, a maximum below the minimum, one subnet, and a class that is not RDS's", () => {
             expectOneFleetProblem({ ...HA, minAppServers: "1" }, "webstack:minAppServers", "from 2 to 20");
-            expectOneFleetProblem({ ...HA, minAppServers: "4", maxAppServers: "3" }, "webstack:maxAppServers is 3, fewer than the 4 app servers");
-            expectOneFleetProblem({ ...HA, subnetIds: '["subnet-0123456789abcdef0"]' }, "webstack:subnetIds", "at least two public subnets in different availability zones");
+            expectOneFleetProblem(
+                { ...HA, minAppServers: "4", maxAppServers: "3" },
+                "webstack:maxAppServers is 3, fewer than the 4 app servers",
+            );
+            expectOneFleetProblem(
+                { ...HA, subnetIds: '["subnet-0123456789abcdef0"]' },
+                "webstack:subnetIds",
+                "at least two public subnets in different availability zones",
+            );
             expectOneFleetProblem({ ...HA, databaseInstanceClass: "t4g.micro" }, "webstack:databaseInstanceClass", "db.t4g.micro");
         });
 
@@ -314,7 +355,11 @@ describe("parseStackConfig", () => {
         });
 
         it("refuses the fleet's settings on a single server", () => {
-            expectOneProblem({ ...VALID, minAppServers: "3" }, "webstack:minAppServers does not apply with webstack:topology single", "pulumi config rm webstack:minAppServers");
+            expectOneProblem(
+                { ...VALID, minAppServers: "3" },
+                "webstack:minAppServers does not apply with webstack:topology single",
+                "pulumi config rm webstack:minAppServers",
+            );
         });
     });
 });
@@ -344,7 +389,10 @@ describe("refusePreviewPlaceholder", () => {
     });
 
     it("refuses the placeholder for a run that changes resources, naming the command that sets the real key", () => {
-        expect(() => refusePreviewPlaceholder(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(StackConfigError, /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/);
+        expect(() => refusePreviewPlaceholder(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(
+            StackConfigError,
+            /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/,
+        );
     });
 });
 
@@ -360,4 +408,3 @@ describe("cidrFamily", () => {
         expect(cidrFamily("10.0.0.0/8/1")).to.equal(undefined);
     });
 });
-

@@ -29,7 +29,11 @@ describe("examples/two-sites under mocks", function () {
     });
 
     it("declares two complete servers, each with its own domain, the shop's in the zone the program creates", () => {
-        expect(resources().filter((resource) => resource.type === "webstack:index:WebServer").map((resource) => resource.name)).to.deep.equal(["blog", "shop"]);
+        expect(
+            resources()
+                .filter((resource) => resource.type === "webstack:index:WebServer")
+                .map((resource) => resource.name),
+        ).to.deep.equal(["blog", "shop"]);
         expect(outputs).to.include({ blogUrl: "http://www.blog-example.com", shopUrl: "http://www.shop-example.com" });
         const records = resources().filter((resource) => resource.type === "aws:route53/record:Record");
         expect(records.map((record) => `${String(record.inputs.name)} in ${String(record.inputs.zoneId)}`).sort()).to.deep.equal([
@@ -45,8 +49,13 @@ describe("examples/two-sites under mocks", function () {
         expect(stdinOf("shop-provision-app-environment")).to.contain('API_TOKEN="shop-t0ken-value"');
         expect(stdinOf("blog-provision-app-environment")).not.to.contain("API_TOKEN");
         const healthChecks = resources().filter((resource) => resource.type === "aws:route53/healthCheck:HealthCheck");
-        expect(healthChecks.map((check) => `${check.name} ${String(check.inputs.resourcePath)}`).sort()).to.deep.equal(["blog-health-check /healthz", "shop-health-check /health"]);
-        const uploads = resources().filter((resource) => resource.type === "command:remote:CopyToRemote").map((resource) => String(resource.inputs.remotePath));
+        expect(healthChecks.map((check) => `${check.name} ${String(check.inputs.resourcePath)}`).sort()).to.deep.equal([
+            "blog-health-check /healthz",
+            "shop-health-check /health",
+        ]);
+        const uploads = resources()
+            .filter((resource) => resource.type === "command:remote:CopyToRemote")
+            .map((resource) => String(resource.inputs.remotePath));
         expect(new Set(uploads).size, "each site ships its own release").to.equal(2);
     });
 
@@ -69,7 +78,9 @@ describe("examples/two-sites under mocks", function () {
             .filter((resource) => resource.type === "aws:ec2/instance:Instance")
             .map((resource) => `${resource.name}: ${String(resource.inputs.instanceType)}`);
         expect(instanceTypes.sort()).to.deep.equal(["blog-instance: t3.micro", "shop-instance: t4g.small"]);
-        const imageNames = callsOf("aws:ec2/getAmi:getAmi").map((lookup) => (lookup.filters as { name: string; values: string[] }[]).find((filter) => filter.name === "name")?.values[0]);
+        const imageNames = callsOf("aws:ec2/getAmi:getAmi").map(
+            (lookup) => (lookup.filters as { name: string; values: string[] }[]).find((filter) => filter.name === "name")?.values[0],
+        );
         expect(imageNames.sort()).to.deep.equal(["debian-13-amd64-*", "debian-13-arm64-*"]);
     });
 });

@@ -111,7 +111,8 @@ export function withProps(views: StackViews, type: string, change: (props: Props
     if (first === undefined) {
         throw new Error(`The stack has no ${type} to change.`);
     }
-    const edit = (list: readonly ResourceView[]) => list.map((view) => (view.urn === first.urn ? { ...view, props: change(view.props) } : view));
+    const edit = (list: readonly ResourceView[]) =>
+        list.map((view) => (view.urn === first.urn ? { ...view, props: change(view.props) } : view));
     return { inputs: edit(views.inputs), outputs: edit(views.outputs) };
 }
 
@@ -119,7 +120,13 @@ function unused(what: string): never {
     throw new Error(`${what} is not used by the webstack policies.`);
 }
 
-const OPTIONS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const OPTIONS = {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+};
 const COMMON = {
     stackTags: new Map<string, string>(),
     getConfig: <T>() => ({}) as T,
@@ -128,11 +135,26 @@ const COMMON = {
 
 function resourceArgs(view: ResourceView): ResourceValidationArgs {
     const { protect, ...resource } = view;
-    return { ...COMMON, ...resource, props: { ...view.props }, opts: { ...OPTIONS, protect: protect === true }, isType: () => unused("isType"), asType: () => unused("asType") };
+    return {
+        ...COMMON,
+        ...resource,
+        props: { ...view.props },
+        opts: { ...OPTIONS, protect: protect === true },
+        isType: () => unused("isType"),
+        asType: () => unused("asType"),
+    };
 }
 
 function policyResource(view: ResourceView): PolicyResource {
-    return { ...view, props: { ...view.props }, opts: OPTIONS, dependencies: [], propertyDependencies: {}, isType: () => unused("isType"), asType: () => unused("asType") };
+    return {
+        ...view,
+        props: { ...view.props },
+        opts: OPTIONS,
+        dependencies: [],
+        propertyDependencies: {},
+        isType: () => unused("isType"),
+        asType: () => unused("asType"),
+    };
 }
 
 /** Every violation the policies report on the stack, in policy order. */

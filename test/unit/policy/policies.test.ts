@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
-import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, Props, RESOURCE_RULES, sshFromAnywhereAllowed, TAGGABLE_TYPES, TYPES, webstackPolicies } from "../../../policy/policies";
+import {
+    BUCKET_POLICY_NAME,
+    DNS_POLICY_NAME,
+    Props,
+    RESOURCE_RULES,
+    sshFromAnywhereAllowed,
+    TAGGABLE_TYPES,
+    TYPES,
+    webstackPolicies,
+} from "../../../policy/policies";
 import { remoteProvisionerViews, StackViews, unprotected, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
 import { buildPlan } from "../../../provisioning";
 
@@ -44,14 +53,22 @@ describe("webstack policy pack", function () {
     before(async () => {
         await installMocks();
         program = await declare();
-        fleet = await webFleetViews("policy-fleet", { domain: "example.com", createApexRecord: true, alertEmail: "ops@example.com", server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } } });
+        fleet = await webFleetViews("policy-fleet", {
+            domain: "example.com",
+            createApexRecord: true,
+            alertEmail: "ops@example.com",
+            server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } },
+        });
     });
 
     describe("on the resources the WebServer component declares", () => {
         it("sees the two security groups, key pair, instance, Elastic IP and both A records", () => {
             const types = program.inputs.map((view) => view.type);
             for (const type of [TYPES.keyPair, TYPES.instance, TYPES.eip]) {
-                expect(types.filter((found) => found === type), type).to.have.lengthOf(1);
+                expect(
+                    types.filter((found) => found === type),
+                    type,
+                ).to.have.lengthOf(1);
             }
             expect(types.filter((found) => found === TYPES.securityGroup)).to.have.lengthOf(2);
             expect(types.filter((found) => found === TYPES.record)).to.have.lengthOf(2);
@@ -59,7 +76,11 @@ describe("webstack policy pack", function () {
         });
 
         it("serves every resource policy and the DNS stack policy, all mandatory", () => {
-            expect(STRICT.map((policy) => policy.name)).to.deep.equal([...RESOURCE_RULES.map((rule) => rule.name), DNS_POLICY_NAME, BUCKET_POLICY_NAME]);
+            expect(STRICT.map((policy) => policy.name)).to.deep.equal([
+                ...RESOURCE_RULES.map((rule) => rule.name),
+                DNS_POLICY_NAME,
+                BUCKET_POLICY_NAME,
+            ]);
             expect(STRICT.every((policy) => policy.enforcementLevel === "mandatory")).to.equal(true);
         });
 
@@ -76,7 +97,10 @@ describe("webstack policy pack", function () {
 
     describe("no-ssh-from-anywhere", () => {
         it("rejects an inline rule that opens 22 to 0.0.0.0/0, naming the rule and the opt-in", async () => {
-            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(22, 22, ["0.0.0.0/0"])), "-sg"));
+            const [violation, ...others] = await violationsOf(
+                STRICT,
+                withProps(program, TYPES.securityGroup, addIngress(tcp(22, 22, ["0.0.0.0/0"])), "-sg"),
+            );
             expect(others).to.deep.equal([]);
             expect(violation.policy).to.equal("no-ssh-from-anywhere");
             expect(violation.message).to.include("tcp 22 from 0.0.0.0/0").and.to.include("webstack:allowSshFromAnywhere");
@@ -84,17 +108,38 @@ describe("webstack policy pack", function () {
         });
 
         it("rejects ::/0 and port ranges that include 22", async () => {
-            const stack = withProps(program, TYPES.securityGroup, (props) =>
-                addIngress(tcp(20, 25, [], ["::/0"]))(addIngress({ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] })(props)),
-            "-sg");
-            expect(await failing(stack)).to.deep.equal(["no-ssh-from-anywhere", "no-ssh-from-anywhere", "no-private-port-ingress", "no-private-port-ingress"]);
+            const stack = withProps(
+                program,
+                TYPES.securityGroup,
+                (props) =>
+                    addIngress(tcp(20, 25, [], ["::/0"]))(
+                        addIngress({ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] })(props),
+                    ),
+                "-sg",
+            );
+            expect(await failing(stack)).to.deep.equal([
+                "no-ssh-from-anywhere",
+                "no-ssh-from-anywhere",
+                "no-private-port-ingress",
+                "no-private-port-ingress",
+            ]);
         });
 
         it("rejects separate ingress rule resources too", async () => {
             const rules: StackViews = {
                 inputs: [
-                    { type: TYPES.securityGroupRule, name: "ssh", urn: "urn:ssh", props: { type: "ingress", ...tcp(22, 22, ["0.0.0.0/0"]) } },
-                    { type: TYPES.ingressRule, name: "ssh6", urn: "urn:ssh6", props: { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "::/0" } },
+                    {
+                        type: TYPES.securityGroupRule,
+                        name: "ssh",
+                        urn: "urn:ssh",
+                        props: { type: "ingress", ...tcp(22, 22, ["0.0.0.0/0"]) },
+                    },
+                    {
+                        type: TYPES.ingressRule,
+                        name: "ssh6",
+                        urn: "urn:ssh6",
+                        props: { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "::/0" },
+                    },
                 ],
                 outputs: [],
             };
@@ -104,8 +149,18 @@ describe("webstack policy pack", function () {
         it("accepts SSH from listed blocks, egress rules and web ports from anywhere", async () => {
             const stack: StackViews = {
                 inputs: [
-                    { type: TYPES.securityGroupRule, name: "egress", urn: "urn:egress", props: { type: "egress", ...tcp(22, 22, ["0.0.0.0/0"]) } },
-                    { type: TYPES.ingressRule, name: "https", urn: "urn:https", props: { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" } },
+                    {
+                        type: TYPES.securityGroupRule,
+                        name: "egress",
+                        urn: "urn:egress",
+                        props: { type: "egress", ...tcp(22, 22, ["0.0.0.0/0"]) },
+                    },
+                    {
+                        type: TYPES.ingressRule,
+                        name: "https",
+                        urn: "urn:https",
+                        props: { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
+                    },
                 ],
                 outputs: [],
             };
@@ -115,7 +170,10 @@ describe("webstack policy pack", function () {
 
     describe("no-private-port-ingress", () => {
         it("rejects the database port, even from a private block", async () => {
-            const [violation, ...others] = await violationsOf(STRICT, withProps(program, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"])), "-sg"));
+            const [violation, ...others] = await violationsOf(
+                STRICT,
+                withProps(program, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"])), "-sg"),
+            );
             expect(others).to.deep.equal([]);
             expect(violation.policy).to.equal("no-private-port-ingress");
             expect(violation.message).to.include("the database port (3306)");
@@ -134,9 +192,15 @@ describe("webstack policy pack", function () {
         });
 
         it("accepts ports next to the private ones and ICMP, whose port fields are types and codes", async () => {
-            const stack = withProps(program, TYPES.securityGroup, (props) =>
-                addIngress(tcp(3100, 3305, ["0.0.0.0/0"]))(addIngress({ protocol: "icmp", fromPort: 3306, toPort: 3306, cidrBlocks: ["0.0.0.0/0"] })(props)),
-            "-sg");
+            const stack = withProps(
+                program,
+                TYPES.securityGroup,
+                (props) =>
+                    addIngress(tcp(3100, 3305, ["0.0.0.0/0"]))(
+                        addIngress({ protocol: "icmp", fromPort: 3306, toPort: 3306, cidrBlocks: ["0.0.0.0/0"] })(props),
+                    ),
+                "-sg",
+            );
             expect(await failing(stack)).to.deep.equal([]);
         });
     });
@@ -152,7 +216,10 @@ describe("webstack policy pack", function () {
 
     describe("encrypted-root-volume", () => {
         it("rejects an unencrypted root volume", async () => {
-            const stack = withProps(program, TYPES.instance, (props) => ({ ...props, rootBlockDevice: { ...(props.rootBlockDevice as Props), encrypted: false } }));
+            const stack = withProps(program, TYPES.instance, (props) => ({
+                ...props,
+                rootBlockDevice: { ...(props.rootBlockDevice as Props), encrypted: false },
+            }));
             expect(await failing(stack)).to.deep.equal(["encrypted-root-volume"]);
         });
 
@@ -186,7 +253,10 @@ describe("webstack policy pack", function () {
             for (const tag of ["Name", "project", "stack"]) {
                 it(`rejects the program's ${type.split(":").pop()} without ${tag}`, async () => {
                     const declaring = program.inputs.some((view) => view.type === type) ? program : fleet;
-                    const stack = withProps(declaring, type, (props) => ({ ...props, tags: { ...(props.tags as Props), [tag]: undefined } }));
+                    const stack = withProps(declaring, type, (props) => ({
+                        ...props,
+                        tags: { ...(props.tags as Props), [tag]: undefined },
+                    }));
                     const violations = await violationsOf(STRICT, stack);
                     expect(violations.map((violation) => violation.policy)).to.deep.equal(["required-tags"]);
                     expect(violations[0].message).to.include(`tag ${tag}`);
@@ -195,12 +265,18 @@ describe("webstack policy pack", function () {
         }
 
         it("rejects empty tag values and names every missing tag", async () => {
-            const [violation] = await violationsOf(STRICT, withProps(program, TYPES.eip, (props) => ({ ...props, tags: { Name: "" } })));
+            const [violation] = await violationsOf(
+                STRICT,
+                withProps(program, TYPES.eip, (props) => ({ ...props, tags: { Name: "" } })),
+            );
             expect(violation.message).to.include("tags Name, project, stack");
         });
 
         it("leaves resources that are not on the list alone", async () => {
-            const stack = { inputs: [{ type: TYPES.record, name: "www", urn: "urn:www", props: { type: "A", name: "www.example.com" } }], outputs: [] };
+            const stack = {
+                inputs: [{ type: TYPES.record, name: "www", urn: "urn:www", props: { type: "A", name: "www.example.com" } }],
+                outputs: [],
+            };
             expect(await failing(stack)).to.deep.equal([]);
         });
     });
@@ -209,7 +285,11 @@ describe("webstack policy pack", function () {
         function recordsPointingAt(addresses: string[]): StackViews {
             return {
                 inputs: [],
-                outputs: program.outputs.map((view) => (view.type === TYPES.record && view.props.name === "example.com" ? { ...view, props: { ...view.props, records: addresses } } : view)),
+                outputs: program.outputs.map((view) =>
+                    view.type === TYPES.record && view.props.name === "example.com"
+                        ? { ...view, props: { ...view.props, records: addresses } }
+                        : view,
+                ),
             };
         }
 
@@ -228,11 +308,15 @@ describe("webstack policy pack", function () {
         it("accepts alias records of the stack's load balancer, and rejects an alias of anything else", async () => {
             expect(await failing({ inputs: [], outputs: fleet.outputs })).to.deep.equal([]);
             const elsewhere = fleet.outputs.map((view) =>
-                view.type === TYPES.record && view.props.name === "example.com" ? { ...view, props: { ...view.props, aliases: [{ name: "other.elb.amazonaws.com", zoneId: "Z1" }] } } : view,
+                view.type === TYPES.record && view.props.name === "example.com"
+                    ? { ...view, props: { ...view.props, aliases: [{ name: "other.elb.amazonaws.com", zoneId: "Z1" }] } }
+                    : view,
             );
             const violations = await violationsOf(STRICT, { inputs: [], outputs: elsewhere });
             expect(violations.map((violation) => violation.policy)).to.deep.equal([DNS_POLICY_NAME]);
-            expect(violations[0].message).to.include("alias other.elb.amazonaws.com").and.to.include("policy-fleet-lb.eu-central-1.elb.amazonaws.com");
+            expect(violations[0].message)
+                .to.include("alias other.elb.amazonaws.com")
+                .and.to.include("policy-fleet-lb.eu-central-1.elb.amazonaws.com");
         });
 
         it("rejects every A record of a stack without an Elastic IP", async () => {
@@ -241,7 +325,17 @@ describe("webstack policy pack", function () {
         });
 
         it("leaves records of other types alone", async () => {
-            const stack = { inputs: [], outputs: [{ type: TYPES.record, name: "txt", urn: "urn:txt", props: { type: "TXT", name: "example.com", records: ["v=spf1 -all"] } }] };
+            const stack = {
+                inputs: [],
+                outputs: [
+                    {
+                        type: TYPES.record,
+                        name: "txt",
+                        urn: "urn:txt",
+                        props: { type: "TXT", name: "example.com", records: ["v=spf1 -all"] },
+                    },
+                ],
+            };
             expect(await failing(stack)).to.deep.equal([]);
         });
     });
@@ -253,14 +347,22 @@ describe("webstack policy pack", function () {
         it("lets the app servers' security group, and nothing else, reach the database port", async () => {
             const fromBlock = withProps(fleet, TYPES.securityGroup, addIngress(tcp(3306, 3306, ["10.0.0.0/8"])), "-db-sg");
             expect(await failing(fromBlock)).to.deep.equal(["no-private-port-ingress"]);
-            const appPortsFromGroup = withProps(fleet, TYPES.securityGroup, addIngress({ protocol: "tcp", fromPort: 3001, toPort: 3001, securityGroups: ["sg-1"] }), "-app-sg");
+            const appPortsFromGroup = withProps(
+                fleet,
+                TYPES.securityGroup,
+                addIngress({ protocol: "tcp", fromPort: 3001, toPort: 3001, securityGroups: ["sg-1"] }),
+                "-app-sg",
+            );
             expect(await failing(appPortsFromGroup)).to.deep.equal(["no-private-port-ingress"]);
         });
 
         it("requires IMDSv2 and encrypted volumes of the launch template too", async () => {
             const optional = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, metadataOptions: { httpTokens: "optional" } }));
             expect(await failing(optional)).to.deep.equal(["imdsv2-required"]);
-            const plain = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }));
+            const plain = withProps(fleet, TYPES.launchTemplate, (props) => ({
+                ...props,
+                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }],
+            }));
             expect(await failing(plain)).to.deep.equal(["encrypted-root-volume"]);
             const accountDefault = withProps(fleet, TYPES.launchTemplate, (props) => ({ ...props, blockDeviceMappings: undefined }));
             expect(await failing(accountDefault)).to.deep.equal(["encrypted-root-volume"]);
@@ -278,7 +380,10 @@ describe("webstack policy pack", function () {
             [{ skipFinalSnapshot: true }, "snapshotted when it is deleted"],
         ] as const) {
             it(`rejects a database with ${JSON.stringify(change)}`, async () => {
-                const violations = await violationsOf(STRICT, withProps(fleet, TYPES.database, (props) => ({ ...props, ...change })));
+                const violations = await violationsOf(
+                    STRICT,
+                    withProps(fleet, TYPES.database, (props) => ({ ...props, ...change })),
+                );
                 expect(violations.map((violation) => violation.policy)).to.deep.equal(["database-protected"]);
                 expect(violations[0].message).to.include(fragment);
             });
@@ -287,8 +392,14 @@ describe("webstack policy pack", function () {
 
     describe("stateful-resources-protected", () => {
         it("sees the server protected in Pulumi and from termination, and the fleet's database and plan bucket protected", async () => {
-            expect(program.inputs.filter((view) => view.type === TYPES.instance).map((view) => [view.protect, view.props.disableApiTermination])).to.deep.equal([[true, true]]);
-            expect(fleet.inputs.filter((view) => [TYPES.database, TYPES.bucket].includes(view.type as never)).map((view) => view.protect)).to.deep.equal([true, true]);
+            expect(
+                program.inputs
+                    .filter((view) => view.type === TYPES.instance)
+                    .map((view) => [view.protect, view.props.disableApiTermination]),
+            ).to.deep.equal([[true, true]]);
+            expect(
+                fleet.inputs.filter((view) => [TYPES.database, TYPES.bucket].includes(view.type as never)).map((view) => view.protect),
+            ).to.deep.equal([true, true]);
         });
 
         for (const type of [TYPES.database, TYPES.bucket]) {
@@ -301,8 +412,13 @@ describe("webstack policy pack", function () {
 
         it("rejects a server without protect, or that EC2 would terminate on request", async () => {
             expect(await failing(unprotected(program, TYPES.instance))).to.deep.equal(["stateful-resources-protected"]);
-            const terminable = await violationsOf(STRICT, withProps(program, TYPES.instance, (props) => ({ ...props, disableApiTermination: false })));
-            expect(terminable.map((violation) => violation.message)).to.have.lengthOf(1).and.to.satisfy((messages: string[]) => messages[0].includes("disableApiTermination set to true"));
+            const terminable = await violationsOf(
+                STRICT,
+                withProps(program, TYPES.instance, (props) => ({ ...props, disableApiTermination: false })),
+            );
+            expect(terminable.map((violation) => violation.message))
+                .to.have.lengthOf(1)
+                .and.to.satisfy((messages: string[]) => messages[0].includes("disableApiTermination set to true"));
         });
     });
 
@@ -315,7 +431,12 @@ describe("webstack policy pack", function () {
         });
 
         it("rejects an HTTP listener that forwards instead of redirecting to HTTPS", async () => {
-            const stack = withProps(fleet, TYPES.listener, (props) => ({ ...props, defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }), "-http");
+            const stack = withProps(
+                fleet,
+                TYPES.listener,
+                (props) => ({ ...props, defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
+                "-http",
+            );
             expect(await failing(stack)).to.deep.equal(["load-balancer-https"]);
         });
     });
@@ -330,13 +451,18 @@ describe("webstack policy pack", function () {
                 [TYPES.bucketEncryption, "default server-side encryption"],
             ] as const) {
                 const violations = await violationsOf(STRICT, without(type));
-                expect(violations.map((violation) => violation.policy), type).to.deep.equal([BUCKET_POLICY_NAME]);
+                expect(
+                    violations.map((violation) => violation.policy),
+                    type,
+                ).to.deep.equal([BUCKET_POLICY_NAME]);
                 expect(violations[0].message).to.include(fragment);
             }
         });
 
         it("rejects a public access block that leaves one door open", async () => {
-            const outputs = fleet.outputs.map((view) => (view.type === TYPES.bucketPublicAccess ? { ...view, props: { ...view.props, restrictPublicBuckets: false } } : view));
+            const outputs = fleet.outputs.map((view) =>
+                view.type === TYPES.bucketPublicAccess ? { ...view, props: { ...view.props, restrictPublicBuckets: false } } : view,
+            );
             expect(await failing({ inputs: [], outputs })).to.deep.equal([BUCKET_POLICY_NAME]);
         });
     });
@@ -356,7 +482,9 @@ describe("ssh-host-key-pinned", function () {
     before(installMocks);
 
     it("accepts the steps of an existing server whose host key is pinned", async () => {
-        expect(await failing(await existingServer("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA"))).to.deep.equal([]);
+        expect(
+            await failing(await existingServer("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA")),
+        ).to.deep.equal([]);
     });
 
     it("rejects every step, upload or run, that reaches an existing server without one, naming the config key that fixes it", async () => {

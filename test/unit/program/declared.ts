@@ -57,7 +57,10 @@ type Program = () => Promise<Record<string, string | pulumi.Output<unknown>>>;
 /** Every resource the program (index.ts) declares with this stack config, under the Pulumi mocks (install them first). */
 export async function declaredByProgram(config: Record<string, string>): Promise<readonly RecordedResource[]> {
     resetRecords();
-    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")));
+    pulumi.runtime.setAllConfig(
+        config,
+        Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")),
+    );
     const program = (await import("../../../index")).default as unknown as Program;
     for (const output of Object.values(await program())) {
         if (typeof output !== "string") {

@@ -13,7 +13,10 @@ const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH
 
 async function runProgram(config: Record<string, string>): Promise<Record<string, string>> {
     resetRecords();
-    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")));
+    pulumi.runtime.setAllConfig(
+        config,
+        Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")),
+    );
     const program = (await import("../../../index")).default as unknown as Program;
     const outputs = await program();
     const values: Record<string, string> = {};
@@ -60,7 +63,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         await runProgram(config);
         const { raw, hasPrivateKey } = rawStackConfig(config);
         const settings = parseStackConfig(raw, hasPrivateKey);
-        const plan = buildPlan({ appInstances: settings.appInstances, release: await buildRelease(), sshAccess: { user: settings.sshUser } });
+        const plan = buildPlan({
+            appInstances: settings.appInstances,
+            release: await buildRelease(),
+            sshAccess: { user: settings.sshUser },
+        });
         const steps = remoteSteps();
         expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
         const inputs = { domain: settings.domain, authorizedKeys: [config["webstack:sshPublicKey"]] };
@@ -69,7 +76,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
     });
 
     it("turns HTTPS on with an ACME email: an https url, and certbot only after the DNS record", async () => {
-        const outputs = await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:acmeEmail": "ops@example.com" });
+        const outputs = await runProgram({
+            ...devStackConfig(),
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+            "webstack:acmeEmail": "ops@example.com",
+        });
         expect(outputs.url).to.equal("https://www.example.com");
         const certbot = remoteSteps().find((step) => step.name === "webstack-provision-certbot");
         expect(certbot?.dependsOn).to.include("webstack-www-record");
@@ -77,7 +88,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
     });
 
     it("passes webstack:appEnvironment to the app as a secret, in the app-environment step alone", async () => {
-        await runProgram({ ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:appEnvironment": '{"API_TOKEN":"config-t0ken-value"}' });
+        await runProgram({
+            ...devStackConfig(),
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+            "webstack:appEnvironment": '{"API_TOKEN":"config-t0ken-value"}',
+        });
         const holding = remoteSteps().filter((step) => String(step.inputs.stdin).includes('API_TOKEN="config-t0ken-value"'));
         expect(holding.map((step) => step.name)).to.deep.equal(["webstack-provision-app-environment"]);
         expect(holding[0].secretInputs).to.include("stdin");
@@ -116,7 +131,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
     });
 
     it("builds the ha topology from webstack:topology ha: a fleet behind a load balancer, nothing over SSH", async () => {
-        const outputs = await runProgram({ "webstack:domain": "example.org", "webstack:topology": "ha", "webstack:appEnvironment": '{"API_TOKEN":"fleet-t0ken"}' });
+        const outputs = await runProgram({
+            "webstack:domain": "example.org",
+            "webstack:topology": "ha",
+            "webstack:appEnvironment": '{"API_TOKEN":"fleet-t0ken"}',
+        });
         expect(outputs).to.deep.equal({
             url: "https://www.example.org",
             hostName: "www.example.org",
@@ -128,7 +147,12 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         });
         expect(remoteSteps()).to.deep.equal([]);
         const types = resources().map((resource) => resource.type);
-        for (const type of ["webstack:index:WebFleet", "aws:lb/loadBalancer:LoadBalancer", "aws:autoscaling/group:Group", "aws:rds/instance:Instance"]) {
+        for (const type of [
+            "webstack:index:WebFleet",
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:autoscaling/group:Group",
+            "aws:rds/instance:Instance",
+        ]) {
             expect(types, type).to.include(type);
         }
         expect(types).not.to.include("aws:ec2/instance:Instance");

@@ -28,7 +28,19 @@ const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
         "rootBlockDevice.encrypted",
         "rootBlockDevice.kmsKeyId",
     ],
-    "aws:rds/instance:Instance": ["identifier", "identifierPrefix", "dbName", "username", "engine", "storageEncrypted", "kmsKeyId", "availabilityZone", "characterSetName", "timezone", "snapshotIdentifier"],
+    "aws:rds/instance:Instance": [
+        "identifier",
+        "identifierPrefix",
+        "dbName",
+        "username",
+        "engine",
+        "storageEncrypted",
+        "kmsKeyId",
+        "availabilityZone",
+        "characterSetName",
+        "timezone",
+        "snapshotIdentifier",
+    ],
     "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
 };
 
@@ -36,7 +48,9 @@ const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
 function leaves(value: unknown, path = ""): Map<string, string> {
     const found = new Map<string, string>();
     if (value !== null && typeof value === "object") {
-        for (const [key, item] of Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value)) {
+        for (const [key, item] of Array.isArray(value)
+            ? value.map((item, index) => [String(index), item] as const)
+            : Object.entries(value)) {
             const itemPath = Array.isArray(value) ? `${path}[${key}]` : path === "" ? key : `${path}.${key}`;
             leaves(item, itemPath).forEach((leaf, leafPath) => found.set(leafPath, leaf));
         }
@@ -56,13 +70,20 @@ function changedInputs(before: RecordedResource, after: RecordedResource): strin
 
 /** The inputs of the stack's stateful resources that a config change alters and that would replace them. */
 async function replacingChanges(config: Record<string, string>, change: Record<string, string>): Promise<string[]> {
-    const stateful = (resources: readonly RecordedResource[]) => resources.filter((resource) => REPLACING_INPUTS[resource.type] !== undefined);
+    const stateful = (resources: readonly RecordedResource[]) =>
+        resources.filter((resource) => REPLACING_INPUTS[resource.type] !== undefined);
     const before = stateful(await declaredByProgram(config));
     const after = stateful(await declaredByProgram({ ...config, ...change }));
     return after.flatMap((resource) => {
         const previous = before.find((candidate) => candidate.type === resource.type && candidate.name === resource.name);
         const changed = previous === undefined ? ["(a new resource)"] : changedInputs(previous, resource);
-        return changed.filter((path) => path === "(a new resource)" || REPLACING_INPUTS[resource.type].some((input) => path === input || path.startsWith(`${input}.`))).map((path) => `${resource.name} ${path}`);
+        return changed
+            .filter(
+                (path) =>
+                    path === "(a new resource)" ||
+                    REPLACING_INPUTS[resource.type].some((input) => path === input || path.startsWith(`${input}.`)),
+            )
+            .map((path) => `${resource.name} ${path}`);
     });
 }
 
@@ -76,12 +97,14 @@ describe("the stateful resources under the config changes users make", function 
         "a bigger instance of the same architecture": { "webstack:instanceType": "t3.small" },
         "more app instances": { "webstack:appInstances": "3" },
         "a bigger disk": { "webstack:rootVolumeSizeGiB": "32" },
-        "alerts": { "webstack:alertEmail": "ops@example.com" },
+        alerts: { "webstack:alertEmail": "ops@example.com" },
         "fewer snapshots": { "webstack:dailySnapshots": "3" },
         "another DNS TTL": { "webstack:dnsTtl": "60" },
-        "a new SSH key": { "webstack:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMk9ym+6rENYODf+mc9ykTLmXS4Hoo9iOD8fOORXLueR new@laptop" },
+        "a new SSH key": {
+            "webstack:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMk9ym+6rENYODf+mc9ykTLmXS4Hoo9iOD8fOORXLueR new@laptop",
+        },
         "another SSH block": { "webstack:sshAllowedCidrs": '["198.51.100.0/24"]' },
-        "HTTPS": { "webstack:acmeEmail": "admin@example.com" },
+        HTTPS: { "webstack:acmeEmail": "admin@example.com" },
         "the apex record": { "webstack:createApexRecord": "true" },
         "an app setting": { "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "rotated" }) },
     };

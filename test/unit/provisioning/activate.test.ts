@@ -49,7 +49,10 @@ const SERVER = `require("http").createServer((request, response) => {
 
 /** The command with its paths moved into the test's directory. */
 function relocated(command: string, settings: Record<string, string>): string {
-    return Object.entries(settings).reduce((text, [name, value]) => text.replace(new RegExp(`^export ${name}=.*$`, "m"), `export ${name}='${value}'`), command);
+    return Object.entries(settings).reduce(
+        (text, [name, value]) => text.replace(new RegExp(`^export ${name}=.*$`, "m"), `export ${name}='${value}'`),
+        command,
+    );
 }
 
 describe("webstack-activate and webstack-rollback", function () {
@@ -137,7 +140,9 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not run release broken and answer /healthz with 200`);
         expect(result.stderr).to.contain("webstack-rollback");
-        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(`server unix:${appSocketPath(ports[0])} down max_fails=1`);
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(
+            `server unix:${appSocketPath(ports[0])} down max_fails=1`,
+        );
         expect(versionOn(ports[1])).to.equal("r1");
     });
 

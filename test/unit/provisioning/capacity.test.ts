@@ -2,7 +2,14 @@ import { expect } from "chai";
 import { DATABASE_DEADLINE_MS } from "../../../app/src/database";
 import { renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
-import { APP_WATCHDOG_SECONDS, renderAppUnit, renderDatabaseUnitDropIn, renderJournaldConfig, renderJournaldUnitDropIn, renderNginxUnitDropIn } from "../../../provisioning/files/systemd";
+import {
+    APP_WATCHDOG_SECONDS,
+    renderAppUnit,
+    renderDatabaseUnitDropIn,
+    renderJournaldConfig,
+    renderJournaldUnitDropIn,
+    renderNginxUnitDropIn,
+} from "../../../provisioning/files/systemd";
 import { appPorts, DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../../../provisioning/layout";
 
 /** The number after `name` (nginx `name N;`, systemd and MariaDB `name=N` or `name = N`) in a rendered file; throws when absent. */

@@ -18,7 +18,12 @@ import { buildPlan, type Plan } from "../../../provisioning";
 import { startAwsStandIn } from "./awsStandIn";
 import { shellcheck, temporaryDirectory } from "./shell";
 
-const SETTINGS: FirstBootSettings = { region: "eu-central-1", bucket: "webstack-fleet-releases", indexKey: "plan/index-abc", indexSha256: "abc" };
+const SETTINGS: FirstBootSettings = {
+    region: "eu-central-1",
+    bucket: "webstack-fleet-releases",
+    indexKey: "plan/index-abc",
+    indexSha256: "abc",
+};
 
 const sha256 = (content: string | Buffer) => createHash("sha256").update(content).digest("hex");
 
@@ -37,7 +42,12 @@ describe("planObjects and renderPlanIndex", () => {
         fs.writeFileSync(path.join(directory, "release.tar.gz"), "release bytes");
         plan = [
             { kind: "run", name: "first", script: "echo first" },
-            { kind: "upload", name: "upload-release", localPath: path.join(directory, "release.tar.gz"), remotePath: "/var/lib/webstack/uploads/release.tar.gz" },
+            {
+                kind: "upload",
+                name: "upload-release",
+                localPath: path.join(directory, "release.tar.gz"),
+                remotePath: "/var/lib/webstack/uploads/release.tar.gz",
+            },
             { kind: "run", name: "site", script: { input: "domain", render: (domain) => `echo ${domain}` } },
         ];
     });
@@ -47,8 +57,17 @@ describe("planObjects and renderPlanIndex", () => {
     it("keeps the plan's order and names each object by its content's SHA-256", () => {
         const objects = planObjects(plan, { domain: "example.com" });
         expect(objects.map((object) => object.step)).to.deep.equal(["first", "upload-release", "site"]);
-        expect(objects[0]).to.include({ kind: "run", content: "echo first", sha256: sha256("echo first"), key: `plan/${sha256("echo first")}` });
-        expect(objects[1]).to.include({ kind: "upload", sha256: sha256("release bytes"), remotePath: "/var/lib/webstack/uploads/release.tar.gz" });
+        expect(objects[0]).to.include({
+            kind: "run",
+            content: "echo first",
+            sha256: sha256("echo first"),
+            key: `plan/${sha256("echo first")}`,
+        });
+        expect(objects[1]).to.include({
+            kind: "upload",
+            sha256: sha256("release bytes"),
+            remotePath: "/var/lib/webstack/uploads/release.tar.gz",
+        });
     });
 
     it("renders a template step with the inputs, so a new domain is a new object", () => {
@@ -124,16 +143,28 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
     afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
 
     /** Publishes the plan's objects (after `tamper`) and its index, then runs the first boot against them. */
-    async function firstBoot(plan: Plan, tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined, roleMissingFor = 0) {
+    async function firstBoot(
+        plan: Plan,
+        tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined,
+        roleMissingFor = 0,
+    ) {
         const planned = planObjects(plan, { domain: "example.com" });
-        const objects = new Map(planned.map((object) => [object.key, object.content !== undefined ? Buffer.from(object.content) : fs.readFileSync(object.localPath ?? "")]));
+        const objects = new Map(
+            planned.map((object) => [
+                object.key,
+                object.content !== undefined ? Buffer.from(object.content) : fs.readFileSync(object.localPath ?? ""),
+            ]),
+        );
         const index = renderPlanIndex(planned);
         const { key, sha256: indexSha256 } = indexObject(index);
         objects.set(key, Buffer.from(index));
         tamper(objects, planned);
         const standIn = await startAwsStandIn({ objects, roleMissingFor });
         try {
-            const script = renderFirstBootScript({ ...SETTINGS, indexKey: key, indexSha256 }, { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") });
+            const script = renderFirstBootScript(
+                { ...SETTINGS, indexKey: key, indexSha256 },
+                { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") },
+            );
             return { ...(await runScript(script)), requests: standIn.requests };
         } finally {
             standIn.close();
@@ -180,7 +211,11 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
     });
 
     it("stops at the first step that fails, saying so, and runs nothing after", async () => {
-        const result = await firstBoot([appending("one", "one"), { kind: "run", name: "broken", script: "exit 3" }, appending("three", "three")]);
+        const result = await firstBoot([
+            appending("one", "one"),
+            { kind: "run", name: "broken", script: "exit 3" },
+            appending("three", "three"),
+        ]);
         expect(result.status).to.not.equal(0);
         expect(result.stderr).to.include("running broken");
         expect(result.stderr).to.include("failed (above)");

@@ -54,8 +54,13 @@ describe("renderAppUnit", () => {
 
 describe("renderAppEnvironment", () => {
     it("writes one double-quoted line per variable, sorted, with systemd's escapes for \\, \", $ and `", () => {
-        expect(renderAppEnvironment({ Z_LAST: "plain", API_TOKEN: 'a "b" $HOME `x` \\ \'c\'' })).to.equal(
-            ["# Managed by webstack: the app's own environment.", 'API_TOKEN="a \\"b\\" \\$HOME \\`x\\` \\\\ \'c\'"', 'Z_LAST="plain"', ""].join("\n"),
+        expect(renderAppEnvironment({ Z_LAST: "plain", API_TOKEN: "a \"b\" $HOME `x` \\ 'c'" })).to.equal(
+            [
+                "# Managed by webstack: the app's own environment.",
+                'API_TOKEN="a \\"b\\" \\$HOME \\`x\\` \\\\ \'c\'"',
+                'Z_LAST="plain"',
+                "",
+            ].join("\n"),
         );
     });
 
@@ -73,7 +78,14 @@ describe("renderAppEnvironment", () => {
     it("reserves every variable the unit sets itself", () => {
         const unitEnvironment = /^Environment=(.*)$/m.exec(renderAppUnit())?.[1] ?? "";
         const unitNames = unitEnvironment.split(" ").map((assignment) => assignment.split("=")[0]);
-        expect(PLATFORM_ENVIRONMENT_NAMES).to.include.members([...unitNames, "DB_SOCKET", "DB_NAME", "DB_USER", "DB_PASSWORD", "RELEASE_ID"]);
+        expect(PLATFORM_ENVIRONMENT_NAMES).to.include.members([
+            ...unitNames,
+            "DB_SOCKET",
+            "DB_NAME",
+            "DB_USER",
+            "DB_PASSWORD",
+            "RELEASE_ID",
+        ]);
     });
 });
 

@@ -4,7 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildFleetPlan, buildPlan, stepScript, type FleetInputs, type RunStep } from "../../../provisioning";
 import { renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
-import { checkedCaBundle, renderAppUnitFleetDropIn, renderDatabaseCredentialsCommand, renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
+import {
+    checkedCaBundle,
+    renderAppUnitFleetDropIn,
+    renderDatabaseCredentialsCommand,
+    renderLoadBalancerTrust,
+} from "../../../provisioning/files/fleet";
 import { startAwsStandIn } from "./awsStandIn";
 import { shellcheck, temporaryDirectory } from "./shell";
 
@@ -12,7 +17,13 @@ const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const FLEET: FleetInputs = {
     region: "eu-central-1",
     loadBalancerCidrs: ["172.31.0.0/16"],
-    database: { host: "webstack.abc.eu-central-1.rds.amazonaws.com", port: 3306, name: "webstack", secretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1", tlsCa: CA },
+    database: {
+        host: "webstack.abc.eu-central-1.rds.amazonaws.com",
+        port: 3306,
+        name: "webstack",
+        secretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
+        tlsCa: CA,
+    },
 };
 const RELEASE = { id: "r1", artifactPath: "/dev/null", healthPath: "/healthz" };
 
@@ -56,13 +67,17 @@ describe("buildFleetPlan", () => {
     });
 
     it("needs the fleet input, and says so", () => {
-        expect(() => stepScript(runStepNamed("fleet"), { domain: "example.com" })).to.throw(/Plan step "fleet" configures a fleet's server and needs the fleet input/);
+        expect(() => stepScript(runStepNamed("fleet"), { domain: "example.com" })).to.throw(
+            /Plan step "fleet" configures a fleet's server and needs the fleet input/,
+        );
     });
 
     it("renders the fleet step from the fleet input as a script that passes shellcheck", () => {
         const script = stepScript(runStepNamed("fleet"), { domain: "example.com", fleet: FLEET });
         expect(shellcheck(script)).to.equal("");
-        expect(script).to.contain("# Join the fleet: the database at webstack.abc.eu-central-1.rds.amazonaws.com:3306, the load balancer from 172.31.0.0/16.");
+        expect(script).to.contain(
+            "# Join the fleet: the database at webstack.abc.eu-central-1.rds.amazonaws.com:3306, the load balancer from 172.31.0.0/16.",
+        );
         expect(script).to.contain("set_real_ip_from 172.31.0.0/16;");
     });
 });
@@ -123,7 +138,10 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager a
     function run(secrets: Map<string, string> | undefined, ...args: string[]) {
         return startAwsStandIn({ secrets }).then(async (standIn) => {
             const command = path.join(directory, "webstack-database-credentials");
-            const endpoints = secrets === undefined ? { imds: "http://127.0.0.1:9", secretsManager: "http://127.0.0.1:9" } : { imds: standIn.url, secretsManager: standIn.url };
+            const endpoints =
+                secrets === undefined
+                    ? { imds: "http://127.0.0.1:9", secretsManager: "http://127.0.0.1:9" }
+                    : { imds: standIn.url, secretsManager: standIn.url };
             fs.writeFileSync(command, renderDatabaseCredentialsCommand(FLEET.region, FLEET.database, endpoints, paths()), { mode: 0o700 });
             try {
                 const result = await new Promise<{ status: number | null; output: string }>((resolve) => {
@@ -171,7 +189,9 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager a
         const result = await run(secretOf("first"));
         expect(result.requests).to.have.length(1);
         const [request] = result.requests;
-        expect(request.headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/secretsmanager\/aws4_request/);
+        expect(request.headers.authorization).to.match(
+            /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/secretsmanager\/aws4_request/,
+        );
         expect(request.headers["x-amz-security-token"]).to.equal("session-token");
         expect(JSON.parse(request.body)).to.deep.equal({ SecretId: FLEET.database.secretArn });
     });
@@ -197,7 +217,9 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager a
     it("fails, naming the secret and the permission, when it has no credentials and cannot get them", async () => {
         const result = await run(new Map());
         expect(result.status).to.equal(1);
-        expect(result.output).to.contain(`Secrets Manager gave no credentials for ${FLEET.database.secretArn}: the instance role must be allowed secretsmanager:GetSecretValue`);
+        expect(result.output).to.contain(
+            `Secrets Manager gave no credentials for ${FLEET.database.secretArn}: the instance role must be allowed secretsmanager:GetSecretValue`,
+        );
         expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
     });
 });

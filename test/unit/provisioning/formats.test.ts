@@ -9,7 +9,16 @@ describe("isDomainName", () => {
     });
 
     it("rejects single labels, edge hyphens, uppercase, spaces and over-long labels", () => {
-        for (const name of ["localhost", "-bad.com", "bad-.com", "Example.com", "not a domain", `${"a".repeat(64)}.com`, "example.c", "example.123"]) {
+        for (const name of [
+            "localhost",
+            "-bad.com",
+            "bad-.com",
+            "Example.com",
+            "not a domain",
+            `${"a".repeat(64)}.com`,
+            "example.c",
+            "example.123",
+        ]) {
             expect(isDomainName(name), name).to.equal(false);
         }
     });

@@ -1,12 +1,25 @@
 import { expect } from "chai";
-import { DISABLED_KERNEL_MODULES, KERNEL_SETTINGS, renderDisabledModules, renderKernelSettings, renderSshdHardening } from "../../../provisioning/files/hardening";
+import {
+    DISABLED_KERNEL_MODULES,
+    KERNEL_SETTINGS,
+    renderDisabledModules,
+    renderKernelSettings,
+    renderSshdHardening,
+} from "../../../provisioning/files/hardening";
 import { SSHD_HARDENING_FILE } from "../../../provisioning/layout";
 
 describe("renderSshdHardening", () => {
     const config = renderSshdHardening();
 
     it("takes keys only, never root, and forwards nothing", () => {
-        for (const line of ["PermitRootLogin no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "AllowTcpForwarding no", "AllowAgentForwarding no", "X11Forwarding no"]) {
+        for (const line of [
+            "PermitRootLogin no",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "AllowTcpForwarding no",
+            "AllowAgentForwarding no",
+            "X11Forwarding no",
+        ]) {
             expect(config.split("\n")).to.include(line);
         }
     });
@@ -20,14 +33,22 @@ describe("renderSshdHardening", () => {
 
 describe("renderDisabledModules and renderKernelSettings", () => {
     it("refuses every unneeded module by making its install a failure", () => {
-        expect(renderDisabledModules().split("\n").filter((line) => line.startsWith("install "))).to.deep.equal(
-            DISABLED_KERNEL_MODULES.map((module) => `install ${module} /bin/false`),
-        );
+        expect(
+            renderDisabledModules()
+                .split("\n")
+                .filter((line) => line.startsWith("install ")),
+        ).to.deep.equal(DISABLED_KERNEL_MODULES.map((module) => `install ${module} /bin/false`));
     });
 
     it("writes one sysctl line per setting, ICMP redirects off and reverse-path filtering on among them", () => {
-        const lines = renderKernelSettings().split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+        const lines = renderKernelSettings()
+            .split("\n")
+            .filter((line) => line !== "" && !line.startsWith("#"));
         expect(lines).to.have.length(Object.keys(KERNEL_SETTINGS).length);
-        expect(lines).to.include.members(["net.ipv4.conf.all.send_redirects = 0", "net.ipv4.conf.all.rp_filter = 1", "fs.protected_symlinks = 1"]);
+        expect(lines).to.include.members([
+            "net.ipv4.conf.all.send_redirects = 0",
+            "net.ipv4.conf.all.rp_filter = 1",
+            "fs.protected_symlinks = 1",
+        ]);
     });
 });

@@ -117,8 +117,12 @@ describe("renderSite without TLS", () => {
     it("answers in JSON when nginx itself refuses a body or finds no app instance", () => {
         expect(www).to.contain("error_page 413 @payload_too_large;");
         expect(www).to.contain("error_page 502 504 =503 @app_unavailable;");
-        expect(www).to.match(/location @payload_too_large \{\n\s+default_type application\/json;\n\s+return 413 '\{"error":"payload_too_large"/);
-        expect(www).to.match(/location @app_unavailable \{\n\s+default_type application\/json;\n(\s+add_header .+\n)+\s+return 503 '\{"error":"app_unavailable"/);
+        expect(www).to.match(
+            /location @payload_too_large \{\n\s+default_type application\/json;\n\s+return 413 '\{"error":"payload_too_large"/,
+        );
+        expect(www).to.match(
+            /location @app_unavailable \{\n\s+default_type application\/json;\n(\s+add_header .+\n)+\s+return 503 '\{"error":"app_unavailable"/,
+        );
     });
 
     it("tells a client when to try again after a 503, with the security headers its own add_header would otherwise drop", () => {
@@ -163,7 +167,9 @@ describe("renderSite with TLS", () => {
     it("resumes TLS sessions in every server: the cache is set where the default server has it too, at the http level", () => {
         expect(site).not.to.contain("ssl_session_cache");
         const http = renderNginxConf().slice(renderNginxConf().indexOf("http {"));
-        expect(http).to.contain("    ssl_session_cache shared:webstack_tls:10m;\n    ssl_session_timeout 1d;\n    ssl_session_tickets off;");
+        expect(http).to.contain(
+            "    ssl_session_cache shared:webstack_tls:10m;\n    ssl_session_timeout 1d;\n    ssl_session_tickets off;",
+        );
     });
 
     it("redirects port 80 to https://www, except the ACME challenge", () => {

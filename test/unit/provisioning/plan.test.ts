@@ -1,6 +1,22 @@
 import { expect } from "chai";
-import { buildPlan, changedSteps, Plan, PlanInputs, RunStep, ServerSettings, stepHoldsSecrets, stepScript, UPLOAD_DIR, validateServerSettings } from "../../../provisioning";
-import { renderActivateCommand, renderBackupCommand, renderCertbotDeployHook, renderRollbackCommand } from "../../../provisioning/files/commands";
+import {
+    buildPlan,
+    changedSteps,
+    Plan,
+    PlanInputs,
+    RunStep,
+    ServerSettings,
+    stepHoldsSecrets,
+    stepScript,
+    UPLOAD_DIR,
+    validateServerSettings,
+} from "../../../provisioning";
+import {
+    renderActivateCommand,
+    renderBackupCommand,
+    renderCertbotDeployHook,
+    renderRollbackCommand,
+} from "../../../provisioning/files/commands";
 import { shellcheck } from "./shell";
 
 const SETTINGS: ServerSettings = {
@@ -66,7 +82,11 @@ describe("buildPlan", () => {
         expect(httpPlan.map((step) => step.name)).not.to.include.any.members(["certbot", "nginx-tls"]);
         expect(tlsPlan.map((step) => step.name).slice(-3)).to.deep.equal(["backups", "certbot", "nginx-tls"]);
         expect(stepNamed(tlsPlan, "certbot").needsDns).to.equal(true);
-        expect(runSteps(tlsPlan).filter((step) => step.needsDns).map((step) => step.name)).to.deep.equal(["certbot"]);
+        expect(
+            runSteps(tlsPlan)
+                .filter((step) => step.needsDns)
+                .map((step) => step.name),
+        ).to.deep.equal(["certbot"]);
     });
 
     it("asks certbot for www only, non-interactively, keeping a valid certificate", () => {
@@ -150,7 +170,9 @@ describe("the plan's inputs", () => {
 
     it("put the app's environment into the app-environment step alone, written root-only and followed by a rolling restart", () => {
         const inputs = { ...INPUTS, appEnvironment: { API_TOKEN: "s3cr3t-t0ken-value" } };
-        const holding = runSteps(plan).filter((step) => stepScript(step, inputs).includes("s3cr3t-t0ken-value")).map((step) => step.name);
+        const holding = runSteps(plan)
+            .filter((step) => stepScript(step, inputs).includes("s3cr3t-t0ken-value"))
+            .map((step) => step.name);
         expect(holding).to.deep.equal(["app-environment"]);
         const script = scriptOf(plan, "app-environment", inputs);
         expect(script).to.contain('API_TOKEN="s3cr3t-t0ken-value"');
@@ -175,14 +197,25 @@ describe("changedSteps", () => {
     });
 
     it("names the steps that render the app instances when their number changes, and the app's environment step when a value does", () => {
-        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, appInstances: 3 }), inputs: INPUTS })).to.deep.equal(["app", "nginx"]);
-        expect(changedSteps(applied, { plan: applied.plan, inputs: { ...INPUTS, appEnvironment: { API_TOKEN: "rotated" } } })).to.deep.equal(["app-environment"]);
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, appInstances: 3 }), inputs: INPUTS })).to.deep.equal([
+            "app",
+            "nginx",
+        ]);
+        expect(
+            changedSteps(applied, { plan: applied.plan, inputs: { ...INPUTS, appEnvironment: { API_TOKEN: "rotated" } } }),
+        ).to.deep.equal(["app-environment"]);
     });
 
     it("names a new release's upload and deploy, and the steps a plan gains", () => {
         const release = { ...SETTINGS.release, id: "fedcba987654", artifactPath: "/work/build/webstack-release-fedcba987654.tar.gz" };
-        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, release }), inputs: INPUTS })).to.deep.equal(["upload-release", "deploy"]);
-        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, tls: TLS }), inputs: INPUTS })).to.include.members(["certbot", "nginx-tls"]);
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, release }), inputs: INPUTS })).to.deep.equal([
+            "upload-release",
+            "deploy",
+        ]);
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, tls: TLS }), inputs: INPUTS })).to.include.members([
+            "certbot",
+            "nginx-tls",
+        ]);
     });
 });
 
@@ -190,7 +223,10 @@ describe("buildPlan's sshAccess", () => {
     it("adds, last, a step that authorizes exactly the keys the executor gives, once each and without comments", () => {
         const plan = buildPlan({ ...SETTINGS, tls: TLS, sshAccess: { user: "admin" } });
         expect(plan.at(-1)?.name).to.equal("ssh-access");
-        const script = scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: ["ssh-ed25519 AAAAnew new@laptop", "ssh-ed25519 AAAAold", "ssh-ed25519 AAAAnew"] });
+        const script = scriptOf(plan, "ssh-access", {
+            ...INPUTS,
+            authorizedKeys: ["ssh-ed25519 AAAAnew new@laptop", "ssh-ed25519 AAAAold", "ssh-ed25519 AAAAnew"],
+        });
         expect(script).to.contain("export SSH_USER='admin'");
         expect(script).to.contain("ssh-ed25519 AAAAnew\nssh-ed25519 AAAAold\n'");
         expect(shellcheck(script)).to.equal("");
@@ -199,7 +235,9 @@ describe("buildPlan's sshAccess", () => {
     it("refuses to render no key at all, or something that is no public key, since either would lock the server", () => {
         const plan = buildPlan({ ...SETTINGS, sshAccess: { user: "admin" } });
         expect(() => scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: [] })).to.throw(/at least one; got none/);
-        expect(() => scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] })).to.throw(/authorizedKeys must be OpenSSH public keys/);
+        expect(() => scriptOf(plan, "ssh-access", { ...INPUTS, authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] })).to.throw(
+            /authorizedKeys must be OpenSSH public keys/,
+        );
         expect(() => scriptOf(plan, "ssh-access")).to.throw(/needs the authorizedKeys input/);
     });
 
@@ -210,7 +248,11 @@ describe("buildPlan's sshAccess", () => {
 
 describe("stepHoldsSecrets", () => {
     it("is true of the app's environment step alone", () => {
-        expect(buildPlan(SETTINGS).filter(stepHoldsSecrets).map((step) => step.name)).to.deep.equal(["app-environment"]);
+        expect(
+            buildPlan(SETTINGS)
+                .filter(stepHoldsSecrets)
+                .map((step) => step.name),
+        ).to.deep.equal(["app-environment"]);
     });
 });
 
@@ -253,9 +295,17 @@ describe("validateServerSettings", () => {
         ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
         ["a release id with a slash", { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } }, /release\.id "\.\.\/x" must be/],
         ["an empty artifact path", { ...SETTINGS, release: { ...SETTINGS.release, artifactPath: " " } }, /release\.artifactPath is empty/],
-        ["a health path that is no path", { ...SETTINGS, release: { ...SETTINGS.release, healthPath: "healthz?x=1" } }, /release\.healthPath "healthz\?x=1" must be a path starting with \//],
+        [
+            "a health path that is no path",
+            { ...SETTINGS, release: { ...SETTINGS.release, healthPath: "healthz?x=1" } },
+            /release\.healthPath "healthz\?x=1" must be a path starting with \//,
+        ],
         ["a bad email", { ...SETTINGS, tls: { ...TLS, email: "ops" } }, /tls\.email "ops" is not an email address/],
-        ["a plain-http directory", { ...SETTINGS, tls: { ...TLS, directoryUrl: "http://acme/dir" } }, /tls\.directoryUrl "http:\/\/acme\/dir" is not an https URL/],
+        [
+            "a plain-http directory",
+            { ...SETTINGS, tls: { ...TLS, directoryUrl: "http://acme/dir" } },
+            /tls\.directoryUrl "http:\/\/acme\/dir" is not an https URL/,
+        ],
     ];
     for (const [label, settings, message] of cases) {
         it(`rejects ${label} with a message that names the field`, () => {

@@ -72,7 +72,11 @@ describe("the helper library", () => {
     it("put_content writes a file once, then reports no change until the content or mode differs", () => {
         const file = path.join(directory, "site.conf");
         const put = (content: string, mode: string) =>
-            runBash(withLibrary(`put_content ${shellQuote(file)} ${mode} ${owner} ${shellQuote(content)}; wrote_file && echo wrote || echo kept`)).stdout;
+            runBash(
+                withLibrary(
+                    `put_content ${shellQuote(file)} ${mode} ${owner} ${shellQuote(content)}; wrote_file && echo wrote || echo kept`,
+                ),
+            ).stdout;
         expect(put("a $uri\n", "644")).to.equal("wrote\nchanged: 1\n");
         expect(fs.readFileSync(file, "utf8")).to.equal("a $uri\n");
         expect(put("a $uri\n", "644")).to.equal("kept\nchanged: 0\n");
@@ -84,7 +88,8 @@ describe("the helper library", () => {
 
     it("package_lists_fresh counts only this plan's own fetch, and only within the minutes given", () => {
         const stamp = path.join(directory, "apt-lists-fetched");
-        const fresh = (minutes: number) => runBash(withLibrary(`package_lists_fresh ${minutes} && echo fresh || echo stale`), { APT_LISTS_FETCHED_STAMP: stamp }).stdout;
+        const fresh = (minutes: number) =>
+            runBash(withLibrary(`package_lists_fresh ${minutes} && echo fresh || echo stale`), { APT_LISTS_FETCHED_STAMP: stamp }).stdout;
         expect(fresh(10)).to.equal("stale\nchanged: 0\n");
         fs.writeFileSync(stamp, "");
         expect(fresh(10)).to.equal("fresh\nchanged: 0\n");
@@ -111,7 +116,9 @@ describe("the helper library", () => {
         expect(quiet).to.include({ status: 0, stdout: "changed: 0\n", stderr: "" });
         expect(fs.readFileSync(log, "utf8")).to.match(/^== \S+ printf Unpacking nginx\\n\nUnpacking nginx\n$/);
 
-        const failing = runBash(withLibrary(`logged bash -c 'echo "E: Unable to locate package nginxx"; exit 100'`), { PROVISIONING_LOG_FILE: log });
+        const failing = runBash(withLibrary(`logged bash -c 'echo "E: Unable to locate package nginxx"; exit 100'`), {
+            PROVISIONING_LOG_FILE: log,
+        });
         expect(failing.status).to.equal(100);
         expect(failing.stdout).to.equal("");
         expect(failing.stderr).to.contain("failed with exit code 100").and.to.contain("E: Unable to locate package nginxx");
@@ -134,26 +141,34 @@ describe("the helper library", () => {
 
     it("set_setting replaces a key's line (tabs or spaces, = or blank), appends a missing key, and then changes nothing", () => {
         const file = path.join(directory, "login.defs");
-        fs.writeFileSync(file, "# comment\nUMASK\t\t022\nPASS_MAX_DAYS\t99999\nENABLED=\"false\"\n");
+        fs.writeFileSync(file, '# comment\nUMASK\t\t022\nPASS_MAX_DAYS\t99999\nENABLED="false"\n');
         const set = () =>
-            runBash(withLibrary(`set_setting ${shellQuote(file)} UMASK " " 027; set_setting ${shellQuote(file)} SHA_CRYPT_MIN_ROUNDS " " 5000; set_setting ${shellQuote(file)} ENABLED = '"true"'`))
-                .stdout;
+            runBash(
+                withLibrary(
+                    `set_setting ${shellQuote(file)} UMASK " " 027; set_setting ${shellQuote(file)} SHA_CRYPT_MIN_ROUNDS " " 5000; set_setting ${shellQuote(file)} ENABLED = '"true"'`,
+                ),
+            ).stdout;
         expect(set()).to.equal("changed: 3\n");
-        expect(fs.readFileSync(file, "utf8")).to.equal('# comment\nUMASK 027\nPASS_MAX_DAYS\t99999\nENABLED="true"\nSHA_CRYPT_MIN_ROUNDS 5000\n');
+        expect(fs.readFileSync(file, "utf8")).to.equal(
+            '# comment\nUMASK 027\nPASS_MAX_DAYS\t99999\nENABLED="true"\nSHA_CRYPT_MIN_ROUNDS 5000\n',
+        );
         expect(set()).to.equal("changed: 0\n");
     });
 
     it("ensure_mode changes the mode of the paths that exist, once, and skips the ones that do not", () => {
         const file = path.join(directory, "mode.txt");
         fs.writeFileSync(file, "x", { mode: 0o644 });
-        const ensure = () => runBash(withLibrary(`ensure_mode 600 ${shellQuote(file)} ${shellQuote(path.join(directory, "missing"))}`)).stdout;
+        const ensure = () =>
+            runBash(withLibrary(`ensure_mode 600 ${shellQuote(file)} ${shellQuote(path.join(directory, "missing"))}`)).stdout;
         expect(ensure()).to.equal("changed: 1\n");
         expect((fs.statSync(file).mode & 0o777).toString(8)).to.equal("600");
         expect(ensure()).to.equal("changed: 0\n");
     });
 
     it("changed_since tells whether anything changed after a count was taken", () => {
-        const out = runBash(withLibrary("before=$(change_count); changed_since \"$before\" || echo none; mark_changed; changed_since \"$before\" && echo some")).stdout;
+        const out = runBash(
+            withLibrary('before=$(change_count); changed_since "$before" || echo none; mark_changed; changed_since "$before" && echo some'),
+        ).stdout;
         expect(out).to.equal("none\nsome\nchanged: 1\n");
     });
 });

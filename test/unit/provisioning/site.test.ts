@@ -16,6 +16,8 @@ describe("the site's names", () => {
     it("accepts an apex domain, and says what is wrong with anything else", () => {
         expect(apexDomainProblem("example.com")).to.equal(undefined);
         expect(apexDomainProblem("Example")).to.match(/^is not a lowercase domain name; give the apex domain, for example example\.com$/);
-        expect(apexDomainProblem("www.example.com")).to.equal('starts with "www."; give the apex domain (example.com): the site is served as www.<domain>');
+        expect(apexDomainProblem("www.example.com")).to.equal(
+            'starts with "www."; give the apex domain (example.com): the site is served as www.<domain>',
+        );
     });
 });

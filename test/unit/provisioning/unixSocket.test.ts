@@ -22,7 +22,11 @@ process.on("SIGTERM", () => { other.close(); app.close().then(() => process.exit
 `;
 
 /** GET `urlPath` through the unix socket at `socketPath`; the status and body. */
-function getThroughSocket(socketPath: string, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function getThroughSocket(
+    socketPath: string,
+    urlPath: string,
+    headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         http.get({ socketPath, path: urlPath, agent: false, headers }, (response) => {
             let body = "";
@@ -66,7 +70,9 @@ describe("the unix-socket preload", function () {
     });
 
     /** Starts the app with the preload; resolves once the app said it listens, with what it wrote to stderr so far. */
-    function start(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
+    function start(
+        env: Record<string, string | undefined>,
+    ): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
         const child = spawn(process.execPath, ["--require", preload, program], {
             cwd: path.join(__dirname, "../../.."),
             env: { PATH: process.env.PATH, NODE_PATH: path.join(__dirname, "../../../node_modules"), ...env },
@@ -74,7 +80,9 @@ describe("the unix-socket preload", function () {
         running = child;
         let stderr = "";
         child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
+        const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+            child.on("exit", (code) => resolve({ code, stderr })),
+        );
         return new Promise((resolve) => {
             child.stdout?.on("data", (chunk: Buffer) => {
                 if (chunk.toString().includes("listening")) {

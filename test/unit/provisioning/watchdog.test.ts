@@ -38,7 +38,10 @@ describe("the watchdog preload", () => {
             env: { PATH: `${directory}/bin:${process.env.PATH}`, NOTIFY_SOCKET: "/run/systemd/notify", WATCHDOG_USEC: "300000", ...env },
         });
         expect(result.status, result.stderr).to.equal(0);
-        return fs.readFileSync(pings, "utf8").split("\n").filter((line) => line !== "");
+        return fs
+            .readFileSync(pings, "utf8")
+            .split("\n")
+            .filter((line) => line !== "");
     }
 
     it("pings WATCHDOG=1 every third of WatchdogSec while the event loop runs", () => {

@@ -94,7 +94,15 @@ describe("listenerCaArguments and listenerCertificateArguments", () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     it("make a CA and a certificate for the listener's IP address that verifies against it under strict X.509 rules", async () => {
-        const verified = await runCommand("openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", scratch.listenerCa, scratch.listenerCertificate]);
+        const verified = await runCommand("openssl", [
+            "verify",
+            "-x509_strict",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            scratch.listenerCa,
+            scratch.listenerCertificate,
+        ]);
         expect(verified.stdout.trim()).to.equal(`${scratch.listenerCertificate}: OK`);
         const text = (await runCommand("openssl", ["x509", "-in", scratch.listenerCertificate, "-noout", "-ext", "subjectAltName"])).stdout;
         expect(text).to.contain("IP Address:198.18.3.1");
@@ -123,7 +131,12 @@ describe("trustCaScript", () => {
     let installed: string;
     let bundleRebuilds: string;
     const runScript = async (pem: string) =>
-        (await runCommand("bash", ["-euo", "pipefail", "-c", trustCaScript(installed)], { input: pem, env: { PATH: `${dir}/bin:${process.env.PATH}` } })).stdout.trim();
+        (
+            await runCommand("bash", ["-euo", "pipefail", "-c", trustCaScript(installed)], {
+                input: pem,
+                env: { PATH: `${dir}/bin:${process.env.PATH}` },
+            })
+        ).stdout.trim();
 
     beforeEach(() => {
         dir = mkdtempSync(join(tmpdir(), "acme-trust-"));

@@ -1,5 +1,12 @@
 import { expect } from "chai";
-import { aptSources, baseImageChrootCommands, baseImageDir, baseImageFiles, debootstrapArguments, hostsFile } from "../../../sandbox/baseImage";
+import {
+    aptSources,
+    baseImageChrootCommands,
+    baseImageDir,
+    baseImageFiles,
+    debootstrapArguments,
+    hostsFile,
+} from "../../../sandbox/baseImage";
 
 describe("debootstrapArguments", () => {
     it("builds a minbase trixie from Debian's mirror with only what a cloud image needs", () => {
@@ -35,7 +42,11 @@ describe("baseImageFiles", () => {
     });
 
     it("gives admin passwordless sudo in a file only root can read", () => {
-        expect(files.get("etc/sudoers.d/90-admin")).to.deep.equal({ path: "etc/sudoers.d/90-admin", content: "admin ALL=(ALL) NOPASSWD:ALL\n", mode: 0o440 });
+        expect(files.get("etc/sudoers.d/90-admin")).to.deep.equal({
+            path: "etc/sudoers.d/90-admin",
+            content: "admin ALL=(ALL) NOPASSWD:ALL\n",
+            mode: 0o440,
+        });
     });
 
     it("turns off password logins like a cloud image", () => {

@@ -51,6 +51,8 @@ describe("memoryLimitFiles", () => {
     });
 
     it("refuses a limit too small to boot a server, naming an example", () => {
-        expect(() => memoryLimitFiles("/x", 100)).to.throw(/memory limit is 100 MiB; give a whole number of at least 256, for example 1024/);
+        expect(() => memoryLimitFiles("/x", 100)).to.throw(
+            /memory limit is 100 MiB; give a whole number of at least 256, for example 1024/,
+        );
     });
 });

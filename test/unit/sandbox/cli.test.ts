@@ -5,7 +5,15 @@ import { sandboxPaths } from "../../../sandbox/layout";
 
 describe("parseCliArguments", () => {
     it("boots the default sandbox for webstack.test when given nothing", () => {
-        expect(parseCliArguments([])).to.deep.equal({ command: "up", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false, pulumi: false });
+        expect(parseCliArguments([])).to.deep.equal({
+            command: "up",
+            name: "default",
+            domain: "webstack.test",
+            verbose: false,
+            https: false,
+            ha: false,
+            pulumi: false,
+        });
     });
 
     it("reads the subcommand and the options in any order", () => {
@@ -30,13 +38,17 @@ describe("parseCliArguments", () => {
     it("applies the plan through the real Pulumi engine with --pulumi, for up and deploy of a single server over HTTP", () => {
         expect(parseCliArguments(["--pulumi"])).to.include({ command: "up", pulumi: true });
         expect(parseCliArguments(["deploy", "--pulumi", "--name=e2e"])).to.include({ command: "deploy", name: "e2e", pulumi: true });
-        expect(() => parseCliArguments(["status", "--pulumi"])).to.throw(/--pulumi goes with up and deploy; the other commands work the same/);
+        expect(() => parseCliArguments(["status", "--pulumi"])).to.throw(
+            /--pulumi goes with up and deploy; the other commands work the same/,
+        );
         expect(() => parseCliArguments(["--pulumi", "--ha"])).to.throw(/leave out --ha/);
         expect(() => parseCliArguments(["--pulumi", "--https"])).to.throw(/leave out --https/);
     });
 
     it("refuses an unknown subcommand with the usage", () => {
-        expect(() => parseCliArguments(["launch"])).to.throw(/Unknown argument "launch"\.\nusage: npm run sandbox -- \[up\|deploy\|rollback\|backup\|restore\|status\|destroy\]/);
+        expect(() => parseCliArguments(["launch"])).to.throw(
+            /Unknown argument "launch"\.\nusage: npm run sandbox -- \[up\|deploy\|rollback\|backup\|restore\|status\|destroy\]/,
+        );
     });
 
     it("refuses a second subcommand and unknown options", () => {
@@ -50,20 +62,35 @@ describe("parseCliArguments", () => {
     });
 
     it("restores the newest dump, or the one named with --dump, which goes with restore only", () => {
-        expect(parseCliArguments(["restore"])).to.deep.equal({ command: "restore", name: "default", domain: "webstack.test", verbose: false, https: false, ha: false, pulumi: false });
-        expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({ dump: "webstack-20261129T031500Z.sql.gz" });
+        expect(parseCliArguments(["restore"])).to.deep.equal({
+            command: "restore",
+            name: "default",
+            domain: "webstack.test",
+            verbose: false,
+            https: false,
+            ha: false,
+            pulumi: false,
+        });
+        expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({
+            dump: "webstack-20261129T031500Z.sql.gz",
+        });
         expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump goes with restore/);
         expect(() => parseCliArguments(["restore", "--dump=../etc/passwd"])).to.throw(/Unknown argument "--dump=\.\.\/etc\/passwd"/);
     });
 
     it("validates the name and the domain", () => {
         expect(() => parseCliArguments(["--name=Bad"])).to.throw(/Sandbox name "Bad"/);
-        expect(() => parseCliArguments(["--domain=www.example.org"])).to.throw(/Domain "www.example.org" starts with "www."; give the apex domain \(example.org\)/);
+        expect(() => parseCliArguments(["--domain=www.example.org"])).to.throw(
+            /Domain "www.example.org" starts with "www."; give the apex domain \(example.org\)/,
+        );
     });
 });
 
 describe("accessInstructions", () => {
-    const sandbox = describeSandbox({ name: "default", subnetIndex: 1, domain: "webstack.test", createdAt: "2026-01-01T00:00:00Z" }, sandboxPaths("default"));
+    const sandbox = describeSandbox(
+        { name: "default", subnetIndex: 1, domain: "webstack.test", createdAt: "2026-01-01T00:00:00Z" },
+        sandboxPaths("default"),
+    );
     const text = accessInstructions(sandbox).join("\n");
 
     it("gives the URL, the DNS server to ask and a curl that needs no DNS", () => {

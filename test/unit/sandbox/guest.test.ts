@@ -6,7 +6,11 @@ import { runCommand } from "../../../sandbox/exec";
 import { knownHostsLines, nspawnArguments, passwdIds, serverFiles, supervisorScript } from "../../../sandbox/guest";
 
 describe("nspawnArguments", () => {
-    const args = nspawnArguments({ rootDir: "/var/lib/webstack-sandbox/default/root", hostName: "sandbox-default", netns: "webstack-default" });
+    const args = nspawnArguments({
+        rootDir: "/var/lib/webstack-sandbox/default/root",
+        hostName: "sandbox-default",
+        netns: "webstack-default",
+    });
 
     it("boots systemd in the server's root under its machine name", () => {
         expect(args).to.include.members(["--boot", "--directory=/var/lib/webstack-sandbox/default/root", "--machine=sandbox-default"]);
@@ -38,7 +42,9 @@ describe("supervisorScript", () => {
 
     it("moves itself into every cgroup of the server before it boots anything", () => {
         const join = script.indexOf('echo "$$" > "$cgroup/cgroup.procs"');
-        expect(script).to.contain("for cgroup in '/sys/fs/cgroup/unified/webstack-sandbox-default' '/sys/fs/cgroup/systemd/webstack-sandbox-default'; do");
+        expect(script).to.contain(
+            "for cgroup in '/sys/fs/cgroup/unified/webstack-sandbox-default' '/sys/fs/cgroup/systemd/webstack-sandbox-default'; do",
+        );
         expect(join).to.be.greaterThan(-1);
         expect(join).to.be.lessThan(script.indexOf("systemd-nspawn '"));
     });
@@ -100,6 +106,10 @@ describe("serverFiles", () => {
     });
 
     it("authorizes the sandbox's client key for admin, readable by admin alone", () => {
-        expect(byPath.get("home/admin/.ssh/authorized_keys")).to.deep.equal({ path: "home/admin/.ssh/authorized_keys", content: "ssh-ed25519 AAAA webstack\n", mode: 0o600 });
+        expect(byPath.get("home/admin/.ssh/authorized_keys")).to.deep.equal({
+            path: "home/admin/.ssh/authorized_keys",
+            content: "ssh-ed25519 AAAA webstack\n",
+            mode: 0o600,
+        });
     });
 });

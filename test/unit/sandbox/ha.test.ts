@@ -17,7 +17,13 @@ import {
     SANDBOX_DATABASE_HOST,
     sandboxFleetInputs,
 } from "../../../sandbox/ha/fleet";
-import { adminCommand, loadBalancerSetupScript, registrationCommand, renderHaproxyConfig, targetsUp } from "../../../sandbox/ha/loadBalancer";
+import {
+    adminCommand,
+    loadBalancerSetupScript,
+    registrationCommand,
+    renderHaproxyConfig,
+    targetsUp,
+} from "../../../sandbox/ha/loadBalancer";
 import { networkSetupCommands, sharedSubnet, sharedSubnetMember, sharedSubnetSetupCommands } from "../../../sandbox/network";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { shellcheck, temporaryDirectory } from "../provisioning/shell";
@@ -28,8 +34,19 @@ describe("sharedSubnet and sharedSubnetMember", () => {
     const subnet = sharedSubnet(40);
 
     it("puts the host on a bridge at .1 of 198.18.N.0/24 and each member at its own host number", () => {
-        expect(subnet).to.deep.equal({ subnetIndex: 40, bridge: "wsf40", hostAddress: "198.18.40.1", prefixLength: 24, cidr: "198.18.40.0/24" });
-        expect(sharedSubnetMember(subnet, "ha-app1", 11)).to.deep.include({ guestAddress: "198.18.40.11", hostAddress: "198.18.40.1", bridge: "wsf40", netns: "webstack-ha-app1" });
+        expect(subnet).to.deep.equal({
+            subnetIndex: 40,
+            bridge: "wsf40",
+            hostAddress: "198.18.40.1",
+            prefixLength: 24,
+            cidr: "198.18.40.0/24",
+        });
+        expect(sharedSubnetMember(subnet, "ha-app1", 11)).to.deep.include({
+            guestAddress: "198.18.40.11",
+            hostAddress: "198.18.40.1",
+            bridge: "wsf40",
+            netns: "webstack-ha-app1",
+        });
         expect(() => sharedSubnetMember(subnet, "x", 1)).to.throw(/outside 2\.\.254/);
     });
 
@@ -56,19 +73,28 @@ describe("the ha sandbox's fleet layout", () => {
     const subnet = sharedSubnet(40);
 
     it("names and places the load balancer, the database and the app slots", () => {
-        expect([memberName("ha", "lb"), memberName("ha", "db"), memberName("ha", { slot: 3 })]).to.deep.equal(["ha-lb", "ha-db", "ha-app3"]);
+        expect([memberName("ha", "lb"), memberName("ha", "db"), memberName("ha", { slot: 3 })]).to.deep.equal([
+            "ha-lb",
+            "ha-db",
+            "ha-app3",
+        ]);
         expect([memberHostNumber("lb"), memberHostNumber("db"), memberHostNumber({ slot: 3 })]).to.deep.equal([2, 3, 13]);
     });
 
     it("answers the database's name with its server, and S3's and Secrets Manager's AWS names with the host's stand-ins", () => {
         expect(fleetHostRecords(subnet)).to.deep.equal([
             { names: [SANDBOX_DATABASE_HOST], address: "198.18.40.3" },
-            { names: [`${SANDBOX_BUCKET}.s3.eu-central-1.amazonaws.com`, "secretsmanager.eu-central-1.amazonaws.com"], address: "198.18.40.1" },
+            {
+                names: [`${SANDBOX_BUCKET}.s3.eu-central-1.amazonaws.com`, "secretsmanager.eu-central-1.amazonaws.com"],
+                address: "198.18.40.1",
+            },
         ]);
     });
 
     it("sends the app servers' metadata requests to the stand-in, from the fleet's bridge only", () => {
-        expect(metadataRedirectRuleset(subnet)).to.contain('iifname "wsf40" ip daddr 169.254.169.254 tcp dport 80 dnat to 198.18.40.1:8169');
+        expect(metadataRedirectRuleset(subnet)).to.contain(
+            'iifname "wsf40" ip daddr 169.254.169.254 tcp dport 80 dnat to 198.18.40.1:8169',
+        );
     });
 
     it("gives the fleet step what WebFleet gives it on AWS: the region, the subnet as the load balancer's block, the database and its CA", () => {
@@ -114,7 +140,9 @@ describe("renderHaproxyConfig", () => {
     });
 
     it("refuses a load balancer without targets", () => {
-        expect(() => renderHaproxyConfig({ targets: [], healthPath: "/healthz", healthCheckIntervalSeconds: 2 })).to.throw(/at least one target/);
+        expect(() => renderHaproxyConfig({ targets: [], healthPath: "/healthz", healthCheckIntervalSeconds: 2 })).to.throw(
+            /at least one target/,
+        );
     });
 });
 
@@ -149,13 +177,23 @@ describe("the stand-ins' setup scripts", () => {
 describe("noCloudSeedFiles", () => {
     it("hands cloud-init the user data unchanged, with meta-data naming the instance", () => {
         const [userData, metaData] = noCloudSeedFiles("#cloud-config\nruncmd: []\n", "i-sandbox-1");
-        expect(userData).to.deep.equal({ path: "var/lib/cloud/seed/nocloud/user-data", content: "#cloud-config\nruncmd: []\n", mode: 0o600 });
+        expect(userData).to.deep.equal({
+            path: "var/lib/cloud/seed/nocloud/user-data",
+            content: "#cloud-config\nruncmd: []\n",
+            mode: 0o600,
+        });
         expect(metaData.content).to.equal("instance-id: i-sandbox-1\n");
     });
 
     it("leaves the sandbox's network, host name, SSH host keys and users alone", () => {
         const config = sandboxCloudConfig();
-        for (const line of ["datasource_list: [ NoCloud, None ]", "network: {config: disabled}", "preserve_hostname: true", "ssh_deletekeys: false", "users: []"]) {
+        for (const line of [
+            "datasource_list: [ NoCloud, None ]",
+            "network: {config: disabled}",
+            "preserve_hostname: true",
+            "ssh_deletekeys: false",
+            "users: []",
+        ]) {
             expect(config).to.contain(line);
         }
     });
@@ -163,7 +201,9 @@ describe("noCloudSeedFiles", () => {
 
 describe("serverCertificateExtensions", () => {
     it("makes a server-only certificate for every name given", () => {
-        expect(serverCertificateExtensions(["www.example.com", "example.com"])).to.contain("subjectAltName = DNS:www.example.com, DNS:example.com\n");
+        expect(serverCertificateExtensions(["www.example.com", "example.com"])).to.contain(
+            "subjectAltName = DNS:www.example.com, DNS:example.com\n",
+        );
         expect(serverCertificateExtensions(["a"])).to.contain("extendedKeyUsage = serverAuth");
         expect(() => serverCertificateExtensions([])).to.throw(/at least one name/);
     });
@@ -188,12 +228,22 @@ describe("the AWS stand-ins", () => {
     });
 
     it("refuse a request that the role's credentials did not sign", async () => {
-        expect(signedByRole({ authorization: "AWS4-HMAC-SHA256 Credential=AKIDSTANDIN/20261129/eu-central-1/s3/aws4_request", "x-amz-security-token": "session-token" }, STAND_IN_CREDENTIALS)).to.equal(true);
+        expect(
+            signedByRole(
+                {
+                    authorization: "AWS4-HMAC-SHA256 Credential=AKIDSTANDIN/20261129/eu-central-1/s3/aws4_request",
+                    "x-amz-security-token": "session-token",
+                },
+                STAND_IN_CREDENTIALS,
+            ),
+        ).to.equal(true);
         const server = http.createServer(awsStandInHandler({ object: () => Buffer.from("object"), secret: () => undefined }));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         try {
             const { port } = server.address() as AddressInfo;
-            const status = await new Promise<number>((resolve) => http.get({ host: "127.0.0.1", port, path: "/plan/abc" }, (response) => resolve(response.statusCode ?? 0)));
+            const status = await new Promise<number>((resolve) =>
+                http.get({ host: "127.0.0.1", port, path: "/plan/abc" }, (response) => resolve(response.statusCode ?? 0)),
+            );
             expect(status).to.equal(403);
         } finally {
             server.close();

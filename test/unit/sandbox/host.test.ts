@@ -17,7 +17,15 @@ describe("unsupportedHostReason", () => {
 
 describe("missingPackages", () => {
     it("returns the wanted packages that dpkg does not report as installed", () => {
-        const status = ["debootstrap install ok installed", "nftables deinstall ok config-files", "iproute2:amd64 install ok installed", ""].join("\n");
-        expect(missingPackages(["debootstrap", "nftables", "iproute2", "dnsmasq-base"], status)).to.deep.equal(["nftables", "dnsmasq-base"]);
+        const status = [
+            "debootstrap install ok installed",
+            "nftables deinstall ok config-files",
+            "iproute2:amd64 install ok installed",
+            "",
+        ].join("\n");
+        expect(missingPackages(["debootstrap", "nftables", "iproute2", "dnsmasq-base"], status)).to.deep.equal([
+            "nftables",
+            "dnsmasq-base",
+        ]);
     });
 });

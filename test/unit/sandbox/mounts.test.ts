@@ -19,6 +19,8 @@ describe("mountPointsUnder", () => {
     });
 
     it("does not take a sibling whose name starts the same", () => {
-        expect(mountPointsUnder(procMounts, "/var/lib/webstack-sandbox/default-2/")).to.deep.equal(["/var/lib/webstack-sandbox/default-2/root"]);
+        expect(mountPointsUnder(procMounts, "/var/lib/webstack-sandbox/default-2/")).to.deep.equal([
+            "/var/lib/webstack-sandbox/default-2/root",
+        ]);
     });
 });

@@ -26,11 +26,15 @@ describe("parseChangedCount", () => {
 describe("stepFailureMessage and PlanStepError", () => {
     it("names the step and its exit code and quotes the stderr tail line by line", () => {
         const message = stepFailureMessage("nginx", 1, "nginx: [emerg] unknown directive\nnginx: configuration file test failed");
-        expect(message).to.equal('Plan step "nginx" failed with exit code 1:\n  | nginx: [emerg] unknown directive\n  | nginx: configuration file test failed');
+        expect(message).to.equal(
+            'Plan step "nginx" failed with exit code 1:\n  | nginx: [emerg] unknown directive\n  | nginx: configuration file test failed',
+        );
     });
 
     it("says so when the step printed nothing on stderr", () => {
-        expect(stepFailureMessage("deploy", 2, "")).to.equal('Plan step "deploy" failed with exit code 2:\n  (it printed nothing on stderr)');
+        expect(stepFailureMessage("deploy", 2, "")).to.equal(
+            'Plan step "deploy" failed with exit code 2:\n  (it printed nothing on stderr)',
+        );
     });
 
     it("adds the last lines of progress when the step printed any", () => {

@@ -1,7 +1,12 @@
 import { expect } from "chai";
 import { interactiveSshCommand, sshArguments, type SshTarget } from "../../../sandbox/ssh";
 
-const target: SshTarget = { host: "198.18.1.2", user: "admin", identityFile: "/run/webstack-sandbox/default/id_ed25519", knownHostsFile: "/run/webstack-sandbox/default/known_hosts" };
+const target: SshTarget = {
+    host: "198.18.1.2",
+    user: "admin",
+    identityFile: "/run/webstack-sandbox/default/id_ed25519",
+    knownHostsFile: "/run/webstack-sandbox/default/known_hosts",
+};
 
 describe("sshArguments", () => {
     const args = sshArguments(target, "sudo bash -s");

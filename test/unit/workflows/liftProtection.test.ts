@@ -31,9 +31,17 @@ describe("lift-protection.sh, what the Destroy workflow runs before pulumi destr
     after(() => fs.rmSync(fake, { recursive: true, force: true }));
 
     function run(outputs: Record<string, string>, env: Record<string, string> = { STACK: "my-org/dev" }) {
-        fs.writeFileSync(path.join(fake, "outputs"), Object.entries(outputs).map(([name, value]) => `${name} ${value}\n`).join(""));
+        fs.writeFileSync(
+            path.join(fake, "outputs"),
+            Object.entries(outputs)
+                .map(([name, value]) => `${name} ${value}\n`)
+                .join(""),
+        );
         fs.writeFileSync(path.join(fake, "log"), "");
-        const result = spawnSync("bash", [SCRIPT], { encoding: "utf8", env: { PATH: `${fake}/bin:${process.env.PATH}`, FAKE: fake, ...env } });
+        const result = spawnSync("bash", [SCRIPT], {
+            encoding: "utf8",
+            env: { PATH: `${fake}/bin:${process.env.PATH}`, FAKE: fake, ...env },
+        });
         return { ...result, calls: fs.readFileSync(path.join(fake, "log"), "utf8").trim().split("\n") };
     }
 

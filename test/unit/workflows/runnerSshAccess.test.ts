@@ -46,16 +46,39 @@ describe("runner-ssh-access.sh, the deploy run's own SSH rule", () => {
         fs.writeFileSync(path.join(fake, "appears_after"), String(options.appearsAfter ?? 1));
         fs.writeFileSync(path.join(fake, "polls"), "0");
         fs.writeFileSync(path.join(fake, "log"), "");
-        fs.writeFileSync(path.join(fake, "bin", "curl"), `#!/usr/bin/env bash\necho '${options.runnerAddress ?? "198.51.100.20"}'\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "bin", "curl"), `#!/usr/bin/env bash\necho '${options.runnerAddress ?? "198.51.100.20"}'\n`, {
+            mode: 0o755,
+        });
     }
 
-    function run(action: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; rules: string[]; log: string } {
+    function run(
+        action: string,
+        env: Record<string, string> = {},
+    ): { status: number | null; stdout: string; stderr: string; rules: string[]; log: string } {
         const result = spawnSync("bash", [SCRIPT, action], {
             encoding: "utf8",
-            env: { ...process.env, PATH: `${fake}/bin:${process.env.PATH}`, FAKE: fake, STACK: "my-org/dev", GROUP_NAME: "webstack-deploy-access", RUN_ID: "42", POLL_SECONDS: "0", ...env },
+            env: {
+                ...process.env,
+                PATH: `${fake}/bin:${process.env.PATH}`,
+                FAKE: fake,
+                STACK: "my-org/dev",
+                GROUP_NAME: "webstack-deploy-access",
+                RUN_ID: "42",
+                POLL_SECONDS: "0",
+                ...env,
+            },
         });
-        const rules = fs.readFileSync(path.join(fake, "rules"), "utf8").split("\n").filter((line) => line !== "");
-        return { status: result.status, stdout: result.stdout, stderr: result.stderr, rules, log: fs.readFileSync(path.join(fake, "log"), "utf8") };
+        const rules = fs
+            .readFileSync(path.join(fake, "rules"), "utf8")
+            .split("\n")
+            .filter((line) => line !== "");
+        return {
+            status: result.status,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            rules,
+            log: fs.readFileSync(path.join(fake, "log"), "utf8"),
+        };
     }
 
     it("waits for the stack's group, removes rules earlier runs left, and opens port 22 to this runner alone", () => {
@@ -65,7 +88,9 @@ describe("runner-ssh-access.sh, the deploy run's own SSH rule", () => {
 
         expect(result.status, result.stderr).to.equal(0);
         expect(result.rules).to.deep.equal(["sgr-office office 192.0.2.0/24", "sgr-new github-run-42 198.51.100.20/32"]);
-        expect(result.log).to.contain("Name=tag:Name,Values=webstack-deploy-access Name=tag:stack,Values=dev Name=tag:project,Values=webstack");
+        expect(result.log).to.contain(
+            "Name=tag:Name,Values=webstack-deploy-access Name=tag:stack,Values=dev Name=tag:project,Values=webstack",
+        );
         expect(result.log.match(/describe-security-groups/g)).to.have.length(3);
         expect(result.log).to.contain("IpProtocol=tcp,FromPort=22,ToPort=22");
     });

@@ -136,7 +136,12 @@ describe("GitHub workflows", () => {
             expect(install).to.be.below(tests);
             expect(tests).to.be.below(access);
             expect(access).to.be.below(job.steps.indexOf(preview));
-            expect(preview.with).to.deep.include({ command: "preview", "comment-on-pr": true, policyPacks: "policy", "stack-name": "${{ env.PULUMI_STACK }}" });
+            expect(preview.with).to.deep.include({
+                command: "preview",
+                "comment-on-pr": true,
+                policyPacks: "policy",
+                "stack-name": "${{ env.PULUMI_STACK }}",
+            });
         });
 
         it("sets up Node 20 with the npm cache", () => {
@@ -168,7 +173,11 @@ describe("GitHub workflows", () => {
             expect(close).to.equal(job.steps.length - 1);
             expect(job.steps[close].if).to.equal("always()");
             for (const step of [job.steps[open], job.steps[close]]) {
-                expect(step.env).to.deep.equal({ STACK: "${{ env.PULUMI_STACK }}", GROUP_NAME: deployAccessGroupName("webstack"), RUN_ID: "${{ github.run_id }}" });
+                expect(step.env).to.deep.equal({
+                    STACK: "${{ env.PULUMI_STACK }}",
+                    GROUP_NAME: deployAccessGroupName("webstack"),
+                    RUN_ID: "${{ github.run_id }}",
+                });
             }
         });
 
@@ -183,12 +192,18 @@ describe("GitHub workflows", () => {
         }
 
         function runCheck(confirm: string, stack: string) {
-            return spawnSync("bash", ["-c", confirmationCheck().run ?? "exit 99"], { env: { ...process.env, CONFIRM: confirm, PULUMI_STACK: stack }, encoding: "utf8" });
+            return spawnSync("bash", ["-c", confirmationCheck().run ?? "exit 99"], {
+                env: { ...process.env, CONFIRM: confirm, PULUMI_STACK: stack },
+                encoding: "utf8",
+            });
         }
 
         it("runs only by hand, with a required confirm input", () => {
             expect(Object.keys(workflow("destroy.yml").on)).to.deep.equal(["workflow_dispatch"]);
-            expect(workflow("destroy.yml").on.workflow_dispatch).to.deep.nested.include({ "inputs.confirm.required": true, "inputs.confirm.type": "string" });
+            expect(workflow("destroy.yml").on.workflow_dispatch).to.deep.nested.include({
+                "inputs.confirm.required": true,
+                "inputs.confirm.type": "string",
+            });
         });
 
         it("checks the confirmation first, reading it from the environment", () => {
@@ -212,7 +227,10 @@ describe("GitHub workflows", () => {
             const job = onlyJob("destroy.yml");
             const lift = stepIndex(job, (step) => step.run === "bash .github/scripts/lift-protection.sh", "lift-protection.sh");
             expect(lift + 1).to.equal(job.steps.indexOf(pulumiStep(job)));
-            expect(job.steps[lift].env).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", STACK: "${{ env.PULUMI_STACK }}" });
+            expect(job.steps[lift].env).to.deep.equal({
+                PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+                STACK: "${{ env.PULUMI_STACK }}",
+            });
         });
 
         it("then runs pulumi destroy on the stack in the production environment", () => {
@@ -239,7 +257,9 @@ describe("GitHub workflows", () => {
             for (const file of workflowFiles) {
                 expect(workflow(file).permissions["id-token"], file).to.equal("write");
                 const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
-                expect(access?.with?.["aws-role-arn"], file).to.equal(file === "preview.yml" ? "${{ vars.AWS_PREVIEW_ROLE_ARN }}" : "${{ vars.AWS_ROLE_ARN }}");
+                expect(access?.with?.["aws-role-arn"], file).to.equal(
+                    file === "preview.yml" ? "${{ vars.AWS_PREVIEW_ROLE_ARN }}" : "${{ vars.AWS_ROLE_ARN }}",
+                );
             }
         });
 
@@ -249,19 +269,27 @@ describe("GitHub workflows", () => {
             const access = stepIndex(job, (step) => step.uses === STACK_ACCESS, "stack access");
             expect(check).to.be.below(access);
             expect(job.steps[check].env).to.deep.equal({ AWS_PREVIEW_ROLE_ARN: "${{ vars.AWS_PREVIEW_ROLE_ARN }}" });
-            const checkRun = (value: string) => spawnSync("bash", ["-euo", "pipefail", "-c", job.steps[check].run ?? ""], { encoding: "utf8", env: { ...process.env, AWS_PREVIEW_ROLE_ARN: value } });
+            const checkRun = (value: string) =>
+                spawnSync("bash", ["-euo", "pipefail", "-c", job.steps[check].run ?? ""], {
+                    encoding: "utf8",
+                    env: { ...process.env, AWS_PREVIEW_ROLE_ARN: value },
+                });
             expect(checkRun("").status).to.equal(1);
             expect(checkRun("").stdout).to.contain("::error::Set the repository variable AWS_PREVIEW_ROLE_ARN");
             expect(checkRun("arn:aws:iam::123456789012:role/webstack-preview").status).to.equal(0);
             expect(job.steps[access].with).to.deep.include({ "preview-only": "true" }).and.not.to.have.property("ssh-private-key");
             const placeholder = stackAccess.runs.steps.find((step) => step.if === "inputs.preview-only == 'true'");
             expect(placeholder?.env?.PREVIEW_KEY_PLACEHOLDER).to.equal(PREVIEW_KEY_PLACEHOLDER);
-            expect(placeholder?.run).to.equal(`printf '%s\\n' "$PREVIEW_KEY_PLACEHOLDER" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`);
+            expect(placeholder?.run).to.equal(
+                `printf '%s\\n' "$PREVIEW_KEY_PLACEHOLDER" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`,
+            );
         });
 
         it("pins every action to a major version", () => {
             const steps = [...workflowFiles.flatMap((file) => onlyJob(file).steps), ...stackAccess.runs.steps];
-            for (const uses of steps.map((step) => step.uses).filter((uses): uses is string => uses !== undefined && uses !== STACK_ACCESS)) {
+            for (const uses of steps
+                .map((step) => step.uses)
+                .filter((uses): uses is string => uses !== undefined && uses !== STACK_ACCESS)) {
                 expect(uses).to.match(/^[\w-]+\/[\w-]+@v\d+$/);
             }
         });
@@ -276,7 +304,9 @@ describe("GitHub workflows", () => {
         it("hands the SSH private key to Pulumi as secret config on stdin, for deploy only", () => {
             const setKey = stackAccess.runs.steps.find((step) => step.run?.includes("webstack:sshPrivateKey"));
             expect(setKey?.env?.SSH_PRIVATE_KEY).to.equal("${{ inputs.ssh-private-key }}");
-            expect(setKey?.run).to.equal(`printf '%s\\n' "$SSH_PRIVATE_KEY" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`);
+            expect(setKey?.run).to.equal(
+                `printf '%s\\n' "$SSH_PRIVATE_KEY" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`,
+            );
             const keyPassedBy = workflowFiles.filter((file) => workflowText(file).includes("secrets.SSH_PRIVATE_KEY"));
             expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml"]);
             for (const file of keyPassedBy) {
