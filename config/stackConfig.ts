@@ -225,6 +225,21 @@ class ConfigReader {
         return number;
     }
 
+    /** A list of at least `minItems` strings, each matching `format`; a problem naming the key and the whole list otherwise. */
+    matchingList(key: string, format: RegExp, rule: { minItems: number; expected: string; example: string }): string[] | undefined {
+        const list = this.stringList(key, rule.example);
+        if (list === undefined) {
+            return undefined;
+        }
+        if (list.length < rule.minItems || !list.every((item) => format.test(item))) {
+            this.problems.push(
+                `webstack:${key} is ${describe(JSON.stringify(list))}; expected ${rule.expected}, for example ${rule.example}.`,
+            );
+            return undefined;
+        }
+        return list;
+    }
+
     stringList(key: string, example: string): string[] | undefined {
         const value = this.string(key);
         if (value === undefined) {
@@ -290,40 +305,8 @@ function readAwsServer(reader: ConfigReader): ServerSource {
     };
 }
 
-function readSubnetIds(reader: ConfigReader): string[] | undefined {
-    const example = `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`;
-    const subnetIds = reader.stringList("subnetIds", example);
-    if (subnetIds === undefined) {
-        return undefined;
-    }
-    const invalid = subnetIds.filter((id) => !SUBNET_ID.test(id));
-    if (invalid.length > 0 || subnetIds.length < 2) {
-        reader.problems.push(
-            `webstack:subnetIds is ${describe(JSON.stringify(subnetIds))}; expected the ids of at least two public subnets in different availability zones, for example ${example}.`,
-        );
-        return undefined;
-    }
-    return subnetIds;
-}
-
 /** An IAM role's or user's ARN, with or without a path: what a bucket policy's aws:PrincipalArn names. */
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
-
-function readDeployerArns(reader: ConfigReader): string[] | undefined {
-    const example = `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"]`;
-    const arns = reader.stringList("deployerArns", example);
-    if (arns === undefined) {
-        return undefined;
-    }
-    const invalid = arns.filter((arn) => !IAM_PRINCIPAL_ARN.test(arn));
-    if (invalid.length > 0 || arns.length === 0) {
-        reader.problems.push(
-            `webstack:deployerArns holds ${invalid.length > 0 ? invalid.map(describe).join(", ") : "nothing"}; expected the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's), for example ${example}.`,
-        );
-        return undefined;
-    }
-    return arns;
-}
 
 function readFleet(reader: ConfigReader): FleetSource {
     const minAppServers = reader.integer("minAppServers", LIMITS.minAppServers);
@@ -338,7 +321,11 @@ function readFleet(reader: ConfigReader): FleetSource {
         kind: "ha",
         instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_FLEET_DEFAULTS.instanceType),
         amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
-        subnetIds: readSubnetIds(reader),
+        subnetIds: reader.matchingList("subnetIds", SUBNET_ID, {
+            minItems: 2,
+            expected: "the ids of at least two public subnets in different availability zones",
+            example: `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`,
+        }),
         rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", LIMITS.rootVolumeSizeGiB),
         hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
         createApexRecord: reader.boolean("createApexRecord", false),
@@ -346,7 +333,11 @@ function readFleet(reader: ConfigReader): FleetSource {
         maxAppServers,
         databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
-        deployerArns: readDeployerArns(reader),
+        deployerArns: reader.matchingList("deployerArns", IAM_PRINCIPAL_ARN, {
+            minItems: 1,
+            expected: "the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's)",
+            example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"]`,
+        }),
     };
 }
 

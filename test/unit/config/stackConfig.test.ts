@@ -320,10 +320,11 @@ describe("parseStackConfig", () => {
             });
             expectOneFleetProblem(
                 { ...HA, deployerArns: '["arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"]' },
-                'webstack:deployerArns holds "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1"',
+                "webstack:deployerArns is",
+                "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1",
                 "not a session's",
             );
-            expectOneFleetProblem({ ...HA, deployerArns: "[]" }, "webstack:deployerArns holds nothing");
+            expectOneFleetProblem({ ...HA, deployerArns: "[]" }, 'webstack:deployerArns is "[]"');
             expectOneProblem({ ...VALID, deployerArns: '["arn:aws:iam::123456789012:role/x"]' }, "webstack:deployerArns does not apply");
         });
 
