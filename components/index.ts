@@ -5,7 +5,8 @@
  * applied to any SSH host), with what a program needs to release its app and build the plan. See the
  * README's "Use it in your own program".
  */
-export { architectureOf, WEB_SERVER_DEFAULTS, WebServer, type WebServerArgs, type WebServerProvisioning } from "./webServer";
+export { WEB_SERVER_DEFAULTS, WebServer, type WebServerArgs, type WebServerProvisioning } from "./webServer";
+export { architectureOf } from "./ec2";
 export { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS, WebFleet, type WebFleetArgs } from "./webFleet";
 export { DEFAULT_SSH_USER, RemoteProvisioner, type RemoteProvisionerArgs, type SshConnectionArgs } from "./remoteProvisioner";
 export {

@@ -6,17 +6,16 @@ import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex, typ
 import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../provisioning/files/nginx";
 import { APP_STOP_TIMEOUT_SECONDS } from "../provisioning/files/systemd";
 import { APP_DATABASE, APP_USER, DEFAULT_HEALTH_PATH } from "../provisioning/layout";
-import { checkedDomain, siteNames, siteUrl, wwwHostName } from "../provisioning/site";
+import { siteNames, siteUrl, wwwHostName } from "../provisioning/site";
 import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
 import { tagsFor as componentTags } from "./tags";
-import { architectureOf, DEBIAN_AMI_OWNER, debianAmiFilters } from "./webServer";
+import { checkedSiteDomain, EC2_DEFAULTS, IMDSV2_ONLY, serverImageId, serviceAssumeRolePolicy, siteRecordNames, siteZoneId } from "./ec2";
 
 /** What WebFleet uses for each argument left out; the stack config's messages quote them as examples. */
 export const WEB_FLEET_DEFAULTS = {
-    instanceType: "t3.micro",
-    rootVolumeSizeGiB: 16,
+    ...EC2_DEFAULTS,
     minAppServers: 2,
     maxAppServers: 4,
     databaseInstanceClass: "db.t4g.micro",
@@ -161,14 +160,6 @@ export function finalSnapshotName(componentName: string, stack: string, createdA
         .replace(/^[^a-z]+/, "");
 }
 
-/** The trust policy that lets EC2 instances act through a role. */
-export function ec2AssumeRolePolicy(): string {
-    return JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    });
-}
-
 /** What an app server may do: read its plan from the bucket, and the database's credentials. Nothing else. */
 export function appServerPolicy(bucketArn: string, databaseSecretArn: string): string {
     return JSON.stringify({
@@ -295,10 +286,7 @@ export class WebFleet extends pulumi.ComponentResource {
                 args.maxAppServers ?? Math.max(WEB_FLEET_DEFAULTS.maxAppServers, args.minAppServers ?? 0),
             ),
         );
-        if (typeof args.domain === "string") {
-            checked(undefined, () => checkedDomain(args.domain as string));
-        }
-        const domain = pulumi.output(args.domain).apply((apex) => checked(undefined, () => checkedDomain(apex)));
+        const domain = checkedSiteDomain(args.domain, checked);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
         const plan = checked("server", () => buildFleetPlan(args.server));
@@ -392,7 +380,11 @@ export class WebFleet extends pulumi.ComponentResource {
         });
         const databaseSecretArn = database.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
 
-        const role = new aws.iam.Role(`${name}-app-role`, { assumeRolePolicy: ec2AssumeRolePolicy(), tags: tagsFor("app-role") }, parent);
+        const role = new aws.iam.Role(
+            `${name}-app-role`,
+            { assumeRolePolicy: serviceAssumeRolePolicy("ec2.amazonaws.com"), tags: tagsFor("app-role") },
+            parent,
+        );
         // Every server's first boot reads it: protected like the database (lift-protection.sh lifts both).
         const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, { ...parent, protect: true });
         declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
@@ -421,14 +413,7 @@ export class WebFleet extends pulumi.ComponentResource {
             }));
         const planIndex = declarePlanObjects(name, plan, { bucket, domain, fleet, appEnvironment, parent: this });
 
-        const amiId =
-            args.amiId ??
-            aws.ec2
-                .getAmiOutput(
-                    { owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architectureOf(instanceType)) },
-                    parent,
-                )
-                .apply((ami) => ami.id);
+        const amiId = serverImageId(args.amiId, instanceType, parent);
         const userData = pulumi
             .all([region, bucket.bucket, planIndex.key, planIndex.sha256])
             .apply(([regionName, bucketName, indexKey, indexSha256]) =>
@@ -445,7 +430,7 @@ export class WebFleet extends pulumi.ComponentResource {
                 networkInterfaces: [
                     { deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [appGroup.id], deleteOnTermination: "true" },
                 ],
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                metadataOptions: IMDSV2_ONLY,
                 blockDeviceMappings: [
                     {
                         deviceName: "/dev/xvda",
@@ -498,8 +483,7 @@ export class WebFleet extends pulumi.ComponentResource {
             parent,
         );
 
-        const zoneId =
-            args.hostedZoneId ?? aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
+        const zoneId = siteZoneId(domain, args.hostedZoneId, parent);
         const certificateArn = declareCertificate(name, { domain, createApexRecord, zoneId, tagsFor, parent: this });
         new aws.lb.Listener(
             `${name}-https`,
@@ -558,8 +542,7 @@ export class WebFleet extends pulumi.ComponentResource {
             parent,
         );
 
-        const recordNames = { www: hostName, ...(createApexRecord ? { apex: domain } : {}) };
-        for (const [record, recordName] of Object.entries(recordNames)) {
+        for (const [record, recordName] of Object.entries(siteRecordNames(domain, createApexRecord))) {
             new aws.route53.Record(
                 `${name}-${record}-record`,
                 {

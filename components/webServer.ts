@@ -3,7 +3,17 @@ import * as aws from "@pulumi/aws";
 import { buildPlan, type ServerSettings } from "../provisioning";
 import { cidrFamily, publicKeyMaterial } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
-import { checkedDomain, siteUrl, wwwHostName } from "../provisioning/site";
+import { siteUrl, wwwHostName } from "../provisioning/site";
+import {
+    architectureOf,
+    checkedSiteDomain,
+    EC2_DEFAULTS,
+    IMDSV2_ONLY,
+    serverImageId,
+    serviceAssumeRolePolicy,
+    siteRecordNames,
+    siteZoneId,
+} from "./ec2";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 import { declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
@@ -12,21 +22,10 @@ import { tagsFor as componentTags } from "./tags";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
 export const WEB_SERVER_DEFAULTS = {
-    instanceType: "t3.micro",
-    rootVolumeSizeGiB: 16,
+    ...EC2_DEFAULTS,
     dnsTtl: 300,
     dailySnapshots: 7,
 } as const;
-
-/**
- * The CPU architecture an instance type runs: AWS Graviton families carry a `g` after the generation
- * (t4g, m7g, c7gn), and the first Graviton family is a1.
- */
-export function architectureOf(instanceType: string): "x86_64" | "arm64" {
-    const family = /^([a-z]+)(\d+)([a-z-]*)\./.exec(instanceType);
-    const graviton = family !== null && (family[3].startsWith("g") || `${family[1]}${family[2]}` === "a1");
-    return graviton ? "arm64" : "x86_64";
-}
 
 /**
  * Why `wantedType` cannot replace the type of the server the stack runs (`runningType`), or undefined
@@ -44,9 +43,6 @@ export function architectureChangeProblem(runningType: string | undefined, wante
         "lift the instance's protection (README: Teardown) and run pulumi up, then restore the dump."
     );
 }
-
-/** Debian's own AWS account, which publishes the official Debian AMIs. */
-export const DEBIAN_AMI_OWNER = "136693071363";
 
 /** How WebServer configures its server: what runs there (buildPlan's settings) and how to reach it over SSH. */
 export interface WebServerProvisioning extends ServerSettings {
@@ -155,17 +151,6 @@ export function deployAccessGroupName(serverName: string): string {
     return `${serverName}-deploy-access`;
 }
 
-/** The filters that find the newest official Debian 13 image for an architecture. */
-export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.input.ec2.GetAmiFilter[] {
-    const debianArchitecture = architecture === "arm64" ? "arm64" : "amd64";
-    return [
-        { name: "name", values: [`debian-13-${debianArchitecture}-*`] },
-        { name: "architecture", values: [architecture] },
-        { name: "virtualization-type", values: ["hvm"] },
-        { name: "root-device-type", values: ["ebs"] },
-    ];
-}
-
 /**
  * The keys the server keeps authorized: the configured public key, and the public half of the private
  * key the steps connect with. Public, so not kept secret. A private key that cannot be read (a pull
@@ -220,14 +205,6 @@ export function snapshotPolicyDescription(componentName: string): string {
     return `webstack ${componentName.replace(/[^0-9A-Za-z _-]/g, "-")} daily root volume snapshots`.slice(0, 120);
 }
 
-/** The trust policy that lets Data Lifecycle Manager act through a role. */
-export function dlmAssumeRolePolicy(): string {
-    return JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    });
-}
-
 /**
  * One Debian server on EC2 with a fixed public address and a DNS name: security group, key pair,
  * instance, Elastic IP, Route53 records, and then the server's configuration over SSH.
@@ -246,7 +223,6 @@ export class WebServer extends pulumi.ComponentResource {
         super("webstack:index:WebServer", name, {}, opts);
         const checked = checkerFor(this);
         const instanceType = args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType;
-        const architecture = architectureOf(instanceType);
         const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB;
         const createApexRecord = args.createApexRecord ?? false;
         const dnsTtl = args.dnsTtl ?? WEB_SERVER_DEFAULTS.dnsTtl;
@@ -265,11 +241,7 @@ export class WebServer extends pulumi.ComponentResource {
         }
         const https = args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false);
         const healthPath = args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH;
-        const checkedApex = (apex: string): string => checked(undefined, () => checkedDomain(apex));
-        if (typeof args.domain === "string") {
-            checkedApex(args.domain);
-        }
-        const domain = pulumi.output(args.domain).apply(checkedApex);
+        const domain = checkedSiteDomain(args.domain, checked);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
         // The stack owns this server and its login user: the plan keeps exactly the configured key and the one it connects with.
@@ -334,11 +306,7 @@ export class WebServer extends pulumi.ComponentResource {
             parent,
         );
 
-        const amiId =
-            args.amiId ??
-            aws.ec2
-                .getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architecture) }, parent)
-                .apply((ami) => ami.id);
+        const amiId = serverImageId(args.amiId, instanceType, parent);
 
         // The type the running server has, when there is one: it must keep its architecture (the image does).
         const runningType = aws.ec2
@@ -370,7 +338,7 @@ export class WebServer extends pulumi.ComponentResource {
                 subnetId: args.subnetId,
                 keyName: keyPair.keyName,
                 vpcSecurityGroupIds: [securityGroup.id, deployAccess.id],
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                metadataOptions: IMDSV2_ONLY,
                 rootBlockDevice: {
                     volumeType: "gp3",
                     volumeSize: rootVolumeSizeGiB,
@@ -392,7 +360,7 @@ export class WebServer extends pulumi.ComponentResource {
         if (snapshotPolicy !== undefined) {
             const snapshotRole = new aws.iam.Role(
                 `${name}-snapshots-role`,
-                { assumeRolePolicy: dlmAssumeRolePolicy(), tags: tagsFor("snapshots-role") },
+                { assumeRolePolicy: serviceAssumeRolePolicy("dlm.amazonaws.com"), tags: tagsFor("snapshots-role") },
                 parent,
             );
             const snapshotPermissions = new aws.iam.RolePolicyAttachment(
@@ -416,11 +384,8 @@ export class WebServer extends pulumi.ComponentResource {
 
         const elasticIp = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: tagsFor("eip") }, parent);
 
-        const zoneId =
-            args.hostedZoneId ?? aws.route53.getZoneOutput({ name: domain, privateZone: false }, parent).apply((zone) => zone.zoneId);
-
-        const recordNames = { www: hostName, ...(createApexRecord ? { apex: domain } : {}) };
-        const records = Object.entries(recordNames).map(
+        const zoneId = siteZoneId(domain, args.hostedZoneId, parent);
+        const records = Object.entries(siteRecordNames(domain, createApexRecord)).map(
             ([record, recordName]) =>
                 new aws.route53.Record(
                     `${name}-${record}-record`,

@@ -25,7 +25,6 @@ import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
 import {
     architectureChangeProblem,
-    architectureOf,
     authorizedKeys,
     DLM_TEXT,
     snapshotPolicyDescription,
@@ -615,17 +614,6 @@ describe("architectureChangeProblem", () => {
             /^instanceType is t4g\.micro \(arm64\), but the server runs t3\.micro \(x86_64\), and its x86_64 image cannot boot on arm64\. Keep an x86_64 type, or move to a new server: .*webstack:amiId/,
         );
         expect(architectureChangeProblem("c7g.large", "c7i.large")).to.contain("runs c7g.large (arm64)");
-    });
-});
-
-describe("architectureOf", () => {
-    it("knows Graviton families run arm64 and the rest x86_64", () => {
-        expect(architectureOf("t4g.micro")).to.equal("arm64");
-        expect(architectureOf("c7gn.large")).to.equal("arm64");
-        expect(architectureOf("a1.medium")).to.equal("arm64");
-        expect(architectureOf("t3.micro")).to.equal("x86_64");
-        expect(architectureOf("t3a.small")).to.equal("x86_64");
-        expect(architectureOf("m7i.xlarge")).to.equal("x86_64");
     });
 });
 
