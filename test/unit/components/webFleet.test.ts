@@ -25,17 +25,11 @@ import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { APP_STOP_TIMEOUT_SECONDS } from "../../../provisioning/files/systemd";
 import { CLIENT_KEEPALIVE_SECONDS, renderSite } from "../../../provisioning/files/nginx";
 import { USER_DATA_MAX_BYTES } from "../../../provisioning/cloudInit";
-import {
-    appServerBounds,
-    appServerPolicy,
-    checkedZones,
-    finalSnapshotName,
-    planBucketPolicy,
-    principalArnPatterns,
-    rdsCaBundle,
-    type WebFleet as WebFleetClass,
-    type WebFleetArgs,
-} from "../../../components/webFleet";
+import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } from "../../../components/webFleet";
+import { appServerPolicy } from "../../../components/fleet/appServers";
+import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";
+import { checkedZones } from "../../../components/fleet/network";
+import { planBucketPolicy, principalArnPatterns } from "../../../components/fleet/planBucket";
 
 const RELEASE = { id: "0123456789ab", artifactPath: __filename, healthPath: "/health" };
 const DEFAULT_SUBNETS = Object.keys(MOCK_DEFAULT_SUBNETS).sort();

@@ -1,0 +1,159 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { renderFirstBootUserData } from "../../provisioning/cloudInit";
+import { IMDSV2_ONLY, serverImageId, serviceAssumeRolePolicy } from "../ec2";
+import type { FleetContext } from "./context";
+
+/** How long a new server has to boot and apply its plan before its health checks count. */
+export const FIRST_BOOT_GRACE_SECONDS = 600;
+
+/**
+ * A rolling instance refresh that never lowers healthy capacity: new servers start and pass their
+ * health checks before old ones stop (100% kept healthy, up to 150% running).
+ */
+export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefresh {
+    return {
+        strategy: "Rolling",
+        preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmup: "60", skipMatching: true },
+    };
+}
+
+/** The average CPU the group scales to: out above it, in below it. */
+export const TARGET_CPU_PERCENT = 50;
+
+/** What an app server may do: read its plan from the bucket, and the database's credentials. Nothing else. */
+export function appServerPolicy(bucketArn: string, databaseSecretArn: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/plan/*` },
+            { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: databaseSecretArn },
+        ],
+    });
+}
+
+/** The role the app servers act as; its permissions come with them ({@link declareAppServers}). */
+export function declareAppRole(context: FleetContext): aws.iam.Role {
+    return new aws.iam.Role(
+        `${context.name}-app-role`,
+        { assumeRolePolicy: serviceAssumeRolePolicy("ec2.amazonaws.com"), tags: context.tagsFor("app-role") },
+        { parent: context.parent },
+    );
+}
+
+export interface AppServerTargets {
+    readonly role: aws.iam.Role;
+    readonly instanceType: string;
+    readonly amiId?: pulumi.Input<string>;
+    readonly rootVolumeSizeGiB: number;
+    readonly bounds: { readonly min: number; readonly max: number };
+    readonly subnetIds: pulumi.Input<string[]>;
+    readonly securityGroupId: pulumi.Input<string>;
+    readonly targetGroupArn: pulumi.Input<string>;
+    /** Where the first boot finds its plan: the region, the bucket and the plan's index. */
+    readonly plan: {
+        readonly region: pulumi.Input<string>;
+        readonly bucket: aws.s3.Bucket;
+        readonly indexKey: pulumi.Input<string>;
+        readonly indexSha256: pulumi.Input<string>;
+    };
+    readonly databaseSecretArn: pulumi.Input<string>;
+    /** What must exist before a server boots: the plan's index object. */
+    readonly planReady: pulumi.Resource[];
+    /** What must take connections before the first servers migrate: the database. */
+    readonly databaseReady: pulumi.Resource[];
+}
+
+/**
+ * The app servers: their role's two permissions and instance profile, a hardened launch template whose
+ * user data applies the plan at first boot, an Auto Scaling group behind the target group, rolled by
+ * instance refresh, and CPU target tracking.
+ */
+export function declareAppServers(context: FleetContext, targets: AppServerTargets): aws.autoscaling.Group {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
+    const { role, bounds } = targets;
+    const appPolicy = new aws.iam.RolePolicy(
+        `${name}-app-policy`,
+        {
+            role: role.id,
+            policy: pulumi
+                .all([targets.plan.bucket.arn, targets.databaseSecretArn])
+                .apply(([bucketArn, secretArn]) => appServerPolicy(bucketArn, secretArn)),
+        },
+        parent,
+    );
+    const instanceProfile = new aws.iam.InstanceProfile(`${name}-app-profile`, { role: role.name, tags: tagsFor("app-profile") }, parent);
+    const userData = pulumi
+        .all([targets.plan.region, targets.plan.bucket.bucket, targets.plan.indexKey, targets.plan.indexSha256])
+        .apply(([region, bucket, indexKey, indexSha256]) =>
+            Buffer.from(renderFirstBootUserData({ region, bucket, indexKey, indexSha256 })).toString("base64"),
+        );
+    const launchTemplate = new aws.ec2.LaunchTemplate(
+        `${name}-app`,
+        {
+            imageId: serverImageId(targets.amiId, targets.instanceType, parent),
+            instanceType: targets.instanceType,
+            iamInstanceProfile: { arn: instanceProfile.arn },
+            // A public address whatever the subnet's default: with no NAT gateway, it is how the
+            // server reaches S3, Secrets Manager and Debian's mirror at first boot.
+            networkInterfaces: [
+                {
+                    deviceIndex: 0,
+                    associatePublicIpAddress: "true",
+                    securityGroups: [targets.securityGroupId],
+                    deleteOnTermination: "true",
+                },
+            ],
+            metadataOptions: IMDSV2_ONLY,
+            blockDeviceMappings: [
+                {
+                    deviceName: "/dev/xvda",
+                    ebs: { volumeType: "gp3", volumeSize: targets.rootVolumeSizeGiB, encrypted: "true", deleteOnTermination: "true" },
+                },
+            ],
+            userData,
+            updateDefaultVersion: true,
+            tagSpecifications: [
+                { resourceType: "instance", tags: tagsFor("app-server") },
+                { resourceType: "volume", tags: tagsFor("app-server-root") },
+            ],
+            tags: tagsFor("app-template"),
+        },
+        // A newer Debian image must not roll the fleet by itself; a new release or setting does.
+        // A server boots only once its plan is in the bucket and its role may read it.
+        { ...parent, ignoreChanges: targets.amiId === undefined ? ["imageId"] : [], dependsOn: [...targets.planReady, appPolicy] },
+    );
+    const group = new aws.autoscaling.Group(
+        `${name}-app`,
+        {
+            vpcZoneIdentifiers: targets.subnetIds,
+            minSize: bounds.min,
+            maxSize: bounds.max,
+            launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+            targetGroupArns: [targets.targetGroupArn],
+            healthCheckType: "ELB",
+            healthCheckGracePeriod: FIRST_BOOT_GRACE_SECONDS,
+            waitForCapacityTimeout: `${FIRST_BOOT_GRACE_SECONDS}s`,
+            // `pulumi up` fails, rather than reporting success, when no server passes the load balancer's health check.
+            waitForElbCapacity: bounds.min,
+            instanceRefresh: rollingRefresh(),
+            tags: Object.entries(tagsFor("app-server")).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        },
+        // The database must take connections before the first servers migrate it.
+        { ...parent, dependsOn: targets.databaseReady },
+    );
+    new aws.autoscaling.Policy(
+        `${name}-app-cpu`,
+        {
+            autoscalingGroupName: group.name,
+            policyType: "TargetTrackingScaling",
+            targetTrackingConfiguration: {
+                predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+                targetValue: TARGET_CPU_PERCENT,
+            },
+        },
+        parent,
+    );
+    return group;
+}

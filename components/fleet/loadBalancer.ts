@@ -1,0 +1,186 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
+import { APP_STOP_TIMEOUT_SECONDS } from "../../provisioning/files/systemd";
+import { siteNames } from "../../provisioning/site";
+import { siteRecordNames } from "../ec2";
+import type { FleetContext } from "./context";
+
+/**
+ * How long the load balancer keeps an idle connection, to a client or to a target: shorter than
+ * nginx's keep-alive, so that nginx never closes a connection the load balancer is about to reuse
+ * (AWS's advice; the other way round some requests would meet a closing connection and get a 502).
+ */
+export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = CLIENT_KEEPALIVE_SECONDS - 5;
+
+/** AWS's TLS policy for the load balancer: TLS 1.3, and 1.2 with forward secrecy only. */
+export const LOAD_BALANCER_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * The load balancer's check of an app server, which Auto Scaling follows too: an app instance
+ * answers through nginx ({@link LOAD_BALANCER_HEALTH_PATH}, not the database: a failover must not
+ * replace every server), out after two failures ten seconds apart. A new server is in service only
+ * after its first boot's deploy saw every instance answer the release's own health path, database
+ * included.
+ */
+export function targetHealthCheck(): aws.types.input.lb.TargetGroupHealthCheck {
+    return {
+        enabled: true,
+        protocol: "HTTP",
+        port: "traffic-port",
+        path: LOAD_BALANCER_HEALTH_PATH,
+        matcher: "200",
+        interval: 10,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+    };
+}
+
+/**
+ * How long the load balancer lets a leaving server finish its requests before it closes them: the
+ * app's own drain (its stop timeout), so a server taken out never loses a request it accepted.
+ */
+export const DEREGISTRATION_DELAY_SECONDS = APP_STOP_TIMEOUT_SECONDS;
+
+interface CertificateTargets {
+    readonly domain: pulumi.Output<string>;
+    readonly createApexRecord: boolean;
+    readonly zoneId: pulumi.Input<string>;
+    readonly tagsFor: (resource: string) => Record<string, string>;
+    readonly parent: pulumi.Resource;
+}
+
+/** ACM's certificate for www (and the apex when asked), validated through the zone's DNS: its ARN once issued. */
+function declareCertificate(name: string, targets: CertificateTargets): pulumi.Output<string> {
+    const parent = { parent: targets.parent };
+    const names = targets.domain.apply((domain) => siteNames(domain, targets.createApexRecord));
+    const certificate = new aws.acm.Certificate(
+        `${name}-certificate`,
+        {
+            domainName: names.apply((all) => all[0]),
+            subjectAlternativeNames: names.apply((all) => all.slice(1)),
+            validationMethod: "DNS",
+            keyAlgorithm: "EC_prime256v1",
+            tags: targets.tagsFor("certificate"),
+        },
+        { ...parent },
+    );
+    const validationRecords = (targets.createApexRecord ? [0, 1] : [0]).map((position) => {
+        const option = pulumi.all([certificate.domainValidationOptions, names]).apply(([options, all]) => {
+            const found = options.find((candidate) => candidate.domainName === all[position]);
+            if (found === undefined) {
+                throw new pulumi.ResourceError(`ACM gave no DNS validation record for ${all[position]}.`, targets.parent);
+            }
+            return found;
+        });
+        return new aws.route53.Record(
+            `${name}-certificate-validation-${position === 0 ? "www" : "apex"}`,
+            {
+                zoneId: targets.zoneId,
+                name: option.apply((found) => found.resourceRecordName),
+                type: option.apply((found) => found.resourceRecordType),
+                records: [option.apply((found) => found.resourceRecordValue)],
+                ttl: 300,
+                allowOverwrite: true,
+            },
+            parent,
+        );
+    });
+    const validation = new aws.acm.CertificateValidation(
+        `${name}-certificate-validation`,
+        { certificateArn: certificate.arn, validationRecordFqdns: validationRecords.map((record) => record.fqdn) },
+        parent,
+    );
+    return validation.certificateArn;
+}
+
+/** The site's front door: the load balancer, its app servers' target group, HTTPS with ACM's certificate, HTTP redirected, and the alias records. */
+export function declareLoadBalancer(
+    context: FleetContext,
+    site: {
+        readonly subnetIds: pulumi.Input<string[]>;
+        readonly vpcId: pulumi.Input<string>;
+        readonly securityGroupId: pulumi.Input<string>;
+        readonly domain: pulumi.Output<string>;
+        readonly createApexRecord: boolean;
+        readonly zoneId: pulumi.Input<string>;
+    },
+): { loadBalancer: aws.lb.LoadBalancer; targetGroup: aws.lb.TargetGroup } {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
+    const loadBalancer = new aws.lb.LoadBalancer(
+        `${name}-lb`,
+        {
+            loadBalancerType: "application",
+            internal: false,
+            securityGroups: [site.securityGroupId],
+            subnets: site.subnetIds,
+            dropInvalidHeaderFields: true,
+            enableHttp2: true,
+            idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
+            tags: tagsFor("lb"),
+        },
+        parent,
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+        `${name}-app-tg`,
+        {
+            vpcId: site.vpcId,
+            port: 80,
+            protocol: "HTTP",
+            targetType: "instance",
+            deregistrationDelay: DEREGISTRATION_DELAY_SECONDS,
+            healthCheck: targetHealthCheck(),
+            tags: tagsFor("app-tg"),
+        },
+        parent,
+    );
+    const certificateArn = declareCertificate(name, {
+        domain: site.domain,
+        createApexRecord: site.createApexRecord,
+        zoneId: site.zoneId,
+        tagsFor,
+        parent: context.parent,
+    });
+    new aws.lb.Listener(
+        `${name}-https`,
+        {
+            loadBalancerArn: loadBalancer.arn,
+            port: 443,
+            protocol: "HTTPS",
+            sslPolicy: LOAD_BALANCER_TLS_POLICY,
+            certificateArn,
+            defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            tags: tagsFor("https"),
+        },
+        parent,
+    );
+    new aws.lb.Listener(
+        `${name}-http`,
+        {
+            loadBalancerArn: loadBalancer.arn,
+            port: 80,
+            protocol: "HTTP",
+            defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+            tags: tagsFor("http"),
+        },
+        parent,
+    );
+    for (const [record, recordName] of Object.entries(siteRecordNames(site.domain, site.createApexRecord))) {
+        new aws.route53.Record(
+            `${name}-${record}-record`,
+            {
+                zoneId: site.zoneId,
+                name: recordName,
+                type: "A",
+                aliases: [{ name: loadBalancer.dnsName, zoneId: loadBalancer.zoneId, evaluateTargetHealth: true }],
+                // Moving from a single server, the fleet takes the name over in one UPSERT: no moment
+                // without a record for resolvers to cache as missing (see docs/moving-to-ha.md).
+                allowOverwrite: true,
+            },
+            parent,
+        );
+    }
+    return { loadBalancer, targetGroup };
+}

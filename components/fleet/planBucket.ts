@@ -1,0 +1,157 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { stepHoldsSecrets, type FleetInputs, type Plan } from "../../provisioning";
+import { indexObject, planObjects, renderPlanIndex, type PlanObject } from "../../provisioning/cloudInit";
+
+/**
+ * The principal ARNs a bucket policy names for the identity `pulumi up` runs as: an assumed role's
+ * session ARN becomes its role's ARN (with or without a path), a user's ARN stays.
+ */
+export function principalArnPatterns(callerArn: string): string[] {
+    const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+    if (assumed === null) {
+        return [callerArn];
+    }
+    const [, partition, account, role] = assumed;
+    return [`arn:${partition}:iam::${account}:role/${role}`, `arn:${partition}:iam::${account}:role/*/${role}`];
+}
+
+/**
+ * The plan bucket's policy: nothing over plain HTTP, and no object read by anyone but the app
+ * servers' role and the deployers (Pulumi reads back what it wrote, on up, preview and refresh),
+ * whatever IAM policies elsewhere in the account allow. `deployerArns`: principal ARNs or patterns.
+ */
+export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, deployerArns: readonly string[]): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "DenyPlainHttp",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+                Sid: "OnlyAppServersRead",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:GetObject",
+                Resource: `${bucketArn}/*`,
+                Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...deployerArns] } },
+            },
+        ],
+    });
+}
+
+/** How long the bucket keeps a plan object's replaced versions: a release can be rolled back to for a month. */
+export const PLAN_VERSIONS_KEPT_DAYS = 30;
+
+/** Versioned, encrypted, never public; replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read by the app servers' role alone. */
+export function declareBucketSettings(
+    name: string,
+    bucket: aws.s3.Bucket,
+    { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
+    parent: pulumi.CustomResourceOptions,
+): void {
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+        `${name}-plan-public-access`,
+        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        parent,
+    );
+    new aws.s3.BucketOwnershipControls(
+        `${name}-plan-ownership`,
+        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        parent,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+        `${name}-plan-versioning`,
+        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+        parent,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-plan-encryption`,
+        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+        parent,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-plan-lifecycle`,
+        {
+            bucket: bucket.id,
+            rules: [
+                {
+                    id: "expire-replaced-plan-versions",
+                    status: "Enabled",
+                    filter: { prefix: "plan/" },
+                    noncurrentVersionExpiration: { noncurrentDays: PLAN_VERSIONS_KEPT_DAYS },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+            ],
+        },
+        { ...parent, dependsOn: [versioning] },
+    );
+    const readers = deployerArns ?? aws.getCallerIdentityOutput({}, parent).arn.apply(principalArnPatterns);
+    new aws.s3.BucketPolicy(
+        `${name}-plan-policy`,
+        {
+            bucket: bucket.id,
+            policy: pulumi
+                .all([bucket.arn, appServerRoleArn, readers])
+                .apply(([bucketArn, roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)),
+        },
+        { ...parent, dependsOn: [publicAccess] },
+    );
+}
+
+interface PlanObjectTargets {
+    readonly bucket: aws.s3.Bucket;
+    readonly domain: pulumi.Output<string>;
+    readonly fleet: pulumi.Output<FleetInputs>;
+    readonly appEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    readonly parent: pulumi.Resource;
+}
+
+/**
+ * One bucket object per plan step, and the index that lists them: what a new server fetches at first
+ * boot. The app's environment is a secret, so only its step's object is rendered from it; the
+ * object's key and hash, which reveal nothing of it, are plain, so that the index and the user data
+ * show in a preview.
+ */
+export function declarePlanObjects(
+    name: string,
+    plan: Plan,
+    targets: PlanObjectTargets,
+): { object: aws.s3.BucketObjectv2; key: pulumi.Output<string>; sha256: pulumi.Output<string> } {
+    const parent = { parent: targets.parent };
+    const rendered = plan.map((step) => {
+        const object: pulumi.Output<PlanObject> = stepHoldsSecrets(step)
+            ? pulumi
+                  .output(targets.appEnvironment)
+                  .apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
+            : pulumi.all([targets.domain, targets.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
+        const key = pulumi.unsecret(object.apply((planned) => planned.key));
+        const content = object.apply((planned) => planned.content);
+        const resource = new aws.s3.BucketObjectv2(
+            `${name}-plan-${step.name}`,
+            {
+                bucket: targets.bucket.id,
+                key,
+                ...(step.kind === "upload"
+                    ? { source: new pulumi.asset.FileAsset(step.localPath) }
+                    : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
+                contentType: step.kind === "upload" ? "application/gzip" : "text/x-shellscript",
+            },
+            parent,
+        );
+        return { resource, summary: pulumi.unsecret(object.apply(({ content: _content, ...summary }) => summary)) };
+    });
+    const index = pulumi.all(rendered.map((entry) => entry.summary)).apply((objects) => renderPlanIndex(objects));
+    const indexKey = index.apply((text) => indexObject(text));
+    const object = new aws.s3.BucketObjectv2(
+        `${name}-plan-index`,
+        { bucket: targets.bucket.id, key: indexKey.apply((found) => found.key), content: index, contentType: "text/plain" },
+        { ...parent, dependsOn: rendered.map((entry) => entry.resource) },
+    );
+    return { object, key: object.key, sha256: indexKey.apply((found) => found.sha256) };
+}
