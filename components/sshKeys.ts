@@ -1,4 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import { createPublicKey } from "node:crypto";
+import { publicKeyMaterial } from "../provisioning/formats";
 
 /**
  * The public half of the SSH private key the provisioning connects with: what the server must keep
@@ -64,4 +66,22 @@ export function publicKeyOfPrivateKey(privateKey: string): string {
         return `ssh-ed25519 ${blob.toString("base64")}`;
     }
     throw new Error(`webstack:sshPrivateKey is a ${jwk.kty ?? "unknown"} key; EC2 and webstack take ED25519 and RSA keys.`);
+}
+
+/**
+ * The keys the server keeps authorized: the configured public key, and the public half of the private
+ * key the steps connect with. Public, so not kept secret. A private key that cannot be read (a pull
+ * request's placeholder) adds nothing: with it no step connects anyway.
+ */
+export function authorizedKeys(sshPublicKey: pulumi.Input<string>, sshPrivateKey: pulumi.Input<string>): pulumi.Output<string[]> {
+    const connecting = pulumi.output(sshPrivateKey).apply((privateKey) => {
+        try {
+            return [publicKeyOfPrivateKey(privateKey)];
+        } catch {
+            return [];
+        }
+    });
+    return pulumi.unsecret(
+        pulumi.all([sshPublicKey, connecting]).apply(([publicKey, keys]) => [...new Set([publicKeyMaterial(publicKey), ...keys])]),
+    );
 }

@@ -1,7 +1,9 @@
 import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
-import { invalidCidrs, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS } from "../components/webServer";
+import { WEB_SERVER_DEFAULTS } from "../components/webServer";
+import { invalidCidrs } from "../components/server/firewall";
+import { MAX_DAILY_SNAPSHOTS } from "../components/server/snapshots";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";

@@ -23,16 +23,10 @@ import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
-import {
-    architectureChangeProblem,
-    authorizedKeys,
-    DLM_TEXT,
-    snapshotPolicyDescription,
-    snapshotPolicyDetails,
-    type WebServer as WebServerClass,
-    type WebServerArgs,
-    type WebServerProvisioning,
-} from "../../../components/webServer";
+import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
+import { architectureChangeProblem } from "../../../components/server/instance";
+import { DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails } from "../../../components/server/snapshots";
+import { authorizedKeys } from "../../../components/sshKeys";
 
 const SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop";
 

