@@ -5,7 +5,7 @@ import { renderActivateCommand, renderRollbackCommand } from "../../../provision
 import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "../../../provisioning/files/nginx";
 import { renderPreload } from "../../../provisioning/files/systemd";
 import { appSocketPath, UNIX_SOCKET_PRELOAD } from "../../../provisioning/layout";
-import { freePort, runBash, temporaryDirectory } from "./shell";
+import { freePort, runBash, temporaryDirectory } from "../../support/shell";
 
 /**
  * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl

@@ -15,8 +15,8 @@ import {
     type PlanObject,
 } from "../../../provisioning/cloudInit";
 import { buildPlan, type Plan } from "../../../provisioning";
-import { startAwsStandIn } from "./awsStandIn";
-import { shellcheck, temporaryDirectory } from "./shell";
+import { startAwsStandIn } from "../../support/awsStandIn";
+import { shellcheck, temporaryDirectory } from "../../support/shell";
 
 const SETTINGS: FirstBootSettings = {
     region: "eu-central-1",

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { APP_UNIT_TEMPLATE, appInstanceUnit } from "../../../provisioning/layout";
 import { shellQuote } from "../../../provisioning/script";
-import { runBash } from "./shell";
+import { runBash } from "../../support/shell";
 import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";

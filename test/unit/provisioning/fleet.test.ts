@@ -10,8 +10,8 @@ import {
     renderDatabaseCredentialsCommand,
     renderLoadBalancerTrust,
 } from "../../../provisioning/files/fleet";
-import { startAwsStandIn } from "./awsStandIn";
-import { shellcheck, temporaryDirectory } from "./shell";
+import { startAwsStandIn } from "../../support/awsStandIn";
+import { shellcheck, temporaryDirectory } from "../../support/shell";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const FLEET: FleetInputs = {

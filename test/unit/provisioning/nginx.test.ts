@@ -5,7 +5,7 @@ import * as path from "path";
 import { CONTENT_SECURITY_POLICY, renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
 import { renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
 import { ACCESS_LOG_FILE, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
-import { temporaryDirectory } from "./shell";
+import { temporaryDirectory } from "../../support/shell";
 
 /** The server block whose server_name line is exactly `names`. */
 function serverBlock(site: string, names: string): string {

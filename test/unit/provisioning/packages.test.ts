@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../../../provisioning/steps/packages";
-import { runBash, temporaryDirectory } from "./shell";
+import { runBash, temporaryDirectory } from "../../support/shell";
 
 /** What `apt-get -s upgrade` prints on a Debian 13 server with updates from three archives pending. */
 const SIMULATED_UPGRADE = [

@@ -17,7 +17,7 @@ import {
     renderCertbotDeployHook,
     renderRollbackCommand,
 } from "../../../provisioning/files/commands";
-import { shellcheck } from "./shell";
+import { shellcheck } from "../../support/shell";
 
 const SETTINGS: ServerSettings = {
     appInstances: 2,

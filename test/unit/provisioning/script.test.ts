@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { exportLines, renderCommand, renderScript, SCRIPT_LIBRARY, shellQuote } from "../../../provisioning/script";
-import { runBash, shellcheck, temporaryDirectory } from "./shell";
+import { runBash, shellcheck, temporaryDirectory } from "../../support/shell";
 
 describe("shellQuote", () => {
     it("keeps quotes, dollars and newlines literal", () => {

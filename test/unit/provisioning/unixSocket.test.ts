@@ -5,7 +5,7 @@ import * as http from "http";
 import * as path from "path";
 import { renderPreload } from "../../../provisioning/files/systemd";
 import { UNIX_SOCKET_PRELOAD } from "../../../provisioning/layout";
-import { freePort, temporaryDirectory } from "./shell";
+import { freePort, temporaryDirectory } from "../../support/shell";
 
 /**
  * The unix-socket preload, loaded for real into node as the app's unit loads it, in front of a

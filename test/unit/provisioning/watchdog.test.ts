@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderPreload } from "../../../provisioning/files/systemd";
 import { WATCHDOG_PRELOAD } from "../../../provisioning/layout";
-import { temporaryDirectory } from "./shell";
+import { temporaryDirectory } from "../../support/shell";
 
 /**
  * The watchdog preload, loaded for real into node as the app's unit loads it, with a stand-in

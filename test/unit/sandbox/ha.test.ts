@@ -26,7 +26,7 @@ import {
 } from "../../../sandbox/ha/loadBalancer";
 import { networkSetupCommands, sharedSubnet, sharedSubnetMember, sharedSubnetSetupCommands } from "../../../sandbox/network";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
-import { shellcheck, temporaryDirectory } from "../provisioning/shell";
+import { shellcheck, temporaryDirectory } from "../../support/shell";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
