@@ -315,3 +315,25 @@ export function callsOf(token: string): Record<string, unknown>[] {
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
 }
+
+/**
+ * Declares one component at a time under the mocks (install them first), each with a name of its own
+ * (`<prefix><n>`) and only its resources recorded: the returned function builds one with the
+ * overrides, waits for `ready` and for the mocked engine to see every resource it declared.
+ */
+export function componentUnderMocks<Component, Args>(
+    prefix: string,
+    create: (name: string, overrides: Partial<Args>) => Component,
+    ready: (component: Component) => pulumi.Output<unknown>,
+): (overrides?: Partial<Args>) => Promise<{ component: Component; name: string }> {
+    let count = 0;
+    return async (overrides = {}) => {
+        resetRecords();
+        count += 1;
+        const name = `${prefix}${count}`;
+        const component = create(name, overrides);
+        await valueOf(ready(component));
+        await settle();
+        return { component, name };
+    };
+}

@@ -4,6 +4,7 @@ import {
     ALARM_TYPE,
     alertResourceNames,
     callsOf,
+    componentUnderMocks,
     installMocks,
     MOCK_AMI_ID,
     MOCK_DEFAULT_SUBNETS,
@@ -16,7 +17,6 @@ import {
     resourceNamed,
     resources,
     resourcesOfType,
-    settle,
     valueOf,
     type RecordedResource,
 } from "../../support/pulumiMocks";
@@ -160,16 +160,12 @@ describe("WebFleet under Pulumi mocks", () => {
         ({ WebFleet } = await import("../../../components/webFleet"));
     });
 
-    let nameCounter = 0;
-    async function build(overrides: Partial<WebFleetArgs> = {}): Promise<{ fleet: WebFleetClass; name: string }> {
-        resetRecords();
-        nameCounter += 1;
-        const name = `fleet${nameCounter}`;
-        const fleet = new WebFleet(name, { domain: "example.com", server: { release: RELEASE }, ...overrides });
-        await valueOf(fleet.groupName);
-        await settle();
-        return { fleet, name };
-    }
+    const build = componentUnderMocks(
+        "fleet",
+        (name, overrides: Partial<WebFleetArgs>) =>
+            new WebFleet(name, { domain: "example.com", server: { release: RELEASE }, ...overrides }),
+        (fleet) => fleet.groupName,
+    );
 
     const group = (name: string, suffix: string) => resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-${suffix}`);
     type Rule = { fromPort: number; toPort: number; protocol: string; cidrBlocks?: string[]; securityGroups?: string[] };
@@ -602,7 +598,7 @@ describe("WebFleet under Pulumi mocks", () => {
 
     describe("outputs", () => {
         it("give the https url, the load balancer's and the group's names, and the database's endpoint", async () => {
-            const { fleet, name } = await build();
+            const { component: fleet, name } = await build();
             expect(await valueOf(fleet.url)).to.equal("https://www.example.com");
             expect(await valueOf(fleet.loadBalancerName)).to.equal(`${name}-lb-lb`);
             expect(await valueOf(fleet.groupName)).to.equal(`${name}-app-group`);

@@ -4,6 +4,7 @@ import {
     ALARM_TYPE,
     alertResourceNames,
     callsOf,
+    componentUnderMocks,
     installMocks,
     MOCK_AMI_ID,
     MOCK_PUBLIC_IP,
@@ -53,22 +54,18 @@ describe("WebServer under Pulumi mocks", () => {
         ({ WebServer } = await import("../../../components/webServer"));
     });
 
-    let nameCounter = 0;
-    async function build(overrides: Partial<WebServerArgs> = {}): Promise<{ server: WebServerClass; name: string }> {
-        resetRecords();
-        nameCounter += 1;
-        const name = `web${nameCounter}`;
-        const server = new WebServer(name, {
-            domain: "example.com",
-            sshPublicKey: SSH_PUBLIC_KEY,
-            sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
-            provisioning: PROVISIONING,
-            ...overrides,
-        });
-        await valueOf(server.sshCommand);
-        await settle();
-        return { server, name };
-    }
+    const build = componentUnderMocks(
+        "web",
+        (name, overrides: Partial<WebServerArgs>) =>
+            new WebServer(name, {
+                domain: "example.com",
+                sshPublicKey: SSH_PUBLIC_KEY,
+                sshAllowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
+                provisioning: PROVISIONING,
+                ...overrides,
+            }),
+        (server) => server.sshCommand,
+    );
 
     describe("security group", () => {
         it("lets in exactly HTTP and HTTPS from anywhere and SSH from the allowed blocks", async () => {
@@ -99,7 +96,7 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("has a deploy-access group that Pulumi creates empty and whose ingress it leaves to the deploy run", async () => {
-            const { server, name } = await build();
+            const { component: server, name } = await build();
             const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-deploy-access`);
             expect(group.inputs.ingress).to.equal(undefined);
             expect(group.inputs.egress).to.deep.equal([]);
@@ -279,7 +276,10 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("takes the domain as an output, for example a zone's name, for the records, the site and the URL", async () => {
-            const { server, name } = await build({ domain: pulumi.output("program-zone.example"), provisioning: TLS_PROVISIONING });
+            const { component: server, name } = await build({
+                domain: pulumi.output("program-zone.example"),
+                provisioning: TLS_PROVISIONING,
+            });
             expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.name).to.equal("www.program-zone.example");
             expect(resourceNamed("command:remote:Command", `${name}-provision-nginx`).inputs.stdin).to.contain(
                 "server_name www.program-zone.example;",
@@ -515,14 +515,14 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("keeps the app's environment in the app-environment step alone, as a secret, even when given in plain text", async () => {
-            await build({
+            const { name } = await build({
                 provisioning: { ...PROVISIONING, appEnvironment: { API_TOKEN: "plain-t0ken-value", GREETING: pulumi.secret("hello") } },
             });
             const commands = resourcesOfType("command:remote:Command");
             const holding = commands
                 .filter((command) => String(command.inputs.stdin).includes("plain-t0ken-value"))
                 .map((command) => command.name);
-            expect(holding).to.deep.equal([`web${nameCounter}-provision-app-environment`]);
+            expect(holding).to.deep.equal([`${name}-provision-app-environment`]);
             const environmentStep = resourceNamed("command:remote:Command", holding[0]);
             expect(environmentStep.inputs.stdin).to.contain('GREETING="hello"');
             expect(environmentStep.secretInputs).to.include("stdin");
@@ -568,7 +568,7 @@ describe("WebServer under Pulumi mocks", () => {
 
     describe("outputs", () => {
         it("exposes the URL, the address, the instance and an SSH command", async () => {
-            const { server, name } = await build();
+            const { component: server, name } = await build();
             expect(await valueOf(server.url)).to.equal("http://www.example.com");
             expect(await valueOf(server.hostName)).to.equal("www.example.com");
             expect(await valueOf(server.publicIp)).to.equal(MOCK_PUBLIC_IP);
@@ -577,8 +577,10 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("gives an https URL when its provisioning has tls, or when told so for a server it does not configure", async () => {
-            expect(await valueOf((await build({ provisioning: TLS_PROVISIONING })).server.url)).to.equal("https://www.example.com");
-            expect(await valueOf((await build({ provisioning: undefined, https: true })).server.url)).to.equal("https://www.example.com");
+            expect(await valueOf((await build({ provisioning: TLS_PROVISIONING })).component.url)).to.equal("https://www.example.com");
+            expect(await valueOf((await build({ provisioning: undefined, https: true })).component.url)).to.equal(
+                "https://www.example.com",
+            );
         });
 
         it("refuses both provisioning and an https switch, which could disagree", async () => {
