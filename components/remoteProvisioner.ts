@@ -130,7 +130,7 @@ export function checkedAppEnvironment(
  * engine's log shows stderr alone, which is enough to diagnose a failed step; and no script reads
  * the output of its previous run, so the provider does not hand it over.
  */
-export const RUN_STEP_OUTPUT = { logging: "stderr", addPreviousOutputInEnv: false } as const;
+const RUN_STEP_OUTPUT = { logging: "stderr", addPreviousOutputInEnv: false } as const;
 
 /** The resource name of a step: the component's name and the step's name. */
 export function stepResourceName(provisionerName: string, step: PlanStep): string {

@@ -19,8 +19,8 @@ export const REPO_ROOT = resolve(__dirname, "..");
 /** The script that builds the engine from source on machines that cannot download it (../shared/engine). */
 export const ENGINE_BUILD_SCRIPT = resolve(REPO_ROOT, "..", "shared", "engine", "build.sh");
 
-/** The versions package.json pins; the engine must match them. */
-export const ENGINE_VERSIONS = { pulumi: "3.248.0", command: "1.2.1" } as const;
+/** The CLI's version, which package.json's @pulumi/pulumi pin matches. */
+const PULUMI_VERSION = "3.248.0";
 
 /** Where build.sh puts the engine unless told otherwise: `$WEBSTACK_ENGINE_DIR/bin`, else `~/.cache/webstack-engine/bin`. */
 export function engineCacheBinDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
@@ -41,7 +41,7 @@ export function missingEngineMessage(env: NodeJS.ProcessEnv = process.env): stri
     return [
         "The Pulumi CLI was not found on PATH nor in " + engineCacheBinDir(env) + ".",
         `Build it with its Node.js language host and pulumi-command's provider: bash ${ENGINE_BUILD_SCRIPT}`,
-        "(6 to 12 minutes the first time, seconds later), or install Pulumi v" + ENGINE_VERSIONS.pulumi + " and put it on PATH.",
+        "(6 to 12 minutes the first time, seconds later), or install Pulumi v" + PULUMI_VERSION + " and put it on PATH.",
     ].join(" ");
 }
 
