@@ -138,7 +138,7 @@ export class WebFleet extends pulumi.ComponentResource {
             { forceDestroy: true, tags: context.tagsFor("plan") },
             { ...parent, protect: true },
         );
-        declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
+        const versioning = declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
         const fleet: pulumi.Output<FleetInputs> = pulumi
             .all([region, network.vpcCidr, database.address, database.port, databaseSecretArn])
             .apply(([regionName, cidr, host, port, secretArn]) => ({
@@ -146,7 +146,7 @@ export class WebFleet extends pulumi.ComponentResource {
                 loadBalancerCidrs: [cidr],
                 database: { host, port, name: APP_DATABASE, secretArn, tlsCa: rdsCaBundle() },
             }));
-        const planIndex = declarePlanObjects(name, plan, { bucket, domain, fleet, appEnvironment, parent: this });
+        const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
 
         const { loadBalancer, targetGroup } = declareLoadBalancer(context, {
             subnetIds: network.subnetIds,
@@ -165,7 +165,7 @@ export class WebFleet extends pulumi.ComponentResource {
             subnetIds: network.subnetIds,
             securityGroupId: network.groups.app.id,
             targetGroupArn: targetGroup.arn,
-            plan: { region, bucket, indexKey: planIndex.key, indexSha256: planIndex.sha256 },
+            plan: { region, bucket, indexVersionId: planIndex.versionId, indexSha256: planIndex.sha256 },
             databaseSecretArn,
             planReady: [planIndex.object],
             databaseReady: [database],

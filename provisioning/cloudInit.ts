@@ -6,11 +6,16 @@ import { exportLines, scriptBody } from "./script";
 
 /**
  * The third executor, beside RemoteProvisioner and the sandbox's runner: a plan that a fleet's server
- * applies to itself at first boot, through cloud-init, with nobody's SSH. Each step becomes an
- * object of the fleet's bucket named by its content's SHA-256 (a changed step is a new object); an
- * index lists them in plan order. EC2's user data holds 16 KiB and a plan's scripts about 130 KiB,
- * so the user data carries only the index's key and hash and the first-boot script that applies it
- * (`scripts/first-boot.sh`).
+ * applies to itself at first boot, through cloud-init, with nobody's SSH. Each step is an object of
+ * the fleet's versioned bucket, named by the step (`plan/<step>`): a changed step is a new version of
+ * the same object, and the index pins, in plan order, the version and SHA-256 of each. EC2's user
+ * data holds 16 KiB and a plan's scripts about 130 KiB, so the user data carries only the index's
+ * version and hash and the first-boot script that applies it (`scripts/first-boot.sh`).
+ *
+ * Pinned versions are what make a rollback work: a launch template's earlier version still names
+ * the versions its servers booted from, which S3 keeps after they are replaced (for as long as the
+ * bucket's lifecycle rule says), where a content-named object would be deleted, all its versions
+ * with it, by the deploy that replaced it.
  */
 
 /** One step of a plan as an object of the bucket: a script to run, or a file for an upload's path. */
@@ -30,50 +35,64 @@ export interface PlanObject {
 const FIRST_BOOT_DIR = "/var/lib/webstack/first-boot";
 const FIRST_BOOT_COMMAND = "/usr/local/sbin/webstack-first-boot";
 
-function sha256(content: string | Buffer): string {
+/** The SHA-256 a first boot checks an object against, in hex. */
+export function contentSha256(content: string | Buffer): string {
     return createHash("sha256").update(content).digest("hex");
 }
 
-/** The plan's steps as bucket objects, in plan order, each keyed by its content's hash under `plan/`. */
+/** The key of the plan's index object. */
+export const PLAN_INDEX_KEY = "plan/index";
+
+/** The bucket key of a step's object: the step's name, so that a changed step is a new version of the same object. */
+export function planObjectKey(stepName: string): string {
+    return `plan/${stepName}`;
+}
+
+/** The plan's steps as bucket objects, in plan order, each keyed by its step's name under `plan/`. */
 export function planObjects(plan: Plan, inputs: PlanInputs): PlanObject[] {
     return plan.map((step) => {
         if (step.kind === "upload") {
-            const hash = sha256(fs.readFileSync(step.localPath));
+            const hash = contentSha256(fs.readFileSync(step.localPath));
             return {
                 step: step.name,
                 kind: "upload",
-                key: `plan/${hash}`,
+                key: planObjectKey(step.name),
                 sha256: hash,
                 localPath: step.localPath,
                 remotePath: step.remotePath,
             };
         }
         const content = stepScript(step, inputs);
-        const hash = sha256(content);
-        return { step: step.name, kind: "run", key: `plan/${hash}`, sha256: hash, content };
+        const hash = contentSha256(content);
+        return { step: step.name, kind: "run", key: planObjectKey(step.name), sha256: hash, content };
     });
 }
 
-/** The index the first boot walks: one line per step, `kind name key sha256 [path]`. */
-export function renderPlanIndex(objects: readonly PlanObject[]): string {
-    return objects
-        .map(
-            (object) =>
-                [object.kind, object.step, object.key, object.sha256, ...(object.remotePath ? [object.remotePath] : [])].join(" ") + "\n",
-        )
-        .join("");
+/** A plan object as the bucket holds it: with the version S3 gave the put that wrote it. */
+export interface StoredPlanObject extends PlanObject {
+    readonly versionId: string;
 }
 
-/** The index as its own object: its key and hash are what the user data carries. */
-export function indexObject(index: string): { readonly key: string; readonly sha256: string } {
-    const hash = sha256(index);
-    return { key: `plan/index-${hash}`, sha256: hash };
+/** The index the first boot walks: one line per step, `kind name key versionId sha256 [path]`. */
+export function renderPlanIndex(objects: readonly StoredPlanObject[]): string {
+    return objects
+        .map((object) => {
+            if (!/^\S+$/.test(object.versionId)) {
+                throw new Error(
+                    `The plan object ${object.key} has no version ("${object.versionId}"): is the bucket's versioning enabled?`,
+                );
+            }
+            const fields = [object.kind, object.step, object.key, object.versionId, object.sha256];
+            return [...fields, ...(object.remotePath ? [object.remotePath] : [])].join(" ") + "\n";
+        })
+        .join("");
 }
 
 export interface FirstBootSettings {
     readonly region: string;
     readonly bucket: string;
-    readonly indexKey: string;
+    /** The version of {@link PLAN_INDEX_KEY} that this launch template's servers apply. */
+    readonly indexVersionId: string;
     readonly indexSha256: string;
 }
 
@@ -100,7 +119,8 @@ export function renderFirstBootScript(settings: FirstBootSettings, endpoints: Fi
         S3_ENDPOINT: endpoints.s3,
         IMDS_ENDPOINT: endpoints.imds,
         IMDS_ROLE_WAIT_SECONDS,
-        INDEX_KEY: settings.indexKey,
+        INDEX_KEY: PLAN_INDEX_KEY,
+        INDEX_VERSION_ID: settings.indexVersionId,
         INDEX_SHA256: settings.indexSha256,
         WORK_DIR: endpoints.workDir,
     });

@@ -11,6 +11,7 @@
  *     npm run sandbox -- destroy       # remove the server and everything it made on this host
  *     npm run sandbox -- --ha          # the ha topology: load balancer, database and two app servers configured by cloud-init
  *     npm run sandbox -- deploy --ha   # a rolling deploy across the app servers (new ones first, then the old ones retired)
+ *     npm run sandbox -- rollback --ha # a rolling refresh back to the launch template's previous version
  *     npm run sandbox -- destroy --ha
  *     npm run sandbox -- --pulumi      # the same server configured by the real Pulumi engine running index.ts (existing-server mode)
  *     npm run sandbox -- deploy --pulumi  # pulumi up again: the release's steps, and any other that changed
@@ -76,7 +77,7 @@ export interface CliArguments {
 const READY_TIMEOUT_MS = 120_000;
 
 /** The commands the ha sandbox has. */
-const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "destroy"];
+const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "rollback", "destroy"];
 /** The commands that apply the plan, which the real engine can do instead of the runner. */
 const PULUMI_COMMANDS: readonly CliCommand[] = ["up", "deploy"];
 
@@ -88,7 +89,7 @@ const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [
   restore           restore the newest dump, or --dump=NAME, while the site serves (webstack-restore)
   status            show the sandboxes on this host
   destroy           remove the sandbox server and everything it made on this host
-  --ha              up, deploy and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init
+  --ha              up, deploy, rollback and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init
   --pulumi          up and deploy with the real Pulumi engine running this program (existing-server mode, state in the sandbox's directory)`;
 
 /** The command and options of a command line (without node and the script); throws with the usage on bad input. */
@@ -239,6 +240,12 @@ async function haUp(options: CliArguments): Promise<void> {
     console.log(fleetAccessInstructions(fleet, fleet.appServerSlots()).join("\n"));
 }
 
+async function haRollBack(options: CliArguments): Promise<void> {
+    const fleet = await runningFleet(options.name);
+    await fleet.rollBack();
+    console.log(`the app servers of ${fleet.url} boot from the launch template's previous version again`);
+}
+
 async function haDeploy(options: CliArguments): Promise<void> {
     const fleet = await runningFleet(options.name);
     const release = await buildRelease();
@@ -357,6 +364,8 @@ async function main(argv: readonly string[]): Promise<void> {
         switch (options.command) {
             case "deploy":
                 return haDeploy(options);
+            case "rollback":
+                return haRollBack(options);
             case "destroy":
                 if (!(await destroyFleet(options.name))) {
                     console.log(`ha sandbox "${options.name}" does not exist; nothing to destroy`);

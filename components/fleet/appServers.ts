@@ -9,7 +9,10 @@ export const FIRST_BOOT_GRACE_SECONDS = 600;
 
 /**
  * A rolling instance refresh that never lowers healthy capacity: new servers start and pass their
- * health checks before old ones stop (100% kept healthy, up to 150% running).
+ * health checks before old ones stop (100% kept healthy, up to 150% running). No `autoRollback`:
+ * the provider sets the group's new launch template version before it starts the refresh, so a
+ * failed refresh would "roll back" to the version that failed (hashicorp/terraform-provider-aws
+ * #34189). A rollback is the previous launch template version, started by hand (docs/fleet-rollback.md).
  */
 export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefresh {
     return {
@@ -50,11 +53,11 @@ export interface AppServerTargets {
     readonly subnetIds: pulumi.Input<string[]>;
     readonly securityGroupId: pulumi.Input<string>;
     readonly targetGroupArn: pulumi.Input<string>;
-    /** Where the first boot finds its plan: the region, the bucket and the plan's index. */
+    /** Where the first boot finds its plan: the region, the bucket and the version of the plan's index. */
     readonly plan: {
         readonly region: pulumi.Input<string>;
         readonly bucket: aws.s3.Bucket;
-        readonly indexKey: pulumi.Input<string>;
+        readonly indexVersionId: pulumi.Input<string>;
         readonly indexSha256: pulumi.Input<string>;
     };
     readonly databaseSecretArn: pulumi.Input<string>;
@@ -85,9 +88,9 @@ export function declareAppServers(context: FleetContext, targets: AppServerTarge
     );
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-app-profile`, { role: role.name, tags: tagsFor("app-profile") }, parent);
     const userData = pulumi
-        .all([targets.plan.region, targets.plan.bucket.bucket, targets.plan.indexKey, targets.plan.indexSha256])
-        .apply(([region, bucket, indexKey, indexSha256]) =>
-            Buffer.from(renderFirstBootUserData({ region, bucket, indexKey, indexSha256 })).toString("base64"),
+        .all([targets.plan.region, targets.plan.bucket.bucket, targets.plan.indexVersionId, targets.plan.indexSha256])
+        .apply(([region, bucket, indexVersionId, indexSha256]) =>
+            Buffer.from(renderFirstBootUserData({ region, bucket, indexVersionId, indexSha256 })).toString("base64"),
         );
     const launchTemplate = new aws.ec2.LaunchTemplate(
         `${name}-app`,

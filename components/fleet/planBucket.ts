@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { stepHoldsSecrets, type FleetInputs, type Plan } from "../../provisioning";
-import { indexObject, planObjects, renderPlanIndex, type PlanObject } from "../../provisioning/cloudInit";
+import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "../../provisioning/cloudInit";
 
 /**
  * The principal ARNs a bucket policy names for the identity `pulumi up` runs as: an assumed role's
@@ -45,16 +45,24 @@ export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, de
     });
 }
 
-/** How long the bucket keeps a plan object's replaced versions: a release can be rolled back to for a month. */
+/**
+ * How long the bucket keeps a plan object's replaced versions: a launch template's earlier version
+ * can be rolled back to for a month after the deploy that replaced it. This rule is what prunes the
+ * plans nobody can roll back to any more.
+ */
 export const PLAN_VERSIONS_KEPT_DAYS = 30;
 
-/** Versioned, encrypted, never public; replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read by the app servers' role alone. */
+/**
+ * Versioned, encrypted, never public; replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read
+ * by the app servers' role alone. Returns the versioning, which every plan object must follow: an
+ * object put before it has no version to pin.
+ */
 export function declareBucketSettings(
     name: string,
     bucket: aws.s3.Bucket,
     { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
     parent: pulumi.CustomResourceOptions,
-): void {
+): aws.s3.BucketVersioning {
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-plan-public-access`,
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
@@ -102,10 +110,12 @@ export function declareBucketSettings(
         },
         { ...parent, dependsOn: [publicAccess] },
     );
+    return versioning;
 }
 
 interface PlanObjectTargets {
     readonly bucket: aws.s3.Bucket;
+    readonly versioning: aws.s3.BucketVersioning;
     readonly domain: pulumi.Output<string>;
     readonly fleet: pulumi.Output<FleetInputs>;
     readonly appEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -113,45 +123,50 @@ interface PlanObjectTargets {
 }
 
 /**
- * One bucket object per plan step, and the index that lists them: what a new server fetches at first
- * boot. The app's environment is a secret, so only its step's object is rendered from it; the
- * object's key and hash, which reveal nothing of it, are plain, so that the index and the user data
- * show in a preview.
+ * One bucket object per plan step, and the index that pins each one's version: what a new server
+ * fetches at first boot. A changed step is a new version of its object, never a new object, and
+ * the objects outlive their resources (`retainOnDelete`): the provider deletes every version of an
+ * object it deletes, which would break the launch template versions a rollback goes back to. The
+ * bucket's lifecycle rule prunes replaced versions ({@link PLAN_VERSIONS_KEPT_DAYS}).
+ *
+ * The app's environment is a secret, so only its step's object is rendered from it; the object's
+ * hash and version, which reveal nothing of it, are plain, so that the index and the user data show
+ * in a preview.
  */
 export function declarePlanObjects(
     name: string,
     plan: Plan,
     targets: PlanObjectTargets,
-): { object: aws.s3.BucketObjectv2; key: pulumi.Output<string>; sha256: pulumi.Output<string> } {
-    const parent = { parent: targets.parent };
-    const rendered = plan.map((step) => {
+): { object: aws.s3.BucketObjectv2; versionId: pulumi.Output<string>; sha256: pulumi.Output<string> } {
+    const options: pulumi.CustomResourceOptions = { parent: targets.parent, retainOnDelete: true };
+    const stored = plan.map((step) => {
         const object: pulumi.Output<PlanObject> = stepHoldsSecrets(step)
             ? pulumi
                   .output(targets.appEnvironment)
                   .apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
             : pulumi.all([targets.domain, targets.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
-        const key = pulumi.unsecret(object.apply((planned) => planned.key));
         const content = object.apply((planned) => planned.content);
         const resource = new aws.s3.BucketObjectv2(
             `${name}-plan-${step.name}`,
             {
                 bucket: targets.bucket.id,
-                key,
+                key: planObjectKey(step.name),
                 ...(step.kind === "upload"
                     ? { source: new pulumi.asset.FileAsset(step.localPath) }
                     : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
                 contentType: step.kind === "upload" ? "application/gzip" : "text/x-shellscript",
             },
-            parent,
+            { ...options, dependsOn: [targets.versioning] },
         );
-        return { resource, summary: pulumi.unsecret(object.apply(({ content: _content, ...summary }) => summary)) };
+        return pulumi
+            .all([pulumi.unsecret(object.apply(({ content: _content, ...summary }) => summary)), resource.versionId])
+            .apply(([summary, versionId]) => ({ ...summary, versionId }));
     });
-    const index = pulumi.all(rendered.map((entry) => entry.summary)).apply((objects) => renderPlanIndex(objects));
-    const indexKey = index.apply((text) => indexObject(text));
+    const index = pulumi.all(stored).apply((objects) => renderPlanIndex(objects));
     const object = new aws.s3.BucketObjectv2(
         `${name}-plan-index`,
-        { bucket: targets.bucket.id, key: indexKey.apply((found) => found.key), content: index, contentType: "text/plain" },
-        { ...parent, dependsOn: rendered.map((entry) => entry.resource) },
+        { bucket: targets.bucket.id, key: PLAN_INDEX_KEY, content: index, contentType: "text/plain" },
+        { ...options, dependsOn: [targets.versioning] },
     );
-    return { object, key: object.key, sha256: indexKey.apply((found) => found.sha256) };
+    return { object, versionId: object.versionId, sha256: index.apply(contentSha256) };
 }

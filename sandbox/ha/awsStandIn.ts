@@ -21,9 +21,10 @@ export const STAND_IN_ROLE = "webstack-app-server";
 /** The credentials a stand-in hands out unless told otherwise. */
 export const STAND_IN_CREDENTIALS: RoleCredentials = { AccessKeyId: "AKIDSTANDIN", SecretAccessKey: "secret", Token: "session-token" };
 
-/** What the stand-in serves: objects by key, secrets by id; asked on every request, so that they may change. */
+/** What the stand-in serves: objects by key and version, secrets by id; asked on every request, so that they may change. */
 export interface AwsStandInStore {
-    object(key: string): Buffer | undefined;
+    /** A version of an object of a versioned bucket, as S3 serves `GET /<key>?versionId=<versionId>`. */
+    object(key: string, versionId: string): Buffer | undefined;
     secret(id: string): string | undefined;
     /**
      * Whether the instance profile is attached yet: until it is, the metadata service answers 404 for
@@ -94,8 +95,17 @@ export function awsStandInHandler(
                     ? answer(400, '{"__type":"ResourceNotFoundException"}')
                     : answer(200, JSON.stringify({ ARN: secretId, SecretString: secret }));
             }
-            const object = request.method === "GET" ? store.object(decodeURIComponent(url.slice(1))) : undefined;
-            return object === undefined ? answer(404, "NoSuchKey") : answer(200, object);
+            if (request.method !== "GET") {
+                return answer(405, "MethodNotAllowed");
+            }
+            const { pathname, searchParams } = new URL(url, "http://stand-in");
+            const versionId = searchParams.get("versionId");
+            if (versionId === null) {
+                // Every reader pins a version; one that does not would get whatever was put last.
+                return answer(400, "A GET of this stand-in names the object's versionId");
+            }
+            const object = store.object(decodeURIComponent(pathname.slice(1)), versionId);
+            return object === undefined ? answer(404, "NoSuchVersion") : answer(200, object);
         });
     };
 }

@@ -5,10 +5,11 @@
  * HTTPS with the sandbox CA's certificate for their AWS names. Objects and secrets are read from disk
  * on every request, so that a new release or a rotated password is served at once.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { join, normalize } from "node:path";
+import { contentSha256 } from "../../provisioning/cloudInit";
 import { awsStandInHandler, type AwsStandInStore } from "./awsStandIn";
 
 export interface AwsStandInConfig {
@@ -17,19 +18,31 @@ export interface AwsStandInConfig {
     readonly httpsPort: number;
     readonly certificateFile: string;
     readonly keyFile: string;
-    /** An object's key is its path below this directory. */
+    /** A version of an object is the file `<key>/<versionId>` below this directory. */
     readonly objectsDir: string;
     /** A JSON object of secret ids and their strings. */
     readonly secretsFile: string;
     readonly pidFile: string;
 }
 
-/** Objects and secrets from disk; a key that would leave the objects directory is no object. */
+/**
+ * Puts `content` at `key` in the objects directory as a new version, and returns its version id.
+ * S3 names each put's version anew; the sandbox names it by its content, so that publishing a
+ * release twice writes nothing new.
+ */
+export function putObjectVersion(objectsDir: string, key: string, content: string | Buffer): string {
+    const versionId = contentSha256(content).slice(0, 32);
+    mkdirSync(join(objectsDir, key), { recursive: true });
+    writeFileSync(join(objectsDir, key, versionId), content);
+    return versionId;
+}
+
+/** Object versions and secrets from disk; a key or version that would leave the objects directory is no object. */
 export function diskStore(config: Pick<AwsStandInConfig, "objectsDir" | "secretsFile">): AwsStandInStore {
     return {
-        object: (key) => {
-            const path = normalize(join(config.objectsDir, key));
-            return path.startsWith(`${config.objectsDir}/`) && existsSync(path) ? readFileSync(path) : undefined;
+        object: (key, versionId) => {
+            const path = normalize(join(config.objectsDir, key, versionId));
+            return path.startsWith(`${config.objectsDir}/`) && existsSync(path) && statSync(path).isFile() ? readFileSync(path) : undefined;
         },
         secret: (id) => (JSON.parse(readFileSync(config.secretsFile, "utf8")) as Record<string, string>)[id],
     };

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { buildFleetPlan, type FleetInputs, type Release } from "../../provisioning";
-import { indexObject, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
+import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
 import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
 import { siteUrl, wwwHostName } from "../../provisioning/site";
@@ -35,7 +35,7 @@ import {
     type Sandbox,
 } from "../sandbox";
 import { sshRun, sshRunAsRoot } from "../ssh";
-import type { AwsStandInConfig } from "./awsStandInDaemon";
+import { putObjectVersion, type AwsStandInConfig } from "./awsStandInDaemon";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
 import { ensureCloudInitLayer, noCloudSeedFiles } from "./cloudInit";
 import { databaseSetupScript } from "./database";
@@ -73,8 +73,10 @@ export interface FleetState {
     readonly subnetIndex: number;
     readonly createdAt: string;
     readonly standInPid?: number;
-    /** The user data of the release the fleet serves: what a new app server boots with. */
-    readonly userData?: string;
+    /** The launch template's versions, oldest first: the user data each release published. */
+    readonly launchTemplateVersions: readonly string[];
+    /** The launch template version (1-based) the group launches: what a new app server boots with. */
+    readonly groupVersion?: number;
     /** The app slots whose servers are in service. */
     readonly liveSlots: readonly number[];
 }
@@ -184,16 +186,24 @@ export interface Fleet {
     onAppServer(slot: number, command: string): Promise<string>;
     /** The load balancer's targets that pass their health checks. */
     healthyTargets(): Promise<string[]>;
-    /** Publishes the release's plan and returns the user data a server of it boots with. */
-    publish(release: Release): Promise<string>;
-    /** Boots an app server in `slot` from `userData` (the fleet's current one by default) and waits until the load balancer finds it healthy. */
-    launchAppServer(slot: number, userData?: string): Promise<void>;
+    /**
+     * Publishes the release's plan as new versions of the plan objects (the earlier ones stay, as in
+     * the versioned bucket), and returns the launch template version whose user data boots it.
+     */
+    publish(release: Release): Promise<number>;
+    /** Boots an app server in `slot` from a launch template version (the group's by default) and waits until the load balancer finds it healthy. */
+    launchAppServer(slot: number, launchTemplateVersion?: number): Promise<void>;
     /** Takes the server in `slot` out of the load balancer, lets its requests finish, and powers it off (Auto Scaling's termination). */
     terminateAppServer(slot: number): Promise<void>;
     /** Powers the server in `slot` off at once, without deregistering it first (a failed instance). */
     powerOffAppServer(slot: number): Promise<void>;
     /** Replaces every app server by one of `release`, never lowering healthy capacity (the instance refresh). */
     rollingDeploy(release: Release, log?: (line: string) => void): Promise<void>;
+    /**
+     * Replaces every app server by one of the launch template's version before the group's, never
+     * lowering healthy capacity: an instance refresh to the previous version (docs/fleet-rollback.md).
+     */
+    rollBack(log?: (line: string) => void): Promise<void>;
     /** Reboots the database server (a Multi-AZ failover or a maintenance reboot). */
     rebootDatabase(): Promise<void>;
 }
@@ -295,7 +305,14 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     const subnet = await withHostLock(async () => {
         const taken = [...listSandboxes().map((other) => readState(other)?.subnetIndex ?? 0), ...(await hostSubnetIndexes())];
         const allocated = sharedSubnet(allocateSubnetIndex(taken));
-        writeFleetState({ name, domain, subnetIndex: allocated.subnetIndex, createdAt: new Date().toISOString(), liveSlots: [] });
+        writeFleetState({
+            name,
+            domain,
+            subnetIndex: allocated.subnetIndex,
+            createdAt: new Date().toISOString(),
+            launchTemplateVersions: [],
+            liveSlots: [],
+        });
         await createSharedSubnet(allocated);
         await enableEgress();
         return allocated;
@@ -344,8 +361,8 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     log(`load balancer ${loadBalancer.address} and database ${database.address} are up`);
 
     const fleet = fleetHandle({ name, domain, subnet, paths, ca, loadBalancer, database, layers: [cloudInitLayer, baseImage], log });
-    const userData = await fleet.publish(release);
-    await Promise.all([1, 2].map((slot) => fleet.launchAppServer(slot, userData)));
+    await fleet.publish(release);
+    await Promise.all([1, 2].map((slot) => fleet.launchAppServer(slot)));
     log(`ha sandbox "${name}" is up in ${secondsSince(startedAt)}: ${fleet.url}`);
     return fleet;
 }
@@ -381,6 +398,22 @@ function fleetHandle(parts: FleetParts): Fleet {
         }
     };
 
+    /** Auto Scaling's instance refresh to a launch template version: each new server serves before an old one is retired. */
+    const refreshTo = async (version: number, what: string, progress: (line: string) => void) => {
+        writeFleetState({ ...state(), groupVersion: version });
+        for (const old of [...state().liveSlots]) {
+            const free = APP_SLOTS.find((slot) => !state().liveSlots.includes(slot));
+            if (free === undefined) {
+                throw new Error(
+                    `A rolling deploy starts each new server before it retires an old one; all ${APP_SLOTS.length} slots are taken.`,
+                );
+            }
+            await fleet.launchAppServer(free, version);
+            progress(`${targetName(free)} serves ${what}; retiring ${targetName(old)}`);
+            await fleet.terminateAppServer(old);
+        }
+    };
+
     const fleet: Fleet = {
         name,
         domain,
@@ -399,27 +432,31 @@ function fleetHandle(parts: FleetParts): Fleet {
         },
         async publish(release) {
             const objects = planObjects(buildFleetPlan({ release }), { domain, fleet: sandboxFleetInputs(subnet, ca.certPem) });
-            for (const object of objects) {
-                const path = join(paths.objectsDir, object.key);
-                mkdirSync(dirname(path), { recursive: true });
-                writeFileSync(path, object.content ?? readFileSync(object.localPath ?? ""));
-            }
-            const index = renderPlanIndex(objects);
-            const { key, sha256 } = indexObject(index);
-            writeFileSync(join(paths.objectsDir, key), index);
+            const stored = objects.map((object) => ({
+                ...object,
+                versionId: putObjectVersion(paths.objectsDir, object.key, object.content ?? readFileSync(object.localPath ?? "")),
+            }));
+            const index = renderPlanIndex(stored);
             const userData = renderFirstBootUserData({
                 region: SANDBOX_REGION,
                 bucket: SANDBOX_BUCKET,
-                indexKey: key,
-                indexSha256: sha256,
+                indexVersionId: putObjectVersion(paths.objectsDir, PLAN_INDEX_KEY, index),
+                indexSha256: contentSha256(index),
             });
-            writeFleetState({ ...state(), userData });
-            log(`release ${release.id} published: ${objects.length} plan objects, index ${key}`);
-            return userData;
+            // As Pulumi's update of the launch template: a new version only when the user data changed.
+            const versions = state().launchTemplateVersions;
+            const launchTemplateVersions = versions.at(-1) === userData ? versions : [...versions, userData];
+            // A group made with the template starts on its first version.
+            writeFleetState({ ...state(), launchTemplateVersions, groupVersion: state().groupVersion ?? 1 });
+            log(
+                `release ${release.id} published: ${objects.length} plan objects, launch template version ${launchTemplateVersions.length}`,
+            );
+            return launchTemplateVersions.length;
         },
-        async launchAppServer(slot, userData = state().userData) {
+        async launchAppServer(slot, launchTemplateVersion = state().groupVersion) {
+            const userData = launchTemplateVersion === undefined ? undefined : state().launchTemplateVersions[launchTemplateVersion - 1];
             if (userData === undefined) {
-                throw new Error("No release is published yet: publish one before launching app servers.");
+                throw new Error(`The launch template has no version ${launchTemplateVersion ?? "yet"}: publish a release first.`);
             }
             const startedAt = Date.now();
             const member = memberName(name, { slot });
@@ -460,18 +497,14 @@ function fleetHandle(parts: FleetParts): Fleet {
             await sshRunAsRoot(loadBalancer.ssh, adminCommand(registrationCommand(targetName(slot), false)));
         },
         async rollingDeploy(release, progress = log) {
-            const userData = await fleet.publish(release);
-            for (const old of [...state().liveSlots]) {
-                const free = APP_SLOTS.find((slot) => !state().liveSlots.includes(slot));
-                if (free === undefined) {
-                    throw new Error(
-                        `A rolling deploy starts each new server before it retires an old one; all ${APP_SLOTS.length} slots are taken.`,
-                    );
-                }
-                await fleet.launchAppServer(free, userData);
-                progress(`${targetName(free)} serves release ${release.id}; retiring ${targetName(old)}`);
-                await fleet.terminateAppServer(old);
+            await refreshTo(await fleet.publish(release), `release ${release.id}`, progress);
+        },
+        async rollBack(progress = log) {
+            const current = state().groupVersion ?? 0;
+            if (current < 2) {
+                throw new Error(`The group is on launch template version ${current}; there is no earlier version to roll back to.`);
             }
+            await refreshTo(current - 1, `launch template version ${current - 1}`, progress);
         },
         async rebootDatabase() {
             await sshRunAsRoot(database.ssh, "systemctl reboot", { allowFailure: true });

@@ -133,6 +133,22 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         expect(firstRelease.id).not.to.equal(secondRelease.id);
     });
 
+    it("rolls back to the launch template's previous version under load: the versions its plan pinned are still in the bucket", async () => {
+        const load = startLoad(site, { paths: LOAD_PATHS, concurrency: 8, maxSeconds: 900 });
+        const started = Date.now();
+        await fleet.rollBack(log);
+        const rollbackSeconds = (Date.now() - started) / 1000;
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const report = await load.stop();
+        figure(describeLoad(`rollback to ${firstRelease.id} in ${rollbackSeconds.toFixed(1)} s`, report));
+        expect(report.failed, report.failures.join("; ")).to.equal(0);
+        expect(report.lastRelease).to.equal(firstRelease.id);
+        for (let sent = 0; sent < 6; sent++) {
+            expect((await request(site, "GET", "/healthz")).headers["x-release"]).to.equal(firstRelease.id);
+        }
+        expect((await request(site, "GET", "/api/posts")).body).to.contain("Through the load balancer");
+    });
+
     it("keeps every app server in the load balancer while the database is away, so that Auto Scaling would replace none", async () => {
         const serving = await fleet.healthyTargets();
         await sshRunAsRoot(fleet.database.ssh, "systemctl stop mariadb");

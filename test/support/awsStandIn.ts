@@ -10,7 +10,12 @@ export interface AwsStandIn {
     close(): void;
 }
 
-/** What the stand-in serves: S3 objects by key, Secrets Manager secrets by id. */
+/** An object version's entry in {@link AwsStandInContent.objects}. */
+export function versionEntry(key: string, versionId: string): string {
+    return `${key}?versionId=${versionId}`;
+}
+
+/** What the stand-in serves: S3 object versions by {@link versionEntry}, Secrets Manager secrets by id. */
 export interface AwsStandInContent {
     readonly objects?: Map<string, Buffer>;
     readonly secrets?: Map<string, string>;
@@ -23,7 +28,7 @@ export function startAwsStandIn(content: AwsStandInContent): Promise<AwsStandIn>
     const requests: RecordedRequest[] = [];
     let roleMissingFor = content.roleMissingFor ?? 0;
     const store = {
-        object: (key: string) => content.objects?.get(key),
+        object: (key: string, versionId: string) => content.objects?.get(versionEntry(key, versionId)),
         secret: (id: string) => content.secrets?.get(id),
         roleAttached: () => roleMissingFor-- <= 0,
     };

@@ -14,6 +14,8 @@ export interface RecordedResource {
     readonly parentUrn: string;
     /** The resource's `protect` option: the engine refuses to delete or replace it. */
     readonly protect: boolean;
+    /** The resource's `retainOnDelete` option: the engine forgets it, and its provider never deletes it. */
+    readonly retainOnDelete: boolean;
     /** Input paths the resource's options tell the engine to keep from the state (`ignoreChanges`). */
     readonly ignoreChanges: string[];
     /** Outputs the resource's options ask the engine to keep secret (`additionalSecretOutputs`). */
@@ -50,6 +52,7 @@ interface RegisterResourceRequest {
     getParent(): string;
     getIgnorechangesList(): string[];
     getProtect(): boolean;
+    getRetainondelete(): boolean | undefined;
 }
 
 interface PatchableMonitor {
@@ -82,7 +85,13 @@ const additionalSecretOutputsByName = new Map<string, string[]>();
 const parentUrnByName = new Map<string, string>();
 const ignoreChangesByName = new Map<string, string[]>();
 const protectedNames = new Set<string>();
+const retainedNames = new Set<string>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+
+/** The version the mocked versioned bucket gives an object's put: its own for every content. */
+export function mockObjectVersion(inputs: Record<string, unknown>): string {
+    return createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 32);
+}
 
 /** Realistic state for the resources whose outputs the program reads. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -149,6 +158,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, fqdn: inputs.name };
         case "aws:autoscaling/group:Group":
             return { ...inputs, name: `${name}-group` };
+        case "aws:s3/bucketObjectv2:BucketObjectv2":
+            return { ...inputs, versionId: mockObjectVersion(unwrapSecrets(inputs) as Record<string, unknown>) };
         default:
             return { ...inputs };
     }
@@ -171,6 +182,7 @@ export async function installMocks(): Promise<void> {
                     parentUrn: parentUrnByName.get(args.name) ?? "",
                     ignoreChanges: ignoreChangesByName.get(args.name) ?? [],
                     protect: protectedNames.has(args.name),
+                    retainOnDelete: retainedNames.has(args.name),
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
@@ -244,6 +256,9 @@ export async function installMocks(): Promise<void> {
         if (request.getProtect()) {
             protectedNames.add(request.getName());
         }
+        if (request.getRetainondelete()) {
+            retainedNames.add(request.getName());
+        }
         return registerResource(request, callback);
     };
 }
@@ -257,6 +272,7 @@ export function resetRecords(): void {
     parentUrnByName.clear();
     ignoreChangesByName.clear();
     protectedNames.clear();
+    retainedNames.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

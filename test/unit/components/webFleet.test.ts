@@ -12,6 +12,7 @@ import {
     MOCK_DEPLOYER_ARN,
     MOCK_VPC_CIDR,
     MOCK_ZONE_ID,
+    mockObjectVersion,
     onlyResourceOfType,
     resetRecords,
     resourceNamed,
@@ -405,7 +406,7 @@ describe("WebFleet under Pulumi mocks", () => {
         const firstBootScript = (userData: string) =>
             Buffer.from(/^ {4}content: (\S+)$/m.exec(userData)?.[1] ?? "", "base64").toString("utf8");
 
-        it("puts one object per step of the fleet's plan in the bucket, and an index that lists them in order", async () => {
+        it("puts one object per step of the fleet's plan in the bucket, and an index that pins their versions in order", async () => {
             const { name } = await build();
             const steps = buildFleetPlan({ release: RELEASE }).map((step) => step.name);
             expect(objects().map((object) => object.name)).to.have.members([
@@ -413,13 +414,25 @@ describe("WebFleet under Pulumi mocks", () => {
                 `${name}-plan-index`,
             ]);
             const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
+            expect(index.inputs.key).to.equal("plan/index");
             const lines = (index.inputs.content as string).trim().split("\n");
             expect(lines.map((line) => line.split(" ")[1])).to.deep.equal(steps);
             for (const line of lines) {
-                const [, step, key] = line.split(" ");
-                expect(resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-${step}`).inputs.key).to.equal(key);
+                const [, step, key, versionId] = line.split(" ");
+                const object = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-${step}`);
+                expect(object.inputs.key).to.equal(`plan/${step}`);
+                expect(versionId).to.equal(mockObjectVersion(object.inputs));
+                expect(key).to.equal(object.inputs.key);
             }
             expect(index.dependsOn).to.include.members(steps.map((step) => `${name}-plan-${step}`));
+        });
+
+        it("keeps every version a rollback may need: objects put only once versioning is on, and never deleted by a deploy", async () => {
+            const { name } = await build();
+            for (const object of objects()) {
+                expect(object.dependsOn, object.name).to.include(`${name}-plan-versioning`);
+                expect(object.retainOnDelete, object.name).to.equal(true);
+            }
         });
 
         it("renders the fleet step with the database's endpoint, its secret, the region and the VPC's block", async () => {
@@ -454,7 +467,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const script = firstBootScript(userData);
             const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
             expect(script).to.contain(`export S3_ENDPOINT='https://${name}-plan-bucket.s3.eu-central-1.amazonaws.com'`);
-            expect(script).to.contain(`export INDEX_KEY='${index.inputs.key as string}'`);
+            expect(script).to.contain(`export INDEX_VERSION_ID='${mockObjectVersion(index.inputs)}'`);
         });
 
         it("keeps the plan in a versioned, encrypted, private bucket that only the app servers' role and the deployer may read", async () => {

@@ -5,23 +5,23 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import {
-    indexObject,
+    PLAN_INDEX_KEY,
     planObjects,
     renderFirstBootScript,
     renderFirstBootUserData,
     renderPlanIndex,
     USER_DATA_MAX_BYTES,
     type FirstBootSettings,
-    type PlanObject,
+    type StoredPlanObject,
 } from "../../../provisioning/cloudInit";
 import { buildPlan, type Plan } from "../../../provisioning";
-import { startAwsStandIn } from "../../support/awsStandIn";
+import { startAwsStandIn, versionEntry } from "../../support/awsStandIn";
 import { shellcheck, temporaryDirectory } from "../../support/shell";
 
 const SETTINGS: FirstBootSettings = {
     region: "eu-central-1",
     bucket: "webstack-fleet-releases",
-    indexKey: "plan/index-abc",
+    indexVersionId: "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
     indexSha256: "abc",
 };
 
@@ -54,14 +54,14 @@ describe("planObjects and renderPlanIndex", () => {
 
     after(() => fs.rmSync(directory, { recursive: true, force: true }));
 
-    it("keeps the plan's order and names each object by its content's SHA-256", () => {
+    it("keeps the plan's order, names each object by its step and hashes its content", () => {
         const objects = planObjects(plan, { domain: "example.com" });
         expect(objects.map((object) => object.step)).to.deep.equal(["first", "upload-release", "site"]);
         expect(objects[0]).to.include({
             kind: "run",
             content: "echo first",
             sha256: sha256("echo first"),
-            key: `plan/${sha256("echo first")}`,
+            key: "plan/first",
         });
         expect(objects[1]).to.include({
             kind: "upload",
@@ -70,23 +70,27 @@ describe("planObjects and renderPlanIndex", () => {
         });
     });
 
-    it("renders a template step with the inputs, so a new domain is a new object", () => {
+    it("renders a template step with the inputs, so a new domain is a new version of the same object", () => {
         const [, , one] = planObjects(plan, { domain: "example.com" });
         const [, , other] = planObjects(plan, { domain: "example.org" });
         expect(one.content).to.equal("echo example.com");
-        expect(other.key).to.not.equal(one.key);
+        expect(other.key).to.equal(one.key);
+        expect(other.sha256).to.not.equal(one.sha256);
     });
 
-    it("lists one line per step, an upload with its path, and names the index by its own hash", () => {
-        const objects = planObjects(plan, { domain: "example.com" });
-        const index = renderPlanIndex(objects);
-        expect(index.split("\n")).to.deep.equal([
-            `run first ${objects[0].key} ${objects[0].sha256}`,
-            `upload upload-release ${objects[1].key} ${objects[1].sha256} /var/lib/webstack/uploads/release.tar.gz`,
-            `run site ${objects[2].key} ${objects[2].sha256}`,
+    it("pins each step's version in the index, one line per step, an upload with its path", () => {
+        const objects = planObjects(plan, { domain: "example.com" }).map((object, at) => ({ ...object, versionId: `v${at}` }));
+        expect(renderPlanIndex(objects).split("\n")).to.deep.equal([
+            `run first plan/first v0 ${objects[0].sha256}`,
+            `upload upload-release plan/upload-release v1 ${objects[1].sha256} /var/lib/webstack/uploads/release.tar.gz`,
+            `run site plan/site v2 ${objects[2].sha256}`,
             "",
         ]);
-        expect(indexObject(index)).to.deep.equal({ key: `plan/index-${sha256(index)}`, sha256: sha256(index) });
+    });
+
+    it("refuses an object without a version, which a bucket without versioning gives", () => {
+        const [first] = planObjects(plan, { domain: "example.com" });
+        expect(() => renderPlanIndex([{ ...first, versionId: "" }])).to.throw(/plan\/first has no version .*versioning enabled/);
     });
 });
 
@@ -105,7 +109,8 @@ describe("renderFirstBootUserData", () => {
         expect(shellcheck(script)).to.equal("");
         expect(script).to.include("export S3_ENDPOINT='https://webstack-fleet-releases.s3.eu-central-1.amazonaws.com'");
         expect(script).to.include("export IMDS_ENDPOINT='http://169.254.169.254'");
-        expect(script).to.include("export INDEX_KEY='plan/index-abc'");
+        expect(script).to.include("export INDEX_KEY='plan/index'");
+        expect(script).to.include(`export INDEX_VERSION_ID='${SETTINGS.indexVersionId}'`);
         expect(script).to.include("export INDEX_SHA256='abc'");
     });
 
@@ -145,24 +150,24 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
     /** Publishes the plan's objects (after `tamper`) and its index, then runs the first boot against them. */
     async function firstBoot(
         plan: Plan,
-        tamper: (objects: Map<string, Buffer>, planned: PlanObject[]) => void = () => undefined,
+        tamper: (objects: Map<string, Buffer>, stored: StoredPlanObject[]) => void = () => undefined,
         roleMissingFor = 0,
     ) {
-        const planned = planObjects(plan, { domain: "example.com" });
+        // Version ids as S3 makes them, with characters a URL must encode.
+        const stored = planObjects(plan, { domain: "example.com" }).map((object, at) => ({ ...object, versionId: `${at}+v/${at}=` }));
         const objects = new Map(
-            planned.map((object) => [
-                object.key,
+            stored.map((object) => [
+                versionEntry(object.key, object.versionId),
                 object.content !== undefined ? Buffer.from(object.content) : fs.readFileSync(object.localPath ?? ""),
             ]),
         );
-        const index = renderPlanIndex(planned);
-        const { key, sha256: indexSha256 } = indexObject(index);
-        objects.set(key, Buffer.from(index));
-        tamper(objects, planned);
+        const index = renderPlanIndex(stored);
+        objects.set(versionEntry(PLAN_INDEX_KEY, SETTINGS.indexVersionId), Buffer.from(index));
+        tamper(objects, stored);
         const standIn = await startAwsStandIn({ objects, roleMissingFor });
         try {
             const script = renderFirstBootScript(
-                { ...SETTINGS, indexKey: key, indexSha256 },
+                { ...SETTINGS, indexSha256: sha256(index) },
                 { s3: standIn.url, imds: standIn.url, workDir: path.join(directory, "work") },
             );
             return { ...(await runScript(script)), requests: standIn.requests };
@@ -201,12 +206,20 @@ describe("the first-boot script, against stand-ins for S3 and the metadata servi
         }
     });
 
+    it("fetches the versions its index pins, whatever was put since: a rollback boots the earlier plan", async () => {
+        const result = await firstBoot([appending("one", "one")], (objects, stored) => {
+            objects.set(versionEntry(stored[0].key, "a-newer-version"), Buffer.from(`echo newer >> ${log()}`));
+        });
+        expect(result.status, result.stderr).to.equal(0);
+        expect(fs.readFileSync(log(), "utf8")).to.equal("one\n");
+    });
+
     it("stops at an object whose content is not what the plan hashed, naming it, and runs nothing after", async () => {
-        const result = await firstBoot([appending("one", "one"), appending("two", "two")], (objects, planned) => {
-            objects.set(planned[1].key, Buffer.from("echo tampered >> /dev/null"));
+        const result = await firstBoot([appending("one", "one"), appending("two", "two")], (objects, stored) => {
+            objects.set(versionEntry(stored[1].key, stored[1].versionId), Buffer.from("echo tampered >> /dev/null"));
         });
         expect(result.status).to.not.equal(0);
-        expect(result.stderr).to.match(/plan\/[0-9a-f]{64} does not have the SHA-256 the plan gave it/);
+        expect(result.stderr).to.include("plan/two (version 1+v/1=) does not have the SHA-256 the plan gave it");
         expect(fs.readFileSync(log(), "utf8")).to.equal("one\n");
     });
 

@@ -4,7 +4,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { awsStandInHandler, signedByRole, STAND_IN_CREDENTIALS } from "../../../sandbox/ha/awsStandIn";
-import { diskStore } from "../../../sandbox/ha/awsStandInDaemon";
+import { diskStore, putObjectVersion } from "../../../sandbox/ha/awsStandInDaemon";
 import { serverCertificateExtensions } from "../../../sandbox/ha/certificates";
 import { noCloudSeedFiles, sandboxCloudConfig } from "../../../sandbox/ha/cloudInit";
 import { databaseSetupScript, renderDatabaseServerConfig } from "../../../sandbox/ha/database";
@@ -213,17 +213,25 @@ describe("the AWS stand-ins", () => {
     let directory: string;
     before(() => {
         directory = temporaryDirectory("stand-in");
-        fs.mkdirSync(path.join(directory, "objects", "plan"), { recursive: true });
-        fs.writeFileSync(path.join(directory, "objects", "plan", "abc"), "object");
+        fs.mkdirSync(path.join(directory, "objects"), { recursive: true });
         fs.writeFileSync(path.join(directory, "secret-outside"), "outside");
         fs.writeFileSync(path.join(directory, "secrets.json"), JSON.stringify({ "arn:secret": "value" }));
     });
     after(() => fs.rmSync(directory, { recursive: true, force: true }));
 
-    it("serve objects and secrets from disk, and no file outside the objects directory", () => {
-        const store = diskStore({ objectsDir: path.join(directory, "objects"), secretsFile: path.join(directory, "secrets.json") });
-        expect(store.object("plan/abc")?.toString()).to.equal("object");
-        expect(store.object("../secret-outside")).to.equal(undefined);
+    it("serve each version put of an object and secrets from disk, and no file outside the objects directory", () => {
+        const objectsDir = path.join(directory, "objects");
+        const store = diskStore({ objectsDir, secretsFile: path.join(directory, "secrets.json") });
+        const first = putObjectVersion(objectsDir, "plan/site", "first");
+        const second = putObjectVersion(objectsDir, "plan/site", "second");
+        expect(second).to.not.equal(first);
+        expect(putObjectVersion(objectsDir, "plan/site", "first")).to.equal(first);
+        expect(store.object("plan/site", first)?.toString()).to.equal("first");
+        expect(store.object("plan/site", second)?.toString()).to.equal("second");
+        expect(store.object("plan/site", "unknown")).to.equal(undefined);
+        expect(store.object("plan", "site")).to.equal(undefined);
+        expect(store.object("..", "secret-outside")).to.equal(undefined);
+        expect(store.object("plan/site", "..")).to.equal(undefined);
         expect(store.secret("arn:secret")).to.equal("value");
     });
 
@@ -242,7 +250,7 @@ describe("the AWS stand-ins", () => {
         try {
             const { port } = server.address() as AddressInfo;
             const status = await new Promise<number>((resolve) =>
-                http.get({ host: "127.0.0.1", port, path: "/plan/abc" }, (response) => resolve(response.statusCode ?? 0)),
+                http.get({ host: "127.0.0.1", port, path: "/plan/abc?versionId=v1" }, (response) => resolve(response.statusCode ?? 0)),
             );
             expect(status).to.equal(403);
         } finally {
