@@ -6,7 +6,7 @@ import { siteUrl, wwwHostName } from "../provisioning/site";
 import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedSiteDomain, EC2_DEFAULTS, siteZoneId } from "./ec2";
 import { declareAppRole, declareAppServers } from "./fleet/appServers";
-import { declareDatabase, rdsCaBundle } from "./fleet/database";
+import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
 import { declareLoadBalancer } from "./fleet/loadBalancer";
 import { declareNetwork } from "./fleet/network";
 import { declareBucketSettings, declarePlanObjects } from "./fleet/planBucket";
@@ -129,7 +129,8 @@ export class WebFleet extends pulumi.ComponentResource {
             tagsFor: context.tagsFor,
             parent: this,
         });
-        const databaseSecretArn = database.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
+        const masterSecretArn = database.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
+        const appDatabaseSecret = declareAppDatabaseSecret(context);
 
         const role = declareAppRole(context);
         // Every server's first boot reads it: protected like the database (lift-protection.sh lifts both).
@@ -140,11 +141,11 @@ export class WebFleet extends pulumi.ComponentResource {
         );
         const versioning = declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
         const fleet: pulumi.Output<FleetInputs> = pulumi
-            .all([region, network.vpcCidr, database.address, database.port, databaseSecretArn])
-            .apply(([regionName, cidr, host, port, secretArn]) => ({
+            .all([region, network.vpcCidr, database.address, database.port, masterSecretArn, appDatabaseSecret.secret.arn])
+            .apply(([regionName, cidr, host, port, masterArn, appArn]) => ({
                 region: regionName,
                 loadBalancerCidrs: [cidr],
-                database: { host, port, name: APP_DATABASE, secretArn, tlsCa: rdsCaBundle() },
+                database: { host, port, name: APP_DATABASE, masterSecretArn: masterArn, appSecretArn: appArn, tlsCa: rdsCaBundle() },
             }));
         const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
 
@@ -166,9 +167,9 @@ export class WebFleet extends pulumi.ComponentResource {
             securityGroupId: network.groups.app.id,
             targetGroupArn: targetGroup.arn,
             plan: { region, bucket, indexVersionId: planIndex.versionId, indexSha256: planIndex.sha256 },
-            databaseSecretArn,
+            databaseSecretArns: [masterSecretArn, appDatabaseSecret.secret.arn],
             planReady: [planIndex.object],
-            databaseReady: [database],
+            databaseReady: [database, appDatabaseSecret.value],
         });
 
         if (args.alertEmail !== undefined) {

@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { stepScript, type Plan, type PlanInputs } from "./plan";
+import { stepScript, type InputsFor, type Plan, type PlanInputs } from "./plan";
 import { IMDS_ROLE_WAIT_SECONDS } from "./layout";
 import { exportLines, scriptBody } from "./script";
 
@@ -49,7 +49,7 @@ export function planObjectKey(stepName: string): string {
 }
 
 /** The plan's steps as bucket objects, in plan order, each keyed by its step's name under `plan/`. */
-export function planObjects(plan: Plan, inputs: PlanInputs): PlanObject[] {
+export function planObjects<Needs extends keyof PlanInputs = never>(plan: Plan<Needs>, inputs: NoInfer<InputsFor<Needs>>): PlanObject[] {
     return plan.map((step) => {
         if (step.kind === "upload") {
             const hash = contentSha256(fs.readFileSync(step.localPath));

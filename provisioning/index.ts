@@ -93,7 +93,7 @@ export function buildPlan(settings: ServerSettings): Plan {
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
     const site = { appInstances, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
     return validatePlan([
-        bootstrapStep(),
+        bootstrapStep({ waitForCloudInit: true }),
         packagesStep(),
         baseStep(),
         hardeningStep(),
@@ -119,11 +119,11 @@ export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
  * a certificate (the load balancer's), and with the fleet step, which brings the database's
  * credentials before the app's first start and the deploy's migrations.
  */
-export function buildFleetPlan(settings: FleetServerSettings): Plan {
+export function buildFleetPlan(settings: FleetServerSettings): Plan<"fleet"> {
     const { release } = validateServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
-    return validatePlan([
-        bootstrapStep(),
+    return validatePlan<"fleet">([
+        bootstrapStep({ waitForCloudInit: false }),
         packagesStep(FLEET_PACKAGES),
         baseStep(FLEET_FIREWALL_PORTS),
         hardeningStep(),

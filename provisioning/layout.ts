@@ -7,8 +7,13 @@ import { wwwHostName } from "./site";
 
 /** The app's system user and group; it owns nothing in the release tree, which stays root's. */
 export const APP_USER = "webstack";
-/** The app's database and database user. */
+/** The app's database, and on a single server its database user (on a fleet, RDS's master user). */
 export const APP_DATABASE = "webstack";
+/**
+ * The database user a fleet's app connects as, with {@link APP_RUNTIME_PRIVILEGES} alone; RDS's
+ * master user ({@link APP_USER}) runs the migrations.
+ */
+export const FLEET_APP_DATABASE_USER = "webstack_app";
 
 export const APP_ROOT = "/opt/webstack";
 /** One directory per release id, unpacked once and never changed. */
@@ -22,7 +27,6 @@ export const RELEASE_ENV_NAME = "release.env";
 /** How many releases stay on disk (the current and previous ones are never deleted). */
 export const RELEASES_KEPT = 5;
 
-/** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
 /**
  * What the steps' chatty commands (apt) print, kept on the server: an executor keeps a step's output,
  * and Pulumi's keeps it in the stack's state.
@@ -32,10 +36,17 @@ export const PROVISIONING_LOG_FILE = "/var/log/webstack-provisioning.log";
 export const IMDS_ROLE_WAIT_SECONDS = 90;
 /** One file per action (a reload) that a step's change made due and that has not succeeded yet (action_pending in the script library). */
 export const PENDING_ACTIONS_DIR = "/var/lib/webstack/pending";
+/** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
 export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";
 
 /** Root-only settings of the app, with the database password that the server generated. */
 export const APP_ENV_FILE = "/etc/webstack/app.env";
+/**
+ * Root-only: the database user the migrations run as, read after {@link APP_ENV_FILE} by the
+ * migrator alone. A fleet's server has it (RDS's master user); a single server's migrations run as
+ * the app's user, and it has none.
+ */
+export const MIGRATOR_ENV_FILE = "/etc/webstack/migrator.env";
 /** Root-only: the app's own environment, as the program gives it (WebServer's appEnvironment), secrets among them. */
 export const APP_ENVIRONMENT_FILE = "/etc/webstack/app-environment.env";
 export const DB_SOCKET = "/run/mysqld/mysqld.sock";

@@ -29,8 +29,10 @@ export interface FleetDatabase {
     readonly host: string;
     readonly port: number;
     readonly name: string;
-    /** The Secrets Manager secret that holds the master user's name and password (RDS manages and rotates it). */
-    readonly secretArn: string;
+    /** The Secrets Manager secret that holds the master user's name and password (RDS manages and rotates it): for migrations. */
+    readonly masterSecretArn: string;
+    /** The Secrets Manager secret that holds the app's own user's name and password (the stack makes it): what the app connects as. */
+    readonly appSecretArn: string;
     /** The CA bundle (PEM) the database server's certificate chains to: the connection is TLS, its host name checked. */
     readonly tlsCa: string;
 }
@@ -84,7 +86,20 @@ export interface RunStep {
 }
 
 export type PlanStep = UploadStep | RunStep;
-export type Plan = readonly PlanStep[];
+declare const NEEDS: unique symbol;
+
+/**
+ * A server's configuration: its steps, in the order they are applied. `Needs` names the inputs
+ * without a default that its scripts render from (a fleet's plan needs `fleet`), so that whoever
+ * applies it must give inputs that have them ({@link InputsFor}), which the types check.
+ */
+export type Plan<Needs extends keyof PlanInputs = never> = readonly PlanStep[] & { readonly [NEEDS]?: Needs };
+
+/** A plan whatever inputs it needs: for what reads its steps without rendering them. */
+export type AnyPlan = Plan<keyof PlanInputs>;
+
+/** The inputs a plan that needs `Needs` is applied with. */
+export type InputsFor<Needs extends keyof PlanInputs> = PlanInputs & Required<Pick<PlanInputs, Needs>>;
 
 /** The script a run step runs with the given inputs. */
 export function stepScript(step: RunStep, inputs: PlanInputs): string {
@@ -140,7 +155,7 @@ export const UPLOAD_DIR = "/var/lib/webstack/uploads";
 const STEP_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Throws unless every step has a unique kebab-case name and every upload targets {@link UPLOAD_DIR}. */
-export function validatePlan(plan: Plan): Plan {
+export function validatePlan<Needs extends keyof PlanInputs = never>(plan: Plan<Needs>): Plan<Needs> {
     const seen = new Set<string>();
     for (const step of plan) {
         if (!STEP_NAME.test(step.name)) {

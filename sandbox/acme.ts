@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import * as https from "node:https";
 import { basename, join } from "node:path";
 import { shellQuote } from "../provisioning/script";
-import { runCommand, secondsSince, sleep, tailLines } from "./exec";
+import { pollUntil, runCommand, secondsSince, tailLines } from "./exec";
 import { ensureHostPackages, isProcessAlive } from "./host";
 import { RUNTIME_DIR, validateSandboxName } from "./layout";
 import type { Sandbox } from "./sandbox";
@@ -257,10 +257,7 @@ export async function stopAcmeServer(sandboxName: string): Promise<void> {
     const pid = readPid(paths.pidFile);
     if (pid !== undefined && isOurPebble(pid, paths.config)) {
         process.kill(pid, "SIGTERM");
-        const deadline = Date.now() + STOP_WAIT_MS;
-        while (isProcessAlive(pid) && Date.now() < deadline) {
-            await sleep(50);
-        }
+        await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), { timeoutMs: STOP_WAIT_MS, intervalMs: 50 });
         if (isProcessAlive(pid)) {
             process.kill(pid, "SIGKILL");
         }
@@ -289,20 +286,21 @@ function launchPebble(paths: AcmeServerPaths, dnsServer: string): number {
 
 /** Waits until the ACME directory answers; throws with pebble's log when it stops or does not answer in time. */
 async function waitForDirectory(pid: number, paths: AcmeServerPaths, urls: AcmeServerUrls, listenerCa: string): Promise<void> {
-    const deadline = Date.now() + START_WAIT_MS;
-    for (;;) {
-        const failure = await fetchTrusting(urls.directoryUrl, listenerCa).then(
-            () => undefined,
-            (error: Error) => error.message,
-        );
-        if (failure === undefined) {
-            return;
-        }
-        if (!isProcessAlive(pid) || Date.now() > deadline) {
-            const reason = isProcessAlive(pid) ? `did not answer within ${START_WAIT_MS / 1000} s (${failure})` : "stopped";
-            throw new Error(`pebble ${reason}. Its log:\n${tailLines(readFileSync(paths.log, "utf8"))}`);
-        }
-        await sleep(100);
+    let failure = "";
+    const answered = await pollUntil(
+        () =>
+            fetchTrusting(urls.directoryUrl, listenerCa).then(
+                () => true,
+                (error: Error) => {
+                    failure = error.message;
+                    return undefined;
+                },
+            ),
+        { timeoutMs: START_WAIT_MS, intervalMs: 100, worthWaiting: () => isProcessAlive(pid) },
+    );
+    if (answered === undefined) {
+        const reason = isProcessAlive(pid) ? `did not answer within ${START_WAIT_MS / 1000} s (${failure})` : "stopped";
+        throw new Error(`pebble ${reason}. Its log:\n${tailLines(readFileSync(paths.log, "utf8"))}`);
     }
 }
 

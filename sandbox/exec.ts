@@ -89,6 +89,32 @@ export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** How {@link pollUntil} waits: for at most `timeoutMs`, asking every `intervalMs`, and only while `worthWaiting()` (a process it waits on lives). */
+export interface PollOptions {
+    readonly timeoutMs: number;
+    readonly intervalMs: number;
+    readonly worthWaiting?: () => boolean;
+}
+
+/**
+ * Asks `attempt` until it gives a value, and returns it; undefined when the time is up or waiting is
+ * no longer worth it. Every wait of the sandbox and the tests goes through it: the caller says what
+ * it waits for, and what a wait that ended without it means.
+ */
+export async function pollUntil<T>(attempt: () => Promise<T | undefined>, options: PollOptions): Promise<T | undefined> {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+        const value = await attempt();
+        if (value !== undefined) {
+            return value;
+        }
+        if (Date.now() > deadline || options.worthWaiting?.() === false) {
+            return undefined;
+        }
+        await sleep(options.intervalMs);
+    }
+}
+
 /** Seconds since `startedAt` (from Date.now()), with one decimal, for progress lines. */
 export function secondsSince(startedAt: number): string {
     return `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { runCommand, sleep } from "./exec";
+import { pollUntil, runCommand } from "./exec";
 import { HOST_LOCK_FILE } from "./layout";
 
 /** The Debian packages the sandbox uses on the host, and the command each provides. */
@@ -79,31 +79,33 @@ const LOCK_WAIT_MS = 120_000;
  */
 export async function withHostLock<T>(action: () => Promise<T>): Promise<T> {
     mkdirSync(dirname(HOST_LOCK_FILE), { recursive: true });
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-        try {
-            const fd = openSync(HOST_LOCK_FILE, "wx");
-            writeSync(fd, String(process.pid));
-            closeSync(fd);
-            break;
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-                throw error;
+    let holder = 0;
+    const taken = await pollUntil(
+        async () => {
+            try {
+                const fd = openSync(HOST_LOCK_FILE, "wx");
+                writeSync(fd, String(process.pid));
+                closeSync(fd);
+                return true;
+            } catch (error) {
+                if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+                    throw error;
+                }
+                const holderText = readFileSync(HOST_LOCK_FILE, { encoding: "utf8", flag: "a+" }).trim();
+                holder = Number(holderText);
+                // An empty file is a lock being taken right now: its pid follows in a moment.
+                if (holderText !== "" && (!Number.isInteger(holder) || holder <= 0 || !isProcessAlive(holder))) {
+                    rmSync(HOST_LOCK_FILE, { force: true });
+                }
+                return undefined;
             }
-            const holderText = readFileSync(HOST_LOCK_FILE, { encoding: "utf8", flag: "a+" }).trim();
-            const holder = Number(holderText);
-            // An empty file is a lock being taken right now: its pid follows in a moment.
-            if (holderText !== "" && (!Number.isInteger(holder) || holder <= 0 || !isProcessAlive(holder))) {
-                rmSync(HOST_LOCK_FILE, { force: true });
-                continue;
-            }
-            if (Date.now() > deadline) {
-                throw new Error(
-                    `Another sandbox command (pid ${holder}) has held ${HOST_LOCK_FILE} for two minutes; wait for it, or remove the file if that process is stuck.`,
-                );
-            }
-            await sleep(200);
-        }
+        },
+        { timeoutMs: LOCK_WAIT_MS, intervalMs: 200 },
+    );
+    if (taken === undefined) {
+        throw new Error(
+            `Another sandbox command (pid ${holder}) has held ${HOST_LOCK_FILE} for two minutes; wait for it, or remove the file if that process is stuck.`,
+        );
     }
     try {
         return await action();

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { sleep } from "./exec";
+import { pollUntil } from "./exec";
 
 /** An HTTP request to the server's address with the site's name in the Host header (no DNS needed). */
 export interface HttpProbe {
@@ -36,17 +36,14 @@ function httpStatus(probe: HttpProbe, timeoutMs = 5000): Promise<number | string
 
 /** Waits until the probe answers 200; throws with the last answer when it does not within `timeoutMs`. */
 export async function waitForHttpOk(probe: HttpProbe, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const status = await httpStatus(probe);
-        if (status === 200) {
-            return;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(
-                `${probeUrl(probe)} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`,
-            );
-        }
-        await sleep(500);
+    let status: number | string = "none";
+    const answered = await pollUntil(async () => ((status = await httpStatus(probe)) === 200 ? true : undefined), {
+        timeoutMs,
+        intervalMs: 500,
+    });
+    if (answered === undefined) {
+        throw new Error(
+            `${probeUrl(probe)} (at ${probe.address}) did not answer 200 within ${timeoutMs / 1000} s; last answer: ${status}.`,
+        );
     }
 }

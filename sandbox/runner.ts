@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { RUN_AS_ROOT, stepScript, type Plan, type PlanInputs, type PlanStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, stepScript, type InputsFor, type Plan, type PlanInputs, type PlanStep } from "../provisioning/plan";
 import { shellQuote } from "../provisioning/script";
 import { CommandError, tailLines, type CommandResult } from "./exec";
 import { sshRun, type SshTarget } from "./ssh";
@@ -97,7 +97,12 @@ function executeStep(step: PlanStep, target: SshTarget, inputs: PlanInputs, opti
 }
 
 /** Applies the plan's steps in order with the given inputs; stops at the first failing step with a {@link PlanStepError}. */
-export async function applyPlan(plan: Plan, target: SshTarget, inputs: PlanInputs, options: ApplyOptions = {}): Promise<StepResult[]> {
+export async function applyPlan<Needs extends keyof PlanInputs = never>(
+    plan: Plan<Needs>,
+    target: SshTarget,
+    inputs: NoInfer<InputsFor<Needs>>,
+    options: ApplyOptions = {},
+): Promise<StepResult[]> {
     const log = options.log ?? console.log;
     const results: StepResult[] = [];
     for (const step of plan) {

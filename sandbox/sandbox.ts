@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ensureBaseImage, LOGIN_USER } from "./baseImage";
 import { createCgroups, killAndRemoveCgroups, limitMemory, processInCgroup } from "./cgroups";
 import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, stopDnsServer } from "./dns";
-import { runCommand, secondsSince, sleep, tailLines, type CommandOptions, type CommandResult } from "./exec";
+import { pollUntil, runCommand, secondsSince, tailLines, type CommandOptions, type CommandResult } from "./exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript, type ServerFile } from "./guest";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
 import {
@@ -148,21 +148,26 @@ export function isSandboxRunning(state: SandboxState): boolean {
 }
 
 async function waitForSsh(sandbox: Sandbox, consoleLog: string, supervisorPid: number): Promise<void> {
-    const deadline = Date.now() + SSH_WAIT_MS;
-    for (;;) {
-        const attempt = await sshRun(sandbox.ssh, "true", { allowFailure: true });
-        if (attempt.exitCode === 0) {
-            return;
-        }
-        if (!isProcessAlive(supervisorPid) || Date.now() > deadline) {
-            const reason = isProcessAlive(supervisorPid)
-                ? `SSH did not answer within ${SSH_WAIT_MS / 1000} s`
-                : "the server stopped while booting";
-            const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
-            throw new Error(`Sandbox "${sandbox.name}": ${reason}. Last SSH error: ${attempt.stderr.trim()}\nConsole:\n${guestConsole}`);
-        }
-        await sleep(250);
+    let lastError = "";
+    const answered = await pollUntil(
+        async () => {
+            const attempt = await sshRun(sandbox.ssh, "true", { allowFailure: true });
+            lastError = attempt.stderr.trim();
+            return attempt.exitCode === 0 ? true : undefined;
+        },
+        { timeoutMs: SSH_WAIT_MS, intervalMs: 250, worthWaiting: () => isProcessAlive(supervisorPid) },
+    );
+    if (answered === undefined) {
+        const reason = isProcessAlive(supervisorPid)
+            ? `SSH did not answer within ${SSH_WAIT_MS / 1000} s`
+            : "the server stopped while booting";
+        throw new Error(`Sandbox "${sandbox.name}": ${reason}. Last SSH error: ${lastError}\nConsole:\n${consoleTail(consoleLog)}`);
     }
+}
+
+/** The last lines the server wrote to its console, for an error that says why it did not come up. */
+function consoleTail(consoleLog: string): string {
+    return existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
 }
 
 /** The server's init (systemd, PID 1 inside it) among its network namespace's processes, as this host numbers them: the lowest-numbered systemd. */
@@ -196,35 +201,42 @@ export async function runInGuest(name: string, command: string, options: Command
     return runCommand("nsenter", ["--target", String(init), "--all", "--", "bash", "-c", command], options);
 }
 
-/** Waits, through the console, until systemd in a server that takes no SSH has finished booting. */
+/**
+ * What a server that takes no SSH runs, through its console, to tell that it is up: once cloud-init
+ * has finished (when the server has it), systemd's state at that moment. Boot jobs that start after
+ * cloud-init (a package's first-run timer, say) do not hold the server back; without cloud-init,
+ * systemd's own end of boot.
+ */
+export const BOOTED_THROUGH_CONSOLE_COMMAND =
+    "if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null || true; systemctl is-system-running; else systemctl is-system-running --wait; fi";
+
+/** Waits, through the console, until a server that takes no SSH is up ({@link BOOTED_THROUGH_CONSOLE_COMMAND}). */
 async function waitForBootThroughConsole(
     sandbox: Sandbox,
     consoleLog: string,
     supervisorPid: number,
     log: (line: string) => void,
 ): Promise<void> {
-    const deadline = Date.now() + SYSTEM_RUNNING_WAIT_MS;
-    for (;;) {
-        const attempt = await runInGuest(sandbox.name, "systemctl is-system-running --wait", {
-            allowFailure: true,
-            timeoutMs: SYSTEM_RUNNING_WAIT_MS,
-        }).catch(() => undefined);
-        const state = attempt?.stdout.trim();
-        if (state === "running") {
-            return;
-        }
-        if (state === "degraded") {
-            const failed = await runInGuest(sandbox.name, "systemctl --failed --plain --no-legend --no-pager", { allowFailure: true });
-            log(`${sandbox.name}: up but degraded; failed units:\n${failed.stdout.trim()}`);
-            return;
-        }
-        if (!isProcessAlive(supervisorPid) || Date.now() > deadline) {
-            const guestConsole = existsSync(consoleLog) ? tailLines(readFileSync(consoleLog, "utf8")) : "(no console output)";
-            throw new Error(
-                `Sandbox "${sandbox.name}": the server did not finish booting (systemd says "${state ?? "nothing"}").\nConsole:\n${guestConsole}`,
-            );
-        }
-        await sleep(250);
+    let state: string | undefined;
+    const booted = await pollUntil(
+        async () => {
+            const attempt = await runInGuest(sandbox.name, BOOTED_THROUGH_CONSOLE_COMMAND, {
+                allowFailure: true,
+                timeoutMs: SYSTEM_RUNNING_WAIT_MS,
+            }).catch(() => undefined);
+            state = attempt?.stdout.trim();
+            return state === "running" || state === "degraded" || state === "starting" ? state : undefined;
+        },
+        { timeoutMs: SYSTEM_RUNNING_WAIT_MS, intervalMs: 250, worthWaiting: () => isProcessAlive(supervisorPid) },
+    );
+    if (booted === undefined) {
+        throw new Error(
+            `Sandbox "${sandbox.name}": the server did not finish booting (systemd says "${state ?? "nothing"}").\nConsole:\n${consoleTail(consoleLog)}`,
+        );
+    }
+    if (booted === "degraded") {
+        const failed = await runInGuest(sandbox.name, "systemctl --failed --plain --no-legend --no-pager", { allowFailure: true });
+        log(`${sandbox.name}: up but degraded; failed units:\n${failed.stdout.trim()}`);
     }
 }
 
@@ -401,10 +413,7 @@ async function stopSupervisor(state: SandboxState): Promise<void> {
         return;
     }
     process.kill(pid, "SIGTERM");
-    const deadline = Date.now() + SUPERVISOR_STOP_WAIT_MS;
-    while (isProcessAlive(pid) && Date.now() < deadline) {
-        await sleep(100);
-    }
+    await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), { timeoutMs: SUPERVISOR_STOP_WAIT_MS, intervalMs: 100 });
 }
 
 /**

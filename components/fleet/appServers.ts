@@ -24,13 +24,13 @@ export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefre
 /** The average CPU the group scales to: out above it, in below it. */
 export const TARGET_CPU_PERCENT = 50;
 
-/** What an app server may do: read its plan from the bucket, and the database's credentials. Nothing else. */
-export function appServerPolicy(bucketArn: string, databaseSecretArn: string): string {
+/** What an app server may do: read its plan from the bucket, and the database's two credentials (the master's for migrations, the app's). Nothing else. */
+export function appServerPolicy(bucketArn: string, databaseSecretArns: readonly string[]): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
             { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/plan/*` },
-            { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: databaseSecretArn },
+            { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: databaseSecretArns },
         ],
     });
 }
@@ -60,10 +60,11 @@ export interface AppServerTargets {
         readonly indexVersionId: pulumi.Input<string>;
         readonly indexSha256: pulumi.Input<string>;
     };
-    readonly databaseSecretArn: pulumi.Input<string>;
+    /** The database's secrets: the master user's and the app user's. */
+    readonly databaseSecretArns: pulumi.Input<string>[];
     /** What must exist before a server boots: the plan's index object. */
     readonly planReady: pulumi.Resource[];
-    /** What must take connections before the first servers migrate: the database. */
+    /** What must take connections before the first servers migrate: the database, and the app user's credentials. */
     readonly databaseReady: pulumi.Resource[];
 }
 
@@ -81,8 +82,8 @@ export function declareAppServers(context: FleetContext, targets: AppServerTarge
         {
             role: role.id,
             policy: pulumi
-                .all([targets.plan.bucket.arn, targets.databaseSecretArn])
-                .apply(([bucketArn, secretArn]) => appServerPolicy(bucketArn, secretArn)),
+                .all([targets.plan.bucket.arn, pulumi.all(targets.databaseSecretArns)])
+                .apply(([bucketArn, secretArns]) => appServerPolicy(bucketArn, secretArns)),
         },
         parent,
     );

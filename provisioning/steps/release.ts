@@ -2,6 +2,7 @@ import { SANDBOXING } from "../files/systemd";
 import {
     ACTIVATE_COMMAND,
     APP_ENV_FILE,
+    MIGRATOR_ENV_FILE,
     APP_USER,
     CURRENT_LINK,
     PREVIOUS_LINK,
@@ -51,6 +52,7 @@ export function releaseSteps(release: Release): PlanStep[] {
             PREVIOUS_LINK,
             APP_USER,
             APP_ENV_FILE,
+            MIGRATOR_ENV_FILE,
             ACTIVATE_COMMAND,
             MIGRATION_SANDBOXING: SANDBOXING.join("\n"),
         },

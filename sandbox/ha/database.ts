@@ -4,8 +4,37 @@ import { shellQuote } from "../../provisioning/script";
 /**
  * The ha sandbox's stand-in for RDS: MariaDB on a server of its own, reached over TLS only (with a
  * certificate for its name from the sandbox's CA), with the app's database and a master user whose
- * password only the Secrets Manager stand-in holds.
+ * password only the Secrets Manager stand-in holds, with RDS's master privileges: the app servers
+ * make the app's own user with them.
  */
+
+/** What RDS grants its MariaDB master user (on every database, with the grant option). */
+export const RDS_MASTER_PRIVILEGES = [
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "RELOAD",
+    "PROCESS",
+    "REFERENCES",
+    "INDEX",
+    "ALTER",
+    "SHOW DATABASES",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "EXECUTE",
+    "REPLICATION SLAVE",
+    "BINLOG MONITOR",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "CREATE USER",
+    "EVENT",
+    "TRIGGER",
+] as const;
 
 const CONFIG_FILE = "/etc/mysql/mariadb.conf.d/90-webstack-sandbox-rds.cnf";
 const CERTIFICATE_DIR = "/etc/mysql/sandbox-tls";
@@ -28,7 +57,7 @@ export function databaseSetupScript(options: { certificatePem: string; keyPem: s
     const statements = [
         `CREATE DATABASE IF NOT EXISTS ${APP_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
         `CREATE USER IF NOT EXISTS '${APP_USER}'@'%' IDENTIFIED BY '${options.password.replace(/['\\]/g, (character) => `\\${character}`)}';`,
-        `GRANT ALL PRIVILEGES ON ${APP_DATABASE}.* TO '${APP_USER}'@'%';`,
+        `GRANT ${RDS_MASTER_PRIVILEGES.join(", ")} ON *.* TO '${APP_USER}'@'%' WITH GRANT OPTION;`,
     ].join("\n");
     return [
         "set -euo pipefail",

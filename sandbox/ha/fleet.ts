@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { buildFleetPlan, type FleetInputs, type Release } from "../../provisioning";
 import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
-import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
+import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
 import { siteUrl, wwwHostName } from "../../provisioning/site";
 import { ensureBaseImage } from "../baseImage";
 import { resolvConfNameservers, startDnsServer, stopDnsServer, validateDomain } from "../dns";
-import { runCommand, secondsSince, sleep } from "../exec";
+import { pollUntil, runCommand, secondsSince, sleep } from "../exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "../host";
 import { FLEET_STATE_FILE, fleetRuntimeDir, sandboxPaths, validateSandboxName } from "../layout";
 import {
@@ -53,7 +53,10 @@ import { adminCommand, loadBalancerSetupScript, registrationCommand, renderHapro
 export const SANDBOX_REGION = "eu-central-1";
 export const SANDBOX_BUCKET = "webstack-sandbox-plan";
 export const SANDBOX_DATABASE_HOST = `webstack-sandbox.abcdefghij.${SANDBOX_REGION}.rds.amazonaws.com`;
-export const SANDBOX_DATABASE_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:rds!db-webstack-sandbox`;
+/** The master user's secret, as RDS names the one it manages. */
+export const SANDBOX_MASTER_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:rds!db-webstack-sandbox`;
+/** The app user's secret, as the stack makes it. */
+export const SANDBOX_APP_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:webstack-sandbox-app-db-credentials-AbCdEf`;
 /** The app server slots the load balancer knows: a rolling deploy starts the new servers in free slots, then stops the old ones. */
 export const APP_SLOTS = [1, 2, 3, 4] as const;
 const LOAD_BALANCER_HOST_NUMBER = 2;
@@ -151,7 +154,14 @@ export function sandboxFleetInputs(subnet: SharedSubnet, caPem: string): FleetIn
     return {
         region: SANDBOX_REGION,
         loadBalancerCidrs: [subnet.cidr],
-        database: { host: SANDBOX_DATABASE_HOST, port: 3306, name: APP_DATABASE, secretArn: SANDBOX_DATABASE_SECRET_ARN, tlsCa: caPem },
+        database: {
+            host: SANDBOX_DATABASE_HOST,
+            port: 3306,
+            name: APP_DATABASE,
+            masterSecretArn: SANDBOX_MASTER_SECRET_ARN,
+            appSecretArn: SANDBOX_APP_SECRET_ARN,
+            tlsCa: caPem,
+        },
     };
 }
 
@@ -258,12 +268,13 @@ async function startStandIns(paths: ReturnType<typeof fleetPaths>, subnet: Share
             stdio: ["ignore", log, log],
         });
         child.unref();
-        const deadline = Date.now() + STAND_IN_WAIT_MS;
-        while (!existsSync(paths.standInPidFile)) {
-            if (Date.now() > deadline || child.exitCode !== null) {
-                throw new Error(`The AWS stand-ins did not start; see ${paths.standInLog}.`);
-            }
-            await sleep(100);
+        const started = await pollUntil(async () => (existsSync(paths.standInPidFile) ? true : undefined), {
+            timeoutMs: STAND_IN_WAIT_MS,
+            intervalMs: 100,
+            worthWaiting: () => child.exitCode === null,
+        });
+        if (started === undefined) {
+            throw new Error(`The AWS stand-ins did not start; see ${paths.standInLog}.`);
         }
         await runCommand("nft", ["-f", "-"], { input: metadataRedirectRuleset(subnet) });
         return child.pid ?? 0;
@@ -329,10 +340,13 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
         hostRecords: fleetHostRecords(subnet),
     });
     const ca = await createCertificateAuthority(paths.certificates, `webstack ha sandbox ${name}`);
+    // As on AWS: RDS makes the master user's password, the stack the app user's; neither is the other's.
     const password = randomBytes(24).toString("hex");
-    writeFileSync(paths.secretsFile, JSON.stringify({ [SANDBOX_DATABASE_SECRET_ARN]: JSON.stringify({ username: APP_USER, password }) }), {
-        mode: 0o600,
-    });
+    const secrets = {
+        [SANDBOX_MASTER_SECRET_ARN]: JSON.stringify({ username: APP_USER, password }),
+        [SANDBOX_APP_SECRET_ARN]: JSON.stringify({ username: FLEET_APP_DATABASE_USER, password: randomBytes(24).toString("hex") }),
+    };
+    writeFileSync(paths.secretsFile, JSON.stringify(secrets), { mode: 0o600 });
     const standInPid = await startStandIns(paths, subnet, ca);
     writeFleetState({ ...(readFleetState(name) as FleetState), standInPid });
 
@@ -387,14 +401,14 @@ function fleetHandle(parts: FleetParts): Fleet {
     const healthyTargets = async () =>
         targetsUp(await sshRunAsRoot(loadBalancer.ssh, adminCommand(`show servers state ${TARGET_BACKEND}`)));
     const waitForTarget = async (slot: number, wanted: boolean) => {
-        const deadline = Date.now() + TARGET_WAIT_MS;
-        while ((await healthyTargets()).includes(targetName(slot)) !== wanted) {
-            if (Date.now() > deadline) {
-                throw new Error(
-                    `The load balancer did not find ${targetName(slot)} ${wanted ? "healthy" : "gone"} within ${TARGET_WAIT_MS / 1000} s.`,
-                );
-            }
-            await sleep(500);
+        const found = await pollUntil(async () => ((await healthyTargets()).includes(targetName(slot)) === wanted ? true : undefined), {
+            timeoutMs: TARGET_WAIT_MS,
+            intervalMs: 500,
+        });
+        if (found === undefined) {
+            throw new Error(
+                `The load balancer did not find ${targetName(slot)} ${wanted ? "healthy" : "gone"} within ${TARGET_WAIT_MS / 1000} s.`,
+            );
         }
     };
 

@@ -4,6 +4,7 @@ import { buildRelease } from "../../app/build";
 import type { Release } from "../../provisioning";
 import { destroyFleet, startFleet, type Fleet } from "../../sandbox/ha/fleet";
 import { TARGET_HEADER } from "../../sandbox/ha/loadBalancer";
+import { shellQuote } from "../../provisioning/script";
 import { sshRunAsRoot } from "../../sandbox/ssh";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
@@ -71,6 +72,24 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
                 .to.match(/^80\/tcp +ALLOW +Anywhere *$/m)
                 .and.not.to.match(/^22\//m);
         }
+    });
+
+    it("connects the app as a user of its own that may only query its database, and migrates as the master user", async () => {
+        for (const slot of fleet.appServerSlots()) {
+            expect(await fleet.onAppServer(slot, "grep ^DB_USER= /etc/webstack/app.env")).to.equal('DB_USER="webstack_app"\n');
+            expect(await fleet.onAppServer(slot, "grep ^DB_USER= /etc/webstack/migrator.env")).to.equal('DB_USER="webstack"\n');
+            expect(await fleet.onAppServer(slot, "stat -c '%a %U' /etc/webstack/app.env /etc/webstack/migrator.env")).to.equal(
+                "600 root\n600 root\n",
+            );
+        }
+        const asRoot = (sql: string) => sshRunAsRoot(fleet.database.ssh, `mariadb --protocol=socket --skip-ssl -N -e ${shellQuote(sql)}`);
+        const grants = (await asRoot("SHOW GRANTS FOR 'webstack_app'@'%'")).trim().split("\n");
+        expect(grants).to.have.length(2);
+        expect(grants[0]).to.match(/^GRANT USAGE ON \*\.\* TO `webstack_app`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}' REQUIRE SSL$/);
+        expect(grants[1]).to.equal("GRANT SELECT, INSERT, UPDATE, DELETE ON `webstack`.* TO `webstack_app`@`%`");
+        expect((await request(site, "GET", "/api/posts")).status).to.equal(200);
+        const connected = await asRoot("SELECT DISTINCT user FROM information_schema.processlist WHERE db = 'webstack'");
+        expect(connected.trim().split("\n")).to.deep.equal(["webstack_app"]);
     });
 
     it("serves the seed's flow through the load balancer over HTTPS: the page, a new post, the list, from both app servers", async () => {

@@ -13,7 +13,20 @@ import { join } from "node:path";
 export const BOTOCORE_VERSION = "1.44.8";
 
 /** The services (botocore's names) whose models the program's resources need. */
-export const MODEL_SERVICES = ["acm", "autoscaling", "cloudwatch", "dlm", "ec2", "elbv2", "iam", "rds", "route53", "s3", "sns"] as const;
+export const MODEL_SERVICES = [
+    "acm",
+    "autoscaling",
+    "cloudwatch",
+    "dlm",
+    "ec2",
+    "elbv2",
+    "iam",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+] as const;
 export type ModelService = (typeof MODEL_SERVICES)[number];
 
 /** One shape of a model, as botocore's service-2.json writes it. */

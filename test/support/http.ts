@@ -1,6 +1,7 @@
 import * as http from "http";
 import * as https from "https";
 import type { LoadTarget } from "./load";
+import { pollUntil } from "../../sandbox/exec";
 
 export interface HttpAnswer {
     readonly status: number;
@@ -54,13 +55,9 @@ export function request(
 /** Retries `probe` every half second until it returns true or `seconds` pass; returns the seconds it took. */
 export async function waitUntil(description: string, seconds: number, probe: () => Promise<boolean>): Promise<number> {
     const started = Date.now();
-    for (;;) {
-        if (await probe().catch(() => false)) {
-            return (Date.now() - started) / 1000;
-        }
-        if (Date.now() - started > seconds * 1000) {
-            throw new Error(`${description}: not true after ${seconds} s`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500));
+    const attempt = async () => ((await probe().catch(() => false)) ? true : undefined);
+    if ((await pollUntil(attempt, { timeoutMs: seconds * 1000, intervalMs: 500 })) === undefined) {
+        throw new Error(`${description}: not true after ${seconds} s`);
     }
+    return (Date.now() - started) / 1000;
 }

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, chownSync } from "node:fs";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
+import { pollUntil } from "../../sandbox/exec";
 
 const run = promisify(execFile);
 
@@ -68,14 +69,11 @@ async function startServer(): Promise<void> {
 }
 
 async function waitUntilAnswering(): Promise<void> {
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    while (!(await answers())) {
-        if (Date.now() > deadline) {
-            throw new Error(
-                `MariaDB did not answer on ${MARIADB_SOCKET} within ${STARTUP_TIMEOUT_MS / 1000} s after starting ${MARIADBD}.`,
-            );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250));
+    if (
+        (await pollUntil(async () => ((await answers()) ? true : undefined), { timeoutMs: STARTUP_TIMEOUT_MS, intervalMs: 250 })) ===
+        undefined
+    ) {
+        throw new Error(`MariaDB did not answer on ${MARIADB_SOCKET} within ${STARTUP_TIMEOUT_MS / 1000} s after starting ${MARIADBD}.`);
     }
 }
 

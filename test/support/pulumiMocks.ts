@@ -158,6 +158,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, fqdn: inputs.name };
         case "aws:autoscaling/group:Group":
             return { ...inputs, name: `${name}-group` };
+        case "aws:secretsmanager/secret:Secret":
+            return { ...inputs, arn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${name}-AbCdEf` };
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: "generated-password-of-the-mock" };
         case "aws:s3/bucketObjectv2:BucketObjectv2":
             return { ...inputs, versionId: mockObjectVersion(unwrapSecrets(inputs) as Record<string, unknown>) };
         default:

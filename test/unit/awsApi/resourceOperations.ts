@@ -212,6 +212,8 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         targets: { rules: { shape: "ServerSideEncryptionRule" } },
     },
     "aws:s3/bucketVersioning:BucketVersioning": { service: "s3", operation: "PutBucketVersioning" },
+    "aws:secretsmanager/secret:Secret": { service: "secretsmanager", operation: "CreateSecret" },
+    "aws:secretsmanager/secretVersion:SecretVersion": { service: "secretsmanager", operation: "PutSecretValue" },
     "aws:sns/topic:Topic": { service: "sns", operation: "CreateTopic" },
     "aws:sns/topicSubscription:TopicSubscription": { service: "sns", operation: "Subscribe", targets: { topic: { member: "TopicArn" } } },
 };

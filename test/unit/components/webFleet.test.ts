@@ -122,10 +122,15 @@ describe("planBucketPolicy", () => {
 });
 
 describe("appServerPolicy", () => {
-    it("allows reading the plan and the database's secret, and nothing else", () => {
-        expect(JSON.parse(appServerPolicy("arn:aws:s3:::plan", "arn:secret")).Statement).to.deep.equal([
+    it("allows reading the plan and the database's two secrets, and nothing else", () => {
+        expect(JSON.parse(appServerPolicy("arn:aws:s3:::plan", ["arn:master", "arn:app"])).Statement).to.deep.equal([
             { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/plan/*" },
-            { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:secret" },
+            {
+                Sid: "ReadDatabaseCredentials",
+                Effect: "Allow",
+                Action: "secretsmanager:GetSecretValue",
+                Resource: ["arn:master", "arn:app"],
+            },
         ]);
     });
 });
@@ -382,17 +387,17 @@ describe("WebFleet under Pulumi mocks", () => {
             });
         });
 
-        it("have a role that may read the plan and the database's secret, and nothing else", async () => {
+        it("have a role that may read the plan and the database's two secrets, and nothing else", async () => {
             const { name } = await build();
             const trust = JSON.parse(resourceNamed("aws:iam/role:Role", `${name}-app-role`).inputs.assumeRolePolicy as string);
             expect(trust.Statement[0].Principal).to.deep.equal({ Service: "ec2.amazonaws.com" });
             const policy = JSON.parse(onlyResourceOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
             expect(policy).to.deep.equal(
                 JSON.parse(
-                    appServerPolicy(
-                        `arn:aws:s3:::${name}-plan-bucket`,
+                    appServerPolicy(`arn:aws:s3:::${name}-plan-bucket`, [
                         `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}-db`,
-                    ),
+                        `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${name}-app-db-credentials-AbCdEf`,
+                    ]),
                 ),
             );
             expect(onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate").dependsOn).to.include(`${name}-app-policy`);
@@ -538,6 +543,22 @@ describe("WebFleet under Pulumi mocks", () => {
             const database = onlyResourceOfType("aws:rds/instance:Instance");
             expect(database.inputs.manageMasterUserPassword).to.equal(true);
             expect(database.inputs.password).to.equal(undefined);
+        });
+
+        it("gives the app a user of its own: a generated password in a secret the stack makes, never the master's", async () => {
+            const { name } = await build();
+            const password = onlyResourceOfType("random:index/randomPassword:RandomPassword");
+            expect(password.inputs).to.deep.include({ length: 32, special: false });
+            const value = onlyResourceOfType("aws:secretsmanager/secretVersion:SecretVersion");
+            expect(value.secretInputs).to.deep.equal(["secretString"]);
+            expect(JSON.parse(value.inputs.secretString as string)).to.deep.equal({
+                username: "webstack_app",
+                password: "generated-password-of-the-mock",
+            });
+            const fleetStep = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-fleet`).inputs.content as string;
+            expect(fleetStep).to.contain(`secret:${name}-app-db-credentials-AbCdEf`);
+            expect(fleetStep).not.to.contain("generated-password-of-the-mock");
+            expect(onlyResourceOfType("aws:autoscaling/group:Group").dependsOn).to.include(`${name}-app-db-credentials`);
         });
 
         it("refuses connections without TLS", async () => {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { buildFleetPlan, buildPlan, stepScript, type FleetInputs, type RunStep } from "../../../provisioning";
+import { buildFleetPlan, buildPlan, stepScript, type FleetInputs, type Plan, type RunStep } from "../../../provisioning";
+import { planObjects } from "../../../provisioning/cloudInit";
 import { renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
 import {
     checkedCaBundle,
@@ -21,7 +22,8 @@ const FLEET: FleetInputs = {
         host: "webstack.abc.eu-central-1.rds.amazonaws.com",
         port: 3306,
         name: "webstack",
-        secretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
+        masterSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
+        appSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:web-app-db-credentials-AbCdEf",
         tlsCa: CA,
     },
 };
@@ -72,6 +74,17 @@ describe("buildFleetPlan", () => {
         );
     });
 
+    it("needs the fleet input in its type, so that applying it without one does not compile (tsc checks the expected errors)", () => {
+        const plan = buildFleetPlan({ release: RELEASE });
+        // @ts-expect-error a fleet's plan is applied with the fleet input
+        const withoutFleet = () => planObjects(plan, { domain: "example.com" });
+        // @ts-expect-error a fleet's plan is no plan for RemoteProvisioner, whose plans need no fleet input
+        const asSingleServerPlan: Plan = plan;
+        expect(planObjects(plan, { domain: "example.com", fleet: FLEET }).map((object) => object.step)).to.include("fleet");
+        expect(withoutFleet).to.throw(/needs the fleet input/);
+        expect(asSingleServerPlan).to.equal(plan);
+    });
+
     it("renders the fleet step from the fleet input as a script that passes shellcheck", () => {
         const script = stepScript(runStepNamed("fleet"), { domain: "example.com", fleet: FLEET });
         expect(shellcheck(script)).to.equal("");
@@ -118,19 +131,33 @@ describe("checkedCaBundle", () => {
     });
 });
 
-describe("webstack-database-credentials, against stand-ins for Secrets Manager and the metadata service", () => {
+describe("webstack-database-credentials, against stand-ins for Secrets Manager, the metadata service and the database client", () => {
     let directory: string;
     const paths = () => ({
         appEnvFile: path.join(directory, "etc", "app.env"),
+        migratorEnvFile: path.join(directory, "etc", "migrator.env"),
         caFile: path.join(directory, "database-ca.pem"),
         currentLink: path.join(directory, "current"),
         activateCommand: path.join(directory, "activate"),
+        databaseClient: path.join(directory, "mariadb"),
     });
+    /** What the database client was asked: its arguments, MYSQL_PWD and its statements, one call after another. */
+    const clientCalls = () =>
+        fs.existsSync(path.join(directory, "client-calls")) ? fs.readFileSync(path.join(directory, "client-calls"), "utf8") : "";
+
+    /** A stand-in for MariaDB's client that records each call, and fails when told to. */
+    function databaseClient(answers: "ok" | "refuses") {
+        const record = `{ echo "args: $*"; echo "MYSQL_PWD: $MYSQL_PWD"; cat; } >> ${directory}/client-calls`;
+        fs.writeFileSync(paths().databaseClient, `#!/bin/bash\n${record}\n${answers === "ok" ? "exit 0" : "echo refused >&2; exit 1"}\n`, {
+            mode: 0o755,
+        });
+    }
 
     beforeEach(() => {
         directory = temporaryDirectory("credentials");
         fs.writeFileSync(paths().activateCommand, `#!/bin/bash\necho "$*" >> ${directory}/activated\n`, { mode: 0o755 });
         fs.symlinkSync(path.join(directory, "releases", "r7"), paths().currentLink);
+        databaseClient("ok");
     });
 
     afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
@@ -158,68 +185,137 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager a
         });
     }
 
-    const secretOf = (password: string) => new Map([[FLEET.database.secretArn, JSON.stringify({ username: "webstack", password })]]);
+    const MASTER_PASSWORD = "m@ster#pass";
+    const secretsOf = (appPassword: string, masterPassword = MASTER_PASSWORD) =>
+        new Map([
+            [FLEET.database.appSecretArn, JSON.stringify({ username: "webstack_app", password: appPassword })],
+            [FLEET.database.masterSecretArn, JSON.stringify({ username: "webstack", password: masterPassword })],
+        ]);
+    const quoted = (value: string) => renderAppEnvironment({ X: value }).split("\n")[1].slice("X=".length);
 
     it("passes shellcheck", () => {
         expect(shellcheck(renderDatabaseCredentialsCommand(FLEET.region, FLEET.database))).to.equal("");
     });
 
-    it("writes the database's address, CA bundle and the secret's user and password, root's alone, quoted as the app's own environment is", async () => {
+    it("writes the app's settings with its own user, and the migrations' with the master user, each root's alone and quoted as the app's own environment is", async () => {
         const password = `p$a"s\\s\`w'o%rd`;
-        const result = await run(secretOf(password));
+        const result = await run(secretsOf(password));
         expect(result.status, result.output).to.equal(0);
         expect(result.output).not.to.contain("p$a");
-        const written = fs.readFileSync(paths().appEnvFile, "utf8");
-        const quotedPassword = renderAppEnvironment({ X: password }).split("\n")[1].slice("X=".length);
-        expect(written).to.equal(
+        expect(result.output).not.to.contain(MASTER_PASSWORD);
+        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(
             [
                 "DB_HOST=webstack.abc.eu-central-1.rds.amazonaws.com",
                 "DB_PORT=3306",
                 "DB_NAME=webstack",
                 `DB_TLS_CA_FILE=${paths().caFile}`,
-                'DB_USER="webstack"',
-                `DB_PASSWORD=${quotedPassword}`,
+                'DB_USER="webstack_app"',
+                `DB_PASSWORD=${quoted(password)}`,
                 "",
             ].join("\n"),
         );
-        expect(fs.statSync(paths().appEnvFile).mode & 0o777).to.equal(0o600);
+        expect(fs.readFileSync(paths().migratorEnvFile, "utf8")).to.equal(`DB_USER="webstack"\nDB_PASSWORD=${quoted(MASTER_PASSWORD)}\n`);
+        for (const file of [paths().appEnvFile, paths().migratorEnvFile]) {
+            expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+        }
     });
 
-    it("asks Secrets Manager for the secret with a request signed by the instance role's credentials", async () => {
-        const result = await run(secretOf("first"));
-        expect(result.requests).to.have.length(1);
-        const [request] = result.requests;
-        expect(request.headers.authorization).to.match(
-            /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/secretsmanager\/aws4_request/,
+    it("makes the app's user in the database as the master user over checked TLS, with its password and queries on its database alone", async () => {
+        const result = await run(secretsOf(`it's\\new`));
+        expect(result.status, result.output).to.equal(0);
+        expect(clientCalls()).to.equal(
+            [
+                `args: --host=webstack.abc.eu-central-1.rds.amazonaws.com --port=3306 --user=webstack --ssl-ca=${paths().caFile} --ssl-verify-server-cert --connect-timeout=10 --batch`,
+                `MYSQL_PWD: ${MASTER_PASSWORD}`,
+                "CREATE USER IF NOT EXISTS 'webstack_app'@'%' IDENTIFIED BY 'it\\'s\\\\new' REQUIRE SSL;",
+                "ALTER USER 'webstack_app'@'%' IDENTIFIED BY 'it\\'s\\\\new' REQUIRE SSL;",
+                "GRANT DELETE, INSERT, SELECT, UPDATE ON `webstack`.* TO 'webstack_app'@'%';",
+                "",
+            ].join("\n"),
         );
-        expect(request.headers["x-amz-security-token"]).to.equal("session-token");
-        expect(JSON.parse(request.body)).to.deep.equal({ SecretId: FLEET.database.secretArn });
     });
 
-    it("with --restart-if-changed, restarts the instances one at a time only when the password changed", async () => {
-        await run(secretOf("first"));
-        await run(secretOf("first"), "--restart-if-changed");
+    it("asks Secrets Manager for both secrets with requests signed by the instance role's credentials", async () => {
+        const result = await run(secretsOf("first"));
+        expect(result.requests.map((request) => JSON.parse(request.body))).to.deep.equal([
+            { SecretId: FLEET.database.appSecretArn },
+            { SecretId: FLEET.database.masterSecretArn },
+        ]);
+        for (const request of result.requests) {
+            expect(request.headers.authorization).to.match(
+                /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-central-1\/secretsmanager\/aws4_request/,
+            );
+            expect(request.headers["x-amz-security-token"]).to.equal("session-token");
+        }
+    });
+
+    it("touches the database only when the app's credentials change, and with --restart-if-changed restarts the instances one at a time then", async () => {
+        await run(secretsOf("first"));
+        await run(secretsOf("first"), "--restart-if-changed");
+        expect(clientCalls().match(/^args:/gm)).to.have.length(1);
         expect(fs.existsSync(path.join(directory, "activated"))).to.equal(false);
-        const rotated = await run(secretOf("rotated"), "--restart-if-changed");
+        const rotated = await run(secretsOf("rotated"), "--restart-if-changed");
         expect(rotated.status, rotated.output).to.equal(0);
+        expect(clientCalls().match(/^args:/gm)).to.have.length(2);
         expect(fs.readFileSync(path.join(directory, "activated"), "utf8")).to.equal("--restart-all r7\n");
     });
 
+    it("follows a rotated master password for the migrations without touching the app or the database", async () => {
+        await run(secretsOf("first"));
+        const rotated = await run(secretsOf("first", "rotated-by-rds"), "--restart-if-changed");
+        expect(rotated.status, rotated.output).to.equal(0);
+        expect(fs.readFileSync(paths().migratorEnvFile, "utf8")).to.contain('DB_PASSWORD="rotated-by-rds"');
+        expect(clientCalls().match(/^args:/gm)).to.have.length(1);
+        expect(fs.existsSync(path.join(directory, "activated"))).to.equal(false);
+    });
+
+    it("keeps the app's credentials while the database refuses the new password, and sets it on a later run", async () => {
+        await run(secretsOf("first"));
+        const before = fs.readFileSync(paths().appEnvFile, "utf8");
+        databaseClient("refuses");
+        const refused = await run(secretsOf("second"), "--restart-if-changed");
+        expect(refused.status, refused.output).to.equal(0);
+        expect(refused.output).to.contain(
+            "did not take the app user's password from the master user; the app keeps the credentials it has",
+        );
+        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(before);
+        databaseClient("ok");
+        const later = await run(secretsOf("second"), "--restart-if-changed");
+        expect(later.status, later.output).to.equal(0);
+        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.contain('DB_PASSWORD="second"');
+    });
+
+    it("fails at first boot when the database does not take the app's user, writing no app settings", async () => {
+        databaseClient("refuses");
+        const result = await run(secretsOf("first"));
+        expect(result.status).to.equal(1);
+        expect(result.output).to.contain("did not take the app user's password from the master user.");
+        expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
+    });
+
     it("keeps the credentials it has when Secrets Manager does not answer", async () => {
-        await run(secretOf("first"));
+        await run(secretsOf("first"));
         const before = fs.readFileSync(paths().appEnvFile, "utf8");
         const result = await run(undefined);
         expect(result.status).to.equal(0);
-        expect(result.output).to.contain("Secrets Manager did not answer; the app keeps the credentials it has");
+        expect(result.output).to.contain("the app keeps the credentials it has");
         expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(before);
     });
 
     it("fails, naming the secret and the permission, when it has no credentials and cannot get them", async () => {
-        const result = await run(new Map());
+        const result = await run(new Map([[FLEET.database.appSecretArn, JSON.stringify({ username: "webstack_app", password: "p" })]]));
         expect(result.status).to.equal(1);
         expect(result.output).to.contain(
-            `Secrets Manager gave no credentials for ${FLEET.database.secretArn}: the instance role must be allowed secretsmanager:GetSecretValue`,
+            `Secrets Manager gave no credentials for ${FLEET.database.masterSecretArn}: the instance role must be allowed secretsmanager:GetSecretValue`,
         );
         expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
+    });
+
+    it("fails, naming the secret, when a secret is not a database user's JSON", async () => {
+        const secrets = secretsOf("first");
+        secrets.set(FLEET.database.appSecretArn, "not json");
+        const result = await run(secrets);
+        expect(result.status).to.equal(1);
+        expect(result.output).to.contain(`the secret ${FLEET.database.appSecretArn} is not the JSON of a database user`);
     });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CommandError, runCommand, tailLines } from "../../../sandbox/exec";
+import { CommandError, pollUntil, runCommand, tailLines } from "../../../sandbox/exec";
 
 describe("tailLines", () => {
     it("keeps the last non-empty lines", () => {
@@ -25,5 +25,30 @@ describe("runCommand", () => {
     it("says which program is missing", async () => {
         const error = await runCommand("no-such-program-here", []).catch((caught: Error) => caught);
         expect((error as Error).message).to.contain("no-such-program-here is not installed");
+    });
+});
+
+describe("pollUntil", () => {
+    it("asks until the attempt gives a value, and returns it", async () => {
+        let attempts = 0;
+        const value = await pollUntil(async () => (++attempts === 3 ? "ready" : undefined), { timeoutMs: 5_000, intervalMs: 1 });
+        expect(value).to.equal("ready");
+        expect(attempts).to.equal(3);
+    });
+
+    it("gives up with undefined once the time is up, having asked at least once more after the last pause", async () => {
+        let attempts = 0;
+        const started = Date.now();
+        const value = await pollUntil(async () => void attempts++, { timeoutMs: 50, intervalMs: 10 });
+        expect(value).to.equal(undefined);
+        expect(attempts).to.be.above(1);
+        expect(Date.now() - started).to.be.at.least(50);
+    });
+
+    it("stops at once when waiting is no longer worth it, whatever time is left", async () => {
+        let attempts = 0;
+        const value = await pollUntil(async () => void attempts++, { timeoutMs: 60_000, intervalMs: 1, worthWaiting: () => attempts < 2 });
+        expect(value).to.equal(undefined);
+        expect(attempts).to.equal(2);
     });
 });
