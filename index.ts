@@ -4,7 +4,7 @@ import { parseStackConfig, rawStackConfig, refusePreviewPlaceholder, StackSettin
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
-    const includeApex = settings.server.kind === "aws" && settings.server.createApexRecord;
+    const includeApex = settings.server.kind === "new-instance" && settings.server.createApexRecord;
     return { appInstances: settings.appInstances, release: await buildRelease(), tls: settings.tls && { ...settings.tls, includeApex } };
 }
 

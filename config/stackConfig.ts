@@ -8,6 +8,7 @@ import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
+import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
 
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
@@ -15,8 +16,7 @@ import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
  * and `pulumi preview` with a message that names the key, the value and a valid example.
  */
 
-/** Raw config values as `pulumi config` stores them: strings, lists as JSON. */
-export type RawStackConfig = Readonly<Record<string, string | undefined>>;
+export type { RawStackConfig };
 
 /** The app servers and the database of the `ha` topology: AWS's load balancer, Auto Scaling and RDS. */
 export interface FleetSource {
@@ -36,10 +36,10 @@ export interface FleetSource {
     readonly deployerArns?: readonly string[];
 }
 
-/** Where the site runs: a new EC2 instance, a server that already exists, or a fleet behind a load balancer. */
+/** Where the site runs: a new EC2 instance (`new-instance`), a server that already exists (`existing`), or a fleet behind a load balancer (`ha`). */
 export type ServerSource =
     | {
-          readonly kind: "aws";
+          readonly kind: "new-instance";
           readonly instanceType?: string;
           readonly amiId?: string;
           readonly subnetId?: string;
@@ -159,106 +159,9 @@ const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const DATABASE_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 const HOST_KEY = PUBLIC_KEY_MATERIAL;
 
-function describe(value: string): string {
-    return JSON.stringify(value);
-}
-
 /** True for a block that opens SSH to the whole internet. */
 function isAnywhere(cidr: string): boolean {
     return cidr === "0.0.0.0/0" || cidr === "::/0";
-}
-
-/** What a value must look like: a pattern, or a check shared with other layers. */
-type Format = RegExp | ((text: string) => boolean);
-
-/** Reads config values one by one and collects every problem instead of stopping at the first. */
-class ConfigReader {
-    readonly problems: string[] = [];
-
-    constructor(private readonly raw: RawStackConfig) {}
-
-    string(key: string): string | undefined {
-        const value = this.raw[key]?.trim();
-        return value === undefined || value === "" ? undefined : value;
-    }
-
-    matching(key: string, format: Format, example: string): string | undefined {
-        const value = this.string(key);
-        if (value !== undefined && !(typeof format === "function" ? format(value) : format.test(value))) {
-            this.problems.push(`webstack:${key} is ${describe(value)}; expected something like ${example}.`);
-            return undefined;
-        }
-        return value;
-    }
-
-    required(key: string, format: Format, example: string, why: string): string | undefined {
-        if (this.string(key) === undefined) {
-            this.problems.push(`webstack:${key} is missing; ${why} Set it with: pulumi config set webstack:${key} ${example}`);
-            return undefined;
-        }
-        return this.matching(key, format, example);
-    }
-
-    boolean(key: string, fallback: boolean): boolean {
-        const value = this.string(key);
-        if (value === undefined) {
-            return fallback;
-        }
-        if (value !== "true" && value !== "false") {
-            this.problems.push(`webstack:${key} is ${describe(value)}; expected true or false.`);
-            return fallback;
-        }
-        return value === "true";
-    }
-
-    /** A whole number within the bounds, or undefined when unset (or invalid, which is reported). */
-    integer(key: string, bounds: { readonly min: number; readonly max: number; readonly example: number }): number | undefined {
-        const value = this.string(key);
-        if (value === undefined) {
-            return undefined;
-        }
-        const number = Number(value);
-        if (!/^\d+$/.test(value) || number < bounds.min || number > bounds.max) {
-            this.problems.push(
-                `webstack:${key} is ${describe(value)}; expected a whole number from ${bounds.min} to ${bounds.max}, for example ${bounds.example}.`,
-            );
-            return undefined;
-        }
-        return number;
-    }
-
-    /** A list of at least `minItems` strings, each matching `format`; a problem naming the key and the whole list otherwise. */
-    matchingList(key: string, format: RegExp, rule: { minItems: number; expected: string; example: string }): string[] | undefined {
-        const list = this.stringList(key, rule.example);
-        if (list === undefined) {
-            return undefined;
-        }
-        if (list.length < rule.minItems || !list.every((item) => format.test(item))) {
-            this.problems.push(
-                `webstack:${key} is ${describe(JSON.stringify(list))}; expected ${rule.expected}, for example ${rule.example}.`,
-            );
-            return undefined;
-        }
-        return list;
-    }
-
-    stringList(key: string, example: string): string[] | undefined {
-        const value = this.string(key);
-        if (value === undefined) {
-            return undefined;
-        }
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(value);
-        } catch {
-            parsed = undefined;
-        }
-        if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) {
-            this.problems.push(`webstack:${key} is ${describe(value)}; expected a list of strings, for example ${example}.`);
-            return undefined;
-        }
-        return parsed;
-    }
 }
 
 function readSshAllowedCidrs(reader: ConfigReader): string[] {
@@ -272,21 +175,21 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
     }
     for (const cidr of invalidCidrs(cidrs)) {
         reader.problems.push(
-            `webstack:sshAllowedCidrs has ${describe(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
+            `webstack:sshAllowedCidrs has ${describeValue(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
         );
     }
     const openToAll = cidrs.filter(isAnywhere);
     if (openToAll.length > 0 && !reader.boolean("allowSshFromAnywhere", false)) {
         reader.problems.push(
-            `webstack:sshAllowedCidrs has ${openToAll.map(describe).join(" and ")}, which opens SSH to the whole internet; list your own addresses instead (for example 203.0.113.7/32), or set webstack:allowSshFromAnywhere to true if that is really meant.`,
+            `webstack:sshAllowedCidrs has ${openToAll.map(describeValue).join(" and ")}, which opens SSH to the whole internet; list your own addresses instead (for example 203.0.113.7/32), or set webstack:allowSshFromAnywhere to true if that is really meant.`,
         );
     }
     return cidrs;
 }
 
-function readAwsServer(reader: ConfigReader): ServerSource {
+function readNewInstance(reader: ConfigReader): ServerSource {
     return {
-        kind: "aws",
+        kind: "new-instance",
         instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_SERVER_DEFAULTS.instanceType),
         amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
         subnetId: reader.matching("subnetId", SUBNET_ID, "subnet-0123456789abcdef0"),
@@ -347,7 +250,7 @@ function readFleet(reader: ConfigReader): FleetSource {
 function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
     const value = reader.string("topology") ?? "single";
     if (!(TOPOLOGIES as readonly string[]).includes(value)) {
-        reader.problems.push(`webstack:topology is ${describe(value)}; expected ${TOPOLOGIES.join(" or ")}, for example single.`);
+        reader.problems.push(`webstack:topology is ${describeValue(value)}; expected ${TOPOLOGIES.join(" or ")}, for example single.`);
         return "single";
     }
     const topology = value as Topology;
@@ -370,7 +273,7 @@ function readTls(reader: ConfigReader): TlsSettings | undefined {
     const directoryUrl = reader.string("acmeDirectoryUrl");
     if (directoryUrl !== undefined && !isHttpsUrl(directoryUrl)) {
         reader.problems.push(
-            `webstack:acmeDirectoryUrl is ${describe(directoryUrl)}; expected an https URL, for example https://acme-staging-v02.api.letsencrypt.org/directory.`,
+            `webstack:acmeDirectoryUrl is ${describeValue(directoryUrl)}; expected an https URL, for example https://acme-staging-v02.api.letsencrypt.org/directory.`,
         );
     }
     if (directoryUrl !== undefined && reader.string("acmeEmail") === undefined) {
@@ -424,20 +327,20 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
     const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
     const domainProblem = isDomainName(domain) ? apexDomainProblem(domain) : undefined;
     if (domainProblem !== undefined) {
-        reader.problems.push(`webstack:domain is ${describe(domain)}; it ${domainProblem}.`);
+        reader.problems.push(`webstack:domain is ${describeValue(domain)}; it ${domainProblem}.`);
     }
     const topology = readTopology(reader, hasPrivateKey);
     const existingHost = reader.string("existingServerHost");
     if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
         reader.problems.push(
-            `webstack:existingServerHost is ${describe(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`,
+            `webstack:existingServerHost is ${describeValue(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`,
         );
     }
     const server: ServerSource =
         topology === "ha"
             ? readFleet(reader)
             : existingHost === undefined
-              ? readAwsServer(reader)
+              ? readNewInstance(reader)
               : { kind: "existing", host: existingHost };
     if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(

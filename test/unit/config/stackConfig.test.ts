@@ -48,7 +48,7 @@ describe("parseStackConfig", () => {
         expect(settings.provision).to.equal(true);
         expect(settings.tls).to.equal(undefined);
         expect(settings.server).to.deep.include({
-            kind: "aws",
+            kind: "new-instance",
             instanceType: undefined,
             rootVolumeSizeGiB: undefined,
             createApexRecord: false,
@@ -263,8 +263,8 @@ describe("parseStackConfig", () => {
         };
 
         it("is single by default: one server, as before", () => {
-            expect(parseStackConfig(VALID, true).server.kind).to.equal("aws");
-            expect(parseStackConfig({ ...VALID, topology: "single" }, true).server.kind).to.equal("aws");
+            expect(parseStackConfig(VALID, true).server.kind).to.equal("new-instance");
+            expect(parseStackConfig({ ...VALID, topology: "single" }, true).server.kind).to.equal("new-instance");
         });
 
         it("needs only the domain, and no SSH key at all: the fleet configures itself", () => {
