@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildFleetPlan, type FleetInputs, type Release } from "../../provisioning";
+import { buildFleetPlan, RUN_AS_ROOT, type FleetInputs, type Release } from "../../provisioning";
 import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
 import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
@@ -358,10 +358,10 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     const siteCertificate = await issueCertificate(ca, paths.certificates, "site", [wwwHostName(domain), domain]);
     const targets = APP_SLOTS.map((slot) => ({ name: targetName(slot), address: network({ slot }).guestAddress }));
     await Promise.all([
-        sshRun(database.ssh, "sudo bash -s", {
+        sshRun(database.ssh, RUN_AS_ROOT, {
             input: databaseSetupScript({ certificatePem: databaseCertificate.certPem, keyPem: databaseCertificate.keyPem, password }),
         }),
-        sshRun(loadBalancer.ssh, "sudo bash -s", {
+        sshRun(loadBalancer.ssh, RUN_AS_ROOT, {
             input: loadBalancerSetupScript(
                 renderHaproxyConfig({
                     targets,
