@@ -12,11 +12,9 @@ import {
     NGINX_UPSTREAM_FILE,
     PREVIOUS_LINK,
     RELEASES_DIR,
-    APP_ENV_FILE,
-    APP_USER,
     BACKUP_COMMAND,
 } from "../layout";
-import { SANDBOXING } from "./systemd";
+import { MIGRATION_SETTINGS } from "./systemd";
 
 /** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
 
@@ -77,9 +75,7 @@ export function renderRestoreCommand(): string {
             BACKUP_COMMAND,
             APP_DATABASE,
             CURRENT_LINK,
-            APP_USER,
-            APP_ENV_FILE,
-            MIGRATION_SANDBOXING: SANDBOXING.join("\n"),
+            ...MIGRATION_SETTINGS,
         },
         body: scriptBody("webstack-restore"),
     });

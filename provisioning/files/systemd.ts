@@ -22,6 +22,7 @@ import {
     BACKUP_COMMAND,
     BACKUP_DIR,
     CURRENT_LINK,
+    MIGRATOR_ENV_FILE,
     RELEASE_ENV_NAME,
     UNIX_SOCKET_PRELOAD,
     WATCHDOG_PRELOAD,
@@ -34,7 +35,7 @@ import {
  * writes outside the paths a unit names, loopback and unix sockets only through the address families.
  * MemoryDenyWriteExecute is left out: V8's JIT needs writable executable memory.
  */
-export const SANDBOXING = [
+export const UNIT_HARDENING = [
     "NoNewPrivileges=yes",
     "ProtectSystem=strict",
     "ProtectHome=yes",
@@ -59,6 +60,14 @@ export const SANDBOXING = [
     "CapabilityBoundingSet=",
     "UMask=0077",
 ] as const;
+
+/** What library.sh's run_migrations reads: every script that migrates (deploy, restore) carries these. */
+export const MIGRATION_SETTINGS = {
+    APP_USER,
+    APP_ENV_FILE,
+    MIGRATOR_ENV_FILE,
+    MIGRATION_HARDENING: UNIT_HARDENING.join("\n"),
+} as const;
 
 /**
  * How long an instance's event loop may go without feeding systemd's watchdog before systemd takes
@@ -124,7 +133,7 @@ export function renderAppUnit(): string {
         `MemoryHigh=${APP_MEMORY_HIGH_MIB}M`,
         `MemoryMax=${APP_MEMORY_MAX_MIB}M`,
         `OOMScoreAdjust=${APP_OOM_SCORE_ADJUST}`,
-        ...SANDBOXING,
+        ...UNIT_HARDENING,
         "",
         "[Install]",
         "WantedBy=multi-user.target",
@@ -177,7 +186,7 @@ export function renderBackupService(): string {
         "Type=oneshot",
         `ExecStart=${BACKUP_COMMAND}`,
         `ReadWritePaths=${BACKUP_DIR}`,
-        ...SANDBOXING,
+        ...UNIT_HARDENING,
         "",
     ].join("\n");
 }

@@ -193,15 +193,15 @@ reload_nginx() {
 }
 
 # run_migrations RELEASE_DIR: applies the release's database migrations (`node migrate.js`, which
-# every release carries) as the app's system user, in the app's sandbox, with its database settings
+# every release carries) as the app's system user, under the app's unit hardening, with its database settings
 # and, where MIGRATOR_ENV_FILE exists (a fleet's server), the database user it names.
 run_migrations() {
-  local release_dir="$1" sandboxing
-  mapfile -t sandboxing <<<"$MIGRATION_SANDBOXING"
+  local release_dir="$1" hardening
+  mapfile -t hardening <<<"$MIGRATION_HARDENING"
   systemd-run --quiet --wait --pipe --collect --uid="$APP_USER" --gid="$APP_USER" \
     --property=EnvironmentFile="$APP_ENV_FILE" --property=EnvironmentFile=-"$MIGRATOR_ENV_FILE" \
     --property=WorkingDirectory="$release_dir" \
-    --setenv=RELEASE_ID="$(basename "$release_dir")" --setenv=NODE_ENV=production "${sandboxing[@]/#/--property=}" \
+    --setenv=RELEASE_ID="$(basename "$release_dir")" --setenv=NODE_ENV=production "${hardening[@]/#/--property=}" \
     /usr/bin/node "$release_dir/migrate.js"
 }
 

@@ -59,17 +59,17 @@ if [[ -e "$CURRENT_LINK" ]]; then
     || fail "the restored database is live, but the current release's migrations failed on it (see above)."
 fi
 
-missing=0
+posts_not_in_dump=0
 if sql "SELECT 1 FROM information_schema.tables WHERE table_schema = '$side' AND table_name = 'posts'" | grep -q 1; then
-  missing="$(sql "SELECT COUNT(*) FROM $side.posts old LEFT JOIN $APP_DATABASE.posts restored ON restored.id = old.id WHERE restored.id IS NULL")"
+  posts_not_in_dump="$(sql "SELECT COUNT(*) FROM $side.posts old LEFT JOIN $APP_DATABASE.posts restored ON restored.id = old.id WHERE restored.id IS NULL")"
 fi
 echo "the tables as they were before the restore are kept in the database $side"
-if (( missing > 0 )); then
-  echo "warning: $missing post(s) from before the restore are not in the dump (written after it was taken); they are in $side.posts." >&2
+if (( posts_not_in_dump > 0 )); then
+  echo "warning: $posts_not_in_dump post(s) from before the restore are not in the dump (written after it was taken); they are in $side.posts." >&2
   echo "  see them:        sudo mariadb -e \"SELECT * FROM $side.posts WHERE id NOT IN (SELECT id FROM $APP_DATABASE.posts)\"" >&2
   echo "  copy them back:  sudo mariadb -e \"INSERT INTO $APP_DATABASE.posts SELECT * FROM $side.posts WHERE id NOT IN (SELECT id FROM $APP_DATABASE.posts)\"" >&2
 else
   echo "every post from before the restore is in the restored database"
 fi
 echo "when you no longer need it: sudo mariadb -e 'DROP DATABASE $side'"
-echo "posts missing from the dump: $missing"
+echo "posts missing from the dump: $posts_not_in_dump"

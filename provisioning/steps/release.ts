@@ -1,15 +1,5 @@
-import { SANDBOXING } from "../files/systemd";
-import {
-    ACTIVATE_COMMAND,
-    APP_ENV_FILE,
-    MIGRATOR_ENV_FILE,
-    APP_USER,
-    CURRENT_LINK,
-    PREVIOUS_LINK,
-    RELEASE_ENV_NAME,
-    RELEASES_DIR,
-    RELEASES_KEPT,
-} from "../layout";
+import { MIGRATION_SETTINGS } from "../files/systemd";
+import { ACTIVATE_COMMAND, CURRENT_LINK, PREVIOUS_LINK, RELEASE_ENV_NAME, RELEASES_DIR, RELEASES_KEPT } from "../layout";
 import { PlanStep, UPLOAD_DIR, UploadStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -50,11 +40,8 @@ export function releaseSteps(release: Release): PlanStep[] {
             RELEASES_KEPT,
             CURRENT_LINK,
             PREVIOUS_LINK,
-            APP_USER,
-            APP_ENV_FILE,
-            MIGRATOR_ENV_FILE,
             ACTIVATE_COMMAND,
-            MIGRATION_SANDBOXING: SANDBOXING.join("\n"),
+            ...MIGRATION_SETTINGS,
         },
         body: scriptBody("deploy"),
     });

@@ -36,3 +36,39 @@ export function freePort(): Promise<number> {
         server.on("error", reject);
     });
 }
+
+const HELPER_DEFINITION = /^([a-z_]+)\(\) \{\n([\s\S]*?)\n\}$/gm;
+const SETTING_REFERENCE = /\$\{?([A-Z][A-Z0-9_]*)(?![a-z])/g;
+
+/** The helpers of a script library by name, each with the body that defines it. */
+function helperBodies(library: string): Map<string, string> {
+    return new Map([...library.matchAll(HELPER_DEFINITION)].map(([, name, body]) => [name, body]));
+}
+
+/**
+ * The settings a rendered script leaves unset although a library helper it calls reads them:
+ * under `set -u` each would stop the script with "unbound variable" the first time that helper runs.
+ */
+export function settingsMissingForHelpers(script: string, library: string): string[] {
+    const helpers = helperBodies(library);
+    // The script's own commands follow the library; the settings before it may quote other scripts.
+    const libraryStart = script.indexOf(library.trim());
+    if (libraryStart < 0) {
+        throw new Error("the script does not hold the library; render it with renderScript or renderCommand");
+    }
+    const libraryEnd = libraryStart + library.trim().length;
+    const ownText = script.slice(libraryEnd);
+    const called = new Set<string>();
+    const pending = [ownText];
+    while (pending.length > 0) {
+        const text = pending.pop() ?? "";
+        for (const [name, body] of helpers) {
+            if (!called.has(name) && new RegExp(`(^|[\\s;(|&!])${name}\\b(?!\\(\\))`, "m").test(text)) {
+                called.add(name);
+                pending.push(body);
+            }
+        }
+    }
+    const read = [...called].flatMap((name) => [...(helpers.get(name) ?? "").matchAll(SETTING_REFERENCE)].map(([, setting]) => setting));
+    return [...new Set(read)].filter((setting) => !new RegExp(`^export ${setting}=`, "m").test(script)).sort();
+}

@@ -4,7 +4,7 @@ import { shellQuote } from "../../../provisioning/script";
 import { runBash } from "../../support/shell";
 import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
-import { renderAppUnit, renderBackupService, renderBackupTimer, SANDBOXING } from "../../../provisioning/files/systemd";
+import { renderAppUnit, renderBackupService, renderBackupTimer, UNIT_HARDENING } from "../../../provisioning/files/systemd";
 import { PLATFORM_ENVIRONMENT_NAMES, renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
 import { renderAccessLogRotation, renderLogrotateTimer } from "../../../provisioning/files/logs";
 
@@ -109,7 +109,7 @@ describe("renderBackupService and renderBackupTimer", () => {
     it("runs the backup command once, sandboxed, writing only the backup directory", () => {
         const service = renderBackupService();
         expect(service).to.contain("Type=oneshot\nExecStart=/usr/local/sbin/webstack-backup\nReadWritePaths=/var/backups/webstack\n");
-        expect(service).to.contain(SANDBOXING.join("\n"));
+        expect(service).to.contain(UNIT_HARDENING.join("\n"));
     });
 
     it("fires nightly and catches up after downtime", () => {

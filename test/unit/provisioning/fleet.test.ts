@@ -12,7 +12,8 @@ import {
     renderLoadBalancerTrust,
 } from "../../../provisioning/files/fleet";
 import { startAwsStandIn } from "../../support/awsStandIn";
-import { shellcheck, temporaryDirectory } from "../../support/shell";
+import { SCRIPT_LIBRARY } from "../../../provisioning/script";
+import { settingsMissingForHelpers, shellcheck, temporaryDirectory } from "../../support/shell";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const FLEET: FleetInputs = {
@@ -92,6 +93,17 @@ describe("buildFleetPlan", () => {
             "# Join the fleet: the database at webstack.abc.eu-central-1.rds.amazonaws.com:3306, the load balancer from 172.31.0.0/16.",
         );
         expect(script).to.contain("set_real_ip_from 172.31.0.0/16;");
+    });
+
+    it("sets, in every run step, every setting the library helpers the step calls read", () => {
+        const missing = buildFleetPlan({ release: RELEASE })
+            .filter((step): step is RunStep => step.kind === "run")
+            .map((step) => [
+                step.name,
+                settingsMissingForHelpers(stepScript(step, { domain: "example.com", fleet: FLEET }), SCRIPT_LIBRARY),
+            ])
+            .filter(([, settings]) => settings.length > 0);
+        expect(missing).to.deep.equal([]);
     });
 });
 
@@ -193,8 +205,10 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
         ]);
     const quoted = (value: string) => renderAppEnvironment({ X: value }).split("\n")[1].slice("X=".length);
 
-    it("passes shellcheck", () => {
-        expect(shellcheck(renderDatabaseCredentialsCommand(FLEET.region, FLEET.database))).to.equal("");
+    it("passes shellcheck and sets every setting the library helpers it calls read", () => {
+        const command = renderDatabaseCredentialsCommand(FLEET.region, FLEET.database);
+        expect(shellcheck(command)).to.equal("");
+        expect(settingsMissingForHelpers(command, SCRIPT_LIBRARY)).to.deep.equal([]);
     });
 
     it("writes the app's settings with its own user, and the migrations' with the master user, each root's alone and quoted as the app's own environment is", async () => {

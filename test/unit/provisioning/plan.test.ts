@@ -15,9 +15,11 @@ import {
     renderActivateCommand,
     renderBackupCommand,
     renderCertbotDeployHook,
+    renderRestoreCommand,
     renderRollbackCommand,
 } from "../../../provisioning/files/commands";
-import { shellcheck } from "../../support/shell";
+import { SCRIPT_LIBRARY } from "../../../provisioning/script";
+import { settingsMissingForHelpers, shellcheck } from "../../support/shell";
 
 const SETTINGS: ServerSettings = {
     appInstances: 2,
@@ -129,6 +131,10 @@ describe("buildPlan", () => {
                     expect(script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
                     expect(script.trimEnd().split("\n").slice(-2)).to.deep.equal(['echo "changed: $changed"', "} </dev/null"]);
                     expect(shellcheck(script)).to.equal("");
+                });
+
+                it(`${step.name}: sets every setting the library helpers it calls read`, () => {
+                    expect(settingsMissingForHelpers(script, SCRIPT_LIBRARY)).to.deep.equal([]);
                 });
 
                 it(`${step.name}: holds no password or key`, () => {
@@ -261,12 +267,17 @@ describe("the installed commands", () => {
         "webstack-activate": renderActivateCommand([3001, 3002]),
         "webstack-rollback": renderRollbackCommand(),
         "webstack-backup": renderBackupCommand(),
+        "webstack-restore": renderRestoreCommand(),
         "certbot deploy hook": renderCertbotDeployHook(),
     };
     for (const [name, command] of Object.entries(commands)) {
         it(`${name} is strict and passes shellcheck`, () => {
             expect(command.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
             expect(shellcheck(command)).to.equal("");
+        });
+
+        it(`${name} sets every setting the library helpers it calls read`, () => {
+            expect(settingsMissingForHelpers(command, SCRIPT_LIBRARY)).to.deep.equal([]);
         });
     }
 

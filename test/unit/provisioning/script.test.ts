@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { exportLines, renderCommand, renderScript, SCRIPT_LIBRARY, shellQuote } from "../../../provisioning/script";
-import { runBash, shellcheck, temporaryDirectory } from "../../support/shell";
+import { runBash, settingsMissingForHelpers, shellcheck, temporaryDirectory } from "../../support/shell";
 
 describe("shellQuote", () => {
     it("keeps quotes, dollars and newlines literal", () => {
@@ -53,6 +53,26 @@ describe("renderCommand", () => {
         const run = runBash(command);
         expect(run.status).to.equal(1);
         expect(run.stderr).to.equal("error: give a name\n");
+    });
+});
+
+describe("settingsMissingForHelpers", () => {
+    const migrating = (settings: Record<string, string>) =>
+        renderCommand({ description: "Migrate.", settings, body: 'run_migrations "$1"' });
+
+    it("names the settings that a helper the script calls reads and the script leaves unset", () => {
+        expect(settingsMissingForHelpers(migrating({ APP_USER: "webstack" }), SCRIPT_LIBRARY)).to.deep.equal([
+            "APP_ENV_FILE",
+            "MIGRATION_HARDENING",
+            "MIGRATOR_ENV_FILE",
+        ]);
+    });
+
+    it("is empty when the script sets them all, and ignores helpers it only quotes in a setting", () => {
+        const settings = { APP_USER: "webstack", APP_ENV_FILE: "/a", MIGRATOR_ENV_FILE: "/m", MIGRATION_HARDENING: "" };
+        expect(settingsMissingForHelpers(migrating(settings), SCRIPT_LIBRARY)).to.deep.equal([]);
+        const quoting = renderCommand({ description: "Install.", settings: { BODY: 'run_migrations "$1"' }, body: "true" });
+        expect(settingsMissingForHelpers(quoting, SCRIPT_LIBRARY)).to.deep.equal([]);
     });
 });
 
