@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyPack } from "@pulumi/policy";
-import { sshFromAnywhereAllowed, webstackPolicies } from "./policies";
+import { sshFromAnywhereAllowed } from "./ingressRules";
+import { webstackPolicies } from "./policies";
 
 new PolicyPack("webstack", {
     description:

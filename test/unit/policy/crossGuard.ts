@@ -9,7 +9,7 @@ import { resetRecords, resources, settle, valueOf, type RecordedResource } from 
 import type { WebServerArgs } from "../../../components/webServer";
 import type { WebFleetArgs } from "../../../components/webFleet";
 import type { RemoteProvisionerArgs } from "../../../components/remoteProvisioner";
-import type { Props, ResourceView } from "../../../policy/policies";
+import type { Props, ResourceView } from "../../../policy/resourceView";
 
 /** One stack as CrossGuard sees it. */
 export interface StackViews {

@@ -1,16 +1,10 @@
 import { expect } from "chai";
 import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
-import {
-    BUCKET_POLICY_NAME,
-    DNS_POLICY_NAME,
-    Props,
-    RESOURCE_RULES,
-    sshFromAnywhereAllowed,
-    TAGGABLE_TYPES,
-    TYPES,
-    webstackPolicies,
-} from "../../../policy/policies";
+import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, RESOURCE_RULES, webstackPolicies } from "../../../policy/policies";
+import { sshFromAnywhereAllowed } from "../../../policy/ingressRules";
+import { TAGGABLE_TYPES } from "../../../policy/resourceRules";
+import { Props, TYPES } from "../../../policy/resourceView";
 import { remoteProvisionerViews, StackViews, unprotected, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
 import { buildPlan } from "../../../provisioning";
 
