@@ -16,7 +16,7 @@ import {
     SANDBOX_BUCKET,
     SANDBOX_DATABASE_HOST,
     sandboxFleetInputs,
-} from "../../../sandbox/ha/fleet";
+} from "../../../sandbox/ha/fleetLayout";
 import {
     adminCommand,
     loadBalancerSetupScript,

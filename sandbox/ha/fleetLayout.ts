@@ -1,0 +1,118 @@
+import { join } from "node:path";
+import type { FleetInputs } from "../../provisioning";
+import { APP_DATABASE } from "../../provisioning/layout";
+import { FLEET_STATE_FILE, fleetRuntimeDir } from "../layout";
+import { sharedSubnetAddress, sharedSubnetMember, type SandboxNetwork, type SharedSubnet } from "../network";
+
+/**
+ * How an ha sandbox is laid out: where its files are on the host, what its servers are called and
+ * where they sit on the shared subnet, and the AWS names its stand-ins answer at.
+ */
+
+/** The region the stand-ins answer for; the user data names it as it would an AWS region. */
+export const SANDBOX_REGION = "eu-central-1";
+export const SANDBOX_BUCKET = "webstack-sandbox-plan";
+export const SANDBOX_DATABASE_HOST = `webstack-sandbox.abcdefghij.${SANDBOX_REGION}.rds.amazonaws.com`;
+/** The master user's secret, as RDS names the one it manages. */
+export const SANDBOX_MASTER_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:rds!db-webstack-sandbox`;
+/** The app user's secret, as the stack makes it. */
+export const SANDBOX_APP_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:webstack-sandbox-app-db-credentials-AbCdEf`;
+/** The app server slots the load balancer knows: a rolling deploy starts the new servers in free slots, then stops the old ones. */
+export const APP_SLOTS = [1, 2, 3, 4] as const;
+/** Where the metadata stand-in listens on the host; the app servers' requests to 169.254.169.254:80 are sent here. */
+export const METADATA_PORT = 8169;
+const LOAD_BALANCER_HOST_NUMBER = 2;
+const DATABASE_HOST_NUMBER = 3;
+const FIRST_APP_HOST_NUMBER = 10;
+
+/** A server of the fleet: the load balancer, the database server, or the app server in a slot. */
+export type FleetMember = "lb" | "db" | { slot: number };
+
+/** Where the fleet `name` keeps its files on the host. */
+export function fleetPaths(name: string) {
+    const runtime = fleetRuntimeDir(name);
+    return {
+        runtime,
+        stateFile: join(runtime, FLEET_STATE_FILE),
+        certificates: join(runtime, "certificates"),
+        caFile: join(runtime, "certificates", "ca.pem"),
+        objectsDir: join(runtime, "objects"),
+        secretsFile: join(runtime, "secrets.json"),
+        standInConfig: join(runtime, "aws-stand-in.json"),
+        standInPidFile: join(runtime, "aws-stand-in.pid"),
+        standInLog: join(runtime, "aws-stand-in.log"),
+        dnsmasqConfig: join(runtime, "dnsmasq.conf"),
+        dnsmasqPidFile: join(runtime, "dnsmasq.pid"),
+        dnsmasqLog: join(runtime, "dnsmasq.log"),
+    };
+}
+
+export type FleetPaths = ReturnType<typeof fleetPaths>;
+
+/** The members' sandbox names: `<fleet>-lb`, `<fleet>-db`, `<fleet>-app<slot>`. */
+export function memberName(fleet: string, member: FleetMember): string {
+    return typeof member === "string" ? `${fleet}-${member}` : `${fleet}-app${member.slot}`;
+}
+
+/** Where each member sits on the shared subnet. */
+export function memberHostNumber(member: FleetMember): number {
+    return member === "lb" ? LOAD_BALANCER_HOST_NUMBER : member === "db" ? DATABASE_HOST_NUMBER : FIRST_APP_HOST_NUMBER + member.slot;
+}
+
+/** The network of the member of the fleet `fleet` on its shared subnet. */
+export function memberNetwork(subnet: SharedSubnet, fleet: string, member: FleetMember): SandboxNetwork {
+    return sharedSubnetMember(subnet, memberName(fleet, member), memberHostNumber(member));
+}
+
+/** The load balancer's name for the target in a slot. */
+export function targetName(slot: number): string {
+    return `app${slot}`;
+}
+
+/** The names the sandbox's DNS answers besides the site's: the database, and S3 and Secrets Manager at the host (their stand-ins). */
+export function fleetHostRecords(subnet: SharedSubnet): { names: string[]; address: string }[] {
+    return [
+        { names: [SANDBOX_DATABASE_HOST], address: sharedSubnetAddress(subnet, DATABASE_HOST_NUMBER) },
+        {
+            names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, `secretsmanager.${SANDBOX_REGION}.amazonaws.com`],
+            address: subnet.hostAddress,
+        },
+    ];
+}
+
+/** The nftables table that sends the app servers' metadata requests (169.254.169.254:80) to the stand-in on the host. */
+export function metadataRedirectRuleset(subnet: SharedSubnet): string {
+    const table = metadataTable(subnet);
+    return [
+        `table ip ${table}`,
+        `delete table ip ${table}`,
+        `table ip ${table} {`,
+        "  chain prerouting {",
+        "    type nat hook prerouting priority dstnat; policy accept;",
+        `    iifname "${subnet.bridge}" ip daddr 169.254.169.254 tcp dport 80 dnat to ${subnet.hostAddress}:${METADATA_PORT}`,
+        "  }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** The metadata redirect's table, one per shared subnet so that fleets do not remove each other's. */
+export function metadataTable(subnet: SharedSubnet): string {
+    return `webstack_metadata_${subnet.subnetIndex}`;
+}
+
+/** What the fleet's app servers learn from the infrastructure, as WebFleet gives it from AWS. */
+export function sandboxFleetInputs(subnet: SharedSubnet, caPem: string): FleetInputs {
+    return {
+        region: SANDBOX_REGION,
+        loadBalancerCidrs: [subnet.cidr],
+        database: {
+            host: SANDBOX_DATABASE_HOST,
+            port: 3306,
+            name: APP_DATABASE,
+            masterSecretArn: SANDBOX_MASTER_SECRET_ARN,
+            appSecretArn: SANDBOX_APP_SECRET_ARN,
+            tlsCa: caPem,
+        },
+    };
+}

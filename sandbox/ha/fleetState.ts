@@ -1,0 +1,28 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fleetPaths } from "./fleetLayout";
+
+/** What the host keeps of a fleet: deploy and rollback drive it from processes of their own. */
+export interface FleetState {
+    readonly name: string;
+    readonly domain: string;
+    readonly subnetIndex: number;
+    readonly createdAt: string;
+    readonly standInPid?: number;
+    /** The launch template's versions, oldest first: the user data each release published. */
+    readonly launchTemplateVersions: readonly string[];
+    /** The launch template version (1-based) the group launches: what a new app server boots with. */
+    readonly groupVersion?: number;
+    /** The app slots whose servers are in service. */
+    readonly liveSlots: readonly number[];
+}
+
+export function readFleetState(name: string): FleetState | undefined {
+    const { stateFile } = fleetPaths(name);
+    return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as FleetState) : undefined;
+}
+
+export function writeFleetState(state: FleetState): void {
+    const paths = fleetPaths(state.name);
+    mkdirSync(paths.runtime, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
