@@ -19,7 +19,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildRelease } from "../app/build";
+import { buildRelease } from "../release/build";
 import { buildPlan, type Plan, type PlanInputs } from "../provisioning";
 import { shellQuote } from "../provisioning/script";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, CURRENT_LINK, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";

@@ -21,4 +21,6 @@ export {
 } from "../provisioning";
 export { DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 export { siteUrl, wwwHostName } from "../provisioning/site";
-export { type AppSource, buildRelease, POSTS_APP } from "../app/build";
+export { buildRelease } from "../release/build";
+export type { AppSource } from "../release/release";
+export { POSTS_APP } from "../app/postsApp";

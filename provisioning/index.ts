@@ -12,11 +12,12 @@ import { fleetStep } from "./steps/fleet";
 import { hardeningStep } from "./steps/hardening";
 import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
-import { Release, releaseSteps } from "./steps/release";
+import type { Release } from "../release/release";
+import { releaseSteps } from "./steps/release";
 import { sshAccessStep } from "./steps/sshAccess";
 
 export * from "./plan";
-export type { Release } from "./steps/release";
+export type { Release } from "../release/release";
 
 /** Let's Encrypt's production ACME directory: where certificates come from unless told otherwise. */
 export const LETS_ENCRYPT_DIRECTORY_URL = "https://acme-v02.api.letsencrypt.org/directory";
@@ -38,7 +39,7 @@ export interface TlsSettings {
 export interface ServerSettings {
     /** How many app instances run behind nginx, 1 to 8; 2 or more deploy without a gap. Defaults to 2. */
     readonly appInstances?: number;
-    /** The release to deploy, built by app/build.ts (`buildRelease`, with the app it is given). */
+    /** The release to deploy, built by release/build.ts (`buildRelease`, with the app it is given). */
     readonly release: Release;
     /** When set, the site is served over HTTPS with a certificate from this ACME server. Defaults to HTTP only. */
     readonly tls?: TlsSettings;
@@ -66,7 +67,7 @@ export function validateServerSettings(settings: ServerSettings): ServerSettings
         );
     }
     if (settings.release.artifactPath.trim() === "") {
-        throw new Error("release.artifactPath is empty; it must be the path of the release tarball that app/build.ts writes.");
+        throw new Error("release.artifactPath is empty; it must be the path of the release tarball that release/build.ts writes.");
     }
     const healthPathIssue = healthPathProblem(settings.release.healthPath);
     if (healthPathIssue !== undefined) {

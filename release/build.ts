@@ -4,7 +4,7 @@
  * packed into a reproducible tarball whose name carries a content hash. The same source always gives
  * the same id and the same bytes; any change, a new id. The posts app in app/ is the default.
  *
- *     npx tsx app/build.ts        # prints the id and the tarball's path
+ *     npx tsx release/build.ts        # prints the id and the tarball's path
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,7 +14,8 @@ import { pipeline } from "node:stream/promises";
 import { build } from "esbuild";
 import { healthPathProblem } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
-import type { Release } from "../provisioning/steps/release";
+import { POSTS_APP } from "../app/postsApp";
+import type { AppSource, Release } from "./release";
 
 /**
  * A release as built here: what the plan ships (its id, 12 hex characters of the content hash, and
@@ -24,30 +25,6 @@ export interface BuiltRelease extends Release {
     /** `<outDir>/release/<id>`: the unpacked release, the tarball's contents. */
     readonly directory: string;
 }
-
-/** A Node.js app to release: what a program that uses the component brings. */
-export interface AppSource {
-    /**
-     * The entry file (JavaScript or TypeScript), bundled with everything it imports into server.js.
-     * It serves HTTP on 127.0.0.1:$PORT, with the database settings in DB_SOCKET, DB_NAME, DB_USER
-     * and DB_PASSWORD, and exits when asked to (SIGTERM) once its requests are answered.
-     */
-    readonly entry: string;
-    /** Files nginx serves as they are when a request's path names one (`/` is its index.html). Defaults to none. */
-    readonly publicDir?: string;
-    /** Migrations, `NNN_name.sql` files applied in order, each once, before a release serves. Defaults to none. */
-    readonly migrationsDir?: string;
-    /** A path that answers 200 once an instance can serve: a deploy waits for it, and Route53 checks it. Defaults to /healthz. */
-    readonly healthPath?: string;
-}
-
-/** The posts app: the default app, and the example of one. */
-export const POSTS_APP: AppSource = {
-    entry: join(__dirname, "src", "server.ts"),
-    publicDir: join(__dirname, "public"),
-    migrationsDir: join(__dirname, "migrations"),
-    healthPath: "/healthz",
-};
 
 export interface BuildOptions {
     /** The app to release. Defaults to {@link POSTS_APP}. */
@@ -69,7 +46,7 @@ export interface ReleaseFile {
 
 const DEFAULT_OUT_DIR = join(__dirname, "..", "build");
 /** The platform's migrator, in every release. */
-const MIGRATOR_ENTRY = join(__dirname, "src", "migrate.ts");
+const MIGRATOR_ENTRY = join(__dirname, "migrator", "migrate.ts");
 const ID_LENGTH = 12;
 
 /** The release id: a sha256 over every file's path and content, in path order. */

@@ -20,7 +20,7 @@
  * --https (with up: HTTPS with a certificate from pebble, a real ACME server on this host), --dump=NAME
  * (with restore: a dump other than the newest).
  */
-import { buildRelease } from "../app/build";
+import { buildRelease } from "../release/build";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -38,7 +38,9 @@ import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
-import { destroyFleet, memberName, runningFleet, startFleet, type Fleet } from "./ha/fleet";
+import { destroyFleet, runningFleet, startFleet } from "./ha/fleet";
+import type { Fleet } from "./ha/fleetHandle";
+import { memberName } from "./ha/fleetLayout";
 import { applyPlan } from "./runner";
 import {
     describeSandbox,

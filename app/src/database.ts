@@ -2,9 +2,8 @@
  * Connections to MariaDB. The pool drops a connection that failed and opens a new one on the next
  * query, so the app recovers by itself when the database comes back.
  */
-import { readFileSync } from "node:fs";
 import mysql from "mysql2/promise";
-import type { DatabaseConfig } from "./config";
+import { connectionOptions, type DatabaseConfig } from "../../release/databaseSettings";
 
 export type Pool = mysql.Pool;
 
@@ -25,29 +24,13 @@ export class DatabaseUnavailableError extends Error {
     }
 }
 
-/** The mysql2 options for a configuration; times are read and written as UTC. */
-export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptions {
-    return {
-        ...config.endpoint,
-        database: config.name,
-        user: config.user,
-        password: config.password,
-        connectTimeout: DATABASE_DEADLINE_MS,
-        timezone: "Z",
-        charset: "utf8mb4_unicode_ci",
-        ...(config.tlsCaFile !== undefined
-            ? { ssl: { ca: readFileSync(config.tlsCaFile, "utf8"), rejectUnauthorized: true, verifyIdentity: true } }
-            : {}),
-    };
-}
-
 /**
  * At most `pool.size` connections; at most `pool.queueLimit` requests wait for one, and a request
  * beyond that fails at once (a 503) instead of adding to a queue that could only time out.
  */
 export function createPool(config: DatabaseConfig): Pool {
     return mysql.createPool({
-        ...connectionOptions(config),
+        ...connectionOptions(config, DATABASE_DEADLINE_MS),
         connectionLimit: config.pool.size,
         queueLimit: config.pool.queueLimit,
         enableKeepAlive: true,

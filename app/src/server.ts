@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
-import { describeDatabase, parseConfig, readReleaseId, type Environment } from "./config";
+import { describeDatabase, type Environment } from "../../release/databaseSettings";
+import { parseConfig, readReleaseId } from "./config";
 
 /**
  * On the first of `signals`: stop accepting connections, let in-flight requests finish, end the

@@ -2,19 +2,7 @@ import { MIGRATION_SETTINGS } from "../files/systemd";
 import { ACTIVATE_COMMAND, CURRENT_LINK, PREVIOUS_LINK, RELEASE_ENV_NAME, RELEASES_DIR, RELEASES_KEPT } from "../layout";
 import { PlanStep, UPLOAD_DIR, UploadStep } from "../plan";
 import { runStep, scriptBody } from "../script";
-
-/** A release of an app, built by app/build.ts. */
-export interface Release {
-    /** Names the release everywhere: its directory and the RELEASE_ID its instances get. */
-    readonly id: string;
-    /**
-     * The gzip tarball on the workstation: server.js, migrate.js and release.json at its top level,
-     * and public/ and migrations/ when the app has them.
-     */
-    readonly artifactPath: string;
-    /** Answers 200 once an instance can serve; release.json carries it too, for the server's commands. */
-    readonly healthPath: string;
-}
+import type { Release } from "../../release/release";
 
 const UPLOAD_PREFIX = "release-";
 const UPLOAD_SUFFIX = ".tar.gz";

@@ -1,11 +1,11 @@
 /**
  * `node migrate.js`: applies the release's `migrations/` to the app's database and exits. Every
- * release that app/build.ts builds carries it, whatever its app, so the server migrates any app the
+ * release that release/build.ts builds carries it, whatever its app, so the server migrates any app the
  * same way; it reads the database settings that systemd's EnvironmentFile= provides.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { describeDatabase, parseDatabaseConfig } from "./config";
+import { describeDatabase, parseDatabaseConfig } from "../databaseSettings";
 import { migrate } from "./migrations";
 
 async function main(): Promise<void> {

@@ -8,8 +8,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import mysql, { type RowDataPacket } from "mysql2/promise";
-import { connectionOptions } from "./database";
-import type { DatabaseConfig } from "./config";
+import { connectionOptions, type DatabaseConfig } from "../databaseSettings";
 
 export interface Migration {
     /** The three-digit prefix, e.g. "001". */
@@ -154,8 +153,7 @@ export async function migrate(database: DatabaseConfig, directory: string): Prom
     const connection = await connectPatiently(
         () =>
             mysql.createConnection({
-                ...connectionOptions(database),
-                connectTimeout: MIGRATION_CONNECT.timeoutMs,
+                ...connectionOptions(database, MIGRATION_CONNECT.timeoutMs),
                 multipleStatements: true,
             }),
         {

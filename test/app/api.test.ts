@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { query, request, TEST_RELEASE_ID, useAppOnFreshDatabase } from "./harness";
+import { query } from "../support/mariadb";
+import { request, TEST_RELEASE_ID, useAppOnFreshDatabase } from "./harness";
 
 describe("the HTTP API against a real MariaDB", () => {
     const suite = useAppOnFreshDatabase();

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, describeDatabase, parseConfig, parseDatabaseConfig, readReleaseId } from "../../app/src/config";
+import { parseConfig, readReleaseId } from "../../app/src/config";
+import { ConfigError } from "../../release/databaseSettings";
 
 const minimal = { PORT: "3000", DB_NAME: "webstack", DB_USER: "webstack", DB_PASSWORD: "s3cret" };
 
@@ -133,27 +134,6 @@ describe("parseConfig", () => {
         expect(message).to.equal(
             "Invalid configuration: PORT is required (the TCP port to listen on, 1-65535); DB_NAME is required (the database the app uses); DB_USER is required (the database user).",
         );
-    });
-});
-
-describe("parseDatabaseConfig", () => {
-    it("needs no PORT, so the release's migrate.js runs from the same environment file", () => {
-        expect(parseDatabaseConfig({ DB_NAME: "n", DB_USER: "u" })).to.deep.equal({
-            endpoint: { socketPath: "/run/mysqld/mysqld.sock" },
-            name: "n",
-            user: "u",
-            password: "",
-            pool: { size: 8, queueLimit: 64 },
-        });
-    });
-});
-
-describe("describeDatabase", () => {
-    it("describes the connection without the password", () => {
-        const description = describeDatabase(parseDatabaseConfig(minimal));
-
-        expect(description).to.deep.equal({ socketPath: "/run/mysqld/mysqld.sock", name: "webstack", user: "webstack" });
-        expect(JSON.stringify(description)).not.to.contain("s3cret");
     });
 });
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HEALTH_CACHE_MS } from "../../app/src/app";
 import { DATABASE_DEADLINE_MS } from "../../app/src/database";
-import type { TestDatabase } from "../support/mariadb";
-import { databaseConfig, migratedDatabase, request, startApp, type RunningApp } from "./harness";
+import { databaseConfig, type TestDatabase } from "../support/mariadb";
+import { migratedDatabase, request, startApp, type RunningApp } from "./harness";
 import { SocketProxy } from "./socketProxy";
 
 // The app reaches the shared MariaDB through a proxy socket that the tests cut and restore, so the

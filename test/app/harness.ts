@@ -1,20 +1,15 @@
 /**
  * Starts the app in-process on a random port against a real, throwaway MariaDB database.
  */
-import { join } from "node:path";
-import mysql from "mysql2/promise";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppDependencies } from "../../app/src/app";
-import { DEFAULT_POOL, type AppConfig, type DatabaseConfig } from "../../app/src/config";
-import { migrate } from "../../app/src/migrations";
-import { createTestDatabase, type TestDatabase } from "../support/mariadb";
+import type { AppConfig } from "../../app/src/config";
+import { POSTS_APP } from "../../app/postsApp";
+import type { DatabaseConfig } from "../../release/databaseSettings";
+import { migrate } from "../../release/migrator/migrations";
+import { createTestDatabase, databaseConfig, type TestDatabase } from "../support/mariadb";
 
-export const MIGRATIONS_DIR = join(__dirname, "..", "..", "app", "migrations");
 export const TEST_RELEASE_ID = "test-release";
-
-export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseConfig {
-    return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password, pool: DEFAULT_POOL };
-}
 
 export function appConfig(database: DatabaseConfig): AppConfig {
     return { port: 0, host: "127.0.0.1", releaseId: TEST_RELEASE_ID, database };
@@ -23,23 +18,8 @@ export function appConfig(database: DatabaseConfig): AppConfig {
 /** A fresh database with the app's migrations applied. */
 export async function migratedDatabase(): Promise<TestDatabase> {
     const database = await createTestDatabase();
-    await migrate(databaseConfig(database), MIGRATIONS_DIR);
+    await migrate(databaseConfig(database), POSTS_APP.migrationsDir);
     return database;
-}
-
-/** Runs statements as the test database's user (for arranging and inspecting state). */
-export async function query<T = unknown>(database: DatabaseConfig, sql: string, values: unknown[] = []): Promise<T> {
-    const connection = await mysql.createConnection({
-        ...database.endpoint,
-        database: database.name,
-        user: database.user,
-        password: database.password,
-    });
-    try {
-        return (await connection.query(sql, values))[0] as T;
-    } finally {
-        await connection.end();
-    }
 }
 
 export interface RunningApp {

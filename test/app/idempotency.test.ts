@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { IDEMPOTENCY_KEY_TTL_HOURS } from "../../app/src/posts";
 import { keyExpiryCutoff, postStore } from "../../app/src/postStore";
 import { createPool } from "../../app/src/database";
-import { query, useAppOnFreshDatabase } from "./harness";
+import { query } from "../support/mariadb";
+import { useAppOnFreshDatabase } from "./harness";
 
 interface PostAnswer {
     readonly status: number;

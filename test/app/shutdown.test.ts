@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { get } from "node:http";
-import type { TestDatabase } from "../support/mariadb";
+import { databaseConfig, type TestDatabase } from "../support/mariadb";
 import { createPool, type Pool } from "../../app/src/database";
 import { shutdownOnSignals } from "../../app/src/server";
-import { databaseConfig, migratedDatabase, startApp, type RunningApp } from "./harness";
+import { migratedDatabase, startApp, type RunningApp } from "./harness";
 
 /** A GET on a new connection (no keep-alive reuse); resolves with the status or the socket error's code. */
 function freshGet(url: string): Promise<string> {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts } from "../../provisioning/layout";
 import { applyPlan } from "../../sandbox/runner";

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { PREVIEW_KEY_PLACEHOLDER } from "../../config/stackConfig";
 import { buildPlan, changedSteps, type Plan, type PlanInputs, type Release } from "../../provisioning";
 import {

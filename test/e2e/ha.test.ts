@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { Resolver } from "node:dns/promises";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import type { Release } from "../../provisioning";
-import { destroyFleet, startFleet, type Fleet } from "../../sandbox/ha/fleet";
+import { destroyFleet, startFleet } from "../../sandbox/ha/fleet";
+import type { Fleet } from "../../sandbox/ha/fleetHandle";
 import { TARGET_HEADER } from "../../sandbox/ha/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
 import { sshRunAsRoot } from "../../sandbox/ssh";

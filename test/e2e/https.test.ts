@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { X509Certificate } from "node:crypto";
 import * as https from "node:https";
 import * as tls from "node:tls";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
 import { CERTBOT_DEPLOY_HOOK, certificatePaths } from "../../provisioning/layout";
 import { startAcmeServer, trustAcmeServer, type AcmeServer } from "../../sandbox/acme";

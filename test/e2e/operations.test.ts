@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, BACKUP_COMMAND, BACKUP_DIR, RESTORE_COMMAND } from "../../provisioning/layout";
 import { shellQuote } from "../../provisioning/script";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { buildRelease, type BuiltRelease } from "../../app/build";
+import { buildRelease, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
 import { buildPlan, type Plan, type PlanInputs } from "../../provisioning";
 import { ACCESS_LOG_FILE, APP_ENVIRONMENT_FILE } from "../../provisioning/layout";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as http from "http";
 import * as net from "net";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts, appSocketPath } from "../../provisioning/layout";
 import { applyPlan } from "../../sandbox/runner";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as net from "net";
 import { HEALTH_CACHE_MS } from "../../app/src/app";
-import { buildRelease } from "../../app/build";
+import { buildRelease } from "../../release/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
 import { APP_DATABASE, APP_SOCKET_DIR, appInstanceUnit, appPorts, appSocketPath, ROLLBACK_COMMAND } from "../../provisioning/layout";
 import { applyPlan, type StepResult } from "../../sandbox/runner";

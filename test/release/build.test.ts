@@ -5,11 +5,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildRelease, releaseId, reproducibleTarArguments, validateAppSource, type BuiltRelease } from "../../app/build";
+import { buildRelease, releaseId, reproducibleTarArguments, validateAppSource, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
-import type { TestDatabase } from "../support/mariadb";
-import { createTestDatabase } from "../support/mariadb";
-import { databaseConfig, query } from "./harness";
+import { createTestDatabase, databaseConfig, query, type TestDatabase } from "../support/mariadb";
 
 const run = promisify(execFile);
 

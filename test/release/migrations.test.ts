@@ -3,9 +3,11 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectPatiently, migrate, MigrationError, parseMigrations, pendingMigrations } from "../../app/src/migrations";
-import { createTestDatabase, type TestDatabase } from "../support/mariadb";
-import { databaseConfig, MIGRATIONS_DIR, query } from "./harness";
+import { POSTS_APP } from "../../app/postsApp";
+import { connectPatiently, migrate, MigrationError, parseMigrations, pendingMigrations } from "../../release/migrator/migrations";
+import { createTestDatabase, databaseConfig, query, type TestDatabase } from "../support/mariadb";
+
+const MIGRATIONS_DIR = POSTS_APP.migrationsDir;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 

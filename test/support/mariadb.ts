@@ -10,6 +10,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, chownSync } from "node:fs";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
+import mysql from "mysql2/promise";
+import { DEFAULT_POOL, type DatabaseConfig } from "../../release/databaseSettings";
 import { pollUntil } from "../../sandbox/exec";
 
 const run = promisify(execFile);
@@ -111,4 +113,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         password,
         drop: () => adminSql(`DROP DATABASE IF EXISTS \`${name}\`; DROP USER IF EXISTS '${user}'@'localhost';`).then(() => undefined),
     };
+}
+
+/** The settings that reach a test database through its socket (or another socket path, such as a proxy's). */
+export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseConfig {
+    return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password, pool: DEFAULT_POOL };
+}
+
+/** Runs statements as the test database's user (for arranging and inspecting state). */
+export async function query<T = unknown>(database: DatabaseConfig, sql: string, values: unknown[] = []): Promise<T> {
+    const connection = await mysql.createConnection({
+        ...database.endpoint,
+        database: database.name,
+        user: database.user,
+        password: database.password,
+    });
+    try {
+        return (await connection.query(sql, values))[0] as T;
+    } finally {
+        await connection.end();
+    }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MOCK_PUBLIC_IP, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
 import { buildPlan, stepScript } from "../../../provisioning";
-import { buildRelease } from "../../../app/build";
+import { buildRelease } from "../../../release/build";
 import { parseStackConfig, rawStackConfig } from "../../../config/stackConfig";
 
 type StackOutputs = Record<string, string | pulumi.Output<string>>;

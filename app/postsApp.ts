@@ -1,0 +1,10 @@
+import { join } from "node:path";
+import type { AppSource } from "../release/release";
+
+/** The posts app: the default app, and the example of one. */
+export const POSTS_APP = {
+    entry: join(__dirname, "src", "server.ts"),
+    publicDir: join(__dirname, "public"),
+    migrationsDir: join(__dirname, "migrations"),
+    healthPath: "/healthz",
+} satisfies AppSource;
