@@ -116,7 +116,7 @@ export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
 
 /**
  * The configuration of every server of a fleet, which applies it to itself at first boot
- * (provisioning/cloudInit.ts): a single server's, without the database (RDS), its backups (RDS's) or
+ * (components/fleet/firstBoot.ts): a single server's, without the database (RDS), its backups (RDS's) or
  * a certificate (the load balancer's), and with the fleet step, which brings the database's
  * credentials before the app's first start and the deploy's migrations.
  */

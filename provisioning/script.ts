@@ -38,7 +38,12 @@ const SCRIPTS_DIR = path.join(__dirname, "scripts");
  * that lets shellcheck read the file on its own.
  */
 export function scriptBody(name: string): string {
-    return fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8").replace(/^# shellcheck shell=bash\n/, "");
+    return scriptFileBody(path.join(SCRIPTS_DIR, `${name}.sh`));
+}
+
+/** The body of a bash file anywhere (an executor's own script), read as {@link scriptBody} reads a step's. */
+export function scriptFileBody(file: string): string {
+    return fs.readFileSync(file, "utf8").replace(/^# shellcheck shell=bash\n/, "");
 }
 
 /** The helpers every script gets: `provisioning/scripts/library.sh`. */

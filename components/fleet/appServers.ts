@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { renderFirstBootUserData } from "../../provisioning/cloudInit";
+import { renderFirstBootUserData } from "./firstBoot";
 import { IMDSV2_ONLY, serverImageId, serviceAssumeRolePolicy } from "../ec2";
 import type { FleetContext } from "./context";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { stepHoldsSecrets, type FleetInputs, type Plan } from "../../provisioning";
-import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "../../provisioning/cloudInit";
+import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "./firstBoot";
 
 /**
  * The principal ARNs a bucket policy names for the identity `pulumi up` runs as: an assumed role's

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { join, normalize } from "node:path";
-import { contentSha256 } from "../../provisioning/cloudInit";
+import { contentSha256 } from "../../components/fleet/firstBoot";
 import { awsStandInHandler, type AwsStandInStore } from "./awsStandIn";
 
 export interface AwsStandInConfig {

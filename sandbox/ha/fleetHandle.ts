@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { buildFleetPlan, type Release } from "../../provisioning";
-import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../provisioning/cloudInit";
+import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, renderPlanIndex } from "../../components/fleet/firstBoot";
 import { siteUrl } from "../../provisioning/site";
 import { pollUntil, secondsSince, sleep } from "../exec";
 import type { SharedSubnet } from "../network";

@@ -25,7 +25,7 @@ import { buildFleetPlan } from "../../../provisioning";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { APP_STOP_TIMEOUT_SECONDS } from "../../../provisioning/files/systemd";
 import { CLIENT_KEEPALIVE_SECONDS, renderSite } from "../../../provisioning/files/nginx";
-import { USER_DATA_MAX_BYTES } from "../../../provisioning/cloudInit";
+import { USER_DATA_MAX_BYTES } from "../../../components/fleet/firstBoot";
 import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } from "../../../components/webFleet";
 import { appServerPolicy } from "../../../components/fleet/appServers";
 import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";

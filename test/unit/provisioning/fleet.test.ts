@@ -3,7 +3,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { buildFleetPlan, buildPlan, stepScript, type FleetInputs, type Plan, type RunStep } from "../../../provisioning";
-import { planObjects } from "../../../provisioning/cloudInit";
+import { planObjects } from "../../../components/fleet/firstBoot";
 import { renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
 import {
     checkedCaBundle,

@@ -1,8 +1,9 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { stepScript, type InputsFor, type Plan, type PlanInputs } from "./plan";
-import { IMDS_ROLE_WAIT_SECONDS } from "./layout";
-import { exportLines, scriptBody } from "./script";
+import * as path from "path";
+import { stepScript, type InputsFor, type Plan, type PlanInputs } from "../../provisioning/plan";
+import { IMDS_ROLE_WAIT_SECONDS } from "../../provisioning/layout";
+import { exportLines, scriptBody, scriptFileBody } from "../../provisioning/script";
 
 /**
  * The third executor, beside RemoteProvisioner and the sandbox's runner: a plan that a fleet's server
@@ -10,7 +11,7 @@ import { exportLines, scriptBody } from "./script";
  * the fleet's versioned bucket, named by the step (`plan/<step>`): a changed step is a new version of
  * the same object, and the index pins, in plan order, the version and SHA-256 of each. EC2's user
  * data holds 16 KiB and a plan's scripts about 130 KiB, so the user data carries only the index's
- * version and hash and the first-boot script that applies it (`scripts/first-boot.sh`).
+ * version and hash and the first-boot script that applies it (`first-boot.sh`, beside this file).
  *
  * Pinned versions are what make a rollback work: a launch template's earlier version still names
  * the versions its servers booted from, which S3 keeps after they are replaced (for as long as the
@@ -112,7 +113,7 @@ export function awsEndpoints(settings: FirstBootSettings): FirstBootEndpoints {
     };
 }
 
-/** The first-boot script with its settings (`scripts/first-boot.sh`). */
+/** The first-boot script with its settings (`first-boot.sh`) and the AWS requests it makes (`aws.sh`, which the fleet step shares). */
 export function renderFirstBootScript(settings: FirstBootSettings, endpoints: FirstBootEndpoints = awsEndpoints(settings)): string {
     const exports = exportLines({
         REGION: settings.region,
@@ -124,7 +125,9 @@ export function renderFirstBootScript(settings: FirstBootSettings, endpoints: Fi
         INDEX_SHA256: settings.indexSha256,
         WORK_DIR: endpoints.workDir,
     });
-    return ["#!/bin/bash", "set -euo pipefail", exports, scriptBody("aws"), scriptBody("first-boot")].join("\n");
+    return ["#!/bin/bash", "set -euo pipefail", exports, scriptBody("aws"), scriptFileBody(path.join(__dirname, "first-boot.sh"))].join(
+        "\n",
+    );
 }
 
 /** The launch template's user data: cloud-init writes the first-boot script and runs it once, last. */

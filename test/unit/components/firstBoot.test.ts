@@ -13,7 +13,7 @@ import {
     USER_DATA_MAX_BYTES,
     type FirstBootSettings,
     type StoredPlanObject,
-} from "../../../provisioning/cloudInit";
+} from "../../../components/fleet/firstBoot";
 import { buildPlan, type Plan } from "../../../provisioning";
 import { startAwsStandIn, versionEntry } from "../../support/awsStandIn";
 import { shellcheck, temporaryDirectory } from "../../support/shell";
