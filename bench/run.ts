@@ -451,7 +451,7 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
             inputs,
             quiet,
         );
-        const target = { address: server.address, serverName: www, trustedRootPem: acme.rootCaPem };
+        const target = { address: server.address, serverName: www, trustedCaPem: acme.rootCaPem };
         const full = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: false });
         const resumed = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: true });
         figures.push({

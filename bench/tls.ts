@@ -10,7 +10,7 @@ export interface HandshakeTarget {
     /** Sent as SNI: the site's name. */
     readonly serverName: string;
     /** The root the site's certificate chains to (PEM). */
-    readonly trustedRootPem: string;
+    readonly trustedCaPem: string;
 }
 
 export interface HandshakeRate {
@@ -34,7 +34,7 @@ function handshake(
             host: target.address,
             port: 443,
             servername: target.serverName,
-            ca: target.trustedRootPem,
+            ca: target.trustedCaPem,
             session: options.session,
             ALPNProtocols: ["http/1.1"],
         });

@@ -145,7 +145,7 @@ export class WebFleet extends pulumi.ComponentResource {
             .apply(([regionName, cidr, host, port, masterArn, appArn]) => ({
                 region: regionName,
                 loadBalancerCidrs: [cidr],
-                database: { host, port, name: APP_DATABASE, masterSecretArn: masterArn, appSecretArn: appArn, tlsCa: rdsCaBundle() },
+                database: { host, port, name: APP_DATABASE, masterSecretArn: masterArn, appSecretArn: appArn, trustedCaPem: rdsCaBundle() },
             }));
         const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
 

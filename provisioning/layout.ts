@@ -39,10 +39,10 @@ export const PENDING_ACTIONS_DIR = "/var/lib/webstack/pending";
 /** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
 export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";
 
-/** Root-only settings of the app, with the database password that the server generated. */
-export const APP_ENV_FILE = "/etc/webstack/app.env";
+/** Root-only: the app's database settings (DB_*), with the password that the server generated or fetched. */
+export const APP_DATABASE_ENV_FILE = "/etc/webstack/app.env";
 /**
- * Root-only: the database user the migrations run as, read after {@link APP_ENV_FILE} by the
+ * Root-only: the database user the migrations run as, read after {@link APP_DATABASE_ENV_FILE} by the
  * migrator alone. A fleet's server has it (RDS's master user); a single server's migrations run as
  * the app's user, and it has none.
  */

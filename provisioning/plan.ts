@@ -34,7 +34,7 @@ export interface FleetDatabase {
     /** The Secrets Manager secret that holds the app's own user's name and password (the stack makes it): what the app connects as. */
     readonly appSecretArn: string;
     /** The CA bundle (PEM) the database server's certificate chains to: the connection is TLS, its host name checked. */
-    readonly tlsCa: string;
+    readonly trustedCaPem: string;
 }
 
 /** What a server of a fleet (the `ha` topology) learns from the infrastructure around it when the plan is rendered. */

@@ -38,9 +38,9 @@ import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
 import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
-import { destroyFleet, runningFleet, startFleet } from "./ha/fleet";
-import type { Fleet } from "./ha/fleetHandle";
-import { memberName } from "./ha/fleetLayout";
+import { destroyFleet, runningFleet, startFleet } from "./fleet/fleet";
+import type { Fleet } from "./fleet/fleetHandle";
+import { memberName } from "./fleet/fleetLayout";
 import { applyPlan } from "./runner";
 import {
     describeSandbox,
@@ -69,7 +69,7 @@ export interface CliArguments {
     readonly https: boolean;
     /** With restore: the dump to restore (a name in the server's backup directory); the newest when absent. */
     readonly dump?: string;
-    /** The ha sandbox (up, deploy, destroy): several servers, as `topology: ha` runs on AWS. */
+    /** The fleet sandbox (up, deploy, destroy): several servers, as `topology: ha` runs on AWS. */
     readonly ha: boolean;
     /** up and deploy through the real Pulumi engine running this program, instead of the sandbox's runner. */
     readonly pulumi: boolean;
@@ -78,7 +78,7 @@ export interface CliArguments {
 /** How long the site may take to answer its health path once the plan is applied. */
 const READY_TIMEOUT_MS = 120_000;
 
-/** The commands the ha sandbox has. */
+/** The commands the fleet sandbox has. */
 const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "rollback", "destroy"];
 /** The commands that apply the plan, which the real engine can do instead of the runner. */
 const PULUMI_COMMANDS: readonly CliCommand[] = ["up", "deploy"];
@@ -197,10 +197,10 @@ async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean):
     console.log(`plan applied in ${secondsSince(startedAt)}`);
 }
 
-/** Waits until the site answers the release's health path through nginx, over HTTPS when it trusts `trustedRootPem`. */
-function waitUntilReady(sandbox: Sandbox, release: Release, trustedRootPem?: string): Promise<void> {
+/** Waits until the site answers the release's health path through nginx, over HTTPS when it trusts `trustedCaPem`. */
+function waitUntilReady(sandbox: Sandbox, release: Release, trustedCaPem?: string): Promise<void> {
     return waitForHttpOk(
-        { address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: release.healthPath, trustedRootPem },
+        { address: sandbox.address, hostName: wwwHostName(sandbox.domain), path: release.healthPath, trustedCaPem },
         READY_TIMEOUT_MS,
     );
 }
@@ -218,7 +218,7 @@ async function acmeForSandbox(sandbox: StartResult): Promise<{ tls: TlsSettings;
     };
 }
 
-/** What to print so that a person can reach the ha sandbox's site through its load balancer, and its servers. */
+/** What to print so that a person can reach the fleet sandbox's site through its load balancer, and its servers. */
 export function fleetAccessInstructions(
     fleet: Pick<Fleet, "name" | "url" | "domain" | "loadBalancerAddress" | "dnsServer" | "caFile" | "loadBalancer" | "database">,
     appSlots: readonly number[],
@@ -370,7 +370,7 @@ async function main(argv: readonly string[]): Promise<void> {
                 return haRollBack(options);
             case "destroy":
                 if (!(await destroyFleet(options.name))) {
-                    console.log(`ha sandbox "${options.name}" does not exist; nothing to destroy`);
+                    console.log(`fleet sandbox "${options.name}" does not exist; nothing to destroy`);
                 }
                 return;
             default:

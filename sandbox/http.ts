@@ -8,12 +8,12 @@ export interface HttpProbe {
     readonly hostName: string;
     readonly path: string;
     /** HTTPS on 443, trusting only this root (PEM) and checking the certificate names hostName. Defaults to HTTP on 80. */
-    readonly trustedRootPem?: string;
+    readonly trustedCaPem?: string;
 }
 
 /** The probe's URL, as a person would type it. */
 function probeUrl(probe: HttpProbe): string {
-    return `${probe.trustedRootPem === undefined ? "http" : "https"}://${probe.hostName}${probe.path}`;
+    return `${probe.trustedCaPem === undefined ? "http" : "https"}://${probe.hostName}${probe.path}`;
 }
 
 /** The status code of one GET, or the error's message when there was no answer. */
@@ -25,9 +25,9 @@ function httpStatus(probe: HttpProbe, timeoutMs = 5000): Promise<number | string
             resolve(response.statusCode ?? 0);
         };
         const req =
-            probe.trustedRootPem === undefined
+            probe.trustedCaPem === undefined
                 ? httpRequest({ ...common, port: 80 }, onResponse)
-                : httpsRequest({ ...common, port: 443, ca: probe.trustedRootPem, servername: probe.hostName }, onResponse);
+                : httpsRequest({ ...common, port: 443, ca: probe.trustedCaPem, servername: probe.hostName }, onResponse);
         req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
         req.on("error", (error) => resolve(error.message));
         req.end();

@@ -85,15 +85,20 @@ export function sandboxPaths(name: string): SandboxPaths {
     };
 }
 
-/** The cgroup a sandbox's supervisor and server live in, under each of {@link CGROUP_ROOTS}. */
-export function cgroupName(name: string): string {
+/** What names the sandbox `name` on the host where other things are named too: its cgroup, its SSH key's comment. */
+export function sandboxLabel(name: string): string {
     return `webstack-sandbox-${name}`;
 }
 
-/** What names an ha sandbox's (a fleet's) runtime directory, beside its servers' sandbox directories. */
+/** The cgroup a sandbox's supervisor and server live in, under each of {@link CGROUP_ROOTS}. */
+export function cgroupName(name: string): string {
+    return sandboxLabel(name);
+}
+
+/** What names an fleet sandbox's (a fleet's) runtime directory, beside its servers' sandbox directories. */
 export const FLEET_DIR_PREFIX = "fleet-";
 
-/** Where an ha sandbox (a fleet of servers on one subnet) keeps its own state. */
+/** Where an fleet sandbox (a fleet of servers on one subnet) keeps its own state. */
 export function fleetRuntimeDir(name: string): string {
     return join(RUNTIME_DIR, `${FLEET_DIR_PREFIX}${validateSandboxName(name)}`);
 }

@@ -34,7 +34,7 @@ export interface SandboxNetwork {
     /** The veth end's name while it is created, before it moves into the namespace as eth0. */
     readonly transitInterface: string;
     /**
-     * A bridge the host end joins, when several servers share the subnet (the ha sandbox): the
+     * A bridge the host end joins, when several servers share the subnet (the fleet sandbox): the
      * bridge holds the host's address, the veth end none.
      */
     readonly bridge?: string;
@@ -201,7 +201,7 @@ export async function disableEgress(): Promise<void> {
 }
 
 /**
- * Several servers on one subnet (the ha sandbox, like a VPC): a bridge on the host holds 198.18.N.1,
+ * Several servers on one subnet (the fleet sandbox, like a VPC): a bridge on the host holds 198.18.N.1,
  * and every server's veth pair has its host end on the bridge.
  */
 export interface SharedSubnet {

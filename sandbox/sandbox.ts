@@ -12,6 +12,7 @@ import {
     FLEET_STATE_FILE,
     guestHostName,
     RUNTIME_DIR,
+    sandboxLabel,
     sandboxPaths,
     validateSandboxName,
     type SandboxPaths,
@@ -43,7 +44,7 @@ export interface SandboxState {
     readonly domain: string;
     readonly supervisorPid?: number;
     readonly createdAt: string;
-    /** A server on a shared subnet (the ha sandbox) records its network; a sandbox of its own derives it from subnetIndex. */
+    /** A server on a shared subnet (the fleet sandbox) records its network; a sandbox of its own derives it from subnetIndex. */
     readonly network?: SandboxNetwork;
 }
 
@@ -113,7 +114,7 @@ export function listSandboxes(): string[] {
     return readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, "state.json")));
 }
 
-/** The names of the ha sandboxes (fleets) that have state on this host. */
+/** The names of the fleet sandboxes (fleets) that have state on this host. */
 export function listFleets(): string[] {
     return existsSync(RUNTIME_DIR)
         ? readdirSync(RUNTIME_DIR)
@@ -303,7 +304,7 @@ async function bootServer(state: SandboxState, image: ServerImage, log: (line: s
     const { name } = state;
     const paths = sandboxPaths(name);
     const sandbox = describeSandbox(state, paths);
-    const clientPublicKey = await createClientKey(paths.clientKey, `webstack-sandbox-${name}`);
+    const clientPublicKey = await createClientKey(paths.clientKey, sandboxLabel(name));
     const knownHosts = await prepareServerRoot({
         lowerDirs: image.lowerDirs,
         upperDir: paths.upperDir,
@@ -343,7 +344,7 @@ async function bootServer(state: SandboxState, image: ServerImage, log: (line: s
 }
 
 /**
- * Boots one server of a shared subnet (the ha sandbox) at `network`, whose bridge exists: its veth
+ * Boots one server of a shared subnet (the fleet sandbox) at `network`, whose bridge exists: its veth
  * pair, root and supervisor. Anything left of a server of that name is removed first; a failed boot
  * leaves nothing behind.
  */

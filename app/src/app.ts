@@ -8,6 +8,7 @@ import type { AppConfig } from "./config";
 import { createPool, databaseAnswers, DatabaseUnavailableError, type Pool } from "./database";
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
 import { IdempotencyKeyReusedError, postStore } from "./postStore";
+import { HEALTH_PATH } from "./healthPath";
 
 export interface AppDependencies {
     /** The connection pool; the app ends it when it closes. Defaults to a new pool for `config.database`. */
@@ -19,10 +20,10 @@ export interface AppDependencies {
     readonly logger?: FastifyServerOptions["logger"];
 }
 
-/** How long `/readyz` and `/healthz` wait for `SELECT 1`. */
+/** How long `/readyz` and the health path wait for `SELECT 1`. */
 const READINESS_TIMEOUT_MS = 1_000;
 /**
- * How long one database probe answers `/healthz` for: an outside checker polling from many places
+ * How long one database probe answers the health path for: an outside checker polling from many places
  * (Route53's checkers, every 30 s each) costs at most one query per second, whatever its rate.
  */
 export const HEALTH_CACHE_MS = 1_000;
@@ -134,7 +135,7 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
 
     // The site as an outside checker sees it: the app answers and reaches its database.
     const databaseHealthy = cachedProbe(() => databaseAnswers(pool, READINESS_TIMEOUT_MS), HEALTH_CACHE_MS);
-    app.get("/healthz", async (_request, reply) =>
+    app.get(HEALTH_PATH, async (_request, reply) =>
         (await databaseHealthy())
             ? { status: "ok", database: "ok" }
             : reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ status: "unavailable", database: "unreachable" }),

@@ -1,7 +1,7 @@
 import { cidrFamily } from "../formats";
 import {
     ACTIVATE_COMMAND,
-    APP_ENV_FILE,
+    APP_DATABASE_ENV_FILE,
     APP_DATABASE,
     CURRENT_LINK,
     DATABASE_CA_FILE,
@@ -31,7 +31,7 @@ export function awsServiceEndpoints(region: string): AwsEndpoints {
 
 /** The paths the credentials command works with; the server's own unless a test says otherwise. */
 export interface CredentialsPaths {
-    readonly appEnvFile: string;
+    readonly appDatabaseEnvFile: string;
     readonly migratorEnvFile: string;
     readonly caFile: string;
     readonly currentLink: string;
@@ -41,7 +41,7 @@ export interface CredentialsPaths {
 }
 
 const SERVER_CREDENTIALS_PATHS: CredentialsPaths = {
-    appEnvFile: APP_ENV_FILE,
+    appDatabaseEnvFile: APP_DATABASE_ENV_FILE,
     migratorEnvFile: MIGRATOR_ENV_FILE,
     caFile: DATABASE_CA_FILE,
     currentLink: CURRENT_LINK,
@@ -79,7 +79,7 @@ export function renderDatabaseCredentialsCommand(
             DB_PORT: database.port,
             DB_NAME: database.name,
             DB_TLS_CA_FILE: paths.caFile,
-            APP_ENV_FILE: paths.appEnvFile,
+            APP_DATABASE_ENV_FILE: paths.appDatabaseEnvFile,
             MIGRATOR_ENV_FILE: paths.migratorEnvFile,
             CURRENT_LINK: paths.currentLink,
             ACTIVATE_COMMAND: paths.activateCommand,
@@ -92,7 +92,7 @@ export function renderDatabaseCredentialsCommand(
 export function checkedCaBundle(pem: string): string {
     if (!pem.trimStart().startsWith("-----BEGIN CERTIFICATE-----") || !pem.trimEnd().endsWith("-----END CERTIFICATE-----")) {
         throw new Error(
-            "database.tlsCa is not a PEM bundle of certificates; give the CA bundle of the database server's certificate (for RDS, AWS's RDS CA bundle).",
+            "database.trustedCaPem is not a PEM bundle of certificates; give the CA bundle of the database server's certificate (for RDS, AWS's RDS CA bundle).",
         );
     }
     return `${pem.trim()}\n`;

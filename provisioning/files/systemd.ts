@@ -14,7 +14,7 @@ import {
     SERVICE_OOM_SCORE_ADJUST,
 } from "../capacity";
 import {
-    APP_ENV_FILE,
+    APP_DATABASE_ENV_FILE,
     APP_ENVIRONMENT_FILE,
     APP_SOCKET_DIR,
     APP_USER,
@@ -64,7 +64,7 @@ export const UNIT_HARDENING = [
 /** What library.sh's run_migrations reads: every script that migrates (deploy, restore) carries these. */
 export const MIGRATION_SETTINGS = {
     APP_USER,
-    APP_ENV_FILE,
+    APP_DATABASE_ENV_FILE,
     MIGRATOR_ENV_FILE,
     MIGRATION_HARDENING: UNIT_HARDENING.join("\n"),
 } as const;
@@ -118,7 +118,7 @@ export function renderAppUnit(): string {
         `Environment=NODE_ENV=production HOST=127.0.0.1 PORT=%i WEBSTACK_APP_SOCKET=${appSocketPath("%i")} DB_POOL_SIZE=${APP_DB_POOL_SIZE} DB_QUEUE_LIMIT=${APP_DB_QUEUE_LIMIT} NODE_OPTIONS=--max-old-space-size=${APP_HEAP_MIB}`,
         // Optional: a server provisioned before the app had an environment of its own runs without one until that step.
         `EnvironmentFile=-${APP_ENVIRONMENT_FILE}`,
-        `EnvironmentFile=${APP_ENV_FILE}`,
+        `EnvironmentFile=${APP_DATABASE_ENV_FILE}`,
         `EnvironmentFile=${CURRENT_LINK}/${RELEASE_ENV_NAME}`,
         `WorkingDirectory=${CURRENT_LINK}`,
         `RuntimeDirectory=${basename(APP_SOCKET_DIR)}`,

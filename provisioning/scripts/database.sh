@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # MariaDB on loopback only, cleaned up like mysql_secure_installation does, with the app's database
-# and user. The user's password is generated here on first run and kept only in APP_ENV_FILE
+# and user. The user's password is generated here on first run and kept only in APP_DATABASE_ENV_FILE
 # (root-only, read by systemd); it is never printed and never passed on a command line.
 ensure_service mariadb
 changes_before_mariadb="$(change_count)"
@@ -37,8 +37,8 @@ if [[ -z "$(sql "SHOW DATABASES LIKE '$APP_DATABASE'")" ]]; then
 fi
 
 password=""
-if [[ -f "$APP_ENV_FILE" ]]; then
-  password="$(sed -n 's/^DB_PASSWORD=//p' "$APP_ENV_FILE")"
+if [[ -f "$APP_DATABASE_ENV_FILE" ]]; then
+  password="$(sed -n 's/^DB_PASSWORD=//p' "$APP_DATABASE_ENV_FILE")"
 fi
 if [[ -z "$password" ]]; then
   password="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -46,8 +46,8 @@ fi
 app_env() {
   printf 'DB_SOCKET=%s\nDB_NAME=%s\nDB_USER=%s\nDB_PASSWORD=%s\n' "$DB_SOCKET" "$APP_DATABASE" "$APP_USER" "$password"
 }
-ensure_dir "$(dirname "$APP_ENV_FILE")" 755 root:root
-put_file "$APP_ENV_FILE" 600 root:root < <(app_env)
+ensure_dir "$(dirname "$APP_DATABASE_ENV_FILE")" 755 root:root
+put_file "$APP_DATABASE_ENV_FILE" 600 root:root < <(app_env)
 
 # Statements that hold the password go to the client on stdin, never on its command line.
 if [[ "$(sql "SELECT COUNT(*) FROM mysql.user WHERE User = '$APP_USER' AND Host = 'localhost'")" == 0 ]]; then

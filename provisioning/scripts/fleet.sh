@@ -11,9 +11,9 @@ put_unit "${APP_UNIT_FLEET_DROP_IN#/etc/systemd/system/}" "$APP_UNIT_FLEET_SETTI
 put_unit "$CREDENTIALS_REFRESH_UNIT" "$CREDENTIALS_REFRESH_SERVICE"
 put_unit "$CREDENTIALS_REFRESH_TIMER" "$CREDENTIALS_REFRESH_TIMER_UNIT"
 
-had_credentials="$(sha256sum "$APP_ENV_FILE" 2>/dev/null || true)"
+had_credentials="$(sha256sum "$APP_DATABASE_ENV_FILE" 2>/dev/null || true)"
 "$DATABASE_CREDENTIALS_COMMAND"
-if [[ "$(sha256sum "$APP_ENV_FILE")" != "$had_credentials" ]]; then
+if [[ "$(sha256sum "$APP_DATABASE_ENV_FILE")" != "$had_credentials" ]]; then
   mark_changed
 fi
 ensure_service "$CREDENTIALS_REFRESH_TIMER"

@@ -199,7 +199,7 @@ run_migrations() {
   local release_dir="$1" hardening
   mapfile -t hardening <<<"$MIGRATION_HARDENING"
   systemd-run --quiet --wait --pipe --collect --uid="$APP_USER" --gid="$APP_USER" \
-    --property=EnvironmentFile="$APP_ENV_FILE" --property=EnvironmentFile=-"$MIGRATOR_ENV_FILE" \
+    --property=EnvironmentFile="$APP_DATABASE_ENV_FILE" --property=EnvironmentFile=-"$MIGRATOR_ENV_FILE" \
     --property=WorkingDirectory="$release_dir" \
     --setenv=RELEASE_ID="$(basename "$release_dir")" --setenv=NODE_ENV=production "${hardening[@]/#/--property=}" \
     /usr/bin/node "$release_dir/migrate.js"

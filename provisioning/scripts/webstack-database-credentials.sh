@@ -3,7 +3,7 @@
 #   Writes the shared database's settings for the app and its migrations, from two Secrets Manager
 #   secrets: APP_SECRET_ARN, the app's own user (the stack makes it), and MASTER_SECRET_ARN, RDS's
 #   master user (RDS makes and rotates it).
-#   - APP_ENV_FILE: the database's address, the CA bundle its certificate must chain to, and the app
+#   - APP_DATABASE_ENV_FILE: the database's address, the CA bundle its certificate must chain to, and the app
 #     user's name and password. Before the file takes a new user or password, the app user is made
 #     in the database, or its password set, with APP_PRIVILEGES on DB_NAME alone, as the master user.
 #   - MIGRATOR_ENV_FILE: the master user's name and password, which the migrations run as.
@@ -20,7 +20,7 @@ esac
 
 # keep_or_fail MESSAGE: with credentials already in place the app keeps them (exit 0); without, MESSAGE is fatal.
 keep_or_fail() {
-  if [[ -f "$APP_ENV_FILE" ]]; then
+  if [[ -f "$APP_DATABASE_ENV_FILE" ]]; then
     echo "webstack-database-credentials: $1; the app keeps the credentials it has." >&2
     exit 0
   fi
@@ -89,16 +89,16 @@ master_secret="$(secret_string "$MASTER_SECRET_ARN")" ||
 
 master_lines="$(read_secret "$MASTER_SECRET_ARN" "$master_secret" env)"
 app_lines="$(read_secret "$APP_SECRET_ARN" "$app_secret" env)"
-ensure_dir "$(dirname "$APP_ENV_FILE")" 755 root:root
+ensure_dir "$(dirname "$APP_DATABASE_ENV_FILE")" 755 root:root
 put_content "$MIGRATOR_ENV_FILE" 600 root:root "$master_lines
 "
 app_settings="$(printf 'DB_HOST=%s\nDB_PORT=%s\nDB_NAME=%s\nDB_TLS_CA_FILE=%s\n%s\n' \
   "$DB_HOST" "$DB_PORT" "$DB_NAME" "$DB_TLS_CA_FILE" "$app_lines")
 "
-if ! cmp -s <(printf '%s' "$app_settings") "$APP_ENV_FILE"; then
+if ! cmp -s <(printf '%s' "$app_settings") "$APP_DATABASE_ENV_FILE"; then
   ensure_app_user || keep_or_fail "the database at $DB_HOST:$DB_PORT did not take the app user's password from the master user"
 fi
-put_content "$APP_ENV_FILE" 600 root:root "$app_settings"
+put_content "$APP_DATABASE_ENV_FILE" 600 root:root "$app_settings"
 if wrote_file && [[ "$restart" == yes && -L "$CURRENT_LINK" ]]; then
   echo "webstack-database-credentials: the credentials changed; restarting the app instances one at a time." >&2
   "$ACTIVATE_COMMAND" --restart-all "$(basename "$(readlink "$CURRENT_LINK")")"

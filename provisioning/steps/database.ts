@@ -1,6 +1,6 @@
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../files/mariadb";
 import { renderDatabaseUnitDropIn } from "../files/systemd";
-import { APP_DATABASE, APP_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE, MARIADB_UNIT_DROP_IN } from "../layout";
+import { APP_DATABASE, APP_DATABASE_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE, MARIADB_UNIT_DROP_IN } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -16,7 +16,7 @@ export function databaseStep(): RunStep {
             APP_DATABASE,
             APP_USER,
             APP_DATABASE_PRIVILEGES: APP_DATABASE_PRIVILEGES.join(","),
-            APP_ENV_FILE,
+            APP_DATABASE_ENV_FILE,
             DB_SOCKET,
         },
         body: scriptBody("database"),

@@ -7,7 +7,7 @@ import {
     renderLoadBalancerTrust,
 } from "../files/fleet";
 import {
-    APP_ENV_FILE,
+    APP_DATABASE_ENV_FILE,
     APP_UNIT_FLEET_DROP_IN,
     CREDENTIALS_REFRESH_TIMER,
     CREDENTIALS_REFRESH_UNIT,
@@ -24,10 +24,10 @@ export function fleetStep(): RunStep {
         description: `Join the fleet: the database at ${fleet.database.host}:${fleet.database.port}, the load balancer from ${fleet.loadBalancerCidrs.join(", ")}.`,
         settings: {
             DATABASE_CA_FILE,
-            DATABASE_CA: checkedCaBundle(fleet.database.tlsCa),
+            DATABASE_CA: checkedCaBundle(fleet.database.trustedCaPem),
             DATABASE_CREDENTIALS_COMMAND,
             DATABASE_CREDENTIALS_SCRIPT: renderDatabaseCredentialsCommand(fleet.region, fleet.database),
-            APP_ENV_FILE,
+            APP_DATABASE_ENV_FILE,
             APP_UNIT_FLEET_DROP_IN,
             APP_UNIT_FLEET_SETTINGS: renderAppUnitFleetDropIn(),
             CREDENTIALS_REFRESH_UNIT,

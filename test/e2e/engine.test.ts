@@ -8,7 +8,7 @@ import { PREVIEW_KEY_PLACEHOLDER } from "../../config/stackConfig";
 import { buildPlan, changedSteps, type Plan, type PlanInputs, type Release } from "../../provisioning";
 import {
     APP_DATABASE,
-    APP_ENV_FILE,
+    APP_DATABASE_ENV_FILE,
     appSocketPath,
     NGINX_SITE_FILE,
     NGINX_UPSTREAM_FILE,
@@ -284,7 +284,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
 
     it("keeps the private key, the database password and the app's secret value out of the state, the engine's output, its events and its logs", async () => {
         const server = sandboxServer(sandbox.sandbox);
-        const databasePassword = (await sandbox.exec(`sed -n 's/^DB_PASSWORD=//p' ${APP_ENV_FILE}`)).trim().replace(/^"|"$/g, "");
+        const databasePassword = (await sandbox.exec(`sed -n 's/^DB_PASSWORD=//p' ${APP_DATABASE_ENV_FILE}`)).trim().replace(/^"|"$/g, "");
         const secrets = {
             "the private key": server.privateKey.split("\n")[2],
             "the database password": databasePassword,

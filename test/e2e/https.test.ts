@@ -246,7 +246,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
     });
 
     it("works in a real browser that trusts pebble's root: HTTP redirected to HTTPS, the page over HTTP/2, no console error", async () => {
-        const browser = await launchBrowser({ hosts: { [www]: sandbox.address }, trustedRootPem: acme.rootCaPem });
+        const browser = await launchBrowser({ hosts: { [www]: sandbox.address }, trustedCaPem: acme.rootCaPem });
         try {
             const page = await browser.browser.newPage();
             const problems: string[] = [];
@@ -273,7 +273,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     it("renews the certificate when forced, and the deploy hook makes nginx serve it without a failed request", async () => {
         const serialBefore = await servedSerial();
-        const load = startLoad({ address: sandbox.address, hostName: www, tlsCa: acme.rootCaPem }, { paths: LOAD_PATHS });
+        const load = startLoad({ address: sandbox.address, hostName: www, trustedCaPem: acme.rootCaPem }, { paths: LOAD_PATHS });
         const started = Date.now();
         // Without a terminal, certbot renew first sleeps for up to 8 minutes (to spread the load on Let's Encrypt).
         await onServer("certbot renew --force-renewal --no-random-sleep-on-renew");

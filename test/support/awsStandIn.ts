@@ -1,6 +1,6 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { awsStandInHandler, type RecordedRequest } from "../../sandbox/ha/awsStandIn";
+import { awsStandInHandler, type RecordedRequest } from "../../sandbox/fleet/awsStandIn";
 
 export type { RecordedRequest };
 

@@ -11,7 +11,7 @@ export interface BrowserOptions {
     /** Host names the browser resolves to these addresses, as the site's DNS would. */
     readonly hosts: Readonly<Record<string, string>>;
     /** A root CA (PEM) the browser trusts for HTTPS, besides nothing else: pebble's, for the sandbox. */
-    readonly trustedRootPem?: string;
+    readonly trustedCaPem?: string;
 }
 
 export interface TestBrowser {
@@ -29,11 +29,11 @@ export async function launchBrowser(options: BrowserOptions): Promise<TestBrowse
         throw new Error(`${CHROMIUM} is missing; install Debian's browser: apt-get install -y chromium libnss3-tools`);
     }
     const home = mkdtempSync(join(tmpdir(), "webstack-browser-"));
-    if (options.trustedRootPem !== undefined) {
+    if (options.trustedCaPem !== undefined) {
         const database = `sql:${join(home, ".pki", "nssdb")}`;
         const rootFile = join(home, "root.pem");
         mkdirSync(join(home, ".pki", "nssdb"), { recursive: true });
-        writeFileSync(rootFile, options.trustedRootPem);
+        writeFileSync(rootFile, options.trustedCaPem);
         execFileSync("certutil", ["-d", database, "-N", "--empty-password"]);
         execFileSync("certutil", ["-d", database, "-A", "-t", "C,,", "-n", "webstack test root", "-i", rootFile]);
     }

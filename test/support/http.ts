@@ -22,7 +22,7 @@ export function request(
     headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    const tls = target.tlsCa === undefined ? undefined : { ca: target.tlsCa, servername: target.hostName };
+    const tls = target.trustedCaPem === undefined ? undefined : { ca: target.trustedCaPem, servername: target.hostName };
     return new Promise((resolve, reject) => {
         const outgoing = (tls === undefined ? http.request : https.request)(
             {

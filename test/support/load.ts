@@ -7,7 +7,7 @@ export interface LoadTarget {
     readonly port?: number;
     readonly hostName: string;
     /** Send the requests over HTTPS, trusting only this CA (PEM), with hostName as the TLS server name; the port then defaults to 443. */
-    readonly tlsCa?: string;
+    readonly trustedCaPem?: string;
 }
 
 export interface LoadOptions {
@@ -89,10 +89,10 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
     const timeoutMs = options.timeoutMs ?? 10_000;
     const maxRequests = options.maxRequests ?? 500_000;
     const deadline = Date.now() + (options.maxSeconds ?? 300) * 1000;
-    const client = target.tlsCa === undefined ? http : https;
+    const client = target.trustedCaPem === undefined ? http : https;
     const agent = new client.Agent({ keepAlive: true, maxSockets: concurrency });
-    const port = target.port ?? (target.tlsCa === undefined ? 80 : 443);
-    const tls = target.tlsCa === undefined ? {} : { ca: target.tlsCa, servername: target.hostName };
+    const port = target.port ?? (target.trustedCaPem === undefined ? 80 : 443);
+    const tls = target.trustedCaPem === undefined ? {} : { ca: target.trustedCaPem, servername: target.hostName };
     const started = Date.now();
     const failures: string[] = [];
     let sent = 0;

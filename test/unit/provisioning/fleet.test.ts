@@ -25,7 +25,7 @@ const FLEET: FleetInputs = {
         name: "webstack",
         masterSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
         appSecretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:web-app-db-credentials-AbCdEf",
-        tlsCa: CA,
+        trustedCaPem: CA,
     },
 };
 const RELEASE = { id: "r1", artifactPath: "/dev/null", healthPath: "/healthz" };
@@ -139,14 +139,14 @@ describe("checkedCaBundle", () => {
     });
 
     it("refuses anything else, saying what to give", () => {
-        expect(() => checkedCaBundle("not a certificate")).to.throw(/database.tlsCa is not a PEM bundle of certificates/);
+        expect(() => checkedCaBundle("not a certificate")).to.throw(/database.trustedCaPem is not a PEM bundle of certificates/);
     });
 });
 
 describe("webstack-database-credentials, against stand-ins for Secrets Manager, the metadata service and the database client", () => {
     let directory: string;
     const paths = () => ({
-        appEnvFile: path.join(directory, "etc", "app.env"),
+        appDatabaseEnvFile: path.join(directory, "etc", "app.env"),
         migratorEnvFile: path.join(directory, "etc", "migrator.env"),
         caFile: path.join(directory, "database-ca.pem"),
         currentLink: path.join(directory, "current"),
@@ -217,7 +217,7 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
         expect(result.status, result.output).to.equal(0);
         expect(result.output).not.to.contain("p$a");
         expect(result.output).not.to.contain(MASTER_PASSWORD);
-        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(
+        expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.equal(
             [
                 "DB_HOST=webstack.abc.eu-central-1.rds.amazonaws.com",
                 "DB_PORT=3306",
@@ -229,7 +229,7 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
             ].join("\n"),
         );
         expect(fs.readFileSync(paths().migratorEnvFile, "utf8")).to.equal(`DB_USER="webstack"\nDB_PASSWORD=${quoted(MASTER_PASSWORD)}\n`);
-        for (const file of [paths().appEnvFile, paths().migratorEnvFile]) {
+        for (const file of [paths().appDatabaseEnvFile, paths().migratorEnvFile]) {
             expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
         }
     });
@@ -285,18 +285,18 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
 
     it("keeps the app's credentials while the database refuses the new password, and sets it on a later run", async () => {
         await run(secretsOf("first"));
-        const before = fs.readFileSync(paths().appEnvFile, "utf8");
+        const before = fs.readFileSync(paths().appDatabaseEnvFile, "utf8");
         databaseClient("refuses");
         const refused = await run(secretsOf("second"), "--restart-if-changed");
         expect(refused.status, refused.output).to.equal(0);
         expect(refused.output).to.contain(
             "did not take the app user's password from the master user; the app keeps the credentials it has",
         );
-        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(before);
+        expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.equal(before);
         databaseClient("ok");
         const later = await run(secretsOf("second"), "--restart-if-changed");
         expect(later.status, later.output).to.equal(0);
-        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.contain('DB_PASSWORD="second"');
+        expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.contain('DB_PASSWORD="second"');
     });
 
     it("fails at first boot when the database does not take the app's user, writing no app settings", async () => {
@@ -304,16 +304,16 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
         const result = await run(secretsOf("first"));
         expect(result.status).to.equal(1);
         expect(result.output).to.contain("did not take the app user's password from the master user.");
-        expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
+        expect(fs.existsSync(paths().appDatabaseEnvFile)).to.equal(false);
     });
 
     it("keeps the credentials it has when Secrets Manager does not answer", async () => {
         await run(secretsOf("first"));
-        const before = fs.readFileSync(paths().appEnvFile, "utf8");
+        const before = fs.readFileSync(paths().appDatabaseEnvFile, "utf8");
         const result = await run(undefined);
         expect(result.status).to.equal(0);
         expect(result.output).to.contain("the app keeps the credentials it has");
-        expect(fs.readFileSync(paths().appEnvFile, "utf8")).to.equal(before);
+        expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.equal(before);
     });
 
     it("fails, naming the secret and the permission, when it has no credentials and cannot get them", async () => {
@@ -322,7 +322,7 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
         expect(result.output).to.contain(
             `Secrets Manager gave no credentials for ${FLEET.database.masterSecretArn}: the instance role must be allowed secretsmanager:GetSecretValue`,
         );
-        expect(fs.existsSync(paths().appEnvFile)).to.equal(false);
+        expect(fs.existsSync(paths().appDatabaseEnvFile)).to.equal(false);
     });
 
     it("fails, naming the secret, when a secret is not a database user's JSON", async () => {

@@ -151,8 +151,8 @@ describe("buildPlan", () => {
     it("generates the database password on the server and keeps it in a root-only file", () => {
         const database = scriptOf(httpPlan, "database");
         expect(database).to.contain("/dev/urandom");
-        expect(database).to.contain('put_file "$APP_ENV_FILE" 600 root:root');
-        expect(database).to.contain("export APP_ENV_FILE='/etc/webstack/app.env'");
+        expect(database).to.contain('put_file "$APP_DATABASE_ENV_FILE" 600 root:root');
+        expect(database).to.contain("export APP_DATABASE_ENV_FILE='/etc/webstack/app.env'");
     });
 });
 

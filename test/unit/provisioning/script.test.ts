@@ -62,14 +62,14 @@ describe("settingsMissingForHelpers", () => {
 
     it("names the settings that a helper the script calls reads and the script leaves unset", () => {
         expect(settingsMissingForHelpers(migrating({ APP_USER: "webstack" }), SCRIPT_LIBRARY)).to.deep.equal([
-            "APP_ENV_FILE",
+            "APP_DATABASE_ENV_FILE",
             "MIGRATION_HARDENING",
             "MIGRATOR_ENV_FILE",
         ]);
     });
 
     it("is empty when the script sets them all, and ignores helpers it only quotes in a setting", () => {
-        const settings = { APP_USER: "webstack", APP_ENV_FILE: "/a", MIGRATOR_ENV_FILE: "/m", MIGRATION_HARDENING: "" };
+        const settings = { APP_USER: "webstack", APP_DATABASE_ENV_FILE: "/a", MIGRATOR_ENV_FILE: "/m", MIGRATION_HARDENING: "" };
         expect(settingsMissingForHelpers(migrating(settings), SCRIPT_LIBRARY)).to.deep.equal([]);
         const quoting = renderCommand({ description: "Install.", settings: { BODY: 'run_migrations "$1"' }, body: "true" });
         expect(settingsMissingForHelpers(quoting, SCRIPT_LIBRARY)).to.deep.equal([]);

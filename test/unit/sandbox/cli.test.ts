@@ -28,7 +28,7 @@ describe("parseCliArguments", () => {
         });
     });
 
-    it("runs the ha sandbox, named ha unless named otherwise, for up, deploy, rollback and destroy only, with HTTPS of its own", () => {
+    it("runs the fleet sandbox, named ha unless named otherwise, for up, deploy, rollback and destroy only, with HTTPS of its own", () => {
         expect(parseCliArguments(["--ha"])).to.deep.include({ command: "up", name: "ha", ha: true });
         expect(parseCliArguments(["deploy", "--ha", "--name=fleet2"])).to.deep.include({ command: "deploy", name: "fleet2", ha: true });
         expect(parseCliArguments(["rollback", "--ha"])).to.deep.include({ command: "rollback", name: "ha", ha: true });

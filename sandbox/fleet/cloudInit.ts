@@ -7,7 +7,7 @@ import { CACHE_DIR } from "../layout";
 import { unmountAllUnder } from "../mounts";
 
 /**
- * What makes an ha sandbox app server boot like an EC2 instance of the launch template: cloud-init,
+ * What makes an fleet sandbox app server boot like an EC2 instance of the launch template: cloud-init,
  * installed once as an image layer over the base image (Debian's EC2 images ship it; the minbase
  * does not), and a NoCloud seed per server holding the launch template's user data unchanged.
  */
@@ -25,7 +25,7 @@ const COMPLETE_MARKER = ".webstack-layer-complete";
  */
 export function sandboxCloudConfig(): string {
     return [
-        "# Written by the webstack ha sandbox: the server's identity is the sandbox's; cloud-init runs the user data.",
+        "# Written by the webstack fleet sandbox: the server's identity is the sandbox's; cloud-init runs the user data.",
         "datasource_list: [ NoCloud, None ]",
         "network: {config: disabled}",
         "preserve_hostname: true",

@@ -1,5 +1,5 @@
 /**
- * The ha sandbox's AWS stand-ins as a process of their own, started detached by the fleet so that
+ * The fleet sandbox's AWS stand-ins as a process of their own, started detached by the fleet so that
  * they outlive the CLI: `node <tsx> awsStandInDaemon.ts CONFIG.json`. The metadata service listens
  * on plain HTTP (the fleet's nftables rule sends 169.254.169.254:80 there), S3 and Secrets Manager on
  * HTTPS with the sandbox CA's certificate for their AWS names. Objects and secrets are read from disk

@@ -1,7 +1,7 @@
 import { shellQuote } from "../../provisioning/script";
 
 /**
- * The ha sandbox's stand-in for the Application Load Balancer: HAProxy on a server of its own. Like
+ * The fleet sandbox's stand-in for the Application Load Balancer: HAProxy on a server of its own. Like
  * the ALB it terminates HTTPS, redirects HTTP, adds X-Forwarded-For and X-Forwarded-Proto, checks each
  * target's health path and sends requests only to healthy targets, or to every registered target
  * when none is healthy (the ALB fails open); a target is registered once it is launched and
@@ -37,7 +37,7 @@ export function renderHaproxyConfig(settings: LoadBalancerSettings): string {
         throw new Error("The load balancer needs at least one target.");
     }
     return [
-        "# Managed by the webstack ha sandbox: the stand-in for the Application Load Balancer.",
+        "# Managed by the webstack fleet sandbox: the stand-in for the Application Load Balancer.",
         "global",
         `    stats socket ${HAPROXY_ADMIN_SOCKET} mode 600 level admin`,
         "    ssl-default-bind-options ssl-min-ver TLSv1.2",

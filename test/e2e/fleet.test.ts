@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { Resolver } from "node:dns/promises";
 import { buildRelease } from "../../release/build";
 import type { Release } from "../../provisioning";
-import { destroyFleet, startFleet } from "../../sandbox/ha/fleet";
-import type { Fleet } from "../../sandbox/ha/fleetHandle";
-import { TARGET_HEADER } from "../../sandbox/ha/loadBalancer";
+import { destroyFleet, startFleet } from "../../sandbox/fleet/fleet";
+import type { Fleet } from "../../sandbox/fleet/fleetHandle";
+import { TARGET_HEADER } from "../../sandbox/fleet/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
 import { sshRunAsRoot } from "../../sandbox/ssh";
 import { figure } from "../support/figure";
@@ -44,7 +44,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         const started = Date.now();
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end ha second release" })];
         fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log });
-        site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, tlsCa: fleet.caPem };
+        site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, trustedCaPem: fleet.trustedCaPem };
         figure(
             `load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         );
@@ -99,7 +99,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         expect(page.body).to.match(/<html/i);
         expect(page.headers["strict-transport-security"]).to.equal("max-age=63072000");
         const created = await request(site, "POST", "/api/posts", {
-            author: "ha sandbox",
+            author: "fleet sandbox",
             body: "Through the load balancer, stored on the database server.",
         });
         expect(created.status, created.body).to.equal(201);

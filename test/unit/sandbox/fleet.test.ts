@@ -3,11 +3,11 @@ import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { awsStandInHandler, signedByRole, STAND_IN_CREDENTIALS } from "../../../sandbox/ha/awsStandIn";
-import { diskStore, putObjectVersion } from "../../../sandbox/ha/awsStandInDaemon";
-import { serverCertificateExtensions } from "../../../sandbox/ha/certificates";
-import { noCloudSeedFiles, sandboxCloudConfig } from "../../../sandbox/ha/cloudInit";
-import { databaseSetupScript, renderDatabaseServerConfig } from "../../../sandbox/ha/database";
+import { awsStandInHandler, signedByRole, STAND_IN_CREDENTIALS } from "../../../sandbox/fleet/awsStandIn";
+import { diskStore, putObjectVersion } from "../../../sandbox/fleet/awsStandInDaemon";
+import { serverCertificateExtensions } from "../../../sandbox/fleet/certificates";
+import { noCloudSeedFiles, sandboxCloudConfig } from "../../../sandbox/fleet/cloudInit";
+import { databaseSetupScript, renderDatabaseServerConfig } from "../../../sandbox/fleet/database";
 import {
     fleetHostRecords,
     memberHostNumber,
@@ -16,14 +16,14 @@ import {
     SANDBOX_BUCKET,
     SANDBOX_DATABASE_HOST,
     sandboxFleetInputs,
-} from "../../../sandbox/ha/fleetLayout";
+} from "../../../sandbox/fleet/fleetLayout";
 import {
     adminCommand,
     loadBalancerSetupScript,
     registrationCommand,
     renderHaproxyConfig,
     targetsUp,
-} from "../../../sandbox/ha/loadBalancer";
+} from "../../../sandbox/fleet/loadBalancer";
 import { networkSetupCommands, sharedSubnet, sharedSubnetMember, sharedSubnetSetupCommands } from "../../../sandbox/network";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { shellcheck, temporaryDirectory } from "../../support/shell";
@@ -69,7 +69,7 @@ describe("sharedSubnet and sharedSubnetMember", () => {
     });
 });
 
-describe("the ha sandbox's fleet layout", () => {
+describe("the fleet sandbox's fleet layout", () => {
     const subnet = sharedSubnet(40);
 
     it("names and places the load balancer, the database and the app slots", () => {
@@ -101,7 +101,7 @@ describe("the ha sandbox's fleet layout", () => {
         const inputs = sandboxFleetInputs(subnet, CA);
         expect(inputs).to.deep.include({ region: "eu-central-1", loadBalancerCidrs: ["198.18.40.0/24"] });
         expect(inputs.database).to.deep.include({ host: SANDBOX_DATABASE_HOST, port: 3306, name: "webstack" });
-        expect(checkedCaBundle(inputs.database.tlsCa)).to.equal(CA);
+        expect(checkedCaBundle(inputs.database.trustedCaPem)).to.equal(CA);
     });
 });
 

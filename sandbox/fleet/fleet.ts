@@ -55,7 +55,7 @@ import { readFleetState, writeFleetState, type FleetState } from "./fleetState";
 import { loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
 
 /**
- * The ha sandbox: the ha topology on this machine, one server per AWS part on one shared subnet (the
+ * The fleet sandbox: the ha topology on this machine, one server per AWS part on one shared subnet (the
  * VPC): a load balancer (HAProxy, for the ALB), a database server (MariaDB over TLS, for RDS), and app
  * servers that boot with real cloud-init from exactly the user data the launch template carries,
  * fetching their plan from stand-ins for S3, Secrets Manager and the metadata service that answer at
@@ -89,13 +89,13 @@ export async function destroyFleet(name: string, log: (line: string) => void = c
         await disableEgressWhenUnused();
     });
     if (existed) {
-        log(`ha sandbox "${name}" destroyed`);
+        log(`fleet sandbox "${name}" destroyed`);
     }
     return existed;
 }
 
 /**
- * Boots the ha sandbox `name` for `domain` with `release` on two app servers, from scratch (anything
+ * Boots the fleet sandbox `name` for `domain` with `release` on two app servers, from scratch (anything
  * left of a fleet of that name is removed first), and returns it once the load balancer serves the
  * release from both. A failed start leaves nothing behind.
  */
@@ -128,7 +128,7 @@ export async function runningFleet(name: string, log: (line: string) => void = c
     };
     const [loadBalancer, database] = [member("lb"), member("db")];
     if (state === undefined || loadBalancer === undefined || database === undefined) {
-        throw new Error(`The ha sandbox "${name}" is not running; start it with \`npm run sandbox -- --ha\`.`);
+        throw new Error(`The fleet sandbox "${name}" is not running; start it with \`npm run sandbox -- --ha\`.`);
     }
     const paths = fleetPaths(name);
     const ca: CertificateAuthority = {
@@ -166,7 +166,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
         logFile: paths.dnsmasqLog,
         hostRecords: fleetHostRecords(subnet),
     });
-    const ca = await createCertificateAuthority(paths.certificates, `webstack ha sandbox ${name}`);
+    const ca = await createCertificateAuthority(paths.certificates, `webstack fleet sandbox ${name}`);
     const masterPassword = writeDatabaseSecrets(paths.secretsFile);
     const standInPid = await startStandIns(paths, subnet, ca);
     writeFleetState({ ...(readFleetState(name) as FleetState), standInPid });
@@ -185,7 +185,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     const fleet = fleetHandle({ name, domain, subnet, paths, ca, loadBalancer, database, layers: [cloudInitLayer, baseImage], log });
     await fleet.publish(release);
     await Promise.all([1, 2].map((slot) => fleet.launchAppServer(slot)));
-    log(`ha sandbox "${name}" is up in ${secondsSince(startedAt)}: ${fleet.url}`);
+    log(`fleet sandbox "${name}" is up in ${secondsSince(startedAt)}: ${fleet.url}`);
     return fleet;
 }
 

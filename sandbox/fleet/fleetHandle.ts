@@ -38,7 +38,7 @@ export interface Fleet {
     readonly loadBalancerAddress: string;
     readonly dnsServer: string;
     /** The sandbox CA (PEM) the load balancer's certificate chains to. */
-    readonly caPem: string;
+    readonly trustedCaPem: string;
     readonly caFile: string;
     readonly loadBalancer: Sandbox;
     readonly database: Sandbox;
@@ -98,7 +98,7 @@ export function fleetHandle(parts: FleetParts): Fleet {
         url: siteUrl(domain, true),
         loadBalancerAddress: loadBalancer.address,
         dnsServer: subnet.hostAddress,
-        caPem: ca.certPem,
+        trustedCaPem: ca.certPem,
         caFile: ca.certFile,
         loadBalancer,
         database,

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, RequestListener } from "node:http";
  * Stand-ins for the three AWS services a fleet's server talks to: the instance metadata service
  * (IMDSv2, with the instance role's credentials), one S3 bucket's objects and Secrets Manager's
  * GetSecretValue. S3 and Secrets Manager answer only requests signed with the role's key and
- * session token, as AWS does. The ha sandbox serves them to its app servers at AWS's own names; the
+ * session token, as AWS does. The fleet sandbox serves them to its app servers at AWS's own names; the
  * unit tests serve them on loopback.
  */
 

@@ -5,7 +5,7 @@ import { FLEET_STATE_FILE, fleetRuntimeDir } from "../layout";
 import { sharedSubnetAddress, sharedSubnetMember, type SandboxNetwork, type SharedSubnet } from "../network";
 
 /**
- * How an ha sandbox is laid out: where its files are on the host, what its servers are called and
+ * How an fleet sandbox is laid out: where its files are on the host, what its servers are called and
  * where they sit on the shared subnet, and the AWS names its stand-ins answer at.
  */
 
@@ -102,7 +102,7 @@ export function metadataTable(subnet: SharedSubnet): string {
 }
 
 /** What the fleet's app servers learn from the infrastructure, as WebFleet gives it from AWS. */
-export function sandboxFleetInputs(subnet: SharedSubnet, caPem: string): FleetInputs {
+export function sandboxFleetInputs(subnet: SharedSubnet, trustedCaPem: string): FleetInputs {
     return {
         region: SANDBOX_REGION,
         loadBalancerCidrs: [subnet.cidr],
@@ -112,7 +112,7 @@ export function sandboxFleetInputs(subnet: SharedSubnet, caPem: string): FleetIn
             name: APP_DATABASE,
             masterSecretArn: SANDBOX_MASTER_SECRET_ARN,
             appSecretArn: SANDBOX_APP_SECRET_ARN,
-            tlsCa: caPem,
+            trustedCaPem,
         },
     };
 }

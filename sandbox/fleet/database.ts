@@ -2,7 +2,7 @@ import { APP_DATABASE, APP_USER } from "../../provisioning/layout";
 import { shellQuote } from "../../provisioning/script";
 
 /**
- * The ha sandbox's stand-in for RDS: MariaDB on a server of its own, reached over TLS only (with a
+ * The fleet sandbox's stand-in for RDS: MariaDB on a server of its own, reached over TLS only (with a
  * certificate for its name from the sandbox's CA), with the app's database and a master user whose
  * password only the Secrets Manager stand-in holds, with RDS's master privileges: the app servers
  * make the app's own user with them.
@@ -42,7 +42,7 @@ const CERTIFICATE_DIR = "/etc/mysql/sandbox-tls";
 /** MariaDB's settings: every address, TLS required, the certificate and key from {@link CERTIFICATE_DIR}. */
 export function renderDatabaseServerConfig(): string {
     return [
-        "# Managed by the webstack ha sandbox: the stand-in for RDS.",
+        "# Managed by the webstack fleet sandbox: the stand-in for RDS.",
         "[mariadbd]",
         "bind-address = 0.0.0.0",
         "require_secure_transport = ON",

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { runCommand } from "../exec";
 
 /**
- * The ha sandbox's certificate authority, made with openssl for each fleet: it signs what AWS's
+ * The fleet sandbox's certificate authority, made with openssl for each fleet: it signs what AWS's
  * public CAs and RDS's CA sign in AWS (the load balancer's certificate, S3's and Secrets Manager's
  * names, the database's), and the fleet's servers and the tests trust it.
  */
