@@ -3,13 +3,11 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildRelease } from "../../release/build";
-import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts } from "../../provisioning/layout";
-import { applyPlan } from "../../sandbox/runner";
 import { launchBrowser, type TestBrowser } from "../support/browser";
 import { figure } from "../support/figure";
-import { request, waitUntil } from "../support/http";
-import { startSandbox, type TestSandbox } from "../support/sandbox";
+import { request } from "../support/http";
+import { provisionSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-browser";
 const APP_INSTANCES = 2;
@@ -54,15 +52,7 @@ describe("the page in a real browser (end to end)", function () {
     }
 
     before(async () => {
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
-        await applyPlan(
-            buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }),
-            sandbox.ssh,
-            { domain: sandbox.domain },
-            { log: () => undefined },
-        );
-        const site = { address: sandbox.address, hostName: www() };
-        await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
+        sandbox = await provisionSandbox(SANDBOX_NAME, { appInstances: APP_INSTANCES, release: await buildRelease() });
         siteUrl = `http://${www()}/`;
         testBrowser = await launchBrowser({ hosts: { [www()]: sandbox.address } });
     });

@@ -115,7 +115,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
 
     before(async () => {
         requireEngineBinDir();
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME);
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease();
         stateDir = mkdtempSync(join(tmpdir(), "webstack-engine-"));

@@ -7,6 +7,7 @@ import type { Fleet } from "../../sandbox/fleet/fleetHandle";
 import { TARGET_HEADER } from "../../sandbox/fleet/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
 import { sshRunAsRoot } from "../../sandbox/ssh";
+import { suiteLog } from "../support/sandbox";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadReport, type LoadTarget } from "../support/load";
@@ -28,7 +29,6 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     let site: LoadTarget;
     let firstRelease: Release;
     let secondRelease: Release;
-    const log = (line: string) => console.log(`      ${line}`);
 
     /** Which targets answer `requests` GETs of the health path, by the load balancer's header. */
     async function targetsAnswering(requests: number): Promise<Set<string>> {
@@ -43,7 +43,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     before(async () => {
         const started = Date.now();
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end ha second release" })];
-        fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log });
+        fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log: suiteLog });
         site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, trustedCaPem: fleet.trustedCaPem };
         figure(
             `load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -51,7 +51,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     });
 
     after(async () => {
-        await destroyFleet(FLEET_NAME, log);
+        await destroyFleet(FLEET_NAME, suiteLog);
     });
 
     it("resolves www.<domain> to the load balancer, which the app servers reach at AWS's names for S3 and Secrets Manager", async () => {
@@ -140,7 +140,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     it("deploys a new release across the app servers under load, new servers first, with no failed request", async () => {
         const load = startLoad(site, { paths: LOAD_PATHS, concurrency: 8, maxSeconds: 900 });
         const started = Date.now();
-        await fleet.rollingDeploy(secondRelease, log);
+        await fleet.rollingDeploy(secondRelease, suiteLog);
         const deploySeconds = (Date.now() - started) / 1000;
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const report = await load.stop();
@@ -156,7 +156,7 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     it("rolls back to the launch template's previous version under load: the versions its plan pinned are still in the bucket", async () => {
         const load = startLoad(site, { paths: LOAD_PATHS, concurrency: 8, maxSeconds: 900 });
         const started = Date.now();
-        await fleet.rollBack(log);
+        await fleet.rollBack(suiteLog);
         const rollbackSeconds = (Date.now() - started) / 1000;
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const report = await load.stop();

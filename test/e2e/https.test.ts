@@ -6,12 +6,12 @@ import { buildRelease } from "../../release/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
 import { CERTBOT_DEPLOY_HOOK, certificatePaths } from "../../provisioning/layout";
 import { startAcmeServer, trustAcmeServer, type AcmeServer } from "../../sandbox/acme";
-import { applyPlan, type StepResult } from "../../sandbox/runner";
+import type { StepResult } from "../../sandbox/runner";
 import { request, waitUntil, type HttpAnswer } from "../support/http";
 import { startLoad } from "../support/load";
 import { launchBrowser } from "../support/browser";
 import { figure } from "../support/figure";
-import { startSandbox, type TestSandbox } from "../support/sandbox";
+import { startSandbox, type TestSandbox, suiteLog } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-https";
 const APP_INSTANCES = 2;
@@ -59,8 +59,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
             release,
             tls: { email: "ops@webstack.test", directoryUrl: acme.directoryUrl, includeApex: true },
         });
-    const apply = (plan: Plan): Promise<StepResult[]> =>
-        applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
+    const apply = (plan: Plan): Promise<StepResult[]> => sandbox.apply(plan);
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const httpSite = (hostName: string) => ({ address: sandbox.address, hostName });
 
@@ -123,9 +122,9 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     before(async () => {
         const started = Date.now();
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME);
         www = `www.${sandbox.domain}`;
-        acme = await startAcmeServer(sandbox.sandbox, { log: (line) => console.log(`      ${line}`) });
+        acme = await startAcmeServer(sandbox.sandbox, { log: suiteLog });
         await trustAcmeServer(sandbox.sandbox, acme);
         release = await buildRelease();
         const results = await apply(planFor());

@@ -1,13 +1,11 @@
 import { expect } from "chai";
 import { buildRelease } from "../../release/build";
-import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, BACKUP_COMMAND, BACKUP_DIR, RESTORE_COMMAND } from "../../provisioning/layout";
 import { shellQuote } from "../../provisioning/script";
-import { applyPlan } from "../../sandbox/runner";
 import { figure } from "../support/figure";
-import { request, waitUntil } from "../support/http";
+import { request } from "../support/http";
 import { describeOutcomes, startLoad, type LoadTarget } from "../support/load";
-import { startSandbox, type TestSandbox } from "../support/sandbox";
+import { provisionSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-operations";
 
@@ -81,15 +79,8 @@ describe("operating the server: backups, restores and a security audit (end to e
     const seconds = (startedAt: number) => (Date.now() - startedAt) / 1000;
 
     before(async () => {
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await provisionSandbox(SANDBOX_NAME, { appInstances: 2, release: await buildRelease() });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
-        await applyPlan(
-            buildPlan({ appInstances: 2, release: await buildRelease() }),
-            sandbox.ssh,
-            { domain: sandbox.domain },
-            { log: () => undefined },
-        );
-        await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
     });
 
     after(async () => {

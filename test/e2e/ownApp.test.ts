@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { buildRelease, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
-import { buildPlan, type Plan, type PlanInputs } from "../../provisioning";
+import { buildPlan, type Plan } from "../../provisioning";
 import { ACCESS_LOG_FILE, APP_ENVIRONMENT_FILE } from "../../provisioning/layout";
-import { applyPlan, type StepResult } from "../../sandbox/runner";
+import type { StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadTarget } from "../support/load";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
@@ -23,12 +23,11 @@ describe("another app deployed with its own environment on a sandbox server", fu
     let release: BuiltRelease;
     let firstRun: StepResult[];
     const plan = (): Plan => buildPlan({ release, appInstances: 2 });
-    const inputs = (token: string): PlanInputs => ({ domain: sandbox.domain, appEnvironment: { API_TOKEN: token } });
-    const apply = (token: string) => applyPlan(plan(), sandbox.ssh, inputs(token), { log: (line) => console.log(`      ${line}`) });
+    const apply = (token: string) => sandbox.apply(plan(), { inputs: { appEnvironment: { API_TOKEN: token } } });
     const countVisit = (token: string) => request(site, "POST", "/visits", undefined, { Authorization: `Bearer ${token}` });
 
     before(async () => {
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME);
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease({ app: MINIMAL_APP });
         firstRun = await apply(FIRST_TOKEN);

@@ -2,13 +2,11 @@ import { expect } from "chai";
 import * as http from "http";
 import * as net from "net";
 import { buildRelease } from "../../release/build";
-import { buildPlan } from "../../provisioning";
 import { APP_DATABASE, appInstanceUnit, appPorts, appSocketPath } from "../../provisioning/layout";
-import { applyPlan } from "../../sandbox/runner";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
 import { answerOutcome, describeOutcomes, errorOutcome, startLoad, type LoadReport, type LoadTarget, type Outcome } from "../support/load";
-import { startSandbox, type TestSandbox } from "../support/sandbox";
+import { provisionSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-resilience";
 const APP_INSTANCES = 2;
@@ -168,15 +166,8 @@ describe("the stack under the failures a public site meets (end to end)", functi
     const unitProperty = async (unit: string, property: string) => (await onServer(`systemctl show -p ${property} --value ${unit}`)).trim();
 
     before(async () => {
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await provisionSandbox(SANDBOX_NAME, { appInstances: APP_INSTANCES, release: await buildRelease() });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
-        await applyPlan(
-            buildPlan({ appInstances: APP_INSTANCES, release: await buildRelease() }),
-            sandbox.ssh,
-            { domain: sandbox.domain },
-            { log: () => undefined },
-        );
-        await waitUntil("the site is ready", 60, async () => (await request(site, "GET", "/readyz")).status === 200);
     });
 
     after(async () => {

@@ -18,7 +18,7 @@ describe("the sandbox server", function () {
 
     before(async () => {
         const startedAt = Date.now();
-        server = await startSandbox(NAME, { log: (line) => console.log(`      ${line}`) });
+        server = await startSandbox(NAME);
         console.log(`      sandbox up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${server.address}`);
     });
 

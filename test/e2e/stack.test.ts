@@ -4,7 +4,7 @@ import { HEALTH_CACHE_MS } from "../../app/src/app";
 import { buildRelease } from "../../release/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
 import { APP_DATABASE, APP_SOCKET_DIR, appInstanceUnit, appPorts, appSocketPath, ROLLBACK_COMMAND } from "../../provisioning/layout";
-import { applyPlan, type StepResult } from "../../sandbox/runner";
+import type { StepResult } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
 import { figure } from "../support/figure";
@@ -46,14 +46,13 @@ describe("the whole stack on a sandbox server (end to end)", function () {
     let createdPostId: number;
 
     const planFor = (release: Release): Plan => buildPlan({ appInstances: APP_INSTANCES, release });
-    const apply = (plan: Plan): Promise<StepResult[]> =>
-        applyPlan(plan, sandbox.ssh, { domain: sandbox.domain }, { log: (line) => console.log(`      ${line}`) });
+    const apply = (plan: Plan): Promise<StepResult[]> => sandbox.apply(plan);
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
 
     before(async () => {
         const started = Date.now();
-        sandbox = await startSandbox(SANDBOX_NAME, { log: (line) => console.log(`      ${line}`) });
+        sandbox = await startSandbox(SANDBOX_NAME);
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end second release" })];
         await apply(planFor(firstRelease));

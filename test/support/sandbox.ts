@@ -1,6 +1,17 @@
 import { Resolver } from "node:dns/promises";
+import { buildPlan, type Plan, type PlanInputs, type ServerSettings } from "../../provisioning";
+import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { destroySandbox, startSandbox as bootSandbox, type Sandbox } from "../../sandbox/sandbox";
 import { sshRunAsRoot, type SshTarget } from "../../sandbox/ssh";
+import { request, waitUntil } from "./http";
+
+/** A line of a sandbox's progress, indented under the test that caused it. */
+export function suiteLog(line: string): void {
+    console.log(`      ${line}`);
+}
+
+/** How long a provisioned site may take to answer its health path through nginx. */
+const READY_SECONDS = 60;
 
 /** A fresh, booted sandbox server for an end-to-end suite. */
 export interface TestSandbox {
@@ -15,6 +26,11 @@ export interface TestSandbox {
     readonly sandbox: Sandbox;
     /** Runs a bash command as root on the server and returns its stdout; throws with its stderr when it fails. */
     exec(command: string): Promise<string>;
+    /**
+     * Applies a plan as the sandbox's runner does, with the sandbox's domain as the plan's domain;
+     * `inputs` adds the others (the app's environment). Logs each step unless `quiet`.
+     */
+    apply(plan: Plan, options?: { inputs?: Omit<PlanInputs, "domain">; quiet?: boolean }): Promise<StepResult[]>;
     /** The A records the sandbox's DNS server gives for a name. */
     lookup(hostName: string): Promise<string[]>;
     /** Tears the sandbox down; safe to call twice. */
@@ -27,7 +43,7 @@ export interface TestSandbox {
  * the suite's `after`.
  */
 export async function startSandbox(name: string, options: { domain?: string; log?: (line: string) => void } = {}): Promise<TestSandbox> {
-    const log = options.log ?? (() => undefined);
+    const log = options.log ?? suiteLog;
     await destroySandbox(name, log);
     const sandbox = await bootSandbox({ name, domain: options.domain, log });
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
@@ -40,9 +56,36 @@ export async function startSandbox(name: string, options: { domain?: string; log
         ssh: sandbox.ssh,
         sandbox,
         exec: (command) => sshRunAsRoot(sandbox.ssh, command),
+        apply: (plan, applyOptions = {}) =>
+            applyPlan(
+                plan,
+                sandbox.ssh,
+                { ...applyOptions.inputs, domain: sandbox.domain },
+                { log: applyOptions.quiet ? () => undefined : log },
+            ),
         lookup: (hostName) => resolver.resolve4(hostName),
         destroy: async () => {
             await destroySandbox(name, log);
         },
     };
+}
+
+/**
+ * A fresh sandbox with the plan of `settings` applied, once its site answers the release's health
+ * path through nginx: where a suite that tests the running stack starts.
+ */
+export async function provisionSandbox(
+    name: string,
+    settings: ServerSettings,
+    options: { log?: (line: string) => void } = {},
+): Promise<TestSandbox> {
+    const sandbox = await startSandbox(name, options);
+    await sandbox.apply(buildPlan(settings), { quiet: true });
+    const site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
+    await waitUntil(
+        "the site answers its health path",
+        READY_SECONDS,
+        async () => (await request(site, "GET", settings.release.healthPath)).status === 200,
+    );
+    return sandbox;
 }
