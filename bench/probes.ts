@@ -1,0 +1,146 @@
+/**
+ * What the benchmark reads off a sandbox server: wrk's figures for a URL (run inside the server, so
+ * the sandbox's network is not what is measured), the memory of the stack's processes, the bytes its
+ * logs hold, the kernel's out-of-memory order and the restarts and kills under load.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
+import { sandboxPaths } from "../sandbox/layout";
+import type { Sandbox } from "../sandbox/sandbox";
+import { sshRunAsRoot } from "../sandbox/ssh";
+import type { PlanInputs } from "../provisioning";
+import { parseWrk, type Figure, type WrkResult } from "./measure";
+
+/** A t3.micro's memory; the server gets no swap either. */
+export const SERVER_MEMORY_MIB = 1024;
+const WRK_SECONDS = 10;
+
+export const benchLog = (line: string) => console.log(`  ${line}`);
+
+/** One benchmark run on one provisioned server: what each scenario reads, and where it puts what it measured. */
+export interface BenchRun {
+    readonly server: Sandbox;
+    /** The site's host name, which nginx serves the app under. */
+    readonly www: string;
+    readonly inputs: PlanInputs;
+    readonly figures: Figure[];
+    /** Every load put on the stack, for the log bytes per request. */
+    readonly loads: WrkResult[];
+}
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+    const started = Date.now();
+    const result = await work();
+    return { result, seconds: (Date.now() - started) / 1000 };
+}
+
+export function onServer(server: Sandbox, command: string): Promise<string> {
+    return sshRunAsRoot(server.ssh, command);
+}
+
+export interface WrkOptions {
+    readonly connections: number;
+    readonly seconds?: number;
+    readonly hostHeader?: string;
+    readonly script?: string;
+}
+
+function wrkCommand(url: string, options: WrkOptions): string {
+    const host = options.hostHeader === undefined ? "" : `-H 'Host: ${options.hostHeader}' `;
+    const script = options.script === undefined ? "" : `-s ${options.script} `;
+    return `wrk -t2 -c${options.connections} -d${options.seconds ?? WRK_SECONDS}s --timeout 10s --latency ${host}${script}'${url}'`;
+}
+
+export function wrk(server: Sandbox, url: string, options: WrkOptions): Promise<WrkResult> {
+    return onServer(server, wrkCommand(url, options)).then(parseWrk);
+}
+
+/** Runs wrk for `options.seconds` while `during` runs (after a few seconds of load); returns both. */
+export async function wrkDuring<T>(
+    server: Sandbox,
+    url: string,
+    options: WrkOptions,
+    during: () => Promise<T>,
+): Promise<{ load: WrkResult; result: T }> {
+    const load = wrk(server, url, options);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const result = await during();
+    return { load: await load, result };
+}
+
+/** RSS in MiB of nginx (all processes), each app instance, MariaDB and journald. */
+export async function memory(server: Sandbox): Promise<Record<string, number>> {
+    const rss = async (command: string) => Number((await onServer(server, command)).trim() || "0") / 1024;
+    const usage: Record<string, number> = {
+        nginx: await rss("ps -C nginx -o rss= | awk '{ sum += $1 } END { print sum }'"),
+        mariadb: await rss("ps -C mariadbd -o rss= | awk '{ sum += $1 } END { print sum }'"),
+        journald: await rss("ps -C systemd-journald -o rss= | awk '{ sum += $1 } END { print sum }'"),
+    };
+    for (const port of appPorts(DEFAULT_APP_INSTANCES)) {
+        usage[`app ${port}`] = await rss(`ps -o rss= -p "$(systemctl show -p MainPID --value ${appInstanceUnit(port)})"`);
+    }
+    return usage;
+}
+
+/** Bytes the logs hold now: the access log, nginx's error log and the journal's entries. */
+export async function logBytes(server: Sandbox): Promise<number> {
+    return Number(
+        (
+            await onServer(
+                server,
+                `echo $(( $(cat ${ACCESS_LOG_FILE} /var/log/nginx/*.log | wc -c) + $(journalctl -o export --no-pager | wc -c) ))`,
+            )
+        ).trim(),
+    );
+}
+
+/** The processes of the stack that the kernel would choose after MariaDB when memory runs out (higher oom_score goes first). */
+export async function oomScores(server: Sandbox): Promise<Record<string, number>> {
+    const lines = await onServer(
+        server,
+        "for pid in $(pgrep -x 'mariadbd|node|nginx|systemd-journal'); do echo \"$(cat /proc/$pid/comm) $(cat /proc/$pid/oom_score)\"; done",
+    );
+    const scores: Record<string, number> = {};
+    for (const [name, score] of lines
+        .trim()
+        .split("\n")
+        .map((line) => line.split(" "))) {
+        scores[name] = Math.min(scores[name] ?? Infinity, Number(score));
+    }
+    return scores;
+}
+
+/** Restarts of the stack's units since boot, and kills by the out-of-memory killer in the server's cgroup. */
+export async function casualties(server: Sandbox): Promise<{ restarts: number; oomKills: number }> {
+    const units = ["nginx", "mariadb", ...appPorts(DEFAULT_APP_INSTANCES).map(appInstanceUnit)];
+    const restarts = (await onServer(server, `systemctl show -p NRestarts --value ${units.join(" ")}`)).trim().split("\n").map(Number);
+    const oomControl = readFileSync(join(sandboxPaths(server.name).memoryCgroup, "memory.oom_control"), "utf8");
+    return { restarts: restarts.reduce((sum, count) => sum + count, 0), oomKills: Number(/^oom_kill (\d+)$/m.exec(oomControl)?.[1] ?? 0) };
+}
+
+/**
+ * The server's resident memory (its memory cgroup's, page cache left out: the kernel gives cache
+ * back under pressure), sampled every half second until stopped; stop() returns the highest in MiB.
+ */
+export function sampleRss(server: Sandbox): { stop(): number } {
+    const stat = join(sandboxPaths(server.name).memoryCgroup, "memory.stat");
+    let peak = 0;
+    const sample = () => {
+        const rss = /^total_rss (\d+)$/m.exec(readFileSync(stat, "utf8"));
+        peak = Math.max(peak, Number(rss?.[1] ?? 0) / 1024 / 1024);
+    };
+    sample();
+    const timer = setInterval(sample, 500);
+    return {
+        stop: () => {
+            clearInterval(timer);
+            sample();
+            return peak;
+        },
+    };
+}
+
+export function failed(result: WrkResult): number {
+    return result.non2xx + result.socketErrors;
+}

@@ -1,0 +1,254 @@
+/**
+ * The serving figures, each scenario beside its same-run baseline: a static file against a minimal
+ * nginx, API reads and writes through nginx against the same instances reached directly, a deploy
+ * and a rollback under load, memory and log bytes after the load, an overload within the server's
+ * memory, and new TLS connections per second, full and resumed.
+ */
+import { buildRelease, type BuiltRelease } from "../release/build";
+import { buildPlan } from "../provisioning";
+import { CURRENT_LINK, appPorts, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { shellQuote } from "../provisioning/script";
+import { releaseSteps } from "../provisioning/steps/release";
+import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
+import { applyPlan } from "../sandbox/runner";
+import type { Sandbox } from "../sandbox/sandbox";
+import { medianRound, type WrkResult } from "./measure";
+import {
+    type BenchRun,
+    casualties,
+    failed,
+    logBytes,
+    memory,
+    oomScores,
+    onServer,
+    sampleRss,
+    SERVER_MEMORY_MIB,
+    timed,
+    wrk,
+    wrkDuring,
+} from "./probes";
+import { handshakeRate } from "./tls";
+
+const SWITCH_SECONDS = 40;
+const SWITCH_CONNECTIONS = 64;
+const OVERLOAD_SECONDS = 60;
+const OVERLOAD_CONNECTIONS = 256;
+const TLS_SECONDS = 10;
+const TLS_CLIENTS = 8;
+const MINIMAL_NGINX_PORT = 8081;
+const API_READ = "/api/posts?limit=5";
+const API_READ_ROUNDS = 5;
+const POST_SCRIPT = "/root/bench-post.lua";
+
+const quiet = { log: () => undefined };
+
+/** wrk on the server, and the script its writes send. */
+export async function installLoadTools(server: Sandbox): Promise<void> {
+    await onServer(server, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null");
+    await onServer(
+        server,
+        `printf '%s\\n' 'wrk.method = "POST"' 'wrk.headers["Content-Type"] = "application/json"' 'wrk.body = [[{"author":"bench","body":"A post from the benchmark."}]]' >${POST_SCRIPT}`,
+    );
+}
+
+export async function staticFileFigures(run: BenchRun): Promise<void> {
+    const { server, www } = run;
+    console.log("static file: the stack's nginx against a minimal nginx serving the same file");
+    const minimalNginx = [
+        "pid /tmp/minimal-nginx.pid; error_log /tmp/minimal-nginx.log; worker_processes auto; events { worker_connections 4096; }",
+        `http { access_log off; sendfile on; server { listen 127.0.0.1:${MINIMAL_NGINX_PORT}; root ${CURRENT_LINK}/public; } }`,
+    ];
+    await onServer(
+        server,
+        `printf '%s\\n' ${minimalNginx.map(shellQuote).join(" ")} >/tmp/minimal-nginx.conf && nginx -c /tmp/minimal-nginx.conf`,
+    );
+    const stackStatic = await wrk(server, "http://127.0.0.1/app.css", { connections: 32, hostHeader: www });
+    const minimalStatic = await wrk(server, `http://127.0.0.1:${MINIMAL_NGINX_PORT}/app.css`, { connections: 32 });
+    await onServer(server, "nginx -c /tmp/minimal-nginx.conf -s stop");
+    run.loads.push(stackStatic);
+    run.figures.push({
+        name: "static file",
+        value: stackStatic.requestsPerSecond,
+        unit: "req/s",
+        baseline: minimalStatic.requestsPerSecond,
+        target: { kind: "ratio-at-least", bound: 0.95 },
+    });
+    run.figures.push({
+        name: "static file p50 / p99",
+        value: stackStatic.p99,
+        unit: "ms",
+        baseline: minimalStatic.p99,
+        detail: `p50 ${stackStatic.p50.toFixed(1)} ms`,
+    });
+}
+
+const sum = (results: readonly WrkResult[]) => results.reduce((total, result) => total + result.requestsPerSecond, 0);
+const worstP99 = (results: readonly WrkResult[]) => Math.max(...results.map((result) => result.p99));
+
+export async function apiFigures(run: BenchRun): Promise<void> {
+    const { server, www } = run;
+    const ports = appPorts(DEFAULT_APP_INSTANCES);
+    const direct = (path: string, script?: string) =>
+        Promise.all(ports.map((port) => wrk(server, `http://127.0.0.1:${port}${path}`, { connections: 32 / ports.length, script })));
+    console.log(
+        `API read and write: through nginx against the same instances reached directly (after a warm-up; reads: the median of ${API_READ_ROUNDS} alternating rounds)`,
+    );
+    // The first load on the app compiles its hot paths and fills MariaDB's buffer pool: whichever side ran first would pay for it.
+    const warmUp = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www, seconds: 5 });
+    const readRounds = [];
+    for (let round = 0; round < API_READ_ROUNDS; round++) {
+        const proxied = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www });
+        const directs = await direct(API_READ);
+        readRounds.push({ value: proxied.requestsPerSecond, baseline: sum(directs), proxied, directs });
+    }
+    const read = medianRound(readRounds);
+    const proxiedWrite = await wrk(server, "http://127.0.0.1/api/posts", { connections: 32, hostHeader: www, script: POST_SCRIPT });
+    const directWrite = await direct("/api/posts", POST_SCRIPT);
+    run.loads.push(warmUp, ...readRounds.map((round) => round.proxied), proxiedWrite);
+    const roundRatios = readRounds.map((round) => (round.value / round.baseline).toFixed(2)).join(", ");
+    run.figures.push(
+        {
+            name: "API read",
+            value: read.value,
+            unit: "req/s",
+            baseline: read.baseline,
+            target: { kind: "ratio-at-least", bound: 0.8 },
+            detail: `rounds ${roundRatios}`,
+        },
+        {
+            name: "API read p99",
+            value: read.proxied.p99,
+            unit: "ms",
+            baseline: worstP99(read.directs),
+            detail: `p50 ${read.proxied.p50.toFixed(1)} ms`,
+        },
+        { name: "API write", value: proxiedWrite.requestsPerSecond, unit: "req/s", baseline: sum(directWrite) },
+        {
+            name: "API write p99",
+            value: proxiedWrite.p99,
+            unit: "ms",
+            baseline: worstP99(directWrite),
+            detail: `p50 ${proxiedWrite.p50.toFixed(1)} ms`,
+        },
+    );
+}
+
+/** A deploy of a new release and a rollback from it, each under load; returns the new release. */
+export async function switchFigures(run: BenchRun): Promise<BuiltRelease> {
+    const { server, www } = run;
+    console.log(`deploy and rollback, each under ${SWITCH_CONNECTIONS} keep-alive connections for ${SWITCH_SECONDS} s`);
+    const switchLoad = { connections: SWITCH_CONNECTIONS, seconds: SWITCH_SECONDS, hostHeader: www };
+    const newRelease = await buildRelease({ stamp: `bench ${new Date().toISOString()}` });
+    const deploy = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
+        timed(() => applyPlan(releaseSteps(newRelease), server.ssh, run.inputs, quiet)),
+    );
+    const rollback = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
+        timed(() => onServer(server, ROLLBACK_COMMAND)),
+    );
+    run.loads.push(deploy.load, rollback.load);
+    for (const [name, switched] of [
+        ["deploy", deploy],
+        ["rollback", rollback],
+    ] as const) {
+        const detail = `${switched.load.requests} requests, ${switched.load.non2xx} non-2xx, ${switched.load.socketErrors} socket errors`;
+        run.figures.push(
+            { name: `${name}: failed requests`, value: failed(switched.load), unit: "", target: { kind: "at-most", bound: 0 }, detail },
+            { name: `${name}: requests`, value: switched.load.requests, unit: "", target: { kind: "at-least", bound: 100_000 } },
+            {
+                name: `${name}: p99 over the window`,
+                value: switched.load.p99,
+                unit: "ms",
+                detail: `p50 ${switched.load.p50.toFixed(1)} ms`,
+            },
+            { name: `${name}: until every instance serves it`, value: switched.result.seconds, unit: "s" },
+        );
+    }
+    return newRelease;
+}
+
+/** Memory after the loads beside `idle`, and the log bytes the loads wrote since `logBytesBefore`. */
+export async function afterLoadFigures(run: BenchRun, idle: Record<string, number>, logBytesBefore: number): Promise<void> {
+    const loaded = await memory(run.server);
+    for (const [process, mib] of Object.entries(loaded)) {
+        run.figures.push({ name: `RSS ${process} after the load`, value: mib, unit: "MiB", baseline: idle[process] });
+    }
+    run.figures.push({
+        name: "RSS of the whole stack after the load",
+        value: Object.values(loaded).reduce((total, mib) => total + mib, 0),
+        unit: "MiB",
+        target: { kind: "at-most", bound: 450 },
+    });
+    const requests = run.loads.reduce((total, result) => total + result.requests, 0);
+    run.figures.push({
+        name: "log bytes per 100,000 requests",
+        value: ((((await logBytes(run.server)) - logBytesBefore) / requests) * 100_000) / 1024 / 1024,
+        unit: "MiB",
+        detail: `${requests} requests`,
+    });
+}
+
+export async function overloadFigures(run: BenchRun): Promise<void> {
+    const { server, www } = run;
+    console.log(`overload: ${OVERLOAD_CONNECTIONS} connections for ${OVERLOAD_SECONDS} s, reads and writes, in ${SERVER_MEMORY_MIB} MiB`);
+    const before = await casualties(server);
+    const sampling = sampleRss(server);
+    const half = { connections: OVERLOAD_CONNECTIONS / 2, seconds: OVERLOAD_SECONDS, hostHeader: www };
+    const overload = await Promise.all([
+        wrk(server, `http://127.0.0.1${API_READ}`, half),
+        wrk(server, "http://127.0.0.1/api/posts", { ...half, script: POST_SCRIPT }),
+    ]);
+    const overloadPeak = sampling.stop();
+    const after = await casualties(server);
+    const total = (field: "requests" | "non2xx" | "socketErrors") => overload.reduce((count, result) => count + result[field], 0);
+    run.figures.push(
+        {
+            name: "overload: processes killed or restarted",
+            value: after.restarts - before.restarts + after.oomKills - before.oomKills,
+            unit: "",
+            target: { kind: "at-most", bound: 0 },
+            detail: `${total("requests")} requests, ${total("non2xx")} answered 503, ${total("socketErrors")} socket errors`,
+        },
+        {
+            name: "overload: peak RSS of the whole server",
+            value: overloadPeak,
+            unit: "MiB",
+            target: { kind: "at-most", bound: SERVER_MEMORY_MIB },
+        },
+    );
+    const scores = await oomScores(server);
+    const chosenAfterMariadb = Object.entries(scores).filter(([name, score]) => name !== "mariadbd" && score < (scores.mariadbd ?? 0));
+    run.figures.push({
+        name: "stack processes the OOM killer takes after MariaDB",
+        value: chosenAfterMariadb.length,
+        unit: "",
+        target: { kind: "at-most", bound: 0 },
+        detail: Object.entries(scores)
+            .map(([name, score]) => `${name} ${score}`)
+            .join(", "),
+    });
+}
+
+/** HTTPS from a real ACME server on the stack serving `release`, then new TLS connections per second from this host. */
+export async function tlsFigures(run: BenchRun, release: BuiltRelease): Promise<void> {
+    const { server, www } = run;
+    console.log(`TLS: new connections per second from ${TLS_CLIENTS} clients, full handshakes and resumed sessions`);
+    const acme = await startAcmeServer(server);
+    try {
+        await trustAcmeServer(server, acme);
+        const tls = { email: `admin@${server.domain}`, directoryUrl: acme.directoryUrl };
+        await applyPlan(buildPlan({ release, tls }), server.ssh, run.inputs, quiet);
+        const target = { address: server.address, serverName: www, trustedCaPem: acme.rootCaPem };
+        const full = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: false });
+        const resumed = await handshakeRate(target, { seconds: TLS_SECONDS, clients: TLS_CLIENTS, resume: true });
+        run.figures.push({
+            name: "TLS connections, resumed sessions",
+            value: resumed.connectionsPerSecond,
+            unit: "conn/s",
+            baseline: full.connectionsPerSecond,
+            target: { kind: "ratio-at-least", bound: 1.1 },
+            detail: `${resumed.resumed} of ${resumed.connections} resumed; full handshakes: ${full.connections}, ${full.resumed} resumed`,
+        });
+    } finally {
+        await acme.stop();
+    }
+}
