@@ -9,7 +9,7 @@ import { declareAppRole, declareAppServers } from "./fleet/appServers";
 import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
 import { declareLoadBalancer } from "./fleet/loadBalancer";
 import { declareNetwork } from "./fleet/network";
-import { declareBucketSettings, declarePlanObjects } from "./fleet/planBucket";
+import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
 import { tagsFor as componentTags } from "./tags";
@@ -133,20 +133,14 @@ export class WebFleet extends pulumi.ComponentResource {
         const appDatabaseSecret = declareAppDatabaseSecret(context);
 
         const role = declareAppRole(context);
-        // Every server's first boot reads it: protected like the database (lift-protection.sh lifts both).
-        const bucket = new aws.s3.Bucket(
-            `${name}-plan`,
-            { forceDestroy: true, tags: context.tagsFor("plan") },
-            { ...parent, protect: true },
-        );
-        const versioning = declareBucketSettings(name, bucket, { appServerRoleArn: role.arn, deployerArns: args.deployerArns }, parent);
-        const fleet: pulumi.Output<FleetInputs> = pulumi
-            .all([region, network.vpcCidr, database.address, database.port, masterSecretArn, appDatabaseSecret.secret.arn])
-            .apply(([regionName, cidr, host, port, masterArn, appArn]) => ({
-                region: regionName,
-                loadBalancerCidrs: [cidr],
-                database: { host, port, name: APP_DATABASE, masterSecretArn: masterArn, appSecretArn: appArn, trustedCaPem: rdsCaBundle() },
-            }));
+        const { bucket, versioning } = declarePlanBucket(context, { appServerRoleArn: role.arn, deployerArns: args.deployerArns });
+        const fleet = fleetInputs({
+            region,
+            vpcCidr: network.vpcCidr,
+            database,
+            masterSecretArn,
+            appSecretArn: appDatabaseSecret.secret.arn,
+        });
         const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
 
         const { loadBalancer, targetGroup } = declareLoadBalancer(context, {
@@ -173,11 +167,7 @@ export class WebFleet extends pulumi.ComponentResource {
         });
 
         if (args.alertEmail !== undefined) {
-            const dimensions: Record<FleetAlarmScope, Record<string, pulumi.Input<string>>> = {
-                loadBalancer: { LoadBalancer: loadBalancer.arnSuffix },
-                targetGroup: { LoadBalancer: loadBalancer.arnSuffix, TargetGroup: targetGroup.arnSuffix },
-                database: { DBInstanceIdentifier: database.identifier },
-            };
+            const dimensions = fleetAlarmDimensions(loadBalancer, targetGroup, database);
             declareAlerts(name, {
                 email: args.alertEmail,
                 site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH },
@@ -204,4 +194,34 @@ export class WebFleet extends pulumi.ComponentResource {
             bucketName: this.bucketName,
         });
     }
+}
+
+/** What the fleet step renders from: the region, who may reach the app servers, and the database and its secrets. */
+function fleetInputs(parts: {
+    region: pulumi.Output<string>;
+    vpcCidr: pulumi.Output<string>;
+    database: aws.rds.Instance;
+    masterSecretArn: pulumi.Output<string>;
+    appSecretArn: pulumi.Output<string>;
+}): pulumi.Output<FleetInputs> {
+    return pulumi
+        .all([parts.region, parts.vpcCidr, parts.database.address, parts.database.port, parts.masterSecretArn, parts.appSecretArn])
+        .apply(([region, cidr, host, port, masterSecretArn, appSecretArn]) => ({
+            region,
+            loadBalancerCidrs: [cidr],
+            database: { host, port, name: APP_DATABASE, masterSecretArn, appSecretArn, trustedCaPem: rdsCaBundle() },
+        }));
+}
+
+/** The CloudWatch dimensions that each scope of {@link fleetAlarms} watches. */
+function fleetAlarmDimensions(
+    loadBalancer: aws.lb.LoadBalancer,
+    targetGroup: aws.lb.TargetGroup,
+    database: aws.rds.Instance,
+): Record<FleetAlarmScope, Record<string, pulumi.Input<string>>> {
+    return {
+        loadBalancer: { LoadBalancer: loadBalancer.arnSuffix },
+        targetGroup: { LoadBalancer: loadBalancer.arnSuffix, TargetGroup: targetGroup.arnSuffix },
+        database: { DBInstanceIdentifier: database.identifier },
+    };
 }

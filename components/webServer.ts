@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
 import { buildPlan, type ServerSettings } from "../provisioning";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
-import { checkedSiteDomain, EC2_DEFAULTS, siteRecordNames, siteZoneId } from "./ec2";
+import { checkedSiteDomain, EC2_DEFAULTS } from "./ec2";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
 import { declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
+import { declareAddress } from "./server/address";
 import { declareFirewall, invalidCidrs } from "./server/firewall";
 import { declareInstance } from "./server/instance";
 import { DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
@@ -96,94 +96,49 @@ export class WebServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("webstack:index:WebServer", name, {}, opts);
-        const checked = checkerFor(this);
-        const instanceType = args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType;
-        const rootVolumeSizeGiB = args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB;
-        const createApexRecord = args.createApexRecord ?? false;
-        const dnsTtl = args.dnsTtl ?? WEB_SERVER_DEFAULTS.dnsTtl;
-        const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
-        const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
-        const snapshotTarget = `${pulumi.getStack()}-${name}`;
-        const snapshotPolicy =
-            dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots));
-        const tagsFor = componentTags(name, args.tags);
-        const parent = { parent: this };
-        if (args.provisioning !== undefined && args.https !== undefined) {
-            throw new pulumi.ResourceError(
-                `Only one of [https] and [provisioning] can be specified: with provisioning, its tls says whether the site serves HTTPS; https is ${args.https}.`,
-                this,
-            );
-        }
-        const https = args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false);
-        const healthPath = args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH;
-        const domain = checkedSiteDomain(args.domain, checked);
-        const hostName = domain.apply(wwwHostName);
-        // Built before any resource, so that bad settings fail before anything is created.
-        // The stack owns this server and its login user: the plan keeps exactly the configured key and the one it connects with.
-        const plan =
-            args.provisioning &&
-            checked("provisioning", () => buildPlan({ ...(args.provisioning as ServerSettings), sshAccess: { user: sshUser } }));
-        const appEnvironment = args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, this);
-        const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
-            const invalid = invalidCidrs(cidrs);
-            if (invalid.length > 0) {
-                throw new pulumi.ResourceError(
-                    `sshAllowedCidrs has ${invalid.map((cidr) => JSON.stringify(cidr)).join(", ")}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
-                    this,
-                );
-            }
-            return cidrs;
-        };
-        if (Array.isArray(args.sshAllowedCidrs) && args.sshAllowedCidrs.every((cidr) => typeof cidr === "string")) {
-            checkedCidrs(args.sshAllowedCidrs as readonly string[]);
-        }
-
-        const context = { name, tagsFor, parent: this };
+        // Every argument is checked before any resource, so that bad settings fail before anything is created.
+        const settings = checkedArgs(name, args, this);
+        const context = { name, tagsFor: componentTags(name, args.tags), parent: this };
         const { securityGroup, deployAccess } = declareFirewall(context, {
             subnetId: args.subnetId,
             sshAllowedCidrs: args.sshAllowedCidrs,
-            checkedCidrs,
+            checkedCidrs: settings.checkedCidrs,
         });
         const instance = declareInstance(context, {
-            instanceType,
+            instanceType: settings.instanceType,
             amiId: args.amiId,
             subnetId: args.subnetId,
-            rootVolumeSizeGiB,
+            rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB,
             sshPublicKey: args.sshPublicKey,
             securityGroupIds: [securityGroup.id, deployAccess.id],
-            snapshotTarget,
+            snapshotTarget: settings.snapshotTarget,
         });
-        if (snapshotPolicy !== undefined) {
-            declareSnapshots(context, snapshotPolicy);
+        if (settings.snapshotPolicy !== undefined) {
+            declareSnapshots(context, settings.snapshotPolicy);
         }
-
-        const elasticIp = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: tagsFor("eip") }, parent);
-
-        const zoneId = siteZoneId(domain, args.hostedZoneId, parent);
-        const records = Object.entries(siteRecordNames(domain, createApexRecord)).map(
-            ([record, recordName]) =>
-                new aws.route53.Record(
-                    `${name}-${record}-record`,
-                    { zoneId, name: recordName, type: "A", ttl: dnsTtl, records: [elasticIp.publicIp], allowOverwrite: false },
-                    parent,
-                ),
-        );
+        const { elasticIp, records } = declareAddress(context, {
+            instanceId: instance.id,
+            domain: settings.domain,
+            hostedZoneId: args.hostedZoneId,
+            createApexRecord: args.createApexRecord ?? false,
+            dnsTtl: args.dnsTtl ?? WEB_SERVER_DEFAULTS.dnsTtl,
+        });
 
         this.provisioner =
             args.provisioning &&
-            plan &&
+            settings.plan &&
             new RemoteProvisioner(
                 `${name}-provision`,
                 {
                     connection: {
                         host: elasticIp.publicIp,
-                        user: sshUser,
+                        user: settings.sshUser,
                         privateKey: args.provisioning.sshPrivateKey,
                         hostKey: args.provisioning.sshHostKey,
                     },
-                    plan,
-                    domain,
-                    appEnvironment,
+                    plan: settings.plan,
+                    domain: settings.domain,
+                    appEnvironment: settings.appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
                     authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
@@ -195,18 +150,23 @@ export class WebServer extends pulumi.ComponentResource {
             const lastStep = this.provisioner?.lastStep;
             declareAlerts(name, {
                 email: args.alertEmail,
-                site: { hostName, https, healthPath, ready: lastStep === undefined ? records : [lastStep] },
-                alarms: instanceAlarms(instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
-                tagsFor,
+                site: {
+                    hostName: settings.hostName,
+                    https: settings.https,
+                    healthPath: settings.healthPath,
+                    ready: lastStep === undefined ? records : [lastStep],
+                },
+                alarms: instanceAlarms(settings.instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
+                tagsFor: context.tagsFor,
                 parent: this,
             });
         }
 
         this.instanceId = instance.id;
         this.publicIp = elasticIp.publicIp;
-        this.hostName = hostName;
-        this.url = domain.apply((apex) => siteUrl(apex, https));
-        this.sshCommand = pulumi.interpolate`ssh ${sshUser}@${elasticIp.publicIp}`;
+        this.hostName = settings.hostName;
+        this.url = settings.domain.apply((apex) => siteUrl(apex, settings.https));
+        this.sshCommand = pulumi.interpolate`ssh ${settings.sshUser}@${elasticIp.publicIp}`;
         this.deployAccessGroupId = deployAccess.id;
         this.registerOutputs({
             deployAccessGroupId: this.deployAccessGroupId,
@@ -217,4 +177,51 @@ export class WebServer extends pulumi.ComponentResource {
             sshCommand: this.sshCommand,
         });
     }
+}
+
+/**
+ * WebServer's arguments checked and resolved, each problem a ResourceError on the component that
+ * names the argument: the plan is built here, so a bad provisioning setting fails before any resource.
+ */
+function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
+    const checked = checkerFor(component);
+    if (args.provisioning !== undefined && args.https !== undefined) {
+        throw new pulumi.ResourceError(
+            `Only one of [https] and [provisioning] can be specified: with provisioning, its tls says whether the site serves HTTPS; https is ${args.https}.`,
+            component,
+        );
+    }
+    const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
+        const invalid = invalidCidrs(cidrs);
+        if (invalid.length > 0) {
+            throw new pulumi.ResourceError(
+                `sshAllowedCidrs has ${invalid.map((cidr) => JSON.stringify(cidr)).join(", ")}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
+                component,
+            );
+        }
+        return cidrs;
+    };
+    if (Array.isArray(args.sshAllowedCidrs) && args.sshAllowedCidrs.every((cidr) => typeof cidr === "string")) {
+        checkedCidrs(args.sshAllowedCidrs as readonly string[]);
+    }
+    const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
+    const snapshotTarget = `${pulumi.getStack()}-${name}`;
+    const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
+    const domain = checkedSiteDomain(args.domain, checked);
+    return {
+        instanceType: args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType,
+        snapshotTarget,
+        snapshotPolicy: dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots)),
+        sshUser,
+        https: args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false),
+        healthPath: args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH,
+        domain,
+        hostName: domain.apply(wwwHostName),
+        // The stack owns this server and its login user: the plan keeps exactly the configured key and the one it connects with.
+        plan:
+            args.provisioning &&
+            checked("provisioning", () => buildPlan({ ...(args.provisioning as ServerSettings), sshAccess: { user: sshUser } })),
+        appEnvironment: args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, component),
+        checkedCidrs,
+    };
 }

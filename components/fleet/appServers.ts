@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { renderFirstBootUserData } from "./firstBoot";
 import { IMDSV2_ONLY, serverImageId, serviceAssumeRolePolicy } from "../ec2";
-import type { FleetContext } from "./context";
+import type { ComponentContext } from "../context";
 
 /** How long a new server has to boot and apply its plan before its health checks count. */
 export const FIRST_BOOT_GRACE_SECONDS = 600;
@@ -36,7 +36,7 @@ export function appServerPolicy(bucketArn: string, databaseSecretArns: readonly 
 }
 
 /** The role the app servers act as; its permissions come with them ({@link declareAppServers}). */
-export function declareAppRole(context: FleetContext): aws.iam.Role {
+export function declareAppRole(context: ComponentContext): aws.iam.Role {
     return new aws.iam.Role(
         `${context.name}-app-role`,
         { assumeRolePolicy: serviceAssumeRolePolicy("ec2.amazonaws.com"), tags: context.tagsFor("app-role") },
@@ -73,7 +73,7 @@ export interface AppServerTargets {
  * user data applies the plan at first boot, an Auto Scaling group behind the target group, rolled by
  * instance refresh, and CPU target tracking.
  */
-export function declareAppServers(context: FleetContext, targets: AppServerTargets): aws.autoscaling.Group {
+export function declareAppServers(context: ComponentContext, targets: AppServerTargets): aws.autoscaling.Group {
     const { name, tagsFor } = context;
     const parent = { parent: context.parent };
     const { role, bounds } = targets;

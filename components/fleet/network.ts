@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { FleetContext } from "./context";
+import type { ComponentContext } from "../context";
 
 /**
  * The subnets' zones, refused unless the load balancer and the group can use them: one subnet per
@@ -77,7 +77,7 @@ export interface FleetNetwork {
  * the load balancer the app servers on 80, the app servers the database on 3306, and nothing else.
  */
 export function declareNetwork(
-    context: FleetContext,
+    context: ComponentContext,
     settings: {
         readonly instanceType: string;
         readonly subnetIds?: string[];

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { stepHoldsSecrets, type FleetInputs, type Plan } from "../../provisioning";
+import type { ComponentContext } from "../context";
 import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "./firstBoot";
 
 /**
@@ -53,16 +54,18 @@ export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, de
 export const PLAN_VERSIONS_KEPT_DAYS = 30;
 
 /**
- * Versioned, encrypted, never public; replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read
- * by the app servers' role alone. Returns the versioning, which every plan object must follow: an
- * object put before it has no version to pin.
+ * The bucket every server's first boot reads its plan from: versioned, encrypted, never public;
+ * replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read by the app servers' role alone.
+ * Protected like the database (lift-protection.sh lifts both). Returns the versioning too, which
+ * every plan object must follow: an object put before it has no version to pin.
  */
-export function declareBucketSettings(
-    name: string,
-    bucket: aws.s3.Bucket,
+export function declarePlanBucket(
+    context: ComponentContext,
     { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
-    parent: pulumi.CustomResourceOptions,
-): aws.s3.BucketVersioning {
+): { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning } {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
+    const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, { ...parent, protect: true });
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-plan-public-access`,
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
@@ -110,7 +113,7 @@ export function declareBucketSettings(
         },
         { ...parent, dependsOn: [publicAccess] },
     );
-    return versioning;
+    return { bucket, versioning };
 }
 
 interface PlanObjectTargets {

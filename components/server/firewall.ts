@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { cidrFamily } from "../../provisioning/formats";
-import type { ServerContext } from "./context";
+import type { ComponentContext } from "../context";
 
 export interface IngressRule {
     readonly description: string;
@@ -55,7 +55,7 @@ export function deployAccessGroupName(serverName: string): string {
  * deploy-access one ({@link deployAccessGroupName}). `checkedCidrs` refuses blocks that are no CIDR.
  */
 export function declareFirewall(
-    context: ServerContext,
+    context: ComponentContext,
     settings: {
         readonly subnetId?: pulumi.Input<string>;
         readonly sshAllowedCidrs: pulumi.Input<readonly pulumi.Input<string>[]>;

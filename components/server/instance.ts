@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { publicKeyMaterial } from "../../provisioning/formats";
 import { architectureOf, IMDSV2_ONLY, serverImageId } from "../ec2";
-import type { ServerContext } from "./context";
+import type { ComponentContext } from "../context";
 import { SNAPSHOT_TARGET_TAG } from "./snapshots";
 
 /**
@@ -38,7 +38,7 @@ export interface InstanceSettings {
  * recovery and protection from termination and replacement. Refuses to move a running server to the
  * other architecture ({@link architectureChangeProblem}).
  */
-export function declareInstance(context: ServerContext, settings: InstanceSettings): aws.ec2.Instance {
+export function declareInstance(context: ComponentContext, settings: InstanceSettings): aws.ec2.Instance {
     const { name, tagsFor } = context;
     const parent = { parent: context.parent };
     const { instanceType, amiId } = settings;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { serviceAssumeRolePolicy } from "../ec2";
-import type { ServerContext } from "./context";
+import type { ComponentContext } from "../context";
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
 export const DLM_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
@@ -44,7 +44,7 @@ export function snapshotPolicyDescription(componentName: string): string {
 }
 
 /** Data Lifecycle Manager's policy of daily snapshots, through a role only it can assume, created once that role may act. */
-export function declareSnapshots(context: ServerContext, policyDetails: aws.types.input.dlm.LifecyclePolicyPolicyDetails): void {
+export function declareSnapshots(context: ComponentContext, policyDetails: aws.types.input.dlm.LifecyclePolicyPolicyDetails): void {
     const { name, tagsFor } = context;
     const parent = { parent: context.parent };
     const snapshotRole = new aws.iam.Role(
