@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 import { sandboxPaths } from "../sandbox/layout";
-import type { Sandbox } from "../sandbox/sandbox";
+import type { Sandbox } from "../sandbox/state";
 import { sshRunAsRoot } from "../sandbox/ssh";
 import type { PlanInputs } from "../provisioning";
 import { parseWrk, type Figure, type WrkResult } from "./measure";

@@ -9,7 +9,8 @@ import type { Plan, PlanInputs } from "../provisioning";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
 import { existingServerConfig, openEngineStack, sandboxServer } from "../sandbox/engine";
 import { applyPlan } from "../sandbox/runner";
-import { destroySandbox, startSandbox, type Sandbox } from "../sandbox/sandbox";
+import { destroySandbox, startSandbox } from "../sandbox/sandbox";
+import type { Sandbox } from "../sandbox/state";
 import type { Figure } from "./measure";
 import { benchLog, type BenchRun, onServer, SERVER_MEMORY_MIB, timed } from "./probes";
 

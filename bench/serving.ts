@@ -11,7 +11,7 @@ import { shellQuote } from "../provisioning/script";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
 import { applyPlan } from "../sandbox/runner";
-import type { Sandbox } from "../sandbox/sandbox";
+import type { Sandbox } from "../sandbox/state";
 import { medianRound, type WrkResult } from "./measure";
 import {
     type BenchRun,

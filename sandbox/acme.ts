@@ -6,7 +6,7 @@ import { shellQuote } from "../provisioning/script";
 import { pollUntil, runCommand, secondsSince, tailLines } from "./exec";
 import { ensureHostPackages, isProcessAlive } from "./host";
 import { RUNTIME_DIR, validateSandboxName } from "./layout";
-import type { Sandbox } from "./sandbox";
+import type { Sandbox } from "./state";
 import { sshRunAsRoot } from "./ssh";
 
 /**

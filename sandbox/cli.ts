@@ -42,18 +42,9 @@ import { destroyFleet, runningFleet, startFleet } from "./fleet/fleet";
 import type { Fleet } from "./fleet/fleetHandle";
 import { memberName } from "./fleet/fleetLayout";
 import { applyPlan } from "./runner";
-import {
-    describeSandbox,
-    destroySandbox,
-    isSandboxRunning,
-    listFleets,
-    listSandboxes,
-    readState,
-    startSandbox,
-    type Sandbox,
-    type StartResult,
-} from "./sandbox";
+import { destroySandbox, isSandboxRunning, runningSandbox, startSandbox, type StartResult } from "./sandbox";
 import { interactiveSshCommand, sshRunAsRoot } from "./ssh";
+import { describeSandbox, listFleets, listSandboxes, readState, type Sandbox } from "./state";
 
 /** The stack a sandbox configured by the real engine has. */
 const ENGINE_STACK_NAME = "sandbox";
@@ -175,14 +166,14 @@ export function accessInstructions(sandbox: Sandbox, rootCaFile?: string): strin
     ];
 }
 
-async function runningSandbox(name: string): Promise<Sandbox> {
-    const state = readState(name);
-    if (!state || !isSandboxRunning(state)) {
+function startedSandbox(name: string): Sandbox {
+    const sandbox = runningSandbox(name);
+    if (sandbox === undefined) {
         throw new Error(
             `Sandbox "${name}" is not running; start it with \`npm run sandbox\`${name === DEFAULT_SANDBOX_NAME ? "" : ` -- --name=${name}`}.`,
         );
     }
-    return describeSandbox(state, sandboxPaths(name));
+    return sandbox;
 }
 
 async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean): Promise<void> {
@@ -304,7 +295,7 @@ async function up(options: CliArguments): Promise<void> {
 }
 
 async function deploy(options: CliArguments): Promise<void> {
-    const sandbox = await runningSandbox(options.name);
+    const sandbox = startedSandbox(options.name);
     const release = await buildRelease();
     console.log(`release ${release.id} built: ${release.artifactPath}`);
     if (options.pulumi) {
@@ -317,7 +308,7 @@ async function deploy(options: CliArguments): Promise<void> {
 
 /** Runs one of the server's commands as root and shows its output as it comes. */
 async function runOnServer(options: CliArguments, command: string): Promise<void> {
-    const sandbox = await runningSandbox(options.name);
+    const sandbox = startedSandbox(options.name);
     await sshRunAsRoot(sandbox.ssh, command, {
         onOutput: (stream, chunk) => (stream === "stderr" ? process.stderr : process.stdout).write(chunk),
     });

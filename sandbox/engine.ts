@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
-import type { Sandbox } from "./sandbox";
+import type { Sandbox } from "./state";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type ProjectSettings, type Stack } from "@pulumi/pulumi/automation";
 
 /** This repository: its Pulumi.yaml and index.ts are the program the engine runs. */

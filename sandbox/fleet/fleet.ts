@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RUN_AS_ROOT, type Release } from "../../provisioning";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
@@ -10,26 +10,11 @@ import { ensureBaseImage } from "../baseImage";
 import { resolvConfNameservers, startDnsServer, stopDnsServer, validateDomain } from "../dns";
 import { pollUntil, runCommand, secondsSince } from "../exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "../host";
-import { sandboxPaths, validateSandboxName } from "../layout";
-import {
-    allocateSubnetIndex,
-    createSharedSubnet,
-    enableEgress,
-    hostSubnetIndexes,
-    removeSharedSubnet,
-    sharedSubnet,
-    type SharedSubnet,
-} from "../network";
-import {
-    describeSandbox,
-    destroySandbox,
-    disableEgressWhenUnused,
-    isSandboxRunning,
-    listSandboxes,
-    readState,
-    startSubnetMember,
-    type Sandbox,
-} from "../sandbox";
+import { validateSandboxName } from "../layout";
+import { allocateSubnetIndex, createSharedSubnet, enableEgress, removeSharedSubnet, sharedSubnet, type SharedSubnet } from "../network";
+import { destroySandbox, runningSandbox } from "../sandbox";
+import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../state";
+import { startSubnetMember } from "../subnetMember";
 import { sshRun } from "../ssh";
 import type { AwsStandInConfig } from "./awsStandInDaemon";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
@@ -84,10 +69,7 @@ export async function destroyFleet(name: string, log: (line: string) => void = c
         await removeSharedSubnet(subnet);
     }
     const existed = state !== undefined || members.length > 0;
-    await withHostLock(async () => {
-        rmSync(paths.runtime, { recursive: true, force: true });
-        await disableEgressWhenUnused();
-    });
+    await removeRuntimeDir(paths.runtime);
     if (existed) {
         log(`fleet sandbox "${name}" destroyed`);
     }
@@ -122,11 +104,7 @@ export async function startFleet(options: {
 /** The running fleet `name`, to drive it again (deploy); throws when it does not run. */
 export async function runningFleet(name: string, log: (line: string) => void = console.log): Promise<Fleet> {
     const state = readFleetState(name);
-    const member = (which: "lb" | "db") => {
-        const found = readState(memberName(name, which));
-        return found && isSandboxRunning(found) ? describeSandbox(found, sandboxPaths(found.name)) : undefined;
-    };
-    const [loadBalancer, database] = [member("lb"), member("db")];
+    const [loadBalancer, database] = [runningSandbox(memberName(name, "lb")), runningSandbox(memberName(name, "db"))];
     if (state === undefined || loadBalancer === undefined || database === undefined) {
         throw new Error(`The fleet sandbox "${name}" is not running; start it with \`npm run sandbox -- --ha\`.`);
     }
@@ -193,8 +171,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
 async function allocateFleetSubnet(name: string, domain: string): Promise<SharedSubnet> {
     // Under the host lock, so that no sandbox or fleet starting at the same time takes the same subnet.
     return withHostLock(async () => {
-        const taken = [...listSandboxes().map((other) => readState(other)?.subnetIndex ?? 0), ...(await hostSubnetIndexes())];
-        const allocated = sharedSubnet(allocateSubnetIndex(taken));
+        const allocated = sharedSubnet(allocateSubnetIndex(await takenSubnetIndexes()));
         writeFleetState({
             name,
             domain,

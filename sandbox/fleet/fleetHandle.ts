@@ -5,7 +5,10 @@ import { contentSha256, PLAN_INDEX_KEY, planObjects, renderFirstBootUserData, re
 import { siteUrl } from "../../provisioning/site";
 import { pollUntil, secondsSince, sleep } from "../exec";
 import type { SharedSubnet } from "../network";
-import { destroySandbox, runInGuest, startSubnetMember, type Sandbox } from "../sandbox";
+import { runInGuest } from "../guestConsole";
+import { destroySandbox } from "../sandbox";
+import type { Sandbox } from "../state";
+import { startSubnetMember } from "../subnetMember";
 import { sshRunAsRoot } from "../ssh";
 import { putObjectVersion } from "./awsStandInDaemon";
 import type { CertificateAuthority } from "./certificates";

@@ -5,7 +5,7 @@ import { baseImageDir } from "../../sandbox/baseImage";
 import { runCommand } from "../../sandbox/exec";
 import { sandboxPaths } from "../../sandbox/layout";
 import { NAT_TABLE } from "../../sandbox/network";
-import { listSandboxes } from "../../sandbox/sandbox";
+import { listSandboxes } from "../../sandbox/state";
 import { sshRun } from "../../sandbox/ssh";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 

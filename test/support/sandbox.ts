@@ -1,7 +1,8 @@
 import { Resolver } from "node:dns/promises";
 import { buildPlan, type Plan, type PlanInputs, type ServerSettings } from "../../provisioning";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
-import { destroySandbox, startSandbox as bootSandbox, type Sandbox } from "../../sandbox/sandbox";
+import { destroySandbox, startSandbox as bootSandbox } from "../../sandbox/sandbox";
+import type { Sandbox } from "../../sandbox/state";
 import { sshRunAsRoot, type SshTarget } from "../../sandbox/ssh";
 import { request, waitUntil } from "./http";
 

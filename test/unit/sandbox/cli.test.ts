@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { accessInstructions, parseCliArguments } from "../../../sandbox/cli";
-import { describeSandbox } from "../../../sandbox/sandbox";
+import { describeSandbox } from "../../../sandbox/state";
 import { sandboxPaths } from "../../../sandbox/layout";
 
 describe("parseCliArguments", () => {

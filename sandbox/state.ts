@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LOGIN_USER } from "./baseImage";
+import { withHostLock } from "./host";
+import { FLEET_DIR_PREFIX, FLEET_STATE_FILE, RUNTIME_DIR, sandboxPaths, type SandboxPaths } from "./layout";
+import { disableEgress, hostSubnetIndexes, sandboxNetwork, type SandboxNetwork } from "./network";
+import type { SshTarget } from "./ssh";
+
+/**
+ * What the host records of its sandboxes and fleets, one runtime directory each, and what follows
+ * from that record: how to reach a sandbox, which subnets are taken, and whether the host's NAT is
+ * still needed.
+ */
+
+/** What is recorded about a sandbox while it exists (state.json in its runtime directory). */
+export interface SandboxState {
+    readonly name: string;
+    readonly subnetIndex: number;
+    readonly domain: string;
+    readonly supervisorPid?: number;
+    readonly createdAt: string;
+    /** A server on a shared subnet (the fleet sandbox) records its network; a sandbox of its own derives it from subnetIndex. */
+    readonly network?: SandboxNetwork;
+}
+
+/** How to reach a running sandbox. */
+export interface Sandbox {
+    readonly name: string;
+    readonly domain: string;
+    readonly network: SandboxNetwork;
+    /** The server's address. */
+    readonly address: string;
+    /** The sandbox's DNS server (its Route53): answers www.<domain> and <domain>. */
+    readonly dnsServer: string;
+    /** SSH as the login user, with the pinned host keys and the sandbox's client key. */
+    readonly ssh: SshTarget;
+}
+
+/** The sandbox as seen from outside, from its state. */
+export function describeSandbox(state: SandboxState, paths: SandboxPaths): Sandbox {
+    const network = state.network ?? sandboxNetwork(state.name, state.subnetIndex);
+    return {
+        name: state.name,
+        domain: state.domain,
+        network,
+        address: network.guestAddress,
+        dnsServer: network.hostAddress,
+        ssh: { host: network.guestAddress, user: LOGIN_USER, identityFile: paths.clientKey, knownHostsFile: paths.knownHosts },
+    };
+}
+
+/** The state of the sandbox `name`, or undefined when there is none. */
+export function readState(name: string): SandboxState | undefined {
+    const { stateFile } = sandboxPaths(name);
+    return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as SandboxState) : undefined;
+}
+
+/** Records `state` in the sandbox's runtime directory, which it makes when missing. */
+export function writeState(state: SandboxState): void {
+    const paths = sandboxPaths(state.name);
+    mkdirSync(paths.runtime, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The names of all sandboxes that have state on this host. */
+export function listSandboxes(): string[] {
+    if (!existsSync(RUNTIME_DIR)) {
+        return [];
+    }
+    return readdirSync(RUNTIME_DIR).filter((entry) => existsSync(join(RUNTIME_DIR, entry, "state.json")));
+}
+
+/** The names of the fleet sandboxes (fleets) that have state on this host. */
+export function listFleets(): string[] {
+    return existsSync(RUNTIME_DIR)
+        ? readdirSync(RUNTIME_DIR)
+              .filter((entry) => entry.startsWith(FLEET_DIR_PREFIX) && existsSync(join(RUNTIME_DIR, entry, FLEET_STATE_FILE)))
+              .map((entry) => entry.slice(FLEET_DIR_PREFIX.length))
+        : [];
+}
+
+/** The subnet indexes a new sandbox or fleet may not take: the recorded sandboxes' and those of addresses on the host. Call it holding the host lock. */
+export async function takenSubnetIndexes(): Promise<number[]> {
+    return [...listSandboxes().map((other) => readState(other)?.subnetIndex ?? 0), ...(await hostSubnetIndexes())];
+}
+
+/** Whether any sandbox or ha fleet still has state on this host: the NAT table and ip_forward stay until none has. */
+function egressInUse(): boolean {
+    return listSandboxes().length > 0 || listFleets().length > 0;
+}
+
+/**
+ * Removes the runtime directory of a sandbox or fleet, its record, under the host lock; the last
+ * one to go removes the NAT table and restores ip_forward.
+ */
+export async function removeRuntimeDir(runtimeDir: string): Promise<void> {
+    await withHostLock(async () => {
+        rmSync(runtimeDir, { recursive: true, force: true });
+        if (!egressInUse()) {
+            await disableEgress();
+        }
+    });
+}
