@@ -51,15 +51,24 @@ export function describeSandbox(state: SandboxState, paths: SandboxPaths): Sandb
 
 /** The state of the sandbox `name`, or undefined when there is none. */
 export function readState(name: string): SandboxState | undefined {
-    const { stateFile } = sandboxPaths(name);
-    return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as SandboxState) : undefined;
+    return readJsonFile<SandboxState>(sandboxPaths(name).stateFile);
 }
 
 /** Records `state` in the sandbox's runtime directory, which it makes when missing. */
 export function writeState(state: SandboxState): void {
     const paths = sandboxPaths(state.name);
-    mkdirSync(paths.runtime, { recursive: true, mode: 0o700 });
-    writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    writeJsonFile(paths.runtime, paths.stateFile, state);
+}
+
+/** A state file the host wrote with {@link writeJsonFile}, or undefined when there is none. */
+export function readJsonFile<T>(file: string): T | undefined {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : undefined;
+}
+
+/** Writes a state file into a runtime directory that only root may enter, made when missing. */
+export function writeJsonFile(runtimeDir: string, file: string, content: unknown): void {
+    mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
 }
 
 /** The names of all sandboxes that have state on this host. */

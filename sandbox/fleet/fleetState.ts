@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readJsonFile, writeJsonFile } from "../state";
 import { fleetPaths } from "./fleetLayout";
 
 /** What the host keeps of a fleet: deploy and rollback drive it from processes of their own. */
@@ -17,12 +17,10 @@ export interface FleetState {
 }
 
 export function readFleetState(name: string): FleetState | undefined {
-    const { stateFile } = fleetPaths(name);
-    return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as FleetState) : undefined;
+    return readJsonFile<FleetState>(fleetPaths(name).stateFile);
 }
 
 export function writeFleetState(state: FleetState): void {
     const paths = fleetPaths(state.name);
-    mkdirSync(paths.runtime, { recursive: true, mode: 0o700 });
-    writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    writeJsonFile(paths.runtime, paths.stateFile, state);
 }
