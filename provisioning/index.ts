@@ -1,6 +1,6 @@
 import { healthPathProblem, isEmailAddress, isHttpsUrl } from "./formats";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
-import { Plan, validatePlan } from "./plan";
+import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
 import { appEnvironmentStep } from "./steps/appEnvironment";
 import { backupsStep } from "./steps/backups";
@@ -54,7 +54,7 @@ export interface ServerSettings {
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
-export function validateServerSettings(settings: ServerSettings): ServerSettings {
+export function checkedServerSettings(settings: ServerSettings): ServerSettings {
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
     if (!Number.isInteger(appInstances) || appInstances < 1 || appInstances > MAX_APP_INSTANCES) {
         throw new Error(
@@ -90,10 +90,10 @@ export function validateServerSettings(settings: ServerSettings): ServerSettings
  * HTTP (and the ACME challenge), certbot obtains the certificate, then the HTTPS site replaces it.
  */
 export function buildPlan(settings: ServerSettings): Plan {
-    const { release, tls } = validateServerSettings(settings);
+    const { release, tls } = checkedServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
     const site = { appInstances, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
-    return validatePlan([
+    return checkedPlan([
         bootstrapStep({ waitForCloudInit: true }),
         packagesStep(),
         baseStep(),
@@ -121,9 +121,9 @@ export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
  * credentials before the app's first start and the deploy's migrations.
  */
 export function buildFleetPlan(settings: FleetServerSettings): Plan<"fleet"> {
-    const { release } = validateServerSettings(settings);
+    const { release } = checkedServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
-    return validatePlan<"fleet">([
+    return checkedPlan<"fleet">([
         bootstrapStep({ waitForCloudInit: false }),
         packagesStep(FLEET_PACKAGES),
         baseStep(FLEET_FIREWALL_PORTS),

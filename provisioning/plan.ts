@@ -155,7 +155,7 @@ export const UPLOAD_DIR = "/var/lib/webstack/uploads";
 const STEP_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Throws unless every step has a unique kebab-case name and every upload targets {@link UPLOAD_DIR}. */
-export function validatePlan<Needs extends keyof PlanInputs = never>(plan: Plan<Needs>): Plan<Needs> {
+export function checkedPlan<Needs extends keyof PlanInputs = never>(plan: Plan<Needs>): Plan<Needs> {
     const seen = new Set<string>();
     for (const step of plan) {
         if (!STEP_NAME.test(step.name)) {

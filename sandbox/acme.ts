@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { shellQuote } from "../provisioning/script";
 import { pollUntil, runCommand, secondsSince, tailLines } from "./exec";
 import { ensureHostPackages, isProcessAlive } from "./host";
-import { RUNTIME_DIR, validateSandboxName } from "./layout";
+import { RUNTIME_DIR, checkedSandboxName } from "./layout";
 import type { Sandbox } from "./state";
 import { sshRunAsRoot } from "./ssh";
 
@@ -56,7 +56,7 @@ export interface AcmeServerPaths {
  * ".acme" suffix cannot be part of a sandbox name, so it never clashes with another sandbox's directory.
  */
 export function acmeServerPaths(sandboxName: string): AcmeServerPaths {
-    const dir = join(RUNTIME_DIR, `${validateSandboxName(sandboxName)}.acme`);
+    const dir = join(RUNTIME_DIR, `${checkedSandboxName(sandboxName)}.acme`);
     return {
         dir,
         config: join(dir, "pebble-config.json"),

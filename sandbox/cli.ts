@@ -32,12 +32,12 @@ import { wwwHostName } from "../provisioning/site";
 import type { Plan } from "../provisioning/plan";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, stopAcmeServer, trustAcmeServer } from "./acme";
-import { DEFAULT_DOMAIN, validateDomain } from "./dns";
+import { DEFAULT_DOMAIN, checkedSandboxDomain } from "./dns";
 import { ensureEngineBinDir, existingServerConfig, openEngineStack, sandboxServer } from "./engine";
 import { secondsSince } from "./exec";
 import { requireRootOnLinux } from "./host";
 import { waitForHttpOk } from "./http";
-import { DEFAULT_SANDBOX_NAME, sandboxPaths, validateSandboxName } from "./layout";
+import { DEFAULT_SANDBOX_NAME, sandboxPaths, checkedSandboxName } from "./layout";
 import { destroyFleet, runningFleet, startFleet } from "./fleet/fleet";
 import type { Fleet } from "./fleet/fleetHandle";
 import { memberName } from "./fleet/fleetLayout";
@@ -99,10 +99,10 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     for (const argument of argv) {
         const option = /^--([a-z]+)(?:=(.*))?$/.exec(argument);
         if (option && option[1] === "name" && option[2] !== undefined) {
-            name = validateSandboxName(option[2]);
+            name = checkedSandboxName(option[2]);
             named = true;
         } else if (option && option[1] === "domain" && option[2] !== undefined) {
-            domain = validateDomain(option[2]);
+            domain = checkedSandboxDomain(option[2]);
         } else if (option && option[1] === "dump" && option[2] !== undefined && /^[A-Za-z0-9._-]+$/.test(option[2])) {
             dump = option[2];
         } else if (argument === "--verbose") {

@@ -16,7 +16,7 @@ export const DEFAULT_DOMAIN = "webstack.test";
 const FORWARDED_NAMES = ["deb.debian.org"] as const;
 
 /** Throws unless `domain` is a lowercase domain name that DNS can answer for (for example webstack.test). */
-export function validateDomain(domain: string): string {
+export function checkedSandboxDomain(domain: string): string {
     const problem = apexDomainProblem(domain);
     if (problem !== undefined) {
         throw new Error(`Domain "${domain}" ${problem} (the sandbox's default is webstack.test).`);
@@ -50,7 +50,7 @@ export function resolvConfNameservers(resolvConf: string): string[] {
 /** dnsmasq's configuration file for a sandbox. */
 export function dnsmasqConfig(settings: DnsSettings): string {
     const { listenAddress, serverAddress } = settings;
-    const domain = validateDomain(settings.domain);
+    const domain = checkedSandboxDomain(settings.domain);
     return [
         `listen-address=${listenAddress}`,
         "bind-interfaces",

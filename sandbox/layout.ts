@@ -25,7 +25,7 @@ export const DEFAULT_SANDBOX_NAME = "default";
 const SANDBOX_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
 /** Throws an error naming the rule unless `name` can name a sandbox (it names a netns, a cgroup and the guest's host name). */
-export function validateSandboxName(name: string): string {
+export function checkedSandboxName(name: string): string {
     if (!SANDBOX_NAME.test(name)) {
         throw new Error(
             `Sandbox name "${name}" must be 1 to 20 lowercase letters, digits or dashes, starting with a letter (for example "default").`,
@@ -63,7 +63,7 @@ export interface SandboxPaths {
 
 /** Every path of the sandbox `name`. */
 export function sandboxPaths(name: string): SandboxPaths {
-    const runtime = join(RUNTIME_DIR, validateSandboxName(name));
+    const runtime = join(RUNTIME_DIR, checkedSandboxName(name));
     const data = join(DATA_DIR, name);
     return {
         runtime,
@@ -100,7 +100,7 @@ export const FLEET_DIR_PREFIX = "fleet-";
 
 /** Where an fleet sandbox (a fleet of servers on one subnet) keeps its own state. */
 export function fleetRuntimeDir(name: string): string {
-    return join(RUNTIME_DIR, `${FLEET_DIR_PREFIX}${validateSandboxName(name)}`);
+    return join(RUNTIME_DIR, `${FLEET_DIR_PREFIX}${checkedSandboxName(name)}`);
 }
 
 /** The file whose presence says that a fleet exists. */

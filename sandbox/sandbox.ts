@@ -2,10 +2,10 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { ensureBaseImage } from "./baseImage";
 import { bootServer, waitForSsh } from "./boot";
 import { killAndRemoveCgroups, processInCgroup } from "./cgroups";
-import { DEFAULT_DOMAIN, resolvConfNameservers, validateDomain, startDnsServer, stopDnsServer } from "./dns";
+import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, startDnsServer, stopDnsServer } from "./dns";
 import { pollUntil, runCommand } from "./exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { cgroupName, sandboxPaths, validateSandboxName } from "./layout";
+import { cgroupName, sandboxPaths, checkedSandboxName } from "./layout";
 import { unmountAllUnder } from "./mounts";
 import { allocateSubnetIndex, namespaceName, createNetwork, enableEgress, removeNetwork, sandboxNetwork } from "./network";
 import { describeSandbox, readState, removeRuntimeDir, takenSubnetIndexes, writeState, type Sandbox, type SandboxState } from "./state";
@@ -88,8 +88,8 @@ async function bootNewSandbox(
  * boot leaves nothing behind.
  */
 export async function startSandbox(options: StartOptions = {}): Promise<StartResult> {
-    const name = validateSandboxName(options.name ?? "default");
-    const domain = validateDomain(options.domain ?? DEFAULT_DOMAIN);
+    const name = checkedSandboxName(options.name ?? "default");
+    const domain = checkedSandboxDomain(options.domain ?? DEFAULT_DOMAIN);
     const log = options.log ?? console.log;
     requireRootOnLinux();
     await ensureHostPackages(log);

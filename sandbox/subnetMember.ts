@@ -1,5 +1,5 @@
 import { bootServer, type ServerImage } from "./boot";
-import { validateSandboxName } from "./layout";
+import { checkedSandboxName } from "./layout";
 import { createNetwork, type SandboxNetwork } from "./network";
 import { destroySandbox } from "./sandbox";
 import { writeState, type Sandbox, type SandboxState } from "./state";
@@ -16,7 +16,7 @@ export async function startSubnetMember(options: {
     image: ServerImage;
     log: (line: string) => void;
 }): Promise<Sandbox> {
-    const name = validateSandboxName(options.name);
+    const name = checkedSandboxName(options.name);
     await destroySandbox(name, () => undefined);
     const state: SandboxState = {
         name,

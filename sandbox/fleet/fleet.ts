@@ -7,10 +7,10 @@ import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
 import { APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
 import { ensureBaseImage } from "../baseImage";
-import { resolvConfNameservers, startDnsServer, stopDnsServer, validateDomain } from "../dns";
+import { resolvConfNameservers, startDnsServer, stopDnsServer, checkedSandboxDomain } from "../dns";
 import { pollUntil, runCommand, secondsSince } from "../exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "../host";
-import { validateSandboxName } from "../layout";
+import { checkedSandboxName } from "../layout";
 import { allocateSubnetIndex, createSharedSubnet, enableEgress, removeSharedSubnet, sharedSubnet, type SharedSubnet } from "../network";
 import { destroySandbox, runningSandbox } from "../sandbox";
 import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../state";
@@ -87,8 +87,8 @@ export async function startFleet(options: {
     release: Release;
     log?: (line: string) => void;
 }): Promise<Fleet> {
-    const name = validateSandboxName(options.name ?? "ha");
-    const domain = validateDomain(options.domain);
+    const name = checkedSandboxName(options.name ?? "ha");
+    const domain = checkedSandboxDomain(options.domain);
     const log = options.log ?? console.log;
     requireRootOnLinux();
     await ensureHostPackages(log);

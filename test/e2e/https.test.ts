@@ -285,7 +285,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
             `forced renewal in ${renewalSeconds.toFixed(1)} s; the new certificate served ${servedAfter.toFixed(1)} s after certbot returned`,
         );
         figure(
-            `HTTPS load during renewal: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed, ${report.retriedOnClosedKeepAlive} sent again after nginx closed an idle keep-alive connection`,
+            `HTTPS load during renewal: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed, ${report.retriedOnClosedConnection} sent again after nginx closed their connection before answering`,
         );
         expect(newSerial).to.not.equal(serialBefore);
         // certbot logs the hooks it runs only to its log file, which each run starts anew.

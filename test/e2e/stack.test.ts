@@ -17,7 +17,7 @@ const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz", "/app.js"];
 
 function describeLoad(what: string, report: LoadReport): string {
     const failures = report.failures.length ? ` (${report.failures.join("; ")})` : "";
-    return `${what}: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed${failures}, ${report.retriedOnClosedKeepAlive} sent again after nginx closed an idle keep-alive connection`;
+    return `${what}: ${report.sent} requests in ${report.seconds.toFixed(1)} s, ${report.failed} failed${failures}, ${report.retriedOnClosedConnection} sent again after nginx closed their connection before answering`;
 }
 
 /** Whether a TCP connection to the port is accepted within the timeout (a dropped SYN counts as closed). */

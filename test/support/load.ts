@@ -63,10 +63,12 @@ export interface LoadReport {
     /** The longest a request waited for its answer (or its failure), in seconds. */
     readonly slowestSeconds: number;
     /**
-     * Requests sent again because the server closed an idle keep-alive connection just as they went
-     * out on it, before any answer: what browsers do too (RFC 9112, 9.3.1), since nothing was processed.
+     * GETs sent again, once, on a new connection, because the server closed theirs before any answer:
+     * what RFC 9110 (9.2.2) lets a client do with an idempotent request, and what nginx's reload
+     * calls for (its old workers close the connections that wait for a request, a reused keep-alive
+     * one or one they had just accepted). A second close fails the request.
      */
-    readonly retriedOnClosedKeepAlive: number;
+    readonly retriedOnClosedConnection: number;
     /** The first few failures, for the test's message. */
     readonly failures: readonly string[];
     readonly seconds: number;
@@ -81,8 +83,8 @@ export interface RunningLoad {
 
 /**
  * Sends GET requests continuously until stopped or a bound is reached. Every non-2xx answer or
- * error is a failure, except a reset of a reused keep-alive connection before any answer, which is
- * retried once as a browser would (nginx closes idle connections when it reloads).
+ * error is a failure, except a connection closed before any answer, which is retried once on a new
+ * connection ({@link LoadReport.retriedOnClosedConnection}).
  */
 export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad {
     const concurrency = options.concurrency ?? 4;
@@ -97,7 +99,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
     const failures: string[] = [];
     let sent = 0;
     let failed = 0;
-    let retriedOnClosedKeepAlive = 0;
+    let retriedOnClosedConnection = 0;
     let stopping = false;
     let lastRelease: string | undefined;
     let slowestSeconds = 0;
@@ -142,13 +144,13 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
                 request.destroy(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })),
             );
             request.on("error", (error: NodeJS.ErrnoException) => {
-                const closedBeforeAnswer = request.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
+                const closedBeforeAnswer = error.code === "ECONNRESET" || error.message === "socket hang up";
                 if (retry && closedBeforeAnswer) {
-                    retriedOnClosedKeepAlive += 1;
+                    retriedOnClosedConnection += 1;
                     resolve(requestOnce(path, false, startedAt));
                     return;
                 }
-                record(errorOutcome(error), startedAt, `${path}: ${error.message}`);
+                record(errorOutcome(error), startedAt, `${path}: ${error.message}${retry ? "" : " (on the retry)"}`);
                 resolve();
             });
         });
@@ -171,7 +173,7 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
                 failed,
                 outcomes,
                 slowestSeconds,
-                retriedOnClosedKeepAlive,
+                retriedOnClosedConnection,
                 failures,
                 seconds: (Date.now() - started) / 1000,
                 lastRelease,

@@ -9,7 +9,7 @@ import {
     stepHoldsSecrets,
     stepScript,
     UPLOAD_DIR,
-    validateServerSettings,
+    checkedServerSettings,
 } from "../../../provisioning";
 import {
     renderActivateCommand,
@@ -299,7 +299,7 @@ describe("the installed commands", () => {
     });
 });
 
-describe("validateServerSettings", () => {
+describe("checkedServerSettings", () => {
     const cases: [string, ServerSettings, RegExp][] = [
         ["no instances", { ...SETTINGS, appInstances: 0 }, /appInstances is 0; expected a whole number from 1 to 8/],
         ["too many instances", { ...SETTINGS, appInstances: 9 }, /appInstances is 9/],
@@ -320,7 +320,7 @@ describe("validateServerSettings", () => {
     ];
     for (const [label, settings, message] of cases) {
         it(`rejects ${label} with a message that names the field`, () => {
-            expect(() => validateServerSettings(settings)).to.throw(message);
+            expect(() => checkedServerSettings(settings)).to.throw(message);
             expect(() => buildPlan(settings)).to.throw(message);
         });
     }
@@ -331,6 +331,6 @@ describe("validateServerSettings", () => {
 
     it("accepts valid settings as they are", () => {
         const settings = { ...SETTINGS, appInstances: 8, tls: TLS };
-        expect(validateServerSettings(settings)).to.equal(settings);
+        expect(checkedServerSettings(settings)).to.equal(settings);
     });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dnsmasqConfig, guestResolvConf, resolvConfNameservers, validateDomain, type DnsSettings } from "../../../sandbox/dns";
+import { dnsmasqConfig, guestResolvConf, resolvConfNameservers, checkedSandboxDomain, type DnsSettings } from "../../../sandbox/dns";
 import { runCommand } from "../../../sandbox/exec";
 
 const settings: DnsSettings = {
@@ -47,11 +47,11 @@ describe("dnsmasqConfig", () => {
     });
 });
 
-describe("validateDomain", () => {
+describe("checkedSandboxDomain", () => {
     it("accepts an apex domain and refuses www names, upper case and bare labels", () => {
-        expect(validateDomain("example.com")).to.equal("example.com");
+        expect(checkedSandboxDomain("example.com")).to.equal("example.com");
         for (const bad of ["www.example.com", "Example.com", "localhost", "exa mple.com", ""]) {
-            expect(() => validateDomain(bad), bad).to.throw(/webstack\.test/);
+            expect(() => checkedSandboxDomain(bad), bad).to.throw(/webstack\.test/);
         }
     });
 });

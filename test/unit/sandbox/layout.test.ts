@@ -1,15 +1,15 @@
 import { expect } from "chai";
-import { guestHostName, sandboxPaths, validateSandboxName } from "../../../sandbox/layout";
+import { guestHostName, sandboxPaths, checkedSandboxName } from "../../../sandbox/layout";
 
-describe("validateSandboxName", () => {
+describe("checkedSandboxName", () => {
     it("accepts short lowercase names", () => {
-        expect(validateSandboxName("default")).to.equal("default");
-        expect(validateSandboxName("e2e-2")).to.equal("e2e-2");
+        expect(checkedSandboxName("default")).to.equal("default");
+        expect(checkedSandboxName("e2e-2")).to.equal("e2e-2");
     });
 
     it("refuses names that could not name a netns, a cgroup or a path safely", () => {
         for (const bad of ["", "Default", "1st", "a/b", "../etc", "with space", "a".repeat(21)]) {
-            expect(() => validateSandboxName(bad), bad).to.throw(/lowercase letters, digits or dashes/);
+            expect(() => checkedSandboxName(bad), bad).to.throw(/lowercase letters, digits or dashes/);
         }
     });
 });
