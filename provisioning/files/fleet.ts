@@ -40,6 +40,14 @@ export interface CredentialsPaths {
     readonly databaseClient: string;
 }
 
+/**
+ * How often, and how far apart, the credentials command asks a database that does not answer. With
+ * the client's 10 s connect timeout the worst case, about 70 s, stays within systemd's 90 s for an
+ * instance's start, which runs the command first.
+ */
+const DATABASE_CONNECT_ATTEMPTS = 6;
+const DATABASE_RETRY_SECONDS = 2;
+
 const SERVER_CREDENTIALS_PATHS: CredentialsPaths = {
     appDatabaseEnvFile: APP_DATABASE_ENV_FILE,
     migratorEnvFile: MIGRATOR_ENV_FILE,
@@ -75,6 +83,8 @@ export function renderDatabaseCredentialsCommand(
             MASTER_SECRET_ARN: database.masterSecretArn,
             APP_PRIVILEGES: APP_RUNTIME_PRIVILEGES.join(", "),
             DATABASE_CLIENT: paths.databaseClient,
+            DATABASE_CONNECT_ATTEMPTS,
+            DATABASE_RETRY_SECONDS,
             DB_HOST: database.host,
             DB_PORT: database.port,
             DB_NAME: database.name,

@@ -72,14 +72,27 @@ read_secret() {
 
 # ensure_app_user: the app's user in the database with its secret's password and APP_PRIVILEGES on
 # DB_NAME, over TLS (the server's certificate checked) as the master user. The statements, which
-# hold the app's password, go on stdin; the master's password goes in MYSQL_PWD.
+# hold the app's password, go on stdin; the master's password goes in MYSQL_PWD. A database that
+# does not answer (the client's errors 2002-2013: RDS starting, or failing over to its standby) is
+# asked again every DATABASE_RETRY_SECONDS, DATABASE_CONNECT_ATTEMPTS times in all; a refusal fails
+# at once.
 ensure_app_user() {
-  local statements master_user master_password
+  local statements master_user master_password attempt errors
   statements="$(read_secret "$APP_SECRET_ARN" "$app_secret" user-sql "$APP_PRIVILEGES" "$DB_NAME")" || return 1
   master_user="$(read_secret "$MASTER_SECRET_ARN" "$master_secret" field username)" || return 1
   master_password="$(read_secret "$MASTER_SECRET_ARN" "$master_secret" field password)" || return 1
-  MYSQL_PWD="$master_password" "$DATABASE_CLIENT" --host="$DB_HOST" --port="$DB_PORT" --user="$master_user" \
-    --ssl-ca="$DB_TLS_CA_FILE" --ssl-verify-server-cert --connect-timeout=10 --batch <<<"$statements"
+  for (( attempt = 1; ; attempt++ )); do
+    if errors="$(MYSQL_PWD="$master_password" "$DATABASE_CLIENT" --host="$DB_HOST" --port="$DB_PORT" --user="$master_user" \
+      --ssl-ca="$DB_TLS_CA_FILE" --ssl-verify-server-cert --connect-timeout=10 --batch <<<"$statements" 2>&1 >/dev/null)"; then
+      return 0
+    fi
+    echo "$errors" >&2
+    if (( attempt >= DATABASE_CONNECT_ATTEMPTS )) || ! grep -qE '^ERROR 20(0[2-9]|1[0-3]) ' <<<"$errors"; then
+      return 1
+    fi
+    echo "webstack-database-credentials: the database at $DB_HOST:$DB_PORT does not answer yet; asking again in $DATABASE_RETRY_SECONDS s (attempt $((attempt + 1)) of $DATABASE_CONNECT_ATTEMPTS)." >&2
+    sleep "$DATABASE_RETRY_SECONDS"
+  done
 }
 
 app_secret="$(secret_string "$APP_SECRET_ARN")" ||

@@ -157,12 +157,22 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
     const clientCalls = () =>
         fs.existsSync(path.join(directory, "client-calls")) ? fs.readFileSync(path.join(directory, "client-calls"), "utf8") : "";
 
-    /** A stand-in for MariaDB's client that records each call, and fails when told to. */
-    function databaseClient(answers: "ok" | "refuses") {
+    /**
+     * A stand-in for MariaDB's client that records each call, and fails when told to: it refuses the
+     * password, or does not answer (MariaDB's "lost connection" error) on its first `silentCalls` calls.
+     */
+    function databaseClient(answers: "ok" | "refuses" | { silentCalls: number }) {
         const record = `{ echo "args: $*"; echo "MYSQL_PWD: $MYSQL_PWD"; cat; } >> ${directory}/client-calls`;
-        fs.writeFileSync(paths().databaseClient, `#!/bin/bash\n${record}\n${answers === "ok" ? "exit 0" : "echo refused >&2; exit 1"}\n`, {
-            mode: 0o755,
-        });
+        const outcome =
+            answers === "ok"
+                ? "exit 0"
+                : answers === "refuses"
+                  ? "echo 'ERROR 1045 (28000): Access denied for user' >&2; exit 1"
+                  : [
+                        `calls=$(grep -c '^args: ' ${directory}/client-calls)`,
+                        `if (( calls <= ${answers.silentCalls} )); then echo "ERROR 2013 (HY000): Lost connection to server at 'handshake: reading initial communication packet', system error: 110" >&2; exit 1; fi`,
+                    ].join("\n");
+        fs.writeFileSync(paths().databaseClient, `#!/bin/bash\n${record}\n${outcome}\n`, { mode: 0o755 });
     }
 
     beforeEach(() => {
@@ -299,11 +309,22 @@ describe("webstack-database-credentials, against stand-ins for Secrets Manager, 
         expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.contain('DB_PASSWORD="second"');
     });
 
-    it("fails at first boot when the database does not take the app's user, writing no app settings", async () => {
+    it("asks a database that does not answer yet again, and makes the app's user once it answers", async () => {
+        databaseClient({ silentCalls: 1 });
+        const result = await run(secretsOf("first"));
+        expect(result.status, result.output).to.equal(0);
+        expect(result.output).to.contain("does not answer yet; asking again in 2 s (attempt 2 of 6)");
+        expect(clientCalls().match(/^args: /gm)).to.have.length(2);
+        expect(fs.readFileSync(paths().appDatabaseEnvFile, "utf8")).to.contain('DB_PASSWORD="first"');
+    });
+
+    it("fails at first boot, asking once, when the database refuses the app's user, writing no app settings", async () => {
         databaseClient("refuses");
         const result = await run(secretsOf("first"));
         expect(result.status).to.equal(1);
+        expect(result.output).to.contain("ERROR 1045 (28000): Access denied for user");
         expect(result.output).to.contain("did not take the app user's password from the master user.");
+        expect(clientCalls().match(/^args: /gm)).to.have.length(1);
         expect(fs.existsSync(paths().appDatabaseEnvFile)).to.equal(false);
     });
 
