@@ -93,7 +93,7 @@ export async function takenSubnetIndexes(): Promise<number[]> {
     return [...listSandboxes().map((other) => readState(other)?.subnetIndex ?? 0), ...(await hostSubnetIndexes())];
 }
 
-/** Whether any sandbox or ha fleet still has state on this host: the NAT table and ip_forward stay until none has. */
+/** Whether any sandbox or fleet still has state on this host: the NAT table and ip_forward stay until none has. */
 function egressInUse(): boolean {
     return listSandboxes().length > 0 || listFleets().length > 0;
 }

@@ -1,5 +1,6 @@
 import { Resolver } from "node:dns/promises";
 import { buildPlan, type Plan, type PlanInputs, type ServerSettings } from "../../provisioning";
+import { wwwHostName } from "../../provisioning/site";
 import { applyPlan, type StepResult } from "../../sandbox/runner";
 import { destroySandbox, startSandbox as bootSandbox } from "../../sandbox/sandbox";
 import type { Sandbox } from "../../sandbox/state";
@@ -82,7 +83,7 @@ export async function provisionSandbox(
 ): Promise<TestSandbox> {
     const sandbox = await startSandbox(name, options);
     await sandbox.apply(buildPlan(settings), { quiet: true });
-    const site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
+    const site = { address: sandbox.address, hostName: wwwHostName(sandbox.domain) };
     await waitUntil(
         "the site answers its health path",
         READY_SECONDS,
