@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { runCommand } from "./exec";
 import { SAVED_IP_FORWARD_FILE } from "./layout";
@@ -9,6 +10,14 @@ import { SAVED_IP_FORWARD_FILE } from "./layout";
  */
 
 const SUBNET_PREFIX = "198.18";
+/**
+ * The whole range set aside for network testing. The host routes it as unreachable, so that traffic
+ * for a test host that is gone is refused on this machine instead of leaving through the default
+ * route; each live sandbox's /24 is more specific and still wins. `unreachable` rather than
+ * `blackhole`: both drop the packet here, but the sender learns why at once ("No route to host",
+ * and an ICMP error for what a namespace forwards) instead of EINVAL or a silent timeout.
+ */
+export const TEST_RANGE = "198.18.0.0/15";
 /** The subnets sandboxes may take: 198.18.1.0/24 to 198.18.254.0/24. */
 const FIRST_SUBNET_INDEX = 1;
 const LAST_SUBNET_INDEX = 254;
@@ -120,7 +129,48 @@ export function natRuleset(uplink: string): string {
     ].join("\n");
 }
 
-/** The `ip` commands that create the namespace, the veth pair and the addresses, in order. */
+/** The command that fences the test range on the host; running it again changes nothing. */
+export const FENCE_TEST_RANGE_COMMAND: readonly string[] = ["ip", "route", "replace", "unreachable", TEST_RANGE];
+
+/**
+ * Whether `ip -j -4 route show <TEST_RANGE>` output holds the fence: a route for exactly the
+ * test range that ends on this machine (unreachable, blackhole or prohibit), not one through a gateway.
+ */
+export function testRangeFenced(ipRouteJson: string): boolean {
+    const routes = JSON.parse(ipRouteJson) as { dst?: string; type?: string }[];
+    const dropping = new Set(["unreachable", "blackhole", "prohibit"]);
+    return routes.some((route) => route.dst === TEST_RANGE && dropping.has(route.type ?? ""));
+}
+
+const MISSING_FENCE_MESSAGE =
+    `The host has no unreachable route for the test range ${TEST_RANGE}, so traffic for a test host that is gone ` +
+    `would leave through the default route. Add it (as root): ${FENCE_TEST_RANGE_COMMAND.join(" ")}`;
+
+/** Whether an IPv4 address lies in the test range (198.18.0.0 to 198.19.255.255). */
+export function inTestRange(address: string): boolean {
+    return /^198\.(18|19)\.\d{1,3}\.\d{1,3}$/.test(address);
+}
+
+/** Throws, naming the fix, unless the host fences the test range: for a client about to send to a test host. */
+export function requireTestRangeFenced(): void {
+    const routes = execFileSync("ip", ["-j", "-4", "route", "show", TEST_RANGE], { encoding: "utf8" });
+    if (!testRangeFenced(routes || "[]")) {
+        throw new Error(MISSING_FENCE_MESSAGE);
+    }
+}
+
+/** Fences the test range on the host (as root) and checks that the fence took: what CI does before any test runs. */
+export function fenceTestRange(): void {
+    const [command, ...args] = FENCE_TEST_RANGE_COMMAND;
+    execFileSync(command, args);
+    requireTestRangeFenced();
+}
+
+/**
+ * The `ip` commands that create the namespace, the veth pair and the addresses, in order. The
+ * test range is fenced first, before any veth comes up, and stays when the sandbox goes. The
+ * namespace needs no fence of its own: it routes only its /24 and sends the rest to the host.
+ */
 export function networkSetupCommands(network: SandboxNetwork): string[][] {
     const { netns, hostInterface, transitInterface, hostAddress, guestAddress, prefixLength } = network;
     const inNamespace = (...args: string[]) => ["ip", "-n", netns, ...args];
@@ -129,6 +179,7 @@ export function networkSetupCommands(network: SandboxNetwork): string[][] {
             ? ["addr", "add", `${hostAddress}/${prefixLength}`, "dev", hostInterface]
             : ["link", "set", hostInterface, "master", network.bridge];
     return [
+        [...FENCE_TEST_RANGE_COMMAND],
         ["ip", "netns", "add", netns],
         ["ip", "link", "add", hostInterface, "type", "veth", "peer", "name", transitInterface],
         ["ip", "link", "set", transitInterface, "netns", netns],
@@ -241,9 +292,10 @@ export function sharedSubnetMember(subnet: SharedSubnet, name: string, hostNumbe
     };
 }
 
-/** The `ip` commands that create the shared subnet's bridge with the host's address on it. */
+/** The `ip` commands that create the shared subnet's bridge with the host's address on it, the test range fenced first. */
 export function sharedSubnetSetupCommands(subnet: SharedSubnet): string[][] {
     return [
+        [...FENCE_TEST_RANGE_COMMAND],
         ["ip", "link", "add", subnet.bridge, "type", "bridge"],
         ["ip", "addr", "add", `${subnet.hostAddress}/${subnet.prefixLength}`, "dev", subnet.bridge],
         ["ip", "link", "set", subnet.bridge, "up"],

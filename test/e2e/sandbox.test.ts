@@ -1,15 +1,55 @@
 import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
+import * as net from "node:net";
 import { join } from "node:path";
 import { baseImageDir } from "../../sandbox/baseImage";
 import { runCommand } from "../../sandbox/exec";
 import { sandboxPaths } from "../../sandbox/layout";
-import { NAT_TABLE } from "../../sandbox/network";
+import { NAT_TABLE, requireTestRangeFenced } from "../../sandbox/network";
 import { listSandboxes } from "../../sandbox/state";
 import { sshRun } from "../../sandbox/ssh";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const NAME = "e2e-sandbox";
+/** An address in the test range that no sandbox ever takes (sandboxes use 198.18.1-254.x). */
+const NEVER_ALLOCATED = "198.19.0.2";
+
+interface ConnectAttempt {
+    readonly startedAt: number;
+    readonly seconds: number;
+    /** "connected", or the error's code. */
+    readonly outcome: string;
+}
+
+/** Opens TCP connections to `address`:`port` one after another, as a client that keeps sending would, until stopped. */
+function keepConnecting(address: string, port: number): { attempts: ConnectAttempt[]; stop(): Promise<void> } {
+    requireTestRangeFenced();
+    const attempts: ConnectAttempt[] = [];
+    let stopping = false;
+    const attempt = () =>
+        new Promise<void>((resolve) => {
+            const startedAt = Date.now();
+            const socket = net.connect({ host: address, port, timeout: 3000 });
+            const done = (outcome: string) => {
+                attempts.push({ startedAt, seconds: (Date.now() - startedAt) / 1000, outcome });
+                socket.destroy();
+                setTimeout(resolve, 50);
+            };
+            socket.once("connect", () => done("connected"));
+            socket.once("timeout", () => done("ETIMEDOUT"));
+            socket.once("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+        });
+    const loop = (async () => {
+        while (!stopping) await attempt();
+    })();
+    return {
+        attempts,
+        async stop() {
+            stopping = true;
+            await loop;
+        },
+    };
+}
 
 describe("the sandbox server", function () {
     // Building the base image the first time takes a minute or two; a cached boot takes seconds.
@@ -73,9 +113,38 @@ describe("the sandbox server", function () {
         expect(marker).to.equal("kept\n");
     });
 
+    it("gets no route to a test host that does not exist, at once, from inside its namespace too", async () => {
+        const output = await server.exec(`timeout 5 bash -c 'exec 3<>/dev/tcp/${NEVER_ALLOCATED}/80' 2>&1 || true`);
+        expect(output).to.contain("No route to host");
+    });
+
     describe("teardown", () => {
+        let client: ReturnType<typeof keepConnecting>;
+        let destroyedAt = 0;
+
         before(async () => {
+            client = keepConnecting(server.address, 22);
+            await new Promise((resolve) => setTimeout(resolve, 1000));
             await server.destroy();
+            destroyedAt = Date.now();
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            await client.stop();
+        });
+
+        it("refuses, on this machine and at once, a client that still sends to the destroyed server", () => {
+            const before = client.attempts.filter((attempt) => attempt.startedAt + attempt.seconds * 1000 < destroyedAt - 1000);
+            const after = client.attempts.filter((attempt) => attempt.startedAt >= destroyedAt);
+            console.log(`      ${before.length} connections while the server ran, ${after.length} attempts after destroy`);
+            expect(before.map((attempt) => attempt.outcome)).to.include("connected");
+            expect(after.length).to.be.greaterThan(10);
+            expect(new Set(after.map((attempt) => attempt.outcome))).to.deep.equal(new Set(["EHOSTUNREACH"]));
+            expect(Math.max(...after.map((attempt) => attempt.seconds))).to.be.below(1);
+        });
+
+        it("routes the destroyed server's address nowhere: ip route get names no gateway", async () => {
+            const route = await runCommand("ip", ["route", "get", server.address], { allowFailure: true });
+            expect(`${route.stdout}${route.stderr}`).to.contain("No route to host");
+            expect(route.stdout).to.not.contain(" via ");
         });
 
         it("leaves no network namespace, veth, mount, cgroup or state behind", async () => {

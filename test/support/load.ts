@@ -1,5 +1,6 @@
 import * as http from "http";
 import * as https from "https";
+import { inTestRange, requireTestRangeFenced } from "../../sandbox/network";
 
 /** Where the load goes: the server's address, with the site's name in the Host header. */
 export interface LoadTarget {
@@ -36,6 +37,9 @@ export function errorOutcome(error: NodeJS.ErrnoException): Outcome {
     if (error.code === "ECONNREFUSED") {
         return "refused";
     }
+    if (error.code === "EHOSTUNREACH") {
+        return "unreachable";
+    }
     return error.code === "ETIMEDOUT" ? "timeout" : "error";
 }
 
@@ -50,7 +54,7 @@ export function describeOutcomes(outcomes: Readonly<Record<Outcome, number>>): s
 /**
  * What became of a request: its HTTP status ("200", "404", ...), "503 deliberate" for a 503 in JSON
  * with Retry-After (the stack's own way to say "busy, come back"), or how the connection failed:
- * "reset", "refused", "timeout" or "error".
+ * "reset", "refused", "unreachable" (no route to the host), "timeout" or "error".
  */
 export type Outcome = string;
 
@@ -84,9 +88,13 @@ export interface RunningLoad {
 /**
  * Sends GET requests continuously until stopped or a bound is reached. Every non-2xx answer or
  * error is a failure, except a connection closed before any answer, which is retried once on a new
- * connection ({@link LoadReport.retriedOnClosedConnection}).
+ * connection ({@link LoadReport.retriedOnClosedConnection}). Refuses to start against a test host
+ * unless the host fences the test range, so that none of it can leave this machine.
  */
 export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad {
+    if (inTestRange(target.address)) {
+        requireTestRangeFenced();
+    }
     const concurrency = options.concurrency ?? 4;
     const timeoutMs = options.timeoutMs ?? 10_000;
     const maxRequests = options.maxRequests ?? 500_000;

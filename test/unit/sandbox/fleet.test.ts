@@ -56,8 +56,9 @@ describe("sharedSubnet and sharedSubnetMember", () => {
         expect(member.transitInterface.length).to.be.at.most(15);
     });
 
-    it("puts the host's address on the bridge and each member's host end into it, with no address of its own", () => {
+    it("fences the test range, puts the host's address on the bridge and each member's host end into it, with no address of its own", () => {
         expect(sharedSubnetSetupCommands(subnet).map((command) => command.join(" "))).to.deep.equal([
+            "ip route replace unreachable 198.18.0.0/15",
             "ip link add wsf40 type bridge",
             "ip addr add 198.18.40.1/24 dev wsf40",
             "ip link set wsf40 up",

@@ -6,7 +6,9 @@ import {
     networkSetupCommands,
     networkTeardownCommands,
     sandboxNetwork,
+    inTestRange,
     subnetIndexesInUse,
+    testRangeFenced,
 } from "../../../sandbox/network";
 
 describe("sandboxNetwork", () => {
@@ -89,17 +91,53 @@ describe("networkSetupCommands and networkTeardownCommands", () => {
 
     it("creates the namespace, moves the guest end in as eth0 and routes through the host end", () => {
         const commands = networkSetupCommands(network).map((command) => command.join(" "));
-        expect(commands[0]).to.equal("ip netns add webstack-default");
+        expect(commands[1]).to.equal("ip netns add webstack-default");
         expect(commands).to.include("ip -n webstack-default link set wsb3g name eth0");
         expect(commands).to.include("ip addr add 198.18.3.1/24 dev wsb3");
         expect(commands).to.include("ip -n webstack-default addr add 198.18.3.2/24 dev eth0");
         expect(commands[commands.length - 1]).to.equal("ip -n webstack-default route add default via 198.18.3.1");
     });
 
-    it("deletes the host end before the namespace", () => {
+    it("fences the whole test range as unreachable before the veth pair exists, and leaves the namespace no route but its /24 and the host", () => {
+        const commands = networkSetupCommands(network).map((command) => command.join(" "));
+        expect(commands[0]).to.equal("ip route replace unreachable 198.18.0.0/15");
+        expect(commands.filter((command) => command.includes(" route "))).to.deep.equal([
+            "ip route replace unreachable 198.18.0.0/15",
+            "ip -n webstack-default route add default via 198.18.3.1",
+        ]);
+    });
+
+    it("deletes the host end before the namespace, and leaves the test range fenced", () => {
         expect(networkTeardownCommands(network)).to.deep.equal([
             ["ip", "link", "delete", "wsb3"],
             ["ip", "netns", "delete", "webstack-default"],
+        ]);
+    });
+});
+
+describe("testRangeFenced", () => {
+    it("accepts an unreachable, blackhole or prohibit route for exactly 198.18.0.0/15", () => {
+        for (const type of ["unreachable", "blackhole", "prohibit"]) {
+            expect(testRangeFenced(JSON.stringify([{ type, dst: "198.18.0.0/15", flags: [] }])), type).to.equal(true);
+        }
+    });
+
+    it("refuses no route, a route through a gateway, and a fence for only part of the range", () => {
+        expect(testRangeFenced("[]")).to.equal(false);
+        expect(testRangeFenced(JSON.stringify([{ dst: "198.18.0.0/15", gateway: "192.0.2.1", dev: "eth0" }]))).to.equal(false);
+        expect(testRangeFenced(JSON.stringify([{ type: "unreachable", dst: "198.18.0.0/16" }]))).to.equal(false);
+    });
+});
+
+describe("inTestRange", () => {
+    it("takes 198.18.0.0 to 198.19.255.255 and nothing around it", () => {
+        expect(["198.18.0.0", "198.18.3.2", "198.19.255.255"].map(inTestRange)).to.deep.equal([true, true, true]);
+        expect(["198.17.255.255", "198.20.0.0", "127.0.0.1", "www.webstack.test", "1198.18.1.2"].map(inTestRange)).to.deep.equal([
+            false,
+            false,
+            false,
+            false,
+            false,
         ]);
     });
 });

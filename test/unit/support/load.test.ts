@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as net from "net";
-import { startLoad } from "../../support/load";
+import { errorOutcome, startLoad } from "../../support/load";
 
 /** A TCP server that closes the connections `closes` picks before answering, and answers the rest with a 200. */
 async function flakyServer(closes: (connection: number) => boolean): Promise<{ port: number; close(): Promise<void> }> {
@@ -48,5 +48,17 @@ describe("startLoad", () => {
         } finally {
             await server.close();
         }
+    });
+});
+
+describe("errorOutcome", () => {
+    it("names a refused connection, an unreachable host and a timeout apart", () => {
+        const outcome = (code: string) => errorOutcome(Object.assign(new Error(code), { code }));
+        expect(["ECONNREFUSED", "EHOSTUNREACH", "ETIMEDOUT", "EINVAL"].map(outcome)).to.deep.equal([
+            "refused",
+            "unreachable",
+            "timeout",
+            "error",
+        ]);
     });
 });
