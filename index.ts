@@ -72,6 +72,7 @@ export = async () => {
         createApexRecord: aws.createApexRecord,
         dnsTtl: aws.dnsTtl,
         dailySnapshots: aws.dailySnapshots,
+        backupRetentionDays: aws.backupRetentionDays,
         alertEmail: aws.alertEmail,
         provisioning: settings.provision
             ? {
@@ -90,5 +91,6 @@ export = async () => {
         instanceId: server.instanceId,
         sshCommand: server.sshCommand,
         deployAccessGroupId: server.deployAccessGroupId,
+        backupBucket: server.backupBucket,
     };
 };

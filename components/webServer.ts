@@ -10,6 +10,7 @@ import { declareAddress } from "./server/address";
 import { declareFirewall, invalidCidrs } from "./server/firewall";
 import { declareInstance } from "./server/instance";
 import { DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
+import { DEFAULT_BACKUP_RETENTION_DAYS, declareBackups, validateBackupRetentionDays } from "./server/backups";
 import { authorizedKeys } from "./sshKeys";
 import { tagsFor as componentTags } from "./tags";
 
@@ -18,6 +19,7 @@ export const WEB_SERVER_DEFAULTS = {
     ...EC2_DEFAULTS,
     dnsTtl: 300,
     dailySnapshots: DEFAULT_DAILY_SNAPSHOTS,
+    backupRetentionDays: DEFAULT_BACKUP_RETENTION_DAYS,
 } as const;
 
 /** How WebServer configures its server: what runs there (buildPlan's settings) and how to reach it over SSH. */
@@ -61,6 +63,12 @@ export interface WebServerArgs {
      * database dumps included, survives the loss of the instance. 0 turns them off. Defaults to 7.
      */
     dailySnapshots?: number;
+    /**
+     * How many days the backup bucket keeps the server's database dumps and binary logs (and every
+     * version an upload replaced). The server's role may add backups and read them, never delete
+     * them. Defaults to 14.
+     */
+    backupRetentionDays?: number;
     /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
     tags?: Record<string, string>;
     /**
@@ -92,6 +100,8 @@ export class WebServer extends pulumi.ComponentResource {
     readonly sshCommand: pulumi.Output<string>;
     /** The group a deploy run opens SSH in for itself (server/firewall.ts: deployAccessGroupName). */
     readonly deployAccessGroupId: pulumi.Output<string>;
+    /** The bucket the server's database backups go to. */
+    readonly backupBucket: pulumi.Output<string>;
     readonly provisioner: RemoteProvisioner | undefined;
 
     constructor(name: string, args: WebServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -104,6 +114,7 @@ export class WebServer extends pulumi.ComponentResource {
             sshAllowedCidrs: args.sshAllowedCidrs,
             checkedCidrs: settings.checkedCidrs,
         });
+        const backups = declareBackups(context, settings.backups);
         const instance = declareInstance(context, {
             instanceType: settings.instanceType,
             amiId: args.amiId,
@@ -111,6 +122,7 @@ export class WebServer extends pulumi.ComponentResource {
             rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB,
             sshPublicKey: args.sshPublicKey,
             securityGroupIds: [securityGroup.id, deployAccess.id],
+            instanceProfile: backups.instanceProfile.name,
             snapshotTarget: settings.snapshotTarget,
         });
         if (settings.snapshotPolicy !== undefined) {
@@ -168,7 +180,9 @@ export class WebServer extends pulumi.ComponentResource {
         this.url = settings.domain.apply((apex) => siteUrl(apex, settings.https));
         this.sshCommand = pulumi.interpolate`ssh ${settings.sshUser}@${elasticIp.publicIp}`;
         this.deployAccessGroupId = deployAccess.id;
+        this.backupBucket = backups.bucket.bucket;
         this.registerOutputs({
+            backupBucket: this.backupBucket,
             deployAccessGroupId: this.deployAccessGroupId,
             instanceId: this.instanceId,
             publicIp: this.publicIp,
@@ -205,12 +219,16 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
         checkedCidrs(args.sshAllowedCidrs as readonly string[]);
     }
     const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
+    // What names this stack's server whatever instance runs it: its snapshots' target and its backups' prefix.
     const snapshotTarget = `${pulumi.getStack()}-${name}`;
+    const backupRetentionDays = args.backupRetentionDays ?? WEB_SERVER_DEFAULTS.backupRetentionDays;
+    checked(undefined, () => validateBackupRetentionDays(backupRetentionDays));
     const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
     const domain = checkedSiteDomain(args.domain, checked);
     return {
         instanceType: args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType,
         snapshotTarget,
+        backups: { prefix: snapshotTarget, retentionDays: backupRetentionDays },
         snapshotPolicy: dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots)),
         sshUser,
         https: args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false),

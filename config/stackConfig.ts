@@ -4,6 +4,7 @@ import { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../compone
 import { WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { invalidCidrs } from "../components/server/firewall";
 import { MAX_DAILY_SNAPSHOTS } from "../components/server/snapshots";
+import { MAX_BACKUP_RETENTION_DAYS } from "../components/server/backups";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
@@ -50,6 +51,7 @@ export type ServerSource =
           readonly createApexRecord: boolean;
           readonly dnsTtl?: number;
           readonly dailySnapshots?: number;
+          readonly backupRetentionDays?: number;
           readonly alertEmail?: string;
       }
     | {
@@ -93,6 +95,7 @@ const CONFIG_KEYS = [
     "createApexRecord",
     "dnsTtl",
     "dailySnapshots",
+    "backupRetentionDays",
     "alertEmail",
     "existingServerHost",
     "provision",
@@ -121,6 +124,7 @@ const SINGLE_ONLY_KEYS = [
     "acmeEmail",
     "acmeDirectoryUrl",
     "dailySnapshots",
+    "backupRetentionDays",
     "dnsTtl",
 ] as const;
 
@@ -137,6 +141,7 @@ const LIMITS = {
     appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
     dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
     dailySnapshots: { min: 0, max: MAX_DAILY_SNAPSHOTS, example: WEB_SERVER_DEFAULTS.dailySnapshots },
+    backupRetentionDays: { min: 1, max: MAX_BACKUP_RETENTION_DAYS, example: WEB_SERVER_DEFAULTS.backupRetentionDays },
     minAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.minAppServers },
     maxAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.maxAppServers },
 } as const;
@@ -206,6 +211,7 @@ function readNewInstance(reader: ConfigReader): ServerSource {
         createApexRecord: reader.boolean("createApexRecord", false),
         dnsTtl: reader.integer("dnsTtl", LIMITS.dnsTtl),
         dailySnapshots: reader.integer("dailySnapshots", LIMITS.dailySnapshots),
+        backupRetentionDays: reader.integer("backupRetentionDays", LIMITS.backupRetentionDays),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
     };
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { stepHoldsSecrets, type FleetInputs, type Plan } from "../../provisioning";
 import type { ComponentContext } from "../context";
+import { declarePrivateBucket, privateBucketPolicy } from "../privateBucket";
 import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "./firstBoot";
 
 /**
@@ -23,27 +24,16 @@ export function principalArnPatterns(callerArn: string): string[] {
  * whatever IAM policies elsewhere in the account allow. `deployerArns`: principal ARNs or patterns.
  */
 export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, deployerArns: readonly string[]): string {
-    return JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyPlainHttp",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            {
-                Sid: "OnlyAppServersRead",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:GetObject",
-                Resource: `${bucketArn}/*`,
-                Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...deployerArns] } },
-            },
-        ],
-    });
+    return privateBucketPolicy(bucketArn, [
+        {
+            Sid: "OnlyAppServersRead",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:GetObject",
+            Resource: `${bucketArn}/*`,
+            Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...deployerArns] } },
+        },
+    ]);
 }
 
 /**
@@ -54,66 +44,27 @@ export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, de
 export const PLAN_VERSIONS_KEPT_DAYS = 30;
 
 /**
- * The bucket every server's first boot reads its plan from: versioned, encrypted, never public;
- * replaced versions kept for {@link PLAN_VERSIONS_KEPT_DAYS}; read by the app servers' role alone.
- * Protected like the database (lift-protection.sh lifts both). Returns the versioning too, which
- * every plan object must follow: an object put before it has no version to pin.
+ * The bucket every server's first boot reads its plan from: a private bucket ({@link declarePrivateBucket})
+ * whose replaced versions are kept for {@link PLAN_VERSIONS_KEPT_DAYS}, read by the app servers' role alone.
  */
 export function declarePlanBucket(
     context: ComponentContext,
     { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
 ): { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning } {
-    const { name, tagsFor } = context;
-    const parent = { parent: context.parent };
-    const bucket = new aws.s3.Bucket(`${name}-plan`, { forceDestroy: true, tags: tagsFor("plan") }, { ...parent, protect: true });
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-        `${name}-plan-public-access`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-        parent,
-    );
-    new aws.s3.BucketOwnershipControls(
-        `${name}-plan-ownership`,
-        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        parent,
-    );
-    const versioning = new aws.s3.BucketVersioning(
-        `${name}-plan-versioning`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        parent,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-plan-encryption`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
-        parent,
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-        `${name}-plan-lifecycle`,
-        {
-            bucket: bucket.id,
-            rules: [
-                {
-                    id: "expire-replaced-plan-versions",
-                    status: "Enabled",
-                    filter: { prefix: "plan/" },
-                    noncurrentVersionExpiration: { noncurrentDays: PLAN_VERSIONS_KEPT_DAYS },
-                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                },
-            ],
-        },
-        { ...parent, dependsOn: [versioning] },
-    );
-    const readers = deployerArns ?? aws.getCallerIdentityOutput({}, parent).arn.apply(principalArnPatterns);
-    new aws.s3.BucketPolicy(
-        `${name}-plan-policy`,
-        {
-            bucket: bucket.id,
-            policy: pulumi
-                .all([bucket.arn, appServerRoleArn, readers])
-                .apply(([bucketArn, roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)),
-        },
-        { ...parent, dependsOn: [publicAccess] },
-    );
-    return { bucket, versioning };
+    const readers = deployerArns ?? aws.getCallerIdentityOutput({}, { parent: context.parent }).arn.apply(principalArnPatterns);
+    return declarePrivateBucket(context, {
+        purpose: "plan",
+        lifecycleRules: [
+            {
+                id: "expire-replaced-plan-versions",
+                status: "Enabled",
+                filter: { prefix: "plan/" },
+                noncurrentVersionExpiration: { noncurrentDays: PLAN_VERSIONS_KEPT_DAYS },
+            },
+        ],
+        policy: (bucketArn) =>
+            pulumi.all([appServerRoleArn, readers]).apply(([roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)),
+    });
 }
 
 interface PlanObjectTargets {

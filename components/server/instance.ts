@@ -29,6 +29,8 @@ export interface InstanceSettings {
     readonly rootVolumeSizeGiB: pulumi.Input<number>;
     readonly sshPublicKey: pulumi.Input<string>;
     readonly securityGroupIds: pulumi.Input<string>[];
+    /** The instance profile whose role the server acts as. */
+    readonly instanceProfile: pulumi.Input<string>;
     /** The value of the root volume's snapshot tag ({@link SNAPSHOT_TARGET_TAG}). */
     readonly snapshotTarget: string;
 }
@@ -79,6 +81,7 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
             subnetId: settings.subnetId,
             keyName: keyPair.keyName,
             vpcSecurityGroupIds: settings.securityGroupIds,
+            iamInstanceProfile: settings.instanceProfile,
             metadataOptions: IMDSV2_ONLY,
             rootBlockDevice: {
                 volumeType: "gp3",

@@ -110,7 +110,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         case "aws:sns/topic:Topic":
             return { ...inputs, arn: `arn:aws:sns:eu-central-1:123456789012:${name}` };
         case "aws:iam/instanceProfile:InstanceProfile":
-            return { ...inputs, arn: `arn:aws:iam::123456789012:instance-profile/${name}` };
+            return { ...inputs, name, arn: `arn:aws:iam::123456789012:instance-profile/${name}` };
         case "aws:s3/bucket:Bucket":
             return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
         case "aws:rds/instance:Instance":

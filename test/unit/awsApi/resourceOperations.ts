@@ -42,6 +42,8 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         targets: {
             ami: { member: "ImageId" },
             vpcSecurityGroupIds: { member: "SecurityGroupIds" },
+            // The provider sends the profile's name as IamInstanceProfile.Name, whose shape is String.
+            iamInstanceProfile: { shape: "String" },
             rootBlockDevice: { shape: "EbsBlockDevice" },
             "rootBlockDevice.tags": { unchecked: "set on the volume by CreateTags after launch; the same tag shape as the instance's" },
         },

@@ -188,7 +188,15 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("tags every AWS resource with Name, project and stack", async () => {
             await build();
-            const untaggable = ["aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"];
+            const untaggable = [
+                "aws:route53/record:Record",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "aws:iam/rolePolicy:RolePolicy",
+                // A bucket's settings are parts of the bucket, which carries the tags.
+                ...resources()
+                    .map((resource) => resource.type)
+                    .filter((type) => type.startsWith("aws:s3/bucket") && type !== "aws:s3/bucket:Bucket"),
+            ];
             const tagged = resources().filter((resource) => resource.type.startsWith("aws:") && !untaggable.includes(resource.type));
             expect(tagged.map((resource) => resource.type)).to.have.members([
                 "aws:ec2/securityGroup:SecurityGroup",
@@ -198,6 +206,9 @@ describe("WebServer under Pulumi mocks", () => {
                 "aws:ec2/eip:Eip",
                 "aws:iam/role:Role",
                 "aws:dlm/lifecyclePolicy:LifecyclePolicy",
+                "aws:iam/role:Role",
+                "aws:iam/instanceProfile:InstanceProfile",
+                "aws:s3/bucket:Bucket",
             ]);
             for (const resource of tagged) {
                 expect(resource.inputs.tags, resource.type).to.include({ project: "webstack", stack: "dev" });
@@ -211,7 +222,7 @@ describe("WebServer under Pulumi mocks", () => {
     describe("snapshots", () => {
         it("keeps seven daily snapshots of the root volume by default, through a role only Data Lifecycle Manager can assume", async () => {
             const { name } = await build();
-            const role = onlyResourceOfType("aws:iam/role:Role");
+            const role = resourceNamed("aws:iam/role:Role", `${name}-snapshots-role`);
             expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).to.deep.equal([
                 { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
@@ -236,9 +247,104 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("creates no snapshot policy when dailySnapshots is 0", async () => {
-            await build({ dailySnapshots: 0 });
+            const { name } = await build({ dailySnapshots: 0 });
             expect(resourcesOfType("aws:dlm/lifecyclePolicy:LifecyclePolicy")).to.deep.equal([]);
-            expect(resourcesOfType("aws:iam/role:Role")).to.deep.equal([]);
+            expect(resourcesOfType("aws:iam/role:Role").map((role) => role.name)).to.deep.equal([`${name}-server-role`]);
+        });
+    });
+
+    describe("backups", () => {
+        type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: string | string[]; Principal?: unknown };
+        const statements = (policy: unknown) => (JSON.parse(policy as string) as { Statement: Statement[] }).Statement;
+
+        it("keeps them in a versioned, encrypted bucket closed to the public, for 14 days by default, with any replaced version", async () => {
+            const { name } = await build();
+            const bucket = resourceNamed("aws:s3/bucket:Bucket", `${name}-backups`);
+            expect(bucket.protect, "pulumi destroy stops at it until lift-protection.sh").to.equal(true);
+            const settingOf = (type: string) =>
+                resourcesOfType(type).find((resource) => resource.inputs.bucket === `${name}-backups-bucket`);
+            expect(settingOf("aws:s3/bucketVersioning:BucketVersioning")?.inputs.versioningConfiguration).to.deep.equal({
+                status: "Enabled",
+            });
+            expect(settingOf("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")?.inputs).to.deep.include({
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            });
+            expect(settingOf("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).to.not.equal(
+                undefined,
+            );
+            const lifecycle = settingOf("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+            expect(lifecycle?.inputs.rules).to.deep.equal([
+                {
+                    id: "keep-backups-for-retention-days",
+                    status: "Enabled",
+                    filter: { prefix: `dev-${name}/` },
+                    expiration: { days: 14 },
+                    noncurrentVersionExpiration: { noncurrentDays: 14 },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+            ]);
+            expect(lifecycle?.dependsOn, "a rule on versions needs versioning on first").to.include(`${name}-backups-versioning`);
+        });
+
+        it("keeps them as many days as backupRetentionDays says", async () => {
+            const { name } = await build({ backupRetentionDays: 90 });
+            const rules = resourceNamed("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `${name}-backups-lifecycle`)
+                .inputs.rules as {
+                expiration: unknown;
+                noncurrentVersionExpiration: unknown;
+            }[];
+            expect(rules[0]).to.deep.include({ expiration: { days: 90 }, noncurrentVersionExpiration: { noncurrentDays: 90 } });
+        });
+
+        it("lets the server put and read backups under its own prefix, never delete one or change the bucket's rules", async () => {
+            const { name } = await build();
+            const bucketArn = `arn:aws:s3:::${name}-backups-bucket`;
+            const policy = statements(resourceNamed("aws:iam/rolePolicy:RolePolicy", `${name}-server-backups-policy`).inputs.policy);
+            const allowed = policy.filter((statement) => statement.Effect === "Allow");
+            expect(allowed.map((statement) => statement.Resource)).to.deep.equal([`${bucketArn}/dev-${name}/*`, bucketArn]);
+            expect(allowed.flatMap((statement) => statement.Action)).to.not.include.members(["s3:DeleteObject", "s3:DeleteObjectVersion"]);
+            const [denied] = policy.filter((statement) => statement.Effect === "Deny");
+            expect(denied.Action).to.include.members([
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:PutLifecycleConfiguration",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketVersioning",
+            ]);
+            expect(denied.Resource).to.deep.equal([bucketArn, `${bucketArn}/*`]);
+        });
+
+        it("refuses the same erasures to the server's role in the bucket's policy, and anything over plain HTTP", async () => {
+            const { name } = await build();
+            const policy = statements(resourceNamed("aws:s3/bucketPolicy:BucketPolicy", `${name}-backups-policy`).inputs.policy);
+            expect(policy.map((statement) => statement.Sid)).to.deep.equal(["DenyPlainHttp", "ServerNeverErasesBackups"]);
+            expect(policy[1]).to.deep.include({ Effect: "Deny", Principal: { AWS: `arn:aws:iam::123456789012:role/${name}-server-role` } });
+            expect(policy[1].Action).to.include("s3:DeleteObjectVersion");
+        });
+
+        it("runs the server as that role, through an instance profile only EC2 can assume", async () => {
+            const { name } = await build();
+            const role = resourceNamed("aws:iam/role:Role", `${name}-server-role`);
+            expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).to.deep.equal([
+                { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            expect(resourceNamed("aws:iam/instanceProfile:InstanceProfile", `${name}-server-profile`).inputs.role).to.equal(
+                `${name}-server-role`,
+            );
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.iamInstanceProfile).to.equal(`${name}-server-profile`);
+        });
+
+        it("refuses a retention that is not a whole number of days from 1 to 3650, naming the fix", () => {
+            const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
+            for (const days of [0, 2.5, 3651]) {
+                expect(() => new WebServer(`bad-retention-${days}`, { ...args, backupRetentionDays: days })).to.throw(
+                    pulumi.ResourceError,
+                    new RegExp(`backupRetentionDays is ${days}; expected a whole number of days from 1 to 3650, for example 14`),
+                );
+            }
         });
     });
 
@@ -567,13 +673,14 @@ describe("WebServer under Pulumi mocks", () => {
     });
 
     describe("outputs", () => {
-        it("exposes the URL, the address, the instance and an SSH command", async () => {
+        it("exposes the URL, the address, the instance, an SSH command and the backup bucket", async () => {
             const { component: server, name } = await build();
             expect(await valueOf(server.url)).to.equal("http://www.example.com");
             expect(await valueOf(server.hostName)).to.equal("www.example.com");
             expect(await valueOf(server.publicIp)).to.equal(MOCK_PUBLIC_IP);
             expect(await valueOf(server.instanceId)).to.equal(`${name}-instance-id`);
             expect(await valueOf(server.sshCommand)).to.equal(`ssh admin@${MOCK_PUBLIC_IP}`);
+            expect(await valueOf(server.backupBucket)).to.equal(`${name}-backups-bucket`);
         });
 
         it("gives an https URL when its provisioning has tls, or when told so for a server it does not configure", async () => {

@@ -54,6 +54,7 @@ describe("parseStackConfig", () => {
             createApexRecord: false,
             dnsTtl: undefined,
             dailySnapshots: undefined,
+            backupRetentionDays: undefined,
         });
     });
 
@@ -151,6 +152,11 @@ describe("parseStackConfig", () => {
         expect(parseStackConfig({ ...VALID, dailySnapshots: "14" }, true).server).to.include({ dailySnapshots: 14 });
         expect(parseStackConfig({ ...VALID, dailySnapshots: "0" }, true).server).to.include({ dailySnapshots: 0 });
         expectOneProblem({ ...VALID, dailySnapshots: "-1" }, "webstack:dailySnapshots", "from 0 to 1000");
+    });
+
+    it("bounds the days the backup bucket keeps backups from 1 to 3650", () => {
+        expect(parseStackConfig({ ...VALID, backupRetentionDays: "30" }, true).server).to.include({ backupRetentionDays: 30 });
+        expectOneProblem({ ...VALID, backupRetentionDays: "0" }, "webstack:backupRetentionDays", "from 1 to 3650");
     });
 
     it("bounds the number of app instances", () => {
