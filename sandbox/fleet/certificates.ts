@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isIpv4Address } from "../../provisioning/formats";
 import { runCommand } from "../exec";
 
 /**
@@ -23,7 +24,7 @@ export interface IssuedCertificate {
 
 const DAYS_VALID = "30";
 
-/** The openssl extensions of a server certificate for `names` (DNS names). */
+/** The openssl extensions of a server certificate for `names`: DNS names, and IPv4 addresses for a client that connects by address. */
 export function serverCertificateExtensions(names: readonly string[]): string {
     if (names.length === 0) {
         throw new Error("A server certificate needs at least one name.");
@@ -32,7 +33,7 @@ export function serverCertificateExtensions(names: readonly string[]): string {
         "basicConstraints = critical, CA:FALSE",
         "keyUsage = critical, digitalSignature, keyEncipherment",
         "extendedKeyUsage = serverAuth",
-        `subjectAltName = ${names.map((name) => `DNS:${name}`).join(", ")}`,
+        `subjectAltName = ${names.map((name) => (isIpv4Address(name) ? `IP:${name}` : `DNS:${name}`)).join(", ")}`,
         "",
     ].join("\n");
 }

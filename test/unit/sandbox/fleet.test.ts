@@ -208,6 +208,12 @@ describe("serverCertificateExtensions", () => {
         expect(serverCertificateExtensions(["a"])).to.contain("extendedKeyUsage = serverAuth");
         expect(() => serverCertificateExtensions([])).to.throw(/at least one name/);
     });
+
+    it("names an IPv4 address as an address, for a client that connects by it", () => {
+        expect(serverCertificateExtensions(["s3.eu-central-1.amazonaws.com", "198.18.3.1"])).to.contain(
+            "subjectAltName = DNS:s3.eu-central-1.amazonaws.com, IP:198.18.3.1\n",
+        );
+    });
 });
 
 describe("the AWS stand-ins", () => {

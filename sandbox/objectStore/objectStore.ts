@@ -1,0 +1,139 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isProcessAlive } from "../host";
+import { CACHE_DIR } from "../layout";
+import { pollUntil, runCommand } from "../exec";
+import { issueCertificate, type CertificateAuthority } from "../fleet/certificates";
+import { motoPolicy } from "./motoPolicy";
+
+/**
+ * The sandbox's S3: moto's server (from PyPI) with authentication and identity policies on, over
+ * HTTPS with a certificate of the sandbox's CA, answering at AWS's own names. A stack's bucket and
+ * its server's role are made in it from the stack's own policy ({@link motoPolicy}), so that what the
+ * role may not do, S3 refuses here as it would on AWS.
+ */
+
+/** The moto release the sandbox installs; its authorization was measured at this version. */
+export const MOTO_VERSION = "5.2.6";
+const MOTO_DIR = join(CACHE_DIR, `moto-${MOTO_VERSION}`);
+const MOTO_PYTHON = join(MOTO_DIR, "bin/python");
+const START_WAIT_MS = 30_000;
+
+/** The names S3's endpoints have in a region: path style, and each bucket's virtual host. */
+export function s3HostNames(region: string): string[] {
+    return [`s3.${region}.amazonaws.com`, `*.s3.${region}.amazonaws.com`, "s3.amazonaws.com", "*.s3.amazonaws.com"];
+}
+
+/** Credentials as the AWS SDKs take them; a session token for a role's temporary ones. */
+export interface AwsCredentials {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+}
+
+/** What S3 answered one call: its result, or the error code and HTTP status of a refusal. */
+export type S3Answer =
+    { result: Record<string, unknown>; error?: undefined } | { error: { code: string; status: number }; result?: undefined };
+
+export interface ObjectStore {
+    /** The HTTPS endpoint, by address: for clients on this host, which have no DNS for AWS's names. */
+    readonly endpoint: string;
+    readonly region: string;
+    readonly bucket: string;
+    /** The CA bundle the endpoint's certificate chains to. */
+    readonly caBundle: string;
+    /** An identity that may do anything, standing in for the account's administrator. */
+    readonly admin: AwsCredentials;
+    /** The server role's temporary credentials, as the metadata service would hand them out. */
+    readonly role: AwsCredentials & { readonly arn: string; readonly expiration: string };
+    /** One S3 call (boto3's operation name, for example put_object) as `credentials`. */
+    call(credentials: AwsCredentials, operation: string, parameters: Record<string, unknown>): Promise<S3Answer>;
+    stop(): Promise<void>;
+}
+
+export interface ObjectStoreSettings {
+    /** Where its certificate, log and pid file go. */
+    readonly directory: string;
+    readonly address: string;
+    readonly port: number;
+    readonly region: string;
+    readonly bucket: string;
+    readonly roleName: string;
+    /** The role's policy as the stack declares it for AWS. */
+    readonly rolePolicy: string;
+    readonly ca: CertificateAuthority;
+}
+
+/** Installs moto's server into a virtual environment of its own under the sandbox's cache, once. */
+export async function ensureMoto(log: (line: string) => void): Promise<void> {
+    if (existsSync(join(MOTO_DIR, "bin/moto_server"))) {
+        return;
+    }
+    log(`installing moto ${MOTO_VERSION} from PyPI (the sandbox's S3) into ${MOTO_DIR}`);
+    await runCommand("python3", ["-m", "venv", MOTO_DIR]);
+    await runCommand(join(MOTO_DIR, "bin/pip"), ["install", "--quiet", `moto[server]==${MOTO_VERSION}`]);
+}
+
+async function runPython(script: string, input: unknown): Promise<unknown> {
+    const result = await runCommand(MOTO_PYTHON, [join(__dirname, script)], { input: JSON.stringify(input) });
+    return JSON.parse(result.stdout) as unknown;
+}
+
+/** Starts moto on `address`:`port`, makes the bucket and the role in it, then turns authentication on. */
+export async function startObjectStore(settings: ObjectStoreSettings, log: (line: string) => void): Promise<ObjectStore> {
+    await ensureMoto(log);
+    mkdirSync(settings.directory, { recursive: true, mode: 0o700 });
+    const certificate = await issueCertificate(settings.ca, settings.directory, "s3", [...s3HostNames(settings.region), settings.address]);
+    const logFile = join(settings.directory, "moto.log");
+    const output = openSync(logFile, "a");
+    let pid: number;
+    try {
+        const child = spawn(
+            join(MOTO_DIR, "bin/moto_server"),
+            ["-H", settings.address, "-p", String(settings.port), "-c", certificate.certFile, "-k", certificate.keyFile],
+            { detached: true, stdio: ["ignore", output, output] },
+        );
+        child.unref();
+        pid = child.pid ?? 0;
+    } finally {
+        closeSync(output);
+    }
+    writeFileSync(join(settings.directory, "moto.pid"), `${pid}\n`);
+    const endpoint = `https://${settings.address}:${settings.port}`;
+    const stop = async () => {
+        if (isProcessAlive(pid)) process.kill(pid, "SIGTERM");
+        await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), { timeoutMs: 10_000, intervalMs: 100 });
+    };
+    const answering = await pollUntil(
+        async () =>
+            (await runCommand("curl", ["-sf", "--cacert", settings.ca.certFile, `${endpoint}/moto-api/`], { allowFailure: true }))
+                .exitCode === 0
+                ? true
+                : undefined,
+        { timeoutMs: START_WAIT_MS, intervalMs: 200, worthWaiting: () => isProcessAlive(pid) },
+    );
+    if (answering === undefined) {
+        await stop();
+        throw new Error(
+            `moto did not answer at ${endpoint} within ${START_WAIT_MS / 1000} s; see ${logFile}:\n${readFileSync(logFile, "utf8").slice(-2000)}`,
+        );
+    }
+    const connection = { endpoint, region: settings.region, caBundle: settings.ca.certFile };
+    const seeded = (await runPython("seed.py", {
+        ...connection,
+        bucket: settings.bucket,
+        roleName: settings.roleName,
+        rolePolicy: motoPolicy(settings.rolePolicy),
+    })) as { admin: AwsCredentials; role: ObjectStore["role"] };
+    log(`S3 (moto ${MOTO_VERSION}) at ${endpoint}: bucket ${settings.bucket}, role ${seeded.role.arn}`);
+    return {
+        ...connection,
+        bucket: settings.bucket,
+        admin: seeded.admin,
+        role: seeded.role,
+        call: async (credentials, operation, parameters) =>
+            (await runPython("s3call.py", { ...connection, credentials, operation, parameters })) as S3Answer,
+        stop,
+    };
+}

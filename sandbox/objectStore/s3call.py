@@ -1,0 +1,35 @@
+"""One S3 call with the credentials and settings given as JSON on stdin, for the sandbox and its
+tests: endpoint, region, caBundle, credentials {accessKeyId, secretAccessKey, sessionToken?},
+operation (boto3's name, for example put_object) and parameters. Prints {"result": ...} or
+{"error": {"code", "status"}}; the exit code is 0 either way, since a refusal is an answer."""
+import json
+import sys
+
+import boto3
+import botocore.exceptions
+
+request = json.load(sys.stdin)
+credentials = request["credentials"]
+s3 = boto3.client(
+    "s3",
+    endpoint_url=request["endpoint"],
+    region_name=request["region"],
+    verify=request["caBundle"],
+    aws_access_key_id=credentials["accessKeyId"],
+    aws_secret_access_key=credentials["secretAccessKey"],
+    aws_session_token=credentials.get("sessionToken"),
+)
+parameters = dict(request.get("parameters", {}))
+if "Body" in parameters:
+    parameters["Body"] = parameters["Body"].encode()
+try:
+    result = getattr(s3, request["operation"])(**parameters)
+    if "Body" in result:
+        result["Body"] = result["Body"].read().decode()
+    result.pop("ResponseMetadata", None)
+    json.dump({"result": result}, sys.stdout, default=str)
+except botocore.exceptions.ClientError as error:
+    json.dump(
+        {"error": {"code": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}},
+        sys.stdout,
+    )
