@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
-import { RUN_AS_ROOT, stepHoldsSecrets, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
+import { RUN_AS_ROOT, stepHoldsSecrets, type BackupBucket, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
 
 /** The login user of Debian's cloud images, which has passwordless sudo. */
 export const DEFAULT_SSH_USER = "admin";
@@ -41,6 +41,8 @@ export interface RemoteProvisionerArgs {
      * these stay authorized. Needed when the plan has that step.
      */
     authorizedKeys?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Where the server's backups go besides its own disk (WebServer's backup bucket). Defaults to none: they stay on the server. */
+    backupBucket?: pulumi.Input<BackupBucket>;
     /**
      * Values that identify the server itself, such as its instance id: when one changes (a replaced
      * instance behind the same address), every step runs again on the new server. Defaults to none.
@@ -176,6 +178,10 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                         );
                     }
                     return pulumi.output(args.authorizedKeys).apply((keys) => script.render(keys));
+                case "backupBucket":
+                    return args.backupBucket === undefined
+                        ? script.render(null)
+                        : pulumi.output(args.backupBucket).apply((target) => script.render(target));
                 case "fleet":
                     throw new pulumi.ResourceError(
                         `Plan step "${step.name}" configures a fleet's server, which configures itself at first boot (WebFleet); give RemoteProvisioner a plan from buildPlan.`,

@@ -154,8 +154,12 @@ export class WebServer extends pulumi.ComponentResource {
                     serverIdentity: [instance.id],
                     dnsReady: records,
                     authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
+                    backupBucket: pulumi
+                        .all([backups.bucket.bucket, backups.bucket.region])
+                        .apply(([bucket, region]) => ({ bucket, region, prefix: settings.backups.prefix })),
                 },
-                { parent: this, dependsOn: [elasticIp] },
+                // The backups leave the server from the backup-bucket step on, as a role that may write them.
+                { parent: this, dependsOn: [elasticIp, backups.writerPolicy] },
             );
 
         if (args.alertEmail !== undefined) {

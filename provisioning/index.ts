@@ -3,7 +3,7 @@ import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
 import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
 import { appEnvironmentStep } from "./steps/appEnvironment";
-import { backupsStep } from "./steps/backups";
+import { backupBucketStep, backupsStep } from "./steps/backups";
 import { baseStep, FLEET_FIREWALL_PORTS } from "./steps/base";
 import { bootstrapStep } from "./steps/bootstrap";
 import { certbotStep } from "./steps/certbot";
@@ -103,6 +103,7 @@ export function buildPlan(settings: ServerSettings): Plan {
         appEnvironmentStep(),
         nginxSiteStep(site),
         ...releaseSteps(release),
+        backupBucketStep(),
         backupsStep(),
         ...(tls
             ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)]

@@ -119,6 +119,22 @@ export const BACKUP_DIR = "/var/backups/webstack";
 export const BACKUPS_KEPT = 7;
 export const BACKUP_UNIT = "webstack-backup.service";
 export const BACKUP_TIMER = "webstack-backup.timer";
+/** Where the backups leave the server for: the bucket, the server's prefix in it and the region, written from the plan's backupBucket input. */
+export const BACKUP_BUCKET_ENV_FILE = "/etc/webstack/backup-bucket.env";
+/** What the shipping keeps between runs: the server's timeline, what it has shipped, when it last succeeded. */
+export const BACKUP_STATE_DIR = "/var/lib/webstack/backups";
+export const SHIP_BACKUPS_COMMAND = "/usr/local/sbin/webstack-ship-backups";
+export const SHIP_BACKUPS_UNIT = "webstack-ship-backups.service";
+export const SHIP_BACKUPS_TIMER = "webstack-ship-backups.timer";
+/** MariaDB's binary logs: `<datadir>/<basename>.NNNNNN`, row-based, shipped to the bucket every minute. */
+export const MARIADB_DATA_DIR = "/var/lib/mysql";
+/** The server's own settings for the AWS CLI, which the backup commands read when it exists; the plan writes none. */
+export const AWS_CLI_CONFIG_FILE = "/etc/webstack/aws-cli.conf";
+/** Debian's trust store, kept current by the ca-certificates package. */
+export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+export const BINLOG_BASENAME = "webstack-bin";
+/** How many days the server keeps its own binary logs; the bucket keeps them for the retention. */
+export const BINLOG_DAYS_KEPT = 3;
 
 /** A fleet's server (the ha topology): the shared database's credentials, fetched from Secrets Manager before every app instance starts. */
 export const DATABASE_CREDENTIALS_COMMAND = "/usr/local/sbin/webstack-database-credentials";

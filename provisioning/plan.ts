@@ -46,6 +46,14 @@ export interface FleetInputs {
     readonly database: FleetDatabase;
 }
 
+/** Where a server's backups leave it for: an S3 bucket, the server's own prefix in it, and the bucket's region. */
+export interface BackupBucket {
+    readonly bucket: string;
+    /** Without a slash at either end. */
+    readonly prefix: string;
+    readonly region: string;
+}
+
 /**
  * What the executor hands a plan when it applies it, rather than the plan holding it: values a Pulumi
  * program may know only as Outputs (the domain of a zone it creates) or must keep secret (the app's
@@ -60,6 +68,8 @@ export interface PlanInputs {
     readonly fleet?: FleetInputs;
     /** The login user's public keys, for a plan that manages them (ServerSettings.sshAccess); no default. */
     readonly authorizedKeys?: readonly string[];
+    /** Where the server's backups go besides its own disk. Defaults to null: they stay on the server. */
+    readonly backupBucket?: BackupBucket | null;
 }
 
 type ResolvedPlanInputs = Required<PlanInputs>;
@@ -119,6 +129,8 @@ export function stepScript(step: RunStep, inputs: PlanInputs): string {
                 );
             }
             return script.render(inputs.fleet);
+        case "backupBucket":
+            return script.render(inputs.backupBucket ?? null);
         case "authorizedKeys":
             if (inputs.authorizedKeys === undefined) {
                 throw new Error(

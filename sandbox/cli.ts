@@ -182,7 +182,7 @@ async function applyPlanVisibly(sandbox: Sandbox, plan: Plan, verbose: boolean):
     await applyPlan(
         plan,
         sandbox.ssh,
-        { domain: sandbox.domain },
+        { domain: sandbox.domain, backupBucket: sandbox.backupBucket },
         { onOutput: verbose ? (_, chunk) => process.stderr.write(chunk) : undefined },
     );
     console.log(`plan applied in ${secondsSince(startedAt)}`);

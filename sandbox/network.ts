@@ -311,3 +311,30 @@ export async function createSharedSubnet(subnet: SharedSubnet): Promise<void> {
 export async function removeSharedSubnet(subnet: SharedSubnet): Promise<void> {
     await runAll([["ip", "link", "delete", subnet.bridge]], true);
 }
+
+/** Where a sandbox's metadata service listens on the host; the redirect below sends 169.254.169.254:80 there. */
+export const METADATA_PORT = 8169;
+
+/** The metadata redirect's nftables table, one per subnet so that sandboxes and fleets do not remove each other's. */
+export function metadataTable(subnetIndex: number): string {
+    return `webstack_metadata_${subnetIndex}`;
+}
+
+/**
+ * The nftables table that sends the servers' requests for the instance metadata service
+ * (169.254.169.254:80), arriving on `inboundInterface`, to the sandbox's stand-in at `hostAddress`.
+ */
+export function metadataRedirectRuleset(subnetIndex: number, inboundInterface: string, hostAddress: string): string {
+    const table = metadataTable(subnetIndex);
+    return [
+        `table ip ${table}`,
+        `delete table ip ${table}`,
+        `table ip ${table} {`,
+        "  chain prerouting {",
+        "    type nat hook prerouting priority dstnat; policy accept;",
+        `    iifname "${inboundInterface}" ip daddr 169.254.169.254 tcp dport 80 dnat to ${hostAddress}:${METADATA_PORT}`,
+        "  }",
+        "}",
+        "",
+    ].join("\n");
+}

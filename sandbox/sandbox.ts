@@ -8,11 +8,13 @@ import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } 
 import { cgroupName, sandboxPaths, checkedSandboxName } from "./layout";
 import { unmountAllUnder } from "./mounts";
 import { allocateSubnetIndex, namespaceName, createNetwork, enableEgress, removeNetwork, sandboxNetwork } from "./network";
+import { sandboxAwsHostRecords, sandboxBackupBucket, startSandboxAws, stopSandboxAws, prepareServerForSandboxAws } from "./aws";
 import { describeSandbox, readState, removeRuntimeDir, takenSubnetIndexes, writeState, type Sandbox, type SandboxState } from "./state";
 
 /**
  * One sandbox: a Debian server booted with systemd-nspawn in a network namespace of its own, its
- * DNS server, and the host's NAT for its apt. Start and destroy sandboxes by name, and tell whether
+ * DNS server, the AWS it reaches (S3 with its backup bucket, and the metadata service), and the
+ * host's NAT for its apt. Start and destroy sandboxes by name, and tell whether
  * one runs; several can run at once.
  */
 
@@ -63,7 +65,13 @@ async function bootNewSandbox(
     const baseImage = await ensureBaseImage(log);
     const state: SandboxState = await withHostLock(async () => {
         const taken = await takenSubnetIndexes();
-        const allocated: SandboxState = { name, subnetIndex: allocateSubnetIndex(taken), domain, createdAt: new Date().toISOString() };
+        const allocated: SandboxState = {
+            name,
+            subnetIndex: allocateSubnetIndex(taken),
+            domain,
+            createdAt: new Date().toISOString(),
+            backupBucket: sandboxBackupBucket(name),
+        };
         // Recorded before anything is made, so that a failure half-way can be torn down.
         writeState(allocated);
         const network = sandboxNetwork(name, allocated.subnetIndex);
@@ -73,13 +81,17 @@ async function bootNewSandbox(
             domain,
             listenAddress: network.hostAddress,
             serverAddress: network.guestAddress,
+            hostRecords: sandboxAwsHostRecords(network, sandboxBackupBucket(name)),
             upstreamResolvers: resolvConfNameservers(readFileSync("/etc/resolv.conf", "utf8")),
             pidFile: paths.dnsmasqPidFile,
             logFile: paths.dnsmasqLog,
         });
         return allocated;
     });
-    return bootServer(state, { lowerDirs: [baseImage], memoryLimitMiB }, log);
+    await startSandboxAws(sandboxNetwork(name, state.subnetIndex), paths, sandboxBackupBucket(name), log);
+    const sandbox = await bootServer(state, { lowerDirs: [baseImage], memoryLimitMiB }, log);
+    await prepareServerForSandboxAws(sandbox.ssh, paths);
+    return sandbox;
 }
 
 /**
@@ -142,6 +154,9 @@ export async function destroySandbox(name: string, log: (line: string) => void =
     }
     await killAndRemoveCgroups(paths.cgroups);
     await stopDnsServer(paths.dnsmasqPidFile);
+    if (state?.backupBucket !== undefined) {
+        await stopSandboxAws(sandboxNetwork(name, state.subnetIndex), paths);
+    }
     await unmountAllUnder(paths.rootDir);
     rmSync(paths.data, { recursive: true, force: true });
     if (state) {

@@ -5,6 +5,7 @@ import { withHostLock } from "./host";
 import { FLEET_DIR_PREFIX, FLEET_STATE_FILE, RUNTIME_DIR, sandboxPaths, type SandboxPaths } from "./layout";
 import { disableEgress, hostSubnetIndexes, sandboxNetwork, type SandboxNetwork } from "./network";
 import type { SshTarget } from "./ssh";
+import type { BackupBucket } from "../provisioning/plan";
 
 /**
  * What the host records of its sandboxes and fleets, one runtime directory each, and what follows
@@ -21,6 +22,8 @@ export interface SandboxState {
     readonly createdAt: string;
     /** A server on a shared subnet (the fleet sandbox) records its network; a sandbox of its own derives it from subnetIndex. */
     readonly network?: SandboxNetwork;
+    /** The bucket in the sandbox's S3 that its server's backups go to; a fleet's servers have none. */
+    readonly backupBucket?: BackupBucket;
 }
 
 /** How to reach a running sandbox. */
@@ -34,6 +37,8 @@ export interface Sandbox {
     readonly dnsServer: string;
     /** SSH as the login user, with the pinned host keys and the sandbox's client key. */
     readonly ssh: SshTarget;
+    /** Where the server's backups go: the plan's backupBucket input. */
+    readonly backupBucket?: BackupBucket;
 }
 
 /** The sandbox as seen from outside, from its state. */
@@ -46,6 +51,7 @@ export function describeSandbox(state: SandboxState, paths: SandboxPaths): Sandb
         address: network.guestAddress,
         dnsServer: network.hostAddress,
         ssh: { host: network.guestAddress, user: LOGIN_USER, identityFile: paths.clientKey, knownHostsFile: paths.knownHosts },
+        ...(state.backupBucket === undefined ? {} : { backupBucket: state.backupBucket }),
     };
 }
 

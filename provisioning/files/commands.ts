@@ -13,6 +13,11 @@ import {
     PREVIOUS_LINK,
     RELEASES_DIR,
     BACKUP_COMMAND,
+    BACKUP_BUCKET_ENV_FILE,
+    BACKUP_STATE_DIR,
+    MARIADB_DATA_DIR,
+    SYSTEM_CA_BUNDLE,
+    AWS_CLI_CONFIG_FILE,
 } from "../layout";
 import { MIGRATION_SETTINGS } from "./systemd";
 
@@ -60,6 +65,23 @@ export function renderBackupCommand(): string {
         description: "webstack-backup: dump the app's database.",
         settings: { BACKUP_DIR, APP_DATABASE, BACKUPS_KEPT },
         body: scriptBody("webstack-backup"),
+    });
+}
+
+/** `webstack-ship-backups`: the closed binary logs and the dumps the backup bucket lacks, sent to it. */
+export function renderShipBackupsCommand(): string {
+    return renderCommand({
+        description: "webstack-ship-backups: send the backup bucket the binary logs and dumps it lacks.",
+        settings: {
+            BACKUP_BUCKET_ENV_FILE,
+            BACKUP_STATE_DIR,
+            BACKUP_DIR,
+            APP_DATABASE,
+            MARIADB_DATA_DIR,
+            SYSTEM_CA_BUNDLE,
+            AWS_CLI_CONFIG_FILE,
+        },
+        body: scriptBody("webstack-ship-backups"),
     });
 }
 

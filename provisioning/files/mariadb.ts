@@ -1,10 +1,12 @@
 import { MARIADB_MAX_CONNECTIONS } from "../capacity";
+import { BINLOG_BASENAME, BINLOG_DAYS_KEPT } from "../layout";
 
 /** MariaDB: the server's drop-in configuration and what the app's database user may do. */
 
 /**
- * Loopback only (port 3306 is never reachable from outside), no file import from clients, and as
- * many connections as the app instances' pools need ({@link MARIADB_MAX_CONNECTIONS}).
+ * Loopback only (port 3306 is never reachable from outside), no file import from clients, as many
+ * connections as the app instances' pools need ({@link MARIADB_MAX_CONNECTIONS}), and row-based binary
+ * logs, synced at every commit, from which a restore replays the writes since a dump to any second.
  */
 export function renderMariadbConfig(): string {
     return [
@@ -14,6 +16,11 @@ export function renderMariadbConfig(): string {
         "skip-name-resolve",
         "local-infile = 0",
         `max_connections = ${MARIADB_MAX_CONNECTIONS}`,
+        "server_id = 1",
+        `log_bin = ${BINLOG_BASENAME}`,
+        "binlog_format = ROW",
+        "sync_binlog = 1",
+        `binlog_expire_logs_seconds = ${BINLOG_DAYS_KEPT * 86400}`,
         "",
     ].join("\n");
 }

@@ -21,6 +21,8 @@ import {
     appSocketPath,
     BACKUP_COMMAND,
     BACKUP_DIR,
+    BACKUP_STATE_DIR,
+    SHIP_BACKUPS_COMMAND,
     CURRENT_LINK,
     MIGRATOR_ENV_FILE,
     RELEASE_ENV_NAME,
@@ -201,6 +203,47 @@ export function renderBackupTimer(): string {
         "OnCalendar=*-*-* 03:15:00",
         "RandomizedDelaySec=30min",
         "Persistent=true",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+    ].join("\n");
+}
+
+/** Ships what the backup bucket lacks, as root able to read MariaDB's binary logs, writing only its own state. */
+export function renderShipBackupsService(): string {
+    return [
+        "[Unit]",
+        "Description=ship webstack backups to the backup bucket",
+        "After=mariadb.service network-online.target",
+        "Wants=network-online.target",
+        "Requires=mariadb.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `ExecStart=${SHIP_BACKUPS_COMMAND}`,
+        `ReadWritePaths=${BACKUP_STATE_DIR}`,
+        // The AWS CLI looks for its configuration under HOME, which the hardening hides.
+        `Environment=HOME=${BACKUP_STATE_DIR}`,
+        ...UNIT_HARDENING,
+        // Read, not write, MariaDB's binary logs, which only its own user may read.
+        "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+        "",
+    ].join("\n");
+}
+
+/**
+ * Every half minute: a write waits at most that long for its binary log to close, plus the upload,
+ * so that no write stays only on the server for a minute.
+ */
+export function renderShipBackupsTimer(): string {
+    return [
+        "[Unit]",
+        "Description=ship webstack backups every half minute",
+        "",
+        "[Timer]",
+        "OnCalendar=*-*-* *:*:00/30",
+        "AccuracySec=1s",
         "",
         "[Install]",
         "WantedBy=timers.target",

@@ -1,24 +1,55 @@
-import { renderBackupCommand, renderRestoreCommand } from "../files/commands";
-import { renderBackupService, renderBackupTimer } from "../files/systemd";
-import { BACKUP_COMMAND, BACKUP_DIR, BACKUP_TIMER, BACKUP_UNIT, RESTORE_COMMAND } from "../layout";
+import { renderBackupBucketSettings } from "../files/backupBucket";
+import { renderBackupCommand, renderRestoreCommand, renderShipBackupsCommand } from "../files/commands";
+import { renderBackupService, renderBackupTimer, renderShipBackupsService, renderShipBackupsTimer } from "../files/systemd";
+import {
+    BACKUP_BUCKET_ENV_FILE,
+    BACKUP_COMMAND,
+    BACKUP_DIR,
+    BACKUP_STATE_DIR,
+    BACKUP_TIMER,
+    BACKUP_UNIT,
+    RESTORE_COMMAND,
+    SHIP_BACKUPS_COMMAND,
+    SHIP_BACKUPS_TIMER,
+    SHIP_BACKUPS_UNIT,
+} from "../layout";
 import { RunStep } from "../plan";
-import { runStep, scriptBody } from "../script";
+import { runStep, runStepFrom, scriptBody } from "../script";
 
-/** Nightly dumps of the app's database on the server itself (the one server is the weak point), and the command that restores one. */
+/**
+ * The app's database backed up: a dump every night, the command that restores one, and every half minute
+ * the binary logs and dumps the backup bucket lacks sent to it ({@link backupBucketStep} says where).
+ */
 export function backupsStep(): RunStep {
     return runStep("backups", {
-        description: "Back up the app's database every night.",
+        description: "Back up the app's database every night, and ship the backups off the server every half minute.",
         settings: {
             BACKUP_DIR,
+            BACKUP_STATE_DIR,
             BACKUP_COMMAND,
             BACKUP_SCRIPT: renderBackupCommand(),
             RESTORE_COMMAND,
             RESTORE_SCRIPT: renderRestoreCommand(),
+            SHIP_BACKUPS_COMMAND,
+            SHIP_BACKUPS_SCRIPT: renderShipBackupsCommand(),
             BACKUP_UNIT,
             BACKUP_SERVICE: renderBackupService(),
             BACKUP_TIMER,
             BACKUP_TIMER_UNIT: renderBackupTimer(),
+            SHIP_BACKUPS_UNIT,
+            SHIP_BACKUPS_SERVICE: renderShipBackupsService(),
+            SHIP_BACKUPS_TIMER,
+            SHIP_BACKUPS_TIMER_UNIT: renderShipBackupsTimer(),
         },
         body: scriptBody("backups"),
     });
+}
+
+/** Where the backups leave the server for: the executor's backupBucket input, or nowhere. */
+export function backupBucketStep(): RunStep {
+    return runStepFrom("backup-bucket", "backupBucket", (target) => ({
+        description: "Say which bucket the backups leave the server for.",
+        settings: { BACKUP_BUCKET_ENV_FILE, BACKUP_BUCKET_SETTINGS: renderBackupBucketSettings(target) },
+        body: scriptBody("backup-bucket"),
+    }));
 }

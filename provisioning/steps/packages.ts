@@ -4,7 +4,7 @@ import { FAIL2BAN_JAIL_FILE, NEEDRESTART_CONFIG_FILE } from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
-/** Debian packages the stack runs: web server, MariaDB, Node.js, and what keeps the server patched and closed. */
+/** Debian packages the stack runs: web server, MariaDB, Node.js, the AWS CLI that ships the backups, and what keeps the server patched and closed. */
 export const STACK_PACKAGES = [
     "nginx",
     "default-mysql-server",
@@ -14,16 +14,22 @@ export const STACK_PACKAGES = [
     "unattended-upgrades",
     "ufw",
     "logrotate",
+    "awscli",
 ] as const;
 
 /** Every package the plan installs: the stack's and the audit tools. */
 export const SERVER_PACKAGES = [...STACK_PACKAGES, ...AUDIT_PACKAGES] as const;
 
 /**
- * A fleet's server (the ha topology): the same without the database server, which is RDS; python3
+ * A fleet's server (the ha topology): the same without the database server, which is RDS, or the AWS
+ * CLI that ships its backups, which RDS keeps; python3
  * reads AWS's JSON answers, and MariaDB's client makes the app's database user.
  */
-export const FLEET_PACKAGES = [...SERVER_PACKAGES.filter((name) => name !== "default-mysql-server"), "python3", "mariadb-client"] as const;
+export const FLEET_PACKAGES = [
+    ...SERVER_PACKAGES.filter((name) => name !== "default-mysql-server" && name !== "awscli"),
+    "python3",
+    "mariadb-client",
+] as const;
 
 /** Prints the names of the installed packages with an update pending from Debian's security archive, one per line. */
 export const PENDING_SECURITY_UPDATES_COMMAND = "apt-get -s -q upgrade 2>/dev/null | awk '/^Inst .*-security/ { print $2 }'";

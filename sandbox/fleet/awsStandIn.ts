@@ -13,6 +13,8 @@ export interface RoleCredentials {
     readonly AccessKeyId: string;
     readonly SecretAccessKey: string;
     readonly Token: string;
+    /** When they expire (ISO 8601): the AWS SDKs and CLI take no credentials without it. */
+    readonly Expiration?: string;
 }
 
 /** The instance role's name, as the metadata service lists it. */

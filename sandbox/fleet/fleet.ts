@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RUN_AS_ROOT, type Release } from "../../provisioning";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
@@ -8,13 +7,24 @@ import { APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
 import { ensureBaseImage } from "../baseImage";
 import { resolvConfNameservers, startDnsServer, stopDnsServer, checkedSandboxDomain } from "../dns";
-import { pollUntil, runCommand, secondsSince } from "../exec";
+import { runCommand, secondsSince } from "../exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "../host";
 import { checkedSandboxName } from "../layout";
-import { allocateSubnetIndex, createSharedSubnet, enableEgress, removeSharedSubnet, sharedSubnet, type SharedSubnet } from "../network";
+import {
+    allocateSubnetIndex,
+    createSharedSubnet,
+    enableEgress,
+    METADATA_PORT,
+    metadataRedirectRuleset,
+    metadataTable,
+    removeSharedSubnet,
+    sharedSubnet,
+    type SharedSubnet,
+} from "../network";
 import { destroySandbox, runningSandbox } from "../sandbox";
 import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../state";
 import { startSubnetMember } from "../subnetMember";
+import { startDaemon } from "../daemon";
 import { sshRun } from "../ssh";
 import type { AwsStandInConfig } from "./awsStandInDaemon";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
@@ -27,9 +37,6 @@ import {
     fleetPaths,
     memberName,
     memberNetwork,
-    METADATA_PORT,
-    metadataRedirectRuleset,
-    metadataTable,
     SANDBOX_APP_SECRET_ARN,
     SANDBOX_DATABASE_HOST,
     SANDBOX_MASTER_SECRET_ARN,
@@ -48,7 +55,6 @@ import { loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
  */
 
 const HEALTH_CHECK_INTERVAL_SECONDS = 2;
-const STAND_IN_WAIT_MS = 10_000;
 
 /** Removes the fleet `name` and all its servers; nothing left is fine. Returns false when there was nothing. */
 export async function destroyFleet(name: string, log: (line: string) => void = console.log): Promise<boolean> {
@@ -65,7 +71,7 @@ export async function destroyFleet(name: string, log: (line: string) => void = c
     await stopDnsServer(paths.dnsmasqPidFile);
     if (state) {
         const subnet = sharedSubnet(state.subnetIndex);
-        await runCommand("nft", ["delete", "table", "ip", metadataTable(subnet)], { allowFailure: true });
+        await runCommand("nft", ["delete", "table", "ip", metadataTable(subnet.subnetIndex)], { allowFailure: true });
         await removeSharedSubnet(subnet);
     }
     const existed = state !== undefined || members.length > 0;
@@ -211,27 +217,16 @@ async function startStandIns(paths: FleetPaths, subnet: SharedSubnet, ca: Certif
         secretsFile: paths.secretsFile,
         pidFile: paths.standInPidFile,
     };
-    writeFileSync(paths.standInConfig, JSON.stringify(config, null, 2));
-    const log = openSync(paths.standInLog, "a");
-    try {
-        const child = spawn(process.execPath, [require.resolve("tsx/cli"), join(__dirname, "awsStandInDaemon.ts"), paths.standInConfig], {
-            detached: true,
-            stdio: ["ignore", log, log],
-        });
-        child.unref();
-        const started = await pollUntil(async () => (existsSync(paths.standInPidFile) ? true : undefined), {
-            timeoutMs: STAND_IN_WAIT_MS,
-            intervalMs: 100,
-            worthWaiting: () => child.exitCode === null,
-        });
-        if (started === undefined) {
-            throw new Error(`The AWS stand-ins did not start; see ${paths.standInLog}.`);
-        }
-        await runCommand("nft", ["-f", "-"], { input: metadataRedirectRuleset(subnet) });
-        return child.pid ?? 0;
-    } finally {
-        closeSync(log);
-    }
+    const pid = await startDaemon({
+        script: join(__dirname, "awsStandInDaemon.ts"),
+        config,
+        configFile: paths.standInConfig,
+        pidFile: paths.standInPidFile,
+        logFile: paths.standInLog,
+        what: "The AWS stand-ins",
+    });
+    await runCommand("nft", ["-f", "-"], { input: metadataRedirectRuleset(subnet.subnetIndex, subnet.bridge, subnet.hostAddress) });
+    return pid;
 }
 
 /** Boots the load balancer and the database server side by side and sets each up with its certificate. */

@@ -19,8 +19,6 @@ export const SANDBOX_MASTER_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGIO
 export const SANDBOX_APP_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:webstack-sandbox-app-db-credentials-AbCdEf`;
 /** The app server slots the load balancer knows: a rolling deploy starts the new servers in free slots, then stops the old ones. */
 export const APP_SLOTS = [1, 2, 3, 4] as const;
-/** Where the metadata stand-in listens on the host; the app servers' requests to 169.254.169.254:80 are sent here. */
-export const METADATA_PORT = 8169;
 const LOAD_BALANCER_HOST_NUMBER = 2;
 const DATABASE_HOST_NUMBER = 3;
 const FIRST_APP_HOST_NUMBER = 10;
@@ -78,27 +76,6 @@ export function fleetHostRecords(subnet: SharedSubnet): { names: string[]; addre
             address: subnet.hostAddress,
         },
     ];
-}
-
-/** The nftables table that sends the app servers' metadata requests (169.254.169.254:80) to the stand-in on the host. */
-export function metadataRedirectRuleset(subnet: SharedSubnet): string {
-    const table = metadataTable(subnet);
-    return [
-        `table ip ${table}`,
-        `delete table ip ${table}`,
-        `table ip ${table} {`,
-        "  chain prerouting {",
-        "    type nat hook prerouting priority dstnat; policy accept;",
-        `    iifname "${subnet.bridge}" ip daddr 169.254.169.254 tcp dport 80 dnat to ${subnet.hostAddress}:${METADATA_PORT}`,
-        "  }",
-        "}",
-        "",
-    ].join("\n");
-}
-
-/** The metadata redirect's table, one per shared subnet so that fleets do not remove each other's. */
-export function metadataTable(subnet: SharedSubnet): string {
-    return `webstack_metadata_${subnet.subnetIndex}`;
 }
 
 /** What the fleet's app servers learn from the infrastructure, as WebFleet gives it from AWS. */

@@ -3,6 +3,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { isProcessAlive } from "../host";
 import { CACHE_DIR } from "../layout";
+import { stopProcessInPidFile } from "../daemon";
+import { readJsonFile } from "../state";
 import { pollUntil, runCommand } from "../exec";
 import { issueCertificate, type CertificateAuthority } from "../fleet/certificates";
 import { motoPolicy } from "./motoPolicy";
@@ -65,6 +67,34 @@ export interface ObjectStoreSettings {
     readonly ca: CertificateAuthority;
 }
 
+/** Where the object store in `directory` records its server's pid: {@link stopProcessInPidFile} stops it from any process. */
+export function objectStorePidFile(directory: string): string {
+    return join(directory, "moto.pid");
+}
+
+/** What a running object store's clients need, recorded beside it so that any process of the host can use it. */
+type ObjectStoreRecord = Omit<ObjectStore, "call" | "stop">;
+
+function objectStoreRecordFile(directory: string): string {
+    return join(directory, "store.json");
+}
+
+function objectStoreFrom(record: ObjectStoreRecord, pidFile: string): ObjectStore {
+    const connection = { endpoint: record.endpoint, region: record.region, caBundle: record.caBundle };
+    return {
+        ...record,
+        call: async (credentials, operation, parameters) =>
+            (await runPython("s3call.py", { ...connection, credentials, operation, parameters })) as S3Answer,
+        stop: () => stopProcessInPidFile(pidFile),
+    };
+}
+
+/** The object store that runs in `directory` (started by {@link startObjectStore}), or undefined when there is none. */
+export function openObjectStore(directory: string): ObjectStore | undefined {
+    const record = readJsonFile<ObjectStoreRecord>(objectStoreRecordFile(directory));
+    return record && objectStoreFrom(record, objectStorePidFile(directory));
+}
+
 /** Installs moto's server into a virtual environment of its own under the sandbox's cache, once. */
 export async function ensureMoto(log: (line: string) => void): Promise<void> {
     if (existsSync(join(MOTO_DIR, "bin/moto_server"))) {
@@ -99,41 +129,38 @@ export async function startObjectStore(settings: ObjectStoreSettings, log: (line
     } finally {
         closeSync(output);
     }
-    writeFileSync(join(settings.directory, "moto.pid"), `${pid}\n`);
+    const pidFile = objectStorePidFile(settings.directory);
+    writeFileSync(pidFile, `${pid}\n`);
     const endpoint = `https://${settings.address}:${settings.port}`;
-    const stop = async () => {
-        if (isProcessAlive(pid)) process.kill(pid, "SIGTERM");
-        await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), { timeoutMs: 10_000, intervalMs: 100 });
-    };
-    const answering = await pollUntil(
-        async () =>
-            (await runCommand("curl", ["-sf", "--cacert", settings.ca.certFile, `${endpoint}/moto-api/`], { allowFailure: true }))
-                .exitCode === 0
-                ? true
-                : undefined,
-        { timeoutMs: START_WAIT_MS, intervalMs: 200, worthWaiting: () => isProcessAlive(pid) },
-    );
-    if (answering === undefined) {
-        await stop();
-        throw new Error(
-            `moto did not answer at ${endpoint} within ${START_WAIT_MS / 1000} s; see ${logFile}:\n${readFileSync(logFile, "utf8").slice(-2000)}`,
+    const stop = () => stopProcessInPidFile(pidFile);
+    // A store that fails to start or to be seeded leaves no server behind.
+    try {
+        const answering = await pollUntil(
+            async () =>
+                (await runCommand("curl", ["-sf", "--cacert", settings.ca.certFile, `${endpoint}/moto-api/`], { allowFailure: true }))
+                    .exitCode === 0
+                    ? true
+                    : undefined,
+            { timeoutMs: START_WAIT_MS, intervalMs: 200, worthWaiting: () => isProcessAlive(pid) },
         );
+        if (answering === undefined) {
+            throw new Error(
+                `moto did not answer at ${endpoint} within ${START_WAIT_MS / 1000} s; see ${logFile}:\n${readFileSync(logFile, "utf8").slice(-2000)}`,
+            );
+        }
+        const connection = { endpoint, region: settings.region, caBundle: settings.ca.certFile };
+        const seeded = (await runPython("seed.py", {
+            ...connection,
+            bucket: settings.bucket,
+            roleName: settings.roleName,
+            rolePolicy: motoPolicy(settings.rolePolicy),
+        })) as { admin: AwsCredentials; role: ObjectStore["role"] };
+        log(`S3 (moto ${MOTO_VERSION}) at ${endpoint}: bucket ${settings.bucket}, role ${seeded.role.arn}`);
+        const record: ObjectStoreRecord = { ...connection, bucket: settings.bucket, admin: seeded.admin, role: seeded.role };
+        writeFileSync(objectStoreRecordFile(settings.directory), JSON.stringify(record), { mode: 0o600 });
+        return objectStoreFrom(record, pidFile);
+    } catch (error) {
+        await stop();
+        throw error;
     }
-    const connection = { endpoint, region: settings.region, caBundle: settings.ca.certFile };
-    const seeded = (await runPython("seed.py", {
-        ...connection,
-        bucket: settings.bucket,
-        roleName: settings.roleName,
-        rolePolicy: motoPolicy(settings.rolePolicy),
-    })) as { admin: AwsCredentials; role: ObjectStore["role"] };
-    log(`S3 (moto ${MOTO_VERSION}) at ${endpoint}: bucket ${settings.bucket}, role ${seeded.role.arn}`);
-    return {
-        ...connection,
-        bucket: settings.bucket,
-        admin: seeded.admin,
-        role: seeded.role,
-        call: async (credentials, operation, parameters) =>
-            (await runPython("s3call.py", { ...connection, credentials, operation, parameters })) as S3Answer,
-        stop,
-    };
 }

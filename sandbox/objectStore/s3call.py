@@ -1,7 +1,9 @@
 """One S3 call with the credentials and settings given as JSON on stdin, for the sandbox and its
 tests: endpoint, region, caBundle, credentials {accessKeyId, secretAccessKey, sessionToken?},
 operation (boto3's name, for example put_object) and parameters. Prints {"result": ...} or
-{"error": {"code", "status"}}; the exit code is 0 either way, since a refusal is an answer."""
+{"error": {"code", "status"}}; the exit code is 0 either way, since a refusal is an answer. An
+object's Body comes back as text (undecodable bytes replaced) and as BodyBase64, exactly."""
+import base64
 import json
 import sys
 
@@ -25,7 +27,9 @@ if "Body" in parameters:
 try:
     result = getattr(s3, request["operation"])(**parameters)
     if "Body" in result:
-        result["Body"] = result["Body"].read().decode()
+        body = result["Body"].read()
+        result["Body"] = body.decode(errors="replace")
+        result["BodyBase64"] = base64.b64encode(body).decode()
     result.pop("ResponseMetadata", None)
     json.dump({"result": result}, sys.stdout, default=str)
 except botocore.exceptions.ClientError as error:

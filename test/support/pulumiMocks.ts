@@ -112,7 +112,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         case "aws:iam/instanceProfile:InstanceProfile":
             return { ...inputs, name, arn: `arn:aws:iam::123456789012:instance-profile/${name}` };
         case "aws:s3/bucket:Bucket":
-            return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+            return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket`, region: "eu-central-1" };
         case "aws:rds/instance:Instance":
             return {
                 ...inputs,

@@ -29,8 +29,8 @@ export interface TestSandbox {
     /** Runs a bash command as root on the server and returns its stdout; throws with its stderr when it fails. */
     exec(command: string): Promise<string>;
     /**
-     * Applies a plan as the sandbox's runner does, with the sandbox's domain as the plan's domain;
-     * `inputs` adds the others (the app's environment). Logs each step unless `quiet`.
+     * Applies a plan as the sandbox's runner does, with the sandbox's domain as the plan's domain and
+     * its bucket as the backups' (unless `inputs` says otherwise); `inputs` adds the others (the app's environment). Logs each step unless `quiet`.
      */
     apply(plan: Plan, options?: { inputs?: Omit<PlanInputs, "domain">; quiet?: boolean }): Promise<StepResult[]>;
     /** The A records the sandbox's DNS server gives for a name. */
@@ -62,7 +62,7 @@ export async function startSandbox(name: string, options: { domain?: string; log
             applyPlan(
                 plan,
                 sandbox.ssh,
-                { ...applyOptions.inputs, domain: sandbox.domain },
+                { backupBucket: sandbox.backupBucket, ...applyOptions.inputs, domain: sandbox.domain },
                 { log: applyOptions.quiet ? () => undefined : log },
             ),
         lookup: (hostName) => resolver.resolve4(hostName),

@@ -562,12 +562,16 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("feeds each run step's script, rendered for the domain, to sudo bash on stdin without logging stdout or handing it its previous output", async () => {
-            await build();
+        it("feeds each run step's script, rendered for the domain and the backup bucket, to sudo bash on stdin without logging stdout or handing it its previous output", async () => {
+            const { name } = await build();
             const commands = resourcesOfType("command:remote:Command");
             const runSteps = PLAN.filter((step): step is RunStep => step.kind === "run");
             // The test's private key is no key, so the configured public key is all the server keeps.
-            const inputs = { domain: "example.com", authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)] };
+            const inputs = {
+                domain: "example.com",
+                authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)],
+                backupBucket: { bucket: `${name}-backups-bucket`, prefix: `dev-${name}`, region: "eu-central-1" },
+            };
             expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => stepScript(step, inputs)));
             for (const command of commands) {
                 expect(command.inputs.create).to.equal("sudo bash -s");

@@ -70,7 +70,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         });
         const steps = remoteSteps();
         expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
-        const inputs = { domain: settings.domain, authorizedKeys: [config["webstack:sshPublicKey"]] };
+        const inputs = {
+            domain: settings.domain,
+            authorizedKeys: [config["webstack:sshPublicKey"]],
+            backupBucket: { bucket: "webstack-backups-bucket", prefix: "dev-webstack", region: "eu-central-1" },
+        };
         const scripts = plan.flatMap((step) => (step.kind === "run" ? [stepScript(step, inputs)] : []));
         expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
     });

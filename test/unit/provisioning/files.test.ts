@@ -4,7 +4,15 @@ import { shellQuote } from "../../../provisioning/script";
 import { runBash } from "../../support/shell";
 import { renderAutoUpgrades } from "../../../provisioning/files/apt";
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../../../provisioning/files/mariadb";
-import { renderAppUnit, renderBackupService, renderBackupTimer, UNIT_HARDENING } from "../../../provisioning/files/systemd";
+import {
+    renderAppUnit,
+    renderBackupService,
+    renderBackupTimer,
+    renderShipBackupsService,
+    renderShipBackupsTimer,
+    UNIT_HARDENING,
+} from "../../../provisioning/files/systemd";
+import { renderBackupBucketSettings } from "../../../provisioning/files/backupBucket";
 import { PLATFORM_ENVIRONMENT_NAMES, renderAppEnvironment } from "../../../provisioning/files/appEnvironment";
 import { renderAccessLogRotation, renderLogrotateTimer } from "../../../provisioning/files/logs";
 
@@ -120,9 +128,56 @@ describe("renderBackupService and renderBackupTimer", () => {
     });
 });
 
+describe("renderShipBackupsService and renderShipBackupsTimer", () => {
+    it("ships once after MariaDB is up, sandboxed, writing only its state", () => {
+        const service = renderShipBackupsService();
+        expect(service).to.contain("Requires=mariadb.service\n");
+        expect(service).to.contain(
+            "Type=oneshot\nExecStart=/usr/local/sbin/webstack-ship-backups\nReadWritePaths=/var/lib/webstack/backups\n",
+        );
+        expect(service).to.contain(UNIT_HARDENING.join("\n"));
+        expect(service).to.contain("\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH\n");
+    });
+
+    it("fires every half minute, so that no write stays only on the server for a minute", () => {
+        expect(renderShipBackupsTimer()).to.contain("OnCalendar=*-*-* *:*:00/30\nAccuracySec=1s\n");
+    });
+});
+
+describe("renderBackupBucketSettings", () => {
+    it("names the bucket, the server's prefix and the region", () => {
+        expect(renderBackupBucketSettings({ bucket: "webstack-backups-1a2b3c", prefix: "dev-webstack", region: "eu-central-1" })).to.equal(
+            "BACKUP_BUCKET=webstack-backups-1a2b3c\nBACKUP_PREFIX=dev-webstack\nAWS_REGION=eu-central-1\n",
+        );
+    });
+
+    it("sets no bucket when there is none, so that the backups stay on the server", () => {
+        expect(renderBackupBucketSettings(null)).to.match(/\nBACKUP_BUCKET=\n$/);
+    });
+
+    it("refuses a bucket, prefix or region a script could not put in a URL as it is, naming the field", () => {
+        const good = { bucket: "webstack-backups", prefix: "dev-webstack", region: "eu-central-1" };
+        expect(() => renderBackupBucketSettings({ ...good, bucket: "Webstack_Backups" })).to.throw(
+            /backupBucket.bucket "Webstack_Backups" is not an S3 bucket name/,
+        );
+        expect(() => renderBackupBucketSettings({ ...good, prefix: "/dev webstack/" })).to.throw(
+            /backupBucket.prefix "\/dev webstack\/" must be/,
+        );
+        expect(() => renderBackupBucketSettings({ ...good, region: "Frankfurt" })).to.throw(
+            /backupBucket.region "Frankfurt" is not an AWS region/,
+        );
+    });
+});
+
 describe("renderMariadbConfig", () => {
     it("binds to loopback only in the [mysqld] section", () => {
         expect(renderMariadbConfig()).to.match(/^\[mysqld\]\nbind-address = 127\.0\.0\.1$/m);
+    });
+
+    it("keeps row-based binary logs, synced at every commit, for three days", () => {
+        const config = renderMariadbConfig();
+        expect(config).to.contain("server_id = 1\nlog_bin = webstack-bin\nbinlog_format = ROW\nsync_binlog = 1\n");
+        expect(config).to.contain("binlog_expire_logs_seconds = 259200\n");
     });
 
     it("grants the app user data and schema changes, but no DROP, GRANT or FILE", () => {

@@ -61,6 +61,7 @@ describe("buildPlan", () => {
             "nginx",
             "upload-release",
             "deploy",
+            "backup-bucket",
             "backups",
         ]);
     });

@@ -12,7 +12,6 @@ import {
     fleetHostRecords,
     memberHostNumber,
     memberName,
-    metadataRedirectRuleset,
     SANDBOX_BUCKET,
     SANDBOX_DATABASE_HOST,
     sandboxFleetInputs,
@@ -24,7 +23,13 @@ import {
     renderHaproxyConfig,
     targetsUp,
 } from "../../../sandbox/fleet/loadBalancer";
-import { networkSetupCommands, sharedSubnet, sharedSubnetMember, sharedSubnetSetupCommands } from "../../../sandbox/network";
+import {
+    metadataRedirectRuleset,
+    networkSetupCommands,
+    sharedSubnet,
+    sharedSubnetMember,
+    sharedSubnetSetupCommands,
+} from "../../../sandbox/network";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { shellcheck, temporaryDirectory } from "../../support/shell";
 
@@ -93,7 +98,7 @@ describe("the fleet sandbox's fleet layout", () => {
     });
 
     it("sends the app servers' metadata requests to the stand-in, from the fleet's bridge only", () => {
-        expect(metadataRedirectRuleset(subnet)).to.contain(
+        expect(metadataRedirectRuleset(subnet.subnetIndex, subnet.bridge, subnet.hostAddress)).to.contain(
             'iifname "wsf40" ip daddr 169.254.169.254 tcp dport 80 dnat to 198.18.40.1:8169',
         );
     });

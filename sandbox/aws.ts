@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { backupWriterPolicy } from "../components/server/backups";
+import { AWS_CLI_CONFIG_FILE } from "../provisioning/layout";
+import type { BackupBucket } from "../provisioning/plan";
+import { trustCaScript } from "./acme";
+import { startDaemon, stopProcessInPidFile } from "./daemon";
+import { runCommand } from "./exec";
+import { createCertificateAuthority } from "./fleet/certificates";
+import { SANDBOX_REGION } from "./fleet/fleetLayout";
+import { sandboxPaths, type SandboxPaths } from "./layout";
+import { METADATA_PORT, metadataRedirectRuleset, metadataTable, type SandboxNetwork } from "./network";
+import type { MetadataConfig } from "./objectStore/metadataDaemon";
+import { objectStorePidFile, openObjectStore, s3HostNames, startObjectStore, type ObjectStore } from "./objectStore/objectStore";
+import { sshRunAsRoot, type SshTarget } from "./ssh";
+
+/**
+ * The AWS a sandbox server reaches, as an EC2 instance of the stack reaches its own: S3 with the
+ * stack's backup bucket (moto, at S3's names, on the host end of the sandbox's veth), the server
+ * role whose policy is the stack's own, and the instance metadata service that hands the server that
+ * role's credentials. The server trusts the sandbox's CA, which signs S3's certificate.
+ */
+
+/** The role the sandbox's server acts as, as WebServer's instance profile makes it act on AWS. */
+const SERVER_ROLE = "webstack-server-role";
+/** Where the server trusts the sandbox's CA. */
+const GUEST_CA_PATH = "/usr/local/share/ca-certificates/webstack-sandbox-aws.crt";
+
+/** The backup bucket of the sandbox `name`: its own bucket, and the prefix WebServer gives a stack called "sandbox". */
+export function sandboxBackupBucket(name: string): BackupBucket {
+    return { bucket: `webstack-${name}-backups`, prefix: "sandbox-webstack", region: SANDBOX_REGION };
+}
+
+/** The names the sandbox's DNS gives the host end of its veth, where S3 answers: the regional endpoint and the bucket's virtual host. */
+export function sandboxAwsHostRecords(network: SandboxNetwork, target: BackupBucket): { names: string[]; address: string }[] {
+    const [regional] = s3HostNames(target.region);
+    return [{ names: [regional, `${target.bucket}.${regional}`], address: network.hostAddress }];
+}
+
+function awsDir(paths: SandboxPaths): string {
+    return join(paths.runtime, "aws");
+}
+
+/** The S3 of the running sandbox `name`, or undefined when it has none. */
+export function sandboxObjectStore(name: string): ObjectStore | undefined {
+    return openObjectStore(awsDir(sandboxPaths(name)));
+}
+
+/** Starts S3 with the bucket and the role, the metadata service with the role's credentials, and the redirect to it. */
+export async function startSandboxAws(
+    network: SandboxNetwork,
+    paths: SandboxPaths,
+    target: BackupBucket,
+    log: (line: string) => void,
+): Promise<ObjectStore> {
+    const directory = awsDir(paths);
+    const ca = await createCertificateAuthority(join(directory, "ca"), `webstack sandbox AWS CA (${network.netns})`);
+    const store = await startObjectStore(
+        {
+            directory,
+            address: network.hostAddress,
+            port: 443,
+            region: target.region,
+            bucket: target.bucket,
+            roleName: SERVER_ROLE,
+            rolePolicy: backupWriterPolicy(`arn:aws:s3:::${target.bucket}`, target.prefix),
+            ca,
+        },
+        log,
+    );
+    const config: MetadataConfig = {
+        address: network.hostAddress,
+        port: METADATA_PORT,
+        credentials: {
+            AccessKeyId: store.role.accessKeyId,
+            SecretAccessKey: store.role.secretAccessKey,
+            Token: store.role.sessionToken ?? "",
+            Expiration: store.role.expiration,
+        },
+        pidFile: join(directory, "metadata.pid"),
+    };
+    await startDaemon({
+        script: join(__dirname, "objectStore/metadataDaemon.ts"),
+        config,
+        configFile: join(directory, "metadata.json"),
+        pidFile: config.pidFile,
+        logFile: join(directory, "metadata.log"),
+        what: "The sandbox's instance metadata service",
+    });
+    await runCommand("nft", ["-f", "-"], {
+        input: metadataRedirectRuleset(network.subnetIndex, network.hostInterface, network.hostAddress),
+    });
+    return store;
+}
+
+/**
+ * The AWS CLI's settings on a sandbox server: moto cannot check the streaming checksums the CLI sends
+ * with an upload by default (aws-chunked with a trailer: SignatureDoesNotMatch), so the CLI sends and
+ * checks checksums only where S3 requires them. The plan writes no such file on AWS.
+ */
+export const SANDBOX_AWS_CLI_CONFIG = [
+    "[default]",
+    "request_checksum_calculation = when_required",
+    "response_checksum_validation = when_required",
+    "",
+].join("\n");
+
+/** Makes the server trust the sandbox's CA, which signs S3's certificate, and gives its AWS CLI the settings moto needs. */
+export async function prepareServerForSandboxAws(ssh: SshTarget, paths: SandboxPaths): Promise<void> {
+    await sshRunAsRoot(ssh, trustCaScript(GUEST_CA_PATH), { input: readFileSync(join(awsDir(paths), "ca", "ca.pem")) });
+    await sshRunAsRoot(ssh, `install -d -m 755 ${dirname(AWS_CLI_CONFIG_FILE)} && cat >${AWS_CLI_CONFIG_FILE}`, {
+        input: SANDBOX_AWS_CLI_CONFIG,
+    });
+}
+
+/** Stops S3 and the metadata service and removes the redirect; what is gone already is fine. */
+export async function stopSandboxAws(network: SandboxNetwork, paths: SandboxPaths): Promise<void> {
+    const directory = awsDir(paths);
+    await stopProcessInPidFile(join(directory, "metadata.pid"));
+    await stopProcessInPidFile(objectStorePidFile(directory));
+    await runCommand("nft", ["delete", "table", "ip", metadataTable(network.subnetIndex)], { allowFailure: true });
+}
