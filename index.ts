@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
+import { stackServerName } from "./components/tags";
 import { parseStackConfig, rawStackConfig, refusePreviewPlaceholder, StackSettings } from "./config/stackConfig";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
@@ -44,11 +45,14 @@ export = async () => {
     }
 
     if (settings.server.kind === "existing") {
+        const backupBucket = settings.server.backupBucket;
         new RemoteProvisioner("webstack", {
             connection: { host: settings.server.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
             plan: buildPlan(await serverSettings(settings)),
             domain: settings.domain,
             appEnvironment,
+            // The prefix a WebServer named so gives its own server's backups: a server moving either way finds them.
+            backupBucket: backupBucket && { ...backupBucket, prefix: stackServerName("webstack") },
         });
         const url = siteUrl(settings.domain, settings.tls !== undefined);
         return {

@@ -12,7 +12,7 @@ import { declareInstance } from "./server/instance";
 import { DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
 import { DEFAULT_BACKUP_RETENTION_DAYS, declareBackups, validateBackupRetentionDays } from "./server/backups";
 import { authorizedKeys } from "./sshKeys";
-import { tagsFor as componentTags } from "./tags";
+import { stackServerName, tagsFor as componentTags } from "./tags";
 
 /** What WebServer uses for each argument left out; the stack config's messages quote them as examples. */
 export const WEB_SERVER_DEFAULTS = {
@@ -223,8 +223,7 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
         checkedCidrs(args.sshAllowedCidrs as readonly string[]);
     }
     const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
-    // What names this stack's server whatever instance runs it: its snapshots' target and its backups' prefix.
-    const snapshotTarget = `${pulumi.getStack()}-${name}`;
+    const snapshotTarget = stackServerName(name);
     const backupRetentionDays = args.backupRetentionDays ?? WEB_SERVER_DEFAULTS.backupRetentionDays;
     checked(undefined, () => validateBackupRetentionDays(backupRetentionDays));
     const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;

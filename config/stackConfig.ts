@@ -57,6 +57,8 @@ export type ServerSource =
     | {
           readonly kind: "existing";
           readonly host: string;
+          /** Where the server's backups go, when it has a bucket of its own; they stay on the server otherwise. */
+          readonly backupBucket?: { readonly bucket: string; readonly region: string };
       }
     | FleetSource;
 
@@ -98,6 +100,8 @@ const CONFIG_KEYS = [
     "backupRetentionDays",
     "alertEmail",
     "existingServerHost",
+    "backupBucket",
+    "backupBucketRegion",
     "provision",
     "appInstances",
     "acmeEmail",
@@ -120,6 +124,8 @@ const SINGLE_ONLY_KEYS = [
     "sshHostKey",
     "subnetId",
     "existingServerHost",
+    "backupBucket",
+    "backupBucketRegion",
     "provision",
     "acmeEmail",
     "acmeDirectoryUrl",
@@ -190,6 +196,24 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
         );
     }
     return cidrs;
+}
+
+/** S3's rules for a bucket name: 3 to 63 lower-case letters, digits, dots and dashes, a letter or digit at each end. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** An existing server's backup bucket and its region, which go together. */
+function readExistingServerBackupBucket(reader: ConfigReader): { backupBucket?: { bucket: string; region: string } } {
+    const bucket = reader.matching("backupBucket", BUCKET_NAME, "my-site-backups");
+    const region = reader.matching("backupBucketRegion", AWS_REGION, "eu-central-1");
+    const given = (key: string) => reader.string(key) !== undefined;
+    if (given("backupBucket") !== given("backupBucketRegion")) {
+        const missing = given("backupBucket") ? "backupBucketRegion" : "backupBucket";
+        reader.problems.push(
+            `webstack:${missing} is missing; webstack:backupBucket and webstack:backupBucketRegion go together, for example: pulumi config set webstack:${missing} ${missing === "backupBucket" ? "my-site-backups" : "eu-central-1"}`,
+        );
+    }
+    return bucket !== undefined && region !== undefined ? { backupBucket: { bucket, region } } : {};
 }
 
 function readNewInstance(reader: ConfigReader): ServerSource {
@@ -347,7 +371,14 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
             ? readFleet(reader)
             : existingHost === undefined
               ? readNewInstance(reader)
-              : { kind: "existing", host: existingHost };
+              : { kind: "existing", host: existingHost, ...readExistingServerBackupBucket(reader) };
+    if (server.kind === "new-instance") {
+        for (const key of ["backupBucket", "backupBucketRegion"].filter((name) => reader.string(name) !== undefined)) {
+            reader.problems.push(
+                `webstack:${key} goes with webstack:existingServerHost: a server this stack creates gets a backup bucket of its own (the backupBucket output). Remove it: pulumi config rm webstack:${key}`,
+            );
+        }
+    }
     if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",

@@ -99,12 +99,13 @@ export function buildPlan(settings: ServerSettings): Plan {
         baseStep(),
         hardeningStep(),
         databaseStep(),
+        // Before the app takes traffic: a new server restores the stack's data from the bucket.
+        backupBucketStep(),
+        backupsStep(),
         appStep(appInstances),
         appEnvironmentStep(),
         nginxSiteStep(site),
         ...releaseSteps(release),
-        backupBucketStep(),
-        backupsStep(),
         ...(tls
             ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)]
             : []),

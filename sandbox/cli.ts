@@ -60,6 +60,8 @@ export interface CliArguments {
     readonly https: boolean;
     /** With restore: the dump to restore (a name in the server's backup directory); the newest when absent. */
     readonly dump?: string;
+    /** With restore: the second (UTC) to restore to, from the newest dump before it and the binary logs after it. */
+    readonly until?: string;
     /** The fleet sandbox (up, deploy, destroy): several servers, as `topology: ha` runs on AWS. */
     readonly ha: boolean;
     /** up and deploy through the real Pulumi engine running this program, instead of the sandbox's runner. */
@@ -74,12 +76,12 @@ const HA_COMMANDS: readonly CliCommand[] = ["up", "deploy", "rollback", "destroy
 /** The commands that apply the plan, which the real engine can do instead of the runner. */
 const PULUMI_COMMANDS: readonly CliCommand[] = ["up", "deploy"];
 
-const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME] [--ha] [--pulumi]
+const USAGE = `usage: npm run sandbox -- [${COMMANDS.join("|")}] [--name=NAME] [--domain=DOMAIN] [--verbose] [--https] [--dump=NAME] [--until=TIME] [--ha] [--pulumi]
   up (the default)  boot or reuse the sandbox server, build the release, apply the whole plan, print the URL
   deploy            build the app release and ship it (upload and deploy steps only)
   rollback          switch the server back to the release that ran before
   backup            dump the server's database now (webstack-backup)
-  restore           restore the newest dump, or --dump=NAME, while the site serves (webstack-restore)
+  restore           restore the newest dump, --dump=NAME, or --until='TIME' (UTC), while the site serves (webstack-restore)
   status            show the sandboxes on this host
   destroy           remove the sandbox server and everything it made on this host
   --ha              up, deploy, rollback and destroy the ha topology instead: a load balancer, a database server and app servers configured by cloud-init
@@ -93,6 +95,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     let verbose = false;
     let https = false;
     let dump: string | undefined;
+    let until: string | undefined;
     let ha = false;
     let pulumi = false;
     let named = false;
@@ -105,6 +108,8 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
             domain = checkedSandboxDomain(option[2]);
         } else if (option && option[1] === "dump" && option[2] !== undefined && /^[A-Za-z0-9._-]+$/.test(option[2])) {
             dump = option[2];
+        } else if (option && option[1] === "until" && option[2] !== undefined) {
+            until = option[2];
         } else if (argument === "--verbose") {
             verbose = true;
         } else if (argument === "--https") {
@@ -122,8 +127,11 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
     if (https && (command ?? "up") !== "up") {
         throw new Error(`--https goes with up (HTTPS is set up with the whole plan).\n${USAGE}`);
     }
-    if (dump !== undefined && command !== "restore") {
-        throw new Error(`--dump goes with restore.\n${USAGE}`);
+    if ((dump !== undefined || until !== undefined) && command !== "restore") {
+        throw new Error(`--dump and --until go with restore.\n${USAGE}`);
+    }
+    if (dump !== undefined && until !== undefined) {
+        throw new Error(`Only one of --dump and --until can be given: --until picks the dump itself.\n${USAGE}`);
     }
     if (ha && !HA_COMMANDS.includes(command ?? "up")) {
         throw new Error(`--ha goes with ${HA_COMMANDS.join(", ")}.\n${USAGE}`);
@@ -148,7 +156,14 @@ export function parseCliArguments(argv: readonly string[]): CliArguments {
         ha,
         pulumi,
         ...(dump === undefined ? {} : { dump }),
+        ...(until === undefined ? {} : { until }),
     };
+}
+
+/** webstack-restore's arguments for the restore command's options, quoted for the shell. */
+export function restoreArguments(options: Pick<CliArguments, "dump" | "until">): string[] {
+    if (options.until !== undefined) return ["--until", shellQuote(options.until)];
+    return options.dump === undefined ? [] : [shellQuote(options.dump)];
 }
 
 /**
@@ -378,7 +393,7 @@ async function main(argv: readonly string[]): Promise<void> {
         case "backup":
             return runOnServer(options, BACKUP_COMMAND);
         case "restore":
-            return runOnServer(options, options.dump === undefined ? RESTORE_COMMAND : `${RESTORE_COMMAND} ${shellQuote(options.dump)}`);
+            return runOnServer(options, [RESTORE_COMMAND, ...restoreArguments(options)].join(" "));
         case "status":
             return status(options);
         case "destroy":

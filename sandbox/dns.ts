@@ -89,6 +89,12 @@ export async function startDnsServer(configFile: string, settings: DnsSettings):
     await runCommand("dnsmasq", [`--conf-file=${configFile}`]);
 }
 
+/** Starts the sandbox's dnsmasq again from its configuration file: after its address went away with the server's network and came back. */
+export async function restartDnsServer(configFile: string, pidFile: string): Promise<void> {
+    await stopDnsServer(pidFile);
+    await runCommand("dnsmasq", [`--conf-file=${configFile}`]);
+}
+
 /** Stops the sandbox's dnsmasq if it runs; waits until it has gone so that its address is free. */
 export async function stopDnsServer(pidFile: string): Promise<void> {
     const pid = readPid(pidFile);

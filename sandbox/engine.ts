@@ -93,6 +93,8 @@ export interface ExistingServer {
     readonly hostKey: string;
     /** The login user's private key (OpenSSH text); it goes into the stack's config as a secret. */
     readonly privateKey: string;
+    /** The bucket its backups go to, when it has one. */
+    readonly backupBucket?: { readonly bucket: string; readonly region: string };
 }
 
 /** The stack config that points the program at an existing server. */
@@ -103,6 +105,12 @@ export function existingServerConfig(server: ExistingServer): ConfigMap {
         "webstack:sshUser": { value: server.user },
         "webstack:sshHostKey": { value: server.hostKey },
         "webstack:sshPrivateKey": { value: server.privateKey, secret: true },
+        ...(server.backupBucket === undefined
+            ? {}
+            : {
+                  "webstack:backupBucket": { value: server.backupBucket.bucket },
+                  "webstack:backupBucketRegion": { value: server.backupBucket.region },
+              }),
     };
 }
 
@@ -115,9 +123,12 @@ export function ed25519HostKey(knownHosts: string): string {
     return line.split(/\s+/).slice(1, 3).join(" ");
 }
 
-/** How the program reaches a sandbox server: its address, login and pinned ed25519 host key. */
-export function sandboxServer(sandbox: Pick<Sandbox, "domain" | "address" | "ssh">): ExistingServer {
+/** How the program reaches a sandbox server: its address, login, pinned ed25519 host key and backup bucket. */
+export function sandboxServer(sandbox: Pick<Sandbox, "domain" | "address" | "ssh" | "backupBucket">): ExistingServer {
     return {
+        ...(sandbox.backupBucket === undefined
+            ? {}
+            : { backupBucket: { bucket: sandbox.backupBucket.bucket, region: sandbox.backupBucket.region } }),
         domain: sandbox.domain,
         host: sandbox.address,
         user: sandbox.ssh.user,

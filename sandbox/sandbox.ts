@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { ensureBaseImage } from "./baseImage";
 import { bootServer, waitForSsh } from "./boot";
 import { killAndRemoveCgroups, processInCgroup } from "./cgroups";
-import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, startDnsServer, stopDnsServer } from "./dns";
+import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, restartDnsServer, startDnsServer, stopDnsServer } from "./dns";
 import { pollUntil, runCommand } from "./exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
 import { cgroupName, sandboxPaths, checkedSandboxName } from "./layout";
@@ -169,4 +169,31 @@ export async function destroySandbox(name: string, log: (line: string) => void =
         log(`sandbox "${name}" destroyed`);
     }
     return exists;
+}
+
+/**
+ * Loses the sandbox's server as an EC2 instance and its disk are lost, without warning (every process
+ * killed, the disk and the network namespace gone), and boots a new server in its place: the same
+ * name and address, an empty disk from the base image, host keys of its own. What is not the server
+ * stays, as it does on AWS: its DNS, its S3 with every backup, its metadata service. The caller then
+ * applies the plan, as `pulumi up` does to a replacement instance.
+ */
+export async function replaceServer(name: string, log: (line: string) => void = console.log): Promise<Sandbox> {
+    requireRootOnLinux();
+    const state = readState(name);
+    if (state === undefined || state.backupBucket === undefined) {
+        throw new Error(`Sandbox "${name}" does not exist, or is a fleet's server; start it first (npm run sandbox).`);
+    }
+    const paths = sandboxPaths(name);
+    const network = sandboxNetwork(name, state.subnetIndex);
+    await killAndRemoveCgroups(paths.cgroups);
+    await unmountAllUnder(paths.rootDir);
+    rmSync(paths.data, { recursive: true, force: true });
+    await removeNetwork(network);
+    log(`sandbox "${name}": server lost (processes killed, disk and network gone)`);
+    await createNetwork(network);
+    await restartDnsServer(paths.dnsmasqConfig, paths.dnsmasqPidFile);
+    const sandbox = await bootServer(state, { lowerDirs: [await ensureBaseImage(log)] }, log);
+    await prepareServerForSandboxAws(sandbox.ssh, paths);
+    return sandbox;
 }

@@ -13,6 +13,8 @@ import {
     PREVIOUS_LINK,
     RELEASES_DIR,
     BACKUP_COMMAND,
+    RESTORE_COMMAND,
+    SHIP_BACKUPS_COMMAND,
     BACKUP_BUCKET_ENV_FILE,
     BACKUP_STATE_DIR,
     MARIADB_DATA_DIR,
@@ -68,7 +70,18 @@ export function renderBackupCommand(): string {
     });
 }
 
-/** `webstack-ship-backups`: the closed binary logs and the dumps the backup bucket lacks, sent to it. */
+/** Where the backups are, on the server and in the bucket, and how the AWS CLI reaches the bucket: what shipping and restoring share. */
+const BACKUP_STORAGE_SETTINGS = {
+    APP_DATABASE,
+    BACKUP_DIR,
+    BACKUP_STATE_DIR,
+    BACKUP_BUCKET_ENV_FILE,
+    MARIADB_DATA_DIR,
+    SYSTEM_CA_BUNDLE,
+    AWS_CLI_CONFIG_FILE,
+};
+
+/** `webstack-ship-backups [--new-timeline]`: the closed binary logs and the dumps the backup bucket lacks, sent to it; a new timeline begun. */
 export function renderShipBackupsCommand(): string {
     return renderCommand({
         description: "webstack-ship-backups: send the backup bucket the binary logs and dumps it lacks.",
@@ -86,16 +99,18 @@ export function renderShipBackupsCommand(): string {
 }
 
 /**
- * `webstack-restore [DUMP]`: the newest (or the named) dump loaded beside the live database and
- * swapped in with one atomic RENAME TABLE; the tables it replaces are kept aside.
+ * `webstack-restore [DUMP] | --until TIME`: the newest (or the named) dump, or the newest before TIME
+ * with the binary logs replayed up to it, loaded beside the live database and swapped in with one
+ * atomic RENAME TABLE; the tables it replaces are kept aside, and a new backup timeline begins.
  */
 export function renderRestoreCommand(): string {
     return renderCommand({
         description: "webstack-restore: restore the app's database from a dump while the site serves.",
         settings: {
-            BACKUP_DIR,
+            ...BACKUP_STORAGE_SETTINGS,
             BACKUP_COMMAND,
-            APP_DATABASE,
+            RESTORE_COMMAND,
+            SHIP_BACKUPS_COMMAND,
             CURRENT_LINK,
             ...MIGRATION_SETTINGS,
         },

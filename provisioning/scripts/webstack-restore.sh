@@ -1,29 +1,145 @@
 # shellcheck shell=bash
 # Usage: webstack-restore [DUMP]
-#   Restores the app's database from DUMP (a file in BACKUP_DIR, by name or path), or from the newest
-#   dump there, while the site keeps serving:
-#   1. the dump is loaded into a staging database, beside the live one (the site serves the live
-#      data meanwhile, however damaged);
+#        webstack-restore --until 'TIME'
+#        webstack-restore --recover
+#   Restores the app's database while the site keeps serving, from DUMP (a file in BACKUP_DIR, by
+#   name or path) or the newest dump there; or, with --until (UTC, for example '2026-12-07 09:10:00'),
+#   to that second: the newest dump taken before it, and its timeline's binary logs replayed up to
+#   it. With a backup bucket set, the dumps and logs of every timeline in it count, and any not on
+#   this server is read from the bucket: a new server restores a lost one's data.
+#   1. the dump is loaded into a staging database beside the live one, and the binary logs replayed
+#      into it (the site serves the live data meanwhile, however damaged);
 #   2. one RENAME TABLE statement, atomic in MariaDB, moves the live tables into a side database
 #      APP_DATABASE_before_restore_<time> and the restored ones into their place: a request sees
 #      the old data or the restored data, never a mix and never no table;
-#   3. the current release's migrations run, so a dump from an older schema fits the running code.
-#   Nothing is dropped: posts that were written after the dump (or are missing from it) stay in the
-#   side database, and the command says how many and how to copy them back; new posts get ids past
-#   theirs, so copying them back never collides.
+#   3. the current release's migrations run, so a dump from an older schema fits the running code;
+#   4. a new backup timeline starts with a dump: later restores never replay across this one.
+#   --recover is the first thing a new server does (the plan's backups step): it restores everything
+#   the bucket holds, up to now, or starts the server's timeline empty when the bucket holds nothing.
+#   Nothing is dropped: posts that are not in the restored data stay in the side database, and the
+#   command says how many and how to copy them back; new posts get ids past theirs, so copying them
+#   back never collides.
 umask 077
-dump="${1:-}"
-if [[ -z "$dump" ]]; then
+work="$(mktemp -d)"
+staging="${APP_DATABASE}_restore"
+trap 'rm -rf "$work"' EXIT
+
+until_epoch=""
+dump=""
+recover=0
+case "${1:-}" in
+  --recover)
+    recover=1
+    until_epoch="$(date -u +%s)"
+    ;;
+  --until)
+    [[ -n "${2:-}" ]] || fail "--until needs a time (UTC), for example: $RESTORE_COMMAND --until '$(date -u '+%F %T')'"
+    until_epoch="$(date -u -d "$2" +%s 2>/dev/null)" || fail "--until '$2' is not a time; give one in UTC, for example '$(date -u '+%F %T')'."
+    (( until_epoch <= $(date -u +%s) )) || fail "--until '$2' is in the future (it is $(date -u '+%F %T') UTC now); nothing was changed."
+    ;;
+  --*) fail "unknown option $1; usage: $RESTORE_COMMAND [DUMP] | --until 'TIME' | --recover" ;;
+  *) dump="${1:-}" ;;
+esac
+
+# shellcheck source=/dev/null
+source "$BACKUP_BUCKET_ENV_FILE"
+export AWS_CA_BUNDLE="$SYSTEM_CA_BUNDLE" AWS_CONFIG_FILE="$AWS_CLI_CONFIG_FILE"
+timeline="$(cat "$BACKUP_STATE_DIR/timeline" 2>/dev/null || true)"
+timeline_start="$(cat "$BACKUP_STATE_DIR/timeline-start" 2>/dev/null || true)"
+
+# dump_epoch NAME: when a dump was taken, from its name (APP_DATABASE-YYYYmmddTHHMMSSZ.sql.gz).
+dump_epoch() {
+  local stamp="${1#"$APP_DATABASE"-}"
+  date -u -d "${stamp:0:8} ${stamp:9:2}:${stamp:11:2}:${stamp:13:2}" +%s
+}
+
+# catalog: every backup there is, one "TIMELINE KIND NAME" line each (KIND dumps or binlogs): this
+# server's own, and, with a bucket, those of every timeline in it.
+catalog() {
+  local name
+  if [[ -n "$timeline" ]]; then
+    find "$BACKUP_DIR" -maxdepth 1 -name "$APP_DATABASE-*.sql.gz" -printf "$timeline dumps %f\n"
+    while read -r name; do
+      if [[ -n "$name" && ! "$name" < "$timeline_start" ]]; then
+        echo "$timeline binlogs $name"
+      fi
+    done < <(sql 'SHOW BINARY LOGS' | cut -f1)
+  fi
+  if [[ -n "${BACKUP_BUCKET:-}" ]]; then
+    aws s3api list-objects-v2 --region "$AWS_REGION" --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX/" \
+      --query 'Contents[].[Key]' --output text >"$work/keys" \
+      || fail "the backup bucket s3://$BACKUP_BUCKET/$BACKUP_PREFIX/ cannot be read (see above); nothing was changed."
+    # An empty listing prints "None", which matches no key.
+    sed -n -E "s#^$BACKUP_PREFIX/([^/]+)/(dumps|binlogs)/([^/]+)\$#\1 \2 \3#p" "$work/keys"
+  fi
+}
+
+# fetch TIMELINE KIND NAME: the path of that backup on this server, read from the bucket when it is not here.
+fetch() {
+  local local_path="$BACKUP_DIR/$3"
+  [[ "$2" == binlogs ]] && local_path="$MARIADB_DATA_DIR/$3"
+  if [[ "$1" == "$timeline" && -f "$local_path" ]]; then
+    echo "$local_path"
+    return
+  fi
+  aws s3 cp --only-show-errors --region "$AWS_REGION" "s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$1/$2/$3" "$work/$1-$3" >&2 \
+    || fail "$BACKUP_PREFIX/$1/$2/$3 cannot be read from s3://$BACKUP_BUCKET (see above); nothing was changed."
+  echo "$work/$1-$3"
+}
+
+dump_timeline="$timeline"
+if [[ -n "$until_epoch" ]]; then
+  # What was written up to now is in closed logs, which this restore can read.
+  sql 'FLUSH BINARY LOGS'
+  catalog | sort -u >"$work/catalog"
+  if (( recover )); then
+    why=""
+    if sql "SELECT 1 FROM information_schema.tables WHERE table_schema = '$APP_DATABASE' AND table_name = 'posts'" | grep -q 1; then
+      why="this server has data of its own, which it keeps"
+    elif ! grep -q ' dumps ' "$work/catalog"; then
+      why="the backup bucket holds no backups of this stack: the database starts empty"
+    fi
+    if [[ -n "$why" ]]; then
+      echo "$why"
+      "$SHIP_BACKUPS_COMMAND" --new-timeline
+      exit 0
+    fi
+  fi
+  while read -r candidate_timeline _ name; do
+    epoch="$(dump_epoch "$name")"
+    if (( epoch <= until_epoch )); then
+      printf '%s %s %s\n' "$epoch" "$candidate_timeline" "$name"
+    fi
+  done < <(grep ' dumps ' "$work/catalog") | sort -n | tail -n 1 >"$work/chosen"
+  if [[ ! -s "$work/chosen" ]]; then
+    oldest="$(grep ' dumps ' "$work/catalog" | cut -d' ' -f3 | sort | head -n 1)"
+    fail "no dump was taken at or before $(date -u -d "@$until_epoch" '+%F %T') UTC${oldest:+ (the oldest is $oldest)}; nothing was changed."
+  fi
+  read -r _ dump_timeline dump_name <"$work/chosen"
+  dump="$(fetch "$dump_timeline" dumps "$dump_name")"
+elif [[ -z "$dump" ]]; then
   dump="$(find "$BACKUP_DIR" -maxdepth 1 -name "$APP_DATABASE-*.sql.gz" | sort -r | head -n 1)"
   [[ -n "$dump" ]] || fail "there is no dump in $BACKUP_DIR; take one with: sudo $BACKUP_COMMAND"
 elif [[ "$dump" != */* ]]; then
   dump="$BACKUP_DIR/$dump"
 fi
 [[ -f "$dump" ]] || fail "the dump $dump does not exist; the dumps are: $(find "$BACKUP_DIR" -maxdepth 1 -name '*.sql.gz' -printf '%f ' | sort)"
-gzip -t "$dump" 2>/dev/null || fail "the dump $dump is not a complete gzip file; pick another one from $BACKUP_DIR."
+gzip -t "$dump" 2>/dev/null || fail "the dump $dump is not a complete gzip file; pick another one. Nothing was changed."
 
-staging="${APP_DATABASE}_restore"
-side="${APP_DATABASE}_before_restore_$(date -u +%Y%m%dT%H%M%SZ)"
+# The binary logs to replay: the dump's timeline's, from the position the dump names, in order and without a gap.
+replay_logs=()
+if [[ -n "$until_epoch" ]]; then
+  position="$(gunzip -c "$dump" | head -n 40 | sed -n "s/^-- CHANGE MASTER TO MASTER_LOG_FILE='\([^']*\)', MASTER_LOG_POS=\([0-9]*\);.*/\1 \2/p")"
+  [[ -n "$position" ]] || fail "the dump $dump names no binary log position, so nothing can be replayed after it; restore it by name instead."
+  read -r first_log start_position <<<"$position"
+  mapfile -t replay_logs < <(grep "^$dump_timeline binlogs " "$work/catalog" | cut -d' ' -f3 | sort | awk -v first="$first_log" '$0 >= first')
+  [[ "${replay_logs[0]:-}" == "$first_log" ]] || fail "the binary log $first_log, where the dump $dump ends, is in neither this server nor the bucket; nothing was changed."
+  expected=$((10#${first_log##*.}))
+  for name in "${replay_logs[@]}"; do
+    (( 10#${name##*.} == expected )) || fail "the binary log before $name is missing from timeline $dump_timeline; nothing was changed."
+    expected=$((expected + 1))
+  done
+fi
 
 echo "loading $dump into $staging"
 sql "DROP DATABASE IF EXISTS $staging; CREATE DATABASE $staging CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
@@ -31,6 +147,30 @@ if ! gunzip -c "$dump" | mariadb --protocol=socket "$staging"; then
   sql "DROP DATABASE IF EXISTS $staging"
   fail "loading $dump failed (see above); the live database is untouched."
 fi
+
+stopped_at=""
+if (( ${#replay_logs[@]} > 0 )); then
+  stop="$(date -u -d "@$until_epoch" '+%F %T')"
+  for name in "${replay_logs[@]}"; do
+    log_file="$(fetch "$dump_timeline" binlogs "$name")"
+    from=()
+    [[ "$name" == "$first_log" ]] && from=(--start-position="$start_position")
+    # Only the app's database, renamed to the staging one; the replayed transactions get new GTIDs.
+    TZ=UTC mariadb-binlog "${from[@]}" --stop-datetime="$stop" --database="$APP_DATABASE" \
+      --rewrite-db="$APP_DATABASE->$staging" "$log_file" | sed '/SET @@session.gtid_seq_no=/d' >"$work/replay.sql"
+    if ! mariadb --protocol=socket <"$work/replay.sql"; then
+      sql "DROP DATABASE IF EXISTS $staging"
+      fail "replaying $name failed (see above); the live database is untouched."
+    fi
+    # The last transaction replayed: its commit's header, "#YYMMDD H:MM:SS server id N  end_log_pos P ... Xid = X".
+    last_commit="$(sed -n -E 's/^#([0-9]{2})([0-9]{2})([0-9]{2}) +([0-9]{1,2}:[0-9]{2}:[0-9]{2}) server id [0-9]+ +end_log_pos ([0-9]+) .*Xid = .*/20\1-\2-\3 \4 \5/p' "$work/replay.sql" | tail -n 1)"
+    if [[ -n "$last_commit" ]]; then
+      read -r day time end_position <<<"$last_commit"
+      stopped_at="$name at $end_position, the last write of $(date -u -d "$day $time" '+%F %T') UTC"
+    fi
+  done
+fi
+
 restored_tables="$(sql "SELECT table_name FROM information_schema.tables WHERE table_schema = '$staging' ORDER BY table_name")"
 if ! grep -qx posts <<<"$restored_tables"; then
   sql "DROP DATABASE IF EXISTS $staging"
@@ -42,6 +182,7 @@ fi
 next_id="$(sql "SELECT COALESCE(MAX(AUTO_INCREMENT), 1) + 1000 FROM information_schema.tables WHERE table_schema = '$APP_DATABASE' AND table_name = 'posts'")"
 sql "ALTER TABLE $staging.posts AUTO_INCREMENT = $next_id"
 
+side="${APP_DATABASE}_before_restore_$(date -u +%Y%m%dT%H%M%SZ)"
 renames=()
 while read -r table; do
   [[ -n "$table" ]] && renames+=("$APP_DATABASE.$table TO $side.$table")
@@ -53,11 +194,15 @@ sql "CREATE DATABASE $side CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; CRE
 sql "RENAME TABLE $(IFS=,; echo "${renames[*]}")"
 sql "DROP DATABASE $staging"
 echo "restored $APP_DATABASE from $dump: $(sql "SELECT COUNT(*) FROM $APP_DATABASE.posts") posts"
+if [[ -n "$until_epoch" ]]; then
+  echo "replayed the binary logs of timeline $dump_timeline up to $(date -u -d "@$until_epoch" '+%F %T') UTC: stopped at ${stopped_at:-the dump itself (no write after it)}"
+fi
 
 if [[ -e "$CURRENT_LINK" ]]; then
   run_migrations "$(readlink -f "$CURRENT_LINK")" \
     || fail "the restored database is live, but the current release's migrations failed on it (see above)."
 fi
+"$SHIP_BACKUPS_COMMAND" --new-timeline
 
 posts_not_in_dump=0
 if sql "SELECT 1 FROM information_schema.tables WHERE table_schema = '$side' AND table_name = 'posts'" | grep -q 1; then

@@ -1,12 +1,12 @@
 import { expect } from "chai";
-import * as http from "http";
 import * as net from "net";
 import { buildRelease } from "../../release/build";
 import { APP_DATABASE, appInstanceUnit, appPorts, appSocketPath } from "../../provisioning/layout";
 import { figure } from "../support/figure";
 import { request, waitUntil } from "../support/http";
-import { answerOutcome, describeOutcomes, errorOutcome, startLoad, type LoadReport, type LoadTarget, type Outcome } from "../support/load";
+import { describeOutcomes, startLoad, type LoadReport, type LoadTarget } from "../support/load";
 import { provisionSandbox, type TestSandbox } from "../support/sandbox";
+import { startWriters } from "../support/writers";
 
 const SANDBOX_NAME = "e2e-resilience";
 const APP_INSTANCES = 2;
@@ -16,119 +16,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function describeLoad(report: LoadReport): string {
     return `${report.sent} requests in ${report.seconds.toFixed(1)} s (${describeOutcomes(report.outcomes)}), longest wait ${report.slowestSeconds.toFixed(2)} s`;
-}
-
-interface WriteReport {
-    /** Posts the writers set out to store, each under its own idempotency key. */
-    readonly submissions: number;
-    /** Requests sent, first attempts and retries. */
-    readonly attempts: number;
-    readonly outcomes: Readonly<Record<Outcome, number>>;
-    /** Answers the writers threw away as if the connection had dropped on the way back (every tenth post's first 201). */
-    readonly lost: number;
-    /** Retries answered with the post an earlier attempt had stored (Idempotent-Replayed). */
-    readonly replayed: number;
-    /** Post id for every body, as the API acknowledged it. */
-    readonly acknowledged: ReadonlyMap<string, number>;
-    /** Submissions still unacknowledged when their retries ran out. */
-    readonly abandoned: number;
-}
-
-/**
- * Writers that store posts the way the front end does: each post under a fresh Idempotency-Key,
- * sent again with the same key after a 503 or a lost answer, until it is acknowledged. The first
- * 201 of every tenth post is thrown away, as if the answer had been lost on its way back: the
- * server stored the post, the client does not know. Each writer finishes the post it is on when
- * stopped.
- */
-function startWriters(site: LoadTarget, count: number, runId: string): { stop(): Promise<WriteReport> } {
-    const outcomes: Record<Outcome, number> = {};
-    const acknowledged = new Map<string, number>();
-    let submissions = 0;
-    let attempts = 0;
-    let lost = 0;
-    let replayed = 0;
-    let abandoned = 0;
-    let stopping = false;
-    const deadline = Date.now() + 120_000;
-
-    const attempt = (agent: http.Agent, key: string): Promise<{ id?: number; replayed: boolean }> =>
-        new Promise((resolve) => {
-            const payload = JSON.stringify({ author: "resilience", body: key });
-            const outgoing = http.request(
-                {
-                    host: site.address,
-                    port: 80,
-                    method: "POST",
-                    path: "/api/posts",
-                    agent,
-                    timeout: 5_000,
-                    headers: {
-                        Host: site.hostName,
-                        "Content-Type": "application/json",
-                        "Content-Length": Buffer.byteLength(payload),
-                        "Idempotency-Key": key,
-                    },
-                },
-                (response) => {
-                    const chunks: Buffer[] = [];
-                    response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                    response.on("end", () => {
-                        const outcome = answerOutcome(response.statusCode ?? 0, response.headers);
-                        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-                        const created = response.statusCode === 201;
-                        resolve({
-                            id: created ? (JSON.parse(Buffer.concat(chunks).toString()) as { id: number }).id : undefined,
-                            replayed: response.headers["idempotent-replayed"] === "true",
-                        });
-                    });
-                },
-            );
-            outgoing.on("timeout", () => outgoing.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
-            outgoing.on("error", (error: NodeJS.ErrnoException) => {
-                const outcome = errorOutcome(error);
-                outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-                resolve({ replayed: false });
-            });
-            outgoing.end(payload);
-        });
-
-    const writer = async (index: number) => {
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-        for (let post = 0; !stopping && Date.now() < deadline; post += 1) {
-            const key = `${runId}-${index}-${post}`;
-            submissions += 1;
-            let answer: { id?: number; replayed: boolean } = { replayed: false };
-            let loseNextAnswer = post % 10 === 0;
-            for (let tries = 0; answer.id === undefined && tries < 200 && Date.now() < deadline; tries += 1) {
-                if (tries > 0) {
-                    await sleep(100);
-                }
-                attempts += 1;
-                answer = await attempt(agent, key);
-                if (loseNextAnswer && answer.id !== undefined) {
-                    loseNextAnswer = false;
-                    lost += 1;
-                    answer = { replayed: false };
-                }
-            }
-            if (answer.id === undefined) {
-                abandoned += 1;
-            } else {
-                acknowledged.set(key, answer.id);
-                replayed += answer.replayed ? 1 : 0;
-            }
-        }
-        agent.destroy();
-    };
-    const writers = Promise.all(Array.from({ length: count }, (_, index) => writer(index)));
-    return {
-        async stop() {
-            stopping = true;
-            await writers;
-            return { submissions, attempts, outcomes, lost, replayed, acknowledged, abandoned };
-        },
-    };
 }
 
 /** Opens `count` connections that send a request header one line at a time and never finish it. */
@@ -228,7 +115,7 @@ describe("the stack under the failures a public site meets (end to end)", functi
 
     it("stores every post exactly once when clients retry their writes across a database killed with SIGKILL", async () => {
         const runId = `retry-${Date.now()}`;
-        const writers = startWriters(site, 16, runId);
+        const writers = startWriters(site, 16, { runId });
         await sleep(3_000);
         await onServer("kill -9 $(pidof mariadbd)");
         const downFor = await waitUntil(

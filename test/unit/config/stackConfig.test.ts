@@ -258,6 +258,18 @@ describe("parseStackConfig", () => {
                 "webstack:sshPrivateKey is missing",
             );
         });
+
+        it("sends its backups to a bucket of its own, named with its region", () => {
+            const existing = { domain: "example.com", existingServerHost: "198.18.7.2" };
+            const settings = parseStackConfig({ ...existing, backupBucket: "my-site-backups", backupBucketRegion: "eu-central-1" }, true);
+            expect(settings.server).to.deep.include({ backupBucket: { bucket: "my-site-backups", region: "eu-central-1" } });
+            expectOneProblem({ ...existing, backupBucket: "my-site-backups" }, "webstack:backupBucketRegion is missing", "go together");
+            expectOneProblem({ ...existing, backupBucket: "My_Bucket", backupBucketRegion: "eu-central-1" }, "webstack:backupBucket");
+        });
+
+        it("refuses a bucket for a server the stack creates, which gets its own", () => {
+            expectOneProblem({ ...VALID, backupBucket: "my-site-backups" }, "webstack:backupBucket goes with webstack:existingServerHost");
+        });
     });
     describe("the ha topology", () => {
         const HA: RawStackConfig = { domain: "example.com", topology: "ha" };

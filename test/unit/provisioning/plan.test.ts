@@ -49,20 +49,20 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: packages, base and hardening, database, app and nginx before the release, backups last", () => {
+    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, app and nginx before the release", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
             "packages",
             "base",
             "hardening",
             "database",
+            "backup-bucket",
+            "backups",
             "app",
             "app-environment",
             "nginx",
             "upload-release",
             "deploy",
-            "backup-bucket",
-            "backups",
         ]);
     });
 
@@ -83,7 +83,7 @@ describe("buildPlan", () => {
 
     it("adds certbot and then the HTTPS site only when tls is set, and certbot needs DNS", () => {
         expect(httpPlan.map((step) => step.name)).not.to.include.any.members(["certbot", "nginx-tls"]);
-        expect(tlsPlan.map((step) => step.name).slice(-3)).to.deep.equal(["backups", "certbot", "nginx-tls"]);
+        expect(tlsPlan.map((step) => step.name).slice(-3)).to.deep.equal(["deploy", "certbot", "nginx-tls"]);
         expect(stepNamed(tlsPlan, "certbot").needsDns).to.equal(true);
         expect(
             runSteps(tlsPlan)

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { accessInstructions, parseCliArguments } from "../../../sandbox/cli";
+import { accessInstructions, parseCliArguments, restoreArguments } from "../../../sandbox/cli";
 import { describeSandbox } from "../../../sandbox/state";
 import { sandboxPaths } from "../../../sandbox/layout";
 
@@ -75,8 +75,14 @@ describe("parseCliArguments", () => {
         expect(parseCliArguments(["restore", "--dump=webstack-20261129T031500Z.sql.gz"])).to.include({
             dump: "webstack-20261129T031500Z.sql.gz",
         });
-        expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump goes with restore/);
+        expect(() => parseCliArguments(["backup", "--dump=x.sql.gz"])).to.throw(/--dump and --until go with restore/);
         expect(() => parseCliArguments(["restore", "--dump=../etc/passwd"])).to.throw(/Unknown argument "--dump=\.\.\/etc\/passwd"/);
+    });
+
+    it("restores to a second with --until, which picks the dump itself", () => {
+        expect(parseCliArguments(["restore", "--until=2026-12-07 09:10:00"])).to.include({ until: "2026-12-07 09:10:00" });
+        expect(() => parseCliArguments(["status", "--until=2026-12-07"])).to.throw(/--dump and --until go with restore/);
+        expect(() => parseCliArguments(["restore", "--until=2026-12-07", "--dump=x.sql.gz"])).to.throw(/Only one of --dump and --until/);
     });
 
     it("validates the name and the domain", () => {
@@ -112,5 +118,13 @@ describe("accessInstructions", () => {
         expect(text).to.contain(
             "ssh -i /run/webstack-sandbox/default/id_ed25519 -o UserKnownHostsFile=/run/webstack-sandbox/default/known_hosts admin@198.18.1.2",
         );
+    });
+});
+
+describe("restoreArguments", () => {
+    it("passes the time to webstack-restore --until quoted, the dump's name quoted, or nothing for the newest dump", () => {
+        expect(restoreArguments({ until: "2026-12-07 09:10:00" })).to.deep.equal(["--until", "'2026-12-07 09:10:00'"]);
+        expect(restoreArguments({ dump: "webstack-20261129T031500Z.sql.gz" })).to.deep.equal(["'webstack-20261129T031500Z.sql.gz'"]);
+        expect(restoreArguments({})).to.deep.equal([]);
     });
 });
