@@ -85,15 +85,7 @@ const BACKUP_STORAGE_SETTINGS = {
 export function renderShipBackupsCommand(): string {
     return renderCommand({
         description: "webstack-ship-backups: send the backup bucket the binary logs and dumps it lacks.",
-        settings: {
-            BACKUP_BUCKET_ENV_FILE,
-            BACKUP_STATE_DIR,
-            BACKUP_DIR,
-            APP_DATABASE,
-            MARIADB_DATA_DIR,
-            SYSTEM_CA_BUNDLE,
-            AWS_CLI_CONFIG_FILE,
-        },
+        settings: { ...BACKUP_STORAGE_SETTINGS, BACKUP_COMMAND },
         body: scriptBody("webstack-ship-backups"),
     });
 }

@@ -23,8 +23,34 @@ shipped="$BACKUP_STATE_DIR/shipped"
 # holds. Its failures return rather than exit (ship_all may run where errexit is off).
 ship() {
   aws s3 cp --only-show-errors --region "$AWS_REGION" "$1" "s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$timeline/$2" || return 1
-  echo "$2" >>"$shipped"
-  echo "shipped $BACKUP_PREFIX/$timeline/$2"
+  shipped_as "$2"
+}
+shipped_as() {
+  echo "$1" >>"$shipped"
+  echo "shipped $BACKUP_PREFIX/$timeline/$1"
+}
+
+# ship_log FILE KEY: a binary log, which never replaces one the bucket holds (If-None-Match). The
+# bucket holding another log of that name means this disk went back in time (a snapshot, an old
+# copy) while its timeline went on elsewhere: it returns 2, and this disk's history goes on in a new
+# timeline. The same bytes are an upload whose answer was lost: shipped.
+ship_log() {
+  local key="$BACKUP_PREFIX/$timeline/$2" answer theirs
+  if answer="$(aws s3api put-object --region "$AWS_REGION" --bucket "$BACKUP_BUCKET" --key "$key" --body "$1" --if-none-match '*' 2>&1 >/dev/null)"; then
+    shipped_as "$2"
+    return 0
+  fi
+  if ! grep -q PreconditionFailed <<<"$answer"; then
+    echo "$answer" >&2
+    return 1
+  fi
+  theirs="$(aws s3api head-object --region "$AWS_REGION" --bucket "$BACKUP_BUCKET" --key "$key" --query ETag --output text)" || return 1
+  if [[ "$theirs" == "\"$(md5sum "$1" | cut -d' ' -f1)\"" ]]; then
+    shipped_as "$2"
+    return 0
+  fi
+  echo "the bucket holds another $key: this disk went back in time, so its history goes on in a new timeline" >&2
+  return 2
 }
 
 ship_all() {
@@ -43,7 +69,7 @@ ship_all() {
   # The closed logs of this timeline: from the one it started with, the open one left out.
   while read -r name; do
     [[ -z "$name" || "$name" < "$timeline_start" ]] && continue
-    grep -qxF "binlogs/$name" "$shipped" || ship "$MARIADB_DATA_DIR/$name" "binlogs/$name" || return 1
+    grep -qxF "binlogs/$name" "$shipped" || ship_log "$MARIADB_DATA_DIR/$name" "binlogs/$name" || return
   done < <(sql 'SHOW BINARY LOGS' | cut -f1 | head -n -1)
   while read -r dump; do
     [[ -z "$dump" ]] && continue
@@ -54,23 +80,35 @@ ship_all() {
 
 timeline="$(cat "$BACKUP_STATE_DIR/timeline" 2>/dev/null || true)"
 timeline_start="$(cat "$BACKUP_STATE_DIR/timeline-start" 2>/dev/null || true)"
-if [[ "${1:-}" != --new-timeline ]]; then
-  [[ -n "$timeline" ]] || fail "this server has no backup timeline yet; apply the plan's backups step."
-  ship_all || fail "shipping to s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$timeline failed (see above); the next run tries again."
-else
-  # The old timeline ends here whether or not the bucket answers: what it could not ship stays on this server.
-  if [[ -n "$timeline" ]] && ! ship_all; then
+requested=0
+[[ "${1:-}" == --new-timeline ]] && requested=1
+diverged=0
+if [[ -n "$timeline" ]]; then
+  status=0
+  ship_all || status=$?
+  if (( status == 2 )); then
+    diverged=1
+  elif (( status != 0 )); then
+    (( requested )) || fail "shipping to s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$timeline failed (see above); the next run tries again."
+    # The old timeline ends here whether or not the bucket answers: what it could not ship stays on this server.
     echo "warning: the rest of timeline $timeline could not be shipped (see above); it stays in $MARIADB_DATA_DIR and $BACKUP_DIR." >&2
   fi
+elif (( ! requested )); then
+  fail "this server has no backup timeline yet; apply the plan's backups step."
+fi
+
+if (( requested || diverged )); then
+  # The dumps here belong to the old timeline; the new one starts with the next binary log and a
+  # dump taken in it, and is recorded only once that dump exists.
+  old_dumps="$(find "$BACKUP_DIR" -maxdepth 1 -name "$APP_DATABASE-*.sql.gz" -printf 'dumps/%f\n')"
   sql 'FLUSH BINARY LOGS'
-  timeline="$(date -u +%Y%m%dT%H%M%SZ)-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   timeline_start="$(sql 'SHOW MASTER STATUS' | cut -f1)"
+  "$BACKUP_COMMAND"
+  timeline="$(date -u +%Y%m%dT%H%M%SZ)-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   printf '%s\n' "$timeline_start" >"$BACKUP_STATE_DIR/timeline-start"
   printf '%s\n' "$timeline" >"$BACKUP_STATE_DIR/timeline"
-  # The dumps in BACKUP_DIR belong to the old timeline, which shipped them.
-  find "$BACKUP_DIR" -maxdepth 1 -name "$APP_DATABASE-*.sql.gz" -printf 'dumps/%f\n' >"$shipped"
+  printf '%s\n' "$old_dumps" >"$shipped"
   rm -f "$BACKUP_STATE_DIR/opened"
   echo "new backup timeline $timeline, from $timeline_start"
-  "$BACKUP_COMMAND"
   ship_all || echo "warning: timeline $timeline's first dump is not in the bucket yet (see above); the timer sends it." >&2
 fi

@@ -9,6 +9,8 @@ import {
     BACKUP_STATE_DIR,
     MARIADB_DATA_DIR,
     RESTORE_COMMAND,
+    SHIP_BACKUPS_COMMAND,
+    SHIP_BACKUPS_TIMER,
 } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
 import { sandboxObjectStore } from "../../sandbox/aws";
@@ -143,6 +145,28 @@ describe("backups that leave the server", function () {
         const broken = await restore(`--until '${utcSeconds(new Date())}'`).finally(() => server.exec(`rm -f ${corrupt}`));
         expect(broken).to.match(/is not a complete gzip file; pick another one\. Nothing was changed/);
         expect(await postBodies()).to.deep.equal(before);
+    });
+
+    it("goes on in a new timeline, overwriting no log in the bucket, when its disk goes back in time", async () => {
+        const snapshot = "/root/snapshot";
+        const saveDisk = `systemctl stop ${SHIP_BACKUPS_TIMER} mariadb && mkdir -p ${snapshot} && cp -a ${MARIADB_DATA_DIR} ${BACKUP_STATE_DIR} ${snapshot}/ && systemctl start mariadb`;
+        const rewindDisk = `systemctl stop mariadb && rm -rf ${MARIADB_DATA_DIR} ${BACKUP_STATE_DIR} && cp -a ${snapshot}/mysql ${MARIADB_DATA_DIR} && cp -a ${snapshot}/backups ${BACKUP_STATE_DIR} && systemctl start mariadb`;
+        await server.exec(saveDisk);
+        const timeline = (await server.exec(`cat ${BACKUP_STATE_DIR}/timeline`)).trim();
+        await post("written after the snapshot");
+        await server.exec(SHIP_BACKUPS_COMMAND);
+        await server.exec(rewindDisk);
+        await post("written on the disk that went back in time");
+
+        const output = await server.exec(`${SHIP_BACKUPS_COMMAND} 2>&1`);
+        await server.exec(`systemctl start ${SHIP_BACKUPS_TIMER} && rm -rf ${snapshot}`);
+        expect(output).to.match(/this disk went back in time, so its history goes on in a new timeline/);
+        expect(output).to.match(/new backup timeline \S+, from webstack-bin\.\d{6}/);
+        const prefix = `${server.sandbox.backupBucket?.prefix}/${timeline}/`;
+        const versions = await s3.call(s3.admin, "list_object_versions", { Bucket: s3.bucket, Prefix: prefix });
+        const keys = ((versions.result?.Versions ?? []) as { Key: string }[]).map((version) => version.Key);
+        expect(keys.length).to.be.greaterThan(0);
+        expect(keys, "one version of each log: none was written over").to.deep.equal([...new Set(keys)]);
     });
 
     it("comes back by itself on a new, empty server: the plan restores the bucket's backups before the app serves", async () => {
