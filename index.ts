@@ -29,6 +29,7 @@ export = async () => {
             minAppServers: fleet.minAppServers,
             maxAppServers: fleet.maxAppServers,
             databaseInstanceClass: fleet.databaseInstanceClass,
+            databaseBackupRetentionDays: fleet.databaseBackupRetentionDays,
             alertEmail: fleet.alertEmail,
             deployerArns: fleet.deployerArns && [...fleet.deployerArns],
             server: { appInstances: settings.appInstances, release: await buildRelease(), appEnvironment },

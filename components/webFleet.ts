@@ -21,7 +21,20 @@ export const WEB_FLEET_DEFAULTS = {
     maxAppServers: 4,
     databaseInstanceClass: "db.t4g.micro",
     databaseStorageGiB: 20,
+    databaseBackupRetentionDays: 7,
 } as const;
+
+/** RDS keeps automated backups, and so restores to any second, for 1 to 35 days. */
+export const MAX_DATABASE_BACKUP_RETENTION_DAYS = 35;
+
+/** Throws unless RDS can keep automated backups for `days`. */
+export function validateDatabaseBackupRetentionDays(days: number): void {
+    if (!Number.isInteger(days) || days < 1 || days > MAX_DATABASE_BACKUP_RETENTION_DAYS) {
+        throw new Error(
+            `databaseBackupRetentionDays is ${days}; expected a whole number of days from 1 to ${MAX_DATABASE_BACKUP_RETENTION_DAYS}, for example ${WEB_FLEET_DEFAULTS.databaseBackupRetentionDays}.`,
+        );
+    }
+}
 
 /** A fleet keeps at least two app servers, one per zone at least, so that losing one leaves the site up. */
 export const MIN_APP_SERVERS = 2;
@@ -72,6 +85,8 @@ export interface WebFleetArgs {
     databaseInstanceClass?: string;
     /** The database's first storage in GiB; RDS grows it up to five times as needed. Defaults to 20. */
     databaseStorageGiB?: number;
+    /** Days RDS keeps the database's automated backups, the window a point-in-time restore reaches into, 1 to 35. Defaults to 7. */
+    databaseBackupRetentionDays?: number;
     /**
      * Mail this address (an SNS subscription to confirm) when the site stops answering its health
      * path for Route53's checkers, a server stays unhealthy, answers fail, or the database runs short
@@ -107,6 +122,8 @@ export class WebFleet extends pulumi.ComponentResource {
         const instanceType = args.instanceType ?? WEB_FLEET_DEFAULTS.instanceType;
         const createApexRecord = args.createApexRecord ?? false;
         const databaseInstanceClass = args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass;
+        const databaseBackupRetentionDays = args.databaseBackupRetentionDays ?? WEB_FLEET_DEFAULTS.databaseBackupRetentionDays;
+        checked(undefined, () => validateDatabaseBackupRetentionDays(databaseBackupRetentionDays));
         const bounds = checked(undefined, () =>
             appServerBounds(
                 args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers,
@@ -126,6 +143,7 @@ export class WebFleet extends pulumi.ComponentResource {
             securityGroupId: network.groups.database.id,
             instanceClass: databaseInstanceClass,
             storageGiB: args.databaseStorageGiB ?? WEB_FLEET_DEFAULTS.databaseStorageGiB,
+            backupRetentionDays: databaseBackupRetentionDays,
             tagsFor: context.tagsFor,
             parent: this,
         });

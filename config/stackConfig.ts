@@ -1,6 +1,6 @@
 import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
-import { MAX_APP_SERVERS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
+import { MAX_APP_SERVERS, MAX_DATABASE_BACKUP_RETENTION_DAYS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { invalidCidrs } from "../components/server/firewall";
 import { MAX_DAILY_SNAPSHOTS } from "../components/server/snapshots";
@@ -32,6 +32,7 @@ export interface FleetSource {
     readonly minAppServers?: number;
     readonly maxAppServers?: number;
     readonly databaseInstanceClass?: string;
+    readonly databaseBackupRetentionDays?: number;
     readonly alertEmail?: string;
     /** The IAM roles and users that run Pulumi on the stack; defaults to whoever runs it. */
     readonly deployerArns?: readonly string[];
@@ -112,6 +113,7 @@ const CONFIG_KEYS = [
     "minAppServers",
     "maxAppServers",
     "databaseInstanceClass",
+    "databaseBackupRetentionDays",
     "deployerArns",
 ] as const;
 
@@ -135,7 +137,14 @@ const SINGLE_ONLY_KEYS = [
 ] as const;
 
 /** The settings only a fleet has. */
-const HA_ONLY_KEYS = ["subnetIds", "minAppServers", "maxAppServers", "databaseInstanceClass", "deployerArns"] as const;
+const HA_ONLY_KEYS = [
+    "subnetIds",
+    "minAppServers",
+    "maxAppServers",
+    "databaseInstanceClass",
+    "databaseBackupRetentionDays",
+    "deployerArns",
+] as const;
 
 /**
  * The bounds of the numeric settings, each with the example an error message gives (the owner's
@@ -150,6 +159,11 @@ const LIMITS = {
     backupRetentionDays: { min: 1, max: MAX_BACKUP_RETENTION_DAYS, example: WEB_SERVER_DEFAULTS.backupRetentionDays },
     minAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.minAppServers },
     maxAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.maxAppServers },
+    databaseBackupRetentionDays: {
+        min: 1,
+        max: MAX_DATABASE_BACKUP_RETENTION_DAYS,
+        example: WEB_FLEET_DEFAULTS.databaseBackupRetentionDays,
+    },
 } as const;
 
 /** Thrown for every invalid value; all problems are reported at once. */
@@ -267,6 +281,7 @@ function readFleet(reader: ConfigReader): FleetSource {
         minAppServers,
         maxAppServers,
         databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
+        databaseBackupRetentionDays: reader.integer("databaseBackupRetentionDays", LIMITS.databaseBackupRetentionDays),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
         deployerArns: reader.matchingList("deployerArns", IAM_PRINCIPAL_ARN, {
             minItems: 1,

@@ -35,11 +35,13 @@ interface DatabaseTargets {
     readonly securityGroupId: pulumi.Input<string>;
     readonly instanceClass: string;
     readonly storageGiB: number;
+    /** How many days RDS keeps automated backups. */
+    readonly backupRetentionDays: number;
     readonly tagsFor: (resource: string) => Record<string, string>;
     readonly parent: pulumi.Resource;
 }
 
-/** RDS MariaDB, Multi-AZ, encrypted, TLS only, backed up daily for a week, protected from deletion, snapshotted when deleted after all. */
+/** RDS MariaDB, Multi-AZ, encrypted, TLS only, backed up daily and restorable to any second within the retention, protected from deletion, snapshotted when deleted after all. */
 export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds.Instance {
     const parent = { parent: targets.parent };
     const subnetGroup = new aws.rds.SubnetGroup(
@@ -75,7 +77,7 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             parameterGroupName: parameters.name,
             publiclyAccessible: false,
             caCertIdentifier: "rds-ca-rsa2048-g1",
-            backupRetentionPeriod: 7,
+            backupRetentionPeriod: targets.backupRetentionDays,
             backupWindow: "02:00-02:30",
             maintenanceWindow: "sun:03:00-sun:04:00",
             copyTagsToSnapshot: true,

@@ -531,6 +531,11 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(database.inputs.finalSnapshotIdentifier).to.match(new RegExp(`^${name}-dev-final-\\d{8}t\\d{6}$`));
         });
 
+        it("keeps automated backups, the window of a point-in-time restore, as many days as databaseBackupRetentionDays says", async () => {
+            await build({ databaseBackupRetentionDays: 30 });
+            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.backupRetentionPeriod).to.equal(30);
+        });
+
         it("is protected in Pulumi too, and keeps the final snapshot's name it was made with, so that no destroy meets an earlier one's", async () => {
             await build();
             const database = onlyResourceOfType("aws:rds/instance:Instance");
@@ -659,6 +664,10 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(() => new WebFleet("bad-env", { ...args, server: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } })).to.throw(
                 pulumi.ResourceError,
                 /DB_HOST is set by webstack/,
+            );
+            expect(() => new WebFleet("bad-retention", { ...args, databaseBackupRetentionDays: 36 })).to.throw(
+                pulumi.ResourceError,
+                /databaseBackupRetentionDays is 36; expected a whole number of days from 1 to 35, for example 7/,
             );
             expect(resources().filter((resource) => !resource.type.startsWith("webstack:"))).to.deep.equal([]);
         });

@@ -298,6 +298,7 @@ describe("parseStackConfig", () => {
                 minAppServers: undefined,
                 maxAppServers: undefined,
                 databaseInstanceClass: undefined,
+                databaseBackupRetentionDays: undefined,
                 alertEmail: undefined,
                 deployerArns: undefined,
             });
@@ -312,6 +313,7 @@ describe("parseStackConfig", () => {
                     minAppServers: "3",
                     maxAppServers: "6",
                     databaseInstanceClass: "db.r7g.large",
+                    databaseBackupRetentionDays: "30",
                     createApexRecord: "true",
                     alertEmail: "ops@example.com",
                 },
@@ -323,8 +325,10 @@ describe("parseStackConfig", () => {
                 minAppServers: 3,
                 maxAppServers: 6,
                 databaseInstanceClass: "db.r7g.large",
+                databaseBackupRetentionDays: 30,
                 createApexRecord: true,
             });
+            expectOneFleetProblem({ ...HA, databaseBackupRetentionDays: "36" }, "webstack:databaseBackupRetentionDays", "from 1 to 35");
         });
 
         it("reads the roles and users that deploy, and refuses a session's ARN or anything that is no IAM principal", () => {
