@@ -49,6 +49,9 @@ export = async () => {
         const backupBucket = settings.server.backupBucket;
         new RemoteProvisioner("webstack", {
             connection: { host: settings.server.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
+            // A new host key is a new server at that address (or one rebuilt from scratch): every step runs
+            // on it again, uploads included, which an update of the connection alone would not copy.
+            serverIdentity: settings.sshHostKey === undefined ? undefined : [settings.sshHostKey],
             plan: buildPlan(await serverSettings(settings)),
             domain: settings.domain,
             appEnvironment,

@@ -12,9 +12,12 @@
  * the load; log bytes per 100,000 requests; a 60 s overload at 256 connections (anything killed or
  * restarted, the server's peak memory, the kernel's out-of-memory order); new TLS connections per
  * second, full and resumed; the real Pulumi engine's no-change `pulumi up` and an up changing one file,
- * beside the sandbox runner doing the same. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
+ * beside the sandbox runner doing the same; the RPO and RTO of a server lost under writers and brought
+ * back by `pulumi up`, against `pulumi up` of a new empty server. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
  * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
  * handshakes come from this host.
+ *
+ * `npm run bench -- recovery` (or `serving`) runs one part alone.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +29,7 @@ import type { Sandbox } from "../sandbox/state";
 import { renderTable, verdict, type Figure } from "./measure";
 import { benchLog, logBytes, memory, SERVER_MEMORY_MIB, type BenchRun } from "./probes";
 import { provisioningFigures } from "./provisioning";
+import { recoveryFigures } from "./recovery";
 import { afterLoadFigures, apiFigures, installLoadTools, overloadFigures, staticFileFigures, switchFigures, tlsFigures } from "./serving";
 
 const OUT_DIR = join(__dirname, "..", "build", "bench");
@@ -44,13 +48,28 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     await tlsFigures(run, newRelease);
 }
 
-async function main(): Promise<void> {
-    const figures: Figure[] = [];
+async function servingFigures(figures: Figure[]): Promise<void> {
     const server = await startSandbox({ name: "bench", log: benchLog, memoryLimitMiB: SERVER_MEMORY_MIB });
     try {
         await measure(server, figures);
     } finally {
         await destroySandbox("bench", benchLog);
+    }
+}
+
+const PARTS: Readonly<Record<string, (figures: Figure[]) => Promise<void>>> = { serving: servingFigures, recovery: recoveryFigures };
+
+async function main(): Promise<void> {
+    const chosen = process.argv.slice(2);
+    const unknown = chosen.filter((part) => !(part in PARTS));
+    if (unknown.length > 0) {
+        throw new Error(`no part called ${unknown.join(", ")}; the parts are ${Object.keys(PARTS).join(" and ")}, or none for all.`);
+    }
+    const figures: Figure[] = [];
+    for (const [part, run] of Object.entries(PARTS)) {
+        if (chosen.length === 0 || chosen.includes(part)) {
+            await run(figures);
+        }
     }
 
     const table = renderTable(figures);

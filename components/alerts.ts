@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { SERVER_METRICS } from "../provisioning/layout";
 
 /** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
 const HEALTH_CHECK_METRICS_REGION = "us-east-1";
@@ -132,6 +133,55 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
         treatMissingData: "breaching",
     };
     return isBurstable(instanceType) ? [statusCheck, cpuCreditsAlarm("AWS/EC2", "cpu-credits", "instance")] : [statusCheck];
+}
+
+/** A verified restore runs every night; two hours more leave room for a slow one. */
+const VERIFIED_RESTORE_MAX_AGE_SECONDS = 26 * 3600;
+/** Shipping runs every half minute: five minutes behind is ten runs that failed. */
+const BACKUPS_SHIPPED_MAX_AGE_SECONDS = 5 * 60;
+const ROOT_DISK_MAX_USED_PERCENT = 85;
+
+/**
+ * A single server's backup alarms, on the metrics it reports itself every minute
+ * (`webstack-report-metrics`, dimension {@link SERVER_METRICS}.dimension). A server that stops
+ * reporting fires the shipping alarm: nobody knows its backups leave it.
+ */
+export function backupAlarms(): AlarmSpec[] {
+    const reported = {
+        namespace: SERVER_METRICS.namespace,
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        period: 300,
+        evaluationPeriods: 1,
+    } as const;
+    return [
+        {
+            ...reported,
+            suffix: "backup-not-verified",
+            description:
+                "No restore of the backup bucket's newest backup has succeeded for 26 hours: see `journalctl -u webstack-verify-backups` on the server.",
+            metricName: SERVER_METRICS.secondsSinceVerifiedRestore,
+            threshold: VERIFIED_RESTORE_MAX_AGE_SECONDS,
+            treatMissingData: "notBreaching",
+        },
+        {
+            ...reported,
+            suffix: "backup-shipping-behind",
+            description:
+                "The database's binary logs have not reached the backup bucket for 5 minutes, or the server stopped reporting: see `journalctl -u webstack-ship-backups` on the server.",
+            metricName: SERVER_METRICS.secondsSinceBackupsShipped,
+            threshold: BACKUPS_SHIPPED_MAX_AGE_SECONDS,
+            treatMissingData: "breaching",
+        },
+        {
+            ...reported,
+            suffix: "root-disk-full",
+            description: `The server's root disk is ${ROOT_DISK_MAX_USED_PERCENT} % full or more: a bigger rootVolumeSizeGiB, or old data to remove.`,
+            metricName: SERVER_METRICS.rootDiskUsedPercent,
+            threshold: ROOT_DISK_MAX_USED_PERCENT,
+            treatMissingData: "notBreaching",
+        },
+    ];
 }
 
 /** Where a fleet's alarm looks: the load balancer, its app servers' target group, or the database. */

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, type ServerSettings } from "../provisioning";
-import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
+import { DEFAULT_HEALTH_PATH, SERVER_METRICS } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedSiteDomain, EC2_DEFAULTS } from "./ec2";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
-import { declareAlerts, instanceAlarms } from "./alerts";
+import { backupAlarms, declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
 import { declareFirewall, invalidCidrs } from "./server/firewall";
@@ -172,7 +172,14 @@ export class WebServer extends pulumi.ComponentResource {
                     healthPath: settings.healthPath,
                     ready: lastStep === undefined ? records : [lastStep],
                 },
-                alarms: instanceAlarms(settings.instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
+                alarms: [
+                    ...instanceAlarms(settings.instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
+                    // Only a server the stack provisions ships its backups and reports on them.
+                    ...(this.provisioner === undefined ? [] : backupAlarms()).map((spec) => ({
+                        spec,
+                        dimensions: { [SERVER_METRICS.dimension]: settings.backups.prefix },
+                    })),
+                ],
                 tagsFor: context.tagsFor,
                 parent: this,
             });

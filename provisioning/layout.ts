@@ -126,6 +126,27 @@ export const BACKUP_STATE_DIR = "/var/lib/webstack/backups";
 export const SHIP_BACKUPS_COMMAND = "/usr/local/sbin/webstack-ship-backups";
 export const SHIP_BACKUPS_UNIT = "webstack-ship-backups.service";
 export const SHIP_BACKUPS_TIMER = "webstack-ship-backups.timer";
+/** The nightly proof that the bucket's newest backup restores: `webstack-restore --verify` into a scratch database. */
+export const VERIFY_BACKUPS_UNIT = "webstack-verify-backups.service";
+export const VERIFY_BACKUPS_TIMER = "webstack-verify-backups.timer";
+export const REPORT_METRICS_COMMAND = "/usr/local/sbin/webstack-report-metrics";
+export const REPORT_METRICS_UNIT = "webstack-report-metrics.service";
+export const REPORT_METRICS_TIMER = "webstack-report-metrics.timer";
+
+/**
+ * What the server reports to CloudWatch every minute, as its instance role (no agent), and the
+ * alarms watch: each metric under the namespace, with the server's name (its backup prefix) as the
+ * one dimension.
+ */
+export const SERVER_METRICS = {
+    namespace: "webstack",
+    dimension: "Server",
+    /** Since the last `webstack-restore --verify` that succeeded (or since the server's backups began). */
+    secondsSinceVerifiedRestore: "SecondsSinceVerifiedRestore",
+    /** Since the last shipping run that left the bucket holding every closed binary log and dump. */
+    secondsSinceBackupsShipped: "SecondsSinceBackupsShipped",
+    rootDiskUsedPercent: "RootDiskUsedPercent",
+} as const;
 /** MariaDB's binary logs: `<datadir>/<basename>.NNNNNN`, row-based, shipped to the bucket every minute. */
 export const MARIADB_DATA_DIR = "/var/lib/mysql";
 /** The server's own settings for the AWS CLI, which the backup commands read when it exists; the plan writes none. */

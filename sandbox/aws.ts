@@ -11,14 +11,22 @@ import { SANDBOX_REGION } from "./fleet/fleetLayout";
 import { sandboxPaths, type SandboxPaths } from "./layout";
 import { METADATA_PORT, metadataRedirectRuleset, metadataTable, type SandboxNetwork } from "./network";
 import type { MetadataConfig } from "./objectStore/metadataDaemon";
-import { objectStorePidFile, openObjectStore, s3HostNames, startObjectStore, type ObjectStore } from "./objectStore/objectStore";
+import {
+    cloudWatchHostName,
+    objectStorePidFile,
+    openObjectStore,
+    s3HostNames,
+    startObjectStore,
+    type ObjectStore,
+} from "./objectStore/objectStore";
 import { sshRunAsRoot, type SshTarget } from "./ssh";
 
 /**
  * The AWS a sandbox server reaches, as an EC2 instance of the stack reaches its own: S3 with the
- * stack's backup bucket (moto, at S3's names, on the host end of the sandbox's veth), the server
- * role whose policy is the stack's own, and the instance metadata service that hands the server that
- * role's credentials. The server trusts the sandbox's CA, which signs S3's certificate.
+ * stack's backup bucket, and CloudWatch (moto, at AWS's names, on the host end of the sandbox's
+ * veth); the server role whose policy is the stack's own, and the instance metadata service that
+ * hands the server that role's credentials. The server trusts the sandbox's CA, which signs moto's
+ * certificate.
  */
 
 /** The role the sandbox's server acts as, as WebServer's instance profile makes it act on AWS. */
@@ -26,15 +34,24 @@ const SERVER_ROLE = "webstack-server-role";
 /** Where the server trusts the sandbox's CA. */
 const GUEST_CA_PATH = "/usr/local/share/ca-certificates/webstack-sandbox-aws.crt";
 
-/** The backup bucket of the sandbox `name`: its own bucket, and the prefix WebServer gives a stack called "sandbox". */
+/**
+ * The stack a sandbox server belongs to when the engine drives it: its backups are under the prefix
+ * WebServer gives a stack of this name (`<stack>-webstack`), which the sandbox's role may write.
+ */
+export const SANDBOX_STACK = "sandbox";
+
+/** The backup bucket of the sandbox `name`: its own bucket, and the prefix of the {@link SANDBOX_STACK} stack's server. */
 export function sandboxBackupBucket(name: string): BackupBucket {
-    return { bucket: `webstack-${name}-backups`, prefix: "sandbox-webstack", region: SANDBOX_REGION };
+    return { bucket: `webstack-${name}-backups`, prefix: `${SANDBOX_STACK}-webstack`, region: SANDBOX_REGION };
 }
 
-/** The names the sandbox's DNS gives the host end of its veth, where S3 answers: the regional endpoint and the bucket's virtual host. */
+/**
+ * The names the sandbox's DNS gives the host end of its veth, where moto answers: S3's regional
+ * endpoint and the bucket's virtual host, and CloudWatch's endpoint.
+ */
 export function sandboxAwsHostRecords(network: SandboxNetwork, target: BackupBucket): { names: string[]; address: string }[] {
     const [regional] = s3HostNames(target.region);
-    return [{ names: [regional, `${target.bucket}.${regional}`], address: network.hostAddress }];
+    return [{ names: [regional, `${target.bucket}.${regional}`, cloudWatchHostName(target.region)], address: network.hostAddress }];
 }
 
 function awsDir(paths: SandboxPaths): string {

@@ -38,7 +38,8 @@ export const BACKUP_WRITER_DENIED_ACTIONS = [
 
 /**
  * The server's role policy on the backup bucket: put and read objects (any version) under its own
- * prefix and list the bucket, and the {@link BACKUP_WRITER_DENIED_ACTIONS} denied on the whole bucket.
+ * prefix and list the bucket, and the {@link BACKUP_WRITER_DENIED_ACTIONS} denied on the whole bucket;
+ * and the backups' health reported to CloudWatch for the alarms.
  */
 export function backupWriterPolicy(bucketArn: string, prefix: string): string {
     return JSON.stringify({
@@ -52,6 +53,8 @@ export function backupWriterPolicy(bucketArn: string, prefix: string): string {
             },
             // The bucket is the stack's alone, so listing it shows nothing of anyone else's.
             { Sid: "ListBackups", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions"], Resource: bucketArn },
+            // PutMetricData names no resource; the worst a false report does is raise or silence an alarm.
+            { Sid: "ReportBackupHealth", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*" },
             {
                 Sid: "NeverEraseBackups",
                 Effect: "Deny",

@@ -20,6 +20,7 @@ import {
     MARIADB_DATA_DIR,
     SYSTEM_CA_BUNDLE,
     AWS_CLI_CONFIG_FILE,
+    SERVER_METRICS,
 } from "../layout";
 import { MIGRATION_SETTINGS } from "./systemd";
 
@@ -90,10 +91,27 @@ export function renderShipBackupsCommand(): string {
     });
 }
 
+/** `webstack-report-metrics`: the backups' ages and the root disk's use, sent to CloudWatch for the alarms. */
+export function renderReportMetricsCommand(): string {
+    return renderCommand({
+        description: "webstack-report-metrics: report the backups' health and the disk's use to CloudWatch.",
+        settings: {
+            ...BACKUP_STORAGE_SETTINGS,
+            METRICS_NAMESPACE: SERVER_METRICS.namespace,
+            METRICS_DIMENSION: SERVER_METRICS.dimension,
+            SECONDS_SINCE_VERIFIED_RESTORE: SERVER_METRICS.secondsSinceVerifiedRestore,
+            SECONDS_SINCE_BACKUPS_SHIPPED: SERVER_METRICS.secondsSinceBackupsShipped,
+            ROOT_DISK_USED_PERCENT: SERVER_METRICS.rootDiskUsedPercent,
+        },
+        body: scriptBody("webstack-report-metrics"),
+    });
+}
+
 /**
- * `webstack-restore [DUMP] | --until TIME`: the newest (or the named) dump, or the newest before TIME
- * with the binary logs replayed up to it, loaded beside the live database and swapped in with one
- * atomic RENAME TABLE; the tables it replaces are kept aside, and a new backup timeline begins.
+ * `webstack-restore [DUMP] | --until TIME | --recover | --verify`: the newest (or the named) dump, or
+ * the newest before TIME with the binary logs replayed up to it, loaded beside the live database and
+ * swapped in with one atomic RENAME TABLE; the tables it replaces are kept aside, and a new backup
+ * timeline begins. `--verify` loads the bucket's newest copy into a scratch database and swaps nothing.
  */
 export function renderRestoreCommand(): string {
     return renderCommand({

@@ -23,6 +23,8 @@ import {
     BACKUP_DIR,
     BACKUP_STATE_DIR,
     SHIP_BACKUPS_COMMAND,
+    REPORT_METRICS_COMMAND,
+    RESTORE_COMMAND,
     CURRENT_LINK,
     MIGRATOR_ENV_FILE,
     RELEASE_ENV_NAME,
@@ -193,43 +195,57 @@ export function renderBackupService(): string {
     ].join("\n");
 }
 
-/** Nightly, spread over half an hour; a night missed while the server was off runs at the next boot. */
+/** A timer unit: `description`, fired by `schedule` (its [Timer] lines), started with the system. */
+function renderTimer(description: string, schedule: readonly string[]): string {
+    return ["[Unit]", `Description=${description}`, "", "[Timer]", ...schedule, "", "[Install]", "WantedBy=timers.target", ""].join("\n");
+}
+
+/** A night missed while the server was off runs at the next boot. */
+const NIGHTLY = ["RandomizedDelaySec=30min", "Persistent=true"] as const;
+
+/** Nightly, spread over half an hour. */
 export function renderBackupTimer(): string {
+    return renderTimer("nightly webstack database backup", ["OnCalendar=*-*-* 03:15:00", ...NIGHTLY]);
+}
+
+/**
+ * A oneshot of the backups' that reaches AWS as the instance role, writing only the backups' state
+ * (where the AWS CLI, which looks under HOME, finds its home too).
+ */
+function renderAwsBackupService(settings: {
+    readonly description: string;
+    readonly command: string;
+    readonly needsDatabase: boolean;
+    readonly extra?: readonly string[];
+}): string {
+    const database = settings.needsDatabase ? ["Requires=mariadb.service"] : [];
     return [
         "[Unit]",
-        "Description=nightly webstack database backup",
+        `Description=${settings.description}`,
+        `After=${settings.needsDatabase ? "mariadb.service " : ""}network-online.target`,
+        "Wants=network-online.target",
+        ...database,
         "",
-        "[Timer]",
-        "OnCalendar=*-*-* 03:15:00",
-        "RandomizedDelaySec=30min",
-        "Persistent=true",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
+        "[Service]",
+        "Type=oneshot",
+        `ExecStart=${settings.command}`,
+        `ReadWritePaths=${BACKUP_STATE_DIR}`,
+        `Environment=HOME=${BACKUP_STATE_DIR}`,
+        ...UNIT_HARDENING,
+        ...(settings.extra ?? []),
         "",
     ].join("\n");
 }
 
-/** Ships what the backup bucket lacks, as root able to read MariaDB's binary logs, writing only its own state. */
+/** Ships what the backup bucket lacks, as root able to read MariaDB's binary logs. */
 export function renderShipBackupsService(): string {
-    return [
-        "[Unit]",
-        "Description=ship webstack backups to the backup bucket",
-        "After=mariadb.service network-online.target",
-        "Wants=network-online.target",
-        "Requires=mariadb.service",
-        "",
-        "[Service]",
-        "Type=oneshot",
-        `ExecStart=${SHIP_BACKUPS_COMMAND}`,
-        `ReadWritePaths=${BACKUP_STATE_DIR}`,
-        // The AWS CLI looks for its configuration under HOME, which the hardening hides.
-        `Environment=HOME=${BACKUP_STATE_DIR}`,
-        ...UNIT_HARDENING,
+    return renderAwsBackupService({
+        description: "ship webstack backups to the backup bucket",
+        command: SHIP_BACKUPS_COMMAND,
+        needsDatabase: true,
         // Read, not write, MariaDB's binary logs, which only its own user may read.
-        "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
-        "",
-    ].join("\n");
+        extra: ["CapabilityBoundingSet=CAP_DAC_READ_SEARCH"],
+    });
 }
 
 /**
@@ -237,16 +253,33 @@ export function renderShipBackupsService(): string {
  * so that no write stays only on the server for a minute.
  */
 export function renderShipBackupsTimer(): string {
-    return [
-        "[Unit]",
-        "Description=ship webstack backups every half minute",
-        "",
-        "[Timer]",
-        "OnCalendar=*-*-* *:*:00/30",
-        "AccuracySec=1s",
-        "",
-        "[Install]",
-        "WantedBy=timers.target",
-        "",
-    ].join("\n");
+    return renderTimer("ship webstack backups every half minute", ["OnCalendar=*-*-* *:*:00/30", "AccuracySec=1s"]);
+}
+
+/** Restores the bucket's newest backup into a scratch database, checks it and drops it: the live database is never touched. */
+export function renderVerifyBackupsService(): string {
+    return renderAwsBackupService({
+        description: "prove that the backup bucket's newest backup restores",
+        command: `${RESTORE_COMMAND} --verify`,
+        needsDatabase: true,
+    });
+}
+
+/** Nightly, an hour after the dump, so that the night's dump is the one proven. */
+export function renderVerifyBackupsTimer(): string {
+    return renderTimer("nightly proof that the webstack backups restore", ["OnCalendar=*-*-* 04:15:00", ...NIGHTLY]);
+}
+
+/** Reports the backups' age and the disk's use; it needs no database, so that it reports while MariaDB is down too. */
+export function renderReportMetricsService(): string {
+    return renderAwsBackupService({
+        description: "report the webstack backups' health to CloudWatch",
+        command: REPORT_METRICS_COMMAND,
+        needsDatabase: false,
+    });
+}
+
+/** Every minute: the alarms look at five-minute windows, so one lost report changes nothing. */
+export function renderReportMetricsTimer(): string {
+    return renderTimer("report the webstack backups' health every minute", ["OnCalendar=minutely"]);
 }

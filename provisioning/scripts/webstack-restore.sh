@@ -2,6 +2,7 @@
 # Usage: webstack-restore [DUMP]
 #        webstack-restore --until 'TIME'
 #        webstack-restore --recover
+#        webstack-restore --verify
 #   Restores the app's database while the site keeps serving, from DUMP (a file in BACKUP_DIR, by
 #   name or path) or the newest dump there; or, with --until (UTC, for example '2026-12-07 09:10:00'),
 #   to that second: the newest dump taken before it, and its timeline's binary logs replayed up to
@@ -16,6 +17,10 @@
 #   4. a new backup timeline starts with a dump: later restores never replay across this one.
 #   --recover is the first thing a new server does (the plan's backups step): it restores everything
 #   the bucket holds, up to now, or starts the server's timeline empty when the bucket holds nothing.
+#   --verify proves the backups off the server, and changes nothing the site uses: the bucket's newest
+#   dump and its binary logs up to now, read from the bucket alone, are loaded into a scratch
+#   database, its tables checked, and the scratch database dropped; the time it succeeded is recorded
+#   (BACKUP_STATE_DIR/verified-at), which the server reports to CloudWatch.
 #   Nothing is dropped: posts that are not in the restored data stay in the side database, and the
 #   command says how many and how to copy them back; new posts get ids past theirs, so copying them
 #   back never collides.
@@ -27,17 +32,23 @@ trap 'rm -rf "$work"' EXIT
 until_epoch=""
 dump=""
 recover=0
+verify=0
 case "${1:-}" in
   --recover)
     recover=1
     until_epoch="$(date -u +%s)"
+    ;;
+  --verify)
+    verify=1
+    until_epoch="$(date -u +%s)"
+    staging="${APP_DATABASE}_verify"
     ;;
   --until)
     [[ -n "${2:-}" ]] || fail "--until needs a time (UTC), for example: $RESTORE_COMMAND --until '$(date -u '+%F %T')'"
     until_epoch="$(date -u -d "$2" +%s 2>/dev/null)" || fail "--until '$2' is not a time; give one in UTC, for example '$(date -u '+%F %T')'."
     (( until_epoch <= $(date -u +%s) )) || fail "--until '$2' is in the future (it is $(date -u '+%F %T') UTC now); nothing was changed."
     ;;
-  --*) fail "unknown option $1; usage: $RESTORE_COMMAND [DUMP] | --until 'TIME' | --recover" ;;
+  --*) fail "unknown option $1; usage: $RESTORE_COMMAND [DUMP] | --until 'TIME' | --recover | --verify" ;;
   *) dump="${1:-}" ;;
 esac
 
@@ -46,6 +57,12 @@ source "$BACKUP_BUCKET_ENV_FILE"
 export AWS_CA_BUNDLE="$SYSTEM_CA_BUNDLE" AWS_CONFIG_FILE="$AWS_CLI_CONFIG_FILE"
 timeline="$(cat "$BACKUP_STATE_DIR/timeline" 2>/dev/null || true)"
 timeline_start="$(cat "$BACKUP_STATE_DIR/timeline-start" 2>/dev/null || true)"
+# The timeline whose backups are read from this server rather than the bucket: none when verifying the bucket's.
+local_timeline="$timeline"
+if (( verify )); then
+  [[ -n "${BACKUP_BUCKET:-}" ]] || fail "no backup bucket is set in $BACKUP_BUCKET_ENV_FILE: no backup has left this server, so there is none to verify."
+  local_timeline=""
+fi
 
 # dump_epoch NAME: when a dump was taken, from its name (APP_DATABASE-YYYYmmddTHHMMSSZ.sql.gz).
 dump_epoch() {
@@ -57,7 +74,7 @@ dump_epoch() {
 # server's own, and, with a bucket, those of every timeline in it.
 catalog() {
   local name
-  if [[ -n "$timeline" ]]; then
+  if [[ -n "$local_timeline" ]]; then
     find "$BACKUP_DIR" -maxdepth 1 -name "$APP_DATABASE-*.sql.gz" -printf "$timeline dumps %f\n"
     while read -r name; do
       if [[ -n "$name" && ! "$name" < "$timeline_start" ]]; then
@@ -78,7 +95,7 @@ catalog() {
 fetch() {
   local local_path="$BACKUP_DIR/$3"
   [[ "$2" == binlogs ]] && local_path="$MARIADB_DATA_DIR/$3"
-  if [[ "$1" == "$timeline" && -f "$local_path" ]]; then
+  if [[ "$1" == "$local_timeline" && -f "$local_path" ]]; then
     echo "$local_path"
     return
   fi
@@ -133,7 +150,11 @@ if [[ -n "$until_epoch" ]]; then
   [[ -n "$position" ]] || fail "the dump $dump names no binary log position, so nothing can be replayed after it; restore it by name instead."
   read -r first_log start_position <<<"$position"
   mapfile -t replay_logs < <(grep "^$dump_timeline binlogs " "$work/catalog" | cut -d' ' -f3 | sort | awk -v first="$first_log" '$0 >= first')
-  [[ "${replay_logs[0]:-}" == "$first_log" ]] || fail "the binary log $first_log, where the dump $dump ends, is in neither this server nor the bucket; nothing was changed."
+  # No log from the dump's on: nothing was written after the dump that reached the bucket (shipping
+  # closes and sends a log within half a minute of a write), so the dump is all there is to restore.
+  if (( ${#replay_logs[@]} > 0 )); then
+    [[ "${replay_logs[0]}" == "$first_log" ]] || fail "the binary log $first_log, where the dump $dump ends, is in neither this server nor the bucket, while later ones are; nothing was changed."
+  fi
   expected=$((10#${first_log##*.}))
   for name in "${replay_logs[@]}"; do
     (( 10#${name##*.} == expected )) || fail "the binary log before $name is missing from timeline $dump_timeline; nothing was changed."
@@ -175,6 +196,17 @@ restored_tables="$(sql "SELECT table_name FROM information_schema.tables WHERE t
 if ! grep -qx posts <<<"$restored_tables"; then
   sql "DROP DATABASE IF EXISTS $staging"
   fail "$dump holds no posts table; it is not a dump of $APP_DATABASE. The live database is untouched."
+fi
+
+if (( verify )); then
+  table_check="$(mariadb-check --protocol=socket "$staging" 2>&1)" || true
+  restored_posts="$(sql "SELECT COUNT(*) FROM $staging.posts")"
+  sql "DROP DATABASE $staging"
+  failed_tables="$(grep -v ' OK$' <<<"$table_check" || true)"
+  [[ -z "$failed_tables" ]] || fail "the restored copy of $dump_timeline/dumps/$dump_name fails CHECK TABLE, so it is not counted as verified:"$'\n'"$failed_tables"
+  date -u +%s >"$BACKUP_STATE_DIR/verified-at"
+  echo "verified: $dump_timeline/dumps/$dump_name and ${#replay_logs[@]} binary log(s) from s3://$BACKUP_BUCKET/$BACKUP_PREFIX restore into a scratch database: $(wc -l <<<"$restored_tables") tables check OK, $restored_posts posts, up to ${stopped_at:-the dump itself (no write after it)}"
+  exit 0
 fi
 
 # New posts must never take the id of a post kept aside (it could not be copied back): the

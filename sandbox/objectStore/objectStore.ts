@@ -27,6 +27,11 @@ export function s3HostNames(region: string): string[] {
     return [`s3.${region}.amazonaws.com`, `*.s3.${region}.amazonaws.com`, "s3.amazonaws.com", "*.s3.amazonaws.com"];
 }
 
+/** CloudWatch's endpoint in a region, where a server reports its metrics. */
+export function cloudWatchHostName(region: string): string {
+    return `monitoring.${region}.amazonaws.com`;
+}
+
 /** Credentials as the AWS SDKs take them; a session token for a role's temporary ones. */
 export interface AwsCredentials {
     readonly accessKeyId: string;
@@ -34,8 +39,8 @@ export interface AwsCredentials {
     readonly sessionToken?: string;
 }
 
-/** What S3 answered one call: its result, or the error code and HTTP status of a refusal. */
-export type S3Answer =
+/** What AWS answered one call: its result, or the error code and HTTP status of a refusal. */
+export type AwsAnswer =
     { result: Record<string, unknown>; error?: undefined } | { error: { code: string; status: number }; result?: undefined };
 
 export interface ObjectStore {
@@ -49,8 +54,13 @@ export interface ObjectStore {
     readonly admin: AwsCredentials;
     /** The server role's temporary credentials, as the metadata service would hand them out. */
     readonly role: AwsCredentials & { readonly arn: string; readonly expiration: string };
-    /** One S3 call (boto3's operation name, for example put_object) as `credentials`. */
-    call(credentials: AwsCredentials, operation: string, parameters: Record<string, unknown>): Promise<S3Answer>;
+    /** One call (boto3's operation name, for example put_object) to `service` (S3 unless named) as `credentials`. */
+    call(
+        credentials: AwsCredentials,
+        operation: string,
+        parameters: Record<string, unknown>,
+        service?: "s3" | "cloudwatch",
+    ): Promise<AwsAnswer>;
     stop(): Promise<void>;
 }
 
@@ -83,8 +93,8 @@ function objectStoreFrom(record: ObjectStoreRecord, pidFile: string): ObjectStor
     const connection = { endpoint: record.endpoint, region: record.region, caBundle: record.caBundle };
     return {
         ...record,
-        call: async (credentials, operation, parameters) =>
-            (await runPython("s3call.py", { ...connection, credentials, operation, parameters })) as S3Answer,
+        call: async (credentials, operation, parameters, service = "s3") =>
+            (await runPython("awscall.py", { ...connection, service, credentials, operation, parameters })) as AwsAnswer,
         stop: () => stopProcessInPidFile(pidFile),
     };
 }
@@ -114,7 +124,11 @@ async function runPython(script: string, input: unknown): Promise<unknown> {
 export async function startObjectStore(settings: ObjectStoreSettings, log: (line: string) => void): Promise<ObjectStore> {
     await ensureMoto(log);
     mkdirSync(settings.directory, { recursive: true, mode: 0o700 });
-    const certificate = await issueCertificate(settings.ca, settings.directory, "s3", [...s3HostNames(settings.region), settings.address]);
+    const certificate = await issueCertificate(settings.ca, settings.directory, "s3", [
+        ...s3HostNames(settings.region),
+        cloudWatchHostName(settings.region),
+        settings.address,
+    ]);
     const logFile = join(settings.directory, "moto.log");
     const output = openSync(logFile, "a");
     let pid: number;

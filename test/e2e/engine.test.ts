@@ -23,6 +23,7 @@ import {
     sandboxServer,
     stackStateFile,
 } from "../../sandbox/engine";
+import { SANDBOX_STACK } from "../../sandbox/aws";
 import { figure } from "../support/figure";
 import { request } from "../support/http";
 import { startLoad, type LoadTarget } from "../support/load";
@@ -111,7 +112,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
     }
 
     /** The stack's state file as the backend keeps it (the Automation API's exportStack shows secrets in plain text). */
-    const stateSize = () => statSync(stackStateFile(stateDir, "sandbox")).size;
+    const stateSize = () => statSync(stackStateFile(stateDir, SANDBOX_STACK)).size;
 
     before(async () => {
         requireEngineBinDir();
@@ -119,7 +120,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease();
         stateDir = mkdtempSync(join(tmpdir(), "webstack-engine-"));
-        stack = await openEngineStack({ stateDir, stackName: "sandbox", passphrase: "engine-test-passphrase", config: configFor(2) });
+        stack = await openEngineStack({ stateDir, stackName: SANDBOX_STACK, passphrase: "engine-test-passphrase", config: configFor(2) });
         await setApiToken(API_TOKEN);
     });
 

@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { buildRelease } from "../../release/build";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
 import {
     APP_DATABASE,
     AWS_CLI_CONFIG_FILE,
@@ -8,19 +11,22 @@ import {
     BACKUP_DIR,
     BACKUP_STATE_DIR,
     MARIADB_DATA_DIR,
+    REPORT_METRICS_TIMER,
+    REPORT_METRICS_UNIT,
     RESTORE_COMMAND,
+    SERVER_METRICS,
     SHIP_BACKUPS_COMMAND,
     SHIP_BACKUPS_TIMER,
+    VERIFY_BACKUPS_TIMER,
+    VERIFY_BACKUPS_UNIT,
 } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
-import { sandboxObjectStore } from "../../sandbox/aws";
+import { SANDBOX_STACK, sandboxObjectStore } from "../../sandbox/aws";
+import { existingServerConfig, openEngineStack, requireEngineBinDir, sandboxServer } from "../../sandbox/engine";
 import type { ObjectStore } from "../../sandbox/objectStore/objectStore";
-import { buildPlan } from "../../provisioning";
-import { replaceServer } from "../../sandbox/sandbox";
-import { applyPlan } from "../../sandbox/runner";
 import { request, waitUntil } from "../support/http";
-import { provisionSandbox, type TestSandbox } from "../support/sandbox";
-import { startWriters } from "../support/writers";
+import { startSandbox, type TestSandbox } from "../support/sandbox";
+import { loseServerUnderWriters, postBodies as postBodiesOn } from "../support/serverLoss";
 
 const SANDBOX_NAME = "e2e-offsite";
 /** How long the writers write before the server is lost: longer than the RPO the test holds the stack to. */
@@ -37,6 +43,12 @@ describe("backups that leave the server", function () {
     let server: TestSandbox;
     let s3: ObjectStore;
     let timelinePrefix: string;
+    /** The operator's stack: this program in existing-server mode, run by the real engine. */
+    let stack: Stack;
+    let stateDir: string;
+    /** The baseline of the RTO: `pulumi up` of a new, empty server with nothing to restore. */
+    let emptyServerUpSeconds: number;
+    const site = () => ({ address: server.address, hostName: wwwHostName(server.domain) });
 
     /** The keys under the server's timeline, as the bucket's administrator lists them. */
     const shippedKeys = async (): Promise<string[]> => {
@@ -51,19 +63,37 @@ describe("backups that leave the server", function () {
     };
     const serverSha256 = async (path: string): Promise<string> => (await server.exec(`sha256sum ${path}`)).split(" ")[0];
     const post = async (body: string) => {
-        const site = { address: server.address, hostName: wwwHostName(server.domain) };
-        expect((await request(site, "POST", "/api/posts", { author: "offsite", body })).status).to.equal(201);
+        expect((await request(site(), "POST", "/api/posts", { author: "offsite", body })).status).to.equal(201);
+    };
+    /** `pulumi up` through the real engine, in seconds until the site answers; throws with the engine's error when it fails. */
+    const pulumiUp = async (): Promise<number> => {
+        const startedAt = Date.now();
+        await stack.up();
+        await waitUntil("the site answers", 60, async () => (await request(site(), "GET", "/api/posts?limit=1")).status === 200);
+        return (Date.now() - startedAt) / 1000;
     };
 
     before(async () => {
-        server = await provisionSandbox(SANDBOX_NAME, { release: await buildRelease() });
+        requireEngineBinDir();
+        server = await startSandbox(SANDBOX_NAME);
         s3 = sandboxObjectStore(SANDBOX_NAME) as ObjectStore;
+        stateDir = mkdtempSync(join(tmpdir(), "webstack-offsite-"));
+        stack = await openEngineStack({
+            stateDir,
+            stackName: SANDBOX_STACK,
+            passphrase: "offsite-test-passphrase",
+            config: existingServerConfig(sandboxServer(server.sandbox)),
+        });
+        emptyServerUpSeconds = await pulumiUp();
         const target = server.sandbox.backupBucket;
         timelinePrefix = `${target?.prefix}/${(await server.exec(`cat ${BACKUP_STATE_DIR}/timeline`)).trim()}`;
     });
 
     after(async () => {
         await server?.destroy();
+        if (stateDir !== undefined) {
+            rmSync(stateDir, { recursive: true, force: true });
+        }
     });
 
     it("ships a post's binary log to the bucket within 40 seconds of the write, byte for byte", async () => {
@@ -97,12 +127,77 @@ describe("backups that leave the server", function () {
         expect(await shippedKeys()).to.deep.equal(before);
     });
 
-    /** The posts' bodies in the live database, in id order. */
-    const postBodies = async (): Promise<string[]> =>
-        (await server.exec(`mariadb --batch --skip-column-names -e 'SELECT HEX(body) FROM ${APP_DATABASE}.posts ORDER BY id'`))
-            .split("\n")
-            .filter((line) => line !== "")
-            .map((hex) => Buffer.from(hex, "hex").toString("utf8"));
+    const postBodies = () => postBodiesOn(server.ssh);
+    const verifiedAt = async () => (await server.exec(`cat ${BACKUP_STATE_DIR}/verified-at 2>/dev/null || true`)).trim();
+    /** Runs the nightly verification as its timer does, and what it logged. */
+    const verifyAsTheTimerDoes = async (): Promise<{ succeeded: boolean; log: string }> => {
+        const cursor = (await server.exec("journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'")).trim();
+        const succeeded = (await server.exec(`systemctl start ${VERIFY_BACKUPS_UNIT} && echo succeeded || true`)).includes("succeeded");
+        const log = await server.exec(`journalctl -u ${VERIFY_BACKUPS_UNIT} --after-cursor='${cursor}' -o cat --no-pager`);
+        return { succeeded, log };
+    };
+
+    it("proves every night that the bucket's newest backup restores, from the bucket alone: loaded into a scratch database, checked, dropped", async () => {
+        await post("proven by the nightly restore");
+        // A dump with no write after it, on a server nobody writes to: its binary log never needs shipping.
+        const written = (await server.exec(BACKUP_COMMAND)).trim().replace(/^backup written: /, "");
+        const key = `dumps/${written.split("/").pop()}`;
+        await waitUntil("the dump in the bucket", SHIPPING_SECONDS, async () => (await shippedKeys()).includes(key));
+        expect(await server.exec(`systemctl is-enabled ${VERIFY_BACKUPS_TIMER}`)).to.match(/^enabled/);
+
+        const aside = "/root/dumps-aside";
+        await server.exec(`mkdir -p ${aside} && mv ${BACKUP_DIR}/*.sql.gz ${aside}/`);
+        const startedAt = Math.floor(Date.now() / 1000);
+        const { succeeded, log } = await verifyAsTheTimerDoes().finally(() => server.exec(`mv ${aside}/*.sql.gz ${BACKUP_DIR}/`));
+        expect(succeeded, log).to.equal(true);
+        const posts = (await postBodies()).length;
+        expect(log).to.match(
+            new RegExp(
+                `verified: \\S+/${key.replace(/\./g, "\\.")} and \\d+ binary log\\(s\\) from s3://\\S+ restore into a scratch database: \\d+ tables check OK, ${posts} posts`,
+            ),
+        );
+        expect(Number(await verifiedAt())).to.be.at.least(startedAt);
+        expect(await server.exec("mariadb --batch --skip-column-names -e 'SHOW DATABASES'")).to.not.contain(`${APP_DATABASE}_verify`);
+    });
+
+    it("does not count a corrupt backup in the bucket as verified: the verification fails, and the last success stays recorded", async () => {
+        const before = await verifiedAt();
+        const corruptKey = `${timelinePrefix}/dumps/${APP_DATABASE}-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}Z.sql.gz`;
+        await s3.call(s3.admin, "put_object", { Bucket: s3.bucket, Key: corruptKey, Body: "not a gzip file" });
+        const { succeeded, log } = await verifyAsTheTimerDoes().finally(() =>
+            s3.call(s3.admin, "delete_object", { Bucket: s3.bucket, Key: corruptKey }),
+        );
+        expect(succeeded).to.equal(false);
+        expect(log).to.match(/is not a complete gzip file; pick another one\. Nothing was changed/);
+        expect(await verifiedAt()).to.equal(before);
+    });
+
+    it("reports to CloudWatch, as its role, how old the last verified restore and the last shipping are, and how full the disk is", async () => {
+        const sentAfter = new Date(Date.now() - 60_000).toISOString();
+        expect(await server.exec(`systemctl is-enabled ${REPORT_METRICS_TIMER}`)).to.match(/^enabled/);
+        await server.exec(`systemctl start ${REPORT_METRICS_UNIT}`);
+        const latest = async (metricName: string): Promise<number | undefined> => {
+            const answer = await s3.call(
+                s3.admin,
+                "get_metric_statistics",
+                {
+                    Namespace: SERVER_METRICS.namespace,
+                    MetricName: metricName,
+                    Dimensions: [{ Name: SERVER_METRICS.dimension, Value: server.sandbox.backupBucket?.prefix }],
+                    StartTime: sentAfter,
+                    EndTime: new Date(Date.now() + 60_000).toISOString(),
+                    Period: 60,
+                    Statistics: ["Maximum"],
+                },
+                "cloudwatch",
+            );
+            const points = (answer.result?.Datapoints ?? []) as { Maximum: number }[];
+            return points.length === 0 ? undefined : Math.max(...points.map((point) => point.Maximum));
+        };
+        expect(await latest(SERVER_METRICS.secondsSinceVerifiedRestore)).to.be.within(0, 600);
+        expect(await latest(SERVER_METRICS.secondsSinceBackupsShipped)).to.be.within(0, 60);
+        expect(await latest(SERVER_METRICS.rootDiskUsedPercent)).to.be.within(1, 100);
+    });
     /** What webstack-restore printed, on both streams, and how it ended. */
     const restore = (args: string) => server.exec(`${RESTORE_COMMAND} ${args} 2>&1 && echo succeeded || echo "failed: $?"`);
     const utcSeconds = (date: Date) => date.toISOString().slice(0, 19).replace("T", " ");
@@ -169,41 +264,26 @@ describe("backups that leave the server", function () {
         expect(keys, "one version of each log: none was written over").to.deep.equal([...new Set(keys)]);
     });
 
-    it("comes back by itself on a new, empty server: the plan restores the bucket's backups before the app serves", async () => {
-        const site = { address: server.address, hostName: wwwHostName(server.domain) };
-        const writers = startWriters(site, 4, { runId: "loss", body: (key) => `${key} ${AWKWARD}`, loseEveryTenthAnswer: false });
-        await new Promise((resolve) => setTimeout(resolve, WRITING_SECONDS * 1000));
-        const lostAt = Date.now();
-        await replaceServer(SANDBOX_NAME, () => undefined);
-        const report = await writers.stop();
-        const written = [...report.acknowledgedAt].filter(([, at]) => at <= lostAt).map(([body, at]) => ({ body, at }));
-        const rate = written.length / WRITING_SECONDS;
-
-        const applyStarted = Date.now();
-        await applyPlan(
-            buildPlan({ release: await buildRelease() }),
-            server.ssh,
-            { domain: server.domain, backupBucket: server.sandbox.backupBucket },
-            { log: () => undefined },
-        );
-        await waitUntil(
-            "the site serves the restored posts",
-            60,
-            async () => (await request(site, "GET", "/api/posts?limit=1")).status === 200,
-        );
-        const rtoSeconds = (Date.now() - applyStarted) / 1000;
-
-        const restored = new Set(await postBodies());
-        const lost = written.filter((post) => !restored.has(post.body));
-        const rpoSeconds = lost.length === 0 ? 0 : (lostAt - Math.min(...lost.map((post) => post.at))) / 1000;
+    it("comes back by itself on a new, empty server: pulumi up restores the bucket's backups before the app serves", async () => {
+        const loss = await loseServerUnderWriters({
+            sandboxName: SANDBOX_NAME,
+            site: site(),
+            writers: 4,
+            writingSeconds: WRITING_SECONDS,
+            body: (key) => `${key} ${AWKWARD}`,
+            // The operator's one command: pulumi up, with the new server's host key in the stack's config.
+            bringBack: async (newServer) => {
+                await stack.setAllConfig(existingServerConfig(sandboxServer(newServer)));
+                await stack.up();
+            },
+        });
         console.log(
-            `      » ${written.length} posts written (${rate.toFixed(0)} a second), server lost: ${lost.length} lost, the oldest written ${rpoSeconds.toFixed(1)} s before the loss (RPO); serving the restored posts ${rtoSeconds.toFixed(1)} s after the plan started on the new server (RTO)`,
+            `      » ${loss.written} posts written (${loss.postsPerSecond.toFixed(0)} a second), server lost: ${loss.lost} lost, the oldest written ${loss.rpoSeconds.toFixed(1)} s before the loss (RPO); serving the restored posts ${loss.rtoSeconds.toFixed(1)} s after pulumi up started on the new server (RTO), against ${emptyServerUpSeconds.toFixed(1)} s for pulumi up of a new empty server`,
         );
-        expect(rate).to.be.at.least(50);
-        expect(rpoSeconds).to.be.at.most(RPO_TARGET_SECONDS);
-        expect(written.length - lost.length, "every post acknowledged more than a minute before the loss is back").to.be.greaterThan(0);
-        // Byte for byte: every surviving post's body is one the writers sent, awkward text and all.
-        expect([...restored].filter((body) => body.startsWith("loss-") && !body.endsWith(AWKWARD))).to.deep.equal([]);
+        expect(loss.postsPerSecond).to.be.at.least(50);
+        expect(loss.rpoSeconds).to.be.at.most(RPO_TARGET_SECONDS);
+        expect(loss.written - loss.lost, "every post acknowledged more than a minute before the loss is back").to.be.greaterThan(0);
+        expect(loss.mangled, "every restored post byte for byte as it was sent").to.equal(0);
     });
 
     it("cannot erase what it shipped, from the server itself: S3 refuses its role", async () => {

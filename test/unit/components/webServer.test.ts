@@ -303,7 +303,7 @@ describe("WebServer under Pulumi mocks", () => {
             const { name } = await build();
             const bucketArn = `arn:aws:s3:::${name}-backups-bucket`;
             const policy = statements(resourceNamed("aws:iam/rolePolicy:RolePolicy", `${name}-server-backups-policy`).inputs.policy);
-            const allowed = policy.filter((statement) => statement.Effect === "Allow");
+            const allowed = policy.filter((statement) => statement.Effect === "Allow" && statement.Sid !== "ReportBackupHealth");
             expect(allowed.map((statement) => statement.Resource)).to.deep.equal([`${bucketArn}/dev-${name}/*`, bucketArn]);
             expect(allowed.flatMap((statement) => statement.Action)).to.not.include.members(["s3:DeleteObject", "s3:DeleteObjectVersion"]);
             const [denied] = policy.filter((statement) => statement.Effect === "Deny");
@@ -315,6 +315,15 @@ describe("WebServer under Pulumi mocks", () => {
                 "s3:PutBucketVersioning",
             ]);
             expect(denied.Resource).to.deep.equal([bucketArn, `${bucketArn}/*`]);
+        });
+
+        it("lets the server report its backups' health to CloudWatch, which takes no resource, and nothing else outside S3", async () => {
+            const { name } = await build();
+            const policy = statements(resourceNamed("aws:iam/rolePolicy:RolePolicy", `${name}-server-backups-policy`).inputs.policy);
+            const outsideS3 = policy.filter((statement) => [statement.Action].flat().some((action) => !action.startsWith("s3:")));
+            expect(outsideS3).to.deep.equal([
+                { Sid: "ReportBackupHealth", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*" },
+            ]);
         });
 
         it("refuses the same erasures to the server's role in the bucket's policy, and anything over plain HTTP", async () => {
@@ -444,7 +453,10 @@ describe("WebServer under Pulumi mocks", () => {
 
             const alarms = Object.fromEntries(resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name, alarm.inputs]));
             expect(Object.keys(alarms).sort()).to.deep.equal([
+                `${name}-backup-not-verified-alarm`,
+                `${name}-backup-shipping-behind-alarm`,
                 `${name}-cpu-credits-alarm`,
+                `${name}-root-disk-full-alarm`,
                 `${name}-site-down-alarm`,
                 `${name}-status-check-alarm`,
             ]);
@@ -462,6 +474,45 @@ describe("WebServer under Pulumi mocks", () => {
                 expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
                 expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
             }
+        });
+
+        it("mails when no restore of the bucket's backup succeeded for 26 hours, shipping is 5 minutes behind or the server stops reporting, and the root disk is 85 % full", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com" });
+            const alarm = (suffix: string) => resourceNamed(ALARM_TYPE, `${name}-${suffix}-alarm`).inputs;
+            const onTheServersReport = {
+                namespace: "webstack",
+                dimensions: { Server: `dev-${name}` },
+                statistic: "Maximum",
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                period: 300,
+                evaluationPeriods: 1,
+                alarmActions: [`arn:aws:sns:eu-central-1:123456789012:${name}-alerts`],
+            };
+            expect(alarm("backup-not-verified")).to.deep.include({
+                ...onTheServersReport,
+                metricName: "SecondsSinceVerifiedRestore",
+                threshold: 26 * 3600,
+                treatMissingData: "notBreaching",
+            });
+            expect(alarm("backup-shipping-behind")).to.deep.include({
+                ...onTheServersReport,
+                metricName: "SecondsSinceBackupsShipped",
+                threshold: 300,
+                treatMissingData: "breaching",
+            });
+            expect(alarm("root-disk-full")).to.deep.include({
+                ...onTheServersReport,
+                metricName: "RootDiskUsedPercent",
+                threshold: 85,
+                treatMissingData: "notBreaching",
+            });
+        });
+
+        it("watches no backup metric on a server the stack does not provision, which reports none", async () => {
+            await build({ alertEmail: "ops@example.com", provisioning: undefined });
+            const watched = resourcesOfType(ALARM_TYPE).map((alarm) => alarm.inputs.namespace);
+            expect(watched).to.not.include("webstack");
+            expect(watched).to.include("AWS/EC2");
         });
 
         it("puts the health check's alarm and topic in us-east-1, where Route53 publishes its metrics", async () => {
@@ -489,7 +540,7 @@ describe("WebServer under Pulumi mocks", () => {
                 resourcesOfType(ALARM_TYPE)
                     .map((alarm) => alarm.name)
                     .sort(),
-            ).to.deep.equal([`${name}-site-down-alarm`, `${name}-status-check-alarm`]);
+            ).to.not.include(`${name}-cpu-credits-alarm`);
         });
     });
 

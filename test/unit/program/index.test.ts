@@ -128,6 +128,21 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         }
     });
 
+    it("runs every step again, uploads included, on a new server at the same address: one with another host key", async () => {
+        const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ6Tq9CnlQxCPVmZ2Ukl2mBv8m4l3k0p0Jf7b1wQn2cX";
+        await runProgram({
+            "webstack:domain": "example.org",
+            "webstack:existingServerHost": "198.18.9.2",
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+            "webstack:sshHostKey": HOST_KEY,
+        });
+        const steps = remoteSteps();
+        expect(steps.map((step) => step.type)).to.include("command:remote:CopyToRemote");
+        for (const step of steps) {
+            expect(step.inputs.triggers, step.name).to.deep.equal([HOST_KEY]);
+        }
+    });
+
     it("creates the infrastructure only when provisioning is off", async () => {
         await runProgram({ ...devStackConfig(), "webstack:provision": "false" });
         expect(remoteSteps()).to.deep.equal([]);

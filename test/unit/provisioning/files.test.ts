@@ -8,8 +8,12 @@ import {
     renderAppUnit,
     renderBackupService,
     renderBackupTimer,
+    renderReportMetricsService,
+    renderReportMetricsTimer,
     renderShipBackupsService,
     renderShipBackupsTimer,
+    renderVerifyBackupsService,
+    renderVerifyBackupsTimer,
     UNIT_HARDENING,
 } from "../../../provisioning/files/systemd";
 import { renderBackupBucketSettings } from "../../../provisioning/files/backupBucket";
@@ -141,6 +145,36 @@ describe("renderShipBackupsService and renderShipBackupsTimer", () => {
 
     it("fires every half minute, so that no write stays only on the server for a minute", () => {
         expect(renderShipBackupsTimer()).to.contain("OnCalendar=*-*-* *:*:00/30\nAccuracySec=1s\n");
+    });
+});
+
+describe("renderVerifyBackupsService and renderVerifyBackupsTimer", () => {
+    it("proves the bucket's backup once after MariaDB is up, sandboxed, writing only the backups' state", () => {
+        const service = renderVerifyBackupsService();
+        expect(service).to.contain("Requires=mariadb.service\n");
+        expect(service).to.contain(
+            "Type=oneshot\nExecStart=/usr/local/sbin/webstack-restore --verify\nReadWritePaths=/var/lib/webstack/backups\n",
+        );
+        expect(service).to.contain(UNIT_HARDENING.join("\n"));
+    });
+
+    it("fires nightly after the nightly dump, and catches up after downtime", () => {
+        const hourOf = (timer: string) => Number(/^OnCalendar=\*-\*-\* (\d\d):/m.exec(timer)?.[1]);
+        expect(hourOf(renderVerifyBackupsTimer())).to.equal(hourOf(renderBackupTimer()) + 1);
+        expect(renderVerifyBackupsTimer()).to.contain("Persistent=true\n");
+    });
+});
+
+describe("renderReportMetricsService and renderReportMetricsTimer", () => {
+    it("reports without waiting for MariaDB, which may be what is down, sandboxed", () => {
+        const service = renderReportMetricsService();
+        expect(service).to.not.contain("mariadb");
+        expect(service).to.contain("Type=oneshot\nExecStart=/usr/local/sbin/webstack-report-metrics\n");
+        expect(service).to.contain(UNIT_HARDENING.join("\n"));
+    });
+
+    it("fires every minute", () => {
+        expect(renderReportMetricsTimer()).to.contain("[Timer]\nOnCalendar=minutely\n");
     });
 });
 

@@ -15,7 +15,9 @@ import {
     renderActivateCommand,
     renderBackupCommand,
     renderCertbotDeployHook,
+    renderReportMetricsCommand,
     renderRestoreCommand,
+    renderShipBackupsCommand,
     renderRollbackCommand,
 } from "../../../provisioning/files/commands";
 import { SCRIPT_LIBRARY } from "../../../provisioning/script";
@@ -269,6 +271,8 @@ describe("the installed commands", () => {
         "webstack-rollback": renderRollbackCommand(),
         "webstack-backup": renderBackupCommand(),
         "webstack-restore": renderRestoreCommand(),
+        "webstack-ship-backups": renderShipBackupsCommand(),
+        "webstack-report-metrics": renderReportMetricsCommand(),
         "certbot deploy hook": renderCertbotDeployHook(),
     };
     for (const [name, command] of Object.entries(commands)) {

@@ -18,7 +18,9 @@ describe("motoPolicy", () => {
     });
 
     it("denies the server's role, in moto's names too, the batch delete and the lifecycle calls its policy denies", () => {
-        const [, , denied] = actionsOf(motoPolicy(backupWriterPolicy("arn:aws:s3:::b", "stack-webstack")));
+        const denied = actionsOf(motoPolicy(backupWriterPolicy("arn:aws:s3:::b", "stack-webstack"))).find(
+            (statement) => statement.Sid === "NeverEraseBackups",
+        ) as { Action: string[] };
         expect(denied.Action).to.include.members([
             "s3:DeleteObject",
             "s3:DeleteObjects",
@@ -33,6 +35,18 @@ describe("motoPolicy", () => {
             Statement: [{ Sid: "Listed", Effect: "Allow", Action: "s3:ListBucket", Condition: { StringLike: {} } }],
         });
         expect(() => motoPolicy(policy)).to.throw(/moto evaluates no policy conditions; statement "Listed" has one/);
+    });
+
+    it("lets the role report metrics under the name moto checks for PutMetricData", () => {
+        const statements = (
+            JSON.parse(motoPolicy(backupWriterPolicy("arn:aws:s3:::b", "stack-webstack"))) as {
+                Statement: { Sid: string; Action: string[] }[];
+            }
+        ).Statement;
+        expect(statements.find((statement) => statement.Sid === "ReportBackupHealth")?.Action).to.deep.equal([
+            "cloudwatch:PutMetricData",
+            "monitoring:PutMetricData",
+        ]);
     });
 });
 

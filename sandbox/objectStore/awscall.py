@@ -1,6 +1,6 @@
-"""One S3 call with the credentials and settings given as JSON on stdin, for the sandbox and its
-tests: endpoint, region, caBundle, credentials {accessKeyId, secretAccessKey, sessionToken?},
-operation (boto3's name, for example put_object) and parameters. Prints {"result": ...} or
+"""One AWS call with the credentials and settings given as JSON on stdin, for the sandbox and its
+tests: endpoint, region, caBundle, service (s3 or cloudwatch), credentials {accessKeyId,
+secretAccessKey, sessionToken?}, operation (boto3's name, for example put_object) and parameters. Prints {"result": ...} or
 {"error": {"code", "status"}}; the exit code is 0 either way, since a refusal is an answer. An
 object's Body comes back as text (undecodable bytes replaced) and as BodyBase64, exactly."""
 import base64
@@ -12,8 +12,8 @@ import botocore.exceptions
 
 request = json.load(sys.stdin)
 credentials = request["credentials"]
-s3 = boto3.client(
-    "s3",
+client = boto3.client(
+    request["service"],
     endpoint_url=request["endpoint"],
     region_name=request["region"],
     verify=request["caBundle"],
@@ -25,7 +25,7 @@ parameters = dict(request.get("parameters", {}))
 if "Body" in parameters:
     parameters["Body"] = parameters["Body"].encode()
 try:
-    result = getattr(s3, request["operation"])(**parameters)
+    result = getattr(client, request["operation"])(**parameters)
     if "Body" in result:
         body = result["Body"].read()
         result["Body"] = body.decode(errors="replace")
