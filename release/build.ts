@@ -2,16 +2,17 @@
  * Releases of a Node.js app: its entry file bundled into one self-contained `server.js` (esbuild, no
  * node_modules on the server), its static files, its migrations and the platform's `migrate.js`,
  * packed into a reproducible tarball whose name carries a content hash. The same source always gives
- * the same id and the same bytes; any change, a new id. The posts app in app/ is the default.
+ * the same id and the same bytes, on any OS, umask, timezone or locale, with no tar or gzip on PATH
+ * (the tarball is packed in this process); any change, a new id. The posts app in app/ is the default.
  *
  *     npx tsx release/build.ts        # prints the id and the tarball's path
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { constants as zlibConstants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { Header } from "tar";
 import { healthPathProblem } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { POSTS_APP } from "../app/postsApp";
@@ -59,22 +60,62 @@ export function releaseId(files: readonly ReleaseFile[]): string {
     return hash.digest("hex").slice(0, ID_LENGTH);
 }
 
-/** The tar arguments that make the same files produce the same bytes (no times, owners or umask leak in). */
-export function reproducibleTarArguments(directory: string, entries: readonly string[]): string[] {
-    return [
-        "--create",
-        "--format=gnu",
-        "--sort=name",
-        "--mtime=@0",
-        "--owner=0",
-        "--group=0",
-        "--numeric-owner",
-        "--mode=u=rwX,go=rX",
-        `--directory=${directory}`,
-        "--file=-",
-        "--",
-        ...[...entries].sort(),
-    ];
+/** A tar block: headers and contents are padded to it, and two empty ones end the archive. */
+const TAR_BLOCK = 512;
+/** RFC 1952's operating-system byte for Unix, where the tarball is unpacked; zlib would write the building machine's. */
+const GZIP_OS_UNIX = 3;
+
+/** One tar header block (ustar, written by node-tar): owner 0, time 0, nothing of the building machine. */
+function tarHeader(path: string, type: "File" | "Directory", size: number): Buffer {
+    const header = new Header({
+        path,
+        type,
+        size,
+        mode: type === "Directory" ? 0o755 : 0o644,
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+        mtime: new Date(0),
+    });
+    if (header.encode()) {
+        throw new Error(
+            `the release file ${path} has a path too long for a tar header (at most 255 characters, 100 of them after the last "/"); shorten it.`,
+        );
+    }
+    return header.block as Buffer;
+}
+
+/** Every directory a file of `paths` is in, parents included: "a/b/c.txt" gives "a" and "a/b". */
+function parentDirectories(paths: readonly string[]): string[] {
+    const directories = new Set<string>();
+    for (const path of paths) {
+        const parts = path.split("/");
+        for (let depth = 1; depth < parts.length; depth += 1) {
+            directories.add(parts.slice(0, depth).join("/"));
+        }
+    }
+    return [...directories];
+}
+
+/**
+ * The release's gzip tarball, from its files alone: every directory (mode 755) and file (mode 644) in
+ * path order, owned by 0 at time 0, compressed at level 9 with no name or time in the gzip header.
+ * The same files give the same bytes wherever they are packed.
+ */
+export function releaseTarball(files: readonly ReleaseFile[]): Buffer {
+    const entries = [
+        ...parentDirectories(files.map((file) => file.path)).map((directory) => ({ path: `${directory}/`, content: undefined })),
+        ...files.map((file) => ({ path: file.path, content: file.content })),
+    ].sort((a, b) => (a.path < b.path ? -1 : 1));
+    const blocks = entries.flatMap(({ path, content }) =>
+        content === undefined
+            ? [tarHeader(path, "Directory", 0)]
+            : [tarHeader(path, "File", content.length), content, Buffer.alloc((TAR_BLOCK - (content.length % TAR_BLOCK)) % TAR_BLOCK)],
+    );
+    const gzip = gzipSync(Buffer.concat([...blocks, Buffer.alloc(2 * TAR_BLOCK)]), { level: zlibConstants.Z_BEST_COMPRESSION });
+    gzip[9] = GZIP_OS_UNIX;
+    return gzip;
 }
 
 function filesUnder(directory: string, prefix: string): ReleaseFile[] {
@@ -124,19 +165,10 @@ function writeRelease(directory: string, files: readonly ReleaseFile[]): void {
     }
 }
 
-async function packTarball(directory: string, entries: readonly string[], artifactPath: string): Promise<void> {
+/** Writes the tarball aside and renames it, so a concurrent build or a crash never leaves half of one. */
+function writeTarball(artifactPath: string, files: readonly ReleaseFile[]): void {
     const staging = `${artifactPath}.tmp-${process.pid}`;
-    const tar = spawn("tar", reproducibleTarArguments(directory, entries), { stdio: ["ignore", "pipe", "inherit"] });
-    const gzip = spawn("gzip", ["-n", "-9"], { stdio: ["pipe", "pipe", "inherit"] });
-    tar.stdout.pipe(gzip.stdin);
-    const exited = (child: ChildProcess, name: string) =>
-        new Promise<void>((resolve, reject) => {
-            child.on("error", reject);
-            child.on("close", (code) =>
-                code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} while packing ${artifactPath}`)),
-            );
-        });
-    await Promise.all([exited(tar, "tar"), exited(gzip, "gzip -n"), pipeline(gzip.stdout, createWriteStream(staging))]);
+    writeFileSync(staging, releaseTarball(files));
     renameSync(staging, artifactPath);
 }
 
@@ -180,7 +212,7 @@ export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRel
     mkdirSync(join(outDir, "release"), { recursive: true });
     writeRelease(directory, allFiles);
     if (!existsSync(artifactPath)) {
-        await packTarball(directory, readdirSync(directory), artifactPath);
+        writeTarball(artifactPath, allFiles);
     }
     return { id, artifactPath, healthPath, directory };
 }

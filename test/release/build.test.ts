@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { buildRelease, releaseId, reproducibleTarArguments, validateAppSource, type BuiltRelease } from "../../release/build";
+import { buildRelease, releaseId, releaseTarball, validateAppSource, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
 import { createTestDatabase, databaseConfig, query, type TestDatabase } from "../support/mariadb";
 
@@ -76,12 +76,47 @@ describe("releaseId", () => {
     });
 });
 
-describe("reproducibleTarArguments", () => {
-    it("pins everything that would make two packs of the same files differ", () => {
-        const args = reproducibleTarArguments("/r", ["server.js", "public"]);
+describe("releaseTarball", () => {
+    const files = [
+        { path: "server.js", content: Buffer.from("console.log(1)\n") },
+        { path: "public/css/app.css", content: Buffer.from("p {}\n") },
+        { path: "public/index.html", content: Buffer.from("<p>\n") },
+    ];
+    const listing = async (tarball: Buffer): Promise<string[]> => {
+        const directory = mkdtempSync(join(tmpdir(), "webstack-tarball-"));
+        try {
+            writeFileSync(join(directory, "release.tar.gz"), tarball);
+            const { stdout } = await run("tar", ["-tvz", "--numeric-owner", "-f", join(directory, "release.tar.gz")], {
+                env: { TZ: "UTC" },
+            });
+            return stdout.trim().split("\n");
+        } finally {
+            rmSync(directory, { recursive: true, force: true });
+        }
+    };
 
-        expect(args).to.include.members(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--directory=/r"]);
-        expect(args.slice(-2)).to.deep.equal(["public", "server.js"]);
+    it("holds every directory (755) and file (644) in path order, owned by 0 at time 0, as GNU tar reads it", async () => {
+        expect(await listing(releaseTarball(files))).to.deep.equal([
+            "drwxr-xr-x 0/0               0 1970-01-01 00:00 public/",
+            "drwxr-xr-x 0/0               0 1970-01-01 00:00 public/css/",
+            "-rw-r--r-- 0/0               5 1970-01-01 00:00 public/css/app.css",
+            "-rw-r--r-- 0/0               4 1970-01-01 00:00 public/index.html",
+            "-rw-r--r-- 0/0              15 1970-01-01 00:00 server.js",
+        ]);
+    });
+
+    it("gives the same bytes whatever order the files come in, with no time and Unix as the OS in the gzip header", () => {
+        const tarball = releaseTarball(files);
+        expect(releaseTarball([...files].reverse()).equals(tarball)).to.equal(true);
+        expect(tarball.readUInt32LE(4), "gzip mtime").to.equal(0);
+        expect(tarball[9], "gzip OS byte").to.equal(3);
+    });
+
+    it("refuses a path a tar header cannot hold, naming it", () => {
+        const path = `public/${"x".repeat(120)}.html`;
+        expect(() => releaseTarball([{ path, content: Buffer.from("") }])).to.throw(
+            `the release file ${path} has a path too long for a tar header`,
+        );
     });
 });
 
@@ -121,6 +156,29 @@ describe("buildRelease", function () {
 
         expect(again.id).to.equal(release.id);
         expect(readFileSync(again.artifactPath).equals(readFileSync(release.artifactPath))).to.equal(true);
+    });
+
+    it("gives the same id and bytes with no tar or gzip on PATH, in another checkout, under another umask, timezone and locale", async () => {
+        // A second checkout: the same tree at another path, its node_modules hard-linked rather than installed again.
+        const repository = resolve(__dirname, "..", "..");
+        const checkout = mkdtempSync(join(tmpdir(), "webstack-checkout-"));
+        outDirs.push(checkout);
+        for (const entry of readdirSync(repository).filter((name) => ![".git", "build", "node_modules"].includes(name))) {
+            cpSync(join(repository, entry), join(checkout, entry), { recursive: true });
+        }
+        await run("cp", ["-al", join(repository, "node_modules"), join(checkout, "node_modules")]);
+        const emptyPath = join(checkout, "empty-path");
+        mkdirSync(emptyPath);
+        const outDir = join(checkout, "out");
+        const script = `process.umask(0o077); require("./release/build").buildRelease({ outDir: ${JSON.stringify(outDir)} }).then((built) => console.log(built.artifactPath))`;
+        const { stdout } = await run(process.execPath, [join(checkout, "node_modules/tsx/dist/cli.mjs"), "-e", script], {
+            cwd: checkout,
+            env: { PATH: emptyPath, HOME: checkout, TZ: "Pacific/Kiritimati", LC_ALL: "C", LANG: "tr_TR.UTF-8" },
+        });
+        const elsewhere = stdout.trim();
+
+        expect(elsewhere).to.equal(join(outDir, `webstack-release-${release.id}.tar.gz`));
+        expect(readFileSync(elsewhere).equals(readFileSync(release.artifactPath))).to.equal(true);
     });
 
     it("gives a stamped build of the same source its own id, with the stamp packed in", async () => {
