@@ -8,7 +8,8 @@ import { backupAlarms, declareAlerts, instanceAlarms } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
 import { declareFirewall, invalidCidrs } from "./server/firewall";
-import { declareInstance } from "./server/instance";
+import { declareHostKey } from "./server/hostKey";
+import { declareInstance, hostKeyProblem, runningServer } from "./server/instance";
 import { DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
 import { DEFAULT_BACKUP_RETENTION_DAYS, declareBackups, validateBackupRetentionDays } from "./server/backups";
 import { authorizedKeys } from "./sshKeys";
@@ -33,7 +34,11 @@ export interface WebServerProvisioning extends ServerSettings {
     sshPrivateKey: pulumi.Input<string>;
     /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
     sshUser?: string;
-    /** The server's host key, when known; otherwise it is not checked. Defaults to not checking. */
+    /**
+     * The server's host key ("ssh-ed25519 AAAA..."), to pin instead of the one the stack gives the
+     * instance at its first boot: for a server created before the stack did so, or one whose key
+     * was rotated by hand. Defaults to the stack's own.
+     */
     sshHostKey?: pulumi.Input<string>;
 }
 
@@ -115,6 +120,8 @@ export class WebServer extends pulumi.ComponentResource {
             checkedCidrs: settings.checkedCidrs,
         });
         const backups = declareBackups(context, settings.backups);
+        const hostKey = declareHostKey(context);
+        const running = runningServer(context);
         const instance = declareInstance(context, {
             instanceType: settings.instanceType,
             amiId: args.amiId,
@@ -123,7 +130,9 @@ export class WebServer extends pulumi.ComponentResource {
             sshPublicKey: args.sshPublicKey,
             securityGroupIds: [securityGroup.id, deployAccess.id],
             instanceProfile: backups.instanceProfile.name,
+            userData: hostKey.userData,
             snapshotTarget: settings.snapshotTarget,
+            running,
         });
         if (settings.snapshotPolicy !== undefined) {
             declareSnapshots(context, settings.snapshotPolicy);
@@ -146,7 +155,15 @@ export class WebServer extends pulumi.ComponentResource {
                         host: elasticIp.publicIp,
                         user: settings.sshUser,
                         privateKey: args.provisioning.sshPrivateKey,
-                        hostKey: args.provisioning.sshHostKey,
+                        hostKey:
+                            args.provisioning.sshHostKey ??
+                            pulumi.all([running, hostKey.publicKey]).apply(([server, publicKey]) => {
+                                const problem = hostKeyProblem(server, publicKey);
+                                if (problem !== undefined) {
+                                    throw new pulumi.ResourceError(problem, this);
+                                }
+                                return publicKey;
+                            }),
                     },
                     plan: settings.plan,
                     domain: settings.domain,

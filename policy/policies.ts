@@ -68,7 +68,7 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
     },
     {
         name: "ssh-host-key-pinned",
-        description: "Remote steps that configure a server the stack did not create pin the server's SSH host key.",
+        description: "Remote steps pin the SSH host key of the server they configure, whether the stack created it or not.",
         check: hostKeyViolations,
     },
     {

@@ -2,7 +2,6 @@
 import { asProps, records, strings, TYPES, type Props, type ResourceView } from "./resourceView";
 
 /** The component that creates the server it configures; its steps reach the Elastic IP it made. */
-const SERVER_CREATING_COMPONENT = "webstack:index:WebServer";
 
 /** The resources that must carry REQUIRED_TAGS. */
 export const TAGGABLE_TYPES: readonly string[] = [
@@ -46,14 +45,11 @@ export function imdsV2Violations(resource: ResourceView): string[] {
 
 /**
  * A remote step sends its script, the app's secrets among them, to whatever answers at the address:
- * on a server the stack did not create (an existing server), only the host key tells that it is the
- * right one. The steps of a server the stack creates are exempt: its key is made at first boot.
+ * only the host key tells that it is the right server. A server the stack creates gets its key from
+ * the stack at first boot; an existing server's is configured.
  */
 export function hostKeyViolations(resource: ResourceView): string[] {
     if (resource.type !== TYPES.remoteCommand && resource.type !== TYPES.remoteCopy) {
-        return [];
-    }
-    if (resource.urn.includes(`${SERVER_CREATING_COMPONENT}$`)) {
         return [];
     }
     const connection = asProps(resource.props.connection);

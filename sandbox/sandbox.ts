@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { renderHostKeyUserData, type HostKeyPair } from "../components/server/hostKey";
 import { ensureBaseImage } from "./baseImage";
-import { bootServer, waitForSsh } from "./boot";
+import { bootServer, waitForSsh, type ServerImage } from "./boot";
+import { ensureCloudInitLayer, noCloudSeedFiles } from "./fleet/cloudInit";
+import { knownHostsLines } from "./guest";
 import { killAndRemoveCgroups, processInCgroup } from "./cgroups";
 import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, restartDnsServer, startDnsServer, stopDnsServer } from "./dns";
 import { pollUntil, runCommand } from "./exec";
@@ -27,6 +30,31 @@ export interface StartOptions {
     readonly log?: (line: string) => void;
     /** Hold the server to this much memory, without swap, as on an instance of that size (1024 for a t3.micro). Defaults to the host's. */
     readonly memoryLimitMiB?: number;
+    /**
+     * Launch the server as WebServer launches an instance: cloud-init installs this SSH host key
+     * from the user data the component renders, and the sandbox pins it. Defaults to a key the
+     * sandbox makes in the image.
+     */
+    readonly hostKey?: HostKeyPair;
+}
+
+/** How a new sandbox's server is launched: the base image, or, with the stack's host key, the cloud-init layer and the user data. */
+async function launchImage(
+    name: string,
+    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey">,
+    log: (line: string) => void,
+): Promise<ServerImage> {
+    const baseImage = await ensureBaseImage(log);
+    if (options.hostKey === undefined) {
+        return { lowerDirs: [baseImage], memoryLimitMiB: options.memoryLimitMiB };
+    }
+    return {
+        lowerDirs: [await ensureCloudInitLayer(baseImage, log), baseImage],
+        memoryLimitMiB: options.memoryLimitMiB,
+        extraFiles: noCloudSeedFiles(renderHostKeyUserData(options.hostKey), `i-sandbox-${name}`),
+        // The keys the image was made with are gone once cloud-init has run: the boot is watched through the console.
+        sshClosed: true,
+    };
 }
 
 export interface StartResult extends Sandbox {
@@ -58,11 +86,11 @@ export function runningSandbox(name: string): Sandbox | undefined {
 async function bootNewSandbox(
     name: string,
     domain: string,
-    memoryLimitMiB: number | undefined,
+    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey">,
     log: (line: string) => void,
 ): Promise<Sandbox> {
     const paths = sandboxPaths(name);
-    const baseImage = await ensureBaseImage(log);
+    const image = await launchImage(name, options, log);
     const state: SandboxState = await withHostLock(async () => {
         const taken = await takenSubnetIndexes();
         const allocated: SandboxState = {
@@ -89,7 +117,10 @@ async function bootNewSandbox(
         return allocated;
     });
     await startSandboxAws(sandboxNetwork(name, state.subnetIndex), paths, sandboxBackupBucket(name), log);
-    const sandbox = await bootServer(state, { lowerDirs: [baseImage], memoryLimitMiB }, log);
+    const sandbox = await bootServer(state, image, log);
+    if (options.hostKey !== undefined) {
+        writeFileSync(paths.knownHosts, knownHostsLines(sandbox.address, [options.hostKey.publicKeyOpenssh]));
+    }
     await prepareServerForSandboxAws(sandbox.ssh, paths);
     return sandbox;
 }
@@ -121,7 +152,7 @@ export async function startSandbox(options: StartOptions = {}): Promise<StartRes
         await destroySandbox(name, log);
     }
     try {
-        return { ...(await bootNewSandbox(name, domain, options.memoryLimitMiB, log)), reused: false };
+        return { ...(await bootNewSandbox(name, domain, options, log)), reused: false };
     } catch (error) {
         await destroySandbox(name, () => undefined);
         throw error;

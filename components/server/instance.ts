@@ -31,8 +31,56 @@ export interface InstanceSettings {
     readonly securityGroupIds: pulumi.Input<string>[];
     /** The instance profile whose role the server acts as. */
     readonly instanceProfile: pulumi.Input<string>;
+    /** cloud-init's user data, read at the first boot only (the server's host key: server/hostKey.ts). */
+    readonly userData: pulumi.Input<string>;
     /** The value of the root volume's snapshot tag ({@link SNAPSHOT_TARGET_TAG}). */
     readonly snapshotTarget: string;
+    /** The server already running, which must keep its architecture (its image does): {@link runningServer}. */
+    readonly running: pulumi.Output<RunningServer | undefined>;
+}
+
+/** What the stack's server already running was made with, as EC2 tells it. */
+export interface RunningServer {
+    readonly instanceType: string;
+    /** The user data it was launched with, as text ("" when none). */
+    readonly userData: string;
+}
+
+/** The stack's server as EC2 runs it now (found by its tags), or undefined before there is one. */
+export function runningServer(context: ComponentContext): pulumi.Output<RunningServer | undefined> {
+    const parent = { parent: context.parent };
+    return aws.ec2
+        .getInstancesOutput(
+            {
+                instanceTags: { Name: context.tagsFor("instance").Name, stack: pulumi.getStack() },
+                instanceStateNames: ["pending", "running", "stopping", "stopped"],
+            },
+            parent,
+        )
+        .apply((found) =>
+            found.ids.length === 0
+                ? pulumi.output(undefined)
+                : aws.ec2.getInstanceOutput({ instanceId: found.ids[0], getUserData: true }, parent).apply((instance) => ({
+                      instanceType: instance.instanceType,
+                      userData: Buffer.from(instance.userDataBase64 ?? "", "base64").toString("utf8"),
+                  })),
+        );
+}
+
+/**
+ * Why the steps cannot pin `hostKey`, the key the stack gives its server at first boot, on the
+ * running server, or undefined when they can: a server launched before the stack gave it a host key
+ * (its user data does not hold that key) has a key of its own, which only its owner can vouch for.
+ */
+export function hostKeyProblem(running: RunningServer | undefined, hostKey: string): string | undefined {
+    if (running === undefined || running.userData.includes(hostKey)) {
+        return undefined;
+    }
+    return (
+        "the running server was launched before the stack gave its servers their SSH host key, so its key is its own. " +
+        "Pin it once: pulumi config set webstack:sshHostKey \"$(ssh-keyscan -t ed25519 <its address> | cut -d' ' -f2-)\" " +
+        "(compare the fingerprint with the one the instance printed on its console: aws ec2 get-console-output)."
+    );
 }
 
 /**
@@ -51,22 +99,8 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
         parent,
     );
 
-    // The type the running server has, when there is one: it must keep its architecture (the image does).
-    const runningType = aws.ec2
-        .getInstancesOutput(
-            {
-                instanceTags: { Name: tagsFor("instance").Name, stack: pulumi.getStack() },
-                instanceStateNames: ["pending", "running", "stopping", "stopped"],
-            },
-            parent,
-        )
-        .apply((found) =>
-            found.ids.length === 0
-                ? pulumi.output(undefined)
-                : aws.ec2.getInstanceOutput({ instanceId: found.ids[0] }, parent).instanceType,
-        );
-    const checkedInstanceType = runningType.apply((running) => {
-        const problem = amiId === undefined ? architectureChangeProblem(running, instanceType) : undefined;
+    const checkedInstanceType = settings.running.apply((running) => {
+        const problem = amiId === undefined ? architectureChangeProblem(running?.instanceType, instanceType) : undefined;
         if (problem !== undefined) {
             throw new pulumi.ResourceError(problem, context.parent);
         }
@@ -82,6 +116,7 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
             keyName: keyPair.keyName,
             vpcSecurityGroupIds: settings.securityGroupIds,
             iamInstanceProfile: settings.instanceProfile,
+            userData: settings.userData,
             metadataOptions: IMDSV2_ONLY,
             rootBlockDevice: {
                 volumeType: "gp3",
@@ -96,8 +131,9 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
             tags: tagsFor("instance"),
         },
         // A newer Debian image must not replace a running server; replacing it is a deliberate act.
-        // Nor a new key pair: EC2 reads it at the first boot only, and keyName forces a new instance.
+        // Nor a new key pair or user data: EC2 and cloud-init read them at the first boot only, and a
+        // change would replace the server (keyName) or stop and start it (userData) for nothing.
         // Any replacement or destroy stops at `protect` until it is lifted (lift-protection.sh).
-        { ...parent, protect: true, ignoreChanges: [...(amiId === undefined ? ["ami"] : []), "keyName"] },
+        { ...parent, protect: true, ignoreChanges: [...(amiId === undefined ? ["ami"] : []), "keyName", "userData"] },
     );
 }

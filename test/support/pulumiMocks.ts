@@ -74,7 +74,10 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
 };
 
 /** The server a stack runs already, as EC2 describes it to the program's lookup; none unless a test says so. */
-export const mockRunningInstance: { instanceType?: string } = {};
+export const mockRunningInstance: { instanceType?: string; userData?: string } = {};
+
+/** The host key every mocked tls PrivateKey makes: its OpenSSH public line, with the newline the provider ends it with. */
+export const MOCK_HOST_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tIb3N0S2V5T2ZUaGVTdGFja1NlcnZlcg==";
 
 /** The zones that offer the instance type asked about: every zone but eu-central-1c. */
 export const MOCK_OFFERING_ZONES: readonly string[] = ["eu-central-1a", "eu-central-1b"];
@@ -160,6 +163,12 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, name: `${name}-group` };
         case "aws:secretsmanager/secret:Secret":
             return { ...inputs, arn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${name}-AbCdEf` };
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                ...inputs,
+                privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jayBob3N0IGtleQ==\n-----END OPENSSH PRIVATE KEY-----\n",
+                publicKeyOpenssh: `${MOCK_HOST_PUBLIC_KEY}\n`,
+            };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: "generated-password-of-the-mock" };
         case "aws:s3/bucketObjectv2:BucketObjectv2":
@@ -227,6 +236,10 @@ export async function installMocks(): Promise<void> {
                             id: args.inputs.instanceId,
                             instanceId: args.inputs.instanceId,
                             instanceType: mockRunningInstance.instanceType,
+                            // Launched by the stack, with its host key, unless a test says otherwise.
+                            userDataBase64: Buffer.from(
+                                mockRunningInstance.userData ?? `#cloud-config\n  ed25519_public: ${MOCK_HOST_PUBLIC_KEY}\n`,
+                            ).toString("base64"),
                         };
                     case "aws:ec2/getVpc:getVpc":
                         return { id: MOCK_VPC_ID, cidrBlock: MOCK_VPC_CIDR, default: true };

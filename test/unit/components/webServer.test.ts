@@ -7,6 +7,7 @@ import {
     componentUnderMocks,
     installMocks,
     MOCK_AMI_ID,
+    MOCK_HOST_PUBLIC_KEY,
     MOCK_PUBLIC_IP,
     mockRunningInstance,
     MOCK_VPC_ID,
@@ -25,7 +26,9 @@ import { sshKeyPair } from "../../support/sshKeys";
 import { stepScript, type RunStep } from "../../../provisioning/plan";
 import { providerArgsForRegion } from "../../../components/alerts";
 import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
-import { architectureChangeProblem } from "../../../components/server/instance";
+import { architectureChangeProblem, hostKeyProblem } from "../../../components/server/instance";
+import { renderHostKeyUserData } from "../../../components/server/hostKey";
+import { parse } from "yaml";
 import { DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails } from "../../../components/server/snapshots";
 import { authorizedKeys } from "../../../components/sshKeys";
 
@@ -181,9 +184,9 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("keeps the instance when the key pair changes: EC2 reads it at first boot only, and a new keyName would replace the server", async () => {
             await build();
-            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["ami", "keyName"]);
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["ami", "keyName", "userData"]);
             await build({ amiId: "ami-0123456789abcdef0" });
-            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["keyName"]);
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").ignoreChanges).to.deep.equal(["keyName", "userData"]);
         });
 
         it("tags every AWS resource with Name, project and stack", async () => {
@@ -613,6 +616,25 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
+        it("gives the instance, at first boot, an ed25519 host key the stack made once, and pins its public half in every step", async () => {
+            const { name } = await build();
+            expect(resourceNamed("tls:index/privateKey:PrivateKey", `${name}-host-key`).inputs).to.deep.equal({ algorithm: "ED25519" });
+            const instance = onlyResourceOfType("aws:ec2/instance:Instance");
+            expect(instance.secretInputs, "the user data holds the private key").to.include("userData");
+            expect(instance.inputs.userData).to.contain(`  ed25519_public: ${MOCK_HOST_PUBLIC_KEY}\n`);
+            for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
+                expect((resource.inputs.connection as { hostKey: string }).hostKey, resource.name).to.equal(MOCK_HOST_PUBLIC_KEY);
+            }
+        });
+
+        it("pins the configured host key instead, for a server whose key is its own", async () => {
+            const sshHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfAnOlderServer0000000000000000000000";
+            await build({ provisioning: { ...PROVISIONING, sshHostKey } });
+            for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
+                expect((resource.inputs.connection as { hostKey: string }).hostKey, resource.name).to.equal(sshHostKey);
+            }
+        });
+
         it("feeds each run step's script, rendered for the domain and the backup bucket, to sudo bash on stdin without logging stdout or handing it its previous output", async () => {
             const { name } = await build();
             const commands = resourcesOfType("command:remote:Command");
@@ -757,6 +779,56 @@ describe("WebServer under Pulumi mocks", () => {
                     }),
             ).to.throw(/Only one of \[https\] and \[provisioning\] can be specified/);
         });
+    });
+});
+
+describe("renderHostKeyUserData", () => {
+    const key = {
+        privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\nBBBB\n-----END OPENSSH PRIVATE KEY-----\n",
+        publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey\n",
+    };
+
+    it("has cloud-init install the key as the only host key, the private one as a YAML block", () => {
+        expect(renderHostKeyUserData(key)).to.equal(
+            [
+                "#cloud-config",
+                "ssh_deletekeys: true",
+                "ssh_genkeytypes: []",
+                "ssh_keys:",
+                "  ed25519_private: |",
+                "    -----BEGIN OPENSSH PRIVATE KEY-----",
+                "    AAAA",
+                "    BBBB",
+                "    -----END OPENSSH PRIVATE KEY-----",
+                "  ed25519_public: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("is YAML that gives back the key pair byte for byte", () => {
+        const parsed = parse(renderHostKeyUserData(key)) as { ssh_keys: Record<string, string> };
+        expect(parsed.ssh_keys).to.deep.equal({ ed25519_private: key.privateKeyOpenssh, ed25519_public: key.publicKeyOpenssh.trim() });
+    });
+});
+
+describe("hostKeyProblem", () => {
+    const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey";
+
+    it("lets a new server, or one launched with the stack's host key, be pinned to it", () => {
+        expect(hostKeyProblem(undefined, HOST_KEY)).to.equal(undefined);
+        expect(
+            hostKeyProblem(
+                { instanceType: "t3.micro", userData: renderHostKeyUserData({ privateKeyOpenssh: "K", publicKeyOpenssh: HOST_KEY }) },
+                HOST_KEY,
+            ),
+        ).to.equal(undefined);
+    });
+
+    it("refuses a server launched before the stack gave it a host key, with the command that pins its own", () => {
+        expect(hostKeyProblem({ instanceType: "t3.micro", userData: "" }, HOST_KEY)).to.match(
+            /launched before the stack gave its servers their SSH host key.*pulumi config set webstack:sshHostKey .*ssh-keyscan -t ed25519/,
+        );
     });
 });
 

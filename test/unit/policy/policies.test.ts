@@ -488,13 +488,27 @@ describe("ssh-host-key-pinned", function () {
         expect(violations[0].message).to.contain("198.51.100.20").and.to.contain("webstack:sshHostKey");
     });
 
-    it("leaves alone the steps of a server the stack creates, whose key is made at its first boot", async () => {
+    it("accepts the steps of a server the stack creates, which pin the key the stack gave it at its first boot", async () => {
         const created = await webServerViews("policy-created", {
             ...ARGS,
             provisioning: { release: RELEASE, sshPrivateKey: "PRIVATE KEY TEXT" },
         });
         expect(created.inputs.filter((view) => view.type === TYPES.remoteCommand)).to.not.have.lengthOf(0);
         expect(await failing(created)).to.deep.equal([]);
+    });
+
+    it("rejects a created server's step that someone wired without the key", async () => {
+        const created = await webServerViews("policy-unpinned", {
+            ...ARGS,
+            provisioning: { release: RELEASE, sshPrivateKey: "PRIVATE KEY TEXT" },
+        });
+        const unpinned = created.inputs.map((view) =>
+            view.type === TYPES.remoteCommand
+                ? { ...view, props: { ...view.props, connection: { ...(view.props.connection as object), hostKey: undefined } } }
+                : view,
+        );
+        const violations = await violationsOf(STRICT, { ...created, inputs: unpinned });
+        expect(new Set(violations.map((violation) => violation.policy))).to.deep.equal(new Set(["ssh-host-key-pinned"]));
     });
 });
 
