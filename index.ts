@@ -11,9 +11,10 @@ async function serverSettings(settings: StackSettings): Promise<ServerSettings> 
 
 export = async () => {
     const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
-    const settings = parseStackConfig(raw, hasPrivateKey);
+    const settings = parseStackConfig(raw, hasPrivateKey, (process.env.SSH_AUTH_SOCK ?? "") !== "");
     refusePreviewPlaceholder(pulumi.runtime.allConfig(), pulumi.runtime.isDryRun());
-    const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey") ?? pulumi.secret("");
+    // Without a key in the config, pulumi-command logs in through the ssh-agent of the process that runs Pulumi.
+    const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey");
     const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
 
     if (settings.server.kind === "ha") {

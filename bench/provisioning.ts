@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Plan, PlanInputs } from "../provisioning";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
-import { existingServerConfig, openEngineStack, sandboxServer } from "../sandbox/engine";
+import { existingServerConfig, openEngineStack, sandboxServer, setStackConfig } from "../sandbox/engine";
 import { applyPlan } from "../sandbox/runner";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
 import type { Sandbox } from "../sandbox/state";
@@ -77,7 +77,7 @@ async function engineFigures(
         const runnerChange = await timed(() =>
             applyPlan(runner.plan, server.ssh, { ...runner.inputs, appEnvironment: { BENCH_TOKEN: "runner" } }, quiet),
         );
-        await stack.setConfig("webstack:appEnvironment.BENCH_TOKEN", { value: "engine", secret: true }, true);
+        await setStackConfig(stack, { "webstack:appEnvironment.BENCH_TOKEN": { value: "engine", secret: true } }, { path: true });
         const engineChange = await timed(() => stack.up());
         figures.push({
             name: "pulumi up changing one file",

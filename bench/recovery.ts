@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { wwwHostName } from "../provisioning/site";
 import { SANDBOX_STACK } from "../sandbox/aws";
-import { existingServerConfig, openEngineStack, sandboxServer } from "../sandbox/engine";
+import { existingServerConfig, openEngineStack, sandboxServer, setStackConfig } from "../sandbox/engine";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
 import { request, waitUntil } from "../test/support/http";
 import { loseServerUnderWriters } from "../test/support/serverLoss";
@@ -46,7 +46,7 @@ export async function recoveryFigures(figures: Figure[]): Promise<void> {
             writingSeconds: WRITING_SECONDS,
             body: (key) => key,
             bringBack: async (newServer) => {
-                await stack.setAllConfig(existingServerConfig(sandboxServer(newServer)));
+                await setStackConfig(stack, existingServerConfig(sandboxServer(newServer)));
                 await stack.up();
             },
         });

@@ -14,8 +14,13 @@ export interface SshConnectionArgs {
     user?: pulumi.Input<string>;
     /** SSH port. Defaults to 22. */
     port?: pulumi.Input<number>;
-    /** Private key (OpenSSH or PEM text). Pass a secret: it is kept encrypted in the state. */
-    privateKey: pulumi.Input<string>;
+    /**
+     * Private key (OpenSSH or PEM text). Pass a secret: it is kept encrypted in the state. Leave it
+     * out to log in through the ssh-agent of the process that runs Pulumi (SSH_AUTH_SOCK): the key
+     * then never enters the state, nor does the agent's socket path, which pulumi-command reads
+     * from the environment as it connects.
+     */
+    privateKey?: pulumi.Input<string>;
     /** The server's public host key ("ssh-ed25519 AAAA..."); when set, any other key is refused. Defaults to not checking. */
     hostKey?: pulumi.Input<string>;
     /** A bastion to connect through. Defaults to a direct connection. */
@@ -104,7 +109,7 @@ export function commandConnection(connection: SshConnectionArgs, connectTimeoutS
         host: connection.host,
         user: connection.user ?? DEFAULT_SSH_USER,
         port: connection.port ?? 22,
-        privateKey: pulumi.secret(connection.privateKey),
+        privateKey: connection.privateKey === undefined ? undefined : pulumi.secret(connection.privateKey),
         hostKey: connection.hostKey,
         proxy: connection.proxy,
         ...dialSettings(connectTimeoutSeconds),

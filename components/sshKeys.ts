@@ -70,11 +70,15 @@ export function publicKeyOfPrivateKey(privateKey: string): string {
 
 /**
  * The keys the server keeps authorized: the configured public key, and the public half of the private
- * key the steps connect with. Public, so not kept secret. A private key that cannot be read (a pull
- * request's placeholder) adds nothing: with it no step connects anyway.
+ * key the steps connect with, when they connect with one (through an ssh-agent, they use the
+ * configured key). Public, so not kept secret. A private key that cannot be read (a pull request's
+ * placeholder) adds nothing: with it no step connects anyway.
  */
-export function authorizedKeys(sshPublicKey: pulumi.Input<string>, sshPrivateKey: pulumi.Input<string>): pulumi.Output<string[]> {
-    const connecting = pulumi.output(sshPrivateKey).apply((privateKey) => {
+export function authorizedKeys(
+    sshPublicKey: pulumi.Input<string>,
+    sshPrivateKey: pulumi.Input<string> | undefined,
+): pulumi.Output<string[]> {
+    const connecting = pulumi.output(sshPrivateKey ?? "").apply((privateKey) => {
         try {
             return [publicKeyOfPrivateKey(privateKey)];
         } catch {

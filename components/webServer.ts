@@ -30,8 +30,12 @@ export interface WebServerProvisioning extends ServerSettings {
      * on the server that the app instances read, and stay encrypted in the state. Defaults to none.
      */
     appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** The private key matching sshPublicKey. Pass a secret. */
-    sshPrivateKey: pulumi.Input<string>;
+    /**
+     * The private key matching sshPublicKey, as a secret; it is then kept in the state. Leave it out
+     * to log in through the ssh-agent of the process that runs Pulumi (SSH_AUTH_SOCK), which must
+     * hold the key matching sshPublicKey: the key never enters the config or the state.
+     */
+    sshPrivateKey?: pulumi.Input<string>;
     /** Login user of the image. Defaults to "admin" (Debian's cloud images). */
     sshUser?: string;
     /**

@@ -364,9 +364,11 @@ function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
 
 /**
  * Validates the stack's config. `hasPrivateKey` says whether the secret `webstack:sshPrivateKey`
- * is set (its value is never read here). Throws a {@link StackConfigError} listing every problem.
+ * is set (its value is never read here), `hasSshAgent` whether the process runs with an ssh-agent
+ * (SSH_AUTH_SOCK), which the steps log in through when there is no key. Throws a
+ * {@link StackConfigError} listing every problem.
  */
-export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): StackSettings {
+export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, hasSshAgent = false): StackSettings {
     const reader = new ConfigReader(raw);
     reportUnknownKeys(raw, reader);
     const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
@@ -400,9 +402,9 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean): S
         );
     }
     const provision = server.kind !== "ha" && reader.boolean("provision", true);
-    if ((provision || server.kind === "existing") && !hasPrivateKey) {
+    if ((provision || server.kind === "existing") && !hasPrivateKey && !hasSshAgent) {
         reader.problems.push(
-            "webstack:sshPrivateKey is missing; the server is configured over SSH with it. Set it with: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).",
+            'the server is configured over SSH, but no ssh-agent runs (SSH_AUTH_SOCK is unset) and webstack:sshPrivateKey is not set. Load the key into an agent, which keeps it out of the stack: eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519; or set it: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).',
         );
     }
     const settings: StackSettings = {

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { runCommand } from "./exec";
 import type { Sandbox } from "./state";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type ProjectSettings, type Stack } from "@pulumi/pulumi/automation";
 
@@ -91,8 +92,11 @@ export interface ExistingServer {
     readonly user: string;
     /** The server's host key ("ssh-ed25519 AAAA..."); pulumi-command refuses any other. */
     readonly hostKey: string;
-    /** The login user's private key (OpenSSH text); it goes into the stack's config as a secret. */
-    readonly privateKey: string;
+    /**
+     * The login user's private key (OpenSSH text), which goes into the stack's config as a secret;
+     * left out, the steps log in through the ssh-agent the engine runs with ({@link EngineStackOptions}).
+     */
+    readonly privateKey?: string;
     /** The bucket its backups go to, when it has one. */
     readonly backupBucket?: { readonly bucket: string; readonly region: string };
 }
@@ -104,7 +108,7 @@ export function existingServerConfig(server: ExistingServer): ConfigMap {
         "webstack:existingServerHost": { value: server.host },
         "webstack:sshUser": { value: server.user },
         "webstack:sshHostKey": { value: server.hostKey },
-        "webstack:sshPrivateKey": { value: server.privateKey, secret: true },
+        ...(server.privateKey === undefined ? {} : { "webstack:sshPrivateKey": { value: server.privateKey, secret: true } }),
         ...(server.backupBucket === undefined
             ? {}
             : {
@@ -144,16 +148,19 @@ export function engineStateLayout(stateDir: string): { backend: string; project:
 
 /**
  * The environment the engine runs with: its own directory first on PATH (the CLI finds the language
- * host and the command provider there), a file backend, a passphrase for the stack's secrets, and no
- * update check (nothing here reaches pulumi.com).
+ * host and the command provider there), a file backend, a passphrase for the stack's secrets, no
+ * update check (nothing here reaches pulumi.com), and the ssh-agent the steps log in through, when
+ * there is one.
  */
 export function engineEnvironment(
     binDir: string,
     stateDir: string,
     passphrase: string,
     env: NodeJS.ProcessEnv = process.env,
+    sshAuthSock?: string,
 ): Record<string, string> {
     return {
+        ...(sshAuthSock === undefined ? {} : { SSH_AUTH_SOCK: sshAuthSock }),
         PATH: [binDir, env.PATH ?? ""].filter((part) => part !== "").join(delimiter),
         PULUMI_BACKEND_URL: `file://${engineStateLayout(stateDir).backend}`,
         PULUMI_CONFIG_PASSPHRASE: passphrase,
@@ -177,9 +184,34 @@ export interface EngineStackOptions {
     readonly config: ConfigMap;
     /** Defaults to {@link requireEngineBinDir}. */
     readonly binDir?: string;
+    /** The socket of the ssh-agent the steps log in through (sandbox/sshAgent.ts), when the config holds no private key. */
+    readonly sshAuthSock?: string;
 }
 
-/** This repository's program as a stack of the real engine, created or selected, with `config` set. */
+/**
+ * Sets `config` on the stack with no secret on a command line: the Automation API's setConfig and
+ * setAllConfig run `pulumi config set` with every value, secrets too, as arguments, which any process
+ * of the machine can read (ps). Plain values go that way; each secret goes on the CLI's stdin.
+ * `path` reads the keys as paths (`webstack:appEnvironment.API_TOKEN`).
+ */
+export async function setStackConfig(stack: Stack, config: ConfigMap, options: { path?: boolean } = {}): Promise<void> {
+    const workspace = stack.workspace as LocalWorkspace;
+    const entries = Object.entries(config);
+    const plain = Object.fromEntries(entries.filter(([, value]) => value.secret !== true));
+    if (Object.keys(plain).length > 0) {
+        await stack.setAllConfig(plain, options.path);
+    }
+    for (const [key, { value }] of entries.filter(([, entry]) => entry.secret === true)) {
+        const path = options.path === true ? ["--path"] : [];
+        await runCommand(
+            workspace.pulumiCommand.command,
+            ["config", "set", "--secret", ...path, "--stack", stack.name, "--cwd", workspace.workDir, "--non-interactive", key],
+            { input: value, env: workspace.envVars },
+        );
+    }
+}
+
+/** This repository's program as a stack of the real engine, created or selected, with `config` set ({@link setStackConfig}). */
 export async function openEngineStack(options: EngineStackOptions): Promise<Stack> {
     const binDir = options.binDir ?? requireEngineBinDir();
     const layout = engineStateLayout(options.stateDir);
@@ -192,9 +224,9 @@ export async function openEngineStack(options: EngineStackOptions): Promise<Stac
             workDir: layout.project,
             projectSettings: projectSettingsFor(REPO_ROOT),
             pulumiCommand,
-            envVars: engineEnvironment(binDir, options.stateDir, options.passphrase),
+            envVars: engineEnvironment(binDir, options.stateDir, options.passphrase, process.env, options.sshAuthSock),
         },
     );
-    await stack.setAllConfig(options.config);
+    await setStackConfig(stack, options.config);
     return stack;
 }

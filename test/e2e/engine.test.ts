@@ -21,12 +21,15 @@ import {
     REPO_ROOT,
     requireEngineBinDir,
     sandboxServer,
+    setStackConfig,
     stackStateFile,
 } from "../../sandbox/engine";
 import { SANDBOX_STACK } from "../../sandbox/aws";
 import { figure } from "../support/figure";
 import { request } from "../support/http";
 import { startLoad, type LoadTarget } from "../support/load";
+import { watchCommandLines } from "../support/processes";
+import { startSshAgent, type SshAgent } from "../../sandbox/sshAgent";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-engine";
@@ -83,11 +86,17 @@ describe("the real Pulumi engine running this program against a sandbox server (
         plan: buildPlan({ appInstances, release }),
         inputs: planInputs(apiToken),
     });
+    // No private key in the config: the steps log in through an ssh-agent, as from a workstation.
     const configFor = (appInstances: number): ConfigMap => ({
-        ...existingServerConfig(sandboxServer(sandbox.sandbox)),
+        ...existingServerConfig({ ...sandboxServer(sandbox.sandbox), privateKey: undefined }),
         "webstack:appInstances": { value: String(appInstances) },
     });
-    const setApiToken = (value: string) => stack.setConfig("webstack:appEnvironment.API_TOKEN", { value, secret: true }, true);
+    let agent: SshAgent;
+    /** Every base64 line of the login key, which no file, output or process of the engine may show. */
+    let privateKeyLines: string[];
+    let commandLines: ReturnType<typeof watchCommandLines>;
+    const setApiToken = (value: string) =>
+        setStackConfig(stack, { "webstack:appEnvironment.API_TOKEN": { value, secret: true } }, { path: true });
 
     /** Runs an engine operation with its output, events and logs recorded. */
     async function recorded<T>(
@@ -120,11 +129,24 @@ describe("the real Pulumi engine running this program against a sandbox server (
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease();
         stateDir = mkdtempSync(join(tmpdir(), "webstack-engine-"));
-        stack = await openEngineStack({ stateDir, stackName: SANDBOX_STACK, passphrase: "engine-test-passphrase", config: configFor(2) });
+        commandLines = watchCommandLines();
+        agent = await startSshAgent([sandbox.ssh.identityFile]);
+        privateKeyLines = readFileSync(sandbox.ssh.identityFile, "utf8")
+            .split("\n")
+            .filter((line) => line !== "" && !line.startsWith("-----"));
+        stack = await openEngineStack({
+            stateDir,
+            stackName: SANDBOX_STACK,
+            passphrase: "engine-test-passphrase",
+            config: configFor(2),
+            sshAuthSock: agent.socket,
+        });
         await setApiToken(API_TOKEN);
     });
 
     after(async () => {
+        commandLines?.stop();
+        await agent?.stop();
         await sandbox?.destroy();
         if (stateDir !== undefined) {
             rmSync(stateDir, { recursive: true, force: true });
@@ -155,6 +177,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const { result } = await recorded((options) => stack.up(options));
         figure(`first up: ${seconds(startedAt)} s; state after it: ${(stateSize() / 1024).toFixed(0)} KiB`);
         expect(result.summary.result).to.equal("succeeded");
+        expect(result.summary.resourceChanges).to.deep.equal({ create: plannedFor(2, API_TOKEN).plan.length + 2 });
         expect(result.outputs.url.value).to.equal(`http://www.${sandbox.domain}`);
 
         const page = await request(site, "GET", "/");
@@ -171,6 +194,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
 
     it("keeps no step's bulk output in the state: apt's stays on the server", async () => {
         const deployment = (await stack.exportStack()).deployment as { resources: { urn: string; outputs?: Record<string, unknown> }[] };
+        const runSteps = plannedFor(2, API_TOKEN).plan.filter((step) => step.kind === "run");
         const outputSizes = Object.fromEntries(
             deployment.resources
                 .filter((resource) => resource.urn.includes("command:remote:Command"))
@@ -178,6 +202,9 @@ describe("the real Pulumi engine running this program against a sandbox server (
                     resourceName(resource.urn),
                     JSON.stringify(resource.outputs?.stdout ?? "").length + JSON.stringify(resource.outputs?.stderr ?? "").length,
                 ]),
+        );
+        expect(Object.keys(outputSizes).sort(), "the steps whose output it checked").to.deep.equal(
+            runSteps.map((step) => stepResource(step.name)).sort(),
         );
         expect(Object.entries(outputSizes).filter(([, size]) => size > 2048)).to.deep.equal([]);
         expect(await sandbox.exec("grep -c 'Setting up nginx' /var/log/webstack-provisioning.log")).to.match(/^[1-9]/);
@@ -191,7 +218,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
     });
 
     it("previews with the pull request's placeholder instead of the key, every step's connection changed and nothing else, and refuses up with it", async () => {
-        await stack.setConfig("webstack:sshPrivateKey", { value: PREVIEW_KEY_PLACEHOLDER, secret: true });
+        await setStackConfig(stack, { "webstack:sshPrivateKey": { value: PREVIEW_KEY_PLACEHOLDER, secret: true } });
         try {
             const plan = plannedFor(2, API_TOKEN).plan;
             const { result, transcript } = await recorded((options) => stack.preview(options));
@@ -206,7 +233,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
             );
             expect(String(refused?.message)).to.contain("pull-request preview's placeholder");
         } finally {
-            await stack.setAllConfig(configFor(2));
+            await stack.removeConfig("webstack:sshPrivateKey");
         }
     });
 
@@ -247,6 +274,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
         figure(`change up (3 steps): ${seconds(startedAt)} s; ${report.sent} requests meanwhile, ${report.failed} failed`);
         expect(namesWithOp(transcript.events, "update")).to.deep.equal(expected);
         expect(result.summary.resourceChanges).to.deep.equal({ update: expected.length, same: after.plan.length + 2 - expected.length });
+        expect(report.sent, "the load sent requests throughout the up").to.be.greaterThan(100);
         expect(report.failed, report.failures.join("\n")).to.equal(0);
         expect(await sandbox.exec("systemctl is-active webstack-app@3003")).to.equal("active\n");
     });
@@ -265,6 +293,14 @@ describe("the real Pulumi engine running this program against a sandbox server (
         expect(failedSteps).to.have.lengthOf(1);
         const [failedStep] = failedSteps;
         figure(`the step that failed: ${failedStep}`);
+        const toChange = changedSteps(plannedFor(3, ROTATED_API_TOKEN), plannedFor(2, ROTATED_API_TOKEN)).map(stepResource);
+        expect(toChange, "the failed step is one the change had to update").to.include(failedStep);
+        const started =
+            failing?.events.flatMap((event) => (event.resourcePreEvent ? [resourceName(event.resourcePreEvent.metadata.urn)] : [])) ?? [];
+        expect(
+            started.filter((name) => toChange.indexOf(name) > toChange.indexOf(failedStep)),
+            "steps after the failed one did not run",
+        ).to.deep.equal([]);
         expect(String(failing?.error.message)).to.contain(failedStep).and.to.contain(BROKEN_NGINX_FILE);
         expect((await request(site, "GET", "/api/posts?limit=1")).status).to.equal(200);
 
@@ -274,20 +310,18 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const workersBeforeFix = await nginxWorkers();
 
         await sandbox.exec(`rm ${BROKEN_NGINX_FILE}`);
-        const changed = changedSteps(plannedFor(3, ROTATED_API_TOKEN), plannedFor(2, ROTATED_API_TOKEN)).map(stepResource);
         const { result, transcript } = await recorded((options) => stack.up(options));
-        expect(namesWithOp(transcript.events, "update")).to.deep.equal(changed.slice(changed.indexOf(failedStep)));
+        expect(namesWithOp(transcript.events, "update")).to.deep.equal(toChange.slice(toChange.indexOf(failedStep)));
         expect(result.summary.result).to.equal("succeeded");
         expect(await nginxWorkers(), "nginx was not reloaded").to.not.equal(workersBeforeFix);
         expect(await sandbox.exec(`ls ${PENDING_ACTIONS_DIR}`)).to.equal("");
         expect(await sandbox.exec(`grep -c '${appSocketPath(3003)}' ${NGINX_UPSTREAM_FILE} || true`)).to.equal("0\n");
     });
 
-    it("keeps the private key, the database password and the app's secret value out of the state, the engine's output, its events and its logs", async () => {
-        const server = sandboxServer(sandbox.sandbox);
+    it("keeps every line of the private key, the database password and the app's secret value out of the state, the engine's output, its events, its logs and any process's command line", async () => {
         const databasePassword = (await sandbox.exec(`sed -n 's/^DB_PASSWORD=//p' ${APP_DATABASE_ENV_FILE}`)).trim().replace(/^"|"$/g, "");
         const secrets = {
-            "the private key": server.privateKey.split("\n")[2],
+            ...Object.fromEntries(privateKeyLines.map((line, index) => [`line ${index + 1} of the private key`, line])),
             "the database password": databasePassword,
             "the app's API token": API_TOKEN,
             "the rotated API token": ROTATED_API_TOKEN,
@@ -300,7 +334,9 @@ describe("the real Pulumi engine running this program against a sandbox server (
             "engine output": transcripts.map((transcript) => transcript.output).join(""),
             "engine events": transcripts.map((transcript) => JSON.stringify(transcript.events)).join(""),
             [`engine logs (-v=${LOG_VERBOSITY})`]: transcripts.map((transcript) => transcript.logs).join(""),
+            "command lines of the processes that ran meanwhile": commandLines.seen().join("\n"),
         };
+        expect(commandLines.seen().filter((line) => line.includes("pulumi"))).to.not.deep.equal([]);
         expect(places["engine logs (-v=5)"]).to.have.length.greaterThan(10_000);
         const found = Object.entries(places).flatMap(([place, text]) =>
             Object.entries(secrets)

@@ -22,7 +22,7 @@ import {
 } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
 import { SANDBOX_STACK, sandboxObjectStore } from "../../sandbox/aws";
-import { existingServerConfig, openEngineStack, requireEngineBinDir, sandboxServer } from "../../sandbox/engine";
+import { existingServerConfig, openEngineStack, requireEngineBinDir, sandboxServer, setStackConfig } from "../../sandbox/engine";
 import type { ObjectStore } from "../../sandbox/objectStore/objectStore";
 import { request, waitUntil } from "../support/http";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
@@ -273,7 +273,7 @@ describe("backups that leave the server", function () {
             body: (key) => `${key} ${AWKWARD}`,
             // The operator's one command: pulumi up, with the new server's host key in the stack's config.
             bringBack: async (newServer) => {
-                await stack.setAllConfig(existingServerConfig(sandboxServer(newServer)));
+                await setStackConfig(stack, existingServerConfig(sandboxServer(newServer)));
                 await stack.up();
             },
         });

@@ -41,6 +41,12 @@ describe("commandConnection", () => {
         expect(await pulumi.isSecret(connection.privateKey as pulumi.Output<string>)).to.equal(true);
     });
 
+    it("carries no private key, nor any agent socket, when the steps log in through the ssh-agent", () => {
+        const connection = commandConnection({ host: "198.18.3.2" }, 600);
+        expect(connection.privateKey).to.equal(undefined);
+        expect(connection).to.not.have.property("agentSocketPath");
+    });
+
     it("passes the host key and bastion through", () => {
         const proxy = { host: "198.18.3.1", user: "jump" };
         const connection = commandConnection(

@@ -673,6 +673,18 @@ describe("WebServer under Pulumi mocks", () => {
             ]);
         });
 
+        it("logs in through the ssh-agent when given no private key: none in any step, and the configured key the one kept authorized", async () => {
+            const { sshPrivateKey: _unused, ...withoutKey } = PROVISIONING;
+            await build({ provisioning: withoutKey });
+            for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
+                expect(resource.inputs.connection, resource.name).to.not.have.property("privateKey");
+            }
+            const sshAccess = resources()
+                .filter((resource) => REMOTE_TYPES.includes(resource.type))
+                .at(-1);
+            expect(sshAccess?.inputs.stdin).to.contain(`connects with.\n${publicKeyMaterial(SSH_PUBLIC_KEY)}\n'`);
+        });
+
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
             const { name } = await build();
             const secretOutput = resourcesOfType("command:remote:Command").map((command) => [

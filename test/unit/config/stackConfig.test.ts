@@ -253,10 +253,12 @@ describe("parseStackConfig", () => {
             expectOneProblem({ domain: "example.com", existingServerHost: "not a host!" }, "webstack:existingServerHost");
         });
 
-        it("requires the private key", () => {
-            expect(problemsOf({ domain: "example.com", existingServerHost: "198.18.7.2" }, false).join()).to.include(
-                "webstack:sshPrivateKey is missing",
+        it("needs a way to log in: an ssh-agent, or the private key, naming both", () => {
+            const existing = { domain: "example.com", existingServerHost: "198.18.7.2" };
+            expect(problemsOf(existing, false).join()).to.match(
+                /no ssh-agent runs \(SSH_AUTH_SOCK is unset\) and webstack:sshPrivateKey is not set\. .*ssh-add .*pulumi config set --secret webstack:sshPrivateKey/,
             );
+            expect(parseStackConfig(existing, false, true).provision, "an agent is enough").to.equal(true);
         });
 
         it("sends its backups to a bucket of its own, named with its region", () => {

@@ -48,6 +48,11 @@ describe("projectSettingsFor", () => {
 });
 
 describe("existingServerConfig", () => {
+    it("leaves the private key out when there is none: the steps log in through the ssh-agent", () => {
+        const config = existingServerConfig({ domain: "webstack.test", host: "198.18.1.2", user: "admin", hostKey: "ssh-ed25519 AAAA" });
+        expect(config).to.not.have.property("webstack:sshPrivateKey");
+    });
+
     it("points the program at the server, with its pinned host key and the private key as a secret", () => {
         const config = existingServerConfig({
             domain: "webstack.test",
@@ -84,6 +89,9 @@ describe("engineEnvironment and stackStateFile", () => {
             PULUMI_CONFIG_PASSPHRASE: "secret",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+        });
+        expect(engineEnvironment("/engine/bin", "/state", "secret", { PATH: "/usr/bin" }, "/tmp/agent.sock")).to.include({
+            SSH_AUTH_SOCK: "/tmp/agent.sock",
         });
         expect(stackStateFile("/state", "sandbox")).to.equal(join("/state", "backend", ".pulumi", "stacks", "webstack", "sandbox.json"));
     });

@@ -301,12 +301,15 @@ describe("GitHub workflows", () => {
             }
         });
 
-        it("hands the SSH private key to Pulumi as secret config on stdin, for deploy only", () => {
-            const setKey = stackAccess.runs.steps.find((step) => step.run?.includes("webstack:sshPrivateKey"));
-            expect(setKey?.env?.SSH_PRIVATE_KEY).to.equal("${{ inputs.ssh-private-key }}");
-            expect(setKey?.run).to.equal(
-                `printf '%s\\n' "$SSH_PRIVATE_KEY" | pulumi config set --secret --stack "$STACK" webstack:sshPrivateKey`,
+        it("hands the SSH private key to an ssh-agent on stdin, never to the stack's config, for deploy only", () => {
+            const loadKey = stackAccess.runs.steps.find((step) => step.run?.includes("ssh-add"));
+            expect(loadKey?.env).to.deep.equal({ SSH_PRIVATE_KEY: "${{ inputs.ssh-private-key }}" });
+            expect(loadKey?.run).to.contain(`printf '%s\\n' "$SSH_PRIVATE_KEY" | ssh-add -q -`);
+            expect(loadKey?.run).to.contain(`echo "SSH_AUTH_SOCK=$SSH_AUTH_SOCK" >>"$GITHUB_ENV"`);
+            const keyIntoConfig = stackAccess.runs.steps.filter(
+                (step) => step.run?.includes("webstack:sshPrivateKey") && step.env?.SSH_PRIVATE_KEY !== undefined,
             );
+            expect(keyIntoConfig).to.deep.equal([]);
             const keyPassedBy = workflowFiles.filter((file) => workflowText(file).includes("secrets.SSH_PRIVATE_KEY"));
             expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml"]);
             for (const file of keyPassedBy) {
