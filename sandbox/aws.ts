@@ -18,6 +18,7 @@ import {
     s3HostNames,
     startObjectStore,
     type ObjectStore,
+    type ObjectStoreSettings,
 } from "./objectStore/objectStore";
 import { sshRunAsRoot, type SshTarget } from "./ssh";
 
@@ -26,7 +27,7 @@ import { sshRunAsRoot, type SshTarget } from "./ssh";
  * stack's backup bucket, and CloudWatch (moto, at AWS's names, on the host end of the sandbox's
  * veth); the server role whose policy is the stack's own, and the instance metadata service that
  * hands the server that role's credentials. The server trusts the sandbox's CA, which signs moto's
- * certificate.
+ * certificate. The fleet sandbox starts the same for its servers ({@link startAws}).
  */
 
 /** The role the sandbox's server acts as, as WebServer's instance profile makes it act on AWS. */
@@ -63,6 +64,64 @@ export function sandboxObjectStore(name: string): ObjectStore | undefined {
     return openObjectStore(awsDir(sandboxPaths(name)));
 }
 
+/** Where a network's servers reach the sandbox's AWS: the host's address on it, and the host interface their requests arrive on. */
+export interface AwsHost {
+    readonly address: string;
+    readonly subnetIndex: number;
+    readonly inboundInterface: string;
+}
+
+function metadataPidFile(directory: string): string {
+    return join(directory, "metadata.pid");
+}
+
+/**
+ * Starts the sandbox's AWS for the servers behind `host`: moto on its address ({@link startObjectStore},
+ * its files in `settings.directory`), the metadata service with the role's credentials, and the
+ * redirect to it.
+ */
+export async function startAws(
+    host: AwsHost,
+    settings: Omit<ObjectStoreSettings, "address" | "port">,
+    log: (line: string) => void,
+): Promise<ObjectStore> {
+    const store = await startObjectStore({ ...settings, address: host.address, port: 443 }, log);
+    const config: MetadataConfig = {
+        address: host.address,
+        port: METADATA_PORT,
+        credentials: {
+            AccessKeyId: store.role.accessKeyId,
+            SecretAccessKey: store.role.secretAccessKey,
+            Token: store.role.sessionToken ?? "",
+            Expiration: store.role.expiration,
+        },
+        pidFile: metadataPidFile(settings.directory),
+    };
+    await startDaemon({
+        script: join(__dirname, "objectStore/metadataDaemon.ts"),
+        config,
+        configFile: join(settings.directory, "metadata.json"),
+        pidFile: config.pidFile,
+        logFile: join(settings.directory, "metadata.log"),
+        what: "The sandbox's instance metadata service",
+    });
+    await runCommand("nft", ["-f", "-"], {
+        input: metadataRedirectRuleset(host.subnetIndex, host.inboundInterface, host.address),
+    });
+    return store;
+}
+
+/** Stops what {@link startAws} started with its files in `directory`; what is gone already is fine. */
+export async function stopAws(host: AwsHost, directory: string): Promise<void> {
+    await stopProcessInPidFile(metadataPidFile(directory));
+    await stopProcessInPidFile(objectStorePidFile(directory));
+    await runCommand("nft", ["delete", "table", "ip", metadataTable(host.subnetIndex)], { allowFailure: true });
+}
+
+function sandboxAwsHost(network: SandboxNetwork): AwsHost {
+    return { address: network.hostAddress, subnetIndex: network.subnetIndex, inboundInterface: network.hostInterface };
+}
+
 /** Starts S3 with the bucket and the role, the metadata service with the role's credentials, and the redirect to it. */
 export async function startSandboxAws(
     network: SandboxNetwork,
@@ -72,42 +131,18 @@ export async function startSandboxAws(
 ): Promise<ObjectStore> {
     const directory = awsDir(paths);
     const ca = await createCertificateAuthority(join(directory, "ca"), `webstack sandbox AWS CA (${network.netns})`);
-    const store = await startObjectStore(
+    return startAws(
+        sandboxAwsHost(network),
         {
             directory,
-            address: network.hostAddress,
-            port: 443,
             region: target.region,
             bucket: target.bucket,
             roleName: SERVER_ROLE,
-            rolePolicy: backupWriterPolicy(`arn:aws:s3:::${target.bucket}`, target.prefix),
+            rolePolicy: () => backupWriterPolicy(`arn:aws:s3:::${target.bucket}`, target.prefix),
             ca,
         },
         log,
     );
-    const config: MetadataConfig = {
-        address: network.hostAddress,
-        port: METADATA_PORT,
-        credentials: {
-            AccessKeyId: store.role.accessKeyId,
-            SecretAccessKey: store.role.secretAccessKey,
-            Token: store.role.sessionToken ?? "",
-            Expiration: store.role.expiration,
-        },
-        pidFile: join(directory, "metadata.pid"),
-    };
-    await startDaemon({
-        script: join(__dirname, "objectStore/metadataDaemon.ts"),
-        config,
-        configFile: join(directory, "metadata.json"),
-        pidFile: config.pidFile,
-        logFile: join(directory, "metadata.log"),
-        what: "The sandbox's instance metadata service",
-    });
-    await runCommand("nft", ["-f", "-"], {
-        input: metadataRedirectRuleset(network.subnetIndex, network.hostInterface, network.hostAddress),
-    });
-    return store;
 }
 
 /**
@@ -132,8 +167,5 @@ export async function prepareServerForSandboxAws(ssh: SshTarget, paths: SandboxP
 
 /** Stops S3 and the metadata service and removes the redirect; what is gone already is fine. */
 export async function stopSandboxAws(network: SandboxNetwork, paths: SandboxPaths): Promise<void> {
-    const directory = awsDir(paths);
-    await stopProcessInPidFile(join(directory, "metadata.pid"));
-    await stopProcessInPidFile(objectStorePidFile(directory));
-    await runCommand("nft", ["delete", "table", "ip", metadataTable(network.subnetIndex)], { allowFailure: true });
+    await stopAws(sandboxAwsHost(network), awsDir(paths));
 }

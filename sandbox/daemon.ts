@@ -18,7 +18,7 @@ export async function startDaemon(daemon: {
     readonly configFile: string;
     readonly pidFile: string;
     readonly logFile: string;
-    /** What it is, for the error when it does not start: "the AWS stand-ins". */
+    /** What it is, for the error when it does not start: "the sandbox's instance metadata service". */
     readonly what: string;
 }): Promise<number> {
     writeFileSync(daemon.configFile, JSON.stringify(daemon.config, null, 2), { mode: 0o600 });

@@ -32,7 +32,7 @@ export interface DnsSettings {
     readonly serverAddress: string;
     /** The host's resolvers, asked only for {@link FORWARDED_NAMES}. */
     readonly upstreamResolvers: readonly string[];
-    /** More names and their address (the fleet sandbox's database and its AWS stand-ins). Defaults to none. */
+    /** More names and their address (the fleet sandbox's database and its AWS). Defaults to none. */
     readonly hostRecords?: readonly { readonly names: readonly string[]; readonly address: string }[];
     readonly pidFile: string;
     readonly logFile: string;

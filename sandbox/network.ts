@@ -322,7 +322,7 @@ export function metadataTable(subnetIndex: number): string {
 
 /**
  * The nftables table that sends the servers' requests for the instance metadata service
- * (169.254.169.254:80), arriving on `inboundInterface`, to the sandbox's stand-in at `hostAddress`.
+ * (169.254.169.254:80), arriving on `inboundInterface`, to the sandbox's metadata service at `hostAddress`.
  */
 export function metadataRedirectRuleset(subnetIndex: number, inboundInterface: string, hostAddress: string): string {
     const table = metadataTable(subnetIndex);

@@ -24,12 +24,16 @@ export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefre
 /** The average CPU the group scales to: out above it, in below it. */
 export const TARGET_CPU_PERCENT = 50;
 
-/** What an app server may do: read its plan from the bucket, and the database's two credentials (the master's for migrations, the app's). Nothing else. */
+/**
+ * What an app server may do: read its plan from the bucket, and the database's two credentials (the
+ * master's for migrations, the app's). Nothing else. The first boot reads each plan object at the
+ * version its index pins, which S3 authorizes as s3:GetObjectVersion, not s3:GetObject.
+ */
 export function appServerPolicy(bucketArn: string, databaseSecretArns: readonly string[]): string {
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/plan/*` },
+            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObjectVersion", Resource: `${bucketArn}/plan/*` },
             { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: databaseSecretArns },
         ],
     });

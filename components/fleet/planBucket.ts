@@ -19,9 +19,10 @@ export function principalArnPatterns(callerArn: string): string[] {
 }
 
 /**
- * The plan bucket's policy: nothing over plain HTTP, and no object read by anyone but the app
- * servers' role and the deployers (Pulumi reads back what it wrote, on up, preview and refresh),
- * whatever IAM policies elsewhere in the account allow. `deployerArns`: principal ARNs or patterns.
+ * The plan bucket's policy: nothing over plain HTTP, and no object read, current or earlier version,
+ * by anyone but the app servers' role and the deployers (Pulumi reads back what it wrote, on up,
+ * preview and refresh), whatever IAM policies elsewhere in the account allow. `deployerArns`:
+ * principal ARNs or patterns.
  */
 export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, deployerArns: readonly string[]): string {
     return privateBucketPolicy(bucketArn, [
@@ -29,7 +30,8 @@ export function planBucketPolicy(bucketArn: string, appServerRoleArn: string, de
             Sid: "OnlyAppServersRead",
             Effect: "Deny",
             Principal: "*",
-            Action: "s3:GetObject",
+            // A read that names a version is authorized as s3:GetObjectVersion alone.
+            Action: ["s3:GetObject", "s3:GetObjectVersion"],
             Resource: `${bucketArn}/*`,
             Condition: { StringNotLike: { "aws:PrincipalArn": [appServerRoleArn, ...deployerArns] } },
         },

@@ -4,8 +4,9 @@ import type { IncomingHttpHeaders, RequestListener } from "node:http";
  * Stand-ins for the three AWS services a fleet's server talks to: the instance metadata service
  * (IMDSv2, with the instance role's credentials), one S3 bucket's objects and Secrets Manager's
  * GetSecretValue. S3 and Secrets Manager answer only requests signed with the role's key and
- * session token, as AWS does. The fleet sandbox serves them to its app servers at AWS's own names; the
- * unit tests serve them on loopback.
+ * session token, as AWS does. The unit tests serve all three on loopback, to run the servers' scripts
+ * against them in milliseconds; the sandboxes serve only the metadata service
+ * (`../objectStore/metadataDaemon.ts`), their S3 and Secrets Manager being moto's.
  */
 
 /** The temporary credentials the metadata service hands the instance role. */

@@ -4,7 +4,7 @@ import { shellQuote } from "../../provisioning/script";
 /**
  * The fleet sandbox's stand-in for RDS: MariaDB on a server of its own, reached over TLS only (with a
  * certificate for its name from the sandbox's CA), with the app's database and a master user whose
- * password only the Secrets Manager stand-in holds, with RDS's master privileges: the app servers
+ * password only Secrets Manager holds, with RDS's master privileges: the app servers
  * make the app's own user with them.
  */
 

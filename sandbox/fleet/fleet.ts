@@ -1,60 +1,56 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { appServerPolicy } from "../../components/fleet/appServers";
 import { RUN_AS_ROOT, type Release } from "../../provisioning";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
-import { APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
+import { startAws, stopAws } from "../aws";
 import { ensureBaseImage } from "../baseImage";
 import { resolvConfNameservers, startDnsServer, stopDnsServer, checkedSandboxDomain } from "../dns";
-import { runCommand, secondsSince } from "../exec";
-import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "../host";
+import { secondsSince } from "../exec";
+import { ensureHostPackages, requireRootOnLinux, withHostLock } from "../host";
 import { checkedSandboxName } from "../layout";
-import {
-    allocateSubnetIndex,
-    createSharedSubnet,
-    enableEgress,
-    METADATA_PORT,
-    metadataRedirectRuleset,
-    metadataTable,
-    removeSharedSubnet,
-    sharedSubnet,
-    type SharedSubnet,
-} from "../network";
+import { allocateSubnetIndex, createSharedSubnet, enableEgress, removeSharedSubnet, sharedSubnet, type SharedSubnet } from "../network";
+import { openObjectStore, type ObjectStore } from "../objectStore/objectStore";
 import { destroySandbox, runningSandbox } from "../sandbox";
 import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../state";
 import { startSubnetMember } from "../subnetMember";
-import { startDaemon } from "../daemon";
 import { sshRun } from "../ssh";
-import type { AwsStandInConfig } from "./awsStandInDaemon";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
 import { ensureCloudInitLayer } from "./cloudInit";
 import { databaseSetupScript } from "./database";
 import { fleetHandle, type Fleet } from "./fleetHandle";
 import {
     APP_SLOTS,
+    databaseSecretArns,
+    fleetAwsHost,
     fleetHostRecords,
     fleetPaths,
     memberName,
     memberNetwork,
-    SANDBOX_APP_SECRET_ARN,
+    SANDBOX_BUCKET,
     SANDBOX_DATABASE_HOST,
-    SANDBOX_MASTER_SECRET_ARN,
+    SANDBOX_REGION,
+    sandboxDatabaseSecrets,
     targetName,
     type FleetPaths,
 } from "./fleetLayout";
-import { readFleetState, writeFleetState, type FleetState } from "./fleetState";
+import { readFleetState, writeFleetState } from "./fleetState";
 import { loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
 
 /**
  * The fleet sandbox: the ha topology on this machine, one server per AWS part on one shared subnet (the
  * VPC): a load balancer (HAProxy, for the ALB), a database server (MariaDB over TLS, for RDS), and app
  * servers that boot with real cloud-init from exactly the user data the launch template carries,
- * fetching their plan from stand-ins for S3, Secrets Manager and the metadata service that answer at
- * AWS's own names. The fleet adds, deregisters and removes app servers as Auto Scaling does.
+ * fetching their plan and the database's credentials from the sandbox's AWS (moto's S3 and Secrets
+ * Manager, at AWS's own names) with the credentials of a role whose policy is the stack's own, which
+ * the metadata service hands them. The fleet adds, deregisters and removes app servers as Auto Scaling does.
  */
 
 const HEALTH_CHECK_INTERVAL_SECONDS = 2;
+/** The app servers' role, as WebFleet names it for a stack called webstack-sandbox. */
+const APP_SERVER_ROLE = "webstack-sandbox-app-role";
 
 /** Removes the fleet `name` and all its servers; nothing left is fine. Returns false when there was nothing. */
 export async function destroyFleet(name: string, log: (line: string) => void = console.log): Promise<boolean> {
@@ -65,13 +61,10 @@ export async function destroyFleet(name: string, log: (line: string) => void = c
     for (const member of members) {
         await destroySandbox(member, () => undefined);
     }
-    if (state?.standInPid !== undefined && isProcessAlive(state.standInPid)) {
-        process.kill(state.standInPid, "SIGTERM");
-    }
     await stopDnsServer(paths.dnsmasqPidFile);
     if (state) {
         const subnet = sharedSubnet(state.subnetIndex);
-        await runCommand("nft", ["delete", "table", "ip", metadataTable(subnet.subnetIndex)], { allowFailure: true });
+        await stopAws(fleetAwsHost(subnet), paths.aws);
         await removeSharedSubnet(subnet);
     }
     const existed = state !== undefined || members.length > 0;
@@ -110,11 +103,15 @@ export async function startFleet(options: {
 /** The running fleet `name`, to drive it again (deploy); throws when it does not run. */
 export async function runningFleet(name: string, log: (line: string) => void = console.log): Promise<Fleet> {
     const state = readFleetState(name);
-    const [loadBalancer, database] = [runningSandbox(memberName(name, "lb")), runningSandbox(memberName(name, "db"))];
-    if (state === undefined || loadBalancer === undefined || database === undefined) {
+    const paths = fleetPaths(name);
+    const [loadBalancer, database, aws] = [
+        runningSandbox(memberName(name, "lb")),
+        runningSandbox(memberName(name, "db")),
+        openObjectStore(paths.aws),
+    ];
+    if (state === undefined || loadBalancer === undefined || database === undefined || aws === undefined) {
         throw new Error(`The fleet sandbox "${name}" is not running; start it with \`npm run sandbox -- --ha\`.`);
     }
-    const paths = fleetPaths(name);
     const ca: CertificateAuthority = {
         certFile: paths.caFile,
         keyFile: join(paths.certificates, "ca.key"),
@@ -126,10 +123,10 @@ export async function runningFleet(name: string, log: (line: string) => void = c
         name,
         domain: state.domain,
         subnet: sharedSubnet(state.subnetIndex),
-        paths,
         ca,
         loadBalancer,
         database,
+        aws,
         layers,
         log,
     });
@@ -151,9 +148,8 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
         hostRecords: fleetHostRecords(subnet),
     });
     const ca = await createCertificateAuthority(paths.certificates, `webstack fleet sandbox ${name}`);
-    const masterPassword = writeDatabaseSecrets(paths.secretsFile);
-    const standInPid = await startStandIns(paths, subnet, ca);
-    writeFleetState({ ...(readFleetState(name) as FleetState), standInPid });
+    const masterPassword = newDatabasePassword();
+    const aws = await startFleetAws(paths, subnet, ca, masterPassword, log);
     const { loadBalancer, database } = await startLoadBalancerAndDatabase({
         name,
         domain,
@@ -166,7 +162,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     });
     log(`load balancer ${loadBalancer.address} and database ${database.address} are up`);
 
-    const fleet = fleetHandle({ name, domain, subnet, paths, ca, loadBalancer, database, layers: [cloudInitLayer, baseImage], log });
+    const fleet = fleetHandle({ name, domain, subnet, ca, loadBalancer, database, aws, layers: [cloudInitLayer, baseImage], log });
     await fleet.publish(release);
     await Promise.all([1, 2].map((slot) => fleet.launchAppServer(slot)));
     log(`fleet sandbox "${name}" is up in ${secondsSince(startedAt)}: ${fleet.url}`);
@@ -192,41 +188,38 @@ async function allocateFleetSubnet(name: string, domain: string): Promise<Shared
     });
 }
 
-/** Writes the database users' secrets for the Secrets Manager stand-in, and returns the master user's password. */
-function writeDatabaseSecrets(secretsFile: string): string {
-    // As on AWS: RDS makes the master user's password, the stack the app user's; neither is the other's.
-    const password = randomBytes(24).toString("hex");
-    const secrets = {
-        [SANDBOX_MASTER_SECRET_ARN]: JSON.stringify({ username: APP_USER, password }),
-        [SANDBOX_APP_SECRET_ARN]: JSON.stringify({ username: FLEET_APP_DATABASE_USER, password: randomBytes(24).toString("hex") }),
-    };
-    writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
-    return password;
+function newDatabasePassword(): string {
+    return randomBytes(24).toString("hex");
 }
 
-async function startStandIns(paths: FleetPaths, subnet: SharedSubnet, ca: CertificateAuthority): Promise<number> {
-    const certificate = await issueCertificate(ca, paths.certificates, "aws", fleetHostRecords(subnet)[1].names);
-    mkdirSync(paths.objectsDir, { recursive: true, mode: 0o700 });
-    const config: AwsStandInConfig = {
-        address: subnet.hostAddress,
-        metadataPort: METADATA_PORT,
-        httpsPort: 443,
-        certificateFile: certificate.certFile,
-        keyFile: certificate.keyFile,
-        objectsDir: paths.objectsDir,
-        secretsFile: paths.secretsFile,
-        pidFile: paths.standInPidFile,
-    };
-    const pid = await startDaemon({
-        script: join(__dirname, "awsStandInDaemon.ts"),
-        config,
-        configFile: paths.standInConfig,
-        pidFile: paths.standInPidFile,
-        logFile: paths.standInLog,
-        what: "The AWS stand-ins",
-    });
-    await runCommand("nft", ["-f", "-"], { input: metadataRedirectRuleset(subnet.subnetIndex, subnet.bridge, subnet.hostAddress) });
-    return pid;
+/**
+ * The fleet's AWS on the host's address on the subnet: the plan bucket, the database users' secrets
+ * (as on AWS, RDS makes the master user's password, the stack the app user's; neither is the
+ * other's), and the app servers' role with the stack's own policy, which names the secrets' ARNs.
+ */
+async function startFleetAws(
+    paths: FleetPaths,
+    subnet: SharedSubnet,
+    ca: CertificateAuthority,
+    masterPassword: string,
+    log: (line: string) => void,
+): Promise<ObjectStore> {
+    return startAws(
+        fleetAwsHost(subnet),
+        {
+            directory: paths.aws,
+            region: SANDBOX_REGION,
+            bucket: SANDBOX_BUCKET,
+            roleName: APP_SERVER_ROLE,
+            rolePolicy: (secretArns) => {
+                const { masterSecretArn, appSecretArn } = databaseSecretArns(secretArns);
+                return appServerPolicy(`arn:aws:s3:::${SANDBOX_BUCKET}`, [masterSecretArn, appSecretArn]);
+            },
+            secrets: sandboxDatabaseSecrets(masterPassword, newDatabasePassword()),
+            ca,
+        },
+        log,
+    );
 }
 
 /** Boots the load balancer and the database server side by side and sets each up with its certificate. */

@@ -10,21 +10,22 @@ import { destroySandbox } from "../sandbox";
 import type { Sandbox } from "../state";
 import { startSubnetMember } from "../subnetMember";
 import { sshRunAsRoot } from "../ssh";
-import { putObjectVersion } from "./awsStandInDaemon";
+import type { ObjectStore } from "../objectStore/objectStore";
 import type { CertificateAuthority } from "./certificates";
 import { noCloudSeedFiles } from "./cloudInit";
 import {
     APP_SLOTS,
+    databaseSecretArns,
     memberName,
     memberNetwork,
     SANDBOX_BUCKET,
     SANDBOX_REGION,
     sandboxFleetInputs,
     targetName,
-    type FleetPaths,
 } from "./fleetLayout";
 import { readFleetState, writeFleetState, type FleetState } from "./fleetState";
 import { adminCommand, registrationCommand, TARGET_BACKEND, targetsUp } from "./loadBalancer";
+import { planPublisher } from "./planPublisher";
 
 /** How long a deregistered target keeps its requests before it is stopped (the ALB's deregistration delay, shortened). */
 const DEREGISTRATION_WAIT_MS = 3_000;
@@ -78,10 +79,11 @@ export interface FleetParts {
     readonly name: string;
     readonly domain: string;
     readonly subnet: SharedSubnet;
-    readonly paths: FleetPaths;
     readonly ca: CertificateAuthority;
     readonly loadBalancer: Sandbox;
     readonly database: Sandbox;
+    /** The fleet's AWS: its plan bucket, its secrets and its app servers' role. */
+    readonly aws: ObjectStore;
     readonly layers: readonly string[];
     readonly log: (line: string) => void;
 }
@@ -227,17 +229,21 @@ function releaseOperations(parts: FleetParts, appServers: AppServerOperations): 
 }
 
 async function publishRelease(parts: FleetParts, release: Release): Promise<number> {
-    const { name, domain, subnet, paths, ca, log } = parts;
-    const objects = planObjects(buildFleetPlan({ release }), { domain, fleet: sandboxFleetInputs(subnet, ca.certPem) });
-    const stored = objects.map((object) => ({
-        ...object,
-        versionId: putObjectVersion(paths.objectsDir, object.key, object.content ?? readFileSync(object.localPath ?? "")),
-    }));
+    const { name, domain, subnet, ca, aws, log } = parts;
+    const fleet = sandboxFleetInputs(subnet, ca.certPem, databaseSecretArns(aws.secretArns));
+    const objects = planObjects(buildFleetPlan({ release }), { domain, fleet });
+    const put = await planPublisher(aws);
+    const stored = await Promise.all(
+        objects.map(async (object) => ({
+            ...object,
+            versionId: await put(object.key, object.content ?? readFileSync(object.localPath ?? "")),
+        })),
+    );
     const index = renderPlanIndex(stored);
     const userData = renderFirstBootUserData({
         region: SANDBOX_REGION,
         bucket: SANDBOX_BUCKET,
-        indexVersionId: putObjectVersion(paths.objectsDir, PLAN_INDEX_KEY, index),
+        indexVersionId: await put(PLAN_INDEX_KEY, index),
         indexSha256: contentSha256(index),
     });
     const state = currentState(name);

@@ -1,22 +1,24 @@
 import { join } from "node:path";
-import type { FleetInputs } from "../../provisioning";
-import { APP_DATABASE } from "../../provisioning/layout";
+import type { FleetDatabase, FleetInputs } from "../../provisioning";
+import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
+import type { AwsHost } from "../aws";
 import { FLEET_STATE_FILE, fleetRuntimeDir } from "../layout";
 import { sharedSubnetAddress, sharedSubnetMember, type SandboxNetwork, type SharedSubnet } from "../network";
+import { secretsManagerHostName, type SecretArns } from "../objectStore/objectStore";
 
 /**
  * How an fleet sandbox is laid out: where its files are on the host, what its servers are called and
- * where they sit on the shared subnet, and the AWS names its stand-ins answer at.
+ * where they sit on the shared subnet, and the AWS names its moto answers at.
  */
 
-/** The region the stand-ins answer for; the user data names it as it would an AWS region. */
+/** The region the sandbox's AWS answers for; the user data names it as it would an AWS region. */
 export const SANDBOX_REGION = "eu-central-1";
 export const SANDBOX_BUCKET = "webstack-sandbox-plan";
 export const SANDBOX_DATABASE_HOST = `webstack-sandbox.abcdefghij.${SANDBOX_REGION}.rds.amazonaws.com`;
-/** The master user's secret, as RDS names the one it manages. */
-export const SANDBOX_MASTER_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:rds!db-webstack-sandbox`;
-/** The app user's secret, as the stack makes it. */
-export const SANDBOX_APP_SECRET_ARN = `arn:aws:secretsmanager:${SANDBOX_REGION}:000000000000:secret:webstack-sandbox-app-db-credentials-AbCdEf`;
+/** The master user's secret, named as RDS names the one it manages; Secrets Manager gives it its ARN. */
+export const SANDBOX_MASTER_SECRET_NAME = "rds!db-webstack-sandbox";
+/** The app user's secret, which the stack makes. */
+export const SANDBOX_APP_SECRET_NAME = "webstack-sandbox-app-db-credentials";
 /** The app server slots the load balancer knows: a rolling deploy starts the new servers in free slots, then stops the old ones. */
 export const APP_SLOTS = [1, 2, 3, 4] as const;
 const LOAD_BALANCER_HOST_NUMBER = 2;
@@ -34,11 +36,8 @@ export function fleetPaths(name: string) {
         stateFile: join(runtime, FLEET_STATE_FILE),
         certificates: join(runtime, "certificates"),
         caFile: join(runtime, "certificates", "ca.pem"),
-        objectsDir: join(runtime, "objects"),
-        secretsFile: join(runtime, "secrets.json"),
-        standInConfig: join(runtime, "aws-stand-in.json"),
-        standInPidFile: join(runtime, "aws-stand-in.pid"),
-        standInLog: join(runtime, "aws-stand-in.log"),
+        /** The fleet's AWS: moto's and the metadata service's files. */
+        aws: join(runtime, "aws"),
         dnsmasqConfig: join(runtime, "dnsmasq.conf"),
         dnsmasqPidFile: join(runtime, "dnsmasq.pid"),
         dnsmasqLog: join(runtime, "dnsmasq.log"),
@@ -67,29 +66,52 @@ export function targetName(slot: number): string {
     return `app${slot}`;
 }
 
-/** The names the sandbox's DNS answers besides the site's: the database, and S3 and Secrets Manager at the host (their stand-ins). */
+/** The names the sandbox's DNS answers besides the site's: the database, and S3 and Secrets Manager at the host (moto). */
 export function fleetHostRecords(subnet: SharedSubnet): { names: string[]; address: string }[] {
     return [
         { names: [SANDBOX_DATABASE_HOST], address: sharedSubnetAddress(subnet, DATABASE_HOST_NUMBER) },
         {
-            names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, `secretsmanager.${SANDBOX_REGION}.amazonaws.com`],
+            names: [`${SANDBOX_BUCKET}.s3.${SANDBOX_REGION}.amazonaws.com`, secretsManagerHostName(SANDBOX_REGION)],
             address: subnet.hostAddress,
         },
     ];
 }
 
+/** Where the fleet's servers reach its AWS: the host's address on the subnet, their requests arriving on its bridge. */
+export function fleetAwsHost(subnet: SharedSubnet): AwsHost {
+    return { address: subnet.hostAddress, subnetIndex: subnet.subnetIndex, inboundInterface: subnet.bridge };
+}
+
+/**
+ * The database users' secrets, by name: the master user's, as RDS makes it, and the app user's, as
+ * the stack makes it, each with a password of its own.
+ */
+export function sandboxDatabaseSecrets(masterPassword: string, appPassword: string): Record<string, string> {
+    return {
+        [SANDBOX_MASTER_SECRET_NAME]: JSON.stringify({ username: APP_USER, password: masterPassword }),
+        [SANDBOX_APP_SECRET_NAME]: JSON.stringify({ username: FLEET_APP_DATABASE_USER, password: appPassword }),
+    };
+}
+
+export type DatabaseSecretArns = Pick<FleetDatabase, "masterSecretArn" | "appSecretArn">;
+
+/** The ARNs Secrets Manager gave the database's two secrets, among those it gave `secretArns`. */
+export function databaseSecretArns(secretArns: SecretArns): DatabaseSecretArns {
+    const [masterSecretArn, appSecretArn] = [SANDBOX_MASTER_SECRET_NAME, SANDBOX_APP_SECRET_NAME].map((name) => {
+        const arn = secretArns[name];
+        if (arn === undefined) {
+            throw new Error(`The fleet's Secrets Manager has no secret ${name}.`);
+        }
+        return arn;
+    });
+    return { masterSecretArn, appSecretArn };
+}
+
 /** What the fleet's app servers learn from the infrastructure, as WebFleet gives it from AWS. */
-export function sandboxFleetInputs(subnet: SharedSubnet, trustedCaPem: string): FleetInputs {
+export function sandboxFleetInputs(subnet: SharedSubnet, trustedCaPem: string, secretArns: DatabaseSecretArns): FleetInputs {
     return {
         region: SANDBOX_REGION,
         loadBalancerCidrs: [subnet.cidr],
-        database: {
-            host: SANDBOX_DATABASE_HOST,
-            port: 3306,
-            name: APP_DATABASE,
-            masterSecretArn: SANDBOX_MASTER_SECRET_ARN,
-            appSecretArn: SANDBOX_APP_SECRET_ARN,
-            trustedCaPem,
-        },
+        database: { host: SANDBOX_DATABASE_HOST, port: 3306, name: APP_DATABASE, ...secretArns, trustedCaPem },
     };
 }

@@ -7,7 +7,6 @@ export interface FleetState {
     readonly domain: string;
     readonly subnetIndex: number;
     readonly createdAt: string;
-    readonly standInPid?: number;
     /** The launch template's versions, oldest first: the user data each release published. */
     readonly launchTemplateVersions: readonly string[];
     /** The launch template version (1-based) the group launches: what a new app server boots with. */

@@ -1,8 +1,10 @@
 """One AWS call with the credentials and settings given as JSON on stdin, for the sandbox and its
-tests: endpoint, region, caBundle, service (s3 or cloudwatch), credentials {accessKeyId,
-secretAccessKey, sessionToken?}, operation (boto3's name, for example put_object) and parameters. Prints {"result": ...} or
-{"error": {"code", "status"}}; the exit code is 0 either way, since a refusal is an answer. An
-object's Body comes back as text (undecodable bytes replaced) and as BodyBase64, exactly."""
+tests: endpoint, region, caBundle, service (boto3's name: s3, cloudwatch, secretsmanager, iam),
+credentials {accessKeyId, secretAccessKey, sessionToken?}, operation (boto3's name, for example
+put_object) and parameters. Prints {"result": ...} or {"error": {"code", "status"}}; the exit code
+is 0 either way, since a refusal is an answer. An object's Body goes as text, or exactly as
+BodyBase64 in the parameters; it comes back as text (undecodable bytes replaced) and as
+BodyBase64, exactly."""
 import base64
 import json
 import sys
@@ -24,6 +26,8 @@ client = boto3.client(
 parameters = dict(request.get("parameters", {}))
 if "Body" in parameters:
     parameters["Body"] = parameters["Body"].encode()
+if "BodyBase64" in parameters:
+    parameters["Body"] = base64.b64decode(parameters.pop("BodyBase64"))
 try:
     result = getattr(client, request["operation"])(**parameters)
     if "Body" in result:

@@ -14,7 +14,7 @@ export interface MetadataConfig {
     readonly pidFile: string;
 }
 
-/** What the metadata service serves besides credentials: nothing, since the sandbox's S3 is moto. */
+/** What the metadata service serves besides credentials: nothing, since the sandbox's S3 and Secrets Manager are moto. */
 const NO_OBJECTS = { object: () => undefined, secret: () => undefined };
 
 function main(configFile: string): void {

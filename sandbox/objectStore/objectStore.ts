@@ -10,10 +10,11 @@ import { issueCertificate, type CertificateAuthority } from "../fleet/certificat
 import { motoPolicy } from "./motoPolicy";
 
 /**
- * The sandbox's S3: moto's server (from PyPI) with authentication and identity policies on, over
- * HTTPS with a certificate of the sandbox's CA, answering at AWS's own names. A stack's bucket and
- * its server's role are made in it from the stack's own policy ({@link motoPolicy}), so that what the
- * role may not do, S3 refuses here as it would on AWS.
+ * The sandbox's AWS: moto's server (from PyPI) with authentication and identity policies on, over
+ * HTTPS with a certificate of the sandbox's CA, answering at AWS's own names for S3, CloudWatch and
+ * Secrets Manager. A stack's bucket, its secrets and its servers' role are made in it, the role with
+ * the stack's own policy ({@link motoPolicy}), so that what the role may not do, moto refuses here as
+ * AWS would.
  */
 
 /** The moto release the sandbox installs; its authorization was measured at this version. */
@@ -31,6 +32,17 @@ export function s3HostNames(region: string): string[] {
 export function cloudWatchHostName(region: string): string {
     return `monitoring.${region}.amazonaws.com`;
 }
+
+/** Secrets Manager's endpoint in a region. */
+export function secretsManagerHostName(region: string): string {
+    return `secretsmanager.${region}.amazonaws.com`;
+}
+
+/** The services the sandbox's servers and its tests call, by boto3's names. */
+export type AwsService = "s3" | "cloudwatch" | "secretsmanager" | "iam";
+
+/** Secret names and the ARNs Secrets Manager gave them. */
+export type SecretArns = Readonly<Record<string, string>>;
 
 /** Credentials as the AWS SDKs take them; a session token for a role's temporary ones. */
 export interface AwsCredentials {
@@ -54,13 +66,12 @@ export interface ObjectStore {
     readonly admin: AwsCredentials;
     /** The server role's temporary credentials, as the metadata service would hand them out. */
     readonly role: AwsCredentials & { readonly arn: string; readonly expiration: string };
-    /** One call (boto3's operation name, for example put_object) to `service` (S3 unless named) as `credentials`. */
-    call(
-        credentials: AwsCredentials,
-        operation: string,
-        parameters: Record<string, unknown>,
-        service?: "s3" | "cloudwatch",
-    ): Promise<AwsAnswer>;
+    readonly secretArns: SecretArns;
+    /**
+     * One call (boto3's operation name, for example put_object) to `service` (S3 unless named) as
+     * `credentials`. An object's Body goes as text, or as `BodyBase64` when it is bytes.
+     */
+    call(credentials: AwsCredentials, operation: string, parameters: Record<string, unknown>, service?: AwsService): Promise<AwsAnswer>;
     stop(): Promise<void>;
 }
 
@@ -72,8 +83,10 @@ export interface ObjectStoreSettings {
     readonly region: string;
     readonly bucket: string;
     readonly roleName: string;
-    /** The role's policy as the stack declares it for AWS. */
-    readonly rolePolicy: string;
+    /** The role's policy as the stack declares it for AWS, which may name the secrets by the ARNs Secrets Manager gave them. */
+    readonly rolePolicy: (secretArns: SecretArns) => string;
+    /** The secrets to make in Secrets Manager, by name: their strings. None unless given. */
+    readonly secrets?: Readonly<Record<string, string>>;
     readonly ca: CertificateAuthority;
 }
 
@@ -110,7 +123,7 @@ export async function ensureMoto(log: (line: string) => void): Promise<void> {
     if (existsSync(join(MOTO_DIR, "bin/moto_server"))) {
         return;
     }
-    log(`installing moto ${MOTO_VERSION} from PyPI (the sandbox's S3) into ${MOTO_DIR}`);
+    log(`installing moto ${MOTO_VERSION} from PyPI (the sandbox's AWS) into ${MOTO_DIR}`);
     await runCommand("python3", ["-m", "venv", MOTO_DIR]);
     await runCommand(join(MOTO_DIR, "bin/pip"), ["install", "--quiet", `moto[server]==${MOTO_VERSION}`]);
 }
@@ -120,13 +133,25 @@ async function runPython(script: string, input: unknown): Promise<unknown> {
     return JSON.parse(result.stdout) as unknown;
 }
 
-/** Starts moto on `address`:`port`, makes the bucket and the role in it, then turns authentication on. */
+/** The result of a call that must succeed; a refusal throws, naming `what` was asked. */
+export function resultOf(answer: AwsAnswer, what: string): Record<string, unknown> {
+    if (answer.error !== undefined) {
+        throw new Error(`${what} was refused: ${answer.error.code} (HTTP ${answer.error.status})`);
+    }
+    return answer.result;
+}
+
+/**
+ * Starts moto on `address`:`port`, makes the bucket, the secrets and the role in it, turns
+ * authentication on, then gives the role its policy, which may name the secrets' ARNs.
+ */
 export async function startObjectStore(settings: ObjectStoreSettings, log: (line: string) => void): Promise<ObjectStore> {
     await ensureMoto(log);
     mkdirSync(settings.directory, { recursive: true, mode: 0o700 });
-    const certificate = await issueCertificate(settings.ca, settings.directory, "s3", [
+    const certificate = await issueCertificate(settings.ca, settings.directory, "aws", [
         ...s3HostNames(settings.region),
         cloudWatchHostName(settings.region),
+        secretsManagerHostName(settings.region),
         settings.address,
     ]);
     const logFile = join(settings.directory, "moto.log");
@@ -167,12 +192,19 @@ export async function startObjectStore(settings: ObjectStoreSettings, log: (line
             ...connection,
             bucket: settings.bucket,
             roleName: settings.roleName,
-            rolePolicy: motoPolicy(settings.rolePolicy),
-        })) as { admin: AwsCredentials; role: ObjectStore["role"] };
-        log(`S3 (moto ${MOTO_VERSION}) at ${endpoint}: bucket ${settings.bucket}, role ${seeded.role.arn}`);
-        const record: ObjectStoreRecord = { ...connection, bucket: settings.bucket, admin: seeded.admin, role: seeded.role };
+            secrets: settings.secrets ?? {},
+        })) as Pick<ObjectStoreRecord, "admin" | "role" | "secretArns">;
+        const record: ObjectStoreRecord = { ...connection, bucket: settings.bucket, ...seeded };
+        const store = objectStoreFrom(record, pidFile);
+        const policy = {
+            RoleName: settings.roleName,
+            PolicyName: "stack",
+            PolicyDocument: motoPolicy(settings.rolePolicy(record.secretArns)),
+        };
+        resultOf(await store.call(record.admin, "put_role_policy", policy, "iam"), `The role ${settings.roleName}'s policy`);
+        log(`AWS (moto ${MOTO_VERSION}) at ${endpoint}: bucket ${settings.bucket}, role ${record.role.arn}`);
         writeFileSync(objectStoreRecordFile(settings.directory), JSON.stringify(record), { mode: 0o600 });
-        return objectStoreFrom(record, pidFile);
+        return store;
     } catch (error) {
         await stop();
         throw error;

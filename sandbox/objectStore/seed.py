@@ -1,8 +1,9 @@
-"""Seeds the sandbox's S3 (a moto server started with authentication off) and then turns
-authentication on: an admin user, a versioned bucket, and a role that only EC2 would assume on
-AWS, with the policy it is given. Prints the admin's keys and the role's temporary credentials
-as JSON. Reads its settings as JSON on stdin: endpoint, region, caBundle, bucket, roleName,
-rolePolicy."""
+"""Seeds the sandbox's AWS (a moto server started with authentication off) and then turns
+authentication on: an admin user, a versioned bucket, the secrets it is given in Secrets Manager,
+and a role that only EC2 would assume on AWS, with no policy yet (the caller gives it the stack's,
+which may name the secrets' ARNs). Prints the admin's keys, the role's temporary credentials and
+the secrets' ARNs by name as JSON. Reads its settings as JSON on stdin: endpoint, region, caBundle,
+bucket, roleName, secrets (name: string)."""
 import json
 import sys
 import urllib.request
@@ -29,12 +30,15 @@ admin_arn = iam.get_user(UserName="admin")["User"]["Arn"]
 s3 = boto3.client("s3", **admin)
 s3.create_bucket(Bucket=settings["bucket"], CreateBucketConfiguration={"LocationConstraint": region})
 s3.put_bucket_versioning(Bucket=settings["bucket"], VersioningConfiguration={"Status": "Enabled"})
+secretsmanager = boto3.client("secretsmanager", **admin)
+secret_arns = {
+    name: secretsmanager.create_secret(Name=name, SecretString=value)["ARN"] for name, value in settings["secrets"].items()
+}
 # moto compares a trust policy's principal as written, so it names the admin who stands in for EC2.
 trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": admin_arn}, "Action": "sts:AssumeRole"}]}
 role_arn = iam.create_role(RoleName=settings["roleName"], AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=43200)[
     "Role"
 ]["Arn"]
-iam.put_role_policy(RoleName=settings["roleName"], PolicyName="backups", PolicyDocument=settings["rolePolicy"])
 
 request = urllib.request.Request(
     f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
@@ -53,6 +57,7 @@ json.dump(
             "sessionToken": credentials["SessionToken"],
             "expiration": credentials["Expiration"].isoformat(),
         },
+        "secretArns": secret_arns,
     },
     sys.stdout,
 )

@@ -36,7 +36,7 @@ describe("the sandbox's S3 with the server role of a stack", function () {
                 region: "eu-central-1",
                 bucket: BUCKET,
                 roleName: "webstack-server-role",
-                rolePolicy: backupWriterPolicy(`arn:aws:s3:::${BUCKET}`, PREFIX),
+                rolePolicy: () => backupWriterPolicy(`arn:aws:s3:::${BUCKET}`, PREFIX),
                 ca,
             },
             suiteLog,

@@ -100,7 +100,7 @@ describe("planBucketPolicy", () => {
         Statement: {
             Sid: string;
             Effect: string;
-            Action: string;
+            Action: string | string[];
             Resource: string | string[];
             Condition: Record<string, Record<string, unknown>>;
         }[];
@@ -112,9 +112,13 @@ describe("planBucketPolicy", () => {
         expect(plain.Condition).to.deep.equal({ Bool: { "aws:SecureTransport": "false" } });
     });
 
-    it("denies reading an object to everyone but the app servers' role and the deployers", () => {
+    it("denies reading an object, at its current version or at any other, to everyone but the app servers' role and the deployers", () => {
         const [, read] = policy.Statement;
-        expect(read).to.deep.include({ Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/*" });
+        expect(read).to.deep.include({
+            Effect: "Deny",
+            Action: ["s3:GetObject", "s3:GetObjectVersion"],
+            Resource: "arn:aws:s3:::plan/*",
+        });
         expect(read.Condition).to.deep.equal({
             StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::1:role/app", "arn:aws:iam::1:user/ci", "arn:aws:iam::1:role/preview"] },
         });
@@ -122,9 +126,9 @@ describe("planBucketPolicy", () => {
 });
 
 describe("appServerPolicy", () => {
-    it("allows reading the plan and the database's two secrets, and nothing else", () => {
+    it("allows reading the plan's objects at the versions the index pins and the database's two secrets, and nothing else", () => {
         expect(JSON.parse(appServerPolicy("arn:aws:s3:::plan", ["arn:master", "arn:app"])).Statement).to.deep.equal([
-            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::plan/plan/*" },
+            { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObjectVersion", Resource: "arn:aws:s3:::plan/plan/*" },
             {
                 Sid: "ReadDatabaseCredentials",
                 Effect: "Allow",

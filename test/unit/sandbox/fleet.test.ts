@@ -1,19 +1,21 @@
 import { expect } from "chai";
-import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import * as path from "path";
 import { awsStandInHandler, signedByRole, STAND_IN_CREDENTIALS } from "../../../sandbox/fleet/awsStandIn";
-import { diskStore, putObjectVersion } from "../../../sandbox/fleet/awsStandInDaemon";
 import { serverCertificateExtensions } from "../../../sandbox/fleet/certificates";
 import { noCloudSeedFiles, sandboxCloudConfig } from "../../../sandbox/fleet/cloudInit";
 import { databaseSetupScript, renderDatabaseServerConfig } from "../../../sandbox/fleet/database";
 import {
+    databaseSecretArns,
+    fleetAwsHost,
     fleetHostRecords,
     memberHostNumber,
     memberName,
+    SANDBOX_APP_SECRET_NAME,
     SANDBOX_BUCKET,
     SANDBOX_DATABASE_HOST,
+    SANDBOX_MASTER_SECRET_NAME,
+    sandboxDatabaseSecrets,
     sandboxFleetInputs,
 } from "../../../sandbox/fleet/fleetLayout";
 import {
@@ -30,8 +32,10 @@ import {
     sharedSubnetMember,
     sharedSubnetSetupCommands,
 } from "../../../sandbox/network";
+import { planPublisher, singlePartEtag } from "../../../sandbox/fleet/planPublisher";
+import type { AwsAnswer, ObjectStore } from "../../../sandbox/objectStore/objectStore";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
-import { shellcheck, temporaryDirectory } from "../../support/shell";
+import { shellcheck } from "../../support/shell";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -87,7 +91,7 @@ describe("the fleet sandbox's fleet layout", () => {
         expect([memberHostNumber("lb"), memberHostNumber("db"), memberHostNumber({ slot: 3 })]).to.deep.equal([2, 3, 13]);
     });
 
-    it("answers the database's name with its server, and S3's and Secrets Manager's AWS names with the host's stand-ins", () => {
+    it("answers the database's name with its server, and S3's and Secrets Manager's AWS names with the host's moto", () => {
         expect(fleetHostRecords(subnet)).to.deep.equal([
             { names: [SANDBOX_DATABASE_HOST], address: "198.18.40.3" },
             {
@@ -97,16 +101,46 @@ describe("the fleet sandbox's fleet layout", () => {
         ]);
     });
 
-    it("sends the app servers' metadata requests to the stand-in, from the fleet's bridge only", () => {
-        expect(metadataRedirectRuleset(subnet.subnetIndex, subnet.bridge, subnet.hostAddress)).to.contain(
+    it("sends the app servers' metadata requests to the host's metadata service, from the fleet's bridge only", () => {
+        const host = fleetAwsHost(subnet);
+        expect(host).to.deep.equal({ address: "198.18.40.1", subnetIndex: 40, inboundInterface: "wsf40" });
+        expect(metadataRedirectRuleset(host.subnetIndex, host.inboundInterface, host.address)).to.contain(
             'iifname "wsf40" ip daddr 169.254.169.254 tcp dport 80 dnat to 198.18.40.1:8169',
         );
     });
 
-    it("gives the fleet step what WebFleet gives it on AWS: the region, the subnet as the load balancer's block, the database and its CA", () => {
-        const inputs = sandboxFleetInputs(subnet, CA);
+    it("makes the master user's secret as RDS does and the app user's as the stack does, each with its own password", () => {
+        expect(sandboxDatabaseSecrets("master-password", "app-password")).to.deep.equal({
+            "rds!db-webstack-sandbox": '{"username":"webstack","password":"master-password"}',
+            "webstack-sandbox-app-db-credentials": '{"username":"webstack_app","password":"app-password"}',
+        });
+    });
+
+    const arns = {
+        [SANDBOX_MASTER_SECRET_NAME]: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-webstack-sandbox-gpFZdI",
+        [SANDBOX_APP_SECRET_NAME]: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:webstack-sandbox-app-db-credentials-DJBkXe",
+    };
+
+    it("takes the database secrets' ARNs from those Secrets Manager gave, and fails when one is missing", () => {
+        expect(databaseSecretArns({ ...arns, other: "arn:other" })).to.deep.equal({
+            masterSecretArn: arns[SANDBOX_MASTER_SECRET_NAME],
+            appSecretArn: arns[SANDBOX_APP_SECRET_NAME],
+        });
+        expect(() => databaseSecretArns({ [SANDBOX_MASTER_SECRET_NAME]: "arn:master" })).to.throw(
+            "The fleet's Secrets Manager has no secret webstack-sandbox-app-db-credentials.",
+        );
+    });
+
+    it("gives the fleet step what WebFleet gives it on AWS: the region, the subnet as the load balancer's block, the database, its secrets and its CA", () => {
+        const inputs = sandboxFleetInputs(subnet, CA, databaseSecretArns(arns));
         expect(inputs).to.deep.include({ region: "eu-central-1", loadBalancerCidrs: ["198.18.40.0/24"] });
-        expect(inputs.database).to.deep.include({ host: SANDBOX_DATABASE_HOST, port: 3306, name: "webstack" });
+        expect(inputs.database).to.deep.include({
+            host: SANDBOX_DATABASE_HOST,
+            port: 3306,
+            name: "webstack",
+            masterSecretArn: arns[SANDBOX_MASTER_SECRET_NAME],
+            appSecretArn: arns[SANDBOX_APP_SECRET_NAME],
+        });
         expect(checkedCaBundle(inputs.database.trustedCaPem)).to.equal(CA);
     });
 });
@@ -222,31 +256,6 @@ describe("serverCertificateExtensions", () => {
 });
 
 describe("the AWS stand-ins", () => {
-    let directory: string;
-    before(() => {
-        directory = temporaryDirectory("stand-in");
-        fs.mkdirSync(path.join(directory, "objects"), { recursive: true });
-        fs.writeFileSync(path.join(directory, "secret-outside"), "outside");
-        fs.writeFileSync(path.join(directory, "secrets.json"), JSON.stringify({ "arn:secret": "value" }));
-    });
-    after(() => fs.rmSync(directory, { recursive: true, force: true }));
-
-    it("serve each version put of an object and secrets from disk, and no file outside the objects directory", () => {
-        const objectsDir = path.join(directory, "objects");
-        const store = diskStore({ objectsDir, secretsFile: path.join(directory, "secrets.json") });
-        const first = putObjectVersion(objectsDir, "plan/site", "first");
-        const second = putObjectVersion(objectsDir, "plan/site", "second");
-        expect(second).to.not.equal(first);
-        expect(putObjectVersion(objectsDir, "plan/site", "first")).to.equal(first);
-        expect(store.object("plan/site", first)?.toString()).to.equal("first");
-        expect(store.object("plan/site", second)?.toString()).to.equal("second");
-        expect(store.object("plan/site", "unknown")).to.equal(undefined);
-        expect(store.object("plan", "site")).to.equal(undefined);
-        expect(store.object("..", "secret-outside")).to.equal(undefined);
-        expect(store.object("plan/site", "..")).to.equal(undefined);
-        expect(store.secret("arn:secret")).to.equal("value");
-    });
-
     it("refuse a request that the role's credentials did not sign", async () => {
         expect(
             signedByRole(
@@ -268,5 +277,62 @@ describe("the AWS stand-ins", () => {
         } finally {
             server.close();
         }
+    });
+});
+
+describe("singlePartEtag", () => {
+    it("is the content's MD5 in quotes, as moto's S3 gave a put of the same bytes", () => {
+        expect(singlePartEtag(Buffer.from("hello index"))).to.equal('"86c1afe7f25a2dc491dcdcb8941edae6"');
+    });
+});
+
+describe("planPublisher", () => {
+    /** A bucket with the versions listed, answering a put with the next version id; it records each call. */
+    function bucketWith(versions: { Key: string; VersionId: string; ETag: string; IsLatest: boolean }[]) {
+        const calls: { operation: string; parameters: Record<string, unknown> }[] = [];
+        const store = {
+            bucket: "plan-bucket",
+            admin: { accessKeyId: "AKIAADMIN", secretAccessKey: "secret" },
+            async call(_credentials: unknown, operation: string, parameters: Record<string, unknown>): Promise<AwsAnswer> {
+                calls.push({ operation, parameters });
+                return operation === "list_object_versions"
+                    ? { result: { Versions: versions } }
+                    : { result: { VersionId: `v${calls.length}` } };
+            },
+        };
+        return { store: store as unknown as ObjectStore, calls };
+    }
+
+    it("keeps the latest version of an object whose content is the same, and puts a changed or new one as a new version", async () => {
+        const { store, calls } = bucketWith([
+            { Key: "plan/base", VersionId: "base-new", ETag: singlePartEtag(Buffer.from("base")), IsLatest: true },
+            { Key: "plan/base", VersionId: "base-old", ETag: singlePartEtag(Buffer.from("base before")), IsLatest: false },
+            { Key: "plan/app", VersionId: "app-old", ETag: singlePartEtag(Buffer.from("app")), IsLatest: false },
+            { Key: "plan/app", VersionId: "app-new", ETag: singlePartEtag(Buffer.from("app now")), IsLatest: true },
+        ]);
+        const put = await planPublisher(store);
+        expect(await put("plan/base", "base")).to.equal("base-new");
+        expect(await put("plan/app", "app")).to.equal("v2");
+        expect(await put("plan/release", Buffer.from([0x1f, 0x8b, 0xff]))).to.equal("v3");
+        expect(calls).to.deep.equal([
+            { operation: "list_object_versions", parameters: { Bucket: "plan-bucket" } },
+            {
+                operation: "put_object",
+                parameters: { Bucket: "plan-bucket", Key: "plan/app", BodyBase64: Buffer.from("app").toString("base64") },
+            },
+            { operation: "put_object", parameters: { Bucket: "plan-bucket", Key: "plan/release", BodyBase64: "H4v/" } },
+        ]);
+    });
+
+    it("fails, naming the object, when S3 refuses a put", async () => {
+        const store = {
+            bucket: "plan-bucket",
+            admin: { accessKeyId: "AKIAADMIN", secretAccessKey: "secret" },
+            call: async (_credentials: unknown, operation: string): Promise<AwsAnswer> =>
+                operation === "put_object" ? { error: { code: "AccessDenied", status: 403 } } : { result: {} },
+        } as unknown as ObjectStore;
+        const put = await planPublisher(store);
+        const error = await put("plan/base", "base").catch((caught: Error) => caught);
+        expect(error).to.be.instanceOf(Error).with.property("message", "Putting plan/base was refused: AccessDenied (HTTP 403)");
     });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { appServerPolicy } from "../../../components/fleet/appServers";
 import { backupWriterPolicy } from "../../../components/server/backups";
 import { motoPolicy } from "../../../sandbox/objectStore/motoPolicy";
 import { s3HostNames } from "../../../sandbox/objectStore/objectStore";
@@ -47,6 +48,37 @@ describe("motoPolicy", () => {
             "cloudwatch:PutMetricData",
             "monitoring:PutMetricData",
         ]);
+    });
+
+    const secretArns = [
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-x-AbCdEf",
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:app-GhIjKl",
+    ];
+    const statements = (
+        JSON.parse(motoPolicy(appServerPolicy("arn:aws:s3:::plan", secretArns))) as {
+            Statement: { Sid: string; Action: string[]; Resource: string | string[] }[];
+        }
+    ).Statement;
+    const statement = (sid: string) => statements.find((candidate) => candidate.Sid === sid);
+
+    it("lets the role read a plan object's version under the operations moto checks for a GET and a HEAD that name one", () => {
+        expect(statement("ReadPlan")).to.deep.include({
+            Action: ["s3:GetObjectVersion", "s3:GetObject", "s3:HeadObject"],
+            Resource: "arn:aws:s3:::plan/plan/*",
+        });
+    });
+
+    it("lets the role read secrets on any resource, since moto authorizes Secrets Manager's calls against none", () => {
+        expect(statement("ReadDatabaseCredentials")).to.deep.include({ Action: ["secretsmanager:GetSecretValue"], Resource: "*" });
+    });
+
+    it("refuses a statement that mixes actions whose resources moto checks with actions whose it does not", () => {
+        const policy = JSON.stringify({
+            Statement: [{ Sid: "Mixed", Effect: "Allow", Action: ["s3:GetObject", "secretsmanager:GetSecretValue"], Resource: "arn:x" }],
+        });
+        expect(() => motoPolicy(policy)).to.throw(
+            /moto checks the resources of some of statement "Mixed"'s actions and not of others; split it/,
+        );
     });
 });
 
