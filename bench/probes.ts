@@ -3,7 +3,7 @@
  * the sandbox's network is not what is measured), the memory of the stack's processes, the bytes its
  * logs hold, the kernel's out-of-memory order and the restarts and kills under load.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 import { sandboxPaths } from "../sandbox/layout";
@@ -17,6 +17,37 @@ export const SERVER_MEMORY_MIB = 1024;
 const WRK_SECONDS = 10;
 
 export const benchLog = (line: string) => console.log(`  ${line}`);
+
+/** What the Pulumi engine runs this program as: the Node.js language host's runner. */
+const PROGRAM_COMMAND = "@pulumi/pulumi/cmd/run/index.js";
+
+/** The peak resident memory (the kernel's VmHWM) of every process now running this program, in MiB. */
+function programPeaksMiB(): number[] {
+    return readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .flatMap((pid) => {
+            try {
+                if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(PROGRAM_COMMAND)) {
+                    return [];
+                }
+                const peak = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+                return peak === null ? [] : [Number(peak[1]) / 1024];
+            } catch {
+                return []; // Gone since the listing.
+            }
+        });
+}
+
+/** Runs `work` while watching the program's processes, and returns its result with the highest peak resident memory seen. */
+export async function withProgramPeakMiB<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+    let peakMiB = 0;
+    const timer = setInterval(() => (peakMiB = Math.max(peakMiB, ...programPeaksMiB())), 100);
+    try {
+        return { result: await work(), peakMiB };
+    } finally {
+        clearInterval(timer);
+    }
+}
 
 /** One benchmark run on one provisioned server: what each scenario reads, and where it puts what it measured. */
 export interface BenchRun {

@@ -17,7 +17,8 @@
  * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
  * handshakes come from this host.
  *
- * `npm run bench -- recovery` (or `serving`) runs one part alone.
+ * `npm run bench -- recovery` (or `serving`, or `engine`: the engine's figures alone) runs one part;
+ * with none, serving and recovery run, serving's figures including the engine's.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,7 +29,7 @@ import { destroySandbox, startSandbox } from "../sandbox/sandbox";
 import type { Sandbox } from "../sandbox/state";
 import { renderTable, verdict, type Figure } from "./measure";
 import { benchLog, logBytes, memory, SERVER_MEMORY_MIB, type BenchRun } from "./probes";
-import { provisioningFigures } from "./provisioning";
+import { engineOnlyFigures, provisioningFigures } from "./provisioning";
 import { recoveryFigures } from "./recovery";
 import { afterLoadFigures, apiFigures, installLoadTools, overloadFigures, staticFileFigures, switchFigures, tlsFigures } from "./serving";
 
@@ -57,19 +58,24 @@ async function servingFigures(figures: Figure[]): Promise<void> {
     }
 }
 
-const PARTS: Readonly<Record<string, (figures: Figure[]) => Promise<void>>> = { serving: servingFigures, recovery: recoveryFigures };
+const PARTS: Readonly<Record<string, (figures: Figure[]) => Promise<void>>> = {
+    serving: servingFigures,
+    engine: async (figures) => engineOnlyFigures(figures, buildPlan({ release: await buildRelease() })),
+    recovery: recoveryFigures,
+};
 
 async function main(): Promise<void> {
     const chosen = process.argv.slice(2);
     const unknown = chosen.filter((part) => !(part in PARTS));
     if (unknown.length > 0) {
-        throw new Error(`no part called ${unknown.join(", ")}; the parts are ${Object.keys(PARTS).join(" and ")}, or none for all.`);
+        throw new Error(
+            `no part called ${unknown.join(", ")}; the parts are ${Object.keys(PARTS).join(", ")}, or none for serving and recovery.`,
+        );
     }
     const figures: Figure[] = [];
-    for (const [part, run] of Object.entries(PARTS)) {
-        if (chosen.length === 0 || chosen.includes(part)) {
-            await run(figures);
-        }
+    // serving's figures include the engine's, on the server they measure.
+    for (const part of chosen.length === 0 ? ["serving", "recovery"] : chosen) {
+        await PARTS[part](figures);
     }
 
     const table = renderTable(figures);
