@@ -3,13 +3,18 @@
  * the sandbox's network is not what is measured), the memory of the stack's processes, the bytes its
  * logs hold, the kernel's out-of-memory order and the restarts and kills under load.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { SANDBOX_STACK } from "../sandbox/aws";
+import { existingServerConfig, openEngineStack, sandboxServer } from "../sandbox/engine";
 import { ACCESS_LOG_FILE, appInstanceUnit, appPorts, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 import { sandboxPaths } from "../sandbox/layout";
 import type { Sandbox } from "../sandbox/state";
 import { sshRunAsRoot } from "../sandbox/ssh";
 import type { PlanInputs } from "../provisioning";
+import { runningProcesses } from "../test/support/processes";
 import { parseWrk, type Figure, type WrkResult } from "./measure";
 
 /** A t3.micro's memory; the server gets no swap either. */
@@ -18,18 +23,30 @@ const WRK_SECONDS = 10;
 
 export const benchLog = (line: string) => console.log(`  ${line}`);
 
+/**
+ * Runs `work` with this program as a stack of the real engine that configures `server` as the
+ * sandbox's own stack does (existing-server mode); the stack's state lives in a temporary directory,
+ * removed after.
+ */
+export async function withSandboxStack<T>(server: Sandbox, work: (stack: Stack) => Promise<T>): Promise<T> {
+    const stateDir = mkdtempSync(join(tmpdir(), "webstack-bench-stack-"));
+    try {
+        const config = existingServerConfig(sandboxServer(server));
+        return await work(await openEngineStack({ stateDir, stackName: SANDBOX_STACK, passphrase: "bench", config }));
+    } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+    }
+}
+
 /** What the Pulumi engine runs this program as: the Node.js language host's runner. */
 const PROGRAM_COMMAND = "@pulumi/pulumi/cmd/run/index.js";
 
 /** The peak resident memory (the kernel's VmHWM) of every process now running this program, in MiB. */
 function programPeaksMiB(): number[] {
-    return readdirSync("/proc")
-        .filter((entry) => /^\d+$/.test(entry))
-        .flatMap((pid) => {
+    return runningProcesses()
+        .filter((process) => process.commandLine.includes(PROGRAM_COMMAND))
+        .flatMap(({ pid }) => {
             try {
-                if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(PROGRAM_COMMAND)) {
-                    return [];
-                }
                 const peak = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
                 return peak === null ? [] : [Number(peak[1]) / 1024];
             } catch {

@@ -2,18 +2,14 @@
  * The provisioning figures: a cold provision against `apt-get install` of the same packages, a
  * no-change re-run, and the real Pulumi engine beside the sandbox's runner on the same server.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Plan, PlanInputs } from "../provisioning";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
-import { SANDBOX_STACK } from "../sandbox/aws";
-import { existingServerConfig, openEngineStack, sandboxServer, setStackConfig } from "../sandbox/engine";
+import { setStackConfig } from "../sandbox/engine";
 import { applyPlan } from "../sandbox/runner";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
 import type { Sandbox } from "../sandbox/state";
 import type { Figure } from "./measure";
-import { benchLog, type BenchRun, onServer, SERVER_MEMORY_MIB, timed, withProgramPeakMiB } from "./probes";
+import { benchLog, type BenchRun, onServer, SERVER_MEMORY_MIB, timed, withProgramPeakMiB, withSandboxStack } from "./probes";
 
 /** What the program may hold under the engine: a workstation or a CI runner runs it beside everything else. */
 const PROGRAM_PEAK_MIB_TARGET = 600;
@@ -50,7 +46,7 @@ async function bareInstallSeconds(): Promise<number> {
 
 /**
  * The real Pulumi engine doing the same work as the sandbox's runner on the same server: a no-change
- * `pulumi up` (preview included, as `pulumi up` does it) beside the runner's no-change re-run, and a
+ * `pulumi up` (the Automation API's, which skips the preview) beside the runner's no-change re-run, and a
  * `pulumi up` after a change of one rendered file (the app's environment, whose step restarts the
  * instances one at a time) beside the runner applying the plan with such a change.
  */
@@ -60,14 +56,7 @@ async function engineFigures(
     figures: Figure[],
 ): Promise<void> {
     console.log("the real Pulumi engine on the same server: adopting it, a no-change up, and an up that changes one file");
-    const stateDir = mkdtempSync(join(tmpdir(), "webstack-bench-engine-"));
-    try {
-        const stack = await openEngineStack({
-            stateDir,
-            stackName: SANDBOX_STACK,
-            passphrase: "bench",
-            config: existingServerConfig(sandboxServer(server)),
-        });
+    await withSandboxStack(server, async (stack) => {
         const adopted = await withProgramPeakMiB(() => timed(() => stack.up()));
         const noChange = await timed(() => stack.up());
         figures.push({
@@ -97,9 +86,7 @@ async function engineFigures(
             baseline: runnerChange.seconds,
             detail: `${JSON.stringify(engineChange.result.summary.resourceChanges)}; the baseline is the runner applying the plan with the same kind of change`,
         });
-    } finally {
-        rmSync(stateDir, { recursive: true, force: true });
-    }
+    });
 }
 
 /**

@@ -3,17 +3,22 @@ import { readdirSync, readFileSync } from "node:fs";
 /** How often the watch reads every process's command line. */
 const INTERVAL_MS = 100;
 
-/** The command lines of the processes running now (`/proc/<pid>/cmdline`, arguments joined by spaces). */
-function currentCommandLines(): string[] {
+/** The processes of the machine running now: each pid, and its command line (`/proc/<pid>/cmdline`, arguments joined by spaces). */
+export function runningProcesses(): { pid: string; commandLine: string }[] {
     return readdirSync("/proc")
         .filter((entry) => /^\d+$/.test(entry))
         .flatMap((pid) => {
             try {
-                return [readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()];
+                return [{ pid, commandLine: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim() }];
             } catch {
                 return []; // Gone since the listing.
             }
-        })
+        });
+}
+
+function currentCommandLines(): string[] {
+    return runningProcesses()
+        .map((process) => process.commandLine)
         .filter((line) => line !== "");
 }
 
