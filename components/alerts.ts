@@ -59,6 +59,16 @@ function isBurstable(instanceType: string): boolean {
     return /^t\d/.test(instanceType);
 }
 
+/**
+ * How a burstable type runs out of credits by default: t2 in standard mode, throttled at an empty
+ * balance it starts with launch credits in; t3, t3a and t4g (EC2's default, and RDS's only mode)
+ * unlimited, with no launch credits, so a new one's balance starts at zero and only a charge for
+ * surplus credits says it runs short.
+ */
+export function creditMode(instanceType: string): "standard" | "unlimited" {
+    return /^t2\./.test(instanceType) ? "standard" : "unlimited";
+}
+
 /** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
 function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
     return {
@@ -102,20 +112,31 @@ const SITE_DOWN_ALARM: AlarmSpec = {
     treatMissingData: "breaching",
 };
 
-/** A burstable machine (an EC2 instance or an RDS database, by `namespace`) with almost no CPU credits left. */
-function cpuCreditsAlarm(namespace: "AWS/EC2" | "AWS/RDS", suffix: string, machine: string): AlarmSpec {
-    return {
-        suffix,
-        description: `The ${machine} has almost no CPU credits left: it is throttled to its baseline, or charged for surplus credits.`,
-        namespace,
-        metricName: "CPUCreditBalance",
-        statistic: "Minimum",
-        comparisonOperator: "LessThanThreshold",
-        threshold: 20,
-        period: 300,
-        evaluationPeriods: 3,
-        treatMissingData: "notBreaching",
-    };
+/**
+ * A burstable machine (an EC2 instance or an RDS database, by `namespace`) short of CPU credits: in
+ * standard mode a balance near empty, in unlimited mode surplus credits charged ({@link creditMode}).
+ */
+function cpuCreditsAlarm(namespace: "AWS/EC2" | "AWS/RDS", suffix: string, machine: string, instanceType: string): AlarmSpec {
+    const watched = { suffix, namespace, period: 300, treatMissingData: "notBreaching" } as const;
+    return creditMode(instanceType) === "standard"
+        ? {
+              ...watched,
+              description: `The ${machine} has almost no CPU credits left: it is throttled to its baseline.`,
+              metricName: "CPUCreditBalance",
+              statistic: "Minimum",
+              comparisonOperator: "LessThanThreshold",
+              threshold: 20,
+              evaluationPeriods: 3,
+          }
+        : {
+              ...watched,
+              description: `The ${machine} spends more CPU than its baseline earns, and AWS charges for the surplus credits: a bigger type, or the load to find.`,
+              metricName: "CPUSurplusCreditsCharged",
+              statistic: "Sum",
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+              threshold: 1,
+              evaluationPeriods: 1,
+          };
 }
 
 /** The instance's own alarms: failed status checks, and for burstable types a CPU credit balance running out. */
@@ -132,7 +153,7 @@ export function instanceAlarms(instanceType: string): AlarmSpec[] {
         evaluationPeriods: 2,
         treatMissingData: "breaching",
     };
-    return isBurstable(instanceType) ? [statusCheck, cpuCreditsAlarm("AWS/EC2", "cpu-credits", "instance")] : [statusCheck];
+    return isBurstable(instanceType) ? [statusCheck, cpuCreditsAlarm("AWS/EC2", "cpu-credits", "instance", instanceType)] : [statusCheck];
 }
 
 /** A verified restore runs every night; two hours more leave room for a slow one. */
@@ -275,9 +296,9 @@ export function fleetAlarms(databaseInstanceClass: string): { readonly scope: Fl
             },
         },
     ];
-    const burstableDatabase = isBurstable(databaseInstanceClass.replace(/^db\./, ""));
-    return burstableDatabase
-        ? [...alarms, { scope: "database", spec: cpuCreditsAlarm("AWS/RDS", "database-cpu-credits", "database") }]
+    const databaseType = databaseInstanceClass.replace(/^db\./, "");
+    return isBurstable(databaseType)
+        ? [...alarms, { scope: "database", spec: cpuCreditsAlarm("AWS/RDS", "database-cpu-credits", "database", databaseType) }]
         : alarms;
 }
 

@@ -34,18 +34,69 @@ export function debianAmiFilters(architecture: "x86_64" | "arm64"): aws.types.in
     ];
 }
 
-/** The image to boot: the caller's, else the newest official Debian 13 image for the instance type's architecture. */
+/** The newest official Debian 13 image for the instance type's architecture. */
+export function newestDebianImageId(instanceType: string, parent: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+    return aws.ec2
+        .getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architectureOf(instanceType)) }, parent)
+        .apply((ami) => ami.id);
+}
+
+/** Why EC2 cannot boot `instanceType` from the image `amiId` of `imageArchitecture`, or undefined when it can. */
+export function imageArchitectureProblem(amiId: string, imageArchitecture: string, instanceType: string): string | undefined {
+    const wanted = architectureOf(instanceType);
+    if (imageArchitecture === wanted) {
+        return undefined;
+    }
+    return (
+        `amiId ${amiId} is an ${imageArchitecture} image, and instanceType ${instanceType} runs ${wanted}: EC2 would launch nothing. ` +
+        `Give an ${wanted} image (Debian's are named debian-13-${wanted === "arm64" ? "arm64" : "amd64"}-*), or an ${imageArchitecture} instance type.`
+    );
+}
+
+/** The image to boot: the caller's, checked against the instance type's architecture, else the newest official Debian 13 image for it. */
 export function serverImageId(
     amiId: pulumi.Input<string> | undefined,
     instanceType: string,
-    parent: pulumi.InvokeOutputOptions,
-): pulumi.Input<string> {
-    return (
-        amiId ??
-        aws.ec2
-            .getAmiOutput({ owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: debianAmiFilters(architectureOf(instanceType)) }, parent)
-            .apply((ami) => ami.id)
+    parent: { parent: pulumi.Resource },
+): pulumi.Output<string> {
+    if (amiId === undefined) {
+        return newestDebianImageId(instanceType, parent);
+    }
+    return pulumi.output(amiId).apply((id) =>
+        aws.ec2.getAmiOutput({ filters: [{ name: "image-id", values: [id] }] }, parent).apply((image) => {
+            const problem = imageArchitectureProblem(id, image.architecture, instanceType);
+            if (problem !== undefined) {
+                throw new pulumi.ResourceError(problem, parent.parent);
+            }
+            return id;
+        }),
     );
+}
+
+/** An instance the stack runs (found by its Name and stack tags), as EC2 describes it. */
+export interface RunningInstance {
+    readonly instanceType: string;
+    readonly ami: string;
+    /** The user data it was launched with, as text ("" when none). */
+    readonly userData: string;
+}
+
+/** The first instance the stack runs with the Name tag `name`, or undefined before there is one. */
+export function runningInstanceNamed(name: string, parent: pulumi.InvokeOutputOptions): pulumi.Output<RunningInstance | undefined> {
+    return aws.ec2
+        .getInstancesOutput(
+            { instanceTags: { Name: name, stack: pulumi.getStack() }, instanceStateNames: ["pending", "running", "stopping", "stopped"] },
+            parent,
+        )
+        .apply((found) =>
+            found.ids.length === 0
+                ? pulumi.output(undefined)
+                : aws.ec2.getInstanceOutput({ instanceId: found.ids[0], getUserData: true }, parent).apply((instance) => ({
+                      instanceType: instance.instanceType,
+                      ami: instance.ami,
+                      userData: Buffer.from(instance.userDataBase64 ?? "", "base64").toString("utf8"),
+                  })),
+        );
 }
 
 /** The trust policy that lets an AWS service (EC2's instances, Data Lifecycle Manager) act through a role. */

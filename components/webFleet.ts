@@ -188,7 +188,8 @@ export class WebFleet extends pulumi.ComponentResource {
             const dimensions = fleetAlarmDimensions(loadBalancer, targetGroup, database);
             declareAlerts(name, {
                 email: args.alertEmail,
-                site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH },
+                // The group's creation waits for its first servers to pass the load balancer's check (capacityWait).
+                site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH, ready: [group] },
                 alarms: fleetAlarms(databaseInstanceClass).map(({ scope, spec }) => ({ spec, dimensions: dimensions[scope] })),
                 tagsFor: context.tagsFor,
                 parent: this,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, type ServerSettings } from "../provisioning";
+import { keyPairMaterial } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH, SERVER_METRICS } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedSiteDomain, EC2_DEFAULTS } from "./ec2";
@@ -249,6 +250,9 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
     };
     if (Array.isArray(args.sshAllowedCidrs) && args.sshAllowedCidrs.every((cidr) => typeof cidr === "string")) {
         checkedCidrs(args.sshAllowedCidrs as readonly string[]);
+    }
+    if (typeof args.sshPublicKey === "string") {
+        checked(undefined, () => keyPairMaterial(args.sshPublicKey as string));
     }
     const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
     const snapshotTarget = stackServerName(name);

@@ -1,4 +1,12 @@
-import { isDomainName, isEmailAddress, isHttpsUrl, isIpv4Address, isIpv6Address, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
+import {
+    isDomainName,
+    isEmailAddress,
+    isHttpsUrl,
+    isIpv4Address,
+    isIpv6Address,
+    isKeyPairPublicKey,
+    PUBLIC_KEY_MATERIAL,
+} from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { MAX_APP_SERVERS, MAX_DATABASE_BACKUP_RETENTION_DAYS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { WEB_SERVER_DEFAULTS } from "../components/webServer";
@@ -179,8 +187,6 @@ export class StackConfigError extends Error {
 }
 
 const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
-/** EC2's ImportKeyPair takes ED25519 and RSA keys only. */
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
@@ -244,7 +250,7 @@ function readNewInstance(reader: ConfigReader): ServerSource {
         sshPublicKey:
             reader.required(
                 "sshPublicKey",
-                PUBLIC_KEY,
+                isKeyPairPublicKey,
                 `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop" (EC2 imports ssh-ed25519 and ssh-rsa keys only)`,
                 "the instance's key pair is made from it.",
             ) ?? "",

@@ -67,5 +67,29 @@ export function publicKeyMaterial(publicKey: string): string {
     return publicKey.trim().split(/\s+/).slice(0, 2).join(" ");
 }
 
-/** An OpenSSH public key's form, without a comment: a type EC2 or sshd takes and its base64 body. */
-export const PUBLIC_KEY_MATERIAL = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
+const KEY_BODY = "[A-Za-z0-9+/]+={0,3}";
+
+/** An OpenSSH public key's form, without a comment: a type sshd takes and its base64 body. */
+export const PUBLIC_KEY_MATERIAL = new RegExp(`^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) ${KEY_BODY}$`);
+
+/** The keys EC2's ImportKeyPair takes, ED25519 and RSA; it refuses ECDSA ones. */
+const KEY_PAIR_MATERIAL = new RegExp(`^(ssh-ed25519|ssh-rsa) ${KEY_BODY}$`);
+
+/**
+ * The part of an OpenSSH public key (comment or not) that EC2 imports as a key pair; throws, naming
+ * the key's type and the two EC2 takes, for any other key.
+ */
+export function keyPairMaterial(publicKey: string): string {
+    const material = publicKeyMaterial(publicKey);
+    if (!KEY_PAIR_MATERIAL.test(material)) {
+        throw new Error(
+            `sshPublicKey is ${JSON.stringify(material.split(" ")[0])}...; EC2 imports ssh-ed25519 and ssh-rsa keys only, for example "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop" (ssh-keygen -t ed25519).`,
+        );
+    }
+    return material;
+}
+
+/** True when EC2 can import the OpenSSH public key (comment or not) as a key pair. */
+export function isKeyPairPublicKey(publicKey: string): boolean {
+    return KEY_PAIR_MATERIAL.test(publicKeyMaterial(publicKey));
+}

@@ -1,7 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { renderFirstBootUserData } from "./firstBoot";
-import { IMDSV2_ONLY, serverImageId, serviceAssumeRolePolicy } from "../ec2";
+import {
+    architectureOf,
+    IMDSV2_ONLY,
+    newestDebianImageId,
+    runningInstanceNamed,
+    serverImageId,
+    serviceAssumeRolePolicy,
+    type RunningInstance,
+} from "../ec2";
 import type { ComponentContext } from "../context";
 
 /** How long a new server has to boot and apply its plan before its health checks count. */
@@ -19,6 +27,33 @@ export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefre
         strategy: "Rolling",
         preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmup: "60", skipMatching: true },
     };
+}
+
+/**
+ * How `pulumi up` waits for the group, in the terms of terraform-provider-aws's
+ * internal/service/autoscaling/group.go (resourceGroupCreate, resourceGroupUpdate):
+ * - on create, until at least `max(min_size, desired_capacity)` instances are InService and at least
+ *   `wait_for_elb_capacity`, else `min_elb_capacity`, pass the target group's health check;
+ * - on an update that changes `min_size` or `desired_capacity`, until exactly `max(min_size,
+ *   desired_capacity)` are InService, desired_capacity being the state's (unset here, so what the
+ *   last refresh read), and, when `wait_for_elb_capacity` is set, exactly that many are healthy
+ *   targets; `min_elb_capacity` plays no part in an update.
+ * So `min_elb_capacity` alone: a new fleet's up fails unless the group's minimum serves, while a
+ * later change of minAppServers waits for no exact count of targets that target tracking or the old
+ * minimum made different.
+ */
+export function capacityWait(bounds: { readonly min: number }): { minElbCapacity: number; waitForCapacityTimeout: string } {
+    return { minElbCapacity: bounds.min, waitForCapacityTimeout: `${FIRST_BOOT_GRACE_SECONDS}s` };
+}
+
+/**
+ * The image new app servers keep booting when the caller names none: the running servers' own while
+ * the instance type keeps their architecture (a newer Debian image must not roll the fleet by
+ * itself). Undefined before the first server, or across architectures: the newest Debian image of
+ * the new one, which the instance refresh then rolls out.
+ */
+export function imageToKeep(running: RunningInstance | undefined, instanceType: string): string | undefined {
+    return running !== undefined && architectureOf(running.instanceType) === architectureOf(instanceType) ? running.ami : undefined;
 }
 
 /** The average CPU the group scales to: out above it, in below it. */
@@ -97,10 +132,17 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
         .apply(([region, bucket, indexVersionId, indexSha256]) =>
             Buffer.from(renderFirstBootUserData({ region, bucket, indexVersionId, indexSha256 })).toString("base64"),
         );
+    const imageId =
+        targets.amiId === undefined
+            ? runningInstanceNamed(tagsFor("app-server").Name, parent).apply((running) => {
+                  const kept = imageToKeep(running, targets.instanceType);
+                  return kept === undefined ? newestDebianImageId(targets.instanceType, parent) : pulumi.output(kept);
+              })
+            : serverImageId(targets.amiId, targets.instanceType, parent);
     const launchTemplate = new aws.ec2.LaunchTemplate(
         `${name}-app`,
         {
-            imageId: serverImageId(targets.amiId, targets.instanceType, parent),
+            imageId,
             instanceType: targets.instanceType,
             iamInstanceProfile: { arn: instanceProfile.arn },
             // A public address whatever the subnet's default: with no NAT gateway, it is how the
@@ -128,9 +170,8 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
             ],
             tags: tagsFor("app-template"),
         },
-        // A newer Debian image must not roll the fleet by itself; a new release or setting does.
         // A server boots only once its plan is in the bucket and its role may read it.
-        { ...parent, ignoreChanges: targets.amiId === undefined ? ["imageId"] : [], dependsOn: [...targets.planReady, appPolicy] },
+        { ...parent, dependsOn: [...targets.planReady, appPolicy] },
     );
     const group = new aws.autoscaling.Group(
         `${name}-app`,
@@ -142,9 +183,8 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
             targetGroupArns: [targets.targetGroupArn],
             healthCheckType: "ELB",
             healthCheckGracePeriod: FIRST_BOOT_GRACE_SECONDS,
-            waitForCapacityTimeout: `${FIRST_BOOT_GRACE_SECONDS}s`,
-            // `pulumi up` fails, rather than reporting success, when no server passes the load balancer's health check.
-            waitForElbCapacity: bounds.min,
+            // A new fleet's `pulumi up` fails, rather than reporting success, when its servers do not pass the load balancer's health check.
+            ...capacityWait(bounds),
             instanceRefresh: rollingRefresh(),
             tags: Object.entries(tagsFor("app-server")).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         },

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { publicKeyMaterial } from "../../provisioning/formats";
-import { architectureOf, IMDSV2_ONLY, serverImageId } from "../ec2";
+import { keyPairMaterial } from "../../provisioning/formats";
+import { checkerFor } from "../resourceErrors";
+import { architectureOf, IMDSV2_ONLY, runningInstanceNamed, serverImageId, type RunningInstance } from "../ec2";
 import type { ComponentContext } from "../context";
 import { SNAPSHOT_TARGET_TAG } from "./snapshots";
 
@@ -36,35 +37,12 @@ export interface InstanceSettings {
     /** The value of the root volume's snapshot tag ({@link SNAPSHOT_TARGET_TAG}). */
     readonly snapshotTarget: string;
     /** The server already running, which must keep its architecture (its image does): {@link runningServer}. */
-    readonly running: pulumi.Output<RunningServer | undefined>;
-}
-
-/** What the stack's server already running was made with, as EC2 tells it. */
-export interface RunningServer {
-    readonly instanceType: string;
-    /** The user data it was launched with, as text ("" when none). */
-    readonly userData: string;
+    readonly running: pulumi.Output<RunningInstance | undefined>;
 }
 
 /** The stack's server as EC2 runs it now (found by its tags), or undefined before there is one. */
-export function runningServer(context: ComponentContext): pulumi.Output<RunningServer | undefined> {
-    const parent = { parent: context.parent };
-    return aws.ec2
-        .getInstancesOutput(
-            {
-                instanceTags: { Name: context.tagsFor("instance").Name, stack: pulumi.getStack() },
-                instanceStateNames: ["pending", "running", "stopping", "stopped"],
-            },
-            parent,
-        )
-        .apply((found) =>
-            found.ids.length === 0
-                ? pulumi.output(undefined)
-                : aws.ec2.getInstanceOutput({ instanceId: found.ids[0], getUserData: true }, parent).apply((instance) => ({
-                      instanceType: instance.instanceType,
-                      userData: Buffer.from(instance.userDataBase64 ?? "", "base64").toString("utf8"),
-                  })),
-        );
+export function runningServer(context: ComponentContext): pulumi.Output<RunningInstance | undefined> {
+    return runningInstanceNamed(context.tagsFor("instance").Name, { parent: context.parent });
 }
 
 /**
@@ -72,7 +50,7 @@ export function runningServer(context: ComponentContext): pulumi.Output<RunningS
  * running server, or undefined when they can: a server launched before the stack gave it a host key
  * (its user data does not hold that key) has a key of its own, which only its owner can vouch for.
  */
-export function hostKeyProblem(running: RunningServer | undefined, hostKey: string): string | undefined {
+export function hostKeyProblem(running: RunningInstance | undefined, hostKey: string): string | undefined {
     if (running === undefined || running.userData.includes(hostKey)) {
         return undefined;
     }
@@ -95,7 +73,12 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
     // The key's comment is no part of it: editing it must not make a new key pair.
     const keyPair = new aws.ec2.KeyPair(
         `${name}-key`,
-        { publicKey: pulumi.output(settings.sshPublicKey).apply(publicKeyMaterial), tags: tagsFor("key") },
+        {
+            publicKey: pulumi
+                .output(settings.sshPublicKey)
+                .apply((key) => checkerFor(context.parent)(undefined, () => keyPairMaterial(key))),
+            tags: tagsFor("key"),
+        },
         parent,
     );
 

@@ -14,6 +14,12 @@ export const MAX_DAILY_SNAPSHOTS = 1000;
 /** The tag that marks the volumes a snapshot policy covers. */
 export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
 
+/**
+ * The schedule's name, the same for every count: DLM manages the snapshots a schedule made by its
+ * name, so a renamed schedule would leave the old one's snapshots behind, never deleted.
+ */
+export const SNAPSHOT_SCHEDULE_NAME = "daily";
+
 /** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` kept. */
 export function snapshotPolicyDetails(targetTagValue: string, count: number): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
     if (!Number.isInteger(count) || count < 1 || count > MAX_DAILY_SNAPSHOTS) {
@@ -26,7 +32,7 @@ export function snapshotPolicyDetails(targetTagValue: string, count: number): aw
         targetTags: { [SNAPSHOT_TARGET_TAG]: targetTagValue },
         schedules: [
             {
-                name: `daily ${count} kept`,
+                name: SNAPSHOT_SCHEDULE_NAME,
                 createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
                 retainRule: { count },
                 copyTags: true,

@@ -74,7 +74,10 @@ export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
 };
 
 /** The server a stack runs already, as EC2 describes it to the program's lookup; none unless a test says so. */
-export const mockRunningInstance: { instanceType?: string; userData?: string } = {};
+export const mockRunningInstance: { instanceType?: string; ami?: string; userData?: string } = {};
+
+/** The architecture of each image a test looks up by its id; any other image is x86_64. */
+export const mockImageArchitectures: Record<string, string> = {};
 
 /** The host key every mocked tls PrivateKey makes: its OpenSSH public line, with the newline the provider ends it with. */
 export const MOCK_HOST_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tIb3N0S2V5T2ZUaGVTdGFja1NlcnZlcg==";
@@ -206,8 +209,13 @@ export async function installMocks(): Promise<void> {
             call(args: pulumi.runtime.MockCallArgs) {
                 calls.push({ token: args.token, inputs: args.inputs });
                 switch (args.token) {
-                    case "aws:ec2/getAmi:getAmi":
-                        return { id: MOCK_AMI_ID, imageId: MOCK_AMI_ID, name: "debian-13-amd64-20261101-2000" };
+                    case "aws:ec2/getAmi:getAmi": {
+                        const filters = (args.inputs.filters ?? []) as { name: string; values: string[] }[];
+                        const filtered = (name: string) => filters.find((filter) => filter.name === name)?.values[0];
+                        const id = filtered("image-id") ?? MOCK_AMI_ID;
+                        const architecture = filtered("architecture") ?? mockImageArchitectures[id] ?? "x86_64";
+                        return { id, imageId: id, name: "debian-13-amd64-20261101-2000", architecture };
+                    }
                     case "aws:ec2/getSubnet:getSubnet":
                         return {
                             id: args.inputs.id,
@@ -236,6 +244,7 @@ export async function installMocks(): Promise<void> {
                             id: args.inputs.instanceId,
                             instanceId: args.inputs.instanceId,
                             instanceType: mockRunningInstance.instanceType,
+                            ami: mockRunningInstance.ami ?? MOCK_AMI_ID,
                             // Launched by the stack, with its host key, unless a test says otherwise.
                             userDataBase64: Buffer.from(
                                 mockRunningInstance.userData ?? `#cloud-config\n  ed25519_public: ${MOCK_HOST_PUBLIC_KEY}\n`,

@@ -21,7 +21,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "launchTemplate.id": { member: "LaunchTemplateId" },
             vpcZoneIdentifiers: { member: "VPCZoneIdentifier" },
             waitForCapacityTimeout: { unchecked: "how long the provider waits for the group; not sent to AWS" },
-            waitForElbCapacity: { unchecked: "how many healthy servers the provider waits for; not sent to AWS" },
+            minElbCapacity: { unchecked: "how many healthy servers the provider waits for on create; not sent to AWS" },
         },
     },
     "aws:autoscaling/policy:Policy": { service: "autoscaling", operation: "PutScalingPolicy" },

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { architectureOf, debianAmiFilters, serviceAssumeRolePolicy } from "../../../components/ec2";
+import { architectureOf, debianAmiFilters, imageArchitectureProblem, serviceAssumeRolePolicy } from "../../../components/ec2";
 
 describe("architectureOf", () => {
     it("knows Graviton families run arm64 and the rest x86_64", () => {
@@ -17,6 +17,20 @@ describe("debianAmiFilters", () => {
         expect(debianAmiFilters("arm64")).to.deep.include({ name: "name", values: ["debian-13-arm64-*"] });
         expect(debianAmiFilters("x86_64")).to.deep.include({ name: "name", values: ["debian-13-amd64-*"] });
         expect(debianAmiFilters("x86_64")).to.deep.include({ name: "architecture", values: ["x86_64"] });
+    });
+});
+
+describe("imageArchitectureProblem", () => {
+    it("lets an image boot an instance type of its own architecture", () => {
+        expect(imageArchitectureProblem("ami-0123456789abcdef0", "arm64", "t4g.small")).to.equal(undefined);
+        expect(imageArchitectureProblem("ami-0123456789abcdef0", "x86_64", "m7i.large")).to.equal(undefined);
+    });
+
+    it("refuses an image of the other architecture, naming the image, both architectures and the fix", () => {
+        expect(imageArchitectureProblem("ami-0123456789abcdef0", "x86_64", "t4g.small")).to.equal(
+            "amiId ami-0123456789abcdef0 is an x86_64 image, and instanceType t4g.small runs arm64: EC2 would launch nothing. " +
+                "Give an arm64 image (Debian's are named debian-13-arm64-*), or an x86_64 instance type.",
+        );
     });
 });
 

@@ -13,6 +13,7 @@ import {
     MOCK_VPC_CIDR,
     MOCK_ZONE_ID,
     mockObjectVersion,
+    mockRunningInstance,
     onlyResourceOfType,
     resetRecords,
     resourceNamed,
@@ -31,6 +32,7 @@ import { appServerPolicy } from "../../../components/fleet/appServers";
 import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";
 import { checkedZones } from "../../../components/fleet/network";
 import { planBucketPolicy, principalArnPatterns } from "../../../components/fleet/planBucket";
+import { createWaitMet, minSizeUpdateWaitMet, type CapacityWaitArgs } from "../../support/autoscalingCapacityWait";
 
 const RELEASE = { id: "0123456789ab", artifactPath: __filename, healthPath: "/health" };
 const DEFAULT_SUBNETS = Object.keys(MOCK_DEFAULT_SUBNETS).sort();
@@ -353,6 +355,26 @@ describe("WebFleet under Pulumi mocks", () => {
             });
         });
 
+        it("keep booting the running servers' image while the instance type keeps its architecture, and the newest Debian image of the other one when it changes", async () => {
+            mockRunningInstance.instanceType = "t3.micro";
+            mockRunningInstance.ami = "ami-0a1b2c3d4e5f60001";
+            try {
+                const { name } = await build({ instanceType: "t3.small" });
+                expect(callsOf("aws:ec2/getInstances:getInstances")[0]).to.deep.include({
+                    instanceTags: { Name: `${name}-app-server`, stack: "dev" },
+                });
+                const template = () => onlyResourceOfType("aws:ec2/launchTemplate:LaunchTemplate");
+                expect(template().inputs.imageId).to.equal("ami-0a1b2c3d4e5f60001");
+                expect(template().ignoreChanges, "the image follows the architecture").to.deep.equal([]);
+                await build({ instanceType: "t4g.small" });
+                expect(callsOf("aws:ec2/getAmi:getAmi")[0].filters).to.deep.include({ name: "architecture", values: ["arm64"] });
+                expect(template().inputs.imageId).to.equal(MOCK_AMI_ID);
+            } finally {
+                delete mockRunningInstance.instanceType;
+                delete mockRunningInstance.ami;
+            }
+        });
+
         it("run in a group of two to four by default, replaced when the load balancer finds them unhealthy", async () => {
             const { name } = await build();
             const autoScaling = onlyResourceOfType("aws:autoscaling/group:Group");
@@ -364,11 +386,25 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(autoScaling.dependsOn).to.include(`${name}-db`);
         });
 
-        it("make pulumi up wait until as many servers as the group's minimum pass the load balancer's health check, and fail when they do not", async () => {
-            await build({ minAppServers: 3, maxAppServers: 8 });
-            expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({
-                waitForElbCapacity: 3,
-                waitForCapacityTimeout: "600s",
+        describe("pulumi up's wait for them, as the provider waits (test/support/autoscalingCapacityWait.ts)", () => {
+            const groupArgs = async (minAppServers: number) => {
+                await build({ minAppServers, maxAppServers: 8 });
+                return onlyResourceOfType("aws:autoscaling/group:Group").inputs as unknown as CapacityWaitArgs;
+            };
+
+            it("lets a new fleet's up succeed once the group's minimum pass the load balancer's health check, and fails it when they do not", async () => {
+                const args = await groupArgs(3);
+                expect(args.waitForCapacityTimeout).to.equal("600s");
+                expect(createWaitMet(args, { inService: 3, healthyTargets: 3 })).to.equal(true);
+                expect(createWaitMet(args, { inService: 3, healthyTargets: 2 })).to.equal(false);
+            });
+
+            it("lets an up that lowers minAppServers from 3 to 2 succeed with the three servers still running", async () => {
+                expect(minSizeUpdateWaitMet(await groupArgs(2), 3, { inService: 3, healthyTargets: 3 })).to.equal(true);
+            });
+
+            it("lets an up that raises minAppServers succeed while target tracking keeps more servers running", async () => {
+                expect(minSizeUpdateWaitMet(await groupArgs(3), 4, { inService: 4, healthyTargets: 4 })).to.equal(true);
             });
         });
 
@@ -631,6 +667,11 @@ describe("WebFleet under Pulumi mocks", () => {
                 expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
                 expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
             }
+        });
+
+        it("starts checking the site only once the group's first servers pass the load balancer's check, not while RDS is still being created", async () => {
+            const { name } = await build({ alertEmail: "ops@example.com" });
+            expect(onlyResourceOfType("aws:route53/healthCheck:HealthCheck").dependsOn).to.include(`${name}-app`);
         });
 
         it("watches the database's CPU credits on burstable classes only", async () => {

@@ -9,6 +9,7 @@ import {
     MOCK_AMI_ID,
     MOCK_HOST_PUBLIC_KEY,
     MOCK_PUBLIC_IP,
+    mockImageArchitectures,
     mockRunningInstance,
     MOCK_VPC_ID,
     MOCK_ZONE_ID,
@@ -23,12 +24,16 @@ import {
 import { buildPlan } from "../../../provisioning";
 import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
-import { stepScript, type RunStep } from "../../../provisioning/plan";
+import { stepHoldsSecrets, stepScript, type RunStep } from "../../../provisioning/plan";
+import { scriptSourcingLibrary } from "../../../components/shippedScripts";
+import { scriptRunBy, scriptRunByStep } from "../../support/shippedScripts";
 import { providerArgsForRegion } from "../../../components/alerts";
 import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 import { architectureChangeProblem, hostKeyProblem } from "../../../components/server/instance";
 import { renderHostKeyUserData } from "../../../components/server/hostKey";
 import { parse } from "yaml";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DLM_TEXT, snapshotPolicyDescription, snapshotPolicyDetails } from "../../../components/server/snapshots";
 import { authorizedKeys } from "../../../components/sshKeys";
 
@@ -145,10 +150,17 @@ describe("WebServer under Pulumi mocks", () => {
             expect(resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-sg`).inputs.vpcId).to.equal(MOCK_VPC_ID);
         });
 
-        it("uses a given AMI without any lookup", async () => {
-            await build({ amiId: "ami-0123456789abcdef0" });
-            expect(callsOf("aws:ec2/getAmi:getAmi")).to.have.length(0);
-            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.ami).to.equal("ami-0123456789abcdef0");
+        it("boots a given AMI once EC2, asked about that image alone, says it is of the instance type's architecture", async () => {
+            mockImageArchitectures["ami-0123456789abcdef0"] = "arm64";
+            try {
+                await build({ amiId: "ami-0123456789abcdef0", instanceType: "t4g.small" });
+                expect(callsOf("aws:ec2/getAmi:getAmi").map((lookup) => lookup.filters)).to.deep.equal([
+                    [{ name: "image-id", values: ["ami-0123456789abcdef0"] }],
+                ]);
+                expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.ami).to.equal("ami-0123456789abcdef0");
+            } finally {
+                delete mockImageArchitectures["ami-0123456789abcdef0"];
+            }
         });
 
         it("requires IMDSv2, encrypts a gp3 root volume and turns on automatic recovery", async () => {
@@ -349,6 +361,15 @@ describe("WebServer under Pulumi mocks", () => {
             expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.iamInstanceProfile).to.equal(`${name}-server-profile`);
         });
 
+        it("refuses an ECDSA public key, which EC2's ImportKeyPair refuses, naming the two key types it takes", () => {
+            const ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEx= you@laptop";
+            const args = { domain: "example.com", sshPublicKey: ecdsa, sshAllowedCidrs: ["203.0.113.7/32"] };
+            expect(() => new WebServer("ecdsa-key", args)).to.throw(
+                pulumi.ResourceError,
+                /sshPublicKey is "ecdsa-sha2-nistp256"\.\.\.; EC2 imports ssh-ed25519 and ssh-rsa keys only/,
+            );
+        });
+
         it("refuses a retention that is not a whole number of days from 1 to 3650, naming the fix", () => {
             const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
             for (const days of [0, 2.5, 3651]) {
@@ -399,12 +420,8 @@ describe("WebServer under Pulumi mocks", () => {
                 provisioning: TLS_PROVISIONING,
             });
             expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.name).to.equal("www.program-zone.example");
-            expect(resourceNamed("command:remote:Command", `${name}-provision-nginx`).inputs.stdin).to.contain(
-                "server_name www.program-zone.example;",
-            );
-            expect(resourceNamed("command:remote:Command", `${name}-provision-certbot`).inputs.stdin).to.contain(
-                "export CERT_DOMAINS='www.program-zone.example'",
-            );
+            expect(scriptRunByStep(`${name}-provision-nginx`)).to.contain("server_name www.program-zone.example;");
+            expect(scriptRunByStep(`${name}-provision-certbot`)).to.contain("export CERT_DOMAINS='www.program-zone.example'");
             expect(await valueOf(server.url)).to.equal("https://www.program-zone.example");
         });
 
@@ -577,13 +594,35 @@ describe("WebServer under Pulumi mocks", () => {
     });
 
     describe("provisioning", () => {
-        it("maps every plan step onto one remote resource, in plan order", async () => {
+        it("uploads the run steps' scripts first, then maps every plan step onto one remote resource, in plan order", async () => {
             await build();
             const remote = resources().filter((resource) => REMOTE_TYPES.includes(resource.type));
-            expect(remote.map((resource) => resource.type)).to.deep.equal(
-                PLAN.map((step) => (step.kind === "upload" ? "command:remote:CopyToRemote" : "command:remote:Command")),
+            expect(remote.map((resource) => resource.type)).to.deep.equal([
+                "command:remote:CopyToRemote",
+                ...PLAN.map((step) => (step.kind === "upload" ? "command:remote:CopyToRemote" : "command:remote:Command")),
+            ]);
+            expect(remote.map((resource) => resource.name.replace(/^web\d+-provision-/, ""))).to.deep.equal([
+                "scripts",
+                ...PLAN.map((step) => step.name),
+            ]);
+        });
+
+        it("uploads the scripts as one directory into the login user's home, the app's environment and its secrets not among them", async () => {
+            const { name } = await build({
+                provisioning: { ...PROVISIONING, appEnvironment: { API_TOKEN: pulumi.secret("t0ken-in-no-file") } },
+            });
+            const upload = resourceNamed("command:remote:CopyToRemote", `${name}-provision-scripts`);
+            expect(upload.inputs.remotePath).to.equal(".webstack/scripts");
+            const directory = (upload.inputs.source as { path: string }).path;
+            expect(directory).to.match(/\/build\/scripts\/[0-9a-f]{16}\/$/);
+            const files = readdirSync(directory);
+            const runSteps = PLAN.filter((step) => step.kind === "run" && !stepHoldsSecrets(step));
+            expect(files.map((file) => file.replace(/-[0-9a-f]{16}\.sh$/, "")).sort()).to.deep.equal(
+                [...runSteps.map((step) => step.name), "library"].sort(),
             );
-            expect(remote.map((resource) => resource.name.replace(/^web\d+-provision-/, ""))).to.deep.equal(PLAN.map((step) => step.name));
+            for (const file of files) {
+                expect(readFileSync(join(directory, file), "utf8"), file).not.to.contain("t0ken-in-no-file");
+            }
         });
 
         it("gives no step a delete or update command: destroying the stack runs nothing over SSH", async () => {
@@ -635,7 +674,7 @@ describe("WebServer under Pulumi mocks", () => {
             }
         });
 
-        it("feeds each run step's script, rendered for the domain and the backup bucket, to sudo bash on stdin without logging stdout or handing it its previous output", async () => {
+        it("runs each run step's script, rendered for the domain and the backup bucket, as root, without logging stdout or handing it its previous output", async () => {
             const { name } = await build();
             const commands = resourcesOfType("command:remote:Command");
             const runSteps = PLAN.filter((step): step is RunStep => step.kind === "run");
@@ -645,7 +684,13 @@ describe("WebServer under Pulumi mocks", () => {
                 authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)],
                 backupBucket: { bucket: `${name}-backups-bucket`, prefix: `dev-${name}`, region: "eu-central-1" },
             };
-            expect(commands.map((command) => command.inputs.stdin)).to.deep.equal(runSteps.map((step) => stepScript(step, inputs)));
+            expect(commands.map((command) => scriptRunBy(command))).to.deep.equal(
+                runSteps.map((step) =>
+                    stepHoldsSecrets(step)
+                        ? scriptSourcingLibrary(stepScript(step, inputs), `${name}-provision-scripts`)
+                        : stepScript(step, inputs),
+                ),
+            );
             for (const command of commands) {
                 expect(command.inputs.create).to.equal("sudo bash -s");
                 expect(command.inputs.logging).to.equal("stderr");
@@ -659,7 +704,7 @@ describe("WebServer under Pulumi mocks", () => {
                 .filter((resource) => REMOTE_TYPES.includes(resource.type))
                 .at(-1);
             expect(last?.name).to.equal(`${name}-provision-ssh-access`);
-            expect(last?.inputs.stdin).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
+            expect(scriptRunByStep(String(last?.name))).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
             expect(last?.secretInputs).to.not.include("stdin");
 
             const [rotatedTo, connecting] = [sshKeyPair("rotated-to"), sshKeyPair("connecting")];
@@ -682,7 +727,7 @@ describe("WebServer under Pulumi mocks", () => {
             const sshAccess = resources()
                 .filter((resource) => REMOTE_TYPES.includes(resource.type))
                 .at(-1);
-            expect(sshAccess?.inputs.stdin).to.contain(`connects with.\n${publicKeyMaterial(SSH_PUBLIC_KEY)}\n'`);
+            expect(scriptRunByStep(String(sshAccess?.name))).to.contain(`connects with.\n${publicKeyMaterial(SSH_PUBLIC_KEY)}\n'`);
         });
 
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {
@@ -704,8 +749,8 @@ describe("WebServer under Pulumi mocks", () => {
         });
 
         it("copies upload steps to their remote path", async () => {
-            await build();
-            const copy = onlyResourceOfType("command:remote:CopyToRemote");
+            const { name } = await build();
+            const copy = resourceNamed("command:remote:CopyToRemote", `${name}-provision-upload-release`);
             expect(copy.inputs.remotePath).to.equal("/var/lib/webstack/uploads/release-0123456789ab.tar.gz");
         });
 
@@ -831,14 +876,18 @@ describe("hostKeyProblem", () => {
         expect(hostKeyProblem(undefined, HOST_KEY)).to.equal(undefined);
         expect(
             hostKeyProblem(
-                { instanceType: "t3.micro", userData: renderHostKeyUserData({ privateKeyOpenssh: "K", publicKeyOpenssh: HOST_KEY }) },
+                {
+                    instanceType: "t3.micro",
+                    ami: MOCK_AMI_ID,
+                    userData: renderHostKeyUserData({ privateKeyOpenssh: "K", publicKeyOpenssh: HOST_KEY }),
+                },
                 HOST_KEY,
             ),
         ).to.equal(undefined);
     });
 
     it("refuses a server launched before the stack gave it a host key, with the command that pins its own", () => {
-        expect(hostKeyProblem({ instanceType: "t3.micro", userData: "" }, HOST_KEY)).to.match(
+        expect(hostKeyProblem({ instanceType: "t3.micro", ami: MOCK_AMI_ID, userData: "" }, HOST_KEY)).to.match(
             /launched before the stack gave its servers their SSH host key.*pulumi config set webstack:sshHostKey .*ssh-keyscan -t ed25519/,
         );
     });
@@ -904,7 +953,7 @@ describe("snapshotPolicyDetails", () => {
         expect(details.targetTags).to.deep.equal({ "webstack-snapshots": "dev-web" });
         expect(details.schedules).to.deep.equal([
             {
-                name: "daily 3 kept",
+                name: "daily",
                 createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
                 retainRule: { count: 3 },
                 copyTags: true,
@@ -912,11 +961,10 @@ describe("snapshotPolicyDetails", () => {
         ]);
     });
 
-    it("names its schedule only with what DLM takes (letters, digits, spaces, _ and -), for any count", () => {
-        for (const count of [1, 7, 1000]) {
-            const [schedule] = snapshotPolicyDetails("dev-web", count).schedules as { name: string }[];
-            expect(schedule.name).to.match(DLM_TEXT);
-        }
+    it("names its schedule the same for any count, so that DLM still deletes the snapshots made before a change of dailySnapshots", () => {
+        const names = [1, 7, 1000].map((count) => (snapshotPolicyDetails("dev-web", count).schedules as { name: string }[])[0].name);
+        expect(new Set(names)).to.deep.equal(new Set(["daily"]));
+        expect(names[0]).to.match(DLM_TEXT);
     });
 
     it("rejects a count it cannot keep, naming the fix", () => {
