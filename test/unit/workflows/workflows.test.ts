@@ -161,7 +161,12 @@ describe("GitHub workflows", () => {
             const job = onlyJob("deploy.yml");
             expect(job.environment).to.equal("production");
             const up = pulumiStep(job);
-            expect(up.with).to.deep.include({ command: "up", policyPacks: "policy", "stack-name": "${{ env.PULUMI_STACK }}" });
+            expect(up.with).to.deep.include({
+                command: "up",
+                policyPacks: "policy",
+                "stack-name": "${{ env.PULUMI_STACK }}",
+                refresh: true,
+            });
             expect(stepIndex(job, (step) => step.run === "npm run test:unit", "unit tests")).to.be.below(job.steps.indexOf(up));
         });
 
