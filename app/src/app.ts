@@ -9,6 +9,7 @@ import { createPool, databaseAnswers, DatabaseUnavailableError, type Pool } from
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, parseListQuery, parseNewPost, parsePostId, ValidationError } from "./posts";
 import { IdempotencyKeyReusedError, postStore } from "./postStore";
 import { HEALTH_PATH } from "./healthPath";
+import { entityTag, ifNoneMatchHolds } from "./validators";
 
 export interface AppDependencies {
     /** The connection pool; the app ends it when it closes. Defaults to a new pool for `config.database`. */
@@ -110,6 +111,21 @@ export function buildApp(config: AppConfig, dependencies: AppDependencies = {}):
         if (draining) {
             reply.header("Connection", "close");
         }
+    });
+    // Every successful read carries its validator, and any cache (a browser's, a CDN's) must
+    // revalidate before reusing it: asked again with the tag, the app answers 304 without the body.
+    app.addHook("onSend", async (request, reply, payload) => {
+        const read = request.method === "GET" || request.method === "HEAD";
+        if (!read || reply.statusCode !== 200 || (typeof payload !== "string" && !Buffer.isBuffer(payload))) {
+            return payload;
+        }
+        const tag = entityTag(payload);
+        reply.header("ETag", tag).header("Cache-Control", "no-cache");
+        if (!ifNoneMatchHolds(request.headers["if-none-match"], tag)) {
+            return payload;
+        }
+        reply.code(304);
+        return "";
     });
     const purgeTimer = setInterval(() => {
         posts.purgeExpiredKeys().catch((error: unknown) => app.log.warn({ err: error }, "purging expired idempotency keys failed"));

@@ -204,6 +204,48 @@ describe("the HTTP API against a real MariaDB", () => {
         }
     });
 
+    describe("validators", () => {
+        it("tags a read with an ETag that a cache must revalidate, and answers 304 without the body when the tag still holds", async () => {
+            await createPost("Tag", "a post to tag");
+            const first = await fetch(url("/api/posts"));
+            const tag = first.headers.get("etag") ?? "";
+            await first.arrayBuffer();
+            expect(tag).to.match(/^"[A-Za-z0-9_-]{27}"$/);
+            expect(first.headers.get("cache-control")).to.equal("no-cache");
+
+            for (const ifNoneMatch of [tag, `W/${tag}`, `"other", ${tag}`]) {
+                const again = await fetch(url("/api/posts"), { headers: { "If-None-Match": ifNoneMatch } });
+                expect([again.status, await again.text()], ifNoneMatch).to.deep.equal([304, ""]);
+                expect(again.headers.get("etag")).to.equal(tag);
+            }
+        });
+
+        it("answers in full once the answer changed, with a new tag", async () => {
+            const before = await fetch(url("/api/posts"));
+            const tag = before.headers.get("etag") ?? "";
+            await before.arrayBuffer();
+            await createPost("Tag", "a newer post");
+
+            const after = await fetch(url("/api/posts"), { headers: { "If-None-Match": tag } });
+
+            expect(after.status).to.equal(200);
+            expect(((await after.json()) as { posts: { body: string }[] }).posts[0].body).to.equal("a newer post");
+            expect(after.headers.get("etag")).not.to.equal(tag);
+        });
+
+        it("tags no error and no write", async () => {
+            const missing = await fetch(url("/api/posts/987654321"));
+            const created = await fetch(url("/api/posts"), {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ author: "Tag", body: "untagged" }),
+            });
+
+            expect([missing.status, missing.headers.get("etag")]).to.deep.equal([404, null]);
+            expect([created.status, created.headers.get("etag")]).to.deep.equal([201, null]);
+        });
+    });
+
     describe("service routes", () => {
         it("answers /healthz with ok for the app and its database", async () => {
             const response = await request(url("/healthz"));
