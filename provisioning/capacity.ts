@@ -68,6 +68,15 @@ export const ACCESS_LOG_MAX_MIB = 100;
 export const ACCESS_LOGS_KEPT = 7;
 export const LOG_ROTATION_CHECK_MINUTES = 5;
 
+/**
+ * The API's micro-cache on a 1 GiB server: its keys in shared memory (a MiB holds about 8,000; the
+ * least recently used answer goes first when full), its answers on disk within a bound that the page
+ * cache can hold beside the stack, and an answer nobody asked for in a while dropped.
+ */
+export const API_CACHE_KEYS_MIB = 2;
+export const API_CACHE_MAX_MIB = 64;
+export const API_CACHE_INACTIVE_MINUTES = 10;
+
 /** Connections kept for everything but the app: migrations, the nightly dump, an operator's client. */
 const MARIADB_RESERVED_CONNECTIONS = 10;
 /** Enough for the pools of the most app instances a server runs, plus the reserve; each costs memory. */

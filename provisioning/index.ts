@@ -1,4 +1,5 @@
 import { healthPathProblem, isEmailAddress, isHttpsUrl } from "./formats";
+import { apiCacheSecondsProblem, DEFAULT_API_CACHE_SECONDS } from "./files/nginx";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
 import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
@@ -39,6 +40,12 @@ export interface TlsSettings {
 export interface ServerSettings {
     /** How many app instances run behind nginx, 1 to 8; 2 or more deploy without a gap. Defaults to 2. */
     readonly appInstances?: number;
+    /**
+     * How many seconds nginx keeps the API's anonymous answers (the posts list, a post, the release),
+     * 0 to 60; 0 keeps none. A client that has just written reads past the cache; other readers may
+     * see a write that much later. Defaults to 1.
+     */
+    readonly apiCacheSeconds?: number;
     /** The release to deploy, built by release/build.ts (`buildRelease`, with the app it is given). */
     readonly release: Release;
     /** When set, the site is served over HTTPS with a certificate from this ACME server. Defaults to HTTP only. */
@@ -60,6 +67,10 @@ export function checkedServerSettings(settings: ServerSettings): ServerSettings 
         throw new Error(
             `appInstances is ${appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example ${DEFAULT_APP_INSTANCES}.`,
         );
+    }
+    const apiCacheProblem = apiCacheSecondsProblem(settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS);
+    if (apiCacheProblem !== undefined) {
+        throw new Error(`apiCacheSeconds ${apiCacheProblem}.`);
     }
     if (!RELEASE_ID.test(settings.release.id)) {
         throw new Error(
@@ -92,7 +103,8 @@ export function checkedServerSettings(settings: ServerSettings): ServerSettings 
 export function buildPlan(settings: ServerSettings): Plan {
     const { release, tls } = checkedServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
-    const site = { appInstances, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
+    const apiCacheSeconds = settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS;
+    const site = { appInstances, apiCacheSeconds, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
     return checkedPlan([
         bootstrapStep({ waitForCloudInit: true }),
         packagesStep(),
@@ -125,6 +137,7 @@ export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
 export function buildFleetPlan(settings: FleetServerSettings): Plan<"fleet"> {
     const { release } = checkedServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
+    const apiCacheSeconds = settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS;
     return checkedPlan<"fleet">([
         bootstrapStep({ waitForCloudInit: false }),
         packagesStep(FLEET_PACKAGES),
@@ -133,7 +146,7 @@ export function buildFleetPlan(settings: FleetServerSettings): Plan<"fleet"> {
         fleetStep(),
         appStep(appInstances),
         appEnvironmentStep(),
-        nginxSiteStep({ appInstances, tls: false, includeApex: false, behindLoadBalancer: true }),
+        nginxSiteStep({ appInstances, apiCacheSeconds, tls: false, includeApex: false, behindLoadBalancer: true }),
         ...releaseSteps(release),
     ]);
 }

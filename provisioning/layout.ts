@@ -104,6 +104,8 @@ export const NGINX_DEFAULT_SITE = "/etc/nginx/sites-enabled/default";
 /** The app's upstream block, in its own file so that a deploy can take one instance out at a time. */
 export const NGINX_UPSTREAM_FILE = "/etc/nginx/webstack/upstream.conf";
 export const NGINX_UPSTREAM_NAME = "webstack_app";
+/** nginx's micro-cache of the API's anonymous answers, on disk (the page cache keeps it in memory while there is room). */
+export const NGINX_API_CACHE_DIR = "/var/cache/nginx/webstack-api";
 
 /** Served on port 80 at /.well-known/acme-challenge/ for certbot's webroot method. */
 export const ACME_WEBROOT = "/var/www/acme";

@@ -1,4 +1,7 @@
 import {
+    API_CACHE_INACTIVE_MINUTES,
+    API_CACHE_KEYS_MIB,
+    API_CACHE_MAX_MIB,
     APP_INSTANCE_MAX_REQUESTS,
     NGINX_LISTEN_BACKLOG,
     NGINX_UPSTREAM_KEEPALIVE,
@@ -8,6 +11,7 @@ import {
 import {
     ACCESS_LOG_FILE,
     ACME_WEBROOT,
+    NGINX_API_CACHE_DIR,
     appSocketPath,
     CURRENT_LINK,
     NGINX_UPSTREAM_FILE,
@@ -28,6 +32,8 @@ import { wwwHostName } from "../site";
  * within its database deadline (1.5 s), so a longer silence is never a slow database.
  */
 const PROXY_READ_TIMEOUT_SECONDS = 2;
+/** The longest nginx spends on one request's attempts at the app, retries included. */
+const UPSTREAM_ATTEMPTS_TIMEOUT_SECONDS = 10;
 /** How long an instance that failed a request (refused, or silent past the read timeout) gets no requests. */
 export const UPSTREAM_FAIL_TIMEOUT_SECONDS = 3;
 
@@ -146,6 +152,11 @@ export interface SiteOptions {
      * visitors reach directly.
      */
     readonly behindLoadBalancer?: boolean;
+    /**
+     * How many seconds nginx keeps the API's anonymous answers ({@link apiCacheLines}); 0 keeps none.
+     * Defaults to {@link DEFAULT_API_CACHE_SECONDS}.
+     */
+    readonly apiCacheSeconds?: number;
 }
 
 function indent(lines: readonly string[]): string[] {
@@ -207,12 +218,118 @@ export const CLIENT_KEEPALIVE_SECONDS = 30;
 /** How soon a client may try again when nginx answers 503 for the app. */
 const RETRY_AFTER_SECONDS = 1;
 
+/** How long nginx keeps the API's anonymous answers unless told otherwise: every reader's copy is at most a second old. */
+export const DEFAULT_API_CACHE_SECONDS = 1;
+/** Past a minute, a reader's list is too old for a micro-cache. */
+export const MAX_API_CACHE_SECONDS = 60;
+/**
+ * A post never changes once written (the API has no edit and no delete), so its answer is kept a
+ * minute whatever the list's time; a post that does not exist yet answers 404, which is never kept.
+ */
+const POST_CACHE_SECONDS = 60;
+const API_CACHE_ZONE = "webstack_api";
+
+/** Why `seconds` cannot be the API cache's time (for the caller to prefix with where it came from), or undefined when it can. */
+export function apiCacheSecondsProblem(seconds: number): string | undefined {
+    return Number.isInteger(seconds) && seconds >= 0 && seconds <= MAX_API_CACHE_SECONDS
+        ? undefined
+        : `is ${seconds}; expected a whole number of seconds from 0 (no cache) to ${MAX_API_CACHE_SECONDS}, for example ${DEFAULT_API_CACHE_SECONDS}`;
+}
+
+/** The cookie a write's answer sets: while a client holds it, its API reads skip the cache, so it sees its own write. */
+export const RECENT_WRITER_COOKIE = "webstack_recent_writer";
+
+/**
+ * How long the cookie lasts: an answer kept just before the write is served for the cache's time,
+ * counted in whole seconds of nginx's clock (so up to a second more), then to other readers while
+ * one request refreshes it, which nginx gives up on after {@link UPSTREAM_ATTEMPTS_TIMEOUT_SECONDS}.
+ */
+export function recentWriterSeconds(cacheSeconds: number): number {
+    return cacheSeconds + 1 + UPSTREAM_ATTEMPTS_TIMEOUT_SECONDS;
+}
+
+/**
+ * The API's answers that nginx keeps, each with the rule that suits it: the posts list for the
+ * cache's time, served stale while one request refreshes it and while the app fails or is
+ * restarting (an error, a timeout, a 503); a post for {@link POST_CACHE_SECONDS}, the same way; the
+ * release for the cache's time, stale only while refreshing, since a deploy check must hear the
+ * running release or an error. Health paths and everything else under /api/ are never kept.
+ */
+function cachedApiLocations(seconds: number): string[] {
+    const rules = [
+        { location: "= /api/posts", seconds, staleWhen: "updating error timeout http_503" },
+        { location: "~ ^/api/posts/[0-9]+$", seconds: POST_CACHE_SECONDS, staleWhen: "updating error timeout http_503" },
+        { location: "= /api/version", seconds, staleWhen: "updating" },
+    ];
+    return rules.flatMap((rule) => [
+        `location ${rule.location} {`,
+        "    expires epoch;",
+        `    proxy_cache ${API_CACHE_ZONE};`,
+        `    proxy_cache_valid 200 ${rule.seconds}s;`,
+        `    proxy_cache_use_stale ${rule.staleWhen};`,
+        `    proxy_pass http://${NGINX_UPSTREAM_NAME};`,
+        "}",
+    ]);
+}
+
+/**
+ * The cache's storage, and the two values its rules read: whether the app marked an answer as not
+ * for sharing, and the recent writer's cookie, set on a write's 201 alone. Site-file lines at
+ * nginx's http level.
+ */
+function apiCacheHttpLines(seconds: number, https: boolean): string[] {
+    const cookie = [
+        `${RECENT_WRITER_COOKIE}=1`,
+        `Max-Age=${recentWriterSeconds(seconds)}`,
+        "Path=/api/",
+        "HttpOnly",
+        "SameSite=Lax",
+        ...(https ? ["Secure"] : []),
+    ].join("; ");
+    return [
+        `proxy_cache_path ${NGINX_API_CACHE_DIR} levels=1:2 keys_zone=${API_CACHE_ZONE}:${API_CACHE_KEYS_MIB}m max_size=${API_CACHE_MAX_MIB}m inactive=${API_CACHE_INACTIVE_MINUTES}m use_temp_path=off;`,
+        "map $upstream_http_cache_control $webstack_private_answer {",
+        '    default "";',
+        '    "~*private|no-store" 1;',
+        "}",
+        'map "$request_method $status" $webstack_recent_writer_cookie {',
+        '    default "";',
+        `    "POST 201" "${cookie}";`,
+        "}",
+        "",
+    ];
+}
+
+/**
+ * What every cached location shares (inert where no location turns the cache on). The key is all an
+ * answer varies on: the visitor's scheme, the site and the path with its query (an app that varies
+ * on another header says so with Vary, which nginx keeps apart). A request with a cookie or
+ * credentials is someone's, not anonymous: it is answered by the app and its answer is not kept, and
+ * neither is an answer the app marks private or no-store, nor one that sets a cookie (nginx's own
+ * rule). The time is nginx's alone: an answer's own Cache-Control and Expires are for browsers. One
+ * request per key fills the cache while the others wait for it. The response says what the cache
+ * did (HIT, MISS, STALE, UPDATING, EXPIRED, BYPASS).
+ */
+function apiCacheServerLines(visitorScheme: string): string[] {
+    return [
+        `proxy_cache_key ${visitorScheme}$host$request_uri;`,
+        "proxy_cache_lock on;",
+        "proxy_cache_bypass $http_authorization $http_cookie;",
+        "proxy_no_cache $http_authorization $http_cookie $webstack_private_answer;",
+        "proxy_ignore_headers Cache-Control Expires X-Accel-Expires;",
+        "add_header X-Cache-Status $upstream_cache_status always;",
+        "add_header Set-Cookie $webstack_recent_writer_cookie;",
+    ];
+}
+
 /**
  * A request for a file of the current release's public/ (`/` for its index.html) is served from
  * disk, and so is every .css and .js path; every other request, and anything under /api/ without
  * looking on disk, goes to the app. The headers every response of www.<domain> carries.
  */
-function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
+function siteLines(tls: boolean, behindLoadBalancer: boolean, apiCacheSeconds: number): string[] {
+    const visitorScheme = behindLoadBalancer ? "$http_x_forwarded_proto" : "$scheme";
+    const cached = apiCacheSeconds > 0;
     return [
         `root ${CURRENT_LINK}/public;`,
         "",
@@ -223,6 +340,7 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
         `keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`,
         "",
         ...securityHeaders(tls),
+        ...(cached ? apiCacheServerLines(visitorScheme) : []),
         "",
         "gzip on;",
         "gzip_vary on;",
@@ -239,13 +357,13 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         // Behind a load balancer, the scheme is the visitor's, which the load balancer tells.
-        `proxy_set_header X-Forwarded-Proto ${behindLoadBalancer ? "$http_x_forwarded_proto" : "$scheme"};`,
+        `proxy_set_header X-Forwarded-Proto ${visitorScheme};`,
         "proxy_connect_timeout 2s;",
         "proxy_send_timeout 10s;",
         `proxy_read_timeout ${PROXY_READ_TIMEOUT_SECONDS}s;`,
         "proxy_next_upstream error timeout;",
         "proxy_next_upstream_tries 3;",
-        "proxy_next_upstream_timeout 10s;",
+        `proxy_next_upstream_timeout ${UPSTREAM_ATTEMPTS_TIMEOUT_SECONDS}s;`,
         "",
         "location @app {",
         `    proxy_pass http://${NGINX_UPSTREAM_NAME};`,
@@ -280,6 +398,7 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean): string[] {
         "    try_files $uri @app;",
         "}",
         // The API is never a file of the release: no lookup on disk before passing a request on.
+        ...(cached ? cachedApiLocations(apiCacheSeconds) : []),
         "location /api/ {",
         "    expires epoch;",
         `    proxy_pass http://${NGINX_UPSTREAM_NAME};`,
@@ -338,6 +457,11 @@ export function renderSite(options: SiteOptions): string {
             "A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.",
         );
     }
+    const apiCacheSeconds = options.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS;
+    const apiCacheProblem = apiCacheSecondsProblem(apiCacheSeconds);
+    if (apiCacheProblem !== undefined) {
+        throw new Error(`apiCacheSeconds ${apiCacheProblem}.`);
+    }
     const behindLoadBalancer = options.behindLoadBalancer ?? false;
     const visitorsUseHttps = options.tls || behindLoadBalancer;
     const www = wwwHostName(options.domain);
@@ -349,13 +473,14 @@ export function renderSite(options: SiteOptions): string {
     return [
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
+        ...(apiCacheSeconds > 0 ? apiCacheHttpLines(apiCacheSeconds, visitorsUseHttps) : []),
         ...server([
             ...listen(port),
             `server_name ${www};`,
             ...tls,
             "",
             ...acmeChallenge,
-            ...siteLines(visitorsUseHttps, behindLoadBalancer),
+            ...siteLines(visitorsUseHttps, behindLoadBalancer, apiCacheSeconds),
         ]),
         ...(options.tls && !options.includeApex ? [] : server([...listen(port), ...apexRedirect])),
         ...(options.tls

@@ -7,6 +7,7 @@ put_content "$NGINX_CONF_FILE" 644 root:root "$NGINX_CONF"
 ensure_dir "$ACME_WEBROOT" 755 root:root
 ensure_dir "$(dirname "$NGINX_UPSTREAM_FILE")" 755 root:root
 put_content "$NGINX_UPSTREAM_FILE" 644 root:root "$UPSTREAM_CONF"
+ensure_dir "$NGINX_API_CACHE_DIR" 700 www-data:www-data
 
 site="$SITE_HTTP"
 if [[ -n "$SITE_TLS" && -f "$CERTIFICATE" ]]; then

@@ -2,6 +2,7 @@ import { renderNginxConf, renderSite, renderUpstream } from "../files/nginx";
 import {
     ACME_WEBROOT,
     appPorts,
+    NGINX_API_CACHE_DIR,
     certificatePaths,
     NGINX_CONF_FILE,
     NGINX_DEFAULT_SITE,
@@ -21,6 +22,8 @@ export interface NginxSiteOptions {
     readonly includeApex: boolean;
     /** A load balancer in front terminates HTTPS (the ha topology). */
     readonly behindLoadBalancer?: boolean;
+    /** How many seconds nginx keeps the API's anonymous answers; 0 keeps none. */
+    readonly apiCacheSeconds: number;
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
@@ -36,10 +39,18 @@ function nginxScript(domain: string, options: NginxSiteOptions, requireCertifica
             NGINX_SITE_FILE,
             NGINX_DEFAULT_SITE,
             NGINX_UPSTREAM_FILE,
+            NGINX_API_CACHE_DIR,
             UPSTREAM_CONF: renderUpstream(appPorts(options.appInstances)),
             ACME_WEBROOT,
-            SITE_HTTP: renderSite({ domain, tls: false, ...(options.behindLoadBalancer ? { behindLoadBalancer: true } : {}) }),
-            SITE_TLS: options.tls ? renderSite({ domain, tls: true, includeApex: options.includeApex }) : "",
+            SITE_HTTP: renderSite({
+                domain,
+                tls: false,
+                apiCacheSeconds: options.apiCacheSeconds,
+                ...(options.behindLoadBalancer ? { behindLoadBalancer: true } : {}),
+            }),
+            SITE_TLS: options.tls
+                ? renderSite({ domain, tls: true, includeApex: options.includeApex, apiCacheSeconds: options.apiCacheSeconds })
+                : "",
             CERTIFICATE: options.tls ? certificatePaths(domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",
         },

@@ -69,6 +69,17 @@ describe("buildFleetPlan", () => {
         expect(nginx).to.contain("location = /webstack-alive {");
     });
 
+    it("keeps the API's anonymous answers in each server's nginx, as long as a single server's", () => {
+        const nginxOf = (plan: Plan<"fleet">) =>
+            stepScript(plan.find((step) => step.name === "nginx") as RunStep, { domain: "example.com" });
+        const fleetNginx = nginxOf(buildFleetPlan({ release: RELEASE, apiCacheSeconds: 7 }));
+        expect(fleetNginx).to.contain(
+            "location = /api/posts {\n        expires epoch;\n        proxy_cache webstack_api;\n        proxy_cache_valid 200 7s;",
+        );
+        expect(nginxOf(buildFleetPlan({ release: RELEASE, apiCacheSeconds: 0 }))).not.to.contain("proxy_cache");
+        expect(() => buildFleetPlan({ release: RELEASE, apiCacheSeconds: 90 })).to.throw(/apiCacheSeconds is 90/);
+    });
+
     it("needs the fleet input, and says so", () => {
         expect(() => stepScript(runStepNamed("fleet"), { domain: "example.com" })).to.throw(
             /Plan step "fleet" configures a fleet's server and needs the fleet input/,

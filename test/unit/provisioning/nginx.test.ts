@@ -1,11 +1,21 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
-import { CONTENT_SECURITY_POLICY, renderNginxConf, renderSite, renderUpstream } from "../../../provisioning/files/nginx";
+import {
+    CONTENT_SECURITY_POLICY,
+    DEFAULT_API_CACHE_SECONDS,
+    RECENT_WRITER_COOKIE,
+    recentWriterSeconds,
+    renderNginxConf,
+    renderSite,
+    renderUpstream,
+} from "../../../provisioning/files/nginx";
 import { renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
-import { ACCESS_LOG_FILE, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
-import { temporaryDirectory } from "../../support/shell";
+import { ACCESS_LOG_FILE, APP_SOCKET_DIR, appSocketPath, NGINX_API_CACHE_DIR, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
+import { freePort, temporaryDirectory } from "../../support/shell";
+import { request, type HttpAnswer } from "../../support/http";
 
 /** The server block whose server_name line is exactly `names`. */
 function serverBlock(site: string, names: string): string {
@@ -16,20 +26,35 @@ function serverBlock(site: string, names: string): string {
     return block.slice(0, block.indexOf("\n}\n"));
 }
 
+/**
+ * Writes the site inside the rendered nginx.conf into `directory`, with the given http-level files
+ * (conf.d), the upstream's sockets and the cache there too; returns the main file's path.
+ */
+function writeNginxFiles(directory: string, site: string, httpLevelFiles: readonly string[] = []): string {
+    fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]).replaceAll(APP_SOCKET_DIR, directory));
+    fs.writeFileSync(
+        path.join(directory, "site.conf"),
+        site
+            .replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf"))
+            .replace(NGINX_API_CACHE_DIR, path.join(directory, "cache")),
+    );
+    httpLevelFiles.forEach((content, index) => fs.writeFileSync(path.join(directory, `http-${index}.conf`), content));
+    const main = renderNginxConf()
+        .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
+        .replace("error_log /var/log/nginx/error.log;", `error_log ${directory}/error.log;`)
+        .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
+        .replace("include /etc/nginx/conf.d/*.conf;", `include ${directory}/http-*.conf;`)
+        .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
+    fs.writeFileSync(path.join(directory, "nginx.conf"), main);
+    return path.join(directory, "nginx.conf");
+}
+
 /** Runs `nginx -t` on the site inside the rendered nginx.conf, with the given http-level files (conf.d), and expects no complaint. */
 function expectAcceptedByNginx(site: string, httpLevelFiles: readonly string[] = []): void {
     const directory = temporaryDirectory("webstack-nginx");
     try {
-        fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]));
-        fs.writeFileSync(path.join(directory, "site.conf"), site.replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf")));
-        httpLevelFiles.forEach((content, index) => fs.writeFileSync(path.join(directory, `http-${index}.conf`), content));
-        const main = renderNginxConf()
-            .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
-            .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
-            .replace("include /etc/nginx/conf.d/*.conf;", `include ${directory}/http-*.conf;`)
-            .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
-        fs.writeFileSync(path.join(directory, "nginx.conf"), main);
-        const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", path.join(directory, "nginx.conf")], { encoding: "utf8" });
+        const main = writeNginxFiles(directory, site, httpLevelFiles);
+        const result = spawnSync("nginx", ["-t", "-q", "-p", directory, "-c", main], { encoding: "utf8" });
         expect(result.error, "nginx is not installed: apt-get install nginx").to.equal(undefined);
         expect(result.stderr).to.equal("");
         expect(result.status).to.equal(0);
@@ -88,7 +113,7 @@ describe("renderSite without TLS", () => {
         expect(www).to.contain("location @app {\n        proxy_pass http://webstack_app;");
         expect(www).to.contain("location = / {\n        expires epoch;\n        try_files /index.html @app;");
         expect(www).to.contain("location / {\n        expires epoch;\n        try_files $uri @app;");
-        expect(www.match(/proxy_pass/g)).to.have.length(2);
+        expect(www.match(/proxy_pass/g)).to.have.length(5);
         expect(www).to.contain("proxy_next_upstream error timeout;");
         expect(www).to.contain('proxy_set_header Connection "";');
         expect(www).to.match(/proxy_read_timeout \d+s;/);
@@ -96,6 +121,7 @@ describe("renderSite without TLS", () => {
 
     it("passes anything under /api/ to the app without looking for a file on disk first", () => {
         expect(www).to.contain("location /api/ {\n        expires epoch;\n        proxy_pass http://webstack_app;\n    }");
+        expect(www).to.contain("location = /api/posts {\n        expires epoch;\n        proxy_cache webstack_api;");
     });
 
     it("caches css and js for an hour, has browsers revalidate every other file, and compresses", () => {
@@ -231,5 +257,172 @@ describe("renderSite behind a load balancer", () => {
 
     it("is accepted by nginx -t, with the load balancer's addresses trusted for X-Forwarded-For", () => {
         expectAcceptedByNginx(site, [renderLoadBalancerTrust(["172.31.0.0/16", "2600:1f18::/56"])]);
+    });
+});
+
+/** The location block that opens with `opening`, up to its closing brace. */
+function locationBlock(block: string, opening: string): string {
+    const start = block.indexOf(`location ${opening} {`);
+    if (start < 0) {
+        throw new Error(`no location ${opening} in:\n${block}`);
+    }
+    return block.slice(start, block.indexOf("}", start) + 1);
+}
+
+describe("renderSite's API micro-cache", () => {
+    const site = renderSite({ domain: "example.com", tls: false });
+    const www = serverBlock(site, "www.example.com");
+
+    it("keeps the posts list for the configured seconds, served stale while one request refreshes it and while the app fails or restarts", () => {
+        const list = locationBlock(renderSite({ domain: "example.com", tls: false, apiCacheSeconds: 5 }), "= /api/posts");
+        expect(list).to.contain("proxy_cache webstack_api;");
+        expect(list).to.contain("proxy_cache_valid 200 5s;");
+        expect(list.match(/proxy_cache_valid/g), "only 200s are kept").to.have.length(1);
+        expect(list).to.contain("proxy_cache_use_stale updating error timeout http_503;");
+        expect(locationBlock(www, "= /api/posts")).to.contain(`proxy_cache_valid 200 ${DEFAULT_API_CACHE_SECONDS}s;`);
+    });
+
+    it("keeps a post, which never changes once written, for a minute; the release for the configured seconds, stale only while refreshing", () => {
+        const post = locationBlock(www, "~ ^/api/posts/[0-9]+$");
+        expect(post).to.contain("proxy_cache_valid 200 60s;");
+        expect(post).to.contain("proxy_cache_use_stale updating error timeout http_503;");
+        const version = locationBlock(www, "= /api/version");
+        expect(version).to.contain(`proxy_cache_valid 200 ${DEFAULT_API_CACHE_SECONDS}s;`);
+        expect(version).to.contain("proxy_cache_use_stale updating;");
+    });
+
+    it("keeps nothing else: not the rest of /api/, not the health paths nor any other path the app answers", () => {
+        expect(www.match(/proxy_cache webstack_api;/g)).to.have.length(3);
+        expect(locationBlock(www, "/api/")).not.to.contain("proxy_cache");
+        expect(locationBlock(www, "@app")).not.to.contain("proxy_cache");
+    });
+
+    it("keys an answer by the visitor's scheme, the site and the path with its query, and sends one request per key to the app", () => {
+        expect(www).to.contain("proxy_cache_key $scheme$host$request_uri;");
+        expect(www).to.contain("proxy_cache_lock on;");
+        const behind = serverBlock(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true }), "www.example.com");
+        expect(behind).to.contain("proxy_cache_key $http_x_forwarded_proto$host$request_uri;");
+    });
+
+    it("answers a request with a cookie or credentials from the app, and keeps neither its answer nor one the app marks private, no-store, or that sets a cookie", () => {
+        expect(www).to.contain("proxy_cache_bypass $http_authorization $http_cookie;");
+        expect(www).to.contain("proxy_no_cache $http_authorization $http_cookie $webstack_private_answer;");
+        expect(site).to.contain(
+            'map $upstream_http_cache_control $webstack_private_answer {\n    default "";\n    "~*private|no-store" 1;\n}',
+        );
+        expect(www, "nginx keeps no answer that sets a cookie unless told to ignore Set-Cookie").not.to.match(
+            /proxy_ignore_headers.*Set-Cookie/,
+        );
+        expect(www).to.contain("proxy_ignore_headers Cache-Control Expires X-Accel-Expires;");
+    });
+
+    it("says what the cache did in X-Cache-Status, on errors too", () => {
+        expect(www).to.contain("add_header X-Cache-Status $upstream_cache_status always;");
+    });
+
+    it("sets the recent writer's cookie on a write's 201 alone, for the cache's time and the longest refresh, Secure when visitors use HTTPS", () => {
+        expect(www).to.contain("add_header Set-Cookie $webstack_recent_writer_cookie;");
+        expect(recentWriterSeconds(1)).to.equal(12);
+        expect(site).to.contain(
+            `map "$request_method $status" $webstack_recent_writer_cookie {\n    default "";\n    "POST 201" "${RECENT_WRITER_COOKIE}=1; Max-Age=12; Path=/api/; HttpOnly; SameSite=Lax";\n}`,
+        );
+        expect(renderSite({ domain: "example.com", tls: true })).to.contain('SameSite=Lax; Secure";');
+        expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true })).to.contain('SameSite=Lax; Secure";');
+    });
+
+    it("bounds the cache for a 1 GiB server: keys in 2 MiB of shared memory, answers in 64 MiB on disk", () => {
+        expect(site).to.contain(
+            `proxy_cache_path ${NGINX_API_CACHE_DIR} levels=1:2 keys_zone=webstack_api:2m max_size=64m inactive=10m use_temp_path=off;`,
+        );
+    });
+
+    it("keeps nothing with 0 seconds: no cache, no cookie, no cache status", () => {
+        const off = renderSite({ domain: "example.com", tls: false, apiCacheSeconds: 0 });
+        expect(off).not.to.match(/proxy_cache|webstack_recent_writer|X-Cache-Status/);
+        expect(off.match(/proxy_pass/g)).to.have.length(2);
+        expectAcceptedByNginx(off);
+    });
+
+    it("refuses a time that is not a whole number of seconds from 0 to 60, naming the setting", () => {
+        for (const seconds of [-1, 1.5, 61]) {
+            expect(() => renderSite({ domain: "example.com", tls: false, apiCacheSeconds: seconds })).to.throw(
+                `apiCacheSeconds is ${seconds}; expected a whole number of seconds from 0 (no cache) to 60, for example 1.`,
+            );
+        }
+    });
+
+    it("is accepted by nginx -t, and so is the fleet's form", () => {
+        expectAcceptedByNginx(site);
+        expectAcceptedByNginx(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true, apiCacheSeconds: 30 }));
+    });
+});
+
+describe("renderSite's API micro-cache in a real nginx, before a stand-in app", function () {
+    this.timeout(30_000);
+    /** What the stand-in app adds to its answer of a path, and how many times it was asked. */
+    const extraHeaders: Record<string, Record<string, string>> = {
+        "/api/posts?limit=1": { "Set-Cookie": "session=abc; Path=/" },
+        "/api/posts?limit=2": { "Cache-Control": "private" },
+        "/api/posts?limit=3": { "Cache-Control": "no-store" },
+        "/api/posts?limit=4": {},
+    };
+    const asked: Record<string, number> = {};
+    let directory: string;
+    let app: http.Server;
+    let site: { address: string; port: number; hostName: string };
+
+    before(async () => {
+        directory = temporaryDirectory("webstack-nginx-cache");
+        fs.chmodSync(directory, 0o755);
+        const port = await freePort();
+        site = { address: "127.0.0.1", port, hostName: "www.example.com" };
+        app = http.createServer((incoming, answer) => {
+            const url = incoming.url ?? "";
+            asked[url] = (asked[url] ?? 0) + 1;
+            answer.writeHead(200, { "Content-Type": "application/json", ...extraHeaders[url] });
+            answer.end(JSON.stringify({ asked: asked[url] }));
+        });
+        await new Promise<void>((resolve) => app.listen(appSocketPath(3001).replace(APP_SOCKET_DIR, directory), resolve));
+        fs.chmodSync(appSocketPath(3001).replace(APP_SOCKET_DIR, directory), 0o666);
+        const main = writeNginxFiles(
+            directory,
+            renderSite({ domain: "example.com", tls: false })
+                .replace(/listen \[::\]:80[^;]*;\n/g, "")
+                .replace(/listen 80/g, `listen 127.0.0.1:${port}`),
+        );
+        const started = spawnSync("nginx", ["-p", directory, "-c", main], { encoding: "utf8" });
+        expect(started.stderr).to.equal("");
+    });
+
+    after(() => {
+        spawnSync("nginx", ["-p", directory, "-c", path.join(directory, "nginx.conf"), "-s", "stop"]);
+        app?.close();
+        fs.rmSync(directory, { recursive: true, force: true });
+    });
+
+    const twice = async (url: string): Promise<HttpAnswer[]> => [await request(site, "GET", url), await request(site, "GET", url)];
+
+    it("keeps a plain answer: the second read is a hit the app never sees", async () => {
+        const answers = await twice("/api/posts?limit=4");
+        expect(answers.map((answer) => answer.headers["x-cache-status"])).to.deep.equal(["MISS", "HIT"]);
+        expect(asked["/api/posts?limit=4"]).to.equal(1);
+    });
+
+    it("never keeps an answer that sets a cookie, so no kept answer carries one", async () => {
+        const answers = await twice("/api/posts?limit=1");
+        expect(answers.map((answer) => answer.headers["x-cache-status"])).to.deep.equal(["MISS", "MISS"]);
+        expect(answers.map((answer) => answer.headers["set-cookie"])).to.deep.equal([["session=abc; Path=/"], ["session=abc; Path=/"]]);
+        expect(asked["/api/posts?limit=1"]).to.equal(2);
+    });
+
+    it("never keeps an answer the app marks private or no-store", async () => {
+        for (const url of ["/api/posts?limit=2", "/api/posts?limit=3"]) {
+            const answers = await twice(url);
+            expect(
+                answers.map((answer) => answer.headers["x-cache-status"]),
+                url,
+            ).to.deep.equal(["MISS", "MISS"]);
+            expect(asked[url], url).to.equal(2);
+        }
     });
 });

@@ -215,6 +215,10 @@ describe("changedSteps", () => {
         ).to.deep.equal(["app-environment"]);
     });
 
+    it("names the nginx step alone when the API cache's time changes", () => {
+        expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, apiCacheSeconds: 0 }), inputs: INPUTS })).to.deep.equal(["nginx"]);
+    });
+
     it("names a new release's upload and deploy, and the steps a plan gains", () => {
         const release = { ...SETTINGS.release, id: "fedcba987654", artifactPath: "/work/build/webstack-release-fedcba987654.tar.gz" };
         expect(changedSteps(applied, { plan: buildPlan({ ...SETTINGS, release }), inputs: INPUTS })).to.deep.equal([
@@ -309,6 +313,8 @@ describe("checkedServerSettings", () => {
         ["no instances", { ...SETTINGS, appInstances: 0 }, /appInstances is 0; expected a whole number from 1 to 8/],
         ["too many instances", { ...SETTINGS, appInstances: 9 }, /appInstances is 9/],
         ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
+        ["a negative cache time", { ...SETTINGS, apiCacheSeconds: -1 }, /apiCacheSeconds is -1; expected a whole number of seconds from 0/],
+        ["a cache time past a minute", { ...SETTINGS, apiCacheSeconds: 61 }, /apiCacheSeconds is 61; .* to 60/],
         ["a release id with a slash", { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } }, /release\.id "\.\.\/x" must be/],
         ["an empty artifact path", { ...SETTINGS, release: { ...SETTINGS.release, artifactPath: " " } }, /release\.artifactPath is empty/],
         [
@@ -334,8 +340,12 @@ describe("checkedServerSettings", () => {
         expect(scriptOf(buildPlan({ release: SETTINGS.release }), "app")).to.contain("export APP_PORTS='3001 3002'");
     });
 
+    it("keeps the API's answers a second unless told otherwise", () => {
+        expect(scriptOf(buildPlan({ release: SETTINGS.release }), "nginx")).to.contain("proxy_cache_valid 200 1s;");
+    });
+
     it("accepts valid settings as they are", () => {
-        const settings = { ...SETTINGS, appInstances: 8, tls: TLS };
+        const settings = { ...SETTINGS, appInstances: 8, apiCacheSeconds: 0, tls: TLS };
         expect(checkedServerSettings(settings)).to.equal(settings);
     });
 });
