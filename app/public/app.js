@@ -129,14 +129,16 @@ async function submitPost(event) {
     const submit = elements.form.querySelector("button[type=submit]");
     submit.disabled = true;
     try {
-        await apiWithRetries("/api/posts", {
+        const post = await apiWithRetries("/api/posts", {
             method: "POST",
             headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": newIdempotencyKey() },
             body: JSON.stringify({ author: elements.author.value, body: elements.body.value }),
         });
         elements.body.value = "";
         showError(elements.formError, null);
-        await loadPage(null);
+        // Shown from the 201 itself: the list other readers get may be a moment old.
+        elements.posts.prepend(postItem(post));
+        elements.empty.hidden = true;
     } catch (error) {
         showError(elements.formError, error);
     } finally {

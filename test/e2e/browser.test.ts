@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildRelease } from "../../release/build";
-import { APP_DATABASE, appInstanceUnit, appPorts } from "../../provisioning/layout";
+import { APP_DATABASE, appInstanceUnit, appPorts, NGINX_API_CACHE_DIR } from "../../provisioning/layout";
 import { launchBrowser, type TestBrowser } from "../support/browser";
 import { figure } from "../support/figure";
 import { request } from "../support/http";
@@ -104,6 +104,25 @@ describe("the page in a real browser (end to end)", function () {
         expect(problems).to.deep.equal([]);
     });
 
+    it("finds its own post in the list when reloaded at once, though other readers are served the list kept a moment before", async () => {
+        await openPage();
+        const kept = await request({ address: sandbox.address, hostName: www() }, "GET", "/api/posts?limit=20");
+        expect(kept.headers["x-cache-status"], "the list from before the write is in the cache").to.be.oneOf(["HIT", "MISS"]);
+        await writePost("Ada", "read back at once");
+        await page.locator("#posts li .body").first().filter({ hasText: "read back at once" }).waitFor();
+
+        const listAnswer = page.waitForResponse((response) => response.url().includes("/api/posts?"));
+        await page.reload();
+        const answer = await listAnswer;
+        await page.locator("#posts li .body").first().waitFor();
+
+        expect(answer.headers()["x-cache-status"], "the writer's read skips the cache").to.equal("BYPASS");
+        expect((await listBodies())[0]).to.equal("read back at once");
+        const anonymous = await request({ address: sandbox.address, hostName: www() }, "GET", "/api/posts?limit=20");
+        expect(anonymous.headers["set-cookie"]).to.equal(undefined);
+        expect(problems).to.deep.equal([]);
+    });
+
     it("pages 25 posts with Older posts, nothing repeated and nothing missing", async () => {
         await onServer(`mariadb -e 'DELETE FROM ${APP_DATABASE}.posts'`);
         const site = { address: sandbox.address, hostName: www() };
@@ -150,7 +169,9 @@ describe("the page in a real browser (end to end)", function () {
         expect(await page.evaluate("window.injected")).to.equal(undefined);
     });
 
-    it("shows a readable error while the app is down, and recovers by itself when it is back, without a reload", async () => {
+    it("shows a readable error while the app is down with no list in nginx's cache, and recovers by itself when it is back, without a reload", async () => {
+        // A list in the cache would be served, marked stale, for as long as the app is down.
+        await onServer(`find ${NGINX_API_CACHE_DIR} -type f -delete`);
         await onServer(`systemctl stop ${units()}`);
         try {
             await openPage();
