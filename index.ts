@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
 import { stackServerName } from "./components/tags";
-import { readStackSettings, StackSettings } from "./config/stackConfig";
+import { PREVIEW_KEY_PLACEHOLDER, readStackSettings, StackSettings } from "./config/stackConfig";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
@@ -22,6 +22,8 @@ export = async () => {
     // Without a key in the config, pulumi-command logs in through the ssh-agent of the process that runs Pulumi.
     const sshPrivateKey = new pulumi.Config("webstack").getSecret("sshPrivateKey");
     const appEnvironment = settings.appEnvironment && pulumi.secret(settings.appEnvironment);
+    // A pull request's preview has no access to the server, so it does not ask it about drift.
+    const checkDrift = pulumi.runtime.allConfig()["webstack:sshPrivateKey"] !== PREVIEW_KEY_PLACEHOLDER;
 
     if (settings.server.kind === "ha") {
         const fleet = settings.server;
@@ -69,6 +71,7 @@ export = async () => {
             appEnvironment,
             // The prefix a WebServer named so gives its own server's backups: a server moving either way finds them.
             backupBucket: backupBucket && { ...backupBucket, prefix: stackServerName("webstack") },
+            checkDrift,
         });
         const url = siteUrl(settings.domain, settings.tls !== undefined);
         return {
@@ -101,6 +104,7 @@ export = async () => {
                   sshPrivateKey,
                   sshUser: settings.sshUser,
                   sshHostKey: settings.sshHostKey,
+                  checkDrift,
               }
             : undefined,
     });

@@ -1,7 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { join } from "node:path";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 import { RUN_AS_ROOT, stepHoldsSecrets, type BackupBucket, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
+import { BUILD_DIR } from "../release/build";
+import { driftSource, repairFor, type DriftReport } from "./driftCheck";
+import {
+    scriptLauncher,
+    scriptSourcingLibrary,
+    SHIPPED_LIBRARY,
+    SHIPPED_SCRIPTS_DIR,
+    shippedScript,
+    writeShippedScripts,
+} from "./shippedScripts";
 
 /** The login user of Debian's cloud images, which has passwordless sudo. */
 export const DEFAULT_SSH_USER = "admin";
@@ -56,11 +67,20 @@ export interface RemoteProvisionerArgs {
     /** Resources that must exist before steps marked `needsDns` run (the DNS records). Defaults to none. */
     dnsReady?: pulumi.Resource[];
     /**
+     * Whether to ask the server, as the program runs, which files that steps put were changed by hand
+     * since, so that a preview shows those steps changing and `up` puts the files back (driftCheck.ts).
+     * It dials the server, so a pull request's preview without access turns it off. Defaults to true.
+     */
+    checkDrift?: boolean;
+    /**
      * How long to keep retrying the first SSH connection, in seconds: a new EC2 instance takes a
      * minute or two before sshd answers. Defaults to 600.
      */
     connectTimeoutSeconds?: number;
 }
+
+/** Where the program writes the scripts it uploads (see shippedScripts.ts): beside the release, in build/. */
+const SHIPPED_SCRIPTS_BUILD_DIR = join(BUILD_DIR, "scripts");
 
 /** Seconds per SSH dial attempt. */
 const PER_DIAL_TIMEOUT_SECONDS = 10;
@@ -145,9 +165,10 @@ export function stepResourceName(provisionerName: string, step: PlanStep): strin
 }
 
 /**
- * Applies a provisioning plan to a server over SSH: every upload becomes a `CopyToRemote`, every
- * run a `Command` fed the script on stdin, each depending on the one before. A step runs again
- * exactly when its script or file changes, because those are the resource's inputs.
+ * Applies a provisioning plan to a server over SSH: the run steps' scripts go first, in one upload
+ * (shippedScripts.ts), then every upload step becomes a `CopyToRemote` and every run step a
+ * `Command` that runs its script, each depending on the one before. A step runs again exactly when
+ * its script or file changes, because their hashes are the resource's inputs.
  */
 export class RemoteProvisioner extends pulumi.ComponentResource {
     /** The last step's resource: depend on it to run after the server is configured. */
@@ -195,7 +216,50 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
             }
         };
 
-        let previous: pulumi.Resource | undefined;
+        const uploadName = `${name}-scripts`;
+        const runSteps = args.plan.filter((step): step is RunStep => step.kind === "run");
+        const uploaded = new Map(
+            runSteps
+                .filter((step) => !stepHoldsSecrets(step))
+                .map((step) => [step.name, pulumi.output(scriptOf(step)).apply((script) => shippedScript(step.name, script))]),
+        );
+        const needsLibrary = runSteps.some(stepHoldsSecrets);
+        let previous: pulumi.Resource | undefined =
+            runSteps.length === 0
+                ? undefined
+                : new command.remote.CopyToRemote(
+                      uploadName,
+                      {
+                          connection,
+                          source: pulumi
+                              .all([...uploaded.values()])
+                              .apply(
+                                  (scripts) =>
+                                      new pulumi.asset.FileArchive(
+                                          writeShippedScripts(
+                                              [...scripts, ...(needsLibrary ? [SHIPPED_LIBRARY] : [])],
+                                              SHIPPED_SCRIPTS_BUILD_DIR,
+                                          ),
+                                      ),
+                              ),
+                          remotePath: SHIPPED_SCRIPTS_DIR,
+                          triggers,
+                      },
+                      { parent: this },
+                  );
+        const drift = args.checkDrift === false ? pulumi.output<DriftReport>({}) : this.driftOf(args.connection);
+        const stdinOf = (step: RunStep): pulumi.Input<string> => {
+            const repair = drift.apply((steps) => repairFor(steps[step.name]));
+            const script = uploaded.get(step.name);
+            return script === undefined
+                ? pulumi.secret(
+                      pulumi
+                          .all([scriptOf(step), repair])
+                          .apply(([text, stepRepair]) => scriptSourcingLibrary(step.name, text, uploadName, stepRepair)),
+                  )
+                : pulumi.all([script, repair]).apply(([shipped, stepRepair]) => scriptLauncher(step.name, shipped, uploadName, stepRepair));
+        };
+
         for (const step of args.plan) {
             const dependsOn = [...(previous ? [previous] : []), ...(step.kind === "run" && step.needsDns ? dnsReady : [])];
             const resourceName = stepResourceName(name, step);
@@ -209,11 +273,45 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                       )
                     : new command.remote.Command(
                           resourceName,
-                          { connection, create: RUN_AS_ROOT, stdin: scriptOf(step), ...RUN_STEP_OUTPUT, triggers },
+                          { connection, create: RUN_AS_ROOT, stdin: stdinOf(step), ...RUN_STEP_OUTPUT, triggers },
                           { ...options, additionalSecretOutputs: stepHoldsSecrets(step) ? ["stdout", "stderr"] : [] },
                       );
         }
         this.lastStep = previous;
         this.registerOutputs({});
+    }
+
+    /**
+     * What the drift check (driftCheck.ts) finds on the server, over the steps' connection: nothing
+     * when the host key is not pinned (it never dials a server it cannot verify) or it connects
+     * through a bastion, and nothing, with a warning, when the server does not answer (a new one
+     * still booting).
+     */
+    private driftOf(connection: SshConnectionArgs): pulumi.Output<DriftReport> {
+        // The report names files, no secret: it must not make every step's stdin secret along with the key.
+        const report = pulumi
+            .all([
+                connection.host,
+                connection.user ?? DEFAULT_SSH_USER,
+                connection.port ?? 22,
+                connection.hostKey,
+                connection.privateKey,
+                connection.proxy,
+            ])
+            .apply(async ([host, user, port, hostKey, privateKey, proxy]) => {
+                if (hostKey === undefined || proxy !== undefined) {
+                    return {};
+                }
+                try {
+                    return await driftSource.read({ host, user, port, hostKey, privateKey });
+                } catch (error) {
+                    await pulumi.log.warn(
+                        `Could not ask ${host} which files changed by hand since their steps ran (${(error as Error).message}); the steps run as their scripts say. A new server still booting gives this once.`,
+                        this,
+                    );
+                    return {};
+                }
+            });
+        return pulumi.unsecret(report);
     }
 }

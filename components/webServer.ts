@@ -26,6 +26,8 @@ export const WEB_SERVER_DEFAULTS = {
 
 /** How WebServer configures its server: what runs there (buildPlan's settings) and how to reach it over SSH. */
 export interface WebServerProvisioning extends ServerSettings {
+    /** Whether a preview asks the server which files were changed by hand (RemoteProvisionerArgs.checkDrift). Defaults to true. */
+    checkDrift?: boolean;
     /**
      * The app's own environment variables, secrets among them (API keys): they reach a root-only file
      * on the server that the app instances read, and stay encrypted in the state. Defaults to none.
@@ -175,6 +177,7 @@ export class WebServer extends pulumi.ComponentResource {
                     appEnvironment: settings.appEnvironment,
                     serverIdentity: [instance.id],
                     dnsReady: records,
+                    checkDrift: args.provisioning.checkDrift,
                     authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
                     backupBucket: pulumi
                         .all([backups.bucket.bucket, backups.bucket.region])

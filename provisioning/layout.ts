@@ -36,6 +36,11 @@ export const PROVISIONING_LOG_FILE = "/var/log/webstack-provisioning.log";
 export const IMDS_ROLE_WAIT_SECONDS = 90;
 /** One file per action (a reload) that a step's change made due and that has not succeeded yet (action_pending in the script library). */
 export const PENDING_ACTIONS_DIR = "/var/lib/webstack/pending";
+/**
+ * What each plan step records about itself (record_owned_files in the script library): the files it
+ * wrote, with their hashes, and the last repair the Pulumi executor's drift check asked of it.
+ */
+export const STEP_RECORDS_DIR = "/var/lib/webstack/steps";
 /** Touched whenever a step fetches apt's package lists, so that the next step of the same run need not fetch them again. */
 export const APT_LISTS_FETCHED_STAMP = "/var/lib/webstack/apt-lists-fetched";
 

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { APT_LISTS_FETCHED_STAMP, PENDING_ACTIONS_DIR, PROVISIONING_LOG_FILE } from "./layout";
+import { APT_LISTS_FETCHED_STAMP, PENDING_ACTIONS_DIR, PROVISIONING_LOG_FILE, STEP_RECORDS_DIR } from "./layout";
 import type { PlanInputs, PlanInputValue, RunStep, ScriptTemplate } from "./plan";
 
 /**
@@ -29,6 +29,19 @@ export function exportLines(settings: Readonly<Record<string, string | number | 
             return /[$`]/.test(String(value)) ? `# shellcheck disable=SC2016\n${line}` : line;
         })
         .join("\n");
+}
+
+/** A quoted value as {@link shellQuote} writes it: quotes, with each quote inside as '\\''. */
+const QUOTED_EXPORT = /^export ([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/gm;
+
+/**
+ * The settings a script rendered by {@link renderScript} exports, in order, read back from its
+ * `export` lines (the inverse of {@link exportLines}); what the library and body do is not read.
+ */
+export function scriptSettings(script: string): [name: string, value: string][] {
+    const end = script.indexOf(SCRIPT_LIBRARY.trim());
+    const header = end === -1 ? script : script.slice(0, end);
+    return [...header.matchAll(QUOTED_EXPORT)].map((match) => [match[1], match[2].replace(/'\\''/g, "'")]);
 }
 
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
@@ -61,21 +74,25 @@ export interface ScriptSpec {
 /** What the helpers of {@link SCRIPT_LIBRARY} need, in every script. */
 const LIBRARY_SETTINGS = { APT_LISTS_FETCHED_STAMP, PENDING_ACTIONS_DIR, PROVISIONING_LOG_FILE };
 
-function scriptLines(spec: ScriptSpec): string[] {
-    const settings = `${exportLines({ ...LIBRARY_SETTINGS, ...spec.settings })}\n`;
+/** The settings every step's script gets from the platform, not from its own spec. */
+export const PLATFORM_SETTINGS: readonly string[] = [...Object.keys(LIBRARY_SETTINGS), "PLAN_STEP", "STEP_RECORDS_DIR"];
+
+function scriptLines(spec: ScriptSpec, stepSettings: Readonly<Record<string, string>> = {}): string[] {
+    const settings = `${exportLines({ ...LIBRARY_SETTINGS, ...stepSettings, ...spec.settings })}\n`;
     return ["#!/usr/bin/env bash", "set -euo pipefail", `# ${spec.description}`, `${settings}${SCRIPT_LIBRARY.trim()}`, spec.body.trim()];
 }
 
 /**
- * A complete, self-contained bash script for a run step; its last line of output is `changed: N`.
+ * A complete, self-contained bash script for the run step `stepName`; its last line of output is
+ * `changed: N`, and before it the step records the files it put (record_owned_files).
  * The executors feed the script to `bash -s` on stdin, and bash reads a script from a pipe as it
  * goes: a command that reads stdin (apt, a database client, systemd-run --pipe) would swallow the
  * rest of the script. So the whole script is one group, which bash reads to the end before it runs
  * any of it, and the group's stdin is /dev/null.
  */
-export function renderScript(spec: ScriptSpec): string {
-    const [shebang, strict, ...rest] = scriptLines(spec);
-    return [shebang, strict, "{", ...rest, `echo "changed: $changed"`, "} </dev/null", ""].join("\n");
+export function renderScript(stepName: string, spec: ScriptSpec): string {
+    const [shebang, strict, ...rest] = scriptLines(spec, { PLAN_STEP: stepName, STEP_RECORDS_DIR });
+    return [shebang, strict, "{", ...rest, "record_owned_files", `echo "changed: $changed"`, "} </dev/null", ""].join("\n");
 }
 
 /**
@@ -89,7 +106,7 @@ export function renderCommand(spec: ScriptSpec): string {
 
 /** A run step whose script is {@link renderScript} of the spec. */
 export function runStep(name: string, spec: ScriptSpec, options: { needsDns?: boolean } = {}): RunStep {
-    return { kind: "run", name, script: renderScript(spec), ...(options.needsDns ? { needsDns: true } : {}) };
+    return { kind: "run", name, script: renderScript(name, spec), ...(options.needsDns ? { needsDns: true } : {}) };
 }
 
 /** A run step whose script is {@link renderScript} of the spec that `input`'s value gives, when the plan is applied. */
@@ -100,6 +117,6 @@ export function runStepFrom<Input extends keyof PlanInputs>(
     options: { needsDns?: boolean } = {},
 ): RunStep {
     // TypeScript cannot pair a generic key with its member of the union; the signature above does.
-    const script = { input, render: (value: PlanInputValue<Input>) => renderScript(spec(value)) } as ScriptTemplate;
+    const script = { input, render: (value: PlanInputValue<Input>) => renderScript(name, spec(value)) } as ScriptTemplate;
     return { kind: "run", name, script, ...(options.needsDns ? { needsDns: true } : {}) };
 }

@@ -45,7 +45,8 @@ export interface ReleaseFile {
     readonly content: Buffer;
 }
 
-const DEFAULT_OUT_DIR = join(__dirname, "..", "build");
+/** The repository's build/ directory: releases, and the scripts the Pulumi executor uploads. */
+export const BUILD_DIR = join(__dirname, "..", "build");
 /** The platform's migrator, in every release. */
 const MIGRATOR_ENTRY = join(__dirname, "migrator", "migrate.ts");
 const ID_LENGTH = 12;
@@ -143,11 +144,15 @@ async function bundle(entry: string, path: string): Promise<ReleaseFile> {
     return { path, content: Buffer.from(result.outputFiles[0].contents) };
 }
 
-function writeRelease(directory: string, files: readonly ReleaseFile[]): void {
+/**
+ * Writes the files into `directory` unless it exists: it is named by its contents (an id, a hash), so
+ * an earlier run wrote the same. Written aside and renamed, so a concurrent run or a crash never
+ * leaves half of it.
+ */
+export function writeContentAddressedDirectory(directory: string, files: readonly ReleaseFile[]): void {
     if (existsSync(directory)) {
-        return; // Same id, same contents: an earlier build already wrote it.
+        return;
     }
-    // Written aside and renamed, so a concurrent build or a crash never leaves a half-written release.
     const staging = `${directory}.tmp-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     for (const file of files) {
@@ -195,7 +200,7 @@ export function validateAppSource(app: AppSource, exists: (path: string) => bool
 export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRelease> {
     const app = options.app ?? POSTS_APP;
     validateAppSource(app);
-    const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+    const outDir = options.outDir ?? BUILD_DIR;
     const healthPath = app.healthPath ?? DEFAULT_HEALTH_PATH;
     const files = [
         await bundle(app.entry, "server.js"),
@@ -210,7 +215,7 @@ export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRel
     const artifactPath = join(outDir, `webstack-release-${id}.tar.gz`);
     const allFiles = [...files, { path: "release.json", content: Buffer.from(`${JSON.stringify({ id, healthPath })}\n`) }];
     mkdirSync(join(outDir, "release"), { recursive: true });
-    writeRelease(directory, allFiles);
+    writeContentAddressedDirectory(directory, allFiles);
     if (!existsSync(artifactPath)) {
         writeTarball(artifactPath, allFiles);
     }

@@ -52,10 +52,13 @@ logged() {
 # put_file PATH MODE OWNER:GROUP < content   (MODE as stat prints it: 644, not 0644)
 # Writes stdin to PATH only when content, mode or owner differ, atomically (rename). Afterwards
 # wrote_file says whether it wrote, so that a caller reloads a service only when its file changed.
+# The path joins owned_files, which the step records when it ends (record_owned_files).
 file_changed=0
+owned_files=()
 wrote_file() { (( file_changed )); }
 put_file() {
   local path="$1" mode="$2" owner="$3" staged
+  owned_files+=("$path")
   staged="$(mktemp "$(dirname "$path")/.put_file.XXXXXX")"
   cat > "$staged"
   if [[ -f "$path" ]] && cmp -s "$staged" "$path" \
@@ -69,6 +72,18 @@ put_file() {
   mv -f "$staged" "$path"
   file_changed=1
   mark_changed
+}
+
+# record_owned_files: the hashes of the files this step put, in STEP_RECORDS_DIR/PLAN_STEP.sha256,
+# where the drift check compares them with the disk. Bookkeeping, not a change of the server.
+record_owned_files() {
+  local record="$STEP_RECORDS_DIR/$PLAN_STEP.sha256" staged
+  mkdir -p "$STEP_RECORDS_DIR"
+  staged="$(mktemp "$STEP_RECORDS_DIR/.record.XXXXXX")"
+  if (( ${#owned_files[@]} > 0 )); then
+    printf '%s\0' "${owned_files[@]}" | sort -zu | xargs -0 sha256sum -- > "$staged"
+  fi
+  mv -f "$staged" "$record"
 }
 
 # put_content PATH MODE OWNER:GROUP CONTENT: put_file with the content from a string, exactly.

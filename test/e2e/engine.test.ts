@@ -81,6 +81,8 @@ describe("the real Pulumi engine running this program against a sandbox server (
     const transcripts: Transcript[] = [];
 
     const stepResource = (step: string) => `webstack-${step}`;
+    /** The resources beside one per plan step: the stack, the provisioner and the upload of the steps' scripts. */
+    const BESIDE_STEPS = 3;
     const planInputs = (apiToken: string): PlanInputs => ({ domain: sandbox.domain, appEnvironment: { API_TOKEN: apiToken } });
     const plannedFor = (appInstances: number, apiToken: string): { plan: Plan; inputs: PlanInputs } => ({
         plan: buildPlan({ appInstances, release }),
@@ -163,21 +165,22 @@ describe("the real Pulumi engine running this program against a sandbox server (
         );
         expect(
             created.filter((resource) => !resource.type.startsWith("pulumi:providers:")).map((resource) => resourceName(resource.urn)),
-        ).to.deep.equal(["webstack-sandbox", "webstack", ...plan.map((step) => stepResource(step.name))]);
+        ).to.deep.equal(["webstack-sandbox", "webstack", stepResource("scripts"), ...plan.map((step) => stepResource(step.name))]);
         expect(
             created
                 .filter((resource) => resource.type.startsWith("pulumi:providers:"))
                 .map((resource) => `${resource.type} ${resourceName(resource.urn)}`),
         ).to.deep.equal(["pulumi:providers:command default_1_2_1"]);
-        expect(result.changeSummary).to.deep.equal({ create: plan.length + 2 });
+        expect(result.changeSummary).to.deep.equal({ create: plan.length + BESIDE_STEPS });
     });
 
     it("creates the stack with up, and the site's flow works through nginx into MariaDB and back", async () => {
         const startedAt = Date.now();
         const { result } = await recorded((options) => stack.up(options));
-        figure(`first up: ${seconds(startedAt)} s; state after it: ${(stateSize() / 1024).toFixed(0)} KiB`);
+        figure(`first up: ${seconds(startedAt)} s; state after it: ${(stateSize() / 1024).toFixed(0)} KiB (target: at most 64)`);
+        expect(stateSize(), "the state's bytes: the steps' scripts stay out of it").to.be.at.most(64 * 1024);
         expect(result.summary.result).to.equal("succeeded");
-        expect(result.summary.resourceChanges).to.deep.equal({ create: plannedFor(2, API_TOKEN).plan.length + 2 });
+        expect(result.summary.resourceChanges).to.deep.equal({ create: plannedFor(2, API_TOKEN).plan.length + BESIDE_STEPS });
         expect(result.outputs.url.value).to.equal(`http://www.${sandbox.domain}`);
 
         const page = await request(site, "GET", "/");
@@ -214,7 +217,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
         const startedAt = Date.now();
         const { result } = await recorded((options) => stack.up(options));
         figure(`no-change up: ${seconds(startedAt)} s`);
-        expect(result.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
+        expect(result.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + BESIDE_STEPS });
     });
 
     it("previews with the pull request's placeholder instead of the key, every step's connection changed and nothing else, and refuses up with it", async () => {
@@ -222,11 +225,11 @@ describe("the real Pulumi engine running this program against a sandbox server (
         try {
             const plan = plannedFor(2, API_TOKEN).plan;
             const { result, transcript } = await recorded((options) => stack.preview(options));
-            expect(result.changeSummary).to.deep.equal({ same: 2, update: plan.length });
+            expect(result.changeSummary).to.deep.equal({ same: 2, update: plan.length + 1 });
             const updates = transcript.events.flatMap((event) =>
                 event.resourcePreEvent?.metadata.op === "update" ? [event.resourcePreEvent.metadata] : [],
             );
-            expect(updates.map((update) => update.diffs)).to.deep.equal(plan.map(() => ["connection"]));
+            expect(updates.map((update) => update.diffs)).to.deep.equal([...plan, "scripts"].map(() => ["connection"]));
             const refused = await recorded((options) => stack.up(options)).then(
                 () => undefined,
                 (error: Error) => error,
@@ -237,22 +240,24 @@ describe("the real Pulumi engine running this program against a sandbox server (
         }
     });
 
-    it("changes nothing on refresh, which cannot see a hand edit on the server; up leaves the edit too, and up --replace of its step puts the file back", async () => {
+    it("previews a hand edit of a step's file as that step changing, naming the file; up puts it back, and the next preview is clean", async () => {
         const original = await sandbox.exec(`cat ${NGINX_SITE_FILE}`);
         await sandbox.exec(`echo '# edited by hand' >> ${NGINX_SITE_FILE}`);
+        const resources = plannedFor(2, API_TOKEN).plan.length + BESIDE_STEPS;
 
-        const { result: refreshed } = await recorded((options) => stack.refresh(options));
-        expect(refreshed.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
-        const { result: upAfterEdit } = await recorded((options) => stack.up(options));
-        expect(upAfterEdit.summary.resourceChanges).to.deep.equal({ same: plannedFor(2, API_TOKEN).plan.length + 2 });
-        expect(await sandbox.exec(`tail -n 1 ${NGINX_SITE_FILE}`)).to.equal("# edited by hand\n");
+        const { result: preview, transcript } = await recorded((options) => stack.preview({ ...options, diff: true }));
+        expect(namesWithOp(transcript.events, "update")).to.deep.equal([stepResource("nginx")]);
+        expect(preview.changeSummary).to.deep.equal({ update: 1, same: resources - 1 });
+        expect(transcript.output).to.contain(`repair 1: ${NGINX_SITE_FILE} changed on the server`);
 
-        const nginxStep = (await stack.exportStack()).deployment.resources.find((resource: { urn: string }) =>
-            resource.urn.endsWith(`::${stepResource("nginx")}`),
-        ).urn;
-        const { result: replaced } = await recorded((options) => stack.up({ ...options, replace: [nginxStep] }));
-        expect(replaced.summary.resourceChanges).to.include({ replace: 1 });
+        const startedAt = Date.now();
+        const { result: repaired } = await recorded((options) => stack.up(options));
+        figure(`drift round trip: the edit previewed, then up put it back in ${seconds(startedAt)} s`);
+        expect(repaired.summary.resourceChanges).to.deep.equal({ update: 1, same: resources - 1 });
         expect(await sandbox.exec(`cat ${NGINX_SITE_FILE}`)).to.equal(original);
+
+        const { result: clean } = await recorded((options) => stack.preview(options));
+        expect(clean.changeSummary).to.deep.equal({ same: resources });
     });
 
     it("previews a change as exactly the steps whose script changed, applies only those, and the site answers throughout", async () => {
@@ -264,16 +269,21 @@ describe("the real Pulumi engine running this program against a sandbox server (
         await setApiToken(ROTATED_API_TOKEN);
 
         const { transcript: preview } = await recorded((options) => stack.preview({ ...options, diff: true }));
-        expect(namesWithOp(preview.events, "update")).to.deep.equal(expected);
-        expect(preview.output).to.contain(`server unix:${appSocketPath(3003)}`);
+        expect(namesWithOp(preview.events, "update")).to.deep.equal([stepResource("scripts"), ...expected]);
+        // The diff names the settings that changed: the app's ports, and nginx's upstream file by its hash.
+        expect(preview.output).to.contain("APP_PORTS=3001 3002 3003");
+        expect(preview.output).to.match(/UPSTREAM_CONF sha256:[0-9a-f]{12}/);
 
         const load = startLoad(site, { paths: ["/", "/api/posts?limit=5"] });
         const startedAt = Date.now();
         const { result, transcript } = await recorded((options) => stack.up(options));
         const report = await load.stop();
         figure(`change up (3 steps): ${seconds(startedAt)} s; ${report.sent} requests meanwhile, ${report.failed} failed`);
-        expect(namesWithOp(transcript.events, "update")).to.deep.equal(expected);
-        expect(result.summary.resourceChanges).to.deep.equal({ update: expected.length, same: after.plan.length + 2 - expected.length });
+        expect(namesWithOp(transcript.events, "update")).to.deep.equal([stepResource("scripts"), ...expected]);
+        expect(result.summary.resourceChanges).to.deep.equal({
+            update: expected.length + 1,
+            same: after.plan.length + BESIDE_STEPS - expected.length - 1,
+        });
         expect(report.sent, "the load sent requests throughout the up").to.be.greaterThan(100);
         expect(report.failed, report.failures.join("\n")).to.equal(0);
         expect(await sandbox.exec("systemctl is-active webstack-app@3003")).to.equal("active\n");
@@ -349,7 +359,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
     it("passes the policy pack under the engine, and refuses a config that breaks a policy with the policy's message", async () => {
         const policyPack = join(REPO_ROOT, "policy");
         const { result } = await recorded((options) => stack.preview({ ...options, policyPacks: [policyPack] }));
-        expect(result.changeSummary).to.deep.equal({ same: plannedFor(2, ROTATED_API_TOKEN).plan.length + 2 });
+        expect(result.changeSummary).to.deep.equal({ same: plannedFor(2, ROTATED_API_TOKEN).plan.length + BESIDE_STEPS });
 
         await stack.removeConfig("webstack:sshHostKey");
         try {
@@ -366,7 +376,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
 
     it("destroys every resource of the stack, and leaves the server as it was configured: no step has a delete command", async () => {
         const { result } = await recorded((options) => stack.destroy(options));
-        expect(result.summary.resourceChanges).to.deep.equal({ delete: plannedFor(2, ROTATED_API_TOKEN).plan.length + 2 });
+        expect(result.summary.resourceChanges).to.deep.equal({ delete: plannedFor(2, ROTATED_API_TOKEN).plan.length + BESIDE_STEPS });
         const deployment = (await stack.exportStack()).deployment as { resources?: unknown[] };
         expect(deployment.resources ?? []).to.deep.equal([]);
         expect((await request(site, "GET", "/")).status).to.equal(200);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { driftSource, type StepDrift } from "../../components/driftCheck";
 
 /** A resource the program declared, as the mocked engine saw it. */
 export interface RecordedResource {
@@ -32,7 +33,15 @@ function isSecretEnvelope(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE;
 }
 
+/** An asset or archive input stays as the program made it: a test reads its path. */
+function isAssetOrArchive(value: unknown): boolean {
+    return pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value);
+}
+
 function unwrapSecrets(value: unknown): unknown {
+    if (isAssetOrArchive(value)) {
+        return value;
+    }
     if (isSecretEnvelope(value)) {
         return unwrapSecrets(value.value);
     }
@@ -60,6 +69,9 @@ interface PatchableMonitor {
 }
 
 /** What the mocked data sources answer: a Debian image and the domain's hosted zone. */
+/** What the drift check finds on the server under the mocks, by step: nothing unless a test puts something here. */
+export const mockDrift = new Map<string, StepDrift>();
+
 export const MOCK_AMI_ID = "ami-0d0e1b1a2c3d4e5f6";
 export const MOCK_ZONE_ID = "Z0MOCKZONE0123";
 export const MOCK_PUBLIC_IP = "203.0.113.12";
@@ -186,6 +198,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
  * program uses. Any other call throws, so an unexpected lookup fails the test that caused it.
  */
 export async function installMocks(): Promise<void> {
+    driftSource.read = async () => Object.fromEntries(mockDrift);
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -299,6 +312,7 @@ export function resetRecords(): void {
     ignoreChangesByName.clear();
     protectedNames.clear();
     retainedNames.clear();
+    mockDrift.clear();
 }
 
 /** Waits until the mocked engine has seen every resource declared so far. */

@@ -8,7 +8,8 @@ import {
     type RemoteProvisioner as RemoteProvisionerClass,
 } from "../../../components/remoteProvisioner";
 import { buildPlan } from "../../../provisioning";
-import { installMocks } from "../../support/pulumiMocks";
+import { installMocks, MOCK_HOST_PUBLIC_KEY, mockDrift, resetRecords, resourcesOfType, settle } from "../../support/pulumiMocks";
+import { scriptRunByStep } from "../../support/shippedScripts";
 
 describe("dialSettings", () => {
     it("keeps dialling for the whole connect timeout even when every dial is refused at once, with the fewest dials that do", () => {
@@ -73,8 +74,52 @@ describe("RemoteProvisioner under Pulumi mocks", () => {
         ({ RemoteProvisioner } = await import("../../../components/remoteProvisioner"));
     });
 
+    beforeEach(() => resetRecords());
+
+    const plan = buildPlan({ release: { id: "0123456789ab", artifactPath: __filename, healthPath: "/healthz" } });
+    const repairsIn = (provisioner: string) =>
+        Object.fromEntries(
+            resourcesOfType("command:remote:Command")
+                .filter((command) => command.name.startsWith(`${provisioner}-`))
+                .map((command) => [command.name, /^# Puts back what its files were: (.*)$/m.exec(String(command.inputs.stdin))?.[1]]),
+        );
+
+    it("gives a step whose files changed on the server a repair naming them, which its stdin records, and no other step one", async () => {
+        mockDrift.set("nginx", { changedFiles: "/etc/nginx/sites-available/webstack", lastRepair: "" });
+        mockDrift.set("base", { changedFiles: "", lastRepair: "repair 4: /etc/motd changed on the server" });
+        new RemoteProvisioner("drifted", {
+            connection: { host: "198.18.3.2", hostKey: MOCK_HOST_PUBLIC_KEY },
+            plan,
+            domain: "example.com",
+        });
+        await settle();
+        const repairs = Object.entries(repairsIn("drifted")).filter(([, repair]) => repair !== undefined);
+        expect(repairs).to.deep.equal([
+            ["drifted-base", "repair 4: /etc/motd changed on the server"],
+            ["drifted-nginx", "repair 1: /etc/nginx/sites-available/webstack changed on the server"],
+        ]);
+        expect(await scriptRunByStep("drifted-nginx")).to.not.contain("Puts back");
+    });
+
+    it("asks the server nothing when told not to, or when it has no host key to pin", async () => {
+        mockDrift.set("nginx", { changedFiles: "/etc/nginx/sites-available/webstack", lastRepair: "" });
+        new RemoteProvisioner("unasked", {
+            connection: { host: "198.18.3.2", hostKey: MOCK_HOST_PUBLIC_KEY },
+            plan,
+            domain: "example.com",
+            checkDrift: false,
+        });
+        new RemoteProvisioner("unpinned", { connection: { host: "198.18.3.2" }, plan, domain: "example.com" });
+        await settle();
+        expect(Object.values({ ...repairsIn("unasked"), ...repairsIn("unpinned") }).filter((repair) => repair !== undefined)).to.deep.equal(
+            [],
+        );
+        for (const provisioner of ["unasked", "unpinned"]) {
+            expect(await scriptRunByStep(`${provisioner}-nginx`), provisioner).to.contain("export NGINX_SITE_FILE=");
+        }
+    });
+
     it("refuses a plan whose steps render the site's domain when it is given none, naming the step and an example", () => {
-        const plan = buildPlan({ release: { id: "0123456789ab", artifactPath: __filename, healthPath: "/healthz" } });
         expect(() => new RemoteProvisioner("no-domain", { connection: { host: "198.18.3.2", privateKey: "KEY" }, plan })).to.throw(
             pulumi.ResourceError,
             /Plan step "nginx" renders the site's domain; give RemoteProvisioner a domain, for example "example.com"/,

@@ -26,7 +26,7 @@ import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
 import { stepHoldsSecrets, stepScript, type RunStep } from "../../../provisioning/plan";
 import { scriptSourcingLibrary } from "../../../components/shippedScripts";
-import { scriptRunBy, scriptRunByStep } from "../../support/shippedScripts";
+import { scriptRunBy, scriptRunByStep, shippedScriptsDirectory } from "../../support/shippedScripts";
 import { providerArgsForRegion } from "../../../components/alerts";
 import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
 import { architectureChangeProblem, hostKeyProblem } from "../../../components/server/instance";
@@ -420,8 +420,8 @@ describe("WebServer under Pulumi mocks", () => {
                 provisioning: TLS_PROVISIONING,
             });
             expect(resourceNamed("aws:route53/record:Record", `${name}-www-record`).inputs.name).to.equal("www.program-zone.example");
-            expect(scriptRunByStep(`${name}-provision-nginx`)).to.contain("server_name www.program-zone.example;");
-            expect(scriptRunByStep(`${name}-provision-certbot`)).to.contain("export CERT_DOMAINS='www.program-zone.example'");
+            expect(await scriptRunByStep(`${name}-provision-nginx`)).to.contain("server_name www.program-zone.example;");
+            expect(await scriptRunByStep(`${name}-provision-certbot`)).to.contain("export CERT_DOMAINS='www.program-zone.example'");
             expect(await valueOf(server.url)).to.equal("https://www.program-zone.example");
         });
 
@@ -613,7 +613,7 @@ describe("WebServer under Pulumi mocks", () => {
             });
             const upload = resourceNamed("command:remote:CopyToRemote", `${name}-provision-scripts`);
             expect(upload.inputs.remotePath).to.equal(".webstack/scripts");
-            const directory = (upload.inputs.source as { path: string }).path;
+            const directory = await shippedScriptsDirectory(upload);
             expect(directory).to.match(/\/build\/scripts\/[0-9a-f]{16}\/$/);
             const files = readdirSync(directory);
             const runSteps = PLAN.filter((step) => step.kind === "run" && !stepHoldsSecrets(step));
@@ -684,10 +684,10 @@ describe("WebServer under Pulumi mocks", () => {
                 authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)],
                 backupBucket: { bucket: `${name}-backups-bucket`, prefix: `dev-${name}`, region: "eu-central-1" },
             };
-            expect(commands.map((command) => scriptRunBy(command))).to.deep.equal(
+            expect(await Promise.all(commands.map((command) => scriptRunBy(command)))).to.deep.equal(
                 runSteps.map((step) =>
                     stepHoldsSecrets(step)
-                        ? scriptSourcingLibrary(stepScript(step, inputs), `${name}-provision-scripts`)
+                        ? scriptSourcingLibrary(step.name, stepScript(step, inputs), `${name}-provision-scripts`)
                         : stepScript(step, inputs),
                 ),
             );
@@ -704,7 +704,7 @@ describe("WebServer under Pulumi mocks", () => {
                 .filter((resource) => REMOTE_TYPES.includes(resource.type))
                 .at(-1);
             expect(last?.name).to.equal(`${name}-provision-ssh-access`);
-            expect(scriptRunByStep(String(last?.name))).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
+            expect(await scriptRunByStep(String(last?.name))).to.contain(publicKeyMaterial(SSH_PUBLIC_KEY));
             expect(last?.secretInputs).to.not.include("stdin");
 
             const [rotatedTo, connecting] = [sshKeyPair("rotated-to"), sshKeyPair("connecting")];
@@ -727,7 +727,7 @@ describe("WebServer under Pulumi mocks", () => {
             const sshAccess = resources()
                 .filter((resource) => REMOTE_TYPES.includes(resource.type))
                 .at(-1);
-            expect(scriptRunByStep(String(sshAccess?.name))).to.contain(`connects with.\n${publicKeyMaterial(SSH_PUBLIC_KEY)}\n'`);
+            expect(await scriptRunByStep(String(sshAccess?.name))).to.contain(`connects with.\n${publicKeyMaterial(SSH_PUBLIC_KEY)}\n'`);
         });
 
         it("keeps what the app's environment step prints secret, and no other step's output", async () => {

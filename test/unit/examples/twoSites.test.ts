@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { callsOf, installMocks, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+import { scriptRunByStep } from "../../support/shippedScripts";
 
 type Program = () => Promise<Record<string, string | pulumi.Output<string>>>;
 
@@ -42,19 +43,19 @@ describe("examples/two-sites under mocks", function () {
         ]);
     });
 
-    it("deploys each site's own app: the posts app on the blog, the minimal app with its health path and secret token on the shop", () => {
-        const stdinOf = (name: string) => String(resources().find((resource) => resource.name === name)?.inputs.stdin);
-        expect(stdinOf("blog-provision-app")).to.contain("export APP_PORTS='3001 3002'");
-        expect(stdinOf("shop-provision-app")).to.contain("export APP_PORTS='3001 3002 3003'");
-        expect(stdinOf("shop-provision-app-environment")).to.contain('API_TOKEN="shop-t0ken-value"');
-        expect(stdinOf("blog-provision-app-environment")).not.to.contain("API_TOKEN");
+    it("deploys each site's own app: the posts app on the blog, the minimal app with its health path and secret token on the shop", async () => {
+        const scriptOf = scriptRunByStep;
+        expect(await scriptOf("blog-provision-app")).to.contain("export APP_PORTS='3001 3002'");
+        expect(await scriptOf("shop-provision-app")).to.contain("export APP_PORTS='3001 3002 3003'");
+        expect(await scriptOf("shop-provision-app-environment")).to.contain('API_TOKEN="shop-t0ken-value"');
+        expect(await scriptOf("blog-provision-app-environment")).not.to.contain("API_TOKEN");
         const healthChecks = resources().filter((resource) => resource.type === "aws:route53/healthCheck:HealthCheck");
         expect(healthChecks.map((check) => `${check.name} ${String(check.inputs.resourcePath)}`).sort()).to.deep.equal([
             "blog-health-check /healthz",
             "shop-health-check /health",
         ]);
         const uploads = resources()
-            .filter((resource) => resource.type === "command:remote:CopyToRemote")
+            .filter((resource) => resource.type === "command:remote:CopyToRemote" && resource.name.endsWith("-upload-release"))
             .map((resource) => String(resource.inputs.remotePath));
         expect(new Set(uploads).size, "each site ships its own release").to.equal(2);
     });

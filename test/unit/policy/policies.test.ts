@@ -484,7 +484,8 @@ describe("ssh-host-key-pinned", function () {
     it("rejects every step, upload or run, that reaches an existing server without one, naming the config key that fixes it", async () => {
         const violations = await violationsOf(STRICT, await existingServer());
         const plan = buildPlan({ release: RELEASE });
-        expect(violations.map((violation) => violation.policy)).to.deep.equal(plan.map(() => "ssh-host-key-pinned"));
+        // One more than the plan's steps: the upload of the run steps' scripts.
+        expect(violations.map((violation) => violation.policy)).to.deep.equal([...plan, "scripts"].map(() => "ssh-host-key-pinned"));
         expect(violations[0].message).to.contain("198.51.100.20").and.to.contain("webstack:sshHostKey");
     });
 

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, MOCK_PUBLIC_IP, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
 import { buildPlan, stepScript } from "../../../provisioning";
+import { stepHoldsSecrets } from "../../../provisioning/plan";
+import { scriptSourcingLibrary } from "../../../components/shippedScripts";
+import { scriptRunBy, scriptRunByStep } from "../../support/shippedScripts";
 import { buildRelease } from "../../../release/build";
 import { parseStackConfig, rawStackConfig } from "../../../config/stackConfig";
 
@@ -69,14 +72,26 @@ describe("the Pulumi program (index.ts) under mocks", function () {
             sshAccess: { user: settings.sshUser },
         });
         const steps = remoteSteps();
-        expect(steps.map((step) => step.name)).to.deep.equal(plan.map((step) => `webstack-provision-${step.name}`));
+        expect(steps.map((step) => step.name)).to.deep.equal(
+            ["scripts", ...plan.map((step) => step.name)].map((name) => `webstack-provision-${name}`),
+        );
         const inputs = {
             domain: settings.domain,
             authorizedKeys: [config["webstack:sshPublicKey"]],
             backupBucket: { bucket: "webstack-backups-bucket", prefix: "dev-webstack", region: "eu-central-1" },
         };
-        const scripts = plan.flatMap((step) => (step.kind === "run" ? [stepScript(step, inputs)] : []));
-        expect(steps.filter((step) => step.type === "command:remote:Command").map((step) => step.inputs.stdin)).to.deep.equal(scripts);
+        const scripts = plan.flatMap((step) =>
+            step.kind !== "run"
+                ? []
+                : [
+                      stepHoldsSecrets(step)
+                          ? scriptSourcingLibrary(step.name, stepScript(step, inputs), "webstack-provision-scripts")
+                          : stepScript(step, inputs),
+                  ],
+        );
+        expect(
+            await Promise.all(steps.filter((step) => step.type === "command:remote:Command").map((step) => scriptRunBy(step))),
+        ).to.deep.equal(scripts);
     });
 
     it("turns HTTPS on with an ACME email: an https url, and certbot only after the DNS record", async () => {
@@ -88,7 +103,7 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(outputs.url).to.equal("https://www.example.com");
         const certbot = remoteSteps().find((step) => step.name === "webstack-provision-certbot");
         expect(certbot?.dependsOn).to.include("webstack-www-record");
-        expect(certbot?.inputs.stdin).to.contain("export CERT_DOMAINS='www.example.com'\n");
+        expect(await scriptRunByStep("webstack-provision-certbot")).to.contain("export CERT_DOMAINS='www.example.com'\n");
     });
 
     it("passes webstack:appEnvironment to the app as a secret, in the app-environment step alone", async () => {

@@ -26,7 +26,7 @@ describe("exportLines", () => {
 });
 
 describe("renderScript", () => {
-    const script = renderScript({ description: "Say hello.", settings: { GREETING: "hello" }, body: 'echo "$GREETING"\nmark_changed' });
+    const script = renderScript("greet", { description: "Say hello.", settings: { GREETING: "hello" }, body: 'echo "$GREETING"\nmark_changed' });
 
     it("starts strict, ends by printing changed, and passes shellcheck", () => {
         expect(script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
@@ -39,7 +39,7 @@ describe("renderScript", () => {
     });
 
     it("keeps a command that reads stdin from eating the rest of the script fed to bash -s", () => {
-        const reader = renderScript({ description: "Read stdin.", body: "cat >/dev/null\necho still-here" });
+        const reader = renderScript("read", { description: "Read stdin.", body: "cat >/dev/null\necho still-here" });
         expect(runBash(`bash -s <<'SCRIPT'\n${reader}SCRIPT`).stdout).to.equal("still-here\nchanged: 0\n");
     });
 });

@@ -89,6 +89,25 @@ function pulumiStep(job: Job): Step {
     return steps[0];
 }
 
+/** A run that reaches the server opens port 22 to its own runner in the background before Pulumi runs, and closes it after, however the run ends. */
+function expectSshOpenedAroundPulumi(file: string): void {
+    const job = onlyJob(file);
+    const pulumiRun = job.steps.indexOf(pulumiStep(job));
+    const open = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh open") === true, "open step");
+    const close = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh close") === true, "close step");
+    expect(open).to.be.below(pulumiRun);
+    expect(job.steps[open].run).to.match(/&\s*$/);
+    expect(close).to.equal(job.steps.length - 1);
+    expect(job.steps[close].if).to.equal("always()");
+    for (const step of [job.steps[open], job.steps[close]]) {
+        expect(step.env).to.deep.equal({
+            STACK: "${{ env.PULUMI_STACK }}",
+            GROUP_NAME: deployAccessGroupName("webstack"),
+            RUN_ID: "${{ github.run_id }}",
+        });
+    }
+}
+
 const stackAccess = parse(fs.readFileSync(path.join(GITHUB_DIR, "actions/stack-access/action.yml"), "utf8")) as CompositeAction;
 
 describe("GitHub workflows", () => {
@@ -171,25 +190,31 @@ describe("GitHub workflows", () => {
         });
 
         it("opens SSH to its own runner in the background before pulumi up, and closes it after, even when the run fails", () => {
-            const job = onlyJob("deploy.yml");
-            const up = job.steps.indexOf(pulumiStep(job));
-            const open = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh open") === true, "open step");
-            const close = stepIndex(job, (step) => step.run?.includes("runner-ssh-access.sh close") === true, "close step");
-            expect(open).to.be.below(up);
-            expect(job.steps[open].run).to.match(/&\s*$/);
-            expect(close).to.equal(job.steps.length - 1);
-            expect(job.steps[close].if).to.equal("always()");
-            for (const step of [job.steps[open], job.steps[close]]) {
-                expect(step.env).to.deep.equal({
-                    STACK: "${{ env.PULUMI_STACK }}",
-                    GROUP_NAME: deployAccessGroupName("webstack"),
-                    RUN_ID: "${{ github.run_id }}",
-                });
-            }
+            expectSshOpenedAroundPulumi("deploy.yml");
         });
 
         it("names the deploy-access group the program creates", () => {
             expect(fs.readFileSync(path.resolve(__dirname, "../../../index.ts"), "utf8")).to.match(/new WebServer\("webstack",/);
+        });
+    });
+
+    describe("drift.yml", () => {
+        it("runs every day and by hand", () => {
+            expect(workflow("drift.yml").on).to.deep.equal({ schedule: [{ cron: "17 6 * * *" }], workflow_dispatch: null });
+        });
+
+        it("previews the stack with --expect-no-changes in the production environment, so that a drifted server fails the run", () => {
+            const job = onlyJob("drift.yml");
+            expect(job.environment).to.equal("production");
+            expect(pulumiStep(job).with).to.deep.include({
+                command: "preview",
+                "expect-no-changes": true,
+                "stack-name": "${{ env.PULUMI_STACK }}",
+            });
+        });
+
+        it("reaches the server over SSH, opened to its own runner while it previews", () => {
+            expectSshOpenedAroundPulumi("drift.yml");
         });
     });
 
@@ -308,7 +333,7 @@ describe("GitHub workflows", () => {
             }
         });
 
-        it("hands the SSH private key to an ssh-agent on stdin, never to the stack's config, for deploy only", () => {
+        it("hands the SSH private key to an ssh-agent on stdin, never to the stack's config, for deploy and the drift check only", () => {
             const loadKey = stackAccess.runs.steps.find((step) => step.run?.includes("ssh-add"));
             expect(loadKey?.env).to.deep.equal({ SSH_PRIVATE_KEY: "${{ inputs.ssh-private-key }}" });
             expect(loadKey?.run).to.contain(`printf '%s\\n' "$SSH_PRIVATE_KEY" | ssh-add -q -`);
@@ -318,7 +343,7 @@ describe("GitHub workflows", () => {
             );
             expect(keyIntoConfig).to.deep.equal([]);
             const keyPassedBy = workflowFiles.filter((file) => workflowText(file).includes("secrets.SSH_PRIVATE_KEY"));
-            expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml"]);
+            expect(keyPassedBy.sort()).to.deep.equal(["deploy.yml", "drift.yml"]);
             for (const file of keyPassedBy) {
                 const access = onlyJob(file).steps.find((step) => step.uses === STACK_ACCESS);
                 expect(access?.with?.["ssh-private-key"], file).to.equal("${{ secrets.SSH_PRIVATE_KEY }}");
@@ -393,6 +418,13 @@ const SINGLE = devStackConfig();
 const HA = { "aws:region": "eu-central-1", "webstack:domain": "example.com", "webstack:topology": "ha" };
 
 describe("The stack config a workflow's Pulumi run reads", () => {
+    it("checks a single-server stack for drift with the key in an ssh-agent, so that the program asks the server", () => {
+        expect(programRun("drift.yml", SINGLE)).to.deep.equal([]);
+        const { config, hasSshAgent } = afterStackAccess(onlyJob("drift.yml"), SINGLE);
+        expect(hasSshAgent).to.equal(true);
+        expect(config).to.not.have.property("webstack:sshPrivateKey");
+    });
+
     it("lets a pull request preview a single-server stack with the placeholder instead of a key", () => {
         expect(afterStackAccess(onlyJob("preview.yml"), SINGLE).config).to.have.property("webstack:sshPrivateKey");
         expect(programRun("preview.yml", SINGLE)).to.deep.equal([]);
