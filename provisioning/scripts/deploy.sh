@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Deploys RELEASE_ID from the uploaded ARTIFACT: unpacks it once, migrates the database before any
-# instance runs it, then hands over to the activate command (switch and rolling restart). Nothing
+# instance runs it, then hands over to the activate command (switch and rolling restart), which
+# returns to the serving release and fails the step when the new one never gets ready. Nothing
 # happens when every instance already serves the release.
 release_dir="$RELEASES_DIR/$RELEASE_ID"
 if [[ ! -d "$release_dir" ]]; then

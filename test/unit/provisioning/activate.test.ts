@@ -9,7 +9,7 @@ import { freePort, runBash, temporaryDirectory } from "../../support/shell";
 
 /**
  * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl
- * and nginx are stand-ins on PATH: `systemctl restart webstack-app@PORT.service` starts the current
+ * nginx and journalctl are stand-ins on PATH: `systemctl restart webstack-app@PORT.service` starts the current
  * release's server.js on PORT from the release's directory, with the unix-socket preload as the unit
  * loads it, `systemctl show` gives its pid, and both log what they were asked to do. Each server logs the paths it is asked for.
  */
@@ -40,6 +40,9 @@ exec /bin/sleep "$@"
 `;
 const FAKE_NGINX = `#!/usr/bin/env bash
 { echo "nginx $*"; grep down "$FAKE_ROOT/upstream.conf" || true; } >>"$FAKE_ROOT/log"
+`;
+const FAKE_JOURNALCTL = `#!/usr/bin/env bash
+echo "a journal line of journalctl $*"
 `;
 const SERVER = `require("http").createServer((request, response) => {
     require("fs").appendFileSync(process.env.FAKE_ROOT + "/requests", request.url + "\\n");
@@ -100,11 +103,15 @@ describe("webstack-activate and webstack-rollback", function () {
         fs.writeFileSync(path.join(root, "bin", "systemctl"), FAKE_SYSTEMCTL, { mode: 0o755 });
         fs.writeFileSync(path.join(root, "bin", "nginx"), FAKE_NGINX, { mode: 0o755 });
         fs.writeFileSync(path.join(root, "bin", "sleep"), FAKE_SLEEP, { mode: 0o755 });
+        fs.writeFileSync(path.join(root, "bin", "journalctl"), FAKE_JOURNALCTL, { mode: 0o755 });
         // As the nginx step leaves it.
         fs.writeFileSync(path.join(root, "upstream.conf"), renderUpstream(ports), { mode: 0o644 });
         addRelease("r1");
         addRelease("r2", { healthPath: "/ready/now" });
         addRelease("broken", { server: "process.exit(1);\n" });
+        addRelease("unhealthy", {
+            server: 'require("http").createServer((request, response) => { response.statusCode = 503; response.end(\'{"status":"starting"}\\n\'); }).listen(Number(process.env.PORT), "127.0.0.1");\n',
+        });
     });
 
     after(() => {
@@ -135,25 +142,6 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(result.log).not.to.contain("restart");
     });
 
-    it("fails with a clear message and keeps the other instances serving when a release never gets ready", () => {
-        const result = run("webstack-activate broken");
-        expect(result.status).to.equal(1);
-        expect(result.stderr).to.contain(`webstack-app@${ports[0]}.service did not run release broken and answer /healthz with 200`);
-        expect(result.stderr).to.contain("webstack-rollback");
-        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(
-            `server unix:${appSocketPath(ports[0])} down max_fails=1`,
-        );
-        expect(versionOn(ports[1])).to.equal("r1");
-    });
-
-    it("rolls back to the release that was current before", () => {
-        const result = run("webstack-rollback");
-        expect(result.status, result.stderr).to.equal(0);
-        expect(versionOn(ports[0])).to.equal("r1");
-        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
-        expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "broken"));
-    });
-
     it("moves to a new release one running instance at a time, each time waiting until nginx sends it requests again, checking the health path its release.json names", () => {
         fs.rmSync(path.join(root, "requests"), { force: true });
         const result = run("webstack-activate r2");
@@ -170,8 +158,57 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
     });
 
+    it("returns to the release that was serving when the new one never gets ready: current, previous and every instance as before, without an nginx reload, failing with the health check's last answer and the journal's last lines", () => {
+        const result = run("webstack-activate broken");
+        const [first, second] = ports;
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain(
+            `webstack-app@${first}.service did not run release broken and answer /healthz with 200 on ${root}/sockets/${first}.sock within 3s; the health check's last answer: no process: the instance is not running`,
+        );
+        expect(result.stderr).to.contain(
+            "Returned to release r2: current points at it again and every instance serves it; release broken is not deployed.",
+        );
+        expect(result.stderr).to.contain(`a journal line of journalctl --unit webstack-app@${first}.service --lines 15`);
+        expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t|sleep/.test(line))).to.deep.equal([
+            `systemctl restart webstack-app@${first}.service`,
+            `systemctl restart webstack-app@${first}.service`,
+        ]);
+        expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r2"));
+        expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
+        expect([first, second].map(versionOn)).to.deep.equal(["r2", "r2"]);
+        expect(run("webstack-activate --check r2").status).to.equal(0);
+    });
+
+    it("names the health path's answer when the new release's instance answers, but not with 200", () => {
+        const result = run("webstack-activate unhealthy");
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain(`the health check's last answer: HTTP 503: {"status":"starting"}.`);
+        expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
+    });
+
+    it("rolls back to the release that was current before", () => {
+        const result = run("webstack-rollback");
+        expect(result.status, result.stderr).to.equal(0);
+        expect(ports.map(versionOn)).to.deep.equal(["r1", "r1"]);
+        expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
+        expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r2"));
+    });
+
     it("names the usage when the release id is missing or unknown", () => {
         expect(run("webstack-activate").stderr).to.contain("usage: webstack-activate [--check | --restart-all] RELEASE_ID");
         expect(run("webstack-activate nope").stderr).to.contain("release nope is not in");
+    });
+
+    it("with no release to return to (a first deploy), takes the instance that never gets ready out of the upstream while the others keep serving", () => {
+        fs.rmSync(path.join(root, "current"));
+        fs.rmSync(path.join(root, "previous"));
+        const result = run("webstack-activate broken");
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain("It stays out of the nginx upstream; the other instances keep serving.");
+        expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).to.contain(
+            `server unix:${appSocketPath(ports[0])} down max_fails=1`,
+        );
+        expect(versionOn(ports[1])).to.equal("r1");
     });
 });
