@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { constants as zlibConstants, gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { build, type BuildOptions as EsbuildOptions, version as esbuildVersion } from "esbuild";
 import { Header } from "tar";
 import { healthPathProblem } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH } from "../provisioning/layout";
@@ -128,8 +128,29 @@ function filesUnder(directory: string, prefix: string): ReleaseFile[] {
         });
 }
 
-async function bundle(entry: string, path: string): Promise<ReleaseFile> {
-    const result = await build({
+/** An earlier bundle of an entry: the SHA-256 of every file esbuild read for it, and what it made of them. */
+interface CachedBundle {
+    readonly inputs: Readonly<Record<string, string>>;
+    readonly output: string;
+}
+
+function fileSha256(file: string): string | undefined {
+    return existsSync(file) ? createHash("sha256").update(readFileSync(file)).digest("hex") : undefined;
+}
+
+/** Whether every file an earlier bundle read is still as it was then. */
+function bundleStillCurrent(cached: CachedBundle): boolean {
+    return Object.entries(cached.inputs).every(([file, sha256]) => fileSha256(file) === sha256);
+}
+
+/**
+ * The entry bundled into one file by esbuild, or its earlier bundle while none of the files esbuild
+ * read for it changed (`<cacheDir>/<key>.json`): every `pulumi preview` and `up` builds the release,
+ * and a bundle costs a second, most of a no-change run's own work. The key holds what else shapes the
+ * output: esbuild's version, the options, and the lockfile, whose change may resolve other files.
+ */
+async function bundle(entry: string, path: string, cacheDir: string): Promise<ReleaseFile> {
+    const options = {
         entryPoints: [entry],
         absWorkingDir: dirname(entry),
         bundle: true,
@@ -140,8 +161,34 @@ async function bundle(entry: string, path: string): Promise<ReleaseFile> {
         write: false,
         logLevel: "error",
         legalComments: "none",
-    });
-    return { path, content: Buffer.from(result.outputFiles[0].contents) };
+        metafile: true,
+    } satisfies EsbuildOptions;
+    const key = createHash("sha256")
+        .update(
+            JSON.stringify({ esbuild: esbuildVersion, options, lockfile: fileSha256(join(__dirname, "..", "package-lock.json")) ?? "" }),
+        )
+        .digest("hex")
+        .slice(0, 16);
+    const cacheFile = join(cacheDir, `${key}.json`);
+    if (existsSync(cacheFile)) {
+        const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as CachedBundle;
+        if (bundleStillCurrent(cached)) {
+            return { path, content: Buffer.from(cached.output, "base64") };
+        }
+    }
+    const result = await build(options);
+    const content = Buffer.from(result.outputFiles[0].contents);
+    const inputs = Object.fromEntries(
+        Object.keys(result.metafile.inputs).map((input) => {
+            const file = resolve(options.absWorkingDir, input);
+            return [file, fileSha256(file) ?? ""];
+        }),
+    );
+    mkdirSync(cacheDir, { recursive: true });
+    const staging = `${cacheFile}.tmp-${process.pid}`;
+    writeFileSync(staging, JSON.stringify({ inputs, output: content.toString("base64") } satisfies CachedBundle));
+    renameSync(staging, cacheFile);
+    return { path, content };
 }
 
 /**
@@ -203,8 +250,8 @@ export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRel
     const outDir = options.outDir ?? BUILD_DIR;
     const healthPath = app.healthPath ?? DEFAULT_HEALTH_PATH;
     const files = [
-        await bundle(app.entry, "server.js"),
-        await bundle(MIGRATOR_ENTRY, "migrate.js"),
+        await bundle(app.entry, "server.js", join(outDir, "bundles")),
+        await bundle(MIGRATOR_ENTRY, "migrate.js", join(outDir, "bundles")),
         ...(app.publicDir === undefined ? [] : filesUnder(app.publicDir, "public")),
         ...(app.migrationsDir === undefined ? [] : filesUnder(app.migrationsDir, "migrations")),
         ...(options.stamp === undefined ? [] : [{ path: "stamp", content: Buffer.from(`${options.stamp}\n`) }]),

@@ -351,3 +351,40 @@ describe("buildRelease of another app (examples/minimal-app)", function () {
         expect(await exited).to.equal(0);
     });
 });
+
+describe("buildRelease's bundles", function () {
+    this.timeout(60_000);
+
+    let workspace: string;
+    let outDir: string;
+    let entry: string;
+
+    before(() => {
+        workspace = mkdtempSync(join(tmpdir(), "webstack-bundle-cache-"));
+        outDir = join(workspace, "build");
+        entry = join(workspace, "server.js");
+        writeFileSync(join(workspace, "greeting.js"), 'module.exports = "hello";\n');
+        writeFileSync(entry, 'console.log(require("./greeting"));\n');
+    });
+
+    after(() => rmSync(workspace, { recursive: true, force: true }));
+
+    const bundleCacheFiles = () => readdirSync(join(outDir, "bundles")).filter((file) => file.endsWith(".json"));
+    const serverJs = (release: BuiltRelease) => readFileSync(join(release.directory, "server.js"), "utf8");
+
+    it("reuses an entry's bundle while every file esbuild read for it is unchanged, and bundles again once one changes", async () => {
+        const first = await buildRelease({ app: { entry }, outDir });
+        expect(serverJs(first)).to.contain('"hello"');
+        const [appCache] = bundleCacheFiles().filter((file) => readFileSync(join(outDir, "bundles", file), "utf8").includes("greeting.js"));
+        // Marks the cached output: a build that reuses it ships the mark.
+        const cachePath = join(outDir, "bundles", appCache);
+        const cached = JSON.parse(readFileSync(cachePath, "utf8")) as { inputs: Record<string, string>; output: string };
+        writeFileSync(cachePath, JSON.stringify({ ...cached, output: Buffer.from('console.log("from the cache");\n').toString("base64") }));
+        expect(serverJs(await buildRelease({ app: { entry }, outDir }))).to.contain("from the cache");
+
+        writeFileSync(join(workspace, "greeting.js"), 'module.exports = "hello again";\n');
+        const rebuilt = await buildRelease({ app: { entry }, outDir });
+        expect(serverJs(rebuilt)).to.contain('"hello again"').and.not.to.contain("from the cache");
+        expect(rebuilt.id).to.not.equal(first.id);
+    });
+});
