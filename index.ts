@@ -39,6 +39,7 @@ export = async () => {
             maxAppServers: fleet.maxAppServers,
             databaseInstanceClass: fleet.databaseInstanceClass,
             databaseBackupRetentionDays: fleet.databaseBackupRetentionDays,
+            databaseApplyImmediately: fleet.databaseApplyImmediately,
             alertEmail: fleet.alertEmail,
             deployerArns: fleet.deployerArns && [...fleet.deployerArns],
             server: {

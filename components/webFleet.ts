@@ -22,6 +22,7 @@ export const WEB_FLEET_DEFAULTS = {
     databaseInstanceClass: "db.t4g.micro",
     databaseStorageGiB: 20,
     databaseBackupRetentionDays: 7,
+    databaseApplyImmediately: false,
 } as const;
 
 /** RDS keeps automated backups, and so restores to any second, for 1 to 35 days. */
@@ -88,6 +89,13 @@ export interface WebFleetArgs {
     /** Days RDS keeps the database's automated backups, the window a point-in-time restore reaches into, 1 to 35. Defaults to 7. */
     databaseBackupRetentionDays?: number;
     /**
+     * Apply the database's changes that restart it (its class above all, a Multi-AZ failover of a
+     * minute or so) while `pulumi up` runs, rather than in its weekly maintenance window, Sunday
+     * 03:00-04:00 UTC; until then every preview shows the change again (docs/database-changes.md).
+     * Defaults to false.
+     */
+    databaseApplyImmediately?: boolean;
+    /**
      * Mail this address (an SNS subscription to confirm) when the site stops answering its health
      * path for Route53's checkers, a server stays unhealthy, answers fail, or the database runs short
      * ({@link fleetAlarms}), and again when each recovers. Defaults to no alerts.
@@ -144,6 +152,7 @@ export class WebFleet extends pulumi.ComponentResource {
             instanceClass: databaseInstanceClass,
             storageGiB: args.databaseStorageGiB ?? WEB_FLEET_DEFAULTS.databaseStorageGiB,
             backupRetentionDays: databaseBackupRetentionDays,
+            applyImmediately: args.databaseApplyImmediately ?? WEB_FLEET_DEFAULTS.databaseApplyImmediately,
             tagsFor: context.tagsFor,
             parent: this,
         });

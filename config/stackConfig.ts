@@ -42,6 +42,8 @@ export interface FleetSource {
     readonly maxAppServers?: number;
     readonly databaseInstanceClass?: string;
     readonly databaseBackupRetentionDays?: number;
+    /** True: the database's changes that restart it apply during `pulumi up`; false: in its weekly maintenance window. */
+    readonly databaseApplyImmediately: boolean;
     readonly alertEmail?: string;
     /** The IAM roles and users that run Pulumi on the stack; defaults to whoever runs it. */
     readonly deployerArns?: readonly string[];
@@ -125,6 +127,7 @@ const CONFIG_KEYS = [
     "maxAppServers",
     "databaseInstanceClass",
     "databaseBackupRetentionDays",
+    "databaseApplyImmediately",
     "deployerArns",
 ] as const;
 
@@ -154,6 +157,7 @@ const HA_ONLY_KEYS = [
     "maxAppServers",
     "databaseInstanceClass",
     "databaseBackupRetentionDays",
+    "databaseApplyImmediately",
     "deployerArns",
 ] as const;
 
@@ -292,6 +296,7 @@ function readFleet(reader: ConfigReader): FleetSource {
         maxAppServers,
         databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
         databaseBackupRetentionDays: reader.integer("databaseBackupRetentionDays", LIMITS.databaseBackupRetentionDays),
+        databaseApplyImmediately: reader.boolean("databaseApplyImmediately", WEB_FLEET_DEFAULTS.databaseApplyImmediately),
         alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
         deployerArns: reader.matchingList("deployerArns", IAM_PRINCIPAL_ARN, {
             minItems: 1,

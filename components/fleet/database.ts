@@ -30,6 +30,9 @@ export function finalSnapshotName(componentName: string, stack: string, createdA
         .replace(/^[^a-z]+/, "");
 }
 
+/** When RDS applies the changes that restart the database, unless told to apply them at once: early Sunday, UTC. */
+export const DATABASE_MAINTENANCE_WINDOW = "sun:03:00-sun:04:00";
+
 interface DatabaseTargets {
     readonly subnetIds: pulumi.Input<string[]>;
     readonly securityGroupId: pulumi.Input<string>;
@@ -37,6 +40,8 @@ interface DatabaseTargets {
     readonly storageGiB: number;
     /** How many days RDS keeps automated backups. */
     readonly backupRetentionDays: number;
+    /** Whether the changes that restart the database apply at once or in {@link DATABASE_MAINTENANCE_WINDOW}. */
+    readonly applyImmediately: boolean;
     readonly tagsFor: (resource: string) => Record<string, string>;
     readonly parent: pulumi.Resource;
 }
@@ -79,7 +84,8 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             caCertIdentifier: "rds-ca-rsa2048-g1",
             backupRetentionPeriod: targets.backupRetentionDays,
             backupWindow: "02:00-02:30",
-            maintenanceWindow: "sun:03:00-sun:04:00",
+            maintenanceWindow: DATABASE_MAINTENANCE_WINDOW,
+            applyImmediately: targets.applyImmediately,
             copyTagsToSnapshot: true,
             deleteAutomatedBackups: false,
             deletionProtection: true,

@@ -138,6 +138,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             finalSnapshotIdentifier: { shape: "String" },
             skipFinalSnapshot: { unchecked: "DeleteDBInstance's, when the database is deleted" },
             deleteAutomatedBackups: { unchecked: "DeleteDBInstance's, when the database is deleted" },
+            applyImmediately: { unchecked: "ModifyDBInstance's ApplyImmediately, on every update; a create applies everything" },
         },
     },
     "aws:rds/parameterGroup:ParameterGroup": {

@@ -571,6 +571,14 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(database.inputs.finalSnapshotIdentifier).to.match(new RegExp(`^${name}-dev-final-\\d{8}t\\d{6}$`));
         });
 
+        it("leaves the changes that would restart it (its class, above all) for its weekly maintenance window, unless told to apply them now", async () => {
+            await build({ databaseInstanceClass: "db.r7g.large" });
+            const database = onlyResourceOfType("aws:rds/instance:Instance");
+            expect(database.inputs).to.deep.include({ applyImmediately: false, maintenanceWindow: "sun:03:00-sun:04:00" });
+            await build({ databaseInstanceClass: "db.r7g.large", databaseApplyImmediately: true });
+            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.applyImmediately).to.equal(true);
+        });
+
         it("keeps automated backups, the window of a point-in-time restore, as many days as databaseBackupRetentionDays says", async () => {
             await build({ databaseBackupRetentionDays: 30 });
             expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.backupRetentionPeriod).to.equal(30);

@@ -316,6 +316,7 @@ describe("parseStackConfig", () => {
                 maxAppServers: undefined,
                 databaseInstanceClass: undefined,
                 databaseBackupRetentionDays: undefined,
+                databaseApplyImmediately: false,
                 alertEmail: undefined,
                 deployerArns: undefined,
             });
@@ -346,6 +347,14 @@ describe("parseStackConfig", () => {
                 createApexRecord: true,
             });
             expectOneFleetProblem({ ...HA, databaseBackupRetentionDays: "36" }, "webstack:databaseBackupRetentionDays", "from 1 to 35");
+        });
+
+        it("applies the database's changes in its maintenance window unless databaseApplyImmediately says now", () => {
+            expect(parseStackConfig({ ...HA, databaseApplyImmediately: "true" }, false).server).to.deep.include({
+                databaseApplyImmediately: true,
+            });
+            expectOneFleetProblem({ ...HA, databaseApplyImmediately: "now" }, "webstack:databaseApplyImmediately", "true or false");
+            expectOneProblem({ ...VALID, databaseApplyImmediately: "true" }, "webstack:databaseApplyImmediately does not apply");
         });
 
         it("reads the roles and users that deploy, and refuses a session's ARN or anything that is no IAM principal", () => {
