@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 import { RUN_AS_ROOT, stepHoldsSecrets, type BackupBucket, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
@@ -159,6 +160,14 @@ export function checkedAppEnvironment(
  */
 const RUN_STEP_OUTPUT = { logging: "stderr", addPreviousOutputInEnv: false } as const;
 
+/**
+ * What a step's triggers hold of one value of the server's identity: its hash, since every step keeps
+ * its triggers twice in the state, and a host key is 80 characters where a hash's start will do.
+ */
+export function identityTrigger(value: string): string {
+    return `sha256:${createHash("sha256").update(value).digest("hex").slice(0, 16)}`;
+}
+
 /** The resource name of a step: the component's name and the step's name. */
 export function stepResourceName(provisionerName: string, step: PlanStep): string {
     return `${provisionerName}-${step.name}`;
@@ -178,7 +187,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         super("webstack:index:RemoteProvisioner", name, {}, opts);
         const connection = commandConnection(args.connection, args.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
         const dnsReady = args.dnsReady ?? [];
-        const triggers = args.serverIdentity ?? [];
+        const triggers = (args.serverIdentity ?? []).map((value) => pulumi.output(value).apply(identityTrigger));
         const appEnvironment = checkedAppEnvironment(args.appEnvironment, this);
         const scriptOf = (step: RunStep): pulumi.Input<string> => {
             const script = step.script;

@@ -45,7 +45,7 @@ function checkedPathLines(variable: string, script: ShippedScript, uploadResourc
     return [
         `${variable}=${shellQuote(`${SHIPPED_SCRIPTS_DIR}/${script.fileName}`)}`,
         `if ! sha256sum --check --status <<<"${script.sha256}  $${variable}"; then`,
-        `  echo "error: $${variable} is missing or altered on the server; upload the scripts again: pulumi up --replace with the URN of ${uploadResource}" >&2`,
+        `  echo "error: $${variable} is missing or altered; upload again: pulumi up --replace <URN of ${uploadResource}>" >&2`,
         "  exit 1",
         "fi",
     ];

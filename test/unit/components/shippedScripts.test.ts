@@ -89,9 +89,7 @@ describe("scriptLauncher", () => {
         const run = runStdin(stdin, tampered);
         expect(run.status).to.equal(1);
         expect(run.stdout).to.equal("");
-        expect(run.stderr)
-            .to.contain("is missing or altered on the server")
-            .and.to.contain("pulumi up --replace with the URN of web-provision-scripts");
+        expect(run.stderr).to.contain("is missing or altered").and.to.contain("pulumi up --replace <URN of web-provision-scripts>");
     });
 
     it("shows a repair in a comment and records it once the script succeeded", () => {

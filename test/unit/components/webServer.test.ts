@@ -26,6 +26,7 @@ import { publicKeyMaterial } from "../../../provisioning/formats";
 import { sshKeyPair } from "../../support/sshKeys";
 import { stepHoldsSecrets, stepScript, type RunStep } from "../../../provisioning/plan";
 import { scriptSourcingLibrary } from "../../../components/shippedScripts";
+import { identityTrigger } from "../../../components/remoteProvisioner";
 import { scriptRunBy, scriptRunByStep, shippedScriptsDirectory } from "../../support/shippedScripts";
 import { providerArgsForRegion } from "../../../components/alerts";
 import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
@@ -744,7 +745,7 @@ describe("WebServer under Pulumi mocks", () => {
         it("runs every step again when the instance behind the address is replaced", async () => {
             const { name } = await build();
             for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
-                expect(resource.inputs.triggers, resource.name).to.deep.equal([`${name}-instance-id`]);
+                expect(resource.inputs.triggers, resource.name).to.deep.equal([identityTrigger(`${name}-instance-id`)]);
             }
         });
 

@@ -5,6 +5,7 @@ import { devStackConfig } from "../../support/devStack";
 import { buildPlan, stepScript } from "../../../provisioning";
 import { stepHoldsSecrets } from "../../../provisioning/plan";
 import { scriptSourcingLibrary } from "../../../components/shippedScripts";
+import { identityTrigger } from "../../../components/remoteProvisioner";
 import { scriptRunBy, scriptRunByStep } from "../../support/shippedScripts";
 import { buildRelease } from "../../../release/build";
 import { parseStackConfig, rawStackConfig } from "../../../config/stackConfig";
@@ -154,7 +155,7 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         const steps = remoteSteps();
         expect(steps.map((step) => step.type)).to.include("command:remote:CopyToRemote");
         for (const step of steps) {
-            expect(step.inputs.triggers, step.name).to.deep.equal([HOST_KEY]);
+            expect(step.inputs.triggers, step.name).to.deep.equal([identityTrigger(HOST_KEY)]);
         }
     });
 
