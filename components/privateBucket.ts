@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { ComponentContext } from "./context";
 
@@ -20,8 +20,13 @@ export interface PrivateBucketSettings {
     readonly purpose: string;
     /** Its lifecycle rules; an incomplete multipart upload is always aborted after a day. */
     readonly lifecycleRules: aws.types.input.s3.BucketLifecycleConfigurationRule[];
-    /** Its policy, rendered from the bucket's ARN ({@link privateBucketPolicy}). */
-    readonly policy: (bucketArn: string) => pulumi.Output<string>;
+    /**
+     * Tags the bucket keeps as it was made, whatever later runs give: a record of its creation that
+     * the policy may read. Defaults to none.
+     */
+    readonly recordedTags?: Record<string, pulumi.Input<string>>;
+    /** Its policy, rendered from the bucket's ARN and its tags as AWS keeps them ({@link privateBucketPolicy}). */
+    readonly policy: (bucketArn: string, tags: Readonly<Record<string, string>>) => pulumi.Output<string>;
 }
 
 /**
@@ -36,7 +41,12 @@ export function declarePrivateBucket(
     const { tagsFor } = context;
     const name = `${context.name}-${settings.purpose}`;
     const parent = { parent: context.parent };
-    const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: tagsFor(settings.purpose) }, { ...parent, protect: true });
+    const recordedTags = settings.recordedTags ?? {};
+    const bucket = new aws.s3.Bucket(
+        name,
+        { forceDestroy: true, tags: { ...tagsFor(settings.purpose), ...recordedTags } },
+        { ...parent, protect: true, ignoreChanges: Object.keys(recordedTags).map((key) => `tags["${key}"]`) },
+    );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-public-access`,
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
@@ -69,7 +79,7 @@ export function declarePrivateBucket(
         `${name}-policy`,
         {
             bucket: bucket.id,
-            policy: bucket.arn.apply((bucketArn) => settings.policy(bucketArn)),
+            policy: pulumi.all([bucket.arn, bucket.tags]).apply(([bucketArn, tags]) => settings.policy(bucketArn, tags ?? {})),
         },
         { ...parent, dependsOn: [publicAccess] },
     );

@@ -6,16 +6,48 @@ import { declarePrivateBucket, privateBucketPolicy } from "../privateBucket";
 import { contentSha256, PLAN_INDEX_KEY, planObjectKey, planObjects, renderPlanIndex, type PlanObject } from "./firstBoot";
 
 /**
- * The principal ARNs a bucket policy names for the identity `pulumi up` runs as: an assumed role's
- * session ARN becomes its role's ARN (with or without a path), a user's ARN stays.
+ * The principal ARNs a bucket policy names for an identity: an assumed role's session ARN, or a role's
+ * ARN without a path, becomes its role's ARN with or without a path; a user's ARN stays.
  */
-export function principalArnPatterns(callerArn: string): string[] {
-    const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
-    if (assumed === null) {
-        return [callerArn];
+export function principalArnPatterns(arn: string): string[] {
+    const role = /^arn:(aws[a-z-]*):(?:sts::(\d{12}):assumed-role\/([^/]+)\/.+|iam::(\d{12}):role\/([^/]+))$/.exec(arn);
+    if (role === null) {
+        return [arn];
     }
-    const [, partition, account, role] = assumed;
-    return [`arn:${partition}:iam::${account}:role/${role}`, `arn:${partition}:iam::${account}:role/*/${role}`];
+    const [, partition, sessionAccount, sessionRole, roleAccount, roleName] = role;
+    const [account, name] = [sessionAccount ?? roleAccount, sessionRole ?? roleName];
+    return [`arn:${partition}:iam::${account}:role/${name}`, `arn:${partition}:iam::${account}:role/*/${name}`];
+}
+
+/** True when `arn` is one that `pattern` names, as the policy's StringLike compares them (`*` any run, `?` any one character). */
+function namedBy(pattern: string, arn: string): boolean {
+    const expression = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
+    return new RegExp(`^${expression}$`).test(arn);
+}
+
+/** The tag of the plan bucket that records who created it: kept as it was made ({@link declarePlanBucket}). */
+export const PLAN_BUCKET_CREATOR_TAG = "webstack-created-by";
+
+/**
+ * Who may read the plan besides the app servers. Configured deployers, when given, and then the
+ * identity applying the policy must be one of them: a policy that denies its own author fails that
+ * identity's next refresh and every read-back after. Otherwise the bucket's creator (CI, as a rule)
+ * and whoever applies it now: a colleague's `pulumi up` never locks the creator out.
+ */
+export function planReaders(run: { callerArn: string; creatorArn: string; deployerArns?: readonly string[] }): string[] {
+    const caller = principalArnPatterns(run.callerArn);
+    if (run.deployerArns === undefined) {
+        return [...new Set([...principalArnPatterns(run.creatorArn), ...caller])];
+    }
+    if (!run.deployerArns.some((arn) => caller.some((pattern) => namedBy(pattern, arn)))) {
+        throw new Error(
+            `deployerArns (${run.deployerArns.join(", ")}) leaves out ${run.callerArn}, which runs this: the plan bucket's policy would deny it the plan it writes. Add its role or user, for example: pulumi config set --path 'webstack:deployerArns[${run.deployerArns.length}]' ${caller[0]}`,
+        );
+    }
+    return [...run.deployerArns];
 }
 
 /**
@@ -53,9 +85,11 @@ export function declarePlanBucket(
     context: ComponentContext,
     { appServerRoleArn, deployerArns }: { appServerRoleArn: pulumi.Output<string>; deployerArns?: readonly string[] },
 ): { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning } {
-    const readers = deployerArns ?? aws.getCallerIdentityOutput({}, { parent: context.parent }).arn.apply(principalArnPatterns);
+    const callerArn = aws.getCallerIdentityOutput({}, { parent: context.parent }).arn;
     return declarePrivateBucket(context, {
         purpose: "plan",
+        // The creator's principal, as the bucket was made: later runs keep it whoever runs them.
+        recordedTags: { [PLAN_BUCKET_CREATOR_TAG]: callerArn.apply((arn) => principalArnPatterns(arn)[0]) },
         lifecycleRules: [
             {
                 id: "expire-replaced-plan-versions",
@@ -64,8 +98,16 @@ export function declarePlanBucket(
                 noncurrentVersionExpiration: { noncurrentDays: PLAN_VERSIONS_KEPT_DAYS },
             },
         ],
-        policy: (bucketArn) =>
-            pulumi.all([appServerRoleArn, readers]).apply(([roleArn, deployers]) => planBucketPolicy(bucketArn, roleArn, deployers)),
+        policy: (bucketArn, recordedTags) =>
+            pulumi
+                .all([appServerRoleArn, callerArn])
+                .apply(([roleArn, caller]) =>
+                    planBucketPolicy(
+                        bucketArn,
+                        roleArn,
+                        planReaders({ callerArn: caller, creatorArn: recordedTags[PLAN_BUCKET_CREATOR_TAG], deployerArns }),
+                    ),
+                ),
     });
 }
 

@@ -31,7 +31,7 @@ import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } fr
 import { appServerPolicy } from "../../../components/fleet/appServers";
 import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";
 import { checkedZones } from "../../../components/fleet/network";
-import { planBucketPolicy, principalArnPatterns } from "../../../components/fleet/planBucket";
+import { PLAN_BUCKET_CREATOR_TAG, planBucketPolicy, planReaders, principalArnPatterns } from "../../../components/fleet/planBucket";
 import { createWaitMet, minSizeUpdateWaitMet, type CapacityWaitArgs } from "../../support/autoscalingCapacityWait";
 
 const RELEASE = { id: "0123456789ab", artifactPath: __filename, healthPath: "/health" };
@@ -92,6 +92,43 @@ describe("principalArnPatterns", () => {
             "arn:aws:iam::123456789012:role/*/deploy",
         ]);
         expect(principalArnPatterns("arn:aws:iam::123456789012:user/alice")).to.deep.equal(["arn:aws:iam::123456789012:user/alice"]);
+    });
+
+    it("reads a role's ARN without a path as its session's", () => {
+        expect(principalArnPatterns("arn:aws:iam::123456789012:role/deploy")).to.deep.equal(
+            principalArnPatterns("arn:aws:sts::123456789012:assumed-role/deploy/session"),
+        );
+    });
+});
+
+describe("planReaders", () => {
+    const ci = "arn:aws:iam::123456789012:role/webstack-deploy";
+    const alice = "arn:aws:sts::123456789012:assumed-role/admin/alice@example.com";
+
+    it("names, by default, the bucket's creator and whoever applies the policy now, so that a colleague's up never locks CI out", () => {
+        expect(planReaders({ callerArn: alice, creatorArn: ci })).to.deep.equal([
+            ci,
+            "arn:aws:iam::123456789012:role/*/webstack-deploy",
+            "arn:aws:iam::123456789012:role/admin",
+            "arn:aws:iam::123456789012:role/*/admin",
+        ]);
+        expect(planReaders({ callerArn: "arn:aws:sts::123456789012:assumed-role/webstack-deploy/run-7", creatorArn: ci })).to.deep.equal([
+            ci,
+            "arn:aws:iam::123456789012:role/*/webstack-deploy",
+        ]);
+    });
+
+    it("names the configured deployers alone when the identity applying the policy is one of them, with or without its role's path", () => {
+        const deployers = ["arn:aws:iam::123456789012:role/ci/webstack-deploy", "arn:aws:iam::123456789012:user/bob"];
+        const runBy = (callerArn: string) => planReaders({ callerArn, creatorArn: ci, deployerArns: deployers });
+        expect(runBy("arn:aws:sts::123456789012:assumed-role/webstack-deploy/run-7")).to.deep.equal(deployers);
+        expect(runBy("arn:aws:iam::123456789012:user/bob")).to.deep.equal(deployers);
+    });
+
+    it("refuses configured deployers that leave out the identity applying the policy, naming it and the line that adds it", () => {
+        expect(() => planReaders({ callerArn: alice, creatorArn: ci, deployerArns: [ci] })).to.throw(
+            `deployerArns (${ci}) leaves out ${alice}, which runs this: the plan bucket's policy would deny it the plan it writes. Add its role or user, for example: pulumi config set --path 'webstack:deployerArns[1]' arn:aws:iam::123456789012:role/admin`,
+        );
     });
 });
 
@@ -540,7 +577,16 @@ describe("WebFleet under Pulumi mocks", () => {
             );
         });
 
-        it("lets the configured deployers alone read the plan besides the app servers, whoever runs this, so that a second identity meets no diff", async () => {
+        it("records the bucket's creator in a tag that later runs leave as it was, for the policy to keep naming", async () => {
+            await build();
+            const bucket = onlyResourceOfType("aws:s3/bucket:Bucket");
+            expect((bucket.inputs.tags as Record<string, string>)[PLAN_BUCKET_CREATOR_TAG]).to.equal(
+                "arn:aws:iam::123456789012:role/webstack-deploy",
+            );
+            expect(bucket.ignoreChanges).to.deep.equal([`tags["${PLAN_BUCKET_CREATOR_TAG}"]`]);
+        });
+
+        it("lets the configured deployers alone read the plan besides the app servers, whoever of them runs this, so that a second identity meets no diff", async () => {
             const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"];
             const { name } = await build({ deployerArns: deployers });
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
@@ -548,7 +594,6 @@ describe("WebFleet under Pulumi mocks", () => {
                     planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, deployers),
                 ),
             );
-            expect(callsOf("aws:index/getCallerIdentity:getCallerIdentity")).to.deep.equal([]);
         });
     });
 
