@@ -99,6 +99,11 @@ export function appPorts(count: number): number[] {
 }
 
 export const ACTIVATE_COMMAND = "/usr/local/sbin/webstack-activate";
+export const MAINTENANCE_COMMAND = "/usr/local/sbin/webstack-maintenance";
+/** The maintenance page's renderer (provisioning/files/maintenance-page.cjs), which webstack-maintenance runs with node. */
+export const MAINTENANCE_RENDERER = "/usr/local/lib/webstack/maintenance-page.cjs";
+/** Holds the maintenance page and the API's maintenance answer while the site is in maintenance, and nothing otherwise. */
+export const MAINTENANCE_DIR = "/var/www/webstack-maintenance";
 export const ROLLBACK_COMMAND = "/usr/local/sbin/webstack-rollback";
 export const BACKUP_COMMAND = "/usr/local/sbin/webstack-backup";
 export const RESTORE_COMMAND = "/usr/local/sbin/webstack-restore";

@@ -19,6 +19,7 @@ import {
     certificatePaths,
 } from "../layout";
 import { wwwHostName } from "../site";
+import { maintenanceHttpLines, maintenanceServerLines } from "./maintenance";
 
 /**
  * nginx configuration: the main file, the upstream of app instances (its own file) and the site.
@@ -157,6 +158,11 @@ export interface SiteOptions {
      * Defaults to {@link DEFAULT_API_CACHE_SECONDS}.
      */
     readonly apiCacheSeconds?: number;
+    /**
+     * The blocks whose requests get the site while it is in maintenance (./maintenance.ts). Not
+     * behind a load balancer, whose own rule answers for the site during maintenance. Defaults to none.
+     */
+    readonly maintenanceAllowedCidrs?: readonly string[];
 }
 
 function indent(lines: readonly string[]): string[] {
@@ -474,12 +480,14 @@ export function renderSite(options: SiteOptions): string {
         `include ${NGINX_UPSTREAM_FILE};`,
         "",
         ...(apiCacheSeconds > 0 ? apiCacheHttpLines(apiCacheSeconds, visitorsUseHttps) : []),
+        ...(behindLoadBalancer ? [] : maintenanceHttpLines(options.maintenanceAllowedCidrs ?? [])),
         ...server([
             ...listen(port),
             `server_name ${www};`,
             ...tls,
             "",
             ...acmeChallenge,
+            ...(behindLoadBalancer ? [] : maintenanceServerLines(securityHeaders(visitorsUseHttps))),
             ...siteLines(visitorsUseHttps, behindLoadBalancer, apiCacheSeconds),
         ]),
         ...(options.tls && !options.includeApex ? [] : server([...listen(port), ...apexRedirect])),

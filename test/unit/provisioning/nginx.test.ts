@@ -1,8 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import * as path from "path";
 import {
     CONTENT_SECURITY_POLICY,
     DEFAULT_API_CACHE_SECONDS,
@@ -13,8 +11,9 @@ import {
     renderUpstream,
 } from "../../../provisioning/files/nginx";
 import { renderLoadBalancerTrust } from "../../../provisioning/files/fleet";
-import { ACCESS_LOG_FILE, APP_SOCKET_DIR, appSocketPath, NGINX_API_CACHE_DIR, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
-import { freePort, temporaryDirectory } from "../../support/shell";
+import { NGINX_API_CACHE_DIR, NGINX_UPSTREAM_FILE } from "../../../provisioning/layout";
+import { startNginxBeforeApp, writeNginxFiles, type NginxBeforeApp } from "../../support/nginx";
+import { temporaryDirectory } from "../../support/shell";
 import { request, type HttpAnswer } from "../../support/http";
 
 /** The server block whose server_name line is exactly `names`. */
@@ -24,29 +23,6 @@ function serverBlock(site: string, names: string): string {
         throw new Error(`no server block for ${names} in:\n${site}`);
     }
     return block.slice(0, block.indexOf("\n}\n"));
-}
-
-/**
- * Writes the site inside the rendered nginx.conf into `directory`, with the given http-level files
- * (conf.d), the upstream's sockets and the cache there too; returns the main file's path.
- */
-function writeNginxFiles(directory: string, site: string, httpLevelFiles: readonly string[] = []): string {
-    fs.writeFileSync(path.join(directory, "upstream.conf"), renderUpstream([3001, 3002]).replaceAll(APP_SOCKET_DIR, directory));
-    fs.writeFileSync(
-        path.join(directory, "site.conf"),
-        site
-            .replace(NGINX_UPSTREAM_FILE, path.join(directory, "upstream.conf"))
-            .replace(NGINX_API_CACHE_DIR, path.join(directory, "cache")),
-    );
-    httpLevelFiles.forEach((content, index) => fs.writeFileSync(path.join(directory, `http-${index}.conf`), content));
-    const main = renderNginxConf()
-        .replace("pid /run/nginx.pid;", `pid ${directory}/nginx.pid;`)
-        .replace("error_log /var/log/nginx/error.log;", `error_log ${directory}/error.log;`)
-        .replace(ACCESS_LOG_FILE, path.join(directory, "access.log"))
-        .replace("include /etc/nginx/conf.d/*.conf;", `include ${directory}/http-*.conf;`)
-        .replace("include /etc/nginx/sites-enabled/*;", `include ${directory}/site.conf;`);
-    fs.writeFileSync(path.join(directory, "nginx.conf"), main);
-    return path.join(directory, "nginx.conf");
 }
 
 /** Runs `nginx -t` on the site inside the rendered nginx.conf, with the given http-level files (conf.d), and expects no complaint. */
@@ -367,38 +343,23 @@ describe("renderSite's API micro-cache in a real nginx, before a stand-in app", 
         "/api/posts?limit=4": {},
     };
     const asked: Record<string, number> = {};
-    let directory: string;
-    let app: http.Server;
+    let nginx: NginxBeforeApp;
     let site: { address: string; port: number; hostName: string };
 
     before(async () => {
-        directory = temporaryDirectory("webstack-nginx-cache");
-        fs.chmodSync(directory, 0o755);
-        const port = await freePort();
-        site = { address: "127.0.0.1", port, hostName: "www.example.com" };
-        app = http.createServer((incoming, answer) => {
-            const url = incoming.url ?? "";
-            asked[url] = (asked[url] ?? 0) + 1;
-            answer.writeHead(200, { "Content-Type": "application/json", ...extraHeaders[url] });
-            answer.end(JSON.stringify({ asked: asked[url] }));
-        });
-        await new Promise<void>((resolve) => app.listen(appSocketPath(3001).replace(APP_SOCKET_DIR, directory), resolve));
-        fs.chmodSync(appSocketPath(3001).replace(APP_SOCKET_DIR, directory), 0o666);
-        const main = writeNginxFiles(
-            directory,
-            renderSite({ domain: "example.com", tls: false })
-                .replace(/listen \[::\]:80[^;]*;\n/g, "")
-                .replace(/listen 80/g, `listen 127.0.0.1:${port}`),
+        nginx = await startNginxBeforeApp(
+            () => renderSite({ domain: "example.com", tls: false }),
+            (incoming, answer) => {
+                const url = incoming.url ?? "";
+                asked[url] = (asked[url] ?? 0) + 1;
+                answer.writeHead(200, { "Content-Type": "application/json", ...extraHeaders[url] });
+                answer.end(JSON.stringify({ asked: asked[url] }));
+            },
         );
-        const started = spawnSync("nginx", ["-p", directory, "-c", main], { encoding: "utf8" });
-        expect(started.stderr).to.equal("");
+        site = { address: "127.0.0.1", port: nginx.port, hostName: "www.example.com" };
     });
 
-    after(() => {
-        spawnSync("nginx", ["-p", directory, "-c", path.join(directory, "nginx.conf"), "-s", "stop"]);
-        app?.close();
-        fs.rmSync(directory, { recursive: true, force: true });
-    });
+    after(() => nginx?.stop());
 
     const twice = async (url: string): Promise<HttpAnswer[]> => [await request(site, "GET", url), await request(site, "GET", url)];
 

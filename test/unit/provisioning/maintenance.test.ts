@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import {
+    DEFAULT_MAINTENANCE_MESSAGE,
+    MAINTENANCE_FILES,
+    MAINTENANCE_RETRY_AFTER_SECONDS,
+    MAX_MAINTENANCE_MESSAGE_LENGTH,
+    maintenanceMessageProblem,
+    maintenanceProblems,
+    renderMaintenanceAnswer,
+    renderMaintenancePage,
+} from "../../../provisioning/files/maintenance";
+import { CONTENT_SECURITY_POLICY, renderSite } from "../../../provisioning/files/nginx";
+import { ACME_WEBROOT, MAINTENANCE_DIR } from "../../../provisioning/layout";
+import { startNginxBeforeApp, type NginxBeforeApp } from "../../support/nginx";
+
+describe("maintenanceMessageProblem", () => {
+    it("accepts one line of text up to the limit, in any script", () => {
+        expect(maintenanceMessageProblem(DEFAULT_MAINTENANCE_MESSAGE)).to.equal(undefined);
+        expect(maintenanceMessageProblem("Zurück um 15 Uhr — 漢字 ✓")).to.equal(undefined);
+        expect(maintenanceMessageProblem("x".repeat(MAX_MAINTENANCE_MESSAGE_LENGTH))).to.equal(undefined);
+    });
+
+    it("refuses an empty message, a longer one and one with a line break or a tab, saying why", () => {
+        expect(maintenanceMessageProblem("  ")).to.match(/^is empty; say what visitors should know/);
+        expect(maintenanceMessageProblem("x".repeat(MAX_MAINTENANCE_MESSAGE_LENGTH + 1))).to.equal(
+            `is ${MAX_MAINTENANCE_MESSAGE_LENGTH + 1} characters long; at most ${MAX_MAINTENANCE_MESSAGE_LENGTH} fit the page`,
+        );
+        expect(maintenanceMessageProblem("two\nlines")).to.match(/control character/);
+        expect(maintenanceMessageProblem("a\ttab")).to.match(/control character/);
+    });
+});
+
+describe("maintenanceProblems", () => {
+    it("names every block that is not a CIDR and a bad message, and nothing for good settings", () => {
+        expect(
+            maintenanceProblems({ enabled: true, message: "Back soon.", allowedCidrs: ["203.0.113.7/32", "2001:db8::/64"] }),
+        ).to.deep.equal([]);
+        expect(maintenanceProblems({ message: "", allowedCidrs: ["203.0.113.7", "10.0.0.0/8", "office"] })).to.deep.equal([
+            `maintenance.message is empty; say what visitors should know, for example "${DEFAULT_MAINTENANCE_MESSAGE}".`,
+            'maintenance.allowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.',
+            'maintenance.allowedCidrs has "office", which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.',
+        ]);
+    });
+});
+
+describe("the maintenance page and answer", () => {
+    it("shows the message as text, never as markup", () => {
+        const page = renderMaintenancePage(`<script>alert("x")</script> & 'quotes'`);
+        expect(page).to.contain("<p>&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;quotes&#39;</p>");
+        expect(page).not.to.contain("<script>");
+        expect(page).to.contain('<meta charset="utf-8">');
+    });
+
+    it("answers the API in JSON with the message", () => {
+        expect(JSON.parse(renderMaintenanceAnswer('say "hi" \\ bye'))).to.deep.equal({ error: "maintenance", message: 'say "hi" \\ bye' });
+    });
+
+    it("fits the load balancer's fixed response of 1,024 characters with the longest message, escaped", () => {
+        const longest = "&".repeat(MAX_MAINTENANCE_MESSAGE_LENGTH);
+        expect(renderMaintenancePage(longest).length).to.be.at.most(1024);
+        expect(renderMaintenanceAnswer(longest).length).to.be.at.most(1024);
+    });
+});
+
+describe("renderSite's maintenance mode", () => {
+    it("is nowhere behind a load balancer, whose own rule answers for the site", () => {
+        const site = renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true });
+        expect(site).not.to.contain("maintenance");
+    });
+
+    it("refuses an allowed block that is not a CIDR block", () => {
+        expect(() => renderSite({ domain: "example.com", tls: false, maintenanceAllowedCidrs: ["10.0.0.1"] })).to.throw(
+            /maintenance.allowedCidrs has "10.0.0.1", which is not a CIDR block/,
+        );
+    });
+
+    it("keeps the TLS site's headers, HSTS among them, on its 503", () => {
+        const site = renderSite({ domain: "example.com", tls: true });
+        const location = site.slice(site.indexOf("location ^~ /webstack-maintenance/ {"));
+        expect(location.slice(0, location.indexOf("location = "))).to.contain(
+            'add_header Strict-Transport-Security "max-age=63072000" always;',
+        );
+    });
+});
+
+/** One GET or POST from the given local address, as a client there would send it. */
+function ask(
+    site: { port: number },
+    method: string,
+    urlPath: string,
+    localAddress = "127.0.0.1",
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    return new Promise((resolve, reject) => {
+        const outgoing = http.request(
+            { host: "127.0.0.1", port: site.port, method, path: urlPath, localAddress, headers: { Host: "www.example.com" } },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () =>
+                    resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }),
+                );
+            },
+        );
+        outgoing.on("error", reject);
+        outgoing.end(method === "POST" ? '{"author":"a","body":"b"}' : undefined);
+    });
+}
+
+describe("renderSite's maintenance mode in a real nginx, before a stand-in app", function () {
+    this.timeout(30_000);
+    const ALLOWED = "127.0.0.2";
+    const MESSAGE = "Moving to a bigger server — back at 15:00 UTC.";
+    let nginx: NginxBeforeApp;
+    let maintenanceDir: string;
+    let site: { port: number };
+
+    const turnOn = () => {
+        fs.mkdirSync(maintenanceDir, { recursive: true });
+        fs.writeFileSync(path.join(maintenanceDir, MAINTENANCE_FILES.answer), renderMaintenanceAnswer(MESSAGE));
+        fs.writeFileSync(path.join(maintenanceDir, MAINTENANCE_FILES.page), renderMaintenancePage(MESSAGE));
+    };
+
+    before(async () => {
+        nginx = await startNginxBeforeApp(
+            (directory) =>
+                renderSite({ domain: "example.com", tls: false, apiCacheSeconds: 0, maintenanceAllowedCidrs: [`${ALLOWED}/32`] })
+                    .replaceAll(MAINTENANCE_DIR, path.join(directory, "maintenance"))
+                    .replaceAll(ACME_WEBROOT, path.join(directory, "acme")),
+            (incoming, answer) => {
+                answer.writeHead(incoming.method === "POST" ? 201 : 200, { "Content-Type": "application/json" });
+                answer.end(JSON.stringify({ from: "app" }));
+            },
+        );
+        maintenanceDir = path.join(nginx.directory, "maintenance");
+        site = { port: nginx.port };
+    });
+
+    after(() => nginx?.stop());
+
+    it("passes every request on while the page is not there", async () => {
+        expect((await ask(site, "GET", "/api/posts")).status).to.equal(200);
+        expect((await ask(site, "POST", "/api/posts")).status).to.equal(201);
+    });
+
+    it("answers everyone else with 503, Retry-After and the message: a page, or JSON under /api/, for reads and writes alike", async () => {
+        turnOn();
+        const page = await ask(site, "GET", "/some/page?x=1");
+        expect(page.status).to.equal(503);
+        expect(page.headers["retry-after"]).to.equal(String(MAINTENANCE_RETRY_AFTER_SECONDS));
+        expect(page.headers["content-type"]).to.equal("text/html; charset=utf-8");
+        expect(page.headers["cache-control"]).to.equal("no-store");
+        expect(page.headers["content-security-policy"]).to.equal(CONTENT_SECURITY_POLICY);
+        expect(page.body).to.contain(`<p>${MESSAGE}</p>`);
+        for (const method of ["GET", "POST"]) {
+            const answer = await ask(site, method, "/api/posts");
+            expect(answer.status, method).to.equal(503);
+            expect(answer.headers["retry-after"], method).to.equal(String(MAINTENANCE_RETRY_AFTER_SECONDS));
+            expect(answer.headers["content-type"], method).to.match(/^application\/json/);
+            expect(JSON.parse(answer.body), method).to.deep.equal({ error: "maintenance", message: MESSAGE });
+        }
+    });
+
+    it("gives the allowed addresses the site, and the ACME challenge to everyone, during maintenance", async () => {
+        expect(await ask(site, "GET", "/api/posts", ALLOWED)).to.include({ status: 200, body: '{"from":"app"}' });
+        expect((await ask(site, "POST", "/api/posts", ALLOWED)).status).to.equal(201);
+        expect((await ask(site, "GET", "/.well-known/acme-challenge/token")).status).to.equal(404);
+    });
+
+    it("serves the site again once the page is gone, and never the maintenance files themselves", async () => {
+        fs.rmSync(path.join(maintenanceDir, MAINTENANCE_FILES.page));
+        expect((await ask(site, "GET", "/api/posts")).status).to.equal(200);
+        expect((await ask(site, "GET", `/webstack-maintenance/${MAINTENANCE_FILES.answer}`)).status, "internal only").to.equal(404);
+    });
+});
