@@ -10,6 +10,7 @@ import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/
 import { declareLoadBalancer } from "./fleet/loadBalancer";
 import { declareNetwork } from "./fleet/network";
 import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
+import { declareReleaseWait } from "./fleet/releaseWait";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
 import { tagsFor as componentTags } from "./tags";
@@ -73,7 +74,8 @@ export interface WebFleetArgs {
     /**
      * The IAM roles and users that run Pulumi on this stack (deploy, preview, a colleague): with the
      * app servers' role, the only principals that may read the plan's objects. Name them all, or each
-     * other identity meets a diff and a 403 on read-back. Defaults to whoever runs the program.
+     * other identity meets a diff and a 403 on read-back; the one running the program must be among
+     * them. Defaults to the bucket's creator and whoever runs the program.
      */
     deployerArns?: string[];
     /** Also serve the apex <domain> (in the certificate, and an alias record; nginx redirects it to www). Defaults to false. */
@@ -192,6 +194,7 @@ export class WebFleet extends pulumi.ComponentResource {
             planReady: [planIndex.object],
             databaseReady: [database, appDatabaseSecret.value],
         });
+        declareReleaseWait(context, { group, region, bounds });
 
         if (args.alertEmail !== undefined) {
             const dimensions = fleetAlarmDimensions(loadBalancer, targetGroup, database);

@@ -15,6 +15,12 @@ import type { ComponentContext } from "../context";
 /** How long a new server has to boot and apply its plan before its health checks count. */
 export const FIRST_BOOT_GRACE_SECONDS = 600;
 
+/** How many servers a refresh may run at once, in percent of the group's size: half as many again. */
+export const REFRESH_MAX_HEALTHY_PERCENT = 150;
+
+/** How long a refreshed server counts as warming up after it passes its health check. */
+export const REFRESH_WARMUP_SECONDS = 60;
+
 /**
  * A rolling instance refresh that never lowers healthy capacity: new servers start and pass their
  * health checks before old ones stop (100% kept healthy, up to 150% running). No `autoRollback`:
@@ -25,7 +31,12 @@ export const FIRST_BOOT_GRACE_SECONDS = 600;
 export function rollingRefresh(): aws.types.input.autoscaling.GroupInstanceRefresh {
     return {
         strategy: "Rolling",
-        preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmup: "60", skipMatching: true },
+        preferences: {
+            minHealthyPercentage: 100,
+            maxHealthyPercentage: REFRESH_MAX_HEALTHY_PERCENT,
+            instanceWarmup: String(REFRESH_WARMUP_SECONDS),
+            skipMatching: true,
+        },
     };
 }
 

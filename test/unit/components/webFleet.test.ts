@@ -29,6 +29,7 @@ import { CLIENT_KEEPALIVE_SECONDS, renderSite } from "../../../provisioning/file
 import { USER_DATA_MAX_BYTES } from "../../../components/fleet/firstBoot";
 import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } from "../../../components/webFleet";
 import { appServerPolicy } from "../../../components/fleet/appServers";
+import { RELEASE_POLL_SECONDS, releaseWaitSeconds, renderReleaseWait } from "../../../components/fleet/releaseWait";
 import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";
 import { checkedZones } from "../../../components/fleet/network";
 import { PLAN_BUCKET_CREATOR_TAG, planBucketPolicy, planReaders, principalArnPatterns } from "../../../components/fleet/planBucket";
@@ -451,6 +452,21 @@ describe("WebFleet under Pulumi mocks", () => {
                 strategy: "Rolling",
                 preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 150, instanceWarmup: "60", skipMatching: true },
             });
+        });
+
+        it("hold up until each release is live on the whole group, within a bound, and fail it when the refresh does not succeed", async () => {
+            const { name } = await build({ maxAppServers: 6 });
+            const wait = resourceNamed("command:local:Command", `${name}-release-live`);
+            expect(wait.dependsOn).to.include(`${name}-app`);
+            expect(wait.inputs.triggers).to.deep.equal(["1"]);
+            expect(wait.inputs.create).to.equal(
+                renderReleaseWait({
+                    group: `${name}-app-group`,
+                    region: "eu-central-1",
+                    timeoutSeconds: releaseWaitSeconds({ max: 6 }),
+                    pollSeconds: RELEASE_POLL_SECONDS,
+                }),
+            );
         });
 
         it("scale out and in to keep the average CPU at half", async () => {
