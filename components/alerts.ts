@@ -69,6 +69,12 @@ export function creditMode(instanceType: string): "standard" | "unlimited" {
     return /^t2\./.test(instanceType) ? "standard" : "unlimited";
 }
 
+/**
+ * How often Route53's checkers ask, and how many failures in a row make the site unhealthy to them:
+ * a planned reboot of half a minute fails at most two checks in a row, so it never pages.
+ */
+export const SITE_HEALTH_CHECK_TIMING = { requestInterval: 30, failureThreshold: 3 } as const;
+
 /** Route53's check of the site's health path as visitors reach it, from AWS's checkers around the world. */
 function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthPath: string): Omit<aws.route53.HealthCheckArgs, "tags"> {
     return {
@@ -77,8 +83,7 @@ function siteHealthCheck(hostName: pulumi.Input<string>, https: boolean, healthP
         port: https ? 443 : 80,
         resourcePath: healthPath,
         ...(https ? { enableSni: true } : {}),
-        requestInterval: 30,
-        failureThreshold: 3,
+        ...SITE_HEALTH_CHECK_TIMING,
     };
 }
 
@@ -99,7 +104,7 @@ export interface AlarmSpec {
 }
 
 /** Fires when most of Route53's checkers failed to get a 200 from the site for two minutes. */
-const SITE_DOWN_ALARM: AlarmSpec = {
+export const SITE_DOWN_ALARM: AlarmSpec = {
     suffix: "site-down",
     description: "The site does not answer its health path with 200 for Route53's health checkers.",
     namespace: "AWS/Route53",

@@ -1,6 +1,14 @@
 import { expect } from "chai";
-import { creditMode, fleetAlarms, instanceAlarms, type AlarmSpec } from "../../../components/alerts";
+import {
+    creditMode,
+    fleetAlarms,
+    instanceAlarms,
+    SITE_DOWN_ALARM,
+    SITE_HEALTH_CHECK_TIMING,
+    type AlarmSpec,
+} from "../../../components/alerts";
 import { alarmFires } from "../../support/cloudWatchAlarm";
+import { healthCheckStatusPerMinute } from "../../support/route53HealthCheck";
 
 /** The suffixes of the alarms that fire on these metrics, one datapoint per five minutes, the newest last. */
 function firing(alarms: readonly AlarmSpec[], series: Record<string, number[]>): string[] {
@@ -57,5 +65,28 @@ describe("fleetAlarms, as CloudWatch evaluates them", () => {
     it("mail when the database is charged for surplus credits or a server stays unhealthy", () => {
         expect(firing(specs, { ...healthyNewFleet, CPUSurplusCreditsCharged: [0, 0, 2] })).to.deep.equal(["database-cpu-credits"]);
         expect(firing(specs, { ...healthyNewFleet, UnHealthyHostCount: [1, 1, 1] })).to.deep.equal(["unhealthy-servers"]);
+    });
+});
+
+describe("the site-down alarm, as Route53's checks and CloudWatch evaluate it", () => {
+    const statusOf = (downFrom: number, downUntil: number, firstCheckAt: number) => ({
+        HealthCheckStatus: healthCheckStatusPerMinute({ downFrom, downUntil, minutes: 15, firstCheckAt, ...SITE_HEALTH_CHECK_TIMING }),
+    });
+    const phases = Array.from({ length: SITE_HEALTH_CHECK_TIMING.requestInterval }, (_, second) => second);
+
+    it("stays quiet through a planned reboot of up to 30 seconds, however the checks fall", () => {
+        for (const firstCheckAt of phases) {
+            expect(alarmFires(SITE_DOWN_ALARM, statusOf(300, 330, firstCheckAt)), `checks from ${firstCheckAt} s`).to.equal(false);
+        }
+    });
+
+    it("pages for a reboot that does not come back, within five minutes", () => {
+        for (const firstCheckAt of phases) {
+            const status = statusOf(300, Infinity, firstCheckAt);
+            expect(
+                alarmFires(SITE_DOWN_ALARM, { HealthCheckStatus: status.HealthCheckStatus.slice(0, 10) }),
+                `checks from ${firstCheckAt} s`,
+            ).to.equal(true);
+        }
     });
 });
