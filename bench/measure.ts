@@ -30,8 +30,8 @@ export function parseWrk(report: string): WrkResult {
     };
     const [, requests] = number(/^\s*(\d+) requests in /m, "request count");
     const [, rps] = number(/^Requests\/sec:\s+([\d.]+)/m, "Requests/sec");
-    const [, p50, p50Unit] = number(/^\s*50%\s+([\d.]+)(us|ms|s|m)$/m, "50% latency (run it with --latency)");
-    const [, p99, p99Unit] = number(/^\s*99%\s+([\d.]+)(us|ms|s|m)$/m, "99% latency");
+    const [, p50, p50Unit] = number(/^\s*50%\s+([\d.]+)(us|ms|s|m) *$/m, "50% latency (run it with --latency)");
+    const [, p99, p99Unit] = number(/^\s*99%\s+([\d.]+)(us|ms|s|m) *$/m, "99% latency");
     const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
     const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(report);
     return {
@@ -114,4 +114,63 @@ export function medianRound<Measured extends Round>(rounds: readonly Measured[])
     }
     const sorted = [...rounds].sort((a, b) => a.value / a.baseline - b.value / b.baseline);
     return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/**
+ * wrk's Lua for counting answers by status, a 503 with Retry-After apart ("503+retry-after"): each
+ * thread counts its own, and the summary prints one `status <kind> <count>` line per kind. Appended
+ * to a script that sets the request, or used alone for GETs.
+ */
+export const WRK_STATUS_COUNTER = [
+    "local threads = {}",
+    "function setup(thread) table.insert(threads, thread) end",
+    "function init(args) counts = {} end",
+    "function response(status, headers, body)",
+    "  local kind = tostring(status)",
+    '  if status == 503 and (headers["Retry-After"] or headers["retry-after"]) then kind = "503+retry-after" end',
+    "  counts[kind] = (counts[kind] or 0) + 1",
+    "end",
+    "function done(summary, latency, requests)",
+    "  local total = {}",
+    "  for _, thread in ipairs(threads) do",
+    '    for kind, count in pairs(thread:get("counts")) do total[kind] = (total[kind] or 0) + count end',
+    "  end",
+    '  for kind, count in pairs(total) do io.write(string.format("status %s %d\\n", kind, count)) end',
+    "end",
+].join("\n");
+
+/** The `status <kind> <count>` lines of {@link WRK_STATUS_COUNTER} in a wrk report. */
+export function parseStatusCounts(report: string): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [, kind, count] of report.matchAll(/^status (\S+) (\d+)$/gm)) {
+        counts[kind] = Number(count);
+    }
+    return counts;
+}
+
+/** CPU seconds spent by each kind of process (nginx, node, mariadbd, wrk) between two readings. */
+export type CpuSeconds = Readonly<Record<string, number>>;
+
+/**
+ * Microseconds of CPU per request, by kind of process and in all, from readings before and after a
+ * load of `requests`: where a request's cost goes.
+ */
+export function cpuPerRequest(
+    before: CpuSeconds,
+    after: CpuSeconds,
+    requests: number,
+): { total: number; byProcess: Record<string, number> } {
+    const byProcess: Record<string, number> = {};
+    for (const [kind, seconds] of Object.entries(after)) {
+        byProcess[kind] = ((seconds - (before[kind] ?? 0)) / requests) * 1e6;
+    }
+    return { total: Object.values(byProcess).reduce((sum, micros) => sum + micros, 0), byProcess };
+}
+
+/** "nginx 61 µs, node 210 µs": a profile for a figure's detail, the costliest first. */
+export function describeCpu(byProcess: Readonly<Record<string, number>>): string {
+    return Object.entries(byProcess)
+        .sort(([, a], [, b]) => b - a)
+        .map(([kind, micros]) => `${kind} ${micros.toFixed(0)} µs`)
+        .join(", ");
 }

@@ -15,7 +15,7 @@ import type { Sandbox } from "../sandbox/state";
 import { sshRunAsRoot } from "../sandbox/ssh";
 import type { PlanInputs } from "../provisioning";
 import { runningProcesses } from "../test/support/processes";
-import { parseWrk, type Figure, type WrkResult } from "./measure";
+import { parseStatusCounts, parseWrk, type CpuSeconds, type Figure, type WrkResult } from "./measure";
 
 /** A t3.micro's memory; the server gets no swap either. */
 export const SERVER_MEMORY_MIB = 1024;
@@ -97,11 +97,39 @@ export interface WrkOptions {
 function wrkCommand(url: string, options: WrkOptions): string {
     const host = options.hostHeader === undefined ? "" : `-H 'Host: ${options.hostHeader}' `;
     const script = options.script === undefined ? "" : `-s ${options.script} `;
-    return `wrk -t2 -c${options.connections} -d${options.seconds ?? WRK_SECONDS}s --timeout 10s --latency ${host}${script}'${url}'`;
+    // A crowd of connections needs more descriptors than a login shell's 1024.
+    return `ulimit -n "$(ulimit -Hn)" && wrk -t2 -c${options.connections} -d${options.seconds ?? WRK_SECONDS}s --timeout 10s --latency ${host}${script}'${url}'`;
 }
 
 export function wrk(server: Sandbox, url: string, options: WrkOptions): Promise<WrkResult> {
     return onServer(server, wrkCommand(url, options)).then(parseWrk);
+}
+
+/** wrk with a script that counts answers by status (measure.ts' WRK_STATUS_COUNTER), and those counts. */
+export async function wrkCounting(
+    server: Sandbox,
+    url: string,
+    options: WrkOptions & { readonly script: string },
+): Promise<{ load: WrkResult; statuses: Record<string, number> }> {
+    const report = await onServer(server, wrkCommand(url, options));
+    return { load: parseWrk(report), statuses: parseStatusCounts(report) };
+}
+
+/** CPU seconds the stack's processes have spent so far, summed by name: nginx, node (the app instances) and mariadbd. */
+export async function stackCpuSeconds(server: Sandbox): Promise<CpuSeconds> {
+    const lines = await onServer(
+        server,
+        "for pid in $(pgrep -x 'nginx|node|mariadbd'); do echo \"$(cat /proc/$pid/comm) $(cut -d' ' -f14,15 /proc/$pid/stat 2>/dev/null)\"; done; getconf CLK_TCK",
+    );
+    const rows = lines.trim().split("\n");
+    const ticksPerSecond = Number(rows.pop());
+    const seconds: Record<string, number> = {};
+    for (const [name, user, system] of rows.map((row) => row.split(" "))) {
+        if (system !== undefined) {
+            seconds[name] = (seconds[name] ?? 0) + (Number(user) + Number(system)) / ticksPerSecond;
+        }
+    }
+    return seconds;
 }
 
 /** Runs wrk for `options.seconds` while `during` runs (after a few seconds of load); returns both. */

@@ -6,8 +6,10 @@
  *
  * The figures: cold provision against `apt-get install` of the same packages (with the same
  * security updates) on an identical fresh server, and a no-change re-run; a static file through the
- * stack's nginx against a minimal nginx serving the same file; an API read and an API write
- * through nginx against the same app instances reached directly; a deploy and a rollback under 64
+ * stack's nginx against a minimal nginx serving the same file; an API read through nginx, with its
+ * micro-cache and without (the proxy's own cost, with the stack's CPU per request by process), and an
+ * API write, against the same app instances reached directly; a crowd of 1,000 readers and a few
+ * hundred writers, with the cache and without; a deploy and a rollback under 64
  * keep-alive connections; memory of nginx, the app instances, MariaDB and journald, idle and after
  * the load; log bytes per 100,000 requests; a 60 s overload at 256 connections (anything killed or
  * restarted, the server's peak memory, the kernel's out-of-memory order); new TLS connections per
@@ -31,7 +33,16 @@ import { renderTable, verdict, type Figure } from "./measure";
 import { benchLog, logBytes, memory, SERVER_MEMORY_MIB, type BenchRun } from "./probes";
 import { engineOnlyFigures, provisioningFigures } from "./provisioning";
 import { recoveryFigures } from "./recovery";
-import { afterLoadFigures, apiFigures, installLoadTools, overloadFigures, staticFileFigures, switchFigures, tlsFigures } from "./serving";
+import {
+    afterLoadFigures,
+    apiFigures,
+    crowdFigures,
+    installLoadTools,
+    overloadFigures,
+    staticFileFigures,
+    switchFigures,
+    tlsFigures,
+} from "./serving";
 
 const OUT_DIR = join(__dirname, "..", "build", "bench");
 
@@ -43,6 +54,7 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const logBytesBefore = await logBytes(server);
     await staticFileFigures(run);
     await apiFigures(run);
+    await crowdFigures(run);
     const newRelease = await switchFigures(run);
     await afterLoadFigures(run, idle, logBytesBefore);
     await overloadFigures(run);

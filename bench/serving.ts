@@ -6,13 +6,15 @@
  */
 import { buildRelease, type BuiltRelease } from "../release/build";
 import { buildPlan } from "../provisioning";
+import { DEFAULT_API_CACHE_SECONDS } from "../provisioning/files/nginx";
+import { nginxSiteStep } from "../provisioning/steps/nginx";
 import { CURRENT_LINK, appPorts, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
 import { shellQuote } from "../provisioning/script";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
 import { applyPlan } from "../sandbox/runner";
 import type { Sandbox } from "../sandbox/state";
-import { medianRound, type WrkResult } from "./measure";
+import { cpuPerRequest, describeCpu, medianRound, WRK_STATUS_COUNTER, type WrkResult } from "./measure";
 import {
     type BenchRun,
     casualties,
@@ -23,8 +25,10 @@ import {
     onServer,
     sampleRss,
     SERVER_MEMORY_MIB,
+    stackCpuSeconds,
     timed,
     wrk,
+    wrkCounting,
     wrkDuring,
 } from "./probes";
 import { handshakeRate } from "./tls";
@@ -39,16 +43,38 @@ const MINIMAL_NGINX_PORT = 8081;
 const API_READ = "/api/posts?limit=5";
 const API_READ_ROUNDS = 5;
 const POST_SCRIPT = "/root/bench-post.lua";
+/** The crowd's scripts: GETs, and the same POSTs as {@link POST_SCRIPT}, each counting answers by status. */
+const COUNTED_READ_SCRIPT = "/root/bench-read-counted.lua";
+const COUNTED_POST_SCRIPT = "/root/bench-post-counted.lua";
+const CROWD_READERS = 1_000;
+/** Writers enough to pass what the app instances take at once (nginx's max_conns), so that some are turned away. */
+const CROWD_WRITERS = 320;
+const CROWD_SECONDS = 20;
+const POST_REQUEST = [
+    'wrk.method = "POST"',
+    'wrk.headers["Content-Type"] = "application/json"',
+    'wrk.body = [[{"author":"bench","body":"A post from the benchmark."}]]',
+];
 
 const quiet = { log: () => undefined };
 
 /** wrk on the server, and the script its writes send. */
 export async function installLoadTools(server: Sandbox): Promise<void> {
     await onServer(server, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null");
-    await onServer(
-        server,
-        `printf '%s\\n' 'wrk.method = "POST"' 'wrk.headers["Content-Type"] = "application/json"' 'wrk.body = [[{"author":"bench","body":"A post from the benchmark."}]]' >${POST_SCRIPT}`,
-    );
+    const scripts: [string, string[]][] = [
+        [POST_SCRIPT, POST_REQUEST],
+        [COUNTED_READ_SCRIPT, [WRK_STATUS_COUNTER]],
+        [COUNTED_POST_SCRIPT, [...POST_REQUEST, WRK_STATUS_COUNTER]],
+    ];
+    for (const [path, lines] of scripts) {
+        await onServer(server, `printf '%s\\n' ${lines.map(shellQuote).join(" ")} >${path}`);
+    }
+}
+
+/** The stack's nginx keeping the API's answers `seconds` (0: none), as the plan's nginx step renders it; no change when it already does. */
+async function useApiCache(run: BenchRun, seconds: number): Promise<void> {
+    const step = nginxSiteStep({ appInstances: DEFAULT_APP_INSTANCES, apiCacheSeconds: seconds, tls: false, includeApex: false });
+    await applyPlan([step], run.server.ssh, run.inputs, quiet);
 }
 
 export async function staticFileFigures(run: BenchRun): Promise<void> {
@@ -85,38 +111,83 @@ export async function staticFileFigures(run: BenchRun): Promise<void> {
 const sum = (results: readonly WrkResult[]) => results.reduce((total, result) => total + result.requestsPerSecond, 0);
 const worstP99 = (results: readonly WrkResult[]) => Math.max(...results.map((result) => result.p99));
 
+/** One round of API reads: through nginx, then the same instances reached directly, each with the stack's CPU per request. */
+async function readRound(run: BenchRun) {
+    const { server, www } = run;
+    const ports = appPorts(DEFAULT_APP_INSTANCES);
+    const cpuBefore = await stackCpuSeconds(server);
+    const proxied = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www });
+    const cpuBetween = await stackCpuSeconds(server);
+    const directs = await Promise.all(
+        ports.map((port) => wrk(server, `http://127.0.0.1:${port}${API_READ}`, { connections: 32 / ports.length })),
+    );
+    const cpuAfter = await stackCpuSeconds(server);
+    return {
+        value: proxied.requestsPerSecond,
+        baseline: sum(directs),
+        proxied,
+        directs,
+        proxiedCpu: cpuPerRequest(cpuBefore, cpuBetween, proxied.requests),
+        directCpu: cpuPerRequest(
+            cpuBetween,
+            cpuAfter,
+            directs.reduce((total, result) => total + result.requests, 0),
+        ),
+    };
+}
+
+/** {@link API_READ_ROUNDS} alternating rounds; the median one, and every round's ratio. */
+async function readRounds(run: BenchRun) {
+    const rounds = [];
+    for (let round = 0; round < API_READ_ROUNDS; round++) {
+        rounds.push(await readRound(run));
+    }
+    run.loads.push(...rounds.map((round) => round.proxied));
+    return { median: medianRound(rounds), ratios: rounds.map((round) => (round.value / round.baseline).toFixed(2)).join(", ") };
+}
+
+function cpuDetail(round: Awaited<ReturnType<typeof readRound>>): string {
+    return `CPU per request: ${round.proxiedCpu.total.toFixed(0)} µs through nginx (${describeCpu(round.proxiedCpu.byProcess)}), ${round.directCpu.total.toFixed(0)} µs direct (${describeCpu(round.directCpu.byProcess)})`;
+}
+
 export async function apiFigures(run: BenchRun): Promise<void> {
     const { server, www } = run;
     const ports = appPorts(DEFAULT_APP_INSTANCES);
-    const direct = (path: string, script?: string) =>
-        Promise.all(ports.map((port) => wrk(server, `http://127.0.0.1:${port}${path}`, { connections: 32 / ports.length, script })));
     console.log(
-        `API read and write: through nginx against the same instances reached directly (after a warm-up; reads: the median of ${API_READ_ROUNDS} alternating rounds)`,
+        `API read and write: through nginx, with its cache and without, against the same instances reached directly (after a warm-up; reads: the median of ${API_READ_ROUNDS} alternating rounds)`,
     );
+    await useApiCache(run, DEFAULT_API_CACHE_SECONDS);
     // The first load on the app compiles its hot paths and fills MariaDB's buffer pool: whichever side ran first would pay for it.
-    const warmUp = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www, seconds: 5 });
-    const readRounds = [];
-    for (let round = 0; round < API_READ_ROUNDS; round++) {
-        const proxied = await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www });
-        const directs = await direct(API_READ);
-        readRounds.push({ value: proxied.requestsPerSecond, baseline: sum(directs), proxied, directs });
-    }
-    const read = medianRound(readRounds);
+    run.loads.push(await wrk(server, `http://127.0.0.1${API_READ}`, { connections: 32, hostHeader: www, seconds: 5 }));
+    const cached = await readRounds(run);
+    await useApiCache(run, 0);
+    const uncached = await readRounds(run);
+    const read = uncached.median;
     const proxiedWrite = await wrk(server, "http://127.0.0.1/api/posts", { connections: 32, hostHeader: www, script: POST_SCRIPT });
-    const directWrite = await direct("/api/posts", POST_SCRIPT);
-    run.loads.push(warmUp, ...readRounds.map((round) => round.proxied), proxiedWrite);
-    const roundRatios = readRounds.map((round) => (round.value / round.baseline).toFixed(2)).join(", ");
+    const directWrite = await Promise.all(
+        ports.map((port) => wrk(server, `http://127.0.0.1:${port}/api/posts`, { connections: 32 / ports.length, script: POST_SCRIPT })),
+    );
+    await useApiCache(run, DEFAULT_API_CACHE_SECONDS);
+    run.loads.push(proxiedWrite);
     run.figures.push(
         {
-            name: "API read",
+            name: `API read, nginx's ${DEFAULT_API_CACHE_SECONDS} s cache`,
+            value: cached.median.value,
+            unit: "req/s",
+            baseline: cached.median.baseline,
+            target: { kind: "ratio-at-least", bound: 3 },
+            detail: `rounds ${cached.ratios}; ${cpuDetail(cached.median)}`,
+        },
+        {
+            name: "API read, cache off (the proxy's cost)",
             value: read.value,
             unit: "req/s",
             baseline: read.baseline,
             target: { kind: "ratio-at-least", bound: 0.8 },
-            detail: `rounds ${roundRatios}`,
+            detail: `rounds ${uncached.ratios}; ${cpuDetail(read)}`,
         },
         {
-            name: "API read p99",
+            name: "API read p99, cache off",
             value: read.proxied.p99,
             unit: "ms",
             baseline: worstP99(read.directs),
@@ -129,6 +200,76 @@ export async function apiFigures(run: BenchRun): Promise<void> {
             unit: "ms",
             baseline: worstP99(directWrite),
             detail: `p50 ${proxiedWrite.p50.toFixed(1)} ms`,
+        },
+    );
+}
+
+/** {@link CROWD_READERS} readers and {@link CROWD_WRITERS} writers at once for {@link CROWD_SECONDS} s, with nginx keeping the API's answers `seconds`. */
+async function crowd(run: BenchRun, seconds: number) {
+    await useApiCache(run, seconds);
+    const options = { seconds: CROWD_SECONDS, hostHeader: run.www };
+    const [readers, writers] = await Promise.all([
+        wrkCounting(run.server, `http://127.0.0.1${API_READ}`, { ...options, connections: CROWD_READERS, script: COUNTED_READ_SCRIPT }),
+        wrkCounting(run.server, "http://127.0.0.1/api/posts", { ...options, connections: CROWD_WRITERS, script: COUNTED_POST_SCRIPT }),
+    ]);
+    run.loads.push(readers.load, writers.load);
+    const describe = (counted: typeof readers) =>
+        `${counted.load.requests} requests (${Object.entries(counted.statuses)
+            .map(([status, count]) => `${status}: ${count}`)
+            .join(", ")}), ${counted.load.socketErrors} socket errors`;
+    return {
+        readers,
+        writers,
+        answered200: (readers.statuses["200"] ?? 0) / Math.max(readers.load.requests, 1),
+        detail: `readers ${describe(readers)}; writers ${describe(writers)}`,
+    };
+}
+
+/**
+ * The crowd the cache is for: a thousand readers of the posts list and a few hundred writers at
+ * once, without the cache (the baseline) and with it. Readers must be answered; writes past what
+ * the app takes get a 503 with Retry-After, never a timeout, a reset or a 500.
+ */
+export async function crowdFigures(run: BenchRun): Promise<void> {
+    console.log(`crowd: ${CROWD_READERS} readers and ${CROWD_WRITERS} writers for ${CROWD_SECONDS} s, without the API cache and with it`);
+    const uncached = await crowd(run, 0);
+    const cached = await crowd(run, DEFAULT_API_CACHE_SECONDS);
+    const writesNeither201Nor503 =
+        cached.writers.load.requests - (cached.writers.statuses["201"] ?? 0) - (cached.writers.statuses["503+retry-after"] ?? 0);
+    run.figures.push(
+        {
+            name: "crowd: readers answered 200",
+            value: cached.answered200 * 100,
+            unit: "%",
+            baseline: uncached.answered200 * 100,
+            target: { kind: "at-least", bound: 99 },
+            detail: `cache: ${cached.detail}; no cache: ${uncached.detail}`,
+        },
+        {
+            name: "crowd: readers answered 500",
+            value: cached.readers.statuses["500"] ?? 0,
+            unit: "",
+            target: { kind: "at-most", bound: 0 },
+        },
+        {
+            name: "crowd: readers' resets and timeouts",
+            value: cached.readers.load.socketErrors,
+            unit: "",
+            target: { kind: "at-most", bound: 0 },
+        },
+        {
+            name: "crowd: writes neither 201 nor 503 with Retry-After",
+            value: writesNeither201Nor503 + cached.writers.load.socketErrors,
+            unit: "",
+            target: { kind: "at-most", bound: 0 },
+            detail: `${cached.writers.statuses["503+retry-after"] ?? 0} of ${cached.writers.load.requests} writes turned away with Retry-After`,
+        },
+        {
+            name: "crowd: reads per second",
+            value: cached.readers.load.requestsPerSecond,
+            unit: "req/s",
+            baseline: uncached.readers.load.requestsPerSecond,
+            detail: `p99 ${cached.readers.load.p99.toFixed(1)} ms, without the cache ${uncached.readers.load.p99.toFixed(1)} ms`,
         },
     );
 }

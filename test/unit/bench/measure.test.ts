@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { medianRound, parseWrk, renderTable, verdict } from "../../../bench/measure";
+import { cpuPerRequest, describeCpu, medianRound, parseStatusCounts, parseWrk, renderTable, verdict } from "../../../bench/measure";
 
 const REPORT = `Running 10s test @ http://127.0.0.1/app.css
   2 threads and 32 connections
@@ -84,5 +84,34 @@ describe("medianRound", () => {
 
     it("refuses no rounds at all", () => {
         expect(() => medianRound([])).to.throw(/at least one round/);
+    });
+});
+
+describe("parseWrk with latencies of a second or more", () => {
+    it("reads a latency wrk pads with a trailing space after a one-letter unit", () => {
+        const slow = REPORT.replace(/ {5}50%.*\n/, "     50%    1.20s \n").replace(/ {5}99%.*\n/, "     99%    2.56s \n");
+        expect(parseWrk(slow)).to.include({ p50: 1200, p99: 2560 });
+    });
+});
+
+describe("parseStatusCounts", () => {
+    it("reads the counting script's status lines, a 503 with Retry-After apart, and ignores the rest of the report", () => {
+        const report = `${REPORT}status 200 9120\nstatus 503+retry-after 41\nstatus 500 2\n`;
+        expect(parseStatusCounts(report)).to.deep.equal({ "200": 9120, "503+retry-after": 41, "500": 2 });
+        expect(parseStatusCounts(REPORT)).to.deep.equal({});
+    });
+});
+
+describe("cpuPerRequest and describeCpu", () => {
+    it("gives each process's CPU per request in microseconds between two readings, and their sum", () => {
+        const profile = cpuPerRequest({ nginx: 10, node: 20 }, { nginx: 10.6, node: 22.1, mariadbd: 0.3 }, 10_000);
+        expect(profile.byProcess.nginx).to.be.closeTo(60, 1e-6);
+        expect(profile.byProcess.node).to.be.closeTo(210, 1e-6);
+        expect(profile.byProcess.mariadbd).to.be.closeTo(30, 1e-6);
+        expect(profile.total).to.be.closeTo(300, 1e-6);
+    });
+
+    it("describes a profile costliest first", () => {
+        expect(describeCpu({ nginx: 60.4, node: 210, mariadbd: 30 })).to.equal("node 210 µs, nginx 60 µs, mariadbd 30 µs");
     });
 });
