@@ -63,14 +63,17 @@ function pruneLine(stem: string, kept: ShippedScript): string {
 /** Longer settings, or those of several lines (a rendered file), are listed by their hash. */
 const LISTED_VALUE_LIMIT = 64;
 
+/** A setting that says where something lives (a path), not what it holds: it changes with the scripts, if ever. */
+const PATH_VALUE = /^\/[\w./@%+-]*$/;
+
 /**
- * One comment line per setting of the script's own (not the platform's): short ones with their
- * value, the others with their hash. A preview's diff of the launcher thus names the setting, often
- * a file, that changed.
+ * One comment line per setting of the script's own (not the platform's, nor a path): short ones with
+ * their value, the others with their hash. A preview's diff of the launcher thus names the setting,
+ * often a file's content, that changed; every line is kept twice in the state, so paths stay out.
  */
 export function settingsSummary(script: string): string[] {
     return scriptSettings(script)
-        .filter(([name]) => !PLATFORM_SETTINGS.includes(name))
+        .filter(([name, value]) => !PLATFORM_SETTINGS.includes(name) && !PATH_VALUE.test(value))
         .map(([name, value]) =>
             value.length <= LISTED_VALUE_LIMIT && !value.includes("\n")
                 ? `#   ${name}=${value}`

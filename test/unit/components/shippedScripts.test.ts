@@ -52,14 +52,14 @@ describe("shippedScript", () => {
 });
 
 describe("settingsSummary", () => {
-    it("lists the step's own settings, short ones with their value and long ones by hash, without the platform's", () => {
+    it("lists the step's own settings, short ones with their value and long ones by hash, without the platform's or paths", () => {
         const script = renderScript("site", {
             description: "d",
-            settings: { SITE_FILE: "/etc/site", SITE: "line one\nline two" },
+            settings: { SITE_FILE: "/etc/site", APP_PORTS: "3001 3002", SITE: "line one\nline two" },
             body: "true",
         });
         const summary = settingsSummary(script);
-        expect(summary[0]).to.equal("#   SITE_FILE=/etc/site");
+        expect(summary[0]).to.equal("#   APP_PORTS=3001 3002");
         expect(summary[1]).to.match(/^# {3}SITE sha256:[0-9a-f]{12}$/);
         expect(summary).to.have.lengthOf(2);
     });
