@@ -33,6 +33,8 @@ export type ModelService = (typeof MODEL_SERVICES)[number];
 export interface Shape {
     readonly type: "structure" | "list" | "map" | "string" | "integer" | "long" | "double" | "float" | "boolean" | "timestamp" | "blob";
     readonly members?: Readonly<Record<string, { readonly shape: string; readonly locationName?: string }>>;
+    /** The members a request must carry. */
+    readonly required?: readonly string[];
     readonly member?: { readonly shape: string };
     readonly key?: { readonly shape: string };
     readonly value?: { readonly shape: string };

@@ -10,7 +10,7 @@ import {
 } from "../../support/awsApiModels";
 import { figure } from "../../support/figure";
 import { declaredByProgram, HA_TOPOLOGY_CONFIG, SINGLE_TOPOLOGY_CONFIGS } from "../program/declared";
-import { checkInputs } from "./modelCheck";
+import { checkInputs, generatedName, scalarProblems } from "./modelCheck";
 import { RESOURCE_OPERATIONS } from "./resourceOperations";
 
 describe("every AWS resource the program declares, against AWS's own API models", function () {
@@ -63,6 +63,17 @@ describe("every AWS resource the program declares, against AWS's own API models"
         expect([...new Set(unmapped)].sort()).to.deep.equal([]);
     });
 
+    it("carries every member the operation requires, or says how the provider fills it in", () => {
+        const missing = declared.flatMap(({ resource }) =>
+            checkInputs(
+                modelOf(RESOURCE_OPERATIONS[resource.type].service),
+                RESOURCE_OPERATIONS[resource.type],
+                resource.inputs,
+            ).missing.map((path) => `${resource.type} ${path}`),
+        );
+        expect([...new Set(missing)].sort()).to.deep.equal([]);
+    });
+
     it("keeps every string, number and list within the model's pattern, length, range and enum", () => {
         const violations = declared.flatMap(({ config, resource }) =>
             checkInputs(
@@ -72,5 +83,28 @@ describe("every AWS resource the program declares, against AWS's own API models"
             ).violations.map((finding) => `${config}: ${resource.name} ${finding.path}: ${finding.problem}`),
         );
         expect(violations).to.deep.equal([]);
+    });
+
+    it("gives every name Pulumi generates from a resource's name a length and form that AWS accepts, its documented limits included", () => {
+        const problems = declared.flatMap(({ config, resource }) => {
+            const mapping = RESOURCE_OPERATIONS[resource.type];
+            const model = modelOf(mapping.service);
+            const autonamed = mapping.autonamed;
+            const given = Object.keys(resource.inputs).some((key) => key.toLowerCase() === autonamed?.member.toLowerCase());
+            if (autonamed === undefined || given) {
+                return [];
+            }
+            const name = generatedName(resource.name);
+            const input = model.shapes[model.operations[mapping.operation].input?.shape ?? ""];
+            const shape = model.shapes[input.members?.[autonamed.member]?.shape ?? ""];
+            const documented =
+                autonamed.max !== undefined && name.length > autonamed.max
+                    ? [`${name} is ${name.length} characters (${autonamed.limit})`]
+                    : [];
+            return [...scalarProblems(shape, name), ...documented].map(
+                (problem) => `${config}: ${resource.type} ${resource.name}: ${problem}`,
+            );
+        });
+        expect(problems).to.deep.equal([]);
     });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ensureAwsModels, loadModel } from "../../support/awsApiModels";
-import { checkInputs } from "./modelCheck";
+import { checkInputs, generatedName } from "./modelCheck";
 import { RESOURCE_OPERATIONS } from "./resourceOperations";
 
 describe("checkInputs", function () {
@@ -55,5 +55,17 @@ describe("checkInputs", function () {
             "deliveryPolicy",
             "madeUp",
         ]);
+    });
+
+    it("reports a required member that no input carries, unless Pulumi names it or the mapping says who fills it in", () => {
+        expect(check("aws:iam/role:Role", { description: "no trust policy" }).missing).to.deep.equal(["AssumeRolePolicyDocument"]);
+        expect(check("aws:ec2/instance:Instance", { instanceType: "t3.micro" }).missing).to.deep.equal([]);
+        expect(check("aws:lb/targetGroup:TargetGroup", { port: 80, healthCheck: { path: "/health" } }).missing).to.deep.equal([]);
+    });
+});
+
+describe("generatedName", () => {
+    it("is the resource's name, a dash and seven hexadecimal characters, as Pulumi's autonaming makes it", () => {
+        expect(generatedName("webstack-app-tg")).to.match(/^webstack-app-tg-[0-9a-f]{7}$/);
     });
 });

@@ -28,6 +28,25 @@ export interface ResourceMapping {
     readonly inputShape?: string;
     /** Inputs by path (keys joined by dots, list items left out: `rootBlockDevice.volumeSize`) that need a {@link Target}. */
     readonly targets?: Readonly<Record<string, Target>>;
+    /**
+     * Required members that no input carries because the provider fills them in, by path (the
+     * structure's input path, then the model's member name: `Name`, `policyDetails.ResourceTypes`),
+     * each with how: Pulumi's autonaming, the resource's id, a value of the provider's own.
+     */
+    readonly supplied?: Readonly<Record<string, string>>;
+    /**
+     * The member Pulumi's autonaming fills from the resource's name ({@link generatedName}) unless an
+     * input names it, and the length AWS documents for it where the model leaves it out.
+     */
+    readonly autonamed?: { readonly member: string; readonly max?: number; readonly limit?: string };
+}
+
+/** The seven random hexadecimal characters pulumi-terraform-bridge adds to a name by default, as one draw of them. */
+const AUTONAME_SUFFIX = "-3f9c2e1";
+
+/** The name Pulumi's autonaming gives a resource named `resourceName`: it, a dash and seven random hex characters. */
+export function generatedName(resourceName: string): string {
+    return `${resourceName}${AUTONAME_SUFFIX}`;
 }
 
 export interface Finding {
@@ -40,6 +59,8 @@ export interface CheckResult {
     readonly violations: Finding[];
     /** Inputs that reach no member of the model and have no {@link Target}. */
     readonly unmapped: string[];
+    /** Required members that no input carries and the mapping does not say the provider supplies. */
+    readonly missing: string[];
 }
 
 const MEMBERLESS: readonly Shape["type"][] = ["boolean", "timestamp", "blob"];
@@ -96,7 +117,7 @@ export function scalarProblems(shape: Shape, value: unknown): string[] {
 
 /** Checks a resource's inputs against the operation's input shape in `model`. */
 export function checkInputs(model: ServiceModel, mapping: ResourceMapping, inputs: Readonly<Record<string, unknown>>): CheckResult {
-    const result: CheckResult = { violations: [], unmapped: [] };
+    const result: CheckResult = { violations: [], unmapped: [], missing: [] };
     const operationInput = model.operations[mapping.operation]?.input?.shape;
     const inputShape = mapping.inputShape ?? operationInput;
     if (operationInput === undefined || inputShape === undefined) {
@@ -158,6 +179,7 @@ export function checkInputs(model: ServiceModel, mapping: ResourceMapping, input
 
     const checkStructure = (shape: Shape, value: Record<string, unknown>, path: string): void => {
         const members = shape.members ?? {};
+        const reached = new Set<string>();
         for (const [key, item] of Object.entries(value)) {
             const itemPath = path === "" ? key : `${path}.${key}`;
             const target = mapping.targets?.[itemPath];
@@ -187,7 +209,17 @@ export function checkInputs(model: ServiceModel, mapping: ResourceMapping, input
                 result.unmapped.push(itemPath);
                 continue;
             }
+            if (item !== undefined && item !== null) {
+                reached.add(member[0]);
+            }
             checkValue(member[1].shape, item, itemPath);
+        }
+        for (const required of shape.required ?? []) {
+            const requiredPath = path === "" ? required : `${path}.${required}`;
+            const autonamed = path === "" && mapping.autonamed?.member === required;
+            if (!reached.has(required) && !autonamed && mapping.supplied?.[requiredPath] === undefined) {
+                result.missing.push(requiredPath);
+            }
         }
     };
 

@@ -23,12 +23,15 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             waitForCapacityTimeout: { unchecked: "how long the provider waits for the group; not sent to AWS" },
             minElbCapacity: { unchecked: "how many healthy servers the provider waits for on create; not sent to AWS" },
         },
+        autonamed: { member: "AutoScalingGroupName" },
+        supplied: { "instanceRefresh.AutoScalingGroupName": "the group's own name: StartInstanceRefresh names the group it refreshes" },
     },
-    "aws:autoscaling/policy:Policy": { service: "autoscaling", operation: "PutScalingPolicy" },
+    "aws:autoscaling/policy:Policy": { service: "autoscaling", operation: "PutScalingPolicy", autonamed: { member: "PolicyName" } },
     "aws:cloudwatch/metricAlarm:MetricAlarm": {
         service: "cloudwatch",
         operation: "PutMetricAlarm",
         targets: { dimensions: { pairs: { key: "DimensionName", value: "DimensionValue" } } },
+        autonamed: { member: "AlarmName" },
     },
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
         service: "dlm",
@@ -47,8 +50,14 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             rootBlockDevice: { shape: "EbsBlockDevice" },
             "rootBlockDevice.tags": { unchecked: "set on the volume by CreateTags after launch; the same tag shape as the instance's" },
         },
+        supplied: { MinCount: "the provider's 1: one resource, one instance", MaxCount: "the provider's 1: one resource, one instance" },
     },
-    "aws:ec2/keyPair:KeyPair": { service: "ec2", operation: "ImportKeyPair", targets: { publicKey: { member: "PublicKeyMaterial" } } },
+    "aws:ec2/keyPair:KeyPair": {
+        service: "ec2",
+        operation: "ImportKeyPair",
+        targets: { publicKey: { member: "PublicKeyMaterial" } },
+        autonamed: { member: "KeyName" },
+    },
     "aws:ec2/launchTemplate:LaunchTemplate": {
         service: "ec2",
         operation: "CreateLaunchTemplate",
@@ -75,17 +84,26 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "ingress.description": { shape: "String" },
             "egress.description": { shape: "String" },
         },
+        autonamed: { member: "GroupName" },
     },
     "aws:iam/instanceProfile:InstanceProfile": {
         service: "iam",
         operation: "CreateInstanceProfile",
         targets: { role: { shape: "roleNameType" } },
+        autonamed: { member: "InstanceProfileName" },
     },
-    "aws:iam/role:Role": { service: "iam", operation: "CreateRole", targets: { assumeRolePolicy: { member: "AssumeRolePolicyDocument" } } },
+    "aws:iam/role:Role": {
+        service: "iam",
+        operation: "CreateRole",
+        targets: { assumeRolePolicy: { member: "AssumeRolePolicyDocument" } },
+        autonamed: { member: "RoleName" },
+    },
     "aws:iam/rolePolicy:RolePolicy": {
         service: "iam",
         operation: "PutRolePolicy",
         targets: { policy: { member: "PolicyDocument" }, role: { unchecked: "the role's id, which is its name, from the role resource" } },
+        autonamed: { member: "PolicyName" },
+        supplied: { RoleName: "the role input (unchecked above), which is the role's name" },
     },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
         service: "iam",
@@ -107,6 +125,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             enableHttp2: { shape: "LoadBalancerAttributeValue" },
             idleTimeout: { shape: "LoadBalancerAttributeValue" },
         },
+        autonamed: { member: "Name", max: 32, limit: "ELB: a load balancer's name is at most 32 characters" },
     },
     "aws:lb/targetGroup:TargetGroup": {
         service: "elbv2",
@@ -125,6 +144,8 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "healthCheck.protocol": { member: "HealthCheckProtocol" },
             "healthCheck.matcher": { shape: "HttpCode" },
         },
+        autonamed: { member: "Name", max: 32, limit: "ELB: a target group's name is at most 32 characters" },
+        supplied: { "healthCheck.Name": "the target group's own name: the health check is members of CreateTargetGroup itself" },
     },
     "aws:rds/instance:Instance": {
         service: "rds",
@@ -140,6 +161,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             deleteAutomatedBackups: { unchecked: "DeleteDBInstance's, when the database is deleted" },
             applyImmediately: { unchecked: "ModifyDBInstance's ApplyImmediately, on every update; a create applies everything" },
         },
+        autonamed: { member: "DBInstanceIdentifier" },
     },
     "aws:rds/parameterGroup:ParameterGroup": {
         service: "rds",
@@ -150,11 +172,13 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "parameters.name": { member: "ParameterName" },
             "parameters.value": { member: "ParameterValue" },
         },
+        autonamed: { member: "DBParameterGroupName" },
     },
     "aws:rds/subnetGroup:SubnetGroup": {
         service: "rds",
         operation: "CreateDBSubnetGroup",
         targets: { description: { member: "DBSubnetGroupDescription" } },
+        autonamed: { member: "DBSubnetGroupName" },
     },
     "aws:route53/healthCheck:HealthCheck": {
         service: "route53",
@@ -182,6 +206,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             forceDestroy: { unchecked: "whether the provider empties the bucket before deleting it" },
             tags: { unchecked: "PutBucketTagging's, after the bucket exists" },
         },
+        autonamed: { member: "Bucket", max: 63, limit: "S3: a bucket's name is 3 to 63 lower-case letters, digits, dots and hyphens" },
     },
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
         service: "s3",
@@ -197,6 +222,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         service: "s3",
         operation: "PutBucketOwnershipControls",
         targets: { rule: { shape: "OwnershipControlsRule" } },
+        supplied: { OwnershipControls: "the rule input, wrapped in it" },
     },
     "aws:s3/bucketPolicy:BucketPolicy": { service: "s3", operation: "PutBucketPolicy" },
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
@@ -208,15 +234,17 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             ignorePublicAcls: { shape: "Setting" },
             restrictPublicBuckets: { shape: "Setting" },
         },
+        supplied: { PublicAccessBlockConfiguration: "the four settings, wrapped in it" },
     },
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
         service: "s3",
         operation: "PutBucketEncryption",
         targets: { rules: { shape: "ServerSideEncryptionRule" } },
+        supplied: { ServerSideEncryptionConfiguration: "the rules input, wrapped in it" },
     },
     "aws:s3/bucketVersioning:BucketVersioning": { service: "s3", operation: "PutBucketVersioning" },
-    "aws:secretsmanager/secret:Secret": { service: "secretsmanager", operation: "CreateSecret" },
+    "aws:secretsmanager/secret:Secret": { service: "secretsmanager", operation: "CreateSecret", autonamed: { member: "Name" } },
     "aws:secretsmanager/secretVersion:SecretVersion": { service: "secretsmanager", operation: "PutSecretValue" },
-    "aws:sns/topic:Topic": { service: "sns", operation: "CreateTopic" },
+    "aws:sns/topic:Topic": { service: "sns", operation: "CreateTopic", autonamed: { member: "Name" } },
     "aws:sns/topicSubscription:TopicSubscription": { service: "sns", operation: "Subscribe", targets: { topic: { member: "TopicArn" } } },
 };
