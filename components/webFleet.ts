@@ -7,7 +7,7 @@ import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedSiteDomain, EC2_DEFAULTS, siteZoneId } from "./ec2";
 import { declareAppRole, declareAppServers } from "./fleet/appServers";
 import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
-import { declareLoadBalancer } from "./fleet/loadBalancer";
+import { declareLoadBalancer, validateFleetName } from "./fleet/loadBalancer";
 import { declareNetwork } from "./fleet/network";
 import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
 import { declareReleaseWait } from "./fleet/releaseWait";
@@ -134,6 +134,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const databaseInstanceClass = args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass;
         const databaseBackupRetentionDays = args.databaseBackupRetentionDays ?? WEB_FLEET_DEFAULTS.databaseBackupRetentionDays;
         checked(undefined, () => validateDatabaseBackupRetentionDays(databaseBackupRetentionDays));
+        checked(undefined, () => validateFleetName(name));
         const bounds = checked(undefined, () =>
             appServerBounds(
                 args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers,

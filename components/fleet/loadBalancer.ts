@@ -95,6 +95,28 @@ function declareCertificate(name: string, targets: CertificateTargets): pulumi.O
     return validation.certificateArn;
 }
 
+/** ELB's limit on the name of a load balancer and of a target group. */
+export const MAX_ELB_NAME_LENGTH = 32;
+
+/** What Pulumi's autonaming adds to a resource's name for AWS: a dash and seven random hexadecimal characters. */
+export const AUTONAME_SUFFIX_LENGTH = 8;
+
+/** The target group's name after the fleet's: the longest ELB name the fleet has Pulumi generate. */
+const TARGET_GROUP_SUFFIX = "-app-tg";
+
+/**
+ * Throws unless the names Pulumi generates from the fleet's name fit ELB's limit: a longer one
+ * stops every preview with autonaming's "plus 7 random chars is longer than maximum length 32".
+ */
+export function validateFleetName(name: string): void {
+    const longest = MAX_ELB_NAME_LENGTH - AUTONAME_SUFFIX_LENGTH - TARGET_GROUP_SUFFIX.length;
+    if (name.length > longest) {
+        throw new Error(
+            `the fleet's name "${name}" is ${name.length} characters; its target group is named "${name}${TARGET_GROUP_SUFFIX}" and 8 random characters, and ELB takes ${MAX_ELB_NAME_LENGTH} at most, so the name takes ${longest} at most, for example "webstack".`,
+        );
+    }
+}
+
 /** The site's front door: the load balancer, its app servers' target group, HTTPS with ACM's certificate, HTTP redirected, and the alias records. */
 export function declareLoadBalancer(
     context: ComponentContext,
@@ -124,7 +146,7 @@ export function declareLoadBalancer(
         parent,
     );
     const targetGroup = new aws.lb.TargetGroup(
-        `${name}-app-tg`,
+        `${name}${TARGET_GROUP_SUFFIX}`,
         {
             vpcId: site.vpcId,
             port: 80,

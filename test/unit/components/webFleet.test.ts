@@ -783,6 +783,10 @@ describe("WebFleet under Pulumi mocks", () => {
                 pulumi.ResourceError,
                 /databaseBackupRetentionDays is 36; expected a whole number of days from 1 to 35, for example 7/,
             );
+            expect(() => new WebFleet("webstack-production-eu", args)).to.throw(
+                pulumi.ResourceError,
+                /the fleet's name "webstack-production-eu" is 22 characters; .* ELB takes 32 at most, so the name takes 17 at most, for example "webstack"/,
+            );
             expect(resources().filter((resource) => !resource.type.startsWith("webstack:"))).to.deep.equal([]);
         });
     });
