@@ -1,5 +1,6 @@
 import { healthPathProblem, isEmailAddress, isHttpsUrl } from "./formats";
 import { apiCacheSecondsProblem, DEFAULT_API_CACHE_SECONDS } from "./files/nginx";
+import { maintenanceProblems, type MaintenanceSettings } from "./files/maintenance";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
 import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
@@ -12,6 +13,7 @@ import { databaseStep } from "./steps/database";
 import { fleetStep } from "./steps/fleet";
 import { hardeningStep } from "./steps/hardening";
 import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
+import { maintenanceStep } from "./steps/maintenance";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import type { Release } from "../release/release";
 import { releaseSteps } from "./steps/release";
@@ -19,6 +21,7 @@ import { sshAccessStep } from "./steps/sshAccess";
 
 export * from "./plan";
 export type { Release } from "../release/release";
+export type { MaintenanceSettings } from "./files/maintenance";
 
 /** Let's Encrypt's production ACME directory: where certificates come from unless told otherwise. */
 export const LETS_ENCRYPT_DIRECTORY_URL = "https://acme-v02.api.letsencrypt.org/directory";
@@ -56,6 +59,11 @@ export interface ServerSettings {
      * Defaults to leaving them alone.
      */
     readonly sshAccess?: { readonly user: string };
+    /**
+     * Maintenance mode as the plan leaves it: webstack-maintenance, on the server, switches it between
+     * runs. Defaults to off, with no address allowed past it.
+     */
+    readonly maintenance?: MaintenanceSettings;
 }
 
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -71,6 +79,10 @@ export function checkedServerSettings(settings: ServerSettings): ServerSettings 
     const apiCacheProblem = apiCacheSecondsProblem(settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS);
     if (apiCacheProblem !== undefined) {
         throw new Error(`apiCacheSeconds ${apiCacheProblem}.`);
+    }
+    const maintenanceProblem = maintenanceProblems(settings.maintenance ?? {});
+    if (maintenanceProblem.length > 0) {
+        throw new Error(maintenanceProblem.join(" "));
     }
     if (!RELEASE_ID.test(settings.release.id)) {
         throw new Error(
@@ -104,7 +116,13 @@ export function buildPlan(settings: ServerSettings): Plan {
     const { release, tls } = checkedServerSettings(settings);
     const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
     const apiCacheSeconds = settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS;
-    const site = { appInstances, apiCacheSeconds, tls: tls !== undefined, includeApex: tls?.includeApex ?? false };
+    const site = {
+        appInstances,
+        apiCacheSeconds,
+        tls: tls !== undefined,
+        includeApex: tls?.includeApex ?? false,
+        maintenanceAllowedCidrs: settings.maintenance?.allowedCidrs,
+    };
     return checkedPlan([
         bootstrapStep({ waitForCloudInit: true }),
         packagesStep(),
@@ -117,6 +135,7 @@ export function buildPlan(settings: ServerSettings): Plan {
         appStep(appInstances),
         appEnvironmentStep(),
         nginxSiteStep(site),
+        maintenanceStep(settings.maintenance ?? {}),
         ...releaseSteps(release),
         ...(tls
             ? [certbotStep({ email: tls.email, directoryUrl: tls.directoryUrl, includeApex: tls.includeApex ?? false }), nginxTlsStep(site)]
@@ -125,8 +144,8 @@ export function buildPlan(settings: ServerSettings): Plan {
     ]);
 }
 
-/** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS is the load balancer's. */
-export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess">;
+/** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS and maintenance are the load balancer's. */
+export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess" | "maintenance">;
 
 /**
  * The configuration of every server of a fleet, which applies it to itself at first boot

@@ -21,8 +21,11 @@ import {
     SYSTEM_CA_BUNDLE,
     AWS_CLI_CONFIG_FILE,
     SERVER_METRICS,
+    MAINTENANCE_DIR,
+    MAINTENANCE_RENDERER,
 } from "../layout";
 import { MIGRATION_SETTINGS } from "./systemd";
+import { DEFAULT_MAINTENANCE_MESSAGE, MAINTENANCE_FILES, MAX_MAINTENANCE_MESSAGE_LENGTH } from "./maintenance";
 
 /** Commands installed in /usr/local/sbin (and certbot's hook): operators run them, and so do the steps. */
 
@@ -59,6 +62,28 @@ export function renderRollbackCommand(): string {
         description: "webstack-rollback: return to the previously deployed release.",
         settings: { PREVIOUS_LINK, ACTIVATE_COMMAND },
         body: scriptBody("webstack-rollback"),
+    });
+}
+
+/** Maintenance mode's switch (maintenance-switch.sh) and what it reads: the maintenance step and webstack-maintenance share it. */
+export const MAINTENANCE_SWITCH = {
+    settings: {
+        MAINTENANCE_DIR,
+        MAINTENANCE_PAGE_FILE: MAINTENANCE_FILES.page,
+        MAINTENANCE_ANSWER_FILE: MAINTENANCE_FILES.answer,
+        MAINTENANCE_RENDERER,
+        DEFAULT_MAINTENANCE_MESSAGE,
+        MAX_MAINTENANCE_MESSAGE_LENGTH,
+    },
+    body: scriptBody("maintenance-switch"),
+} as const;
+
+/** `webstack-maintenance on [--message TEXT] | off | status`: the site's maintenance mode, which `allowedCidrs` pass. */
+export function renderMaintenanceCommand(allowedCidrs: readonly string[]): string {
+    return renderCommand({
+        description: "webstack-maintenance: answer the site's visitors with 503 and a message while the operators work.",
+        settings: { ...MAINTENANCE_SWITCH.settings, MAINTENANCE_ALLOWED_CIDRS: allowedCidrs.join(" ") },
+        body: `${MAINTENANCE_SWITCH.body}\n${scriptBody("webstack-maintenance")}`,
     });
 }
 

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { cidrFamily } from "../formats";
-import { MAINTENANCE_DIR } from "../layout";
+import { MAINTENANCE_DIR, MAINTENANCE_RENDERER } from "../layout";
 
 /**
  * Maintenance mode: while it is on, nginx answers every request for the site with 503, Retry-After
@@ -35,6 +37,11 @@ interface MaintenanceRenderer {
 // The server runs the same file (webstack-maintenance), hence plain JavaScript.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const renderer = require("./maintenance-page.cjs") as MaintenanceRenderer;
+
+/** The renderer's source, which the server runs from {@link MAINTENANCE_RENDERER}. */
+export function renderMaintenanceRenderer(): string {
+    return readFileSync(join(__dirname, basename(MAINTENANCE_RENDERER)), "utf8");
+}
 
 /** The maintenance page with the message, as nginx and the load balancer serve it. */
 export function renderMaintenancePage(message: string): string {

@@ -24,6 +24,8 @@ export interface NginxSiteOptions {
     readonly behindLoadBalancer?: boolean;
     /** How many seconds nginx keeps the API's anonymous answers; 0 keeps none. */
     readonly apiCacheSeconds: number;
+    /** The blocks whose requests get the site during maintenance. Defaults to none. */
+    readonly maintenanceAllowedCidrs?: readonly string[];
 }
 
 function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
@@ -46,10 +48,17 @@ function nginxScript(domain: string, options: NginxSiteOptions, requireCertifica
                 domain,
                 tls: false,
                 apiCacheSeconds: options.apiCacheSeconds,
+                maintenanceAllowedCidrs: options.maintenanceAllowedCidrs,
                 ...(options.behindLoadBalancer ? { behindLoadBalancer: true } : {}),
             }),
             SITE_TLS: options.tls
-                ? renderSite({ domain, tls: true, includeApex: options.includeApex, apiCacheSeconds: options.apiCacheSeconds })
+                ? renderSite({
+                      domain,
+                      tls: true,
+                      includeApex: options.includeApex,
+                      apiCacheSeconds: options.apiCacheSeconds,
+                      maintenanceAllowedCidrs: options.maintenanceAllowedCidrs,
+                  })
                 : "",
             CERTIFICATE: options.tls ? certificatePaths(domain).fullchain : "",
             REQUIRE_CERTIFICATE: requireCertificate ? "yes" : "no",

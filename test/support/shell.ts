@@ -21,6 +21,14 @@ export function runBash(script: string, env: NodeJS.ProcessEnv = {}): { status: 
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A rendered script with its settings' values replaced (the first export line of each name): its paths moved into a test's directory. */
+export function relocated(script: string, settings: Record<string, string>): string {
+    return Object.entries(settings).reduce(
+        (text, [name, value]) => text.replace(new RegExp(`^export ${name}=.*$`, "m"), `export ${name}='${value}'`),
+        script,
+    );
+}
+
 /** A fresh temporary directory, removed after the suite by the caller's `after`. */
 export function temporaryDirectory(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));

@@ -5,7 +5,7 @@ import { renderActivateCommand, renderRollbackCommand } from "../../../provision
 import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "../../../provisioning/files/nginx";
 import { renderPreload } from "../../../provisioning/files/systemd";
 import { appSocketPath, UNIX_SOCKET_PRELOAD } from "../../../provisioning/layout";
-import { freePort, runBash, temporaryDirectory } from "../../support/shell";
+import { freePort, relocated, runBash, temporaryDirectory } from "../../support/shell";
 
 /**
  * webstack-activate and webstack-rollback, run for real with bash against tiny Node servers. systemctl
@@ -49,14 +49,6 @@ const SERVER = `require("http").createServer((request, response) => {
     response.end(request.url === "/api/version" ? JSON.stringify({ release: process.env.RELEASE_ID }) : "ok");
 }).listen(Number(process.env.PORT), "127.0.0.1");
 `;
-
-/** The command with its paths moved into the test's directory. */
-function relocated(command: string, settings: Record<string, string>): string {
-    return Object.entries(settings).reduce(
-        (text, [name, value]) => text.replace(new RegExp(`^export ${name}=.*$`, "m"), `export ${name}='${value}'`),
-        command,
-    );
-}
 
 describe("webstack-activate and webstack-rollback", function () {
     this.timeout(60000);

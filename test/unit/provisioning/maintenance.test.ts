@@ -11,10 +11,15 @@ import {
     maintenanceProblems,
     renderMaintenanceAnswer,
     renderMaintenancePage,
+    type MaintenanceSettings,
 } from "../../../provisioning/files/maintenance";
+import { renderMaintenanceCommand } from "../../../provisioning/files/commands";
+import { shellQuote } from "../../../provisioning/script";
+import { maintenanceStep } from "../../../provisioning/steps/maintenance";
 import { CONTENT_SECURITY_POLICY, renderSite } from "../../../provisioning/files/nginx";
 import { ACME_WEBROOT, MAINTENANCE_DIR } from "../../../provisioning/layout";
 import { startNginxBeforeApp, type NginxBeforeApp } from "../../support/nginx";
+import { relocated, runBash, temporaryDirectory } from "../../support/shell";
 
 describe("maintenanceMessageProblem", () => {
     it("accepts one line of text up to the limit, in any script", () => {
@@ -173,5 +178,79 @@ describe("renderSite's maintenance mode in a real nginx, before a stand-in app",
         fs.rmSync(path.join(maintenanceDir, MAINTENANCE_FILES.page));
         expect((await ask(site, "GET", "/api/posts")).status).to.equal(200);
         expect((await ask(site, "GET", `/webstack-maintenance/${MAINTENANCE_FILES.answer}`)).status, "internal only").to.equal(404);
+    });
+});
+
+describe("webstack-maintenance and the maintenance step, run with bash", function () {
+    this.timeout(30_000);
+    const root = temporaryDirectory("webstack-maintenance");
+    const maintenanceDir = path.join(root, "maintenance");
+    const paths = {
+        MAINTENANCE_DIR: maintenanceDir,
+        MAINTENANCE_RENDERER: path.join(root, "lib", "maintenance-page.cjs"),
+        MAINTENANCE_COMMAND: path.join(root, "bin", "webstack-maintenance"),
+        STEP_RECORDS_DIR: path.join(root, "steps"),
+        PENDING_ACTIONS_DIR: path.join(root, "pending"),
+        PROVISIONING_LOG_FILE: path.join(root, "provisioning.log"),
+    };
+    const command = path.join(root, "webstack-maintenance");
+    const applyStep = (settings: MaintenanceSettings) => runBash(relocated(maintenanceStep(settings).script as string, paths));
+    const maintenance = (args: string) => runBash(`${command} ${args}`);
+    const pageOnDisk = () => fs.readFileSync(path.join(maintenanceDir, MAINTENANCE_FILES.page), "utf8");
+
+    before(() => {
+        fs.mkdirSync(path.join(root, "lib"));
+        fs.mkdirSync(path.join(root, "bin"));
+        fs.writeFileSync(command, relocated(renderMaintenanceCommand(["203.0.113.7/32", "2001:db8::/64"]), paths), { mode: 0o755 });
+    });
+
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it("puts the site in maintenance with the configured message, installs the command and changes nothing on a second run", () => {
+        const first = applyStep({ enabled: true, message: "Back at 15:00 <UTC> & later." });
+        expect(first.status, first.stderr).to.equal(0);
+        expect(first.stdout).not.to.contain("changed: 0");
+        expect(pageOnDisk()).to.equal(renderMaintenancePage("Back at 15:00 <UTC> & later.").trimEnd());
+        expect(fs.statSync(paths.MAINTENANCE_COMMAND).mode & 0o777).to.equal(0o755);
+        expect(applyStep({ enabled: true, message: "Back at 15:00 <UTC> & later." }).stdout).to.contain("changed: 0");
+    });
+
+    it("says whether the site is in maintenance, with what message, and who gets the site anyway", () => {
+        expect(maintenance("status")).to.include({
+            status: 0,
+            stdout: "on: Back at 15:00 <UTC> & later.\nallowed during maintenance: 203.0.113.7/32 2001:db8::/64\n",
+        });
+    });
+
+    it("takes the site out of maintenance when the config says so, and then changes nothing", () => {
+        expect(applyStep({}).stdout).to.match(/changed: [1-9]/);
+        expect(fs.existsSync(path.join(maintenanceDir, MAINTENANCE_FILES.answer))).to.equal(false);
+        expect(applyStep({}).stdout).to.contain("changed: 0");
+        expect(maintenance("status").stdout).to.match(/^off\n/);
+    });
+
+    it("switches on with the operator's message, quotes, markup and all, and off again", () => {
+        const message = `Database upgrade: "quotes", 'apostrophes', <b>markup</b> & $HOME`;
+        expect(maintenance(`on --message ${shellQuote(message)}`).status).to.equal(0);
+        expect(pageOnDisk()).to.contain(`&#34;quotes&#34;, &#39;apostrophes&#39;, &#60;b&#62;markup&#60;/b&#62; &#38; $HOME`);
+        expect(JSON.parse(fs.readFileSync(path.join(maintenanceDir, MAINTENANCE_FILES.answer), "utf8"))).to.deep.equal({
+            error: "maintenance",
+            message,
+        });
+        expect(maintenance("on").status, "the default message").to.equal(0);
+        expect(maintenance("status").stdout).to.contain(`on: ${DEFAULT_MAINTENANCE_MESSAGE}\n`);
+        expect(maintenance("off")).to.include({ status: 0, stdout: "maintenance off: the site serves everyone\n" });
+        expect(fs.readdirSync(maintenanceDir)).to.deep.equal([]);
+    });
+
+    it("refuses a bad message or argument with the usage, changing nothing", () => {
+        const tooLong = maintenance(`on --message ${"x".repeat(MAX_MAINTENANCE_MESSAGE_LENGTH + 1)}`);
+        expect(tooLong.status).to.equal(1);
+        expect(tooLong.stderr).to.contain(`the message is ${MAX_MAINTENANCE_MESSAGE_LENGTH + 1} characters long`);
+        expect(maintenance(`on --message ${shellQuote("two\nlines")}`).stderr).to.contain("has a control character");
+        expect(maintenance("on --message").stderr).to.contain("--message needs the text visitors read");
+        expect(maintenance("on --later").stderr).to.contain('unknown argument "--later"; usage: webstack-maintenance on');
+        expect(maintenance("").stderr).to.contain("usage: webstack-maintenance on [--message TEXT] | off | status");
+        expect(fs.readdirSync(maintenanceDir)).to.deep.equal([]);
     });
 });

@@ -19,6 +19,7 @@ import {
     renderRestoreCommand,
     renderShipBackupsCommand,
     renderRollbackCommand,
+    renderMaintenanceCommand,
 } from "../../../provisioning/files/commands";
 import { SCRIPT_LIBRARY } from "../../../provisioning/script";
 import { settingsMissingForHelpers, shellcheck } from "../../support/shell";
@@ -51,7 +52,7 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, app and nginx before the release", () => {
+    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, app, nginx and maintenance mode before the release", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
             "packages",
@@ -63,6 +64,7 @@ describe("buildPlan", () => {
             "app",
             "app-environment",
             "nginx",
+            "maintenance",
             "upload-release",
             "deploy",
         ]);
@@ -277,6 +279,7 @@ describe("the installed commands", () => {
         "webstack-restore": renderRestoreCommand(),
         "webstack-ship-backups": renderShipBackupsCommand(),
         "webstack-report-metrics": renderReportMetricsCommand(),
+        "webstack-maintenance": renderMaintenanceCommand(["203.0.113.7/32", "2001:db8::/64"]),
         "certbot deploy hook": renderCertbotDeployHook(),
     };
     for (const [name, command] of Object.entries(commands)) {
@@ -327,6 +330,16 @@ describe("checkedServerSettings", () => {
             "a plain-http directory",
             { ...SETTINGS, tls: { ...TLS, directoryUrl: "http://acme/dir" } },
             /tls\.directoryUrl "http:\/\/acme\/dir" is not an https URL/,
+        ],
+        [
+            "a maintenance block that is no CIDR block",
+            { ...SETTINGS, maintenance: { allowedCidrs: ["203.0.113.7"] } },
+            /maintenance\.allowedCidrs has "203\.0\.113\.7", which is not a CIDR block/,
+        ],
+        [
+            "a maintenance message on two lines",
+            { ...SETTINGS, maintenance: { message: "a\nb" } },
+            /maintenance\.message has a control character/,
         ],
     ];
     for (const [label, settings, message] of cases) {
