@@ -72,10 +72,11 @@ export interface WebFleetArgs {
     /** Route53 hosted zone id. Defaults to the public zone named after the domain. */
     hostedZoneId?: pulumi.Input<string>;
     /**
-     * The IAM roles and users that run Pulumi on this stack (deploy, preview, a colleague): with the
-     * app servers' role, the only principals that may read the plan's objects. Name them all, or each
-     * other identity meets a diff and a 403 on read-back; the one running the program must be among
-     * them. Defaults to the bucket's creator and whoever runs the program.
+     * The IAM roles and users that run `pulumi up` or refresh on this stack (the deploy role, a
+     * colleague), never the pull requests' preview role: with the app servers' role, the only
+     * principals that may read the plan's objects, the app's secret environment among them. Name them
+     * all, or each other identity meets a diff and a 403 on read-back; the one running `up` must be
+     * among them. Defaults to the bucket's creator and whoever runs `up`.
      */
     deployerArns?: string[];
     /** Also serve the apex <domain> (in the certificate, and an alias record; nginx redirects it to www). Defaults to false. */

@@ -301,7 +301,7 @@ function readFleet(reader: ConfigReader): FleetSource {
         deployerArns: reader.matchingList("deployerArns", IAM_PRINCIPAL_ARN, {
             minItems: 1,
             expected: "the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's)",
-            example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"]`,
+            example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:user/alice"]`,
         }),
     };
 }

@@ -35,14 +35,15 @@ export const PLAN_BUCKET_CREATOR_TAG = "webstack-created-by";
  * Who may read the plan besides the app servers. Configured deployers, when given, and then the
  * identity applying the policy must be one of them: a policy that denies its own author fails that
  * identity's next refresh and every read-back after. Otherwise the bucket's creator (CI, as a rule)
- * and whoever applies it now: a colleague's `pulumi up` never locks the creator out.
+ * and whoever applies it now: a colleague's `pulumi up` never locks the creator out. A preview
+ * applies nothing, so its identity (a pull request's read-only role) is neither added nor checked.
  */
-export function planReaders(run: { callerArn: string; creatorArn: string; deployerArns?: readonly string[] }): string[] {
-    const caller = principalArnPatterns(run.callerArn);
+export function planReaders(run: { callerArn: string; creatorArn: string; deployerArns?: readonly string[]; applying: boolean }): string[] {
+    const caller = run.applying ? principalArnPatterns(run.callerArn) : [];
     if (run.deployerArns === undefined) {
         return [...new Set([...principalArnPatterns(run.creatorArn), ...caller])];
     }
-    if (!run.deployerArns.some((arn) => caller.some((pattern) => namedBy(pattern, arn)))) {
+    if (run.applying && !run.deployerArns.some((arn) => caller.some((pattern) => namedBy(pattern, arn)))) {
         throw new Error(
             `deployerArns (${run.deployerArns.join(", ")}) leaves out ${run.callerArn}, which runs this: the plan bucket's policy would deny it the plan it writes. Add its role or user, for example: pulumi config set --path 'webstack:deployerArns[${run.deployerArns.length}]' ${caller[0]}`,
         );
@@ -99,15 +100,18 @@ export function declarePlanBucket(
             },
         ],
         policy: (bucketArn, recordedTags) =>
-            pulumi
-                .all([appServerRoleArn, callerArn])
-                .apply(([roleArn, caller]) =>
-                    planBucketPolicy(
-                        bucketArn,
-                        roleArn,
-                        planReaders({ callerArn: caller, creatorArn: recordedTags[PLAN_BUCKET_CREATOR_TAG], deployerArns }),
-                    ),
+            pulumi.all([appServerRoleArn, callerArn]).apply(([roleArn, caller]) =>
+                planBucketPolicy(
+                    bucketArn,
+                    roleArn,
+                    planReaders({
+                        callerArn: caller,
+                        creatorArn: recordedTags[PLAN_BUCKET_CREATOR_TAG],
+                        deployerArns,
+                        applying: !pulumi.runtime.isDryRun(),
+                    }),
                 ),
+            ),
     });
 }
 

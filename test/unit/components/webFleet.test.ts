@@ -107,27 +107,35 @@ describe("planReaders", () => {
     const alice = "arn:aws:sts::123456789012:assumed-role/admin/alice@example.com";
 
     it("names, by default, the bucket's creator and whoever applies the policy now, so that a colleague's up never locks CI out", () => {
-        expect(planReaders({ callerArn: alice, creatorArn: ci })).to.deep.equal([
+        expect(planReaders({ callerArn: alice, creatorArn: ci, applying: true })).to.deep.equal([
             ci,
             "arn:aws:iam::123456789012:role/*/webstack-deploy",
             "arn:aws:iam::123456789012:role/admin",
             "arn:aws:iam::123456789012:role/*/admin",
         ]);
-        expect(planReaders({ callerArn: "arn:aws:sts::123456789012:assumed-role/webstack-deploy/run-7", creatorArn: ci })).to.deep.equal([
-            ci,
-            "arn:aws:iam::123456789012:role/*/webstack-deploy",
-        ]);
+        expect(
+            planReaders({ callerArn: "arn:aws:sts::123456789012:assumed-role/webstack-deploy/run-7", creatorArn: ci, applying: true }),
+        ).to.deep.equal([ci, "arn:aws:iam::123456789012:role/*/webstack-deploy"]);
     });
 
     it("names the configured deployers alone when the identity applying the policy is one of them, with or without its role's path", () => {
         const deployers = ["arn:aws:iam::123456789012:role/ci/webstack-deploy", "arn:aws:iam::123456789012:user/bob"];
-        const runBy = (callerArn: string) => planReaders({ callerArn, creatorArn: ci, deployerArns: deployers });
+        const runBy = (callerArn: string) => planReaders({ callerArn, creatorArn: ci, deployerArns: deployers, applying: true });
         expect(runBy("arn:aws:sts::123456789012:assumed-role/webstack-deploy/run-7")).to.deep.equal(deployers);
         expect(runBy("arn:aws:iam::123456789012:user/bob")).to.deep.equal(deployers);
     });
 
+    it("leaves a preview's identity, a pull request's read-only role, out of the policy and unchecked: a preview applies nothing", () => {
+        const preview = "arn:aws:sts::123456789012:assumed-role/webstack-preview/run-8";
+        expect(planReaders({ callerArn: preview, creatorArn: ci, applying: false })).to.deep.equal([
+            ci,
+            "arn:aws:iam::123456789012:role/*/webstack-deploy",
+        ]);
+        expect(planReaders({ callerArn: preview, creatorArn: ci, deployerArns: [ci], applying: false })).to.deep.equal([ci]);
+    });
+
     it("refuses configured deployers that leave out the identity applying the policy, naming it and the line that adds it", () => {
-        expect(() => planReaders({ callerArn: alice, creatorArn: ci, deployerArns: [ci] })).to.throw(
+        expect(() => planReaders({ callerArn: alice, creatorArn: ci, deployerArns: [ci], applying: true })).to.throw(
             `deployerArns (${ci}) leaves out ${alice}, which runs this: the plan bucket's policy would deny it the plan it writes. Add its role or user, for example: pulumi config set --path 'webstack:deployerArns[1]' arn:aws:iam::123456789012:role/admin`,
         );
     });
