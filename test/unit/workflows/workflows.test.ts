@@ -350,12 +350,22 @@ describe("GitHub workflows", () => {
             }
         });
 
+        it("keeps the deploy's secrets to the jobs of the production environment, whose reviewers and branch rule a pull request cannot pass", () => {
+            const deploySecrets = /secrets\.(PULUMI_ACCESS_TOKEN|SSH_PRIVATE_KEY)\b/;
+            for (const file of workflowFiles) {
+                expect(deploySecrets.test(workflowText(file)), file).to.equal(onlyJob(file).environment === "production");
+            }
+            expect(onlyJob("preview.yml").environment).to.equal(undefined);
+            expect(workflowText("preview.yml")).to.match(/secrets\.PULUMI_PREVIEW_TOKEN/);
+        });
+
         it("gives the Pulumi token only to the steps that run Pulumi, not to npm or the tests", () => {
             const runsPulumi = (step: Step) => step.run === "bash .github/scripts/lift-protection.sh";
             for (const file of workflowFiles) {
                 expect(workflow(file).env, file).not.to.have.property("PULUMI_ACCESS_TOKEN");
                 const job = onlyJob(file);
-                expect(pulumiStep(job).env, file).to.deep.equal({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
+                const token = file === "preview.yml" ? "PULUMI_PREVIEW_TOKEN" : "PULUMI_ACCESS_TOKEN";
+                expect(pulumiStep(job).env, file).to.deep.equal({ PULUMI_ACCESS_TOKEN: `\${{ secrets.${token} }}` });
                 for (const step of job.steps.filter((candidate) => candidate.run !== undefined && !runsPulumi(candidate))) {
                     expect(JSON.stringify(step), file).not.to.include("PULUMI_ACCESS_TOKEN");
                 }
