@@ -22,26 +22,25 @@ describe("renderReleaseWait", () => {
     after(() => fs.rmSync(directory, { recursive: true, force: true }));
 
     /**
-     * Runs the wait against a stand-in `aws` that answers describe-instance-refreshes with `answers`
-     * in turn, the last one from then on, and records its arguments.
+     * Runs the wait against a stand-in `aws`, a shell function, that answers describe-instance-refreshes
+     * with `answers` in turn, the last one from then on, and records its arguments.
      */
     const waitWith = (answers: string[], timeoutSeconds = 30, awsStatus = 0) => {
-        const bin = fs.mkdtempSync(path.join(directory, "bin-"));
-        fs.writeFileSync(path.join(bin, "answers"), `${answers.join("\n")}\n`);
-        fs.writeFileSync(
-            path.join(bin, "aws"),
-            `#!/bin/bash
-echo "$*" >>"${bin}/calls"
-[ ${awsStatus} -eq 0 ] || { echo "An error occurred (ExpiredToken)" >&2; exit ${awsStatus}; }
-count=$(( $(wc -l <"${bin}/calls") ))
-total=$(wc -l <"${bin}/answers")
-sed -n "$(( count < total ? count : total ))p" "${bin}/answers"
-`,
-            { mode: 0o755 },
-        );
+        const run = fs.mkdtempSync(path.join(directory, "run-"));
+        const [calls, answered] = [path.join(run, "calls"), path.join(run, "answers")];
+        fs.writeFileSync(answered, `${answers.join("\n")}\n`);
+        const standIn = `aws() {
+  echo "$*" >>"${calls}"
+  [ ${awsStatus} -eq 0 ] || { echo "An error occurred (ExpiredToken)" >&2; return ${awsStatus}; }
+  local count total
+  count=$(wc -l <"${calls}")
+  total=$(wc -l <"${answered}")
+  sed -n "$((count < total ? count : total))p" "${answered}"
+}
+`;
         const script = renderReleaseWait({ group: "webstack-app-group", region: "eu-central-1", timeoutSeconds, pollSeconds: 0 });
-        const result = runBash(script, { PATH: `${bin}:${process.env.PATH}` });
-        return { ...result, calls: fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n") };
+        const result = runBash(`${standIn}${script}`);
+        return { ...result, calls: fs.readFileSync(calls, "utf8").trim().split("\n") };
     };
 
     it("is a clean bash script", () => {
