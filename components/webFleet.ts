@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { buildFleetPlan, type FleetInputs, type FleetServerSettings } from "../provisioning";
+import { buildFleetPlan, type FleetInputs, type FleetServerSettings, type MaintenanceSettings } from "../provisioning";
 import { APP_DATABASE, DEFAULT_HEALTH_PATH } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
 import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
@@ -8,6 +8,7 @@ import { checkedSiteDomain, EC2_DEFAULTS, siteZoneId } from "./ec2";
 import { declareAppRole, declareAppServers } from "./fleet/appServers";
 import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
 import { declareLoadBalancer, validateFleetName } from "./fleet/loadBalancer";
+import { checkedFleetMaintenance, declareMaintenanceRules } from "./fleet/maintenanceRules";
 import { declareNetwork } from "./fleet/network";
 import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
 import { declareReleaseWait } from "./fleet/releaseWait";
@@ -106,6 +107,11 @@ export interface WebFleetArgs {
     alertEmail?: pulumi.Input<string>;
     /** Tags added to every AWS resource, besides Name, project and stack. Defaults to none. */
     tags?: Record<string, string>;
+    /**
+     * Maintenance mode, at the load balancer (./fleet/maintenanceRules.ts): 503 with the message to
+     * everyone but the allowed blocks, at most five. Defaults to off.
+     */
+    maintenance?: MaintenanceSettings;
     /** What every app server runs (buildFleetPlan's settings), and the app's own environment. */
     server: FleetServerSettings & { appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>> };
 }
@@ -146,6 +152,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
         const plan = checked("server", () => buildFleetPlan(args.server));
+        const maintenance = checked(undefined, () => checkedFleetMaintenance(args.maintenance ?? {}));
         const appEnvironment = checkedAppEnvironment(args.server.appEnvironment, this);
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
 
@@ -174,7 +181,7 @@ export class WebFleet extends pulumi.ComponentResource {
         });
         const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
 
-        const { loadBalancer, targetGroup } = declareLoadBalancer(context, {
+        const { loadBalancer, targetGroup, httpsListener } = declareLoadBalancer(context, {
             subnetIds: network.subnetIds,
             vpcId: network.vpcId,
             securityGroupId: network.groups.loadBalancer.id,
@@ -182,6 +189,7 @@ export class WebFleet extends pulumi.ComponentResource {
             createApexRecord,
             zoneId: siteZoneId(domain, args.hostedZoneId, parent),
         });
+        declareMaintenanceRules(context, { listenerArn: httpsListener.arn, targetGroupArn: targetGroup.arn, settings: maintenance });
         const group = declareAppServers(context, {
             role,
             instanceType,

@@ -128,7 +128,7 @@ export function declareLoadBalancer(
         readonly createApexRecord: boolean;
         readonly zoneId: pulumi.Input<string>;
     },
-): { loadBalancer: aws.lb.LoadBalancer; targetGroup: aws.lb.TargetGroup } {
+): { loadBalancer: aws.lb.LoadBalancer; targetGroup: aws.lb.TargetGroup; httpsListener: aws.lb.Listener } {
     const { name, tagsFor } = context;
     const parent = { parent: context.parent };
     const loadBalancer = new aws.lb.LoadBalancer(
@@ -165,7 +165,7 @@ export function declareLoadBalancer(
         tagsFor,
         parent: context.parent,
     });
-    new aws.lb.Listener(
+    const httpsListener = new aws.lb.Listener(
         `${name}-https`,
         {
             loadBalancerArn: loadBalancer.arn,
@@ -204,5 +204,5 @@ export function declareLoadBalancer(
             parent,
         );
     }
-    return { loadBalancer, targetGroup };
+    return { loadBalancer, targetGroup, httpsListener };
 }

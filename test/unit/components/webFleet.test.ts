@@ -26,6 +26,7 @@ import { buildFleetPlan } from "../../../provisioning";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";
 import { APP_STOP_TIMEOUT_SECONDS } from "../../../provisioning/files/systemd";
 import { CLIENT_KEEPALIVE_SECONDS, renderSite } from "../../../provisioning/files/nginx";
+import { renderMaintenanceAnswer, renderMaintenancePage } from "../../../provisioning/files/maintenance";
 import { USER_DATA_MAX_BYTES } from "../../../components/fleet/firstBoot";
 import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } from "../../../components/webFleet";
 import { appServerPolicy } from "../../../components/fleet/appServers";
@@ -315,6 +316,47 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(renderSite({ domain: "example.com", tls: false, behindLoadBalancer: true })).to.contain(
                 `keepalive_timeout ${CLIENT_KEEPALIVE_SECONDS}s;`,
             );
+        });
+
+        it("answers 503 with the maintenance page from rules in front of the forward during maintenance, the allowed blocks first, and has no such rule otherwise", async () => {
+            await build();
+            expect(resourcesOfType("aws:lb/listenerRule:ListenerRule")).to.deep.equal([]);
+            const { name } = await build({ maintenance: { enabled: true, message: "Back soon.", allowedCidrs: ["203.0.113.7/32"] } });
+            const rule = (suffix: string) => resourceNamed("aws:lb/listenerRule:ListenerRule", `${name}-${suffix}`).inputs;
+            expect(rule("maintenance-allowed")).to.deep.include({
+                priority: 1,
+                conditions: [{ sourceIp: { values: ["203.0.113.7/32"] } }],
+                actions: [
+                    {
+                        type: "forward",
+                        targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`,
+                    },
+                ],
+            });
+            expect(rule("maintenance-api")).to.deep.include({
+                priority: 2,
+                conditions: [{ pathPattern: { values: ["/api/*"] } }],
+                actions: [
+                    {
+                        type: "fixed-response",
+                        fixedResponse: {
+                            statusCode: "503",
+                            contentType: "application/json",
+                            messageBody: renderMaintenanceAnswer("Back soon."),
+                        },
+                    },
+                ],
+            });
+            expect(rule("maintenance")).to.deep.include({
+                priority: 3,
+                conditions: [{ pathPattern: { values: ["/*"] } }],
+                actions: [
+                    {
+                        type: "fixed-response",
+                        fixedResponse: { statusCode: "503", contentType: "text/html", messageBody: renderMaintenancePage("Back soon.") },
+                    },
+                ],
+            });
         });
 
         it("redirects HTTP to HTTPS with a 301", async () => {
@@ -794,6 +836,17 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(() => new WebFleet("webstack-production-eu", args)).to.throw(
                 pulumi.ResourceError,
                 /the fleet's name "webstack-production-eu" is 22 characters; .* ELB takes 32 at most, so the name takes 17 at most, for example "webstack"/,
+            );
+            expect(
+                () => new WebFleet("bad-maintenance", { ...args, maintenance: { enabled: true, allowedCidrs: ["203.0.113.7"] } }),
+            ).to.throw(
+                pulumi.ResourceError,
+                /maintenance.allowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7\/32/,
+            );
+            const sixBlocks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"];
+            expect(() => new WebFleet("many-allowed", { ...args, maintenance: { allowedCidrs: sixBlocks } })).to.throw(
+                pulumi.ResourceError,
+                /maintenance.allowedCidrs has 6 blocks; the load balancer's rule takes 5 at most/,
             );
             expect(resources().filter((resource) => !resource.type.startsWith("webstack:"))).to.deep.equal([]);
         });
