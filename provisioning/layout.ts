@@ -22,6 +22,11 @@ export const RELEASES_DIR = `${APP_ROOT}/releases`;
 export const CURRENT_LINK = `${APP_ROOT}/current`;
 /** Symlink to the release that ran before the current one: what `webstack-rollback` returns to. */
 export const PREVIOUS_LINK = `${APP_ROOT}/previous`;
+/**
+ * Symlink to the release whose static files (public/) nginx serves: it follows `current` once an
+ * instance of the new release answers, so that a release that never gets ready serves no file.
+ */
+export const SERVING_LINK = `${APP_ROOT}/serving`;
 /** Written into every unpacked release: `RELEASE_ID=<id>`, read by the unit through `current`. */
 export const RELEASE_ENV_NAME = "release.env";
 /** How many releases stay on disk (the current and previous ones are never deleted). */

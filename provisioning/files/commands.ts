@@ -21,6 +21,7 @@ import {
     SYSTEM_CA_BUNDLE,
     AWS_CLI_CONFIG_FILE,
     SERVER_METRICS,
+    SERVING_LINK,
     MAINTENANCE_DIR,
     MAINTENANCE_RENDERER,
 } from "../layout";
@@ -42,6 +43,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             RELEASES_DIR,
             CURRENT_LINK,
             PREVIOUS_LINK,
+            SERVING_LINK,
             APP_PORTS: ports.join(" "),
             APP_UNIT_TEMPLATE,
             APP_SOCKET_DIR,

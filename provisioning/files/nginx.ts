@@ -13,7 +13,7 @@ import {
     ACME_WEBROOT,
     NGINX_API_CACHE_DIR,
     appSocketPath,
-    CURRENT_LINK,
+    SERVING_LINK,
     NGINX_UPSTREAM_FILE,
     NGINX_UPSTREAM_NAME,
     certificatePaths,
@@ -337,7 +337,7 @@ function siteLines(tls: boolean, behindLoadBalancer: boolean, apiCacheSeconds: n
     const visitorScheme = behindLoadBalancer ? "$http_x_forwarded_proto" : "$scheme";
     const cached = apiCacheSeconds > 0;
     return [
-        `root ${CURRENT_LINK}/public;`,
+        `root ${SERVING_LINK}/public;`,
         "",
         "client_max_body_size 64k;",
         "client_body_timeout 10s;",

@@ -4,6 +4,11 @@
 ensure_system_user "$APP_USER"
 ensure_dir "$APP_ROOT" 755 root:root
 ensure_dir "$RELEASES_DIR" 755 root:root
+# A server deployed before nginx served the static files through SERVING_LINK: the current release's.
+if [[ -L "$CURRENT_LINK" && ! -L "$SERVING_LINK" ]]; then
+  ln -sfn "$(readlink "$CURRENT_LINK")" "$SERVING_LINK"
+  mark_changed
+fi
 put_content "$ACTIVATE_COMMAND" 755 root:root "$ACTIVATE_SCRIPT"
 put_content "$ROLLBACK_COMMAND" 755 root:root "$ROLLBACK_SCRIPT"
 changes_before_instance_files="$(change_count)"

@@ -10,6 +10,7 @@
 #   that long, until nginx sends the instance requests again: the next restart, or a crash right
 #   after the command, never finds every instance skipped. (An instance that was not running, as on
 #   the first deploy, stood no better with nginx before, so its start is not waited for.)
+#   nginx serves the release's static files once its first instance answers (SERVING_LINK).
 #   An instance that never gets ready fails the command with the health check's last answer and the
 #   end of the instance's journal. When the command had moved `current` from a release that was
 #   serving, it first returns to that release: `current` and `previous` point where they did, and
@@ -139,6 +140,13 @@ route_upstream() {
   fi
 }
 
+# serve_static_files: nginx serves the release's public/ (SERVING_LINK), once an instance of it answers.
+serve_static_files() {
+  if [[ "$(readlink "$SERVING_LINK" || true)" != "$release_dir" ]]; then
+    switch_link "$SERVING_LINK" "$release_dir"
+  fi
+}
+
 wait_until_serving() {
   local port="$1" deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
   until serves "$port"; do
@@ -167,6 +175,7 @@ roll_out() {
       return 1
     fi
     wait_until_serving "$port" || return 1
+    serve_static_files
     route_upstream
     # A single instance is never skipped (nginx ignores failures when there is no other).
     if (( ${#ports[@]} > 1 )) && [[ "$was_running" == yes ]]; then
@@ -181,7 +190,8 @@ fail_after_rollout() {
   local failed_unit failure journal failed_release="$release_id" outcome
   failed_unit="$(instance_unit "$failed_port")"
   failure="$failed_unit did not run release $release_id and answer $health_path with 200 on $(instance_socket "$failed_port") within ${READY_TIMEOUT_SECONDS}s; the health check's last answer: $last_answer."
-  journal="The end of its journal (journalctl -u $failed_unit):"$'\n'"$(journalctl --unit "$failed_unit" --lines 15 --no-pager --output short-iso 2>&1 || true)"
+  # The app's own last lines (what it printed as it failed), without systemd's about the unit.
+  journal="The end of its output (journalctl -u $failed_unit):"$'\n'"$(journalctl "_SYSTEMD_UNIT=$failed_unit" --lines 15 --no-pager --output short-iso 2>&1 || true)"
   if [[ -z "$serving_release" || "$serving_release" == "$release_id" ]]; then
     # A single instance stays in: out of the upstream, nothing would answer at all.
     if (( ${#ports[@]} > 1 )); then
@@ -208,4 +218,5 @@ fail_after_rollout() {
 if ! roll_out; then
   fail_after_rollout
 fi
+serve_static_files
 echo "every instance serves release $release_id"

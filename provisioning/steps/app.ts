@@ -10,6 +10,7 @@ import {
     MAX_APP_INSTANCES,
     RELEASES_DIR,
     ROLLBACK_COMMAND,
+    SERVING_LINK,
     UNIX_SOCKET_PRELOAD,
     WATCHDOG_PRELOAD,
 } from "../layout";
@@ -27,6 +28,7 @@ export function appStep(appInstances: number): RunStep {
             APP_ROOT,
             RELEASES_DIR,
             CURRENT_LINK,
+            SERVING_LINK,
             ACTIVATE_COMMAND,
             ACTIVATE_SCRIPT: renderActivateCommand(wanted),
             ROLLBACK_COMMAND,

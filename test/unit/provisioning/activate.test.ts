@@ -85,6 +85,7 @@ describe("webstack-activate and webstack-rollback", function () {
             RELEASES_DIR: `${root}/releases`,
             CURRENT_LINK: `${root}/current`,
             PREVIOUS_LINK: `${root}/previous`,
+            SERVING_LINK: `${root}/serving`,
             NGINX_UPSTREAM_FILE: `${root}/upstream.conf`,
             APP_SOCKET_DIR: `${root}/sockets`,
             ACTIVATE_COMMAND: `${root}/bin/webstack-activate`,
@@ -123,6 +124,7 @@ describe("webstack-activate and webstack-rollback", function () {
             `systemctl restart webstack-app@${second}.service`,
         ]);
         expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
+        expect(fs.readlinkSync(path.join(root, "serving")), "nginx's static files").to.equal(path.join(root, "releases", "r1"));
         expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
         expect(versionOn(first)).to.equal("r1");
         expect(run("webstack-activate --check r1").status).to.equal(0);
@@ -150,7 +152,7 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
     });
 
-    it("returns to the release that was serving when the new one never gets ready: current, previous and every instance as before, without an nginx reload, failing with the health check's last answer and the journal's last lines", () => {
+    it("returns to the release that was serving when the new one never gets ready: current, previous, nginx's static files and every instance as before, without an nginx reload, failing with the health check's last answer and the journal's last lines", () => {
         const result = run("webstack-activate broken");
         const [first, second] = ports;
         expect(result.status).to.equal(1);
@@ -160,13 +162,14 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(result.stderr).to.contain(
             "Returned to release r2: current points at it again and every instance serves it; release broken is not deployed.",
         );
-        expect(result.stderr).to.contain(`a journal line of journalctl --unit webstack-app@${first}.service --lines 15`);
+        expect(result.stderr).to.contain(`a journal line of journalctl _SYSTEMD_UNIT=webstack-app@${first}.service --lines 15`);
         expect(result.log.split("\n").filter((line) => /restart|reload|down|nginx -t|sleep/.test(line))).to.deep.equal([
             `systemctl restart webstack-app@${first}.service`,
             `systemctl restart webstack-app@${first}.service`,
         ]);
         expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r2"));
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
+        expect(fs.readlinkSync(path.join(root, "serving")), "nginx's static files never moved").to.equal(path.join(root, "releases", "r2"));
         expect(fs.readFileSync(path.join(root, "upstream.conf"), "utf8")).not.to.contain("down");
         expect([first, second].map(versionOn)).to.deep.equal(["r2", "r2"]);
         expect(run("webstack-activate --check r2").status).to.equal(0);

@@ -79,9 +79,9 @@ describe("renderSite without TLS", () => {
         expect(site).to.contain(`include ${NGINX_UPSTREAM_FILE};`);
     });
 
-    it("serves www on port 80 over IPv4 and IPv6 from the current release's public/", () => {
+    it("serves www on port 80 over IPv4 and IPv6 from the public/ of the release that serves (its first instance answered)", () => {
         expect(www).to.contain("listen 80;\n    listen [::]:80;");
-        expect(www).to.contain("root /opt/webstack/current/public;");
+        expect(www).to.contain("root /opt/webstack/serving/public;");
         expect(site).not.to.contain("443");
     });
 
