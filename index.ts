@@ -11,6 +11,7 @@ async function serverSettings(settings: StackSettings): Promise<ServerSettings> 
         apiCacheSeconds: settings.apiCacheSeconds,
         release: await buildRelease(),
         tls: settings.tls && { ...settings.tls, includeApex },
+        maintenance: settings.maintenance,
     };
 }
 
@@ -42,6 +43,7 @@ export = async () => {
             databaseApplyImmediately: fleet.databaseApplyImmediately,
             alertEmail: fleet.alertEmail,
             deployerArns: fleet.deployerArns && [...fleet.deployerArns],
+            maintenance: settings.maintenance,
             server: {
                 appInstances: settings.appInstances,
                 apiCacheSeconds: settings.apiCacheSeconds,

@@ -18,6 +18,8 @@ import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
+import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisioning/files/maintenance";
+import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
 import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
 
 /**
@@ -91,6 +93,8 @@ export interface StackSettings {
     readonly tls?: TlsSettings;
     /** The app's own environment; the program keeps it as a secret. */
     readonly appEnvironment?: Readonly<Record<string, string>>;
+    /** Maintenance mode as `pulumi up` leaves it; undefined when no maintenance key is set. */
+    readonly maintenance?: MaintenanceSettings;
 }
 
 /** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
@@ -129,6 +133,9 @@ const CONFIG_KEYS = [
     "databaseBackupRetentionDays",
     "databaseApplyImmediately",
     "deployerArns",
+    "maintenance",
+    "maintenanceMessage",
+    "maintenanceAllowedCidrs",
 ] as const;
 
 /** The settings of one server that a fleet has no use for: nobody logs in, ACM issues the certificate, RDS keeps the backups. */
@@ -203,19 +210,29 @@ function isAnywhere(cidr: string): boolean {
     return cidr === "0.0.0.0/0" || cidr === "::/0";
 }
 
+/** How a list of CIDR blocks is set, as a message's example. */
+function cidrListExample(key: string): string {
+    return `["203.0.113.7/32"] (pulumi config set --path 'webstack:${key}[0]' 203.0.113.7/32)`;
+}
+
+/** A list of CIDR blocks, with a problem for each item that is not one; undefined when unset. */
+function readCidrs(reader: ConfigReader, key: string): string[] | undefined {
+    const cidrs = reader.stringList(key, cidrListExample(key));
+    for (const cidr of invalidCidrs(cidrs ?? [])) {
+        reader.problems.push(
+            `webstack:${key} has ${describeValue(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
+        );
+    }
+    return cidrs;
+}
+
 function readSshAllowedCidrs(reader: ConfigReader): string[] {
-    const example = `["203.0.113.7/32"] (pulumi config set --path 'webstack:sshAllowedCidrs[0]' 203.0.113.7/32)`;
-    const cidrs = reader.stringList("sshAllowedCidrs", example);
+    const cidrs = readCidrs(reader, "sshAllowedCidrs");
     if (cidrs === undefined || cidrs.length === 0) {
         reader.problems.push(
-            `webstack:sshAllowedCidrs is missing; SSH must be limited to the addresses you deploy from, for example ${example}.`,
+            `webstack:sshAllowedCidrs is missing; SSH must be limited to the addresses you deploy from, for example ${cidrListExample("sshAllowedCidrs")}.`,
         );
         return [];
-    }
-    for (const cidr of invalidCidrs(cidrs)) {
-        reader.problems.push(
-            `webstack:sshAllowedCidrs has ${describeValue(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
-        );
     }
     const openToAll = cidrs.filter(isAnywhere);
     if (openToAll.length > 0 && !reader.boolean("allowSshFromAnywhere", false)) {
@@ -370,6 +387,26 @@ function readAppEnvironment(reader: ConfigReader): Record<string, string> | unde
     return problems.length > 0 ? undefined : (parsed as Record<string, string>);
 }
 
+/** Maintenance mode; undefined when none of its keys is set. A fleet's rule on the load balancer takes five blocks at most. */
+function readMaintenance(reader: ConfigReader, topology: Topology): MaintenanceSettings | undefined {
+    const enabled = reader.boolean("maintenance", false);
+    const message = reader.string("maintenanceMessage");
+    const messageProblem = message === undefined ? undefined : maintenanceMessageProblem(message);
+    if (messageProblem !== undefined) {
+        reader.problems.push(`webstack:maintenanceMessage ${messageProblem}.`);
+    }
+    const allowedCidrs = readCidrs(reader, "maintenanceAllowedCidrs");
+    if (topology === "ha" && allowedCidrs !== undefined && allowedCidrs.length > MAX_LOAD_BALANCER_ALLOWED_CIDRS) {
+        reader.problems.push(
+            `webstack:maintenanceAllowedCidrs has ${allowedCidrs.length} blocks; with webstack:topology ha the load balancer's rule takes ${MAX_LOAD_BALANCER_ALLOWED_CIDRS} at most: join them into wider blocks.`,
+        );
+    }
+    if (reader.string("maintenance") === undefined && message === undefined && allowedCidrs === undefined) {
+        return undefined;
+    }
+    return { enabled, message, allowedCidrs };
+}
+
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
     const known: readonly string[] = CONFIG_KEYS;
     for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
@@ -442,6 +479,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ke
         apiCacheSeconds: reader.integer("apiCacheSeconds", LIMITS.apiCacheSeconds),
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),
+        maintenance: readMaintenance(reader, topology),
     };
     if (reader.problems.length > 0) {
         throw new StackConfigError(reader.problems);

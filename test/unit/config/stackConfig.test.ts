@@ -202,6 +202,65 @@ describe("parseStackConfig", () => {
         });
     });
 
+    describe("maintenance mode", () => {
+        it("is left out unless a maintenance key is set, and off by default when one is", () => {
+            expect(parseStackConfig(VALID, true).maintenance).to.equal(undefined);
+            expect(parseStackConfig({ ...VALID, maintenanceAllowedCidrs: '["198.51.100.0/24"]' }, true).maintenance).to.deep.equal({
+                enabled: false,
+                message: undefined,
+                allowedCidrs: ["198.51.100.0/24"],
+            });
+        });
+
+        it("reads the switch, the message and the allowed blocks, IPv6 among them", () => {
+            const raw = {
+                ...VALID,
+                maintenance: "true",
+                maintenanceMessage: "Back at 15:00 UTC.",
+                maintenanceAllowedCidrs: '["203.0.113.7/32", "2001:db8::/64"]',
+            };
+            expect(parseStackConfig(raw, true).maintenance).to.deep.equal({
+                enabled: true,
+                message: "Back at 15:00 UTC.",
+                allowedCidrs: ["203.0.113.7/32", "2001:db8::/64"],
+            });
+        });
+
+        it("names the key and an example for allowed blocks that are not CIDR blocks, and for a list that is no list", () => {
+            expectOneProblem(
+                { ...VALID, maintenanceAllowedCidrs: '["203.0.113.7"]' },
+                'webstack:maintenanceAllowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.',
+            );
+            expectOneProblem(
+                { ...VALID, maintenanceAllowedCidrs: "203.0.113.7/32" },
+                "webstack:maintenanceAllowedCidrs is",
+                "expected a list of strings, for example [\"203.0.113.7/32\"] (pulumi config set --path 'webstack:maintenanceAllowedCidrs[0]' 203.0.113.7/32)",
+            );
+        });
+
+        it("refuses a switch that is not true or false, and a message on two lines or past the limit", () => {
+            expectOneProblem({ ...VALID, maintenance: "yes" }, 'webstack:maintenance is "yes"; expected true or false.');
+            expectOneProblem({ ...VALID, maintenanceMessage: "a\nb" }, "webstack:maintenanceMessage has a control character");
+            expectOneProblem({ ...VALID, maintenanceMessage: "x".repeat(151) }, "webstack:maintenanceMessage is 151 characters long");
+        });
+
+        it("takes at most five allowed blocks with the ha topology, the load balancer rule's limit", () => {
+            const six = JSON.stringify([
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "198.51.100.0/24",
+                "203.0.113.0/24",
+                "2001:db8::/32",
+            ]);
+            expect(problemsOf({ ...VALID, maintenanceAllowedCidrs: six })).to.deep.equal([]);
+            const problems = problemsOf({ domain: "example.com", topology: "ha", maintenanceAllowedCidrs: six }, false);
+            expect(problems).to.deep.equal([
+                "webstack:maintenanceAllowedCidrs has 6 blocks; with webstack:topology ha the load balancer's rule takes 5 at most: join them into wider blocks.",
+            ]);
+        });
+    });
+
     describe("alerts", () => {
         it("passes an alert email on to the server, and has none by default", () => {
             expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({

@@ -129,6 +129,35 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(resources()).to.have.length(0);
     });
 
+    it("puts the server in maintenance from webstack:maintenance, with its message, and lets the allowed blocks past it in nginx's site", async () => {
+        await runProgram({
+            ...devStackConfig(),
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+            "webstack:maintenance": "true",
+            "webstack:maintenanceMessage": "Back at 15:00 UTC.",
+            "webstack:maintenanceAllowedCidrs": '["203.0.113.7/32"]',
+        });
+        const maintenance = await scriptRunByStep("webstack-provision-maintenance");
+        expect(maintenance).to.contain("export MAINTENANCE='on'\n");
+        expect(maintenance).to.contain("export MAINTENANCE_MESSAGE='Back at 15:00 UTC.'\n");
+        expect(await scriptRunByStep("webstack-provision-nginx")).to.contain("    203.0.113.7/32 1;\n");
+    });
+
+    it("fails before creating any resource when a maintenance block is not a CIDR block", async () => {
+        const failure = await runProgram({
+            ...devStackConfig(),
+            "webstack:sshPrivateKey": PRIVATE_KEY,
+            "webstack:maintenanceAllowedCidrs": '["office"]',
+        }).then(
+            () => "declared",
+            (error: unknown) => String(error),
+        );
+        expect(failure).to.include(
+            'webstack:maintenanceAllowedCidrs has "office", which is not a CIDR block; expected for example 203.0.113.7/32',
+        );
+        expect(resources()).to.have.length(0);
+    });
+
     it("configures an existing server without creating any AWS resource", async () => {
         const outputs = await runProgram({
             "webstack:domain": "example.org",
@@ -193,5 +222,22 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(types).not.to.include("aws:ec2/instance:Instance");
         const environment = resources().filter((resource) => String(resource.inputs.content).includes('API_TOKEN="fleet-t0ken"'));
         expect(environment.map((resource) => resource.name)).to.deep.equal(["webstack-plan-app-environment"]);
+    });
+
+    it("puts an ha fleet in maintenance at its load balancer from webstack:maintenance", async () => {
+        await runProgram({ "webstack:domain": "example.org", "webstack:topology": "ha" });
+        expect(resources().filter((resource) => resource.type === "aws:lb/listenerRule:ListenerRule")).to.deep.equal([]);
+        await runProgram({
+            "webstack:domain": "example.org",
+            "webstack:topology": "ha",
+            "webstack:maintenance": "true",
+            "webstack:maintenanceAllowedCidrs": '["203.0.113.7/32"]',
+        });
+        const rules = resources().filter((resource) => resource.type === "aws:lb/listenerRule:ListenerRule");
+        expect(rules.map((rule) => rule.name).sort()).to.deep.equal([
+            "webstack-maintenance",
+            "webstack-maintenance-allowed",
+            "webstack-maintenance-api",
+        ]);
     });
 });
