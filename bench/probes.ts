@@ -14,7 +14,7 @@ import { sandboxPaths } from "../sandbox/layout";
 import type { Sandbox } from "../sandbox/state";
 import { sshRunAsRoot } from "../sandbox/ssh";
 import type { PlanInputs } from "../provisioning";
-import { runningProcesses } from "../test/support/processes";
+import { descendsFrom, runningProcesses } from "../test/support/processes";
 import { parseStatusCounts, parseWrk, type CpuSeconds, type Figure, type WrkResult } from "./measure";
 
 /** A t3.micro's memory; the server gets no swap either. */
@@ -41,10 +41,10 @@ export async function withSandboxStack<T>(server: Sandbox, work: (stack: Stack) 
 /** What the Pulumi engine runs this program as: the Node.js language host's runner. */
 const PROGRAM_COMMAND = "@pulumi/pulumi/cmd/run/index.js";
 
-/** The peak resident memory (the kernel's VmHWM) of every process now running this program, in MiB. */
+/** The peak resident memory (the kernel's VmHWM) of every process this bench started that runs this program, in MiB. */
 function programPeaksMiB(): number[] {
     return runningProcesses()
-        .filter((process) => process.commandLine.includes(PROGRAM_COMMAND))
+        .filter((candidate) => candidate.commandLine.includes(PROGRAM_COMMAND) && descendsFrom(candidate.pid, String(process.pid)))
         .flatMap(({ pid }) => {
             try {
                 const peak = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -16,6 +16,26 @@ export function runningProcesses(): { pid: string; commandLine: string }[] {
         });
 }
 
+/** The parent of a process (the fourth field of `/proc/<pid>/stat`, after the command in parentheses); undefined once it is gone. */
+function parentOf(pid: string): string | undefined {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether `pid` was started, at any depth, by `ancestor`: a process of this run, not another's on the same machine. */
+export function descendsFrom(pid: string, ancestor: string): boolean {
+    for (let current = parentOf(pid); current !== undefined && current !== "0"; current = parentOf(current)) {
+        if (current === ancestor) {
+            return true;
+        }
+    }
+    return false;
+}
+
 function currentCommandLines(): string[] {
     return runningProcesses()
         .map((process) => process.commandLine)
