@@ -115,6 +115,16 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         operation: "CreateListener",
         targets: { certificateArn: { shape: "CertificateArn" }, "defaultActions.redirect": { shape: "RedirectActionConfig" } },
     },
+    "aws:lb/listenerRule:ListenerRule": {
+        service: "elbv2",
+        operation: "CreateRule",
+        targets: {
+            "conditions.sourceIp": { shape: "SourceIpConditionConfig" },
+            "conditions.pathPattern": { shape: "PathPatternConditionConfig" },
+            "actions.fixedResponse": { shape: "FixedResponseActionConfig" },
+        },
+        supplied: { ListenerArn: "the HTTPS listener's ARN, an output the mocks leave unset" },
+    },
     "aws:lb/loadBalancer:LoadBalancer": {
         service: "elbv2",
         operation: "CreateLoadBalancer",

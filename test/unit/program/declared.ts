@@ -8,10 +8,12 @@ export const FIXTURE = join(__dirname, "fixtures", "single-topology.json");
 
 export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
 
-/** A fleet (`topology: ha`) with every optional part: alerts, the apex record, the app's environment. */
+/** A fleet (`topology: ha`) with every optional part: alerts, the apex record, the app's environment, maintenance. */
 export const HA_TOPOLOGY_CONFIG: Readonly<Record<string, string>> = {
     "webstack:domain": "example.com",
     "webstack:topology": "ha",
+    "webstack:maintenance": "true",
+    "webstack:maintenanceAllowedCidrs": '["203.0.113.7/32", "2001:db8::/64"]',
     "webstack:alertEmail": "ops@example.com",
     "webstack:createApexRecord": "true",
     "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "token" }),
