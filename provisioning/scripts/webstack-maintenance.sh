@@ -24,7 +24,7 @@ case "${1:-}" in
     problem="$(maintenance_message_problem "$message")"
     [[ -z "$problem" ]] || fail "the message $problem."
     maintenance_on "$message"
-    echo "maintenance on: every request gets 503 except from ${MAINTENANCE_ALLOWED_CIDRS:-nowhere}; end it with: webstack-maintenance off"
+    echo "maintenance on: visitors get 503 and the message${MAINTENANCE_ALLOWED_CIDRS:+, except from $MAINTENANCE_ALLOWED_CIDRS}; end it with: webstack-maintenance off"
     ;;
   off)
     (( $# == 1 )) || fail "$usage"
