@@ -190,6 +190,18 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r2"));
     });
 
+    it("says so when returning to the serving release fails too, and the operator's activation of a release that serves mends it", () => {
+        const script = path.join(root, "releases", "r1", "server.js");
+        fs.renameSync(script, `${script}.aside`);
+        const result = run("webstack-activate broken");
+        fs.renameSync(`${script}.aside`, script);
+        expect(result.status).to.equal(1);
+        expect(result.stderr).to.contain(`Returning to release r1 failed too: webstack-app@${ports[0]}.service did not serve it`);
+        expect(fs.readlinkSync(path.join(root, "current"))).to.equal(path.join(root, "releases", "r1"));
+        expect(run("webstack-activate r1").status).to.equal(0);
+        expect(ports.map(versionOn)).to.deep.equal(["r1", "r1"]);
+    });
+
     it("names the usage when the release id is missing or unknown", () => {
         expect(run("webstack-activate").stderr).to.contain("usage: webstack-activate [--check | --restart-all] RELEASE_ID");
         expect(run("webstack-activate nope").stderr).to.contain("release nope is not in");
