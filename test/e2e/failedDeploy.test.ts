@@ -59,7 +59,8 @@ describe("a deploy whose release never gets healthy (end to end)", function () {
         );
         expect(failure).to.contain('Plan step "deploy" failed');
         expect(failure).to.contain(`did not run release ${crashing.id} and answer /healthz with 200`);
-        expect(failure).to.contain("the health check's last answer: no process");
+        // A release that crashes at start is either gone or not yet listening when the last check looks.
+        expect(failure).to.match(/the health check's last answer: (no process|no answer)/);
         expect(failure).to.contain(`Returned to release ${serving.id}: current points at it again and every instance serves it`);
         expect(failure).to.contain("this release crashes at start, on purpose");
         expect(report.failed, report.failures.join("\n")).to.equal(0);
