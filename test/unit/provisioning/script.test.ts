@@ -26,7 +26,11 @@ describe("exportLines", () => {
 });
 
 describe("renderScript", () => {
-    const script = renderScript("greet", { description: "Say hello.", settings: { GREETING: "hello" }, body: 'echo "$GREETING"\nmark_changed' });
+    const script = renderScript("greet", {
+        description: "Say hello.",
+        settings: { GREETING: "hello" },
+        body: 'echo "$GREETING"\nmark_changed',
+    });
 
     it("starts strict, ends by printing changed, and passes shellcheck", () => {
         expect(script.split("\n").slice(0, 2)).to.deep.equal(["#!/usr/bin/env bash", "set -euo pipefail"]);
