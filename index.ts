@@ -12,6 +12,7 @@ async function serverSettings(settings: StackSettings): Promise<ServerSettings> 
         release: await buildRelease(),
         tls: settings.tls && { ...settings.tls, includeApex },
         maintenance: settings.maintenance,
+        maintenanceWindow: settings.maintenanceWindow,
     };
 }
 
@@ -44,6 +45,7 @@ export = async () => {
             alertEmail: fleet.alertEmail,
             deployerArns: fleet.deployerArns && [...fleet.deployerArns],
             maintenance: settings.maintenance,
+            maintenanceWindow: settings.maintenanceWindow,
             server: {
                 appInstances: settings.appInstances,
                 apiCacheSeconds: settings.apiCacheSeconds,

@@ -210,6 +210,32 @@ export function backupAlarms(): AlarmSpec[] {
     ];
 }
 
+/** Without a window the operator reboots: an hour after an update asked is time enough to say so. */
+const REBOOT_PENDING_WITHOUT_WINDOW_SECONDS = 3600;
+/** With a weekly window the server reboots by itself: a reboot pending for longer missed one, its backup having failed. */
+const REBOOT_PENDING_WITH_WINDOW_SECONDS = 8 * 24 * 3600;
+
+/**
+ * A single server's pending reboot, on the metric it reports every minute: without a maintenance
+ * window, the operator's cue to reboot it; with one, a sign that the window passed without the reboot.
+ */
+export function rebootPendingAlarm(hasMaintenanceWindow: boolean): AlarmSpec {
+    return {
+        suffix: "reboot-pending",
+        description: hasMaintenanceWindow
+            ? "An update asked for a reboot more than 8 days ago and the maintenance window passed without it: see `journalctl -u webstack-reboot` on the server."
+            : "An update asked for a reboot an hour ago or more, and the server has no maintenance window to reboot in: reboot it (`sudo webstack-reboot-if-required` backs up first), or set webstack:maintenanceWindow.",
+        namespace: SERVER_METRICS.namespace,
+        metricName: SERVER_METRICS.secondsRebootPending,
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: hasMaintenanceWindow ? REBOOT_PENDING_WITH_WINDOW_SECONDS : REBOOT_PENDING_WITHOUT_WINDOW_SECONDS,
+        period: 300,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+    };
+}
+
 /** Where a fleet's alarm looks: the load balancer, its app servers' target group, or the database. */
 export type FleetAlarmScope = "loadBalancer" | "targetGroup" | "database";
 

@@ -6,7 +6,7 @@ import { siteUrl, wwwHostName } from "../provisioning/site";
 import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedSiteDomain, EC2_DEFAULTS, siteZoneId } from "./ec2";
 import { declareAppRole, declareAppServers } from "./fleet/appServers";
-import { declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
+import { checkedDatabaseMaintenanceWindow, declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
 import { declareLoadBalancer, validateFleetName } from "./fleet/loadBalancer";
 import { checkedFleetMaintenance, declareMaintenanceRules } from "./fleet/maintenanceRules";
 import { declareNetwork } from "./fleet/network";
@@ -94,11 +94,17 @@ export interface WebFleetArgs {
     databaseBackupRetentionDays?: number;
     /**
      * Apply the database's changes that restart it (its class above all, a Multi-AZ failover of a
-     * minute or so) while `pulumi up` runs, rather than in its weekly maintenance window, Sunday
-     * 03:00-04:00 UTC; until then every preview shows the change again (docs/database-changes.md).
-     * Defaults to false.
+     * minute or so) while `pulumi up` runs, rather than in its weekly maintenance window
+     * (`maintenanceWindow`); until then every preview shows the change again
+     * (docs/database-changes.md). Defaults to false.
      */
     databaseApplyImmediately?: boolean;
+    /**
+     * The database's weekly hour of maintenance, from a day and a time in UTC (`Sun 03:00`): RDS
+     * applies its patches and the changes that restart it then. It may not overlap the daily backup
+     * at 02:00-02:30. Defaults to `Sun 03:00`.
+     */
+    maintenanceWindow?: string;
     /**
      * Mail this address (an SNS subscription to confirm) when the site stops answering its health
      * path for Route53's checkers, a server stays unhealthy, answers fail, or the database runs short
@@ -153,6 +159,7 @@ export class WebFleet extends pulumi.ComponentResource {
         // Built before any resource, so that bad settings fail before anything is created.
         const plan = checked("server", () => buildFleetPlan(args.server));
         const maintenance = checked(undefined, () => checkedFleetMaintenance(args.maintenance ?? {}));
+        const databaseMaintenanceWindow = checked(undefined, () => checkedDatabaseMaintenanceWindow(args.maintenanceWindow));
         const appEnvironment = checkedAppEnvironment(args.server.appEnvironment, this);
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
 
@@ -164,6 +171,7 @@ export class WebFleet extends pulumi.ComponentResource {
             storageGiB: args.databaseStorageGiB ?? WEB_FLEET_DEFAULTS.databaseStorageGiB,
             backupRetentionDays: databaseBackupRetentionDays,
             applyImmediately: args.databaseApplyImmediately ?? WEB_FLEET_DEFAULTS.databaseApplyImmediately,
+            maintenanceWindow: databaseMaintenanceWindow,
             tagsFor: context.tagsFor,
             parent: this,
         });

@@ -5,7 +5,7 @@ import { DEFAULT_HEALTH_PATH, SERVER_METRICS } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
 import { checkedSiteDomain, EC2_DEFAULTS } from "./ec2";
 import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
-import { backupAlarms, declareAlerts, instanceAlarms } from "./alerts";
+import { backupAlarms, declareAlerts, instanceAlarms, rebootPendingAlarm } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
 import { declareFirewall, invalidCidrs } from "./server/firewall";
@@ -200,7 +200,10 @@ export class WebServer extends pulumi.ComponentResource {
                 alarms: [
                     ...instanceAlarms(settings.instanceType).map((spec) => ({ spec, dimensions: { InstanceId: instance.id } })),
                     // Only a server the stack provisions ships its backups and reports on them.
-                    ...(this.provisioner === undefined ? [] : backupAlarms()).map((spec) => ({
+                    ...(this.provisioner === undefined
+                        ? []
+                        : [...backupAlarms(), rebootPendingAlarm(args.provisioning?.maintenanceWindow !== undefined)]
+                    ).map((spec) => ({
                         spec,
                         dimensions: { [SERVER_METRICS.dimension]: settings.backups.prefix },
                     })),

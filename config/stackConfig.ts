@@ -19,6 +19,8 @@ import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisioning/files/maintenance";
+import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
+import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
 import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
 
@@ -95,6 +97,8 @@ export interface StackSettings {
     readonly appEnvironment?: Readonly<Record<string, string>>;
     /** Maintenance mode as `pulumi up` leaves it; undefined when no maintenance key is set. */
     readonly maintenance?: MaintenanceSettings;
+    /** The weekly maintenance window (`Sun 03:00`, UTC): a single server's reboots for updates, a fleet's database's hour. */
+    readonly maintenanceWindow?: string;
 }
 
 /** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
@@ -136,6 +140,7 @@ const CONFIG_KEYS = [
     "maintenance",
     "maintenanceMessage",
     "maintenanceAllowedCidrs",
+    "maintenanceWindow",
 ] as const;
 
 /** The settings of one server that a fleet has no use for: nobody logs in, ACM issues the certificate, RDS keeps the backups. */
@@ -407,6 +412,25 @@ function readMaintenance(reader: ConfigReader, topology: Topology): MaintenanceS
     return { enabled, message, allowedCidrs };
 }
 
+/** The weekly window, as written in the canonical form; for a fleet, one whose database hour RDS takes. */
+function readMaintenanceWindow(reader: ConfigReader, topology: Topology): string | undefined {
+    const text = reader.string("maintenanceWindow");
+    if (text === undefined) {
+        return undefined;
+    }
+    const window = parseMaintenanceWindow(text);
+    if ("problem" in window) {
+        reader.problems.push(`webstack:maintenanceWindow ${window.problem}.`);
+        return undefined;
+    }
+    const databaseProblem = topology === "ha" ? databaseMaintenanceWindowProblem(window) : undefined;
+    if (databaseProblem !== undefined) {
+        reader.problems.push(`webstack:maintenanceWindow ${databaseProblem}.`);
+        return undefined;
+    }
+    return formatMaintenanceWindow(window);
+}
+
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
     const known: readonly string[] = CONFIG_KEYS;
     for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
@@ -480,6 +504,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ke
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),
         maintenance: readMaintenance(reader, topology),
+        maintenanceWindow: readMaintenanceWindow(reader, topology),
     };
     if (reader.problems.length > 0) {
         throw new StackConfigError(reader.problems);

@@ -1,6 +1,7 @@
 import { healthPathProblem, isEmailAddress, isHttpsUrl } from "./formats";
 import { apiCacheSecondsProblem, DEFAULT_API_CACHE_SECONDS } from "./files/nginx";
 import { maintenanceProblems, type MaintenanceSettings } from "./files/maintenance";
+import { parseMaintenanceWindow, type MaintenanceWindow } from "./files/reboots";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
 import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
@@ -15,6 +16,7 @@ import { hardeningStep } from "./steps/hardening";
 import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { maintenanceStep } from "./steps/maintenance";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
+import { rebootsStep } from "./steps/reboots";
 import type { Release } from "../release/release";
 import { releaseSteps } from "./steps/release";
 import { sshAccessStep } from "./steps/sshAccess";
@@ -64,6 +66,23 @@ export interface ServerSettings {
      * runs. Defaults to off, with no address allowed past it.
      */
     readonly maintenance?: MaintenanceSettings;
+    /**
+     * When the server may reboot each week, a day and a time in UTC (`Sun 03:00`): it does only
+     * when an update asked for a reboot, after a fresh backup. Defaults to never rebooting by itself.
+     */
+    readonly maintenanceWindow?: string;
+}
+
+/** The settings' maintenance window, or none; throws with the example when it is not a day and a time. */
+function maintenanceWindowOf(settings: ServerSettings): MaintenanceWindow | undefined {
+    if (settings.maintenanceWindow === undefined) {
+        return undefined;
+    }
+    const window = parseMaintenanceWindow(settings.maintenanceWindow);
+    if ("problem" in window) {
+        throw new Error(`maintenanceWindow ${window.problem}.`);
+    }
+    return window;
 }
 
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -84,6 +103,7 @@ export function checkedServerSettings(settings: ServerSettings): ServerSettings 
     if (maintenanceProblem.length > 0) {
         throw new Error(maintenanceProblem.join(" "));
     }
+    maintenanceWindowOf(settings);
     if (!RELEASE_ID.test(settings.release.id)) {
         throw new Error(
             `release.id "${settings.release.id}" must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit (it names a directory and a file on the server).`,
@@ -132,6 +152,7 @@ export function buildPlan(settings: ServerSettings): Plan {
         // Before the app takes traffic: a new server restores the stack's data from the bucket.
         backupBucketStep(),
         backupsStep(),
+        rebootsStep(maintenanceWindowOf(settings)),
         appStep(appInstances),
         appEnvironmentStep(),
         nginxSiteStep(site),
@@ -144,8 +165,8 @@ export function buildPlan(settings: ServerSettings): Plan {
     ]);
 }
 
-/** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS and maintenance are the load balancer's. */
-export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess" | "maintenance">;
+/** What the plan of a fleet's server (the ha topology) needs: the app and its release; HTTPS and maintenance are the load balancer's, and new images bring its updates. */
+export type FleetServerSettings = Omit<ServerSettings, "tls" | "sshAccess" | "maintenance" | "maintenanceWindow">;
 
 /**
  * The configuration of every server of a fleet, which applies it to itself at first boot

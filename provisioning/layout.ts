@@ -149,6 +149,12 @@ export const VERIFY_BACKUPS_TIMER = "webstack-verify-backups.timer";
 export const REPORT_METRICS_COMMAND = "/usr/local/sbin/webstack-report-metrics";
 export const REPORT_METRICS_UNIT = "webstack-report-metrics.service";
 export const REPORT_METRICS_TIMER = "webstack-report-metrics.timer";
+/** Reboots the server in the maintenance window when an update asked for it, after a fresh backup. */
+export const REBOOT_COMMAND = "/usr/local/sbin/webstack-reboot-if-required";
+export const REBOOT_UNIT = "webstack-reboot.service";
+export const REBOOT_TIMER = "webstack-reboot.timer";
+/** Written by unattended-upgrades' kernel hook (with the packages that asked in `.pkgs`); gone after a reboot, /run being a tmpfs. */
+export const REBOOT_REQUIRED_FILE = "/run/reboot-required";
 
 /**
  * What the server reports to CloudWatch every minute, as its instance role (no agent), and the
@@ -163,6 +169,8 @@ export const SERVER_METRICS = {
     /** Since the last shipping run that left the bucket holding every closed binary log and dump. */
     secondsSinceBackupsShipped: "SecondsSinceBackupsShipped",
     rootDiskUsedPercent: "RootDiskUsedPercent",
+    /** Since an update asked for a reboot that has not happened yet; 0 when none is pending. */
+    secondsRebootPending: "SecondsRebootPending",
 } as const;
 /** MariaDB's binary logs: `<datadir>/<basename>.NNNNNN`, row-based, shipped to the bucket every minute. */
 export const MARIADB_DATA_DIR = "/var/lib/mysql";

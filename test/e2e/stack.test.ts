@@ -3,15 +3,28 @@ import * as net from "net";
 import { HEALTH_CACHE_MS } from "../../app/src/app";
 import { buildRelease } from "../../release/build";
 import { buildPlan, type Plan, type Release } from "../../provisioning";
-import { APP_DATABASE, APP_SOCKET_DIR, appInstanceUnit, appPorts, appSocketPath, ROLLBACK_COMMAND } from "../../provisioning/layout";
+import {
+    APP_DATABASE,
+    APP_SOCKET_DIR,
+    appInstanceUnit,
+    appPorts,
+    appSocketPath,
+    BACKUP_DIR,
+    BACKUP_STATE_DIR,
+    REBOOT_REQUIRED_FILE,
+    REBOOT_TIMER,
+    REBOOT_UNIT,
+    ROLLBACK_COMMAND,
+} from "../../provisioning/layout";
 import type { StepResult } from "../../sandbox/runner";
-import { request, waitUntil } from "../support/http";
+import { measureOutage, request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
 import { figure } from "../support/figure";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-stack";
 const APP_INSTANCES = 2;
+const MAINTENANCE_WINDOW = "Sun 03:00";
 /** What the load sends: the static page, the API reading the database, and the liveness probe. */
 const LOAD_PATHS = ["/", "/api/posts?limit=5", "/healthz", "/app.js"];
 
@@ -45,7 +58,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
     let secondRelease: Release;
     let createdPostId: number;
 
-    const planFor = (release: Release): Plan => buildPlan({ appInstances: APP_INSTANCES, release });
+    const planFor = (release: Release): Plan => buildPlan({ appInstances: APP_INSTANCES, release, maintenanceWindow: MAINTENANCE_WINDOW });
     const apply = (plan: Plan): Promise<StepResult[]> => sandbox.apply(plan);
     const onServer = (command: string): Promise<string> => sandbox.exec(command);
     const mainPid = async (port: number) => Number((await onServer(`systemctl show -p MainPID --value ${appInstanceUnit(port)}`)).trim());
@@ -189,19 +202,28 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect(await Promise.all(appPorts(APP_INSTANCES).map(mainPid)), "an app process restarted").to.deep.equal(pidsBefore);
     });
 
-    it("comes back after a reboot with every service running and every post kept", async () => {
-        const started = Date.now();
-        await onServer("systemctl reboot").catch(() => undefined);
-        await waitUntil("the server goes down", 60, async () => !(await portAnswers(sandbox.address, 80, 500)));
-        const seconds = await waitUntil(
-            "the site answers after the reboot",
-            180,
-            async () => (await request(site, "GET", "/readyz")).status === 200,
+    it("reboots in its maintenance window only when an update asked for it", async () => {
+        expect(await onServer(`systemctl show -p TimersCalendar --value ${REBOOT_TIMER}`)).to.contain("OnCalendar=Sun *-*-* 03:00:00 UTC");
+        expect(await onServer(`systemctl is-enabled ${REBOOT_TIMER}`)).to.equal("enabled\n");
+        await onServer(`systemctl start ${REBOOT_UNIT}`);
+        expect(await onServer(`journalctl -u ${REBOOT_UNIT} -o cat | tail -n 2`)).to.contain("no reboot required");
+        expect((await request(site, "GET", "/readyz")).status).to.equal(200);
+    });
+
+    it("backs up and ships a fresh dump before that reboot, and comes back with every service running and every post kept", async () => {
+        const dumpsBefore = await onServer(`ls ${BACKUP_DIR}`);
+        await onServer(
+            `echo '*** System restart required ***' > ${REBOOT_REQUIRED_FILE} && echo linux-image-amd64 > ${REBOOT_REQUIRED_FILE}.pkgs`,
         );
-        figure(
-            `site ready ${((Date.now() - started) / 1000).toFixed(1)} s after the reboot command (${seconds.toFixed(1)} s after it went down)`,
-        );
-        const units = ["nginx", "mariadb", ...appPorts(APP_INSTANCES).map(appInstanceUnit), "webstack-backup.timer"];
+        const outage = measureOutage(site, "/readyz", 240);
+        await onServer(`systemctl start --no-block ${REBOOT_UNIT}`);
+        const seconds = await outage;
+        figure(`reboot for an update: ${seconds.toFixed(1)} s from the last good answer to the first (target: at most 30)`);
+        const newDumps = (await onServer(`ls ${BACKUP_DIR}`)).split("\n").filter((name) => name !== "" && !dumpsBefore.includes(name));
+        expect(newDumps, "a dump taken before the reboot").to.have.length(1);
+        expect(await onServer(`cat ${BACKUP_STATE_DIR}/shipped`), "the dump shipped to the bucket").to.contain(newDumps[0]);
+        expect(await onServer(`ls ${REBOOT_REQUIRED_FILE} 2>&1 || true`)).to.contain("No such file");
+        const units = ["nginx", "mariadb", ...appPorts(APP_INSTANCES).map(appInstanceUnit), "webstack-backup.timer", REBOOT_TIMER];
         expect((await onServer(`systemctl is-active ${units.join(" ")}`)).trim().split("\n")).to.deep.equal(units.map(() => "active"));
         const read = await request(site, "GET", `/api/posts/${createdPostId}`);
         expect(read.status).to.equal(200);

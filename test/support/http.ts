@@ -20,6 +20,7 @@ export function request(
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    timeoutMs = 10_000,
 ): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const tls = target.trustedCaPem === undefined ? undefined : { ca: target.trustedCaPem, servername: target.hostName };
@@ -31,7 +32,7 @@ export function request(
                 port: target.port ?? (tls === undefined ? 80 : 443),
                 method,
                 path,
-                timeout: 10_000,
+                timeout: timeoutMs,
                 headers: {
                     Host: target.hostName,
                     ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }),
@@ -46,7 +47,7 @@ export function request(
                 );
             },
         );
-        outgoing.on("timeout", () => outgoing.destroy(new Error(`${method} ${path} timed out after 10 s`)));
+        outgoing.on("timeout", () => outgoing.destroy(new Error(`${method} ${path} timed out after ${timeoutMs / 1000} s`)));
         outgoing.on("error", reject);
         outgoing.end(payload);
     });
@@ -60,4 +61,33 @@ export async function waitUntil(description: string, seconds: number, probe: () 
         throw new Error(`${description}: not true after ${seconds} s`);
     }
     return (Date.now() - started) / 1000;
+}
+
+/**
+ * How long the site is out: asks `path` every `intervalMs` (each try given a second) until a 200
+ * follows a failure, and returns the seconds from the last 200 before the failures to the first 200
+ * after them. Throws when `maxSeconds` pass without an outage and a recovery.
+ */
+export async function measureOutage(target: LoadTarget, path: string, maxSeconds: number, intervalMs = 200): Promise<number> {
+    const deadline = Date.now() + maxSeconds * 1000;
+    let lastGood = Date.now();
+    let failed = false;
+    while (Date.now() < deadline) {
+        const askedAt = Date.now();
+        const good = await request(target, "GET", path, undefined, {}, 1000).then(
+            (answer) => answer.status === 200,
+            () => false,
+        );
+        const answeredAt = Date.now();
+        if (good && failed) {
+            return (answeredAt - lastGood) / 1000;
+        }
+        if (good) {
+            lastGood = answeredAt;
+        } else {
+            failed = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (answeredAt - askedAt))));
+    }
+    throw new Error(`${path}: ${failed ? "no 200 again" : "no outage"} within ${maxSeconds} s`);
 }

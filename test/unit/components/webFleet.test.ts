@@ -31,7 +31,12 @@ import { USER_DATA_MAX_BYTES } from "../../../components/fleet/firstBoot";
 import { appServerBounds, type WebFleet as WebFleetClass, type WebFleetArgs } from "../../../components/webFleet";
 import { appServerPolicy } from "../../../components/fleet/appServers";
 import { RELEASE_POLL_SECONDS, releaseWaitSeconds, renderReleaseWait } from "../../../components/fleet/releaseWait";
-import { finalSnapshotName, rdsCaBundle } from "../../../components/fleet/database";
+import {
+    checkedDatabaseMaintenanceWindow,
+    databaseMaintenanceWindow,
+    finalSnapshotName,
+    rdsCaBundle,
+} from "../../../components/fleet/database";
 import { checkedZones } from "../../../components/fleet/network";
 import { PLAN_BUCKET_CREATOR_TAG, planBucketPolicy, planReaders, principalArnPatterns } from "../../../components/fleet/planBucket";
 import { createWaitMet, minSizeUpdateWaitMet, type CapacityWaitArgs } from "../../support/autoscalingCapacityWait";
@@ -185,6 +190,36 @@ describe("appServerPolicy", () => {
                 Resource: ["arn:master", "arn:app"],
             },
         ]);
+    });
+});
+
+describe("databaseMaintenanceWindow", () => {
+    it("is an hour from the window's start in RDS's form, into the next day when it starts late", () => {
+        expect(databaseMaintenanceWindow({ day: "Sun", hour: 3, minute: 0 })).to.equal("sun:03:00-sun:04:00");
+        expect(databaseMaintenanceWindow({ day: "Sat", hour: 23, minute: 30 })).to.equal("sat:23:30-sun:00:30");
+        expect(databaseMaintenanceWindow({ day: "Sun", hour: 23, minute: 0 })).to.equal("sun:23:00-mon:00:00");
+    });
+});
+
+describe("checkedDatabaseMaintenanceWindow", () => {
+    it("is Sunday 03:00-04:00 without a window", () => {
+        expect(checkedDatabaseMaintenanceWindow(undefined)).to.equal("sun:03:00-sun:04:00");
+    });
+
+    it("takes an hour that ends as the daily backup starts or starts as it ends, and refuses any between", () => {
+        expect(checkedDatabaseMaintenanceWindow("Mon 01:00")).to.equal("mon:01:00-mon:02:00");
+        expect(checkedDatabaseMaintenanceWindow("Mon 02:30")).to.equal("mon:02:30-mon:03:30");
+        for (const overlapping of ["Mon 01:01", "Mon 02:00", "Mon 02:29"]) {
+            expect(() => checkedDatabaseMaintenanceWindow(overlapping), overlapping).to.throw(
+                `maintenanceWindow is "${overlapping}"; the database's hour of maintenance from it would overlap its daily backup (02:00-02:30 UTC)`,
+            );
+        }
+    });
+
+    it("refuses what is not a day and a time", () => {
+        expect(() => checkedDatabaseMaintenanceWindow("every Sunday")).to.throw(
+            'maintenanceWindow is "every Sunday"; expected a day and a time',
+        );
     });
 });
 
@@ -688,6 +723,14 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(database.inputs).to.deep.include({ applyImmediately: false, maintenanceWindow: "sun:03:00-sun:04:00" });
             await build({ databaseInstanceClass: "db.r7g.large", databaseApplyImmediately: true });
             expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.applyImmediately).to.equal(true);
+        });
+
+        it("takes its hour of maintenance from maintenanceWindow", async () => {
+            await build({ maintenanceWindow: "wed 04:30" });
+            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs).to.deep.include({
+                maintenanceWindow: "wed:04:30-wed:05:30",
+                backupWindow: "02:00-02:30",
+            });
         });
 
         it("keeps automated backups, the window of a point-in-time restore, as many days as databaseBackupRetentionDays says", async () => {

@@ -477,6 +477,7 @@ describe("WebServer under Pulumi mocks", () => {
                 `${name}-backup-not-verified-alarm`,
                 `${name}-backup-shipping-behind-alarm`,
                 `${name}-cpu-credits-alarm`,
+                `${name}-reboot-pending-alarm`,
                 `${name}-root-disk-full-alarm`,
                 `${name}-site-down-alarm`,
                 `${name}-status-check-alarm`,
@@ -527,6 +528,25 @@ describe("WebServer under Pulumi mocks", () => {
                 threshold: 85,
                 treatMissingData: "notBreaching",
             });
+        });
+
+        it("mails an hour after an update asked for a reboot without a maintenance window, and after 8 days with one, which missed it", async () => {
+            const rebootPending = ({ name }: { name: string }) => resourceNamed(ALARM_TYPE, `${name}-reboot-pending-alarm`).inputs;
+            const withoutWindow = rebootPending(await build({ alertEmail: "ops@example.com" }));
+            expect(withoutWindow).to.deep.include({
+                namespace: "webstack",
+                metricName: "SecondsRebootPending",
+                statistic: "Maximum",
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 3600,
+                treatMissingData: "notBreaching",
+            });
+            expect(withoutWindow.alarmDescription).to.contain("set webstack:maintenanceWindow");
+            const withWindow = rebootPending(
+                await build({ alertEmail: "ops@example.com", provisioning: { ...PROVISIONING, maintenanceWindow: "Sun 03:00" } }),
+            );
+            expect(withWindow.threshold).to.equal(8 * 24 * 3600);
+            expect(withWindow.alarmDescription).to.contain("the maintenance window passed without it");
         });
 
         it("watches no backup metric on a server the stack does not provision, which reports none", async () => {

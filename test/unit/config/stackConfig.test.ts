@@ -261,6 +261,30 @@ describe("parseStackConfig", () => {
         });
     });
 
+    describe("maintenance window", () => {
+        it("is none by default, and written the canonical way when set, for either topology", () => {
+            expect(parseStackConfig(VALID, true).maintenanceWindow).to.equal(undefined);
+            expect(parseStackConfig({ ...VALID, maintenanceWindow: "sun 3:00" }, true).maintenanceWindow).to.equal("Sun 03:00");
+            expect(
+                parseStackConfig({ domain: "example.com", topology: "ha", maintenanceWindow: "Wed 04:30" }, false).maintenanceWindow,
+            ).to.equal("Wed 04:30");
+        });
+
+        it("refuses what is not a day and a time, with the example", () => {
+            expectOneProblem(
+                { ...VALID, maintenanceWindow: "Sunday 3am" },
+                'webstack:maintenanceWindow is "Sunday 3am"; expected a day and a time of day in UTC, for example "Sun 03:00"',
+            );
+        });
+
+        it("refuses, for a fleet only, a window whose database hour would overlap RDS's daily backup", () => {
+            expect(problemsOf({ ...VALID, maintenanceWindow: "Sun 01:30" })).to.deep.equal([]);
+            expect(problemsOf({ domain: "example.com", topology: "ha", maintenanceWindow: "Sun 01:30" }, false)).to.deep.equal([
+                'webstack:maintenanceWindow is "Sun 01:30"; the database\'s hour of maintenance from it would overlap its daily backup (02:00-02:30 UTC), which RDS refuses: start it at 01:00 or earlier, or at 02:30 or later, for example "Sun 03:00".',
+            ]);
+        });
+    });
+
     describe("alerts", () => {
         it("passes an alert email on to the server, and has none by default", () => {
             expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({

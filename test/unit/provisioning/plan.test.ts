@@ -52,7 +52,7 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, app, nginx and maintenance mode before the release", () => {
+    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, reboots, app, nginx and maintenance mode before the release", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
             "packages",
@@ -61,6 +61,7 @@ describe("buildPlan", () => {
             "database",
             "backup-bucket",
             "backups",
+            "reboots",
             "app",
             "app-environment",
             "nginx",
@@ -340,6 +341,11 @@ describe("checkedServerSettings", () => {
             "a maintenance message on two lines",
             { ...SETTINGS, maintenance: { message: "a\nb" } },
             /maintenance\.message has a control character/,
+        ],
+        [
+            "a window that is no day and time",
+            { ...SETTINGS, maintenanceWindow: "Sun" },
+            /maintenanceWindow is "Sun"; expected a day and a time of day in UTC/,
         ],
     ];
     for (const [label, settings, message] of cases) {
