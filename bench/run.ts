@@ -13,7 +13,8 @@
  * keep-alive connections; memory of nginx, the app instances, MariaDB and journald, idle and after
  * the load; log bytes per 100,000 requests; a 60 s overload at 256 connections (anything killed or
  * restarted, the server's peak memory, the kernel's out-of-memory order); new TLS connections per
- * second, full and resumed; the real Pulumi engine's no-change `pulumi up` and an up changing one file,
+ * second, full and resumed; a reboot for an update (the maintenance window's) beside a bare reboot;
+ * the real Pulumi engine's no-change `pulumi up` and an up changing one file,
  * beside the sandbox runner doing the same; the RPO and RTO of a server lost under writers and brought
  * back by `pulumi up`, against `pulumi up` of a new empty server. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
  * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
@@ -39,6 +40,7 @@ import {
     crowdFigures,
     installLoadTools,
     overloadFigures,
+    rebootFigures,
     staticFileFigures,
     switchFigures,
     tlsFigures,
@@ -58,6 +60,7 @@ async function measure(server: Sandbox, figures: Figure[]): Promise<void> {
     const newRelease = await switchFigures(run);
     await afterLoadFigures(run, idle, logBytesBefore);
     await overloadFigures(run);
+    await rebootFigures(run);
     await tlsFigures(run, newRelease);
 }
 

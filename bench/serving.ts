@@ -8,7 +8,8 @@ import { buildRelease, type BuiltRelease } from "../release/build";
 import { buildPlan } from "../provisioning";
 import { DEFAULT_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { nginxSiteStep } from "../provisioning/steps/nginx";
-import { CURRENT_LINK, appPorts, DEFAULT_APP_INSTANCES, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { CURRENT_LINK, appPorts, DEFAULT_APP_INSTANCES, REBOOT_REQUIRED_FILE, REBOOT_UNIT, ROLLBACK_COMMAND } from "../provisioning/layout";
+import { measureOutage } from "../test/support/http";
 import { shellQuote } from "../provisioning/script";
 import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
@@ -366,6 +367,32 @@ export async function overloadFigures(run: BenchRun): Promise<void> {
         detail: Object.entries(scores)
             .map(([name, score]) => `${name} ${score}`)
             .join(", "),
+    });
+}
+
+/**
+ * A reboot for an update as the maintenance window runs it (a dump first, then the reboot), from the
+ * last good answer to the first, beside a bare `systemctl reboot` of the same server.
+ */
+export async function rebootFigures(run: BenchRun): Promise<void> {
+    const { server, www } = run;
+    console.log("reboots: a bare one, then one for an update through webstack-reboot-if-required");
+    const site = { address: server.address, hostName: www };
+    const outageOf = async (command: string): Promise<number> => {
+        const outage = measureOutage(site, "/readyz", 240);
+        // The reboot may close the SSH connection before it reports; a reboot that never came shows as no outage.
+        await onServer(server, command).catch(() => undefined);
+        return outage;
+    };
+    const bare = await outageOf("systemctl --no-block reboot");
+    const forUpdate = await outageOf(`touch ${REBOOT_REQUIRED_FILE} && systemctl start --no-block ${REBOOT_UNIT}`);
+    run.figures.push({
+        name: "reboot for an update: last good answer to first",
+        value: forUpdate,
+        unit: "s",
+        baseline: bare,
+        target: { kind: "at-most", bound: 30 },
+        detail: "the site answers /readyz with 200 again; the dump before it is taken while the site serves",
     });
 }
 
