@@ -6,7 +6,7 @@ import { ensureCloudInitLayer, noCloudSeedFiles } from "./fleet/cloudInit";
 import { knownHostsLines } from "./guest";
 import { killAndRemoveCgroups, processInCgroup } from "./cgroups";
 import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, restartDnsServer, startDnsServer, stopDnsServer } from "./dns";
-import { pollUntil, runCommand } from "./exec";
+import { runCommand } from "./exec";
 import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
 import { cgroupName, sandboxPaths, checkedSandboxName } from "./layout";
 import { unmountAllUnder } from "./mounts";
@@ -61,8 +61,6 @@ export interface StartResult extends Sandbox {
     /** True when a running sandbox of that name was reused rather than booted. */
     readonly reused: boolean;
 }
-
-const SUPERVISOR_STOP_WAIT_MS = 20_000;
 
 /** True when the sandbox's supervisor is alive (checked through its cgroup, so a reused pid does not count). */
 export function isSandboxRunning(state: SandboxState): boolean {
@@ -159,18 +157,8 @@ export async function startSandbox(options: StartOptions = {}): Promise<StartRes
     }
 }
 
-async function stopSupervisor(state: SandboxState): Promise<void> {
-    const pid = state.supervisorPid;
-    if (pid === undefined || !isSandboxRunning(state)) {
-        return;
-    }
-    process.kill(pid, "SIGTERM");
-    await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), { timeoutMs: SUPERVISOR_STOP_WAIT_MS, intervalMs: 100 });
-}
-
 /**
- * Removes everything the sandbox `name` made: the server (powered off, then whatever is left is
- * killed), its cgroups, overlay and disk, its DNS server, network namespace and veth pair; and the
+ * Removes everything the sandbox `name` made: the server (every process killed), its cgroups, overlay and disk, its DNS server, network namespace and veth pair; and the
  * NAT table and ip_forward setting when no other sandbox remains. Destroying what does not exist
  * is fine. Returns false when there was nothing to destroy.
  */
@@ -180,9 +168,8 @@ export async function destroySandbox(name: string, log: (line: string) => void =
     const state = readState(name);
     const exists =
         state !== undefined || existsSync(paths.runtime) || existsSync(paths.data) || paths.cgroups.some((cgroup) => existsSync(cgroup));
-    if (state) {
-        await stopSupervisor(state);
-    }
+    // Killed, not shut down: the disk goes next, so a clean shutdown (up to 20 s of stopping
+    // services) would save nothing.
     await killAndRemoveCgroups(paths.cgroups);
     await stopDnsServer(paths.dnsmasqPidFile);
     if (state?.backupBucket !== undefined) {
