@@ -198,5 +198,8 @@ export const DISABLED_MODULES_FILE = "/etc/modprobe.d/60-webstack.conf";
 export const KERNEL_SETTINGS_FILE = "/etc/sysctl.d/60-webstack.conf";
 export const CORE_DUMP_LIMITS_FILE = "/etc/security/limits.d/60-webstack.conf";
 export const SHELL_TIMEOUT_FILE = "/etc/profile.d/60-webstack-timeout.sh";
+/** The nftables table that keeps the instance metadata service, and so the instance role's credentials, for root. */
+export const METADATA_FIREWALL_FILE = "/etc/webstack/metadata-firewall.nft";
+export const METADATA_FIREWALL_UNIT = "webstack-metadata-firewall.service";
 export const FAIL2BAN_JAIL_FILE = "/etc/fail2ban/jail.local";
 export const NEEDRESTART_CONFIG_FILE = "/etc/needrestart/conf.d/60-webstack.conf";

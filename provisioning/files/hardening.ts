@@ -1,3 +1,5 @@
+import { METADATA_FIREWALL_FILE } from "../layout";
+
 /**
  * The host's hardening, as files: what a security audit (Lynis) expects of a server that only SSH,
  * HTTP and HTTPS reach. Each setting is one that does not get in the way of the stack itself.
@@ -141,4 +143,53 @@ export function renderFail2banJail(): string {
 /** needrestart after an unattended upgrade: list what runs old code, restart nothing by itself (a restart is a deploy decision). */
 export function renderNeedrestartConfig(): string {
     return ["# Managed by webstack.", "$nrconf{restart} = 'l';", ""].join("\n");
+}
+
+/** The instance metadata service, over IPv4 and (where an instance has it) IPv6. */
+export const METADATA_SERVICE_ADDRESSES = { ipv4: "169.254.169.254", ipv6: "fd00:ec2::254" } as const;
+const METADATA_FIREWALL_TABLE = "webstack_metadata";
+
+/**
+ * The instance role's credentials for root alone: every other user's connection to the metadata
+ * service is refused at once (a reset, not a wait). The services that act as the role (backups,
+ * metrics, a fleet's database credentials) run as root; the app's user, and anything that breaks
+ * into it, gets no credentials, so neither the backup bucket nor the database's master secret.
+ * Its own table, replaced whole on every load, beside ufw's.
+ */
+export function renderMetadataFirewall(): string {
+    const table = `inet ${METADATA_FIREWALL_TABLE}`;
+    return [
+        "# Managed by webstack.",
+        `table ${table}`,
+        `delete table ${table}`,
+        `table ${table} {`,
+        "  chain output {",
+        "    type filter hook output priority filter; policy accept;",
+        `    ip daddr ${METADATA_SERVICE_ADDRESSES.ipv4} meta skuid != 0 counter reject with tcp reset`,
+        `    ip6 daddr ${METADATA_SERVICE_ADDRESSES.ipv6} meta skuid != 0 counter reject with tcp reset`,
+        "  }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** Loads the table at boot before the network, and again when the plan changes it. */
+export function renderMetadataFirewallService(): string {
+    return [
+        "[Unit]",
+        "Description=the instance metadata service for root alone",
+        "DefaultDependencies=no",
+        "Before=network-pre.target shutdown.target",
+        "Wants=network-pre.target",
+        "Conflicts=shutdown.target",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        `ExecStart=/usr/sbin/nft -f ${METADATA_FIREWALL_FILE}`,
+        "",
+        "[Install]",
+        "WantedBy=sysinit.target",
+        "",
+    ].join("\n");
 }

@@ -2,7 +2,8 @@
 # The host as a security audit wants it (the audit tools and fail2ban came with the packages step):
 # sshd hardened (validated with sshd -t before it reloads, so a mistake never locks
 # the provisioner out), a login banner, unneeded kernel modules refused, kernel settings, stricter
-# login.defs and file modes, no core dumps, idle shells logged out, accounting turned on.
+# login.defs and file modes, no core dumps, idle shells logged out, accounting turned on; the
+# instance metadata service, and with it the instance role's credentials, refused to all but root.
 ensure_dir "$(dirname "$SSHD_HARDENING_FILE")" 755 root:root
 changes_before_sshd="$(change_count)"
 put_content "$SSHD_HARDENING_FILE" 600 root:root "$SSHD_HARDENING"
@@ -51,3 +52,12 @@ if systemd-detect-virt --quiet --container; then
 else
   ensure_service acct
 fi
+
+ensure_dir "$(dirname "$METADATA_FIREWALL_FILE")" 755 root:root
+changes_before_metadata_firewall="$(change_count)"
+put_content "$METADATA_FIREWALL_FILE" 644 root:root "$METADATA_FIREWALL"
+put_unit "$METADATA_FIREWALL_UNIT" "$METADATA_FIREWALL_SERVICE"
+if changed_since "$changes_before_metadata_firewall" && systemctl is-active --quiet "$METADATA_FIREWALL_UNIT"; then
+  systemctl restart "$METADATA_FIREWALL_UNIT"
+fi
+ensure_service "$METADATA_FIREWALL_UNIT"

@@ -13,6 +13,7 @@ export const STACK_PACKAGES = [
     "ca-certificates",
     "unattended-upgrades",
     "ufw",
+    "nftables",
     "logrotate",
     "awscli",
 ] as const;

@@ -7,9 +7,11 @@ import type { Fleet } from "../../sandbox/fleet/fleetHandle";
 import { TARGET_HEADER } from "../../sandbox/fleet/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
 import { RECENT_WRITER_COOKIE } from "../../provisioning/files/nginx";
+import { APP_USER, MIGRATOR_ENV_FILE } from "../../provisioning/layout";
 import { sshRunAsRoot } from "../../sandbox/ssh";
 import { suiteLog } from "../support/sandbox";
 import { figure } from "../support/figure";
+import { metadataTokenOutcome } from "../support/metadataService";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadReport, type LoadTarget } from "../support/load";
 
@@ -92,6 +94,15 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
         expect((await request(site, "GET", "/api/posts")).status).to.equal(200);
         const connected = await asRoot("SELECT DISTINCT user FROM information_schema.processlist WHERE db = 'webstack'");
         expect(connected.trim().split("\n")).to.deep.equal(["webstack_app"]);
+    });
+
+    it("keeps the master password from the app's user: the migrator's file is root's, and the metadata service, with the role's credentials, refuses it", async () => {
+        for (const slot of fleet.appServerSlots()) {
+            const onAppServer = (command: string) => fleet.onAppServer(slot, command);
+            expect(await metadataTokenOutcome(onAppServer, "root")).to.equal("http 200 exit 0");
+            expect(await metadataTokenOutcome(onAppServer, APP_USER)).to.equal("http 000 exit 7");
+            expect(await onAppServer(`runuser -u ${APP_USER} -- cat ${MIGRATOR_ENV_FILE} 2>&1 || true`)).to.contain("Permission denied");
+        }
     });
 
     it("serves the seed's flow through the load balancer over HTTPS: the page, a new post, the list, from both app servers", async () => {

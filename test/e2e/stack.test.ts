@@ -6,6 +6,7 @@ import { buildPlan, type Plan, type Release } from "../../provisioning";
 import {
     APP_DATABASE,
     APP_SOCKET_DIR,
+    APP_USER,
     appInstanceUnit,
     appPorts,
     appSocketPath,
@@ -20,6 +21,7 @@ import type { StepResult } from "../../sandbox/runner";
 import { measureOutage, request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
 import { figure } from "../support/figure";
+import { metadataTokenOutcome } from "../support/metadataService";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-stack";
@@ -128,6 +130,11 @@ describe("the whole stack on a sandbox server (end to end)", function () {
         expect(listeners.trim().split("\n")).to.deep.equal(["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3306"]);
         const sockets = await onServer(`ss -Hxl | awk '{print $5}' | grep '^${APP_SOCKET_DIR}/' | sort`);
         expect(sockets.trim().split("\n")).to.deep.equal(appPorts(APP_INSTANCES).map(appSocketPath));
+    });
+
+    it("keeps the instance role's credentials for root: the app's user cannot reach the metadata service", async () => {
+        expect(await metadataTokenOutcome(onServer, "root")).to.equal("http 200 exit 0");
+        expect(await metadataTokenOutcome(onServer, APP_USER)).to.equal("http 000 exit 7");
     });
 
     it("changes nothing on a second run of the whole plan, and the site keeps answering during it", async () => {
