@@ -174,3 +174,24 @@ export function describeCpu(byProcess: Readonly<Record<string, number>>): string
         .map(([kind, micros]) => `${kind} ${micros.toFixed(0)} µs`)
         .join(", ");
 }
+
+/** A request nginx logged (combined format) with a status other than 2xx or 3xx: when, the status, the request line. */
+export interface LoggedFailure {
+    readonly time: string;
+    readonly status: number;
+    readonly request: string;
+}
+
+const COMBINED_LOG_LINE = /^\S+ \S+ \S+ \[([^\]]+)\] "([^"]*)" (\d{3}) /gm;
+
+/** The requests of a combined-format access log that did not succeed (status 4xx or 5xx), in order. */
+export function loggedFailures(log: string): LoggedFailure[] {
+    return [...log.matchAll(COMBINED_LOG_LINE)]
+        .map(([, time, request, status]) => ({ time, status: Number(status), request }))
+        .filter((entry) => entry.status >= 400);
+}
+
+/** The failures as a figure's detail shows them: status, time and request, or "none". */
+export function describeLoggedFailures(failures: readonly LoggedFailure[]): string {
+    return failures.length === 0 ? "none" : failures.map((entry) => `${entry.status} at ${entry.time} (${entry.request})`).join("; ");
+}

@@ -145,6 +145,20 @@ export async function wrkDuring<T>(
     return { load: await load, result };
 }
 
+/** The access log's size in bytes: where the requests of a load about to start begin. */
+export async function accessLogBytes(server: Sandbox): Promise<number> {
+    return Number((await onServer(server, `stat -c %s ${ACCESS_LOG_FILE}`)).trim());
+}
+
+/**
+ * The access log's lines from `fromByte` on whose status is 4xx or 5xx, once nginx has flushed its
+ * buffer (a second); filtered on the server, so that a load's hundreds of thousands of lines stay there.
+ */
+export async function accessLogFailuresSince(server: Sandbox, fromByte: number): Promise<string> {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    return onServer(server, `tail -c +${fromByte + 1} ${ACCESS_LOG_FILE} | awk '$9 ~ /^[45]/'`);
+}
+
 /** RSS in MiB of nginx (all processes), each app instance, MariaDB and journald. */
 export async function memory(server: Sandbox): Promise<Record<string, number>> {
     const rss = async (command: string) => Number((await onServer(server, command)).trim() || "0") / 1024;

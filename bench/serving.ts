@@ -15,7 +15,15 @@ import { releaseSteps } from "../provisioning/steps/release";
 import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
 import { applyPlan } from "../sandbox/runner";
 import type { Sandbox } from "../sandbox/state";
-import { cpuPerRequest, describeCpu, medianRound, WRK_STATUS_COUNTER, type WrkResult } from "./measure";
+import {
+    cpuPerRequest,
+    describeCpu,
+    describeLoggedFailures,
+    loggedFailures,
+    medianRound,
+    WRK_STATUS_COUNTER,
+    type WrkResult,
+} from "./measure";
 import {
     type BenchRun,
     casualties,
@@ -31,6 +39,8 @@ import {
     wrk,
     wrkCounting,
     wrkDuring,
+    accessLogBytes,
+    accessLogFailuresSince,
 } from "./probes";
 import { handshakeRate } from "./tls";
 
@@ -281,18 +291,26 @@ export async function switchFigures(run: BenchRun): Promise<BuiltRelease> {
     console.log(`deploy and rollback, each under ${SWITCH_CONNECTIONS} keep-alive connections for ${SWITCH_SECONDS} s`);
     const switchLoad = { connections: SWITCH_CONNECTIONS, seconds: SWITCH_SECONDS, hostHeader: www };
     const newRelease = await buildRelease({ stamp: `bench ${new Date().toISOString()}` });
-    const deploy = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
-        timed(() => applyPlan(releaseSteps(newRelease), server.ssh, run.inputs, quiet)),
+    // Each failure's status and time, from nginx's log: a count alone does not say what to fix.
+    const withLoggedFailures = async <T>(load: () => Promise<T>) => {
+        const logStart = await accessLogBytes(server);
+        const result = await load();
+        return { ...result, failures: loggedFailures(await accessLogFailuresSince(server, logStart)) };
+    };
+    const deploy = await withLoggedFailures(() =>
+        wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
+            timed(() => applyPlan(releaseSteps(newRelease), server.ssh, run.inputs, quiet)),
+        ),
     );
-    const rollback = await wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () =>
-        timed(() => onServer(server, ROLLBACK_COMMAND)),
+    const rollback = await withLoggedFailures(() =>
+        wrkDuring(server, `http://127.0.0.1${API_READ}`, switchLoad, () => timed(() => onServer(server, ROLLBACK_COMMAND))),
     );
     run.loads.push(deploy.load, rollback.load);
     for (const [name, switched] of [
         ["deploy", deploy],
         ["rollback", rollback],
     ] as const) {
-        const detail = `${switched.load.requests} requests, ${switched.load.non2xx} non-2xx, ${switched.load.socketErrors} socket errors`;
+        const detail = `${switched.load.requests} requests, ${switched.load.non2xx} non-2xx, ${switched.load.socketErrors} socket errors; failed in nginx's log: ${describeLoggedFailures(switched.failures)}`;
         run.figures.push(
             { name: `${name}: failed requests`, value: failed(switched.load), unit: "", target: { kind: "at-most", bound: 0 }, detail },
             { name: `${name}: requests`, value: switched.load.requests, unit: "", target: { kind: "at-least", bound: 100_000 } },

@@ -1,5 +1,15 @@
 import { expect } from "chai";
-import { cpuPerRequest, describeCpu, medianRound, parseStatusCounts, parseWrk, renderTable, verdict } from "../../../bench/measure";
+import {
+    cpuPerRequest,
+    describeCpu,
+    describeLoggedFailures,
+    loggedFailures,
+    medianRound,
+    parseStatusCounts,
+    parseWrk,
+    renderTable,
+    verdict,
+} from "../../../bench/measure";
 
 const REPORT = `Running 10s test @ http://127.0.0.1/app.css
   2 threads and 32 connections
@@ -113,5 +123,29 @@ describe("cpuPerRequest and describeCpu", () => {
 
     it("describes a profile costliest first", () => {
         expect(describeCpu({ nginx: 60.4, node: 210, mariadbd: 30 })).to.equal("node 210 µs, nginx 60 µs, mariadbd 30 µs");
+    });
+});
+
+describe("loggedFailures and describeLoggedFailures", () => {
+    const log = [
+        '127.0.0.1 - - [07/Dec/2026:19:40:01 +0000] "GET /api/posts?limit=20 HTTP/1.1" 200 512 "-" "wrk"',
+        '127.0.0.1 - - [07/Dec/2026:19:40:02 +0000] "GET /api/posts?limit=20 HTTP/1.1" 502 157 "-" "wrk"',
+        '127.0.0.1 - - [07/Dec/2026:19:40:02 +0000] "GET / HTTP/1.1" 304 0 "-" "wrk"',
+        '127.0.0.1 - - [07/Dec/2026:19:40:03 +0000] "POST /api/posts HTTP/1.1" 503 41 "-" "wrk"',
+        "",
+    ].join("\n");
+
+    it("keeps the 4xx and 5xx requests of a combined-format log, with their time and request line, in order", () => {
+        expect(loggedFailures(log)).to.deep.equal([
+            { time: "07/Dec/2026:19:40:02 +0000", status: 502, request: "GET /api/posts?limit=20 HTTP/1.1" },
+            { time: "07/Dec/2026:19:40:03 +0000", status: 503, request: "POST /api/posts HTTP/1.1" },
+        ]);
+    });
+
+    it("says each one's status, time and request, or none", () => {
+        expect(describeLoggedFailures(loggedFailures(log))).to.equal(
+            "502 at 07/Dec/2026:19:40:02 +0000 (GET /api/posts?limit=20 HTTP/1.1); 503 at 07/Dec/2026:19:40:03 +0000 (POST /api/posts HTTP/1.1)",
+        );
+        expect(describeLoggedFailures([])).to.equal("none");
     });
 });
