@@ -33,6 +33,8 @@ import { DEFAULT_MAINTENANCE_MESSAGE, MAINTENANCE_FILES, MAX_MAINTENANCE_MESSAGE
 
 /** How long a restarted instance has to run the new release and answer its health path. */
 const READY_TIMEOUT_SECONDS = 60;
+/** How many times systemd may start a restarted instance again by itself (it crashed) before the deploy gives up on it. */
+export const CRASH_LOOP_RESTARTS = 3;
 /** How long a reload's retired nginx workers have to finish requests to a drained instance. */
 const DRAIN_TIMEOUT_SECONDS = 30;
 
@@ -52,6 +54,7 @@ export function renderActivateCommand(ports: readonly number[]): string {
             UPSTREAM_CONF: renderUpstream(ports),
             DEFAULT_HEALTH_PATH,
             READY_TIMEOUT_SECONDS,
+            CRASH_LOOP_RESTARTS,
             DRAIN_TIMEOUT_SECONDS,
             UPSTREAM_FAIL_TIMEOUT_SECONDS,
         },

@@ -147,10 +147,28 @@ serve_static_files() {
   fi
 }
 
+# restarts_of UNIT: how many times systemd has started the unit's process again by itself (Restart=).
+restarts_of() {
+  systemctl show --property=NRestarts --value "$1"
+}
+
+# wait_until_serving PORT: until the instance serves, for READY_TIMEOUT_SECONDS at most, or until
+# systemd has had to start it again CRASH_LOOP_RESTARTS times: a release that crashes as it starts
+# will not get ready by waiting, and gave_up says which it was.
+gave_up=""
 wait_until_serving() {
-  local port="$1" deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
+  local port="$1" deadline=$((SECONDS + READY_TIMEOUT_SECONDS)) unit restarts_before
+  unit="$(instance_unit "$port")"
+  restarts_before="$(restarts_of "$unit")"
   until serves "$port"; do
-    (( SECONDS < deadline )) || return 1
+    if (( $(restarts_of "$unit") - restarts_before >= CRASH_LOOP_RESTARTS )); then
+      gave_up="it exited as it started, $CRASH_LOOP_RESTARTS times in a row"
+      return 1
+    fi
+    if (( SECONDS >= deadline )); then
+      gave_up="not within ${READY_TIMEOUT_SECONDS}s"
+      return 1
+    fi
     sleep 0.5
   done
 }
@@ -189,7 +207,7 @@ roll_out() {
 fail_after_rollout() {
   local failed_unit failure journal failed_release="$release_id" outcome
   failed_unit="$(instance_unit "$failed_port")"
-  failure="$failed_unit did not run release $release_id and answer $health_path with 200 on $(instance_socket "$failed_port") within ${READY_TIMEOUT_SECONDS}s; the health check's last answer: $last_answer."
+  failure="$failed_unit did not run release $release_id and answer $health_path with 200 on $(instance_socket "$failed_port"): ${gave_up:-it did not start}; the health check's last answer: $last_answer."
   # The app's own last lines (what it printed as it failed), without systemd's about the unit.
   journal="The end of its output (journalctl -u $failed_unit):"$'\n'"$(journalctl "_SYSTEMD_UNIT=$failed_unit" --lines 15 --no-pager --output short-iso 2>&1 || true)"
   if [[ -z "$serving_release" || "$serving_release" == "$release_id" ]]; then

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { renderActivateCommand, renderRollbackCommand } from "../../../provisioning/files/commands";
+import { CRASH_LOOP_RESTARTS, renderActivateCommand, renderRollbackCommand } from "../../../provisioning/files/commands";
 import { renderUpstream, UPSTREAM_FAIL_TIMEOUT_SECONDS } from "../../../provisioning/files/nginx";
 import { renderPreload } from "../../../provisioning/files/systemd";
 import { appSocketPath, UNIX_SOCKET_PRELOAD } from "../../../provisioning/layout";
@@ -30,7 +30,13 @@ case "$1" in
     echo "$!" >"$FAKE_ROOT/pids/$port" ;;
   show)
     port="\${*: -1}"; port="\${port#webstack-app@}"; port="\${port%.service}"
-    cat "$FAKE_ROOT/pids/$port" 2>/dev/null || echo 0 ;;
+    if [[ "$*" == *NRestarts* ]]; then
+      # Restart=always: each time it is asked, an instance found dead has been started again by systemd (and died again).
+      if ! kill -0 "$(cat "$FAKE_ROOT/pids/$port" 2>/dev/null || echo 0)" 2>/dev/null; then echo again >>"$FAKE_ROOT/restarts-$port"; fi
+      cat "$FAKE_ROOT/restarts-$port" 2>/dev/null | wc -l
+    else
+      cat "$FAKE_ROOT/pids/$port" 2>/dev/null || echo 0
+    fi ;;
 esac
 `;
 // Logs the wait that lets nginx take a restarted instance back, without spending it; other waits are real.
@@ -152,12 +158,12 @@ describe("webstack-activate and webstack-rollback", function () {
         expect(fs.readlinkSync(path.join(root, "previous"))).to.equal(path.join(root, "releases", "r1"));
     });
 
-    it("returns to the release that was serving when the new one never gets ready: current, previous, nginx's static files and every instance as before, without an nginx reload, failing with the health check's last answer and the journal's last lines", () => {
+    it("returns to the release that was serving when the new one crashes as it starts, giving up once systemd has started it again three times: current, previous, nginx's static files and every instance as before, without an nginx reload, failing with the health check's last answer and the journal's last lines", () => {
         const result = run("webstack-activate broken");
         const [first, second] = ports;
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain(
-            `webstack-app@${first}.service did not run release broken and answer /healthz with 200 on ${root}/sockets/${first}.sock within 3s; the health check's last answer: no process: the instance is not running`,
+            `webstack-app@${first}.service did not run release broken and answer /healthz with 200 on ${root}/sockets/${first}.sock: it exited as it started, ${CRASH_LOOP_RESTARTS} times in a row; the health check's last answer: no process: the instance is not running`,
         );
         expect(result.stderr).to.contain(
             "Returned to release r2: current points at it again and every instance serves it; release broken is not deployed.",
@@ -178,7 +184,9 @@ describe("webstack-activate and webstack-rollback", function () {
     it("names the health path's answer when the new release's instance answers, but not with 200", () => {
         const result = run("webstack-activate unhealthy");
         expect(result.status).to.equal(1);
-        expect(result.stderr).to.contain(`the health check's last answer: HTTP 503: {"status":"starting"}.`);
+        expect(result.stderr).to.contain(
+            `/healthz with 200 on ${root}/sockets/${ports[0]}.sock: not within 3s; the health check's last answer: HTTP 503: {"status":"starting"}.`,
+        );
         expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
     });
 
