@@ -1,28 +1,16 @@
-import {
-    isDomainName,
-    isEmailAddress,
-    isHttpsUrl,
-    isIpv4Address,
-    isIpv6Address,
-    isKeyPairPublicKey,
-    PUBLIC_KEY_MATERIAL,
-} from "../provisioning/formats";
+import { isDomainName, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
-import { MAX_APP_SERVERS, MAX_DATABASE_BACKUP_RETENTION_DAYS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
-import { WEB_SERVER_DEFAULTS } from "../components/webServer";
+import { WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { invalidCidrs } from "../components/server/firewall";
-import { MAX_DAILY_SNAPSHOTS } from "../components/server/snapshots";
-import { MAX_BACKUP_RETENTION_DAYS } from "../components/server/backups";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
-import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
-import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisioning/files/maintenance";
 import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
 import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
+import { keysRefusedBy, readSetting, SETTING_KEYS, TOPOLOGIES, type Topology } from "./settings";
 
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
@@ -78,10 +66,6 @@ export type ServerSource =
       }
     | FleetSource;
 
-/** `single`: one server (the default); `ha`: a fleet on AWS's load balancer, Auto Scaling and RDS. */
-export const TOPOLOGIES = ["single", "ha"] as const;
-export type Topology = (typeof TOPOLOGIES)[number];
-
 export interface StackSettings {
     readonly domain: string;
     readonly hostName: string;
@@ -101,99 +85,6 @@ export interface StackSettings {
     readonly maintenanceWindow?: string;
 }
 
-/** The keys this program reads, in the `webstack` namespace. Anything else is a typo. */
-const CONFIG_KEYS = [
-    "domain",
-    "instanceType",
-    "amiId",
-    "subnetId",
-    "rootVolumeSizeGiB",
-    "sshPublicKey",
-    "sshPrivateKey",
-    "sshAllowedCidrs",
-    "allowSshFromAnywhere",
-    "sshUser",
-    "sshHostKey",
-    "hostedZoneId",
-    "createApexRecord",
-    "dnsTtl",
-    "dailySnapshots",
-    "backupRetentionDays",
-    "alertEmail",
-    "existingServerHost",
-    "backupBucket",
-    "backupBucketRegion",
-    "provision",
-    "appInstances",
-    "apiCacheSeconds",
-    "acmeEmail",
-    "acmeDirectoryUrl",
-    "appEnvironment",
-    "topology",
-    "subnetIds",
-    "minAppServers",
-    "maxAppServers",
-    "databaseInstanceClass",
-    "databaseBackupRetentionDays",
-    "databaseApplyImmediately",
-    "deployerArns",
-    "maintenance",
-    "maintenanceMessage",
-    "maintenanceAllowedCidrs",
-    "maintenanceWindow",
-] as const;
-
-/** The settings of one server that a fleet has no use for: nobody logs in, ACM issues the certificate, RDS keeps the backups. */
-const SINGLE_ONLY_KEYS = [
-    "sshPublicKey",
-    "sshAllowedCidrs",
-    "allowSshFromAnywhere",
-    "sshUser",
-    "sshHostKey",
-    "subnetId",
-    "existingServerHost",
-    "backupBucket",
-    "backupBucketRegion",
-    "provision",
-    "acmeEmail",
-    "acmeDirectoryUrl",
-    "dailySnapshots",
-    "backupRetentionDays",
-    "dnsTtl",
-] as const;
-
-/** The settings only a fleet has. */
-const HA_ONLY_KEYS = [
-    "subnetIds",
-    "minAppServers",
-    "maxAppServers",
-    "databaseInstanceClass",
-    "databaseBackupRetentionDays",
-    "databaseApplyImmediately",
-    "deployerArns",
-] as const;
-
-/**
- * The bounds of the numeric settings, each with the example an error message gives (the owner's
- * default). The defaults themselves are applied where they are defined: the WebServer and WebFleet
- * components and the provisioning plan; settings left unset pass through as undefined.
- */
-const LIMITS = {
-    rootVolumeSizeGiB: { min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB },
-    appInstances: { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES },
-    apiCacheSeconds: { min: 0, max: MAX_API_CACHE_SECONDS, example: DEFAULT_API_CACHE_SECONDS },
-    dnsTtl: { min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl },
-    dailySnapshots: { min: 0, max: MAX_DAILY_SNAPSHOTS, example: WEB_SERVER_DEFAULTS.dailySnapshots },
-    backupRetentionDays: { min: 1, max: MAX_BACKUP_RETENTION_DAYS, example: WEB_SERVER_DEFAULTS.backupRetentionDays },
-    minAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.minAppServers },
-    maxAppServers: { min: MIN_APP_SERVERS, max: MAX_APP_SERVERS, example: WEB_FLEET_DEFAULTS.maxAppServers },
-    databaseBackupRetentionDays: {
-        min: 1,
-        max: MAX_DATABASE_BACKUP_RETENTION_DAYS,
-        example: WEB_FLEET_DEFAULTS.databaseBackupRetentionDays,
-    },
-} as const;
-
 /** Thrown for every invalid value; all problems are reported at once. */
 export class StackConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
@@ -201,14 +92,6 @@ export class StackConfigError extends Error {
         this.name = "StackConfigError";
     }
 }
-
-const INSTANCE_TYPE = /^([a-z]+)(\d+)([a-z-]*)\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$/;
-const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
-const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
-const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
-const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const DATABASE_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
-const HOST_KEY = PUBLIC_KEY_MATERIAL;
 
 /** True for a block that opens SSH to the whole internet. */
 function isAnywhere(cidr: string): boolean {
@@ -240,7 +123,7 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
         return [];
     }
     const openToAll = cidrs.filter(isAnywhere);
-    if (openToAll.length > 0 && !reader.boolean("allowSshFromAnywhere", false)) {
+    if (openToAll.length > 0 && !readSetting(reader, "allowSshFromAnywhere")) {
         reader.problems.push(
             `webstack:sshAllowedCidrs has ${openToAll.map(describeValue).join(" and ")}, which opens SSH to the whole internet; list your own addresses instead (for example 203.0.113.7/32), or set webstack:allowSshFromAnywhere to true if that is really meant.`,
         );
@@ -248,14 +131,10 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
     return cidrs;
 }
 
-/** S3's rules for a bucket name: 3 to 63 lower-case letters, digits, dots and dashes, a letter or digit at each end. */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 /** An existing server's backup bucket and its region, which go together. */
 function readExistingServerBackupBucket(reader: ConfigReader): { backupBucket?: { bucket: string; region: string } } {
-    const bucket = reader.matching("backupBucket", BUCKET_NAME, "my-site-backups");
-    const region = reader.matching("backupBucketRegion", AWS_REGION, "eu-central-1");
+    const bucket = readSetting(reader, "backupBucket");
+    const region = readSetting(reader, "backupBucketRegion");
     const given = (key: string) => reader.string(key) !== undefined;
     if (given("backupBucket") !== given("backupBucketRegion")) {
         const missing = given("backupBucket") ? "backupBucketRegion" : "backupBucket";
@@ -269,33 +148,24 @@ function readExistingServerBackupBucket(reader: ConfigReader): { backupBucket?: 
 function readNewInstance(reader: ConfigReader): ServerSource {
     return {
         kind: "new-instance",
-        instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_SERVER_DEFAULTS.instanceType),
-        amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
-        subnetId: reader.matching("subnetId", SUBNET_ID, "subnet-0123456789abcdef0"),
-        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", LIMITS.rootVolumeSizeGiB),
-        sshPublicKey:
-            reader.required(
-                "sshPublicKey",
-                isKeyPairPublicKey,
-                `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop" (EC2 imports ssh-ed25519 and ssh-rsa keys only)`,
-                "the instance's key pair is made from it.",
-            ) ?? "",
+        instanceType: readSetting(reader, "instanceType"),
+        amiId: readSetting(reader, "amiId"),
+        subnetId: readSetting(reader, "subnetId"),
+        rootVolumeSizeGiB: readSetting(reader, "rootVolumeSizeGiB"),
+        sshPublicKey: readSetting(reader, "sshPublicKey") ?? "",
         sshAllowedCidrs: readSshAllowedCidrs(reader),
-        hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
-        createApexRecord: reader.boolean("createApexRecord", false),
-        dnsTtl: reader.integer("dnsTtl", LIMITS.dnsTtl),
-        dailySnapshots: reader.integer("dailySnapshots", LIMITS.dailySnapshots),
-        backupRetentionDays: reader.integer("backupRetentionDays", LIMITS.backupRetentionDays),
-        alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
+        hostedZoneId: readSetting(reader, "hostedZoneId"),
+        createApexRecord: readSetting(reader, "createApexRecord"),
+        dnsTtl: readSetting(reader, "dnsTtl"),
+        dailySnapshots: readSetting(reader, "dailySnapshots"),
+        backupRetentionDays: readSetting(reader, "backupRetentionDays"),
+        alertEmail: readSetting(reader, "alertEmail"),
     };
 }
 
-/** An IAM role's or user's ARN, with or without a path: what a bucket policy's aws:PrincipalArn names. */
-const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
-
 function readFleet(reader: ConfigReader): FleetSource {
-    const minAppServers = reader.integer("minAppServers", LIMITS.minAppServers);
-    const maxAppServers = reader.integer("maxAppServers", LIMITS.maxAppServers);
+    const minAppServers = readSetting(reader, "minAppServers");
+    const maxAppServers = readSetting(reader, "maxAppServers");
     const min = minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
     if (maxAppServers !== undefined && maxAppServers < min) {
         reader.problems.push(
@@ -304,27 +174,19 @@ function readFleet(reader: ConfigReader): FleetSource {
     }
     return {
         kind: "ha",
-        instanceType: reader.matching("instanceType", INSTANCE_TYPE, WEB_FLEET_DEFAULTS.instanceType),
-        amiId: reader.matching("amiId", AMI_ID, "ami-0123456789abcdef0"),
-        subnetIds: reader.matchingList("subnetIds", SUBNET_ID, {
-            minItems: 2,
-            expected: "the ids of at least two public subnets in different availability zones",
-            example: `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`,
-        }),
-        rootVolumeSizeGiB: reader.integer("rootVolumeSizeGiB", LIMITS.rootVolumeSizeGiB),
-        hostedZoneId: reader.matching("hostedZoneId", HOSTED_ZONE_ID, "Z0123456789ABCDEFGHIJ"),
-        createApexRecord: reader.boolean("createApexRecord", false),
+        instanceType: readSetting(reader, "instanceType"),
+        amiId: readSetting(reader, "amiId"),
+        subnetIds: readSetting(reader, "subnetIds"),
+        rootVolumeSizeGiB: readSetting(reader, "rootVolumeSizeGiB"),
+        hostedZoneId: readSetting(reader, "hostedZoneId"),
+        createApexRecord: readSetting(reader, "createApexRecord"),
         minAppServers,
         maxAppServers,
-        databaseInstanceClass: reader.matching("databaseInstanceClass", DATABASE_INSTANCE_CLASS, WEB_FLEET_DEFAULTS.databaseInstanceClass),
-        databaseBackupRetentionDays: reader.integer("databaseBackupRetentionDays", LIMITS.databaseBackupRetentionDays),
-        databaseApplyImmediately: reader.boolean("databaseApplyImmediately", WEB_FLEET_DEFAULTS.databaseApplyImmediately),
-        alertEmail: reader.matching("alertEmail", isEmailAddress, "ops@example.com"),
-        deployerArns: reader.matchingList("deployerArns", IAM_PRINCIPAL_ARN, {
-            minItems: 1,
-            expected: "the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's)",
-            example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:user/alice"]`,
-        }),
+        databaseInstanceClass: readSetting(reader, "databaseInstanceClass"),
+        databaseBackupRetentionDays: readSetting(reader, "databaseBackupRetentionDays"),
+        databaseApplyImmediately: readSetting(reader, "databaseApplyImmediately"),
+        alertEmail: readSetting(reader, "alertEmail"),
+        deployerArns: readSetting(reader, "deployerArns"),
     };
 }
 
@@ -336,9 +198,9 @@ function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
         return "single";
     }
     const topology = value as Topology;
-    const misplaced = (topology === "ha" ? SINGLE_ONLY_KEYS : HA_ONLY_KEYS).filter((key) => reader.string(key) !== undefined);
-    const privateKey = topology === "ha" && hasPrivateKey ? ["sshPrivateKey"] : [];
-    for (const key of [...misplaced, ...privateKey]) {
+    // The private key's value never reaches the reader (rawStackConfig): only whether it is set.
+    const isSet = (key: string) => (key === "sshPrivateKey" ? hasPrivateKey : reader.string(key) !== undefined);
+    for (const key of keysRefusedBy(topology).filter(isSet)) {
         const why =
             topology === "ha"
                 ? "a fleet's servers configure themselves at first boot (nobody logs in), ACM issues the certificate, RDS keeps the backups and the records are aliases of the load balancer"
@@ -351,7 +213,7 @@ function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
 }
 
 function readTls(reader: ConfigReader): TlsSettings | undefined {
-    const email = reader.matching("acmeEmail", isEmailAddress, "admin@example.com");
+    const email = readSetting(reader, "acmeEmail");
     const directoryUrl = reader.string("acmeDirectoryUrl");
     if (directoryUrl !== undefined && !isHttpsUrl(directoryUrl)) {
         reader.problems.push(
@@ -394,7 +256,7 @@ function readAppEnvironment(reader: ConfigReader): Record<string, string> | unde
 
 /** Maintenance mode; undefined when none of its keys is set. A fleet's rule on the load balancer takes five blocks at most. */
 function readMaintenance(reader: ConfigReader, topology: Topology): MaintenanceSettings | undefined {
-    const enabled = reader.boolean("maintenance", false);
+    const enabled = readSetting(reader, "maintenance");
     const message = reader.string("maintenanceMessage");
     const messageProblem = message === undefined ? undefined : maintenanceMessageProblem(message);
     if (messageProblem !== undefined) {
@@ -432,9 +294,9 @@ function readMaintenanceWindow(reader: ConfigReader, topology: Topology): string
 }
 
 function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
-    const known: readonly string[] = CONFIG_KEYS;
+    const known: readonly string[] = SETTING_KEYS;
     for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
-        reader.problems.push(`webstack:${key} is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`);
+        reader.problems.push(`webstack:${key} is not a setting of this program; the settings are: ${SETTING_KEYS.join(", ")}.`);
     }
 }
 
@@ -486,7 +348,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ke
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",
         );
     }
-    const provision = server.kind !== "ha" && reader.boolean("provision", true);
+    const provision = server.kind !== "ha" && readSetting(reader, "provision");
     if ((provision || server.kind === "existing") && !hasPrivateKey && !keyless.sshAgent && !keyless.previewPlaceholder) {
         reader.problems.push(
             'the server is configured over SSH, but no ssh-agent runs (SSH_AUTH_SOCK is unset) and webstack:sshPrivateKey is not set. Load the key into an agent, which keeps it out of the stack: eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519; or set it: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).',
@@ -496,11 +358,11 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ke
         domain,
         hostName: wwwHostName(domain),
         server,
-        sshUser: reader.matching("sshUser", SSH_USER, DEFAULT_SSH_USER) ?? DEFAULT_SSH_USER,
-        sshHostKey: reader.matching("sshHostKey", HOST_KEY, `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."`),
+        sshUser: readSetting(reader, "sshUser") ?? DEFAULT_SSH_USER,
+        sshHostKey: readSetting(reader, "sshHostKey"),
         provision: provision || server.kind === "existing",
-        appInstances: reader.integer("appInstances", LIMITS.appInstances),
-        apiCacheSeconds: reader.integer("apiCacheSeconds", LIMITS.apiCacheSeconds),
+        appInstances: readSetting(reader, "appInstances"),
+        apiCacheSeconds: readSetting(reader, "apiCacheSeconds"),
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),
         maintenance: readMaintenance(reader, topology),

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { parseStackConfig, StackConfigError } from "../../../config/stackConfig";
+import { referenceRow, SETTING_KEYS } from "../../../config/settings";
 import { buildPlan } from "../../../provisioning";
 
 const REPO_ROOT = join(__dirname, "..", "..", "..");
@@ -63,6 +64,13 @@ describe("the README", () => {
     it("documents every config key the program reads in its configuration reference, and no other", () => {
         const documented = [...section("### Configuration reference").matchAll(/^\| `(\w+)` \|/gm)].map((row) => row[1]);
         expect([...documented].sort()).to.deep.equal(programConfigKeys().sort());
+    });
+
+    it("gives each setting's row as the settings' description has it (config/settings.ts), in its order", () => {
+        const rows = section("### Configuration reference")
+            .split("\n")
+            .filter((line) => line.startsWith("| `"));
+        expect(rows).to.deep.equal(SETTING_KEYS.map(referenceRow));
     });
 
     it("names every plan step, in the plan's order, in its plan paragraph", () => {

@@ -1,0 +1,68 @@
+import { expect } from "chai";
+import { ConfigReader } from "../../../config/configReader";
+import { keysRefusedBy, readSetting, referenceRow, SETTING_KEYS, SETTINGS } from "../../../config/settings";
+
+describe("the settings' description", () => {
+    it("lists every key once", () => {
+        expect(new Set(SETTING_KEYS).size).to.equal(SETTING_KEYS.length);
+        expect(SETTING_KEYS).to.include.members(["domain", "topology", "maintenanceWindow"]);
+    });
+
+    it("keeps each topology's own keys from the other, the SSH keys and allowSshFromAnywhere from a fleet", () => {
+        expect(keysRefusedBy("ha")).to.include.members(["sshPublicKey", "sshPrivateKey", "allowSshFromAnywhere", "dnsTtl", "acmeEmail"]);
+        expect(keysRefusedBy("single")).to.deep.equal([
+            "subnetIds",
+            "minAppServers",
+            "maxAppServers",
+            "databaseInstanceClass",
+            "databaseBackupRetentionDays",
+            "databaseApplyImmediately",
+            "deployerArns",
+        ]);
+        for (const key of ["domain", "instanceType", "alertEmail", "maintenanceWindow"]) {
+            expect(keysRefusedBy("ha").concat(keysRefusedBy("single")), key).not.to.include(key);
+        }
+    });
+
+    it("writes a setting's README row from its key, type, default, topology and documentation", () => {
+        expect(referenceRow("dnsTtl")).to.equal("| `dnsTtl` | integer 60–86400 | `300` | `single` | TTL of the A records, in seconds. |");
+        expect(referenceRow("createApexRecord")).to.match(/^\| `createApexRecord` \| boolean \| `false` \| both \| /);
+    });
+
+    it("bounds a whole-number setting's type to its check's bounds", () => {
+        for (const key of SETTING_KEYS) {
+            const check = SETTINGS[key].check;
+            if (check.kind === "integer") {
+                expect(SETTINGS[key].type, key).to.equal(`integer ${check.bounds.min}–${check.bounds.max}`);
+            }
+        }
+    });
+});
+
+describe("readSetting", () => {
+    it("reads each kind of value as the description checks it, unset values left undefined and booleans defaulted", () => {
+        const reader = new ConfigReader({
+            dnsTtl: "600",
+            instanceType: "m7g.large",
+            subnetIds: '["subnet-0123456789abcdef0","subnet-0fedcba9876543210"]',
+        });
+        expect(readSetting(reader, "dnsTtl")).to.equal(600);
+        expect(readSetting(reader, "instanceType")).to.equal("m7g.large");
+        expect(readSetting(reader, "subnetIds")).to.deep.equal(["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]);
+        expect(readSetting(reader, "amiId")).to.equal(undefined);
+        expect(readSetting(reader, "provision")).to.equal(true);
+        expect(reader.problems).to.deep.equal([]);
+    });
+
+    it("reports an invalid value with the description's example, and a missing required one with why it is needed", () => {
+        const reader = new ConfigReader({ instanceType: "tiny", dnsTtl: "5" });
+        expect(readSetting(reader, "instanceType")).to.equal(undefined);
+        expect(readSetting(reader, "dnsTtl")).to.equal(undefined);
+        expect(readSetting(reader, "sshPublicKey")).to.equal(undefined);
+        expect(reader.problems).to.deep.equal([
+            'webstack:instanceType is "tiny"; expected something like t3.micro.',
+            'webstack:dnsTtl is "5"; expected a whole number from 60 to 86400, for example 300.',
+            `webstack:sshPublicKey is missing; the instance's key pair is made from it. Set it with: pulumi config set webstack:sshPublicKey "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@laptop" (EC2 imports ssh-ed25519 and ssh-rsa keys only)`,
+        ]);
+    });
+});
