@@ -73,7 +73,7 @@ export interface LoadReport {
      * one or one they had just accepted). A second close fails the request.
      */
     readonly retriedOnClosedConnection: number;
-    /** The first few failures, for the test's message. */
+    /** The first few failures, each with when it was sent, for the test's message. */
     readonly failures: readonly string[];
     readonly seconds: number;
     /** The X-Release header of the last successful answer. */
@@ -118,7 +118,8 @@ export function startLoad(target: LoadTarget, options: LoadOptions): RunningLoad
         slowestSeconds = Math.max(slowestSeconds, (Date.now() - startedAt) / 1000);
         if (failure !== undefined) {
             failed += 1;
-            if (failures.length < 10) failures.push(failure);
+            // When it was sent, to set beside what else happened then.
+            if (failures.length < 10) failures.push(`${failure} (sent at ${new Date(startedAt).toISOString().slice(11, 21)} UTC)`);
         }
     };
 
