@@ -7,9 +7,9 @@ import type { Sandbox } from "../../sandbox/state";
 import { sshRunAsRoot, type SshTarget } from "../../sandbox/ssh";
 import { request, waitUntil } from "./http";
 
-/** A line of a sandbox's progress, indented under the test that caused it. */
+/** A line of a sandbox's progress, indented under the test that caused it, with the time (UTC) to set a failure's beside. */
 export function suiteLog(line: string): void {
-    console.log(`      ${line}`);
+    console.log(`      ${new Date().toISOString().slice(11, 19)} ${line}`);
 }
 
 /** How long a provisioned site may take to answer its health path through nginx. */
