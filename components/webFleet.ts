@@ -14,6 +14,7 @@ import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
 import { declareReleaseWait } from "./fleet/releaseWait";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
+import { appServerRangeProblem, checkedWholeNumber, type IntegerBounds, throwIf } from "./settingChecks";
 import { tagsFor as componentTags } from "./tags";
 
 /** What WebFleet uses for each argument left out; the stack config's messages quote them as examples. */
@@ -30,14 +31,12 @@ export const WEB_FLEET_DEFAULTS = {
 /** RDS keeps automated backups, and so restores to any second, for 1 to 35 days. */
 export const MAX_DATABASE_BACKUP_RETENTION_DAYS = 35;
 
-/** Throws unless RDS can keep automated backups for `days`. */
-export function validateDatabaseBackupRetentionDays(days: number): void {
-    if (!Number.isInteger(days) || days < 1 || days > MAX_DATABASE_BACKUP_RETENTION_DAYS) {
-        throw new Error(
-            `databaseBackupRetentionDays is ${days}; expected a whole number of days from 1 to ${MAX_DATABASE_BACKUP_RETENTION_DAYS}, for example ${WEB_FLEET_DEFAULTS.databaseBackupRetentionDays}.`,
-        );
-    }
-}
+/** How many days RDS may keep the database's automated backups. */
+export const DATABASE_BACKUP_RETENTION_BOUNDS: IntegerBounds = {
+    min: 1,
+    max: MAX_DATABASE_BACKUP_RETENTION_DAYS,
+    example: WEB_FLEET_DEFAULTS.databaseBackupRetentionDays,
+};
 
 /** A fleet keeps at least two app servers, one per zone at least, so that losing one leaves the site up. */
 export const MIN_APP_SERVERS = 2;
@@ -45,17 +44,23 @@ export const MIN_APP_SERVERS = 2;
 /** The most app servers a fleet scales out to. */
 export const MAX_APP_SERVERS = 20;
 
+/** The sizes a fleet may keep at least, and scale out to at most. */
+export const MIN_APP_SERVER_BOUNDS: IntegerBounds = {
+    min: MIN_APP_SERVERS,
+    max: MAX_APP_SERVERS,
+    example: WEB_FLEET_DEFAULTS.minAppServers,
+};
+export const MAX_APP_SERVER_BOUNDS: IntegerBounds = {
+    min: MIN_APP_SERVERS,
+    max: MAX_APP_SERVERS,
+    example: WEB_FLEET_DEFAULTS.maxAppServers,
+};
+
 /** How the app servers are counted: at least {@link MIN_APP_SERVERS}, and a maximum no lower than the minimum. */
 export function appServerBounds(min: number, max: number): { min: number; max: number } {
-    const whole = (value: number) => Number.isInteger(value) && value >= MIN_APP_SERVERS && value <= MAX_APP_SERVERS;
-    if (!whole(min) || !whole(max)) {
-        throw new Error(
-            `minAppServers and maxAppServers are ${min} and ${max}; each must be a whole number from ${MIN_APP_SERVERS} to ${MAX_APP_SERVERS}, for example ${WEB_FLEET_DEFAULTS.minAppServers} and ${WEB_FLEET_DEFAULTS.maxAppServers}.`,
-        );
-    }
-    if (max < min) {
-        throw new Error(`maxAppServers is ${max}, fewer than minAppServers (${min}); set it to ${min} or more.`);
-    }
+    checkedWholeNumber("minAppServers", min, MIN_APP_SERVER_BOUNDS);
+    checkedWholeNumber("maxAppServers", max, MAX_APP_SERVER_BOUNDS);
+    throwIf(appServerRangeProblem({ min: "minAppServers", max: "maxAppServers" }, min, max));
     return { min, max };
 }
 
@@ -146,7 +151,9 @@ export class WebFleet extends pulumi.ComponentResource {
         const createApexRecord = args.createApexRecord ?? false;
         const databaseInstanceClass = args.databaseInstanceClass ?? WEB_FLEET_DEFAULTS.databaseInstanceClass;
         const databaseBackupRetentionDays = args.databaseBackupRetentionDays ?? WEB_FLEET_DEFAULTS.databaseBackupRetentionDays;
-        checked(undefined, () => validateDatabaseBackupRetentionDays(databaseBackupRetentionDays));
+        checked(undefined, () =>
+            checkedWholeNumber("databaseBackupRetentionDays", databaseBackupRetentionDays, DATABASE_BACKUP_RETENTION_BOUNDS),
+        );
         checked(undefined, () => validateFleetName(name));
         const bounds = checked(undefined, () =>
             appServerBounds(

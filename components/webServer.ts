@@ -8,11 +8,12 @@ import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./re
 import { backupAlarms, declareAlerts, instanceAlarms, rebootPendingAlarm } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
-import { declareFirewall, invalidCidrs } from "./server/firewall";
+import { declareFirewall } from "./server/firewall";
 import { declareHostKey } from "./server/hostKey";
 import { declareInstance, hostKeyProblem, runningServer } from "./server/instance";
-import { DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
-import { DEFAULT_BACKUP_RETENTION_DAYS, declareBackups, validateBackupRetentionDays } from "./server/backups";
+import { DAILY_SNAPSHOT_BOUNDS, DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
+import { BACKUP_RETENTION_BOUNDS, DEFAULT_BACKUP_RETENTION_DAYS, declareBackups } from "./server/backups";
+import { checkedWholeNumber, cidrsProblem } from "./settingChecks";
 import { authorizedKeys } from "./sshKeys";
 import { stackServerName, tagsFor as componentTags } from "./tags";
 
@@ -245,12 +246,9 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
         );
     }
     const checkedCidrs = (cidrs: readonly string[]): readonly string[] => {
-        const invalid = invalidCidrs(cidrs);
-        if (invalid.length > 0) {
-            throw new pulumi.ResourceError(
-                `sshAllowedCidrs has ${invalid.map((cidr) => JSON.stringify(cidr)).join(", ")}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
-                component,
-            );
+        const problem = cidrsProblem("sshAllowedCidrs", cidrs);
+        if (problem !== undefined) {
+            throw new pulumi.ResourceError(problem, component);
         }
         return cidrs;
     };
@@ -260,17 +258,24 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
     if (typeof args.sshPublicKey === "string") {
         checked(undefined, () => keyPairMaterial(args.sshPublicKey as string));
     }
-    const dailySnapshots = args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots;
+    const dailySnapshots = checked(undefined, () =>
+        checkedWholeNumber("dailySnapshots", args.dailySnapshots ?? WEB_SERVER_DEFAULTS.dailySnapshots, DAILY_SNAPSHOT_BOUNDS),
+    );
     const snapshotTarget = stackServerName(name);
-    const backupRetentionDays = args.backupRetentionDays ?? WEB_SERVER_DEFAULTS.backupRetentionDays;
-    checked(undefined, () => validateBackupRetentionDays(backupRetentionDays));
+    const backupRetentionDays = checked(undefined, () =>
+        checkedWholeNumber(
+            "backupRetentionDays",
+            args.backupRetentionDays ?? WEB_SERVER_DEFAULTS.backupRetentionDays,
+            BACKUP_RETENTION_BOUNDS,
+        ),
+    );
     const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
     const domain = checkedSiteDomain(args.domain, checked);
     return {
         instanceType: args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType,
         snapshotTarget,
         backups: { prefix: snapshotTarget, retentionDays: backupRetentionDays },
-        snapshotPolicy: dailySnapshots === 0 ? undefined : checked(undefined, () => snapshotPolicyDetails(snapshotTarget, dailySnapshots)),
+        snapshotPolicy: dailySnapshots === 0 ? undefined : snapshotPolicyDetails(snapshotTarget, dailySnapshots),
         sshUser,
         https: args.provisioning !== undefined ? args.provisioning.tls !== undefined : (args.https ?? false),
         healthPath: args.provisioning?.release.healthPath ?? DEFAULT_HEALTH_PATH,

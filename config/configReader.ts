@@ -1,3 +1,5 @@
+import { type IntegerBounds, wholeNumberProblem } from "../components/settingChecks";
+
 /**
  * How the stack's config is read: key by key, every problem collected rather than the first thrown,
  * each message naming the key, the value and a valid example (config/stackConfig.ts says which keys).
@@ -55,16 +57,16 @@ export class ConfigReader {
     }
 
     /** A whole number within the bounds, or undefined when unset (or invalid, which is reported). */
-    integer(key: string, bounds: { readonly min: number; readonly max: number; readonly example: number }): number | undefined {
+    integer(key: string, bounds: IntegerBounds): number | undefined {
         const value = this.string(key);
         if (value === undefined) {
             return undefined;
         }
-        const number = Number(value);
-        if (!/^\d+$/.test(value) || number < bounds.min || number > bounds.max) {
-            this.problems.push(
-                `webstack:${key} is ${describeValue(value)}; expected a whole number from ${bounds.min} to ${bounds.max}, for example ${bounds.example}.`,
-            );
+        // Digits only: Number() would also take "1e2" and "0x10".
+        const number = /^\d+$/.test(value) ? Number(value) : NaN;
+        const problem = wholeNumberProblem(`webstack:${key}`, number, bounds, describeValue(value));
+        if (problem !== undefined) {
+            this.problems.push(problem);
             return undefined;
         }
         return number;

@@ -1,10 +1,11 @@
 import { isEmailAddress, isKeyPairPublicKey, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { EC2_DEFAULTS } from "../components/ec2";
-import { MAX_APP_SERVERS, MAX_DATABASE_BACKUP_RETENTION_DAYS, MIN_APP_SERVERS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
+import { DATABASE_BACKUP_RETENTION_BOUNDS, MAX_APP_SERVER_BOUNDS, MIN_APP_SERVER_BOUNDS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
 import { WEB_SERVER_DEFAULTS } from "../components/webServer";
-import { MAX_DAILY_SNAPSHOTS } from "../components/server/snapshots";
-import { MAX_BACKUP_RETENTION_DAYS } from "../components/server/backups";
+import { DAILY_SNAPSHOT_BOUNDS } from "../components/server/snapshots";
+import { BACKUP_RETENTION_BOUNDS } from "../components/server/backups";
+import type { IntegerBounds } from "../components/settingChecks";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
 import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { DEFAULT_MAINTENANCE_MESSAGE } from "../provisioning/files/maintenance";
@@ -20,13 +21,6 @@ import type { ConfigReader, Format } from "./configReader";
 /** `single`: one server (the default); `ha`: a fleet on AWS's load balancer, Auto Scaling and RDS. */
 export const TOPOLOGIES = ["single", "ha"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
-
-/** The bounds of a whole-number setting, with the example a message gives (the owner's default). */
-export interface IntegerBounds {
-    readonly min: number;
-    readonly max: number;
-    readonly example: number;
-}
 
 /** How the reader checks a value of the setting, and the example its message gives. */
 export type SettingCheck =
@@ -65,8 +59,8 @@ const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+
 const EMAIL = { kind: "text", format: isEmailAddress, example: "ops@example.com" } as const;
 const RULES = { kind: "rules" } as const;
 
-function integer(min: number, max: number, example: number) {
-    return { kind: "integer", bounds: { min, max, example } } as const;
+function integer(bounds: IntegerBounds) {
+    return { kind: "integer", bounds } as const;
 }
 
 function boolean(fallback: boolean) {
@@ -82,15 +76,15 @@ function integerType(check: { readonly bounds: IntegerBounds }): string {
     return `integer ${check.bounds.min}–${check.bounds.max}`;
 }
 
-const ROOT_VOLUME_SIZE = integer(8, 1024, WEB_SERVER_DEFAULTS.rootVolumeSizeGiB);
-const DNS_TTL = integer(60, 86400, WEB_SERVER_DEFAULTS.dnsTtl);
-const DAILY_SNAPSHOTS = integer(0, MAX_DAILY_SNAPSHOTS, WEB_SERVER_DEFAULTS.dailySnapshots);
-const BACKUP_RETENTION_DAYS = integer(1, MAX_BACKUP_RETENTION_DAYS, WEB_SERVER_DEFAULTS.backupRetentionDays);
-const APP_INSTANCES = integer(1, MAX_APP_INSTANCES, DEFAULT_APP_INSTANCES);
-const API_CACHE_SECONDS = integer(0, MAX_API_CACHE_SECONDS, DEFAULT_API_CACHE_SECONDS);
-const MIN_APP_SERVER_COUNT = integer(MIN_APP_SERVERS, MAX_APP_SERVERS, WEB_FLEET_DEFAULTS.minAppServers);
-const MAX_APP_SERVER_COUNT = integer(MIN_APP_SERVERS, MAX_APP_SERVERS, WEB_FLEET_DEFAULTS.maxAppServers);
-const DATABASE_BACKUP_RETENTION_DAYS = integer(1, MAX_DATABASE_BACKUP_RETENTION_DAYS, WEB_FLEET_DEFAULTS.databaseBackupRetentionDays);
+const ROOT_VOLUME_SIZE = integer({ min: 8, max: 1024, example: WEB_SERVER_DEFAULTS.rootVolumeSizeGiB });
+const DNS_TTL = integer({ min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl });
+const DAILY_SNAPSHOTS = integer(DAILY_SNAPSHOT_BOUNDS);
+const BACKUP_RETENTION_DAYS = integer(BACKUP_RETENTION_BOUNDS);
+const APP_INSTANCES = integer({ min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES });
+const API_CACHE_SECONDS = integer({ min: 0, max: MAX_API_CACHE_SECONDS, example: DEFAULT_API_CACHE_SECONDS });
+const MIN_APP_SERVER_COUNT = integer(MIN_APP_SERVER_BOUNDS);
+const MAX_APP_SERVER_COUNT = integer(MAX_APP_SERVER_BOUNDS);
+const DATABASE_BACKUP_RETENTION_DAYS = integer(DATABASE_BACKUP_RETENTION_BOUNDS);
 
 /** The settings, in the README table's order. */
 export const SETTINGS = {

@@ -1,7 +1,7 @@
 import { isDomainName, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { WEB_FLEET_DEFAULTS } from "../components/webFleet";
-import { invalidCidrs } from "../components/server/firewall";
+import { appServerRangeProblem, cidrsProblem } from "../components/settingChecks";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
@@ -106,10 +106,9 @@ function cidrListExample(key: string): string {
 /** A list of CIDR blocks, with a problem for each item that is not one; undefined when unset. */
 function readCidrs(reader: ConfigReader, key: string): string[] | undefined {
     const cidrs = reader.stringList(key, cidrListExample(key));
-    for (const cidr of invalidCidrs(cidrs ?? [])) {
-        reader.problems.push(
-            `webstack:${key} has ${describeValue(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
-        );
+    const problem = cidrsProblem(`webstack:${key}`, cidrs ?? []);
+    if (problem !== undefined) {
+        reader.problems.push(problem);
     }
     return cidrs;
 }
@@ -167,10 +166,12 @@ function readFleet(reader: ConfigReader): FleetSource {
     const minAppServers = readSetting(reader, "minAppServers");
     const maxAppServers = readSetting(reader, "maxAppServers");
     const min = minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
-    if (maxAppServers !== undefined && maxAppServers < min) {
-        reader.problems.push(
-            `webstack:maxAppServers is ${maxAppServers}, fewer than the ${min} app servers the fleet keeps at least (webstack:minAppServers); set it to ${min} or more.`,
-        );
+    const rangeProblem =
+        maxAppServers === undefined
+            ? undefined
+            : appServerRangeProblem({ min: "webstack:minAppServers", max: "webstack:maxAppServers" }, min, maxAppServers);
+    if (rangeProblem !== undefined) {
+        reader.problems.push(rangeProblem);
     }
     return {
         kind: "ha",

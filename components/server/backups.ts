@@ -2,20 +2,15 @@ import * as aws from "@pulumi/aws";
 import { serviceAssumeRolePolicy } from "../ec2";
 import type { ComponentContext } from "../context";
 import { declarePrivateBucket, privateBucketPolicy } from "../privateBucket";
+import type { IntegerBounds } from "../settingChecks";
 
 /** How many days the backup bucket keeps a server's dumps and binary logs unless told otherwise. */
 export const DEFAULT_BACKUP_RETENTION_DAYS = 14;
 /** The longest retention the setting takes: ten years. */
 export const MAX_BACKUP_RETENTION_DAYS = 3650;
 
-/** Throws unless `days` is a whole number of days the backup bucket can keep objects for. */
-export function validateBackupRetentionDays(days: number): void {
-    if (!Number.isInteger(days) || days < 1 || days > MAX_BACKUP_RETENTION_DAYS) {
-        throw new Error(
-            `backupRetentionDays is ${days}; expected a whole number of days from 1 to ${MAX_BACKUP_RETENTION_DAYS}, for example ${DEFAULT_BACKUP_RETENTION_DAYS}.`,
-        );
-    }
-}
+/** How many days the backup bucket may keep a server's backups. */
+export const BACKUP_RETENTION_BOUNDS: IntegerBounds = { min: 1, max: MAX_BACKUP_RETENTION_DAYS, example: DEFAULT_BACKUP_RETENTION_DAYS };
 
 /**
  * What the server's role may never do to the backup bucket, whatever else it is granted: delete an

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { cidrFamily } from "../../provisioning/formats";
 import type { ComponentContext } from "../context";
 
 export interface IngressRule {
@@ -10,11 +9,6 @@ export interface IngressRule {
     readonly toPort: number;
     readonly cidrBlocks: string[];
     readonly ipv6CidrBlocks: string[];
-}
-
-/** The blocks that are not CIDR blocks, for the error that names them. */
-export function invalidCidrs(cidrs: readonly string[]): string[] {
-    return cidrs.filter((cidr) => cidrFamily(cidr) === undefined);
 }
 
 /** The only ways in: HTTP and HTTPS from anywhere, SSH from the allowed blocks. Nothing else. */

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { serviceAssumeRolePolicy } from "../ec2";
 import type { ComponentContext } from "../context";
+import type { IntegerBounds } from "../settingChecks";
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
 export const DLM_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
@@ -11,6 +12,9 @@ export const DEFAULT_DAILY_SNAPSHOTS = 7;
 /** Data Lifecycle Manager keeps at most this many snapshots per schedule. */
 export const MAX_DAILY_SNAPSHOTS = 1000;
 
+/** How many daily snapshots a server may keep; 0 turns them off. */
+export const DAILY_SNAPSHOT_BOUNDS: IntegerBounds = { min: 0, max: MAX_DAILY_SNAPSHOTS, example: DEFAULT_DAILY_SNAPSHOTS };
+
 /** The tag that marks the volumes a snapshot policy covers. */
 export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
 
@@ -20,13 +24,8 @@ export const SNAPSHOT_TARGET_TAG = "webstack-snapshots";
  */
 export const SNAPSHOT_SCHEDULE_NAME = "daily";
 
-/** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` kept. */
+/** A daily snapshot at 03:00 UTC of every volume carrying the target tag, the newest `count` (within {@link DAILY_SNAPSHOT_BOUNDS}, not 0) kept. */
 export function snapshotPolicyDetails(targetTagValue: string, count: number): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_DAILY_SNAPSHOTS) {
-        throw new Error(
-            `dailySnapshots is ${count}; expected a whole number from 1 to ${MAX_DAILY_SNAPSHOTS} (or 0 for none), for example ${DEFAULT_DAILY_SNAPSHOTS}.`,
-        );
-    }
     return {
         resourceTypes: ["VOLUME"],
         targetTags: { [SNAPSHOT_TARGET_TAG]: targetTagValue },

@@ -51,8 +51,9 @@ describe("appServerBounds", () => {
     });
 
     it("refuses one server, a fraction, or a maximum below the minimum, saying what to set", () => {
-        expect(() => appServerBounds(1, 4)).to.throw(/each must be a whole number from 2 to 20, for example 2 and 4/);
-        expect(() => appServerBounds(2.5, 4)).to.throw(/from 2 to 20/);
+        expect(() => appServerBounds(1, 4)).to.throw("minAppServers is 1; expected a whole number from 2 to 20, for example 2.");
+        expect(() => appServerBounds(2, 21)).to.throw("maxAppServers is 21; expected a whole number from 2 to 20, for example 4.");
+        expect(() => appServerBounds(2.5, 4)).to.throw(/minAppServers is 2.5; expected a whole number from 2 to 20/);
         expect(() => appServerBounds(4, 3)).to.throw(/maxAppServers is 3, fewer than minAppServers \(4\); set it to 4 or more/);
     });
 });
@@ -858,7 +859,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const args = { domain: "example.com", server: { release: RELEASE } };
             expect(() => new WebFleet("one-server", { ...args, minAppServers: 1 })).to.throw(
                 pulumi.ResourceError,
-                /minAppServers and maxAppServers are 1 and 4/,
+                /minAppServers is 1; expected a whole number from 2 to 20/,
             );
             expect(() => new WebFleet("bad-domain", { ...args, domain: "www.example.com" })).to.throw(
                 pulumi.ResourceError,
@@ -874,7 +875,7 @@ describe("WebFleet under Pulumi mocks", () => {
             );
             expect(() => new WebFleet("bad-retention", { ...args, databaseBackupRetentionDays: 36 })).to.throw(
                 pulumi.ResourceError,
-                /databaseBackupRetentionDays is 36; expected a whole number of days from 1 to 35, for example 7/,
+                /databaseBackupRetentionDays is 36; expected a whole number from 1 to 35, for example 7/,
             );
             expect(() => new WebFleet("webstack-production-eu", args)).to.throw(
                 pulumi.ResourceError,

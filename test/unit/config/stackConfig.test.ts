@@ -467,7 +467,7 @@ describe("parseStackConfig", () => {
             expectOneFleetProblem({ ...HA, minAppServers: "1" }, "webstack:minAppServers", "from 2 to 20");
             expectOneFleetProblem(
                 { ...HA, minAppServers: "4", maxAppServers: "3" },
-                "webstack:maxAppServers is 3, fewer than the 4 app servers",
+                "webstack:maxAppServers is 3, fewer than webstack:minAppServers (4); set it to 4 or more.",
             );
             expectOneFleetProblem(
                 { ...HA, subnetIds: '["subnet-0123456789abcdef0"]' },
