@@ -9,7 +9,7 @@ import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisio
 import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
-import { ConfigReader, describeValue, type RawStackConfig } from "./configReader";
+import { ConfigError, ConfigReader, describeValue, type RawConfig, STACK_CONFIG } from "./configReader";
 import { keysRefusedBy, readSetting, SETTING_KEYS, TOPOLOGIES, type Topology } from "./settings";
 
 /**
@@ -18,7 +18,7 @@ import { keysRefusedBy, readSetting, SETTING_KEYS, TOPOLOGIES, type Topology } f
  * and `pulumi preview` with a message that names the key, the value and a valid example.
  */
 
-export type { RawStackConfig };
+export { ConfigError, type RawConfig };
 
 /** The app servers and the database of the `ha` topology: AWS's load balancer, Auto Scaling and RDS. */
 export interface FleetSource {
@@ -83,14 +83,6 @@ export interface StackSettings {
     readonly maintenance?: MaintenanceSettings;
     /** The weekly maintenance window (`Sun 03:00`, UTC): a single server's reboots for updates, a fleet's database's hour. */
     readonly maintenanceWindow?: string;
-}
-
-/** Thrown for every invalid value; all problems are reported at once. */
-export class StackConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`Invalid stack configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
-        this.name = "StackConfigError";
-    }
 }
 
 /** True for a block that opens SSH to the whole internet. */
@@ -294,7 +286,7 @@ function readMaintenanceWindow(reader: ConfigReader, topology: Topology): string
     return formatMaintenanceWindow(window);
 }
 
-function reportUnknownKeys(raw: RawStackConfig, reader: ConfigReader): void {
+function reportUnknownKeys(raw: RawConfig, reader: ConfigReader): void {
     const known: readonly string[] = SETTING_KEYS;
     for (const key of Object.keys(raw).filter((name) => !known.includes(name))) {
         reader.problems.push(`webstack:${key} is not a setting of this program; the settings are: ${SETTING_KEYS.join(", ")}.`);
@@ -314,10 +306,10 @@ const NO_KEYLESS_LOGIN: KeylessLogin = { sshAgent: false, previewPlaceholder: fa
 /**
  * Validates the stack's config. `hasPrivateKey` says whether the secret `webstack:sshPrivateKey`
  * holds a key (its value is never read here), `keyless` what else lets the steps log in. Throws a
- * {@link StackConfigError} listing every problem.
+ * {@link ConfigError} listing every problem.
  */
-export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, keyless: KeylessLogin = NO_KEYLESS_LOGIN): StackSettings {
-    const reader = new ConfigReader(raw);
+export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless: KeylessLogin = NO_KEYLESS_LOGIN): StackSettings {
+    const reader = new ConfigReader(raw, STACK_CONFIG);
     reportUnknownKeys(raw, reader);
     const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
     const domainProblem = isDomainName(domain) ? apexDomainProblem(domain) : undefined;
@@ -369,10 +361,7 @@ export function parseStackConfig(raw: RawStackConfig, hasPrivateKey: boolean, ke
         maintenance: readMaintenance(reader, topology),
         maintenanceWindow: readMaintenanceWindow(reader, topology),
     };
-    if (reader.problems.length > 0) {
-        throw new StackConfigError(reader.problems);
-    }
-    return settings;
+    return reader.checked(settings);
 }
 
 const NAMESPACE = "webstack:";
@@ -389,7 +378,7 @@ export const PREVIEW_KEY_PLACEHOLDER = "preview-only: no SSH key";
 /** Throws when the stack's private key is {@link PREVIEW_KEY_PLACEHOLDER} and this run would change resources. */
 export function refusePreviewPlaceholder(allConfig: Readonly<Record<string, string>>, isPreview: boolean): void {
     if (allConfig[PRIVATE_KEY] === PREVIEW_KEY_PLACEHOLDER && !isPreview) {
-        throw new StackConfigError([
+        throw new ConfigError([
             `${PRIVATE_KEY} is the pull-request preview's placeholder, which can preview but never configure a server. Set the real key with: pulumi config set --secret ${PRIVATE_KEY} < ~/.ssh/id_ed25519`,
         ]);
     }
@@ -401,7 +390,7 @@ export function refusePreviewPlaceholder(allConfig: Readonly<Record<string, stri
  * one, matters before any resource exists.
  */
 export function rawStackConfig(allConfig: Readonly<Record<string, string>>): {
-    raw: RawStackConfig;
+    raw: RawConfig;
     hasPrivateKey: boolean;
     hasPreviewPlaceholder: boolean;
 } {
@@ -419,7 +408,7 @@ export function rawStackConfig(allConfig: Readonly<Record<string, string>>): {
 /**
  * The program's settings from the whole stack config, as `pulumi preview` or `up` runs it
  * (`isPreview`), with or without an ssh-agent: what index.ts reads, and what the workflow tests
- * feed with the config each workflow leaves. Throws a {@link StackConfigError}.
+ * feed with the config each workflow leaves. Throws a {@link ConfigError}.
  */
 export function readStackSettings(
     allConfig: Readonly<Record<string, string>>,

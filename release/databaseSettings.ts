@@ -6,6 +6,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { ConnectionOptions } from "mysql2/promise";
+import { ConfigReader, ENVIRONMENT, type RawConfig } from "../config/configReader";
+import type { IntegerBounds } from "../components/settingChecks";
 
 /** Where the database listens: a unix socket (the default) or a TCP host and port. */
 export type DatabaseEndpoint = { readonly socketPath: string } | { readonly host: string; readonly port: number };
@@ -26,87 +28,41 @@ export interface DatabaseConfig {
     readonly tlsCaFile?: string;
 }
 
-export type Environment = Readonly<Record<string, string | undefined>>;
+export type Environment = RawConfig;
+
+/** The environment's reader: every problem names its variable. */
+export function environmentReader(env: Environment): ConfigReader {
+    return new ConfigReader(env, ENVIRONMENT);
+}
+
+/** A TCP port, with the one a message gives as its example. */
+export function portBounds(example: number): IntegerBounds {
+    return { min: 1, max: 65535, example };
+}
+
+/** Any value at all: the database decides which names it takes. */
+const ANY_TEXT = (): boolean => true;
 
 const DEFAULT_DB_SOCKET = "/run/mysqld/mysqld.sock";
 const DEFAULT_DB_PORT = 3306;
 /** The pool when DB_POOL_SIZE and DB_QUEUE_LIMIT are unset; the server's unit sizes both for its instance. */
 export const DEFAULT_POOL: PoolLimits = { size: 8, queueLimit: 64 };
-const MAX_POOL_SIZE = 100;
-const MAX_QUEUE_LIMIT = 10_000;
+const POOL_SIZE_BOUNDS: IntegerBounds = { min: 1, max: 100, example: DEFAULT_POOL.size };
+const QUEUE_LIMIT_BOUNDS: IntegerBounds = { min: 1, max: 10_000, example: DEFAULT_POOL.queueLimit };
 
-/** Thrown for any invalid setting; the message lists every problem, each naming its variable. */
-export class ConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`Invalid configuration: ${problems.join("; ")}.`);
-        this.name = "ConfigError";
-    }
-}
-
-/** Collects problems so that one run reports all of them, not just the first. */
-export class SettingsReader {
-    readonly problems: string[] = [];
-
-    constructor(private readonly env: Environment) {}
-
-    /** The trimmed value, or undefined when unset or blank. */
-    optional(name: string): string | undefined {
-        const value = this.env[name]?.trim();
-        return value === undefined || value === "" ? undefined : value;
-    }
-
-    required(name: string, hint: string): string {
-        const value = this.optional(name);
-        if (value === undefined) {
-            this.problems.push(`${name} is required (${hint})`);
-            return "";
-        }
-        return value;
-    }
-
-    /** A whole number from 1 to `max`, or `fallback` when unset. */
-    count(name: string, fallback: number, max: number): number {
-        const value = this.optional(name);
-        if (value === undefined) {
-            return fallback;
-        }
-        const count = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
-        if (!(count >= 1 && count <= max)) {
-            this.problems.push(`${name} must be an integer from 1 to ${max} (got "${value}")`);
-        }
-        return count;
-    }
-
-    port(name: string, value: string): number {
-        const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-        if (!(port >= 1 && port <= 65535)) {
-            this.problems.push(`${name} must be an integer from 1 to 65535 (got "${value}")`);
-        }
-        return port;
-    }
-
-    /** `config`, unless a problem was found on the way: then a {@link ConfigError} that lists them all. */
-    checked<T>(config: T): T {
-        if (this.problems.length > 0) {
-            throw new ConfigError(this.problems);
-        }
-        return config;
-    }
-}
-
-export function readDatabaseSettings(reader: SettingsReader, env: Environment): DatabaseConfig {
-    const socketPath = reader.optional("DB_SOCKET");
-    const host = reader.optional("DB_HOST");
-    const port = reader.optional("DB_PORT");
+export function readDatabaseSettings(reader: ConfigReader, env: Environment): DatabaseConfig {
+    const socketPath = reader.string("DB_SOCKET");
+    const host = reader.string("DB_HOST");
+    const port = reader.string("DB_PORT");
     let endpoint: DatabaseEndpoint = { socketPath: socketPath ?? DEFAULT_DB_SOCKET };
     if (socketPath !== undefined && host !== undefined) {
         reader.problems.push("only one of DB_SOCKET and DB_HOST can be set (unset DB_SOCKET to connect over TCP)");
     } else if (host !== undefined) {
-        endpoint = { host, port: port === undefined ? DEFAULT_DB_PORT : reader.port("DB_PORT", port) };
+        endpoint = { host, port: reader.integer("DB_PORT", portBounds(DEFAULT_DB_PORT)) ?? DEFAULT_DB_PORT };
     } else if (port !== undefined) {
         reader.problems.push("DB_PORT is set without DB_HOST (set DB_HOST too, or unset DB_PORT to use the socket)");
     }
-    const tlsCaFile = reader.optional("DB_TLS_CA_FILE");
+    const tlsCaFile = reader.string("DB_TLS_CA_FILE");
     if (tlsCaFile !== undefined && host === undefined) {
         reader.problems.push(
             "DB_TLS_CA_FILE is set without DB_HOST (TLS is for a database reached over TCP; set DB_HOST, or unset DB_TLS_CA_FILE)",
@@ -118,13 +74,13 @@ export function readDatabaseSettings(reader: SettingsReader, env: Environment): 
     }
     return {
         endpoint,
-        name: reader.required("DB_NAME", "the database the app uses"),
-        user: reader.required("DB_USER", "the database user"),
+        name: reader.required("DB_NAME", ANY_TEXT, "webstack", "the database the app uses.") ?? "",
+        user: reader.required("DB_USER", ANY_TEXT, "webstack", "the database user.") ?? "",
         // A password may legitimately be empty (socket authentication), so it is read untrimmed.
         password: env.DB_PASSWORD ?? "",
         pool: {
-            size: reader.count("DB_POOL_SIZE", DEFAULT_POOL.size, MAX_POOL_SIZE),
-            queueLimit: reader.count("DB_QUEUE_LIMIT", DEFAULT_POOL.queueLimit, MAX_QUEUE_LIMIT),
+            size: reader.integer("DB_POOL_SIZE", POOL_SIZE_BOUNDS) ?? DEFAULT_POOL.size,
+            queueLimit: reader.integer("DB_QUEUE_LIMIT", QUEUE_LIMIT_BOUNDS) ?? DEFAULT_POOL.queueLimit,
         },
         ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
     };
@@ -132,7 +88,7 @@ export function readDatabaseSettings(reader: SettingsReader, env: Environment): 
 
 /** The database settings alone: all that the migrator needs. */
 export function parseDatabaseConfig(env: Environment): DatabaseConfig {
-    const reader = new SettingsReader(env);
+    const reader = environmentReader(env);
     return reader.checked(readDatabaseSettings(reader, env));
 }
 

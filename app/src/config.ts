@@ -4,7 +4,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type DatabaseConfig, type Environment, readDatabaseSettings, SettingsReader } from "../../release/databaseSettings";
+import { ConfigError } from "../../config/configReader";
+import { type DatabaseConfig, type Environment, environmentReader, portBounds, readDatabaseSettings } from "../../release/databaseSettings";
 
 export interface AppConfig {
     readonly port: number;
@@ -14,6 +15,8 @@ export interface AppConfig {
 }
 
 const DEFAULT_HOST = "127.0.0.1";
+/** The port a message gives as its example; the platform always sets PORT. */
+const DEFAULT_PORT = 3000;
 /** The release id when neither RELEASE_ID nor a release.json says otherwise (running from source). */
 const DEV_RELEASE_ID = "dev";
 
@@ -24,15 +27,15 @@ const RELEASE_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * (see {@link readReleaseId}).
  */
 export function parseConfig(env: Environment, releaseIdFallback: string): AppConfig {
-    const reader = new SettingsReader(env);
-    const portValue = reader.required("PORT", "the TCP port to listen on, 1-65535");
-    const releaseId = reader.optional("RELEASE_ID") ?? releaseIdFallback;
+    const reader = environmentReader(env);
+    const port = reader.integer("PORT", portBounds(DEFAULT_PORT), "the TCP port to listen on.");
+    const releaseId = reader.string("RELEASE_ID") ?? releaseIdFallback;
     if (!RELEASE_ID.test(releaseId)) {
         reader.problems.push(`RELEASE_ID must be 1-64 letters, digits, ".", "_" or "-" (got "${releaseId}")`);
     }
     return reader.checked({
-        port: portValue === "" ? 0 : reader.port("PORT", portValue),
-        host: reader.optional("HOST") ?? DEFAULT_HOST,
+        port: port ?? 0,
+        host: reader.string("HOST") ?? DEFAULT_HOST,
         releaseId,
         database: readDatabaseSettings(reader, env),
     });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig, readReleaseId } from "../../app/src/config";
-import { ConfigError } from "../../release/databaseSettings";
+import { ConfigError } from "../../config/configReader";
 
 const minimal = { PORT: "3000", DB_NAME: "webstack", DB_USER: "webstack", DB_PASSWORD: "s3cret" };
 
@@ -73,22 +73,22 @@ describe("parseConfig", () => {
         {
             case: "PORT is missing",
             env: { ...minimal, PORT: undefined },
-            message: /PORT is required \(the TCP port to listen on, 1-65535\)/,
+            message: /PORT is missing; the TCP port to listen on. Set it with: PORT=3000/,
         },
-        { case: "PORT is blank", env: { ...minimal, PORT: "  " }, message: /PORT is required/ },
+        { case: "PORT is blank", env: { ...minimal, PORT: "  " }, message: /PORT is missing/ },
         {
             case: "PORT is not a number",
             env: { ...minimal, PORT: "http" },
-            message: /PORT must be an integer from 1 to 65535 \(got "http"\)/,
+            message: /PORT is "http"; expected a whole number from 1 to 65535, for example 3000\./,
         },
-        { case: "PORT is 0", env: { ...minimal, PORT: "0" }, message: /PORT must be an integer from 1 to 65535 \(got "0"\)/ },
-        { case: "PORT is 65536", env: { ...minimal, PORT: "65536" }, message: /PORT must be an integer from 1 to 65535 \(got "65536"\)/ },
-        { case: "DB_NAME is missing", env: { ...minimal, DB_NAME: undefined }, message: /DB_NAME is required/ },
-        { case: "DB_USER is missing", env: { ...minimal, DB_USER: "" }, message: /DB_USER is required/ },
+        { case: "PORT is 0", env: { ...minimal, PORT: "0" }, message: /PORT is "0"; expected a whole number from 1 to 65535/ },
+        { case: "PORT is 65536", env: { ...minimal, PORT: "65536" }, message: /PORT is "65536"; expected a whole number from 1 to 65535/ },
+        { case: "DB_NAME is missing", env: { ...minimal, DB_NAME: undefined }, message: /DB_NAME is missing; the database the app uses/ },
+        { case: "DB_USER is missing", env: { ...minimal, DB_USER: "" }, message: /DB_USER is missing; the database user/ },
         {
             case: "DB_PORT is out of range",
             env: { ...minimal, DB_HOST: "db", DB_PORT: "99999" },
-            message: /DB_PORT must be an integer from 1 to 65535 \(got "99999"\)/,
+            message: /DB_PORT is "99999"; expected a whole number from 1 to 65535, for example 3306\./,
         },
         {
             case: "DB_SOCKET and DB_HOST are both set",
@@ -109,12 +109,12 @@ describe("parseConfig", () => {
         {
             case: "DB_POOL_SIZE is 0",
             env: { ...minimal, DB_POOL_SIZE: "0" },
-            message: /DB_POOL_SIZE must be an integer from 1 to 100 \(got "0"\)/,
+            message: /DB_POOL_SIZE is "0"; expected a whole number from 1 to 100, for example 8\./,
         },
         {
             case: "DB_QUEUE_LIMIT is not a number",
             env: { ...minimal, DB_QUEUE_LIMIT: "lots" },
-            message: /DB_QUEUE_LIMIT must be an integer from 1 to 10000 \(got "lots"\)/,
+            message: /DB_QUEUE_LIMIT is "lots"; expected a whole number from 1 to 10000, for example 64\./,
         },
         {
             case: "RELEASE_ID has a space",
@@ -132,7 +132,12 @@ describe("parseConfig", () => {
         const message = problemsOf(() => parseConfig({}, "dev"));
 
         expect(message).to.equal(
-            "Invalid configuration: PORT is required (the TCP port to listen on, 1-65535); DB_NAME is required (the database the app uses); DB_USER is required (the database user).",
+            [
+                "Invalid configuration:",
+                "  - PORT is missing; the TCP port to listen on. Set it with: PORT=3000",
+                "  - DB_NAME is missing; the database the app uses. Set it with: DB_NAME=webstack",
+                "  - DB_USER is missing; the database user. Set it with: DB_USER=webstack",
+            ].join("\n"),
         );
     });
 });

@@ -258,7 +258,7 @@ describe("buildRelease", function () {
         );
 
         expect(failure?.code).to.equal(1);
-        expect(failure?.stderr).to.contain('PORT must be an integer from 1 to 65535 (got "http")');
+        expect(failure?.stderr).to.contain('PORT is "http"; expected a whole number from 1 to 65535, for example 3000.');
     });
 });
 

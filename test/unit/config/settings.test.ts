@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ConfigReader } from "../../../config/configReader";
+import { ConfigReader, STACK_CONFIG } from "../../../config/configReader";
 import { keysRefusedBy, readSetting, referenceRow, SETTING_KEYS, SETTINGS } from "../../../config/settings";
 
 describe("the settings' description", () => {
@@ -41,11 +41,14 @@ describe("the settings' description", () => {
 
 describe("readSetting", () => {
     it("reads each kind of value as the description checks it, unset values left undefined and booleans defaulted", () => {
-        const reader = new ConfigReader({
-            dnsTtl: "600",
-            instanceType: "m7g.large",
-            subnetIds: '["subnet-0123456789abcdef0","subnet-0fedcba9876543210"]',
-        });
+        const reader = new ConfigReader(
+            {
+                dnsTtl: "600",
+                instanceType: "m7g.large",
+                subnetIds: '["subnet-0123456789abcdef0","subnet-0fedcba9876543210"]',
+            },
+            STACK_CONFIG,
+        );
         expect(readSetting(reader, "dnsTtl")).to.equal(600);
         expect(readSetting(reader, "instanceType")).to.equal("m7g.large");
         expect(readSetting(reader, "subnetIds")).to.deep.equal(["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]);
@@ -55,7 +58,7 @@ describe("readSetting", () => {
     });
 
     it("reports an invalid value with the description's example, and a missing required one with why it is needed", () => {
-        const reader = new ConfigReader({ instanceType: "tiny", dnsTtl: "5" });
+        const reader = new ConfigReader({ instanceType: "tiny", dnsTtl: "5" }, STACK_CONFIG);
         expect(readSetting(reader, "instanceType")).to.equal(undefined);
         expect(readSetting(reader, "dnsTtl")).to.equal(undefined);
         expect(readSetting(reader, "sshPublicKey")).to.equal(undefined);

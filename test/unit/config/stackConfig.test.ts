@@ -4,8 +4,8 @@ import {
     refusePreviewPlaceholder,
     PREVIEW_KEY_PLACEHOLDER,
     rawStackConfig,
-    RawStackConfig,
-    StackConfigError,
+    RawConfig,
+    ConfigError,
 } from "../../../config/stackConfig";
 import { devStackConfig } from "../../support/devStack";
 import { cidrFamily } from "../../../provisioning/formats";
@@ -13,24 +13,24 @@ import { WEB_SERVER_DEFAULTS } from "../../../components/webServer";
 import { LETS_ENCRYPT_DIRECTORY_URL } from "../../../provisioning";
 import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../../../provisioning/layout";
 
-const VALID: RawStackConfig = {
+const VALID: RawConfig = {
     domain: "example.com",
     sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx5c2FuZGJveGtleWZvcnRlc3RzAAAAAAAAAAAAAAAA dev@laptop",
     sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
 };
 
 /** The problems parseStackConfig reports for a config, or [] when it accepts it. */
-function problemsOf(raw: RawStackConfig, hasPrivateKey = true): readonly string[] {
+function problemsOf(raw: RawConfig, hasPrivateKey = true): readonly string[] {
     try {
         parseStackConfig(raw, hasPrivateKey);
         return [];
     } catch (error) {
-        expect(error).to.be.instanceOf(StackConfigError);
-        return (error as StackConfigError).problems;
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as ConfigError).problems;
     }
 }
 
-function expectOneProblem(raw: RawStackConfig, ...fragments: string[]): void {
+function expectOneProblem(raw: RawConfig, ...fragments: string[]): void {
     const problems = problemsOf(raw);
     expect(problems, JSON.stringify(raw)).to.have.length(1);
     for (const fragment of fragments) {
@@ -368,9 +368,9 @@ describe("parseStackConfig", () => {
         });
     });
     describe("the ha topology", () => {
-        const HA: RawStackConfig = { domain: "example.com", topology: "ha" };
+        const HA: RawConfig = { domain: "example.com", topology: "ha" };
         /** A fleet has no private key: any given one is a problem of its own. */
-        const expectOneFleetProblem = (raw: RawStackConfig, ...fragments: string[]) => {
+        const expectOneFleetProblem = (raw: RawConfig, ...fragments: string[]) => {
             const problems = problemsOf(raw, false);
             expect(problems, JSON.stringify(raw)).to.have.length(1);
             fragments.forEach((fragment) => expect(problems[0]).to.include(fragment));
@@ -527,7 +527,7 @@ describe("refusePreviewPlaceholder", () => {
 
     it("refuses the placeholder for a run that changes resources, naming the command that sets the real key", () => {
         expect(() => refusePreviewPlaceholder(withKey(PREVIEW_KEY_PLACEHOLDER), false)).to.throw(
-            StackConfigError,
+            ConfigError,
             /pull-request preview's placeholder.*pulumi config set --secret webstack:sshPrivateKey/,
         );
     });

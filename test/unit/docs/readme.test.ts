@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
-import { parseStackConfig, StackConfigError } from "../../../config/stackConfig";
+import { parseStackConfig, ConfigError } from "../../../config/stackConfig";
 import { referenceRow, SETTING_KEYS } from "../../../config/settings";
 import { buildPlan } from "../../../provisioning";
 
@@ -14,7 +14,7 @@ function programConfigKeys(): string[] {
     try {
         parseStackConfig({ "webstack:noSuchKey": "x" }, false);
     } catch (error) {
-        if (error instanceof StackConfigError) {
+        if (error instanceof ConfigError) {
             const listed = error.problems
                 .map((problem) => /the settings are: (.*)\.$/.exec(problem)?.[1])
                 .find((list) => list !== undefined);

