@@ -16,6 +16,11 @@ async function serverSettings(settings: StackSettings): Promise<ServerSettings> 
     };
 }
 
+/** The source's settings but its kind: each is its component's argument of the same name (config/settings.ts). */
+function componentArguments<Source extends { readonly kind: string }>({ kind: _kind, ...settings }: Source): Omit<Source, "kind"> {
+    return settings;
+}
+
 export = async () => {
     const settings = readStackSettings(pulumi.runtime.allConfig(), {
         isPreview: pulumi.runtime.isDryRun(),
@@ -28,22 +33,9 @@ export = async () => {
     const checkDrift = pulumi.runtime.allConfig()["webstack:sshPrivateKey"] !== PREVIEW_KEY_PLACEHOLDER;
 
     if (settings.server.kind === "ha") {
-        const fleet = settings.server;
         const site = new WebFleet("webstack", {
             domain: settings.domain,
-            instanceType: fleet.instanceType,
-            amiId: fleet.amiId,
-            subnetIds: fleet.subnetIds && [...fleet.subnetIds],
-            rootVolumeSizeGiB: fleet.rootVolumeSizeGiB,
-            hostedZoneId: fleet.hostedZoneId,
-            createApexRecord: fleet.createApexRecord,
-            minAppServers: fleet.minAppServers,
-            maxAppServers: fleet.maxAppServers,
-            databaseInstanceClass: fleet.databaseInstanceClass,
-            databaseBackupRetentionDays: fleet.databaseBackupRetentionDays,
-            databaseApplyImmediately: fleet.databaseApplyImmediately,
-            alertEmail: fleet.alertEmail,
-            deployerArns: fleet.deployerArns && [...fleet.deployerArns],
+            ...componentArguments(settings.server),
             maintenance: settings.maintenance,
             maintenanceWindow: settings.maintenanceWindow,
             server: {
@@ -87,21 +79,9 @@ export = async () => {
         };
     }
 
-    const aws = settings.server;
     const server = new WebServer("webstack", {
         domain: settings.domain,
-        instanceType: aws.instanceType,
-        amiId: aws.amiId,
-        subnetId: aws.subnetId,
-        rootVolumeSizeGiB: aws.rootVolumeSizeGiB,
-        sshPublicKey: aws.sshPublicKey,
-        sshAllowedCidrs: aws.sshAllowedCidrs,
-        hostedZoneId: aws.hostedZoneId,
-        createApexRecord: aws.createApexRecord,
-        dnsTtl: aws.dnsTtl,
-        dailySnapshots: aws.dailySnapshots,
-        backupRetentionDays: aws.backupRetentionDays,
-        alertEmail: aws.alertEmail,
+        ...componentArguments(settings.server),
         provisioning: settings.provision
             ? {
                   ...(await serverSettings(settings)),

@@ -40,6 +40,8 @@ export interface Setting {
     /** The topology that takes the setting; the other one refuses it. */
     readonly topology: Topology | "both";
     readonly check: SettingCheck;
+    /** The topology's component (WebServer, WebFleet) takes the value as its argument of the same name. */
+    readonly componentArgument?: true;
     /** The README table's one line about it. */
     readonly doc: string;
 }
@@ -148,6 +150,7 @@ export const SETTINGS = {
         default: code(EC2_DEFAULTS.instanceType),
         topology: "both",
         check: { kind: "text", format: INSTANCE_TYPE, example: EC2_DEFAULTS.instanceType },
+        componentArgument: true,
         doc: "EC2 instance type. Graviton types (`t4g.*`, `m7g.*`, `a1.*`, ...) get the arm64 image. A running server keeps its image, so moving it between x86_64 and Graviton is refused before anything changes, with the way to a new server. A fleet keeps its servers' image until the architecture changes, then rolls to the newest Debian image of the new one.",
     },
     amiId: {
@@ -155,6 +158,7 @@ export const SETTINGS = {
         default: "newest Debian 13",
         topology: "both",
         check: { kind: "text", format: AMI_ID, example: "ami-0123456789abcdef0" },
+        componentArgument: true,
         doc: "AMI override. By default the newest official Debian 13 image (owner 136693071363) for the type's architecture; a newer image never replaces a running server by itself. A given AMI is looked up and refused when its architecture is not the type's, in both topologies.",
     },
     subnetId: {
@@ -162,6 +166,7 @@ export const SETTINGS = {
         default: "default VPC",
         topology: "single",
         check: { kind: "text", format: SUBNET_ID, example: "subnet-0123456789abcdef0" },
+        componentArgument: true,
         doc: "A public subnet (routed to an internet gateway) to launch in; the security group goes into its VPC.",
     },
     rootVolumeSizeGiB: {
@@ -169,6 +174,7 @@ export const SETTINGS = {
         default: code(EC2_DEFAULTS.rootVolumeSizeGiB),
         topology: "both",
         check: ROOT_VOLUME_SIZE,
+        componentArgument: true,
         doc: "Size of the encrypted gp3 root volume.",
     },
     hostedZoneId: {
@@ -176,6 +182,7 @@ export const SETTINGS = {
         default: "looked up",
         topology: "both",
         check: { kind: "text", format: HOSTED_ZONE_ID, example: "Z0123456789ABCDEFGHIJ" },
+        componentArgument: true,
         doc: "Route53 zone id; by default the public zone named `domain`.",
     },
     createApexRecord: {
@@ -183,6 +190,7 @@ export const SETTINGS = {
         default: code(false),
         topology: "both",
         check: boolean(false),
+        componentArgument: true,
         doc: "Also point `<domain>` at the server (nginx redirects it to www).",
     },
     dnsTtl: {
@@ -190,6 +198,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.dnsTtl),
         topology: "single",
         check: DNS_TTL,
+        componentArgument: true,
         doc: "TTL of the A records, in seconds.",
     },
     dailySnapshots: {
@@ -197,6 +206,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.dailySnapshots),
         topology: "single",
         check: DAILY_SNAPSHOTS,
+        componentArgument: true,
         doc: "Daily EBS snapshots of the root volume kept by Data Lifecycle Manager (with the nightly database dumps on it); `0` turns them off. The schedule is always named `daily`, so a new count still deletes the snapshots made before it (stacks from before that name delete theirs by hand: tag `aws:dlm:lifecycle-schedule-name`).",
     },
     backupRetentionDays: {
@@ -204,6 +214,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.backupRetentionDays),
         topology: "single",
         check: BACKUP_RETENTION_DAYS,
+        componentArgument: true,
         doc: "Days the backup bucket keeps the server's backups, and any version an upload replaced. The server's instance role may put and read objects under its own prefix (`<stack>-webstack/`), never delete one or change the bucket's rules. AWS mode only.",
     },
     alertEmail: {
@@ -211,6 +222,7 @@ export const SETTINGS = {
         default: "not set",
         topology: "both",
         check: EMAIL,
+        componentArgument: true,
         doc: "Turns alerts on (see [Alerts](docs/alerts.md#alerts)): a Route53 health check of the app's health path (`/healthz`) and CloudWatch alarms mailing this address through SNS. AWS mode only.",
     },
     existingServerHost: {
@@ -315,6 +327,7 @@ export const SETTINGS = {
             expected: "the ids of at least two public subnets in different availability zones",
             example: `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`,
         },
+        componentArgument: true,
         doc: "Public subnets of one VPC in at least two availability zones.",
     },
     minAppServers: {
@@ -322,6 +335,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.minAppServers),
         topology: "ha",
         check: MIN_APP_SERVER_COUNT,
+        componentArgument: true,
         doc: "The fewest app servers. Change it with `pulumi up --refresh` (the deploy workflow refreshes): after a change the provider waits for exactly max(min, the desired capacity in the state).",
     },
     maxAppServers: {
@@ -329,6 +343,7 @@ export const SETTINGS = {
         default: `the larger of ${code(WEB_FLEET_DEFAULTS.maxAppServers)} and \`minAppServers\``,
         topology: "ha",
         check: MAX_APP_SERVER_COUNT,
+        componentArgument: true,
         doc: "The most app servers target tracking scales out to.",
     },
     databaseInstanceClass: {
@@ -336,6 +351,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseInstanceClass),
         topology: "ha",
         check: { kind: "text", format: DATABASE_INSTANCE_CLASS, example: WEB_FLEET_DEFAULTS.databaseInstanceClass },
+        componentArgument: true,
         doc: "The RDS instance class.",
     },
     databaseBackupRetentionDays: {
@@ -343,6 +359,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseBackupRetentionDays),
         topology: "ha",
         check: DATABASE_BACKUP_RETENTION_DAYS,
+        componentArgument: true,
         doc: "Days RDS keeps automated backups, the window a point-in-time restore reaches into.",
     },
     databaseApplyImmediately: {
@@ -350,6 +367,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseApplyImmediately),
         topology: "ha",
         check: boolean(WEB_FLEET_DEFAULTS.databaseApplyImmediately),
+        componentArgument: true,
         doc: "Apply a database change that restarts it (its class above all: a Multi-AZ failover of a minute or so) during `pulumi up`, not in the weekly maintenance window (`maintenanceWindow`), until which every preview shows it again: [docs/database-changes.md](docs/database-changes.md).",
     },
     deployerArns: {
@@ -363,6 +381,7 @@ export const SETTINGS = {
             expected: "the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's)",
             example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:user/alice"]`,
         },
+        componentArgument: true,
         doc: "The IAM roles and users that deploy the stack, which with the app servers' role alone may read the plan's objects. Never the preview role: the plan holds the app's environment. `pulumi up` fails, naming the key and the `pulumi config set --path` line, when the list leaves out whoever runs it.",
     },
     appEnvironment: {
@@ -420,6 +439,22 @@ export function readSetting<K extends CheckedKey>(reader: ConfigReader, key: K):
         case "list":
             return reader.matchingList(key, check.format, check) as SettingValue<K>;
     }
+}
+
+type ComponentArgumentKey<T extends Topology> = {
+    [K in CheckedKey]: (typeof SETTINGS)[K] extends { readonly componentArgument: true; readonly topology: T | "both" } ? K : never;
+}[CheckedKey];
+
+/** The settings the topology's component takes as its arguments of the same names. */
+export type ComponentSettings<T extends Topology> = { readonly [K in ComponentArgumentKey<T>]: SettingValue<K> };
+
+/** Reads every setting the topology's component takes as an argument. */
+export function readComponentSettings<T extends Topology>(reader: ConfigReader, topology: T): ComponentSettings<T> {
+    const keys = SETTING_KEYS.filter((key) => {
+        const setting: Setting = SETTINGS[key];
+        return setting.componentArgument === true && (setting.topology === topology || setting.topology === "both");
+    }) as ComponentArgumentKey<T>[];
+    return Object.fromEntries(keys.map((key) => [key, readSetting(reader, key)])) as ComponentSettings<T>;
 }
 
 /** The setting's row in the README's configuration reference. */

@@ -10,7 +10,15 @@ import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
 import { ConfigError, ConfigReader, describeValue, type RawConfig, STACK_CONFIG } from "./configReader";
-import { keysRefusedBy, readSetting, SETTING_KEYS, TOPOLOGIES, type Topology } from "./settings";
+import {
+    type ComponentSettings,
+    keysRefusedBy,
+    readComponentSettings,
+    readSetting,
+    SETTING_KEYS,
+    TOPOLOGIES,
+    type Topology,
+} from "./settings";
 
 /**
  * Stack configuration: one pure function turns the raw `webstack:*` config values into typed,
@@ -21,43 +29,18 @@ import { keysRefusedBy, readSetting, SETTING_KEYS, TOPOLOGIES, type Topology } f
 export { ConfigError, type RawConfig };
 
 /** The app servers and the database of the `ha` topology: AWS's load balancer, Auto Scaling and RDS. */
-export interface FleetSource {
-    readonly kind: "ha";
-    readonly instanceType?: string;
-    readonly amiId?: string;
-    /** Subnets in at least two availability zones; defaults to the default VPC's. */
-    readonly subnetIds?: readonly string[];
-    readonly rootVolumeSizeGiB?: number;
-    readonly hostedZoneId?: string;
-    readonly createApexRecord: boolean;
-    readonly minAppServers?: number;
-    readonly maxAppServers?: number;
-    readonly databaseInstanceClass?: string;
-    readonly databaseBackupRetentionDays?: number;
-    /** True: the database's changes that restart it apply during `pulumi up`; false: in its weekly maintenance window. */
-    readonly databaseApplyImmediately: boolean;
-    readonly alertEmail?: string;
-    /** The IAM roles and users that run Pulumi on the stack; defaults to whoever runs it. */
-    readonly deployerArns?: readonly string[];
-}
+export type FleetSource = { readonly kind: "ha" } & ComponentSettings<"ha">;
+
+/** A new EC2 instance: WebServer's settings, the SSH ones required. */
+export type NewInstanceSource = {
+    readonly kind: "new-instance";
+    readonly sshPublicKey: string;
+    readonly sshAllowedCidrs: readonly string[];
+} & ComponentSettings<"single">;
 
 /** Where the site runs: a new EC2 instance (`new-instance`), a server that already exists (`existing`), or a fleet behind a load balancer (`ha`). */
 export type ServerSource =
-    | {
-          readonly kind: "new-instance";
-          readonly instanceType?: string;
-          readonly amiId?: string;
-          readonly subnetId?: string;
-          readonly rootVolumeSizeGiB?: number;
-          readonly sshPublicKey: string;
-          readonly sshAllowedCidrs: readonly string[];
-          readonly hostedZoneId?: string;
-          readonly createApexRecord: boolean;
-          readonly dnsTtl?: number;
-          readonly dailySnapshots?: number;
-          readonly backupRetentionDays?: number;
-          readonly alertEmail?: string;
-      }
+    | NewInstanceSource
     | {
           readonly kind: "existing";
           readonly host: string;
@@ -136,51 +119,29 @@ function readExistingServerBackupBucket(reader: ConfigReader): { backupBucket?: 
     return bucket !== undefined && region !== undefined ? { backupBucket: { bucket, region } } : {};
 }
 
-function readNewInstance(reader: ConfigReader): ServerSource {
+function readNewInstance(reader: ConfigReader): NewInstanceSource {
     return {
         kind: "new-instance",
-        instanceType: readSetting(reader, "instanceType"),
-        amiId: readSetting(reader, "amiId"),
-        subnetId: readSetting(reader, "subnetId"),
-        rootVolumeSizeGiB: readSetting(reader, "rootVolumeSizeGiB"),
+        ...readComponentSettings(reader, "single"),
         sshPublicKey: readSetting(reader, "sshPublicKey") ?? "",
         sshAllowedCidrs: readSshAllowedCidrs(reader),
-        hostedZoneId: readSetting(reader, "hostedZoneId"),
-        createApexRecord: readSetting(reader, "createApexRecord"),
-        dnsTtl: readSetting(reader, "dnsTtl"),
-        dailySnapshots: readSetting(reader, "dailySnapshots"),
-        backupRetentionDays: readSetting(reader, "backupRetentionDays"),
-        alertEmail: readSetting(reader, "alertEmail"),
     };
 }
 
 function readFleet(reader: ConfigReader): FleetSource {
-    const minAppServers = readSetting(reader, "minAppServers");
-    const maxAppServers = readSetting(reader, "maxAppServers");
-    const min = minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
-    const rangeProblem =
-        maxAppServers === undefined
-            ? undefined
-            : appServerRangeProblem({ min: "webstack:minAppServers", max: "webstack:maxAppServers" }, min, maxAppServers);
-    if (rangeProblem !== undefined) {
-        reader.problems.push(rangeProblem);
+    const fleet = readComponentSettings(reader, "ha");
+    if (fleet.maxAppServers !== undefined) {
+        const min = fleet.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
+        const rangeProblem = appServerRangeProblem(
+            { min: "webstack:minAppServers", max: "webstack:maxAppServers" },
+            min,
+            fleet.maxAppServers,
+        );
+        if (rangeProblem !== undefined) {
+            reader.problems.push(rangeProblem);
+        }
     }
-    return {
-        kind: "ha",
-        instanceType: readSetting(reader, "instanceType"),
-        amiId: readSetting(reader, "amiId"),
-        subnetIds: readSetting(reader, "subnetIds"),
-        rootVolumeSizeGiB: readSetting(reader, "rootVolumeSizeGiB"),
-        hostedZoneId: readSetting(reader, "hostedZoneId"),
-        createApexRecord: readSetting(reader, "createApexRecord"),
-        minAppServers,
-        maxAppServers,
-        databaseInstanceClass: readSetting(reader, "databaseInstanceClass"),
-        databaseBackupRetentionDays: readSetting(reader, "databaseBackupRetentionDays"),
-        databaseApplyImmediately: readSetting(reader, "databaseApplyImmediately"),
-        alertEmail: readSetting(reader, "alertEmail"),
-        deployerArns: readSetting(reader, "deployerArns"),
-    };
+    return { kind: "ha", ...fleet };
 }
 
 /** The topology, and a problem for every setting the other topology alone reads. */

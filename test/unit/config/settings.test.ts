@@ -1,6 +1,23 @@
 import { expect } from "chai";
 import { ConfigReader, STACK_CONFIG } from "../../../config/configReader";
-import { keysRefusedBy, readSetting, referenceRow, SETTING_KEYS, SETTINGS } from "../../../config/settings";
+import {
+    type ComponentSettings,
+    keysRefusedBy,
+    readComponentSettings,
+    readSetting,
+    referenceRow,
+    SETTING_KEYS,
+    SETTINGS,
+} from "../../../config/settings";
+import type { WebFleetArgs } from "../../../components/webFleet";
+import type { WebServerArgs } from "../../../components/webServer";
+
+/** True when every setting is an argument of the component, of a type the argument takes; false breaks the build. */
+type TakenBy<Args, Settings> = [Exclude<keyof Settings, keyof Args>] extends [never]
+    ? Settings extends Partial<Args>
+        ? true
+        : false
+    : false;
 
 describe("the settings' description", () => {
     it("lists every key once", () => {
@@ -36,6 +53,35 @@ describe("the settings' description", () => {
                 expect(SETTINGS[key].type, key).to.equal(`integer ${check.bounds.min}–${check.bounds.max}`);
             }
         }
+    });
+});
+
+describe("readComponentSettings", () => {
+    it("reads every setting a topology's component takes, unset ones left undefined, and nothing else", () => {
+        const reader = new ConfigReader({ dnsTtl: "600", minAppServers: "3", domain: "example.com" }, STACK_CONFIG);
+        const single = readComponentSettings(reader, "single");
+        expect(Object.keys(single).sort()).to.deep.equal(
+            [
+                "alertEmail",
+                "amiId",
+                "backupRetentionDays",
+                "createApexRecord",
+                "dailySnapshots",
+                "dnsTtl",
+                "hostedZoneId",
+                "instanceType",
+                "rootVolumeSizeGiB",
+                "subnetId",
+            ].sort(),
+        );
+        expect(single).to.deep.include({ dnsTtl: 600, createApexRecord: false, instanceType: undefined });
+        expect(readComponentSettings(reader, "ha")).to.deep.include({ minAppServers: 3, databaseApplyImmediately: false });
+    });
+
+    it("passes each setting only to an argument of that name and type that its component has", () => {
+        const single: TakenBy<WebServerArgs, ComponentSettings<"single">> = true;
+        const ha: TakenBy<WebFleetArgs, ComponentSettings<"ha">> = true;
+        expect([single, ha]).to.deep.equal([true, true]);
     });
 });
 
