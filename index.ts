@@ -2,13 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildPlan, buildRelease, RemoteProvisioner, siteUrl, type ServerSettings, WebFleet, WebServer } from "./components";
 import { stackServerName } from "./components/tags";
 import { PREVIEW_KEY_PLACEHOLDER, readStackSettings, StackSettings } from "./config/stackConfig";
+import { planSettingsOf } from "./config/settings";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
     const includeApex = settings.server.kind === "new-instance" && settings.server.createApexRecord;
     return {
-        appInstances: settings.appInstances,
-        apiCacheSeconds: settings.apiCacheSeconds,
+        ...planSettingsOf(settings),
         release: await buildRelease(),
         tls: settings.tls && { ...settings.tls, includeApex },
         maintenance: settings.maintenance,
@@ -39,8 +39,7 @@ export = async () => {
             maintenance: settings.maintenance,
             maintenanceWindow: settings.maintenanceWindow,
             server: {
-                appInstances: settings.appInstances,
-                apiCacheSeconds: settings.apiCacheSeconds,
+                ...planSettingsOf(settings),
                 release: await buildRelease(),
                 appEnvironment,
             },

@@ -40,8 +40,8 @@ export interface Setting {
     /** The topology that takes the setting; the other one refuses it. */
     readonly topology: Topology | "both";
     readonly check: SettingCheck;
-    /** The topology's component (WebServer, WebFleet) takes the value as its argument of the same name. */
-    readonly componentArgument?: true;
+    /** What takes the value as its argument of the same name: the topology's component (WebServer, WebFleet), or the server's plan (buildPlan's ServerSettings). */
+    readonly passedTo?: "component" | "plan";
     /** The README table's one line about it. */
     readonly doc: string;
 }
@@ -150,7 +150,7 @@ export const SETTINGS = {
         default: code(EC2_DEFAULTS.instanceType),
         topology: "both",
         check: { kind: "text", format: INSTANCE_TYPE, example: EC2_DEFAULTS.instanceType },
-        componentArgument: true,
+        passedTo: "component",
         doc: "EC2 instance type. Graviton types (`t4g.*`, `m7g.*`, `a1.*`, ...) get the arm64 image. A running server keeps its image, so moving it between x86_64 and Graviton is refused before anything changes, with the way to a new server. A fleet keeps its servers' image until the architecture changes, then rolls to the newest Debian image of the new one.",
     },
     amiId: {
@@ -158,7 +158,7 @@ export const SETTINGS = {
         default: "newest Debian 13",
         topology: "both",
         check: { kind: "text", format: AMI_ID, example: "ami-0123456789abcdef0" },
-        componentArgument: true,
+        passedTo: "component",
         doc: "AMI override. By default the newest official Debian 13 image (owner 136693071363) for the type's architecture; a newer image never replaces a running server by itself. A given AMI is looked up and refused when its architecture is not the type's, in both topologies.",
     },
     subnetId: {
@@ -166,7 +166,7 @@ export const SETTINGS = {
         default: "default VPC",
         topology: "single",
         check: { kind: "text", format: SUBNET_ID, example: "subnet-0123456789abcdef0" },
-        componentArgument: true,
+        passedTo: "component",
         doc: "A public subnet (routed to an internet gateway) to launch in; the security group goes into its VPC.",
     },
     rootVolumeSizeGiB: {
@@ -174,7 +174,7 @@ export const SETTINGS = {
         default: code(EC2_DEFAULTS.rootVolumeSizeGiB),
         topology: "both",
         check: ROOT_VOLUME_SIZE,
-        componentArgument: true,
+        passedTo: "component",
         doc: "Size of the encrypted gp3 root volume.",
     },
     hostedZoneId: {
@@ -182,7 +182,7 @@ export const SETTINGS = {
         default: "looked up",
         topology: "both",
         check: { kind: "text", format: HOSTED_ZONE_ID, example: "Z0123456789ABCDEFGHIJ" },
-        componentArgument: true,
+        passedTo: "component",
         doc: "Route53 zone id; by default the public zone named `domain`.",
     },
     createApexRecord: {
@@ -190,7 +190,7 @@ export const SETTINGS = {
         default: code(false),
         topology: "both",
         check: boolean(false),
-        componentArgument: true,
+        passedTo: "component",
         doc: "Also point `<domain>` at the server (nginx redirects it to www).",
     },
     dnsTtl: {
@@ -198,7 +198,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.dnsTtl),
         topology: "single",
         check: DNS_TTL,
-        componentArgument: true,
+        passedTo: "component",
         doc: "TTL of the A records, in seconds.",
     },
     dailySnapshots: {
@@ -206,7 +206,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.dailySnapshots),
         topology: "single",
         check: DAILY_SNAPSHOTS,
-        componentArgument: true,
+        passedTo: "component",
         doc: "Daily EBS snapshots of the root volume kept by Data Lifecycle Manager (with the nightly database dumps on it); `0` turns them off. The schedule is always named `daily`, so a new count still deletes the snapshots made before it (stacks from before that name delete theirs by hand: tag `aws:dlm:lifecycle-schedule-name`).",
     },
     backupRetentionDays: {
@@ -214,7 +214,7 @@ export const SETTINGS = {
         default: code(WEB_SERVER_DEFAULTS.backupRetentionDays),
         topology: "single",
         check: BACKUP_RETENTION_DAYS,
-        componentArgument: true,
+        passedTo: "component",
         doc: "Days the backup bucket keeps the server's backups, and any version an upload replaced. The server's instance role may put and read objects under its own prefix (`<stack>-webstack/`), never delete one or change the bucket's rules. AWS mode only.",
     },
     alertEmail: {
@@ -222,7 +222,7 @@ export const SETTINGS = {
         default: "not set",
         topology: "both",
         check: EMAIL,
-        componentArgument: true,
+        passedTo: "component",
         doc: "Turns alerts on (see [Alerts](docs/alerts.md#alerts)): a Route53 health check of the app's health path (`/healthz`) and CloudWatch alarms mailing this address through SNS. AWS mode only.",
     },
     existingServerHost: {
@@ -258,6 +258,7 @@ export const SETTINGS = {
         default: code(DEFAULT_APP_INSTANCES),
         topology: "both",
         check: APP_INSTANCES,
+        passedTo: "plan",
         doc: "Node.js app processes behind nginx. Two or more let a deploy restart them one at a time without dropping a request.",
     },
     apiCacheSeconds: {
@@ -265,6 +266,7 @@ export const SETTINGS = {
         default: code(DEFAULT_API_CACHE_SECONDS),
         topology: "both",
         check: API_CACHE_SECONDS,
+        passedTo: "plan",
         doc: "How long nginx keeps an anonymous API read (the posts list, a post, `/api/version`) for every reader: one request per second reaches the app however many read. `0` turns the cache off. A writer sees their own post at once (the POST's answer sets a short cookie that reads past the cache); another reader may see the list up to this late.",
     },
     maintenance: {
@@ -327,7 +329,7 @@ export const SETTINGS = {
             expected: "the ids of at least two public subnets in different availability zones",
             example: `["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]`,
         },
-        componentArgument: true,
+        passedTo: "component",
         doc: "Public subnets of one VPC in at least two availability zones.",
     },
     minAppServers: {
@@ -335,7 +337,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.minAppServers),
         topology: "ha",
         check: MIN_APP_SERVER_COUNT,
-        componentArgument: true,
+        passedTo: "component",
         doc: "The fewest app servers. Change it with `pulumi up --refresh` (the deploy workflow refreshes): after a change the provider waits for exactly max(min, the desired capacity in the state).",
     },
     maxAppServers: {
@@ -343,7 +345,7 @@ export const SETTINGS = {
         default: `the larger of ${code(WEB_FLEET_DEFAULTS.maxAppServers)} and \`minAppServers\``,
         topology: "ha",
         check: MAX_APP_SERVER_COUNT,
-        componentArgument: true,
+        passedTo: "component",
         doc: "The most app servers target tracking scales out to.",
     },
     databaseInstanceClass: {
@@ -351,7 +353,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseInstanceClass),
         topology: "ha",
         check: { kind: "text", format: DATABASE_INSTANCE_CLASS, example: WEB_FLEET_DEFAULTS.databaseInstanceClass },
-        componentArgument: true,
+        passedTo: "component",
         doc: "The RDS instance class.",
     },
     databaseBackupRetentionDays: {
@@ -359,7 +361,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseBackupRetentionDays),
         topology: "ha",
         check: DATABASE_BACKUP_RETENTION_DAYS,
-        componentArgument: true,
+        passedTo: "component",
         doc: "Days RDS keeps automated backups, the window a point-in-time restore reaches into.",
     },
     databaseApplyImmediately: {
@@ -367,7 +369,7 @@ export const SETTINGS = {
         default: code(WEB_FLEET_DEFAULTS.databaseApplyImmediately),
         topology: "ha",
         check: boolean(WEB_FLEET_DEFAULTS.databaseApplyImmediately),
-        componentArgument: true,
+        passedTo: "component",
         doc: "Apply a database change that restarts it (its class above all: a Multi-AZ failover of a minute or so) during `pulumi up`, not in the weekly maintenance window (`maintenanceWindow`), until which every preview shows it again: [docs/database-changes.md](docs/database-changes.md).",
     },
     deployerArns: {
@@ -381,7 +383,7 @@ export const SETTINGS = {
             expected: "the ARNs of the IAM roles or users that run Pulumi on this stack (not a session's)",
             example: `["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:user/alice"]`,
         },
-        componentArgument: true,
+        passedTo: "component",
         doc: "The IAM roles and users that deploy the stack, which with the app servers' role alone may read the plan's objects. Never the preview role: the plan holds the app's environment. `pulumi up` fails, naming the key and the `pulumi config set --path` line, when the list leaves out whoever runs it.",
     },
     appEnvironment: {
@@ -441,20 +443,40 @@ export function readSetting<K extends CheckedKey>(reader: ConfigReader, key: K):
     }
 }
 
-type ComponentArgumentKey<T extends Topology> = {
-    [K in CheckedKey]: (typeof SETTINGS)[K] extends { readonly componentArgument: true; readonly topology: T | "both" } ? K : never;
+type PassedKey<To, T extends Topology> = {
+    [K in CheckedKey]: (typeof SETTINGS)[K] extends { readonly passedTo: To; readonly topology: T | "both" } ? K : never;
 }[CheckedKey];
 
 /** The settings the topology's component takes as its arguments of the same names. */
-export type ComponentSettings<T extends Topology> = { readonly [K in ComponentArgumentKey<T>]: SettingValue<K> };
+export type ComponentSettings<T extends Topology> = { readonly [K in PassedKey<"component", T>]: SettingValue<K> };
+
+/** The settings the server's plan takes as its arguments of the same names, in either topology. */
+export type PlanSettings = { readonly [K in PassedKey<"plan", Topology>]: SettingValue<K> };
+
+/** The keys passed on to `passedTo`: those the topology takes, or every one when no topology is given. */
+function keysPassedTo(passedTo: Setting["passedTo"], topology?: Topology): SettingKey[] {
+    return SETTING_KEYS.filter((key) => {
+        const setting: Setting = SETTINGS[key];
+        return setting.passedTo === passedTo && (topology === undefined || setting.topology === topology || setting.topology === "both");
+    });
+}
+
+const PLAN_KEYS = keysPassedTo("plan") as PassedKey<"plan", Topology>[];
 
 /** Reads every setting the topology's component takes as an argument. */
 export function readComponentSettings<T extends Topology>(reader: ConfigReader, topology: T): ComponentSettings<T> {
-    const keys = SETTING_KEYS.filter((key) => {
-        const setting: Setting = SETTINGS[key];
-        return setting.componentArgument === true && (setting.topology === topology || setting.topology === "both");
-    }) as ComponentArgumentKey<T>[];
+    const keys = keysPassedTo("component", topology) as PassedKey<"component", T>[];
     return Object.fromEntries(keys.map((key) => [key, readSetting(reader, key)])) as ComponentSettings<T>;
+}
+
+/** Reads every setting the server's plan takes as an argument. */
+export function readPlanSettings(reader: ConfigReader): PlanSettings {
+    return Object.fromEntries(PLAN_KEYS.map((key) => [key, readSetting(reader, key)])) as PlanSettings;
+}
+
+/** The plan's settings among the stack's. */
+export function planSettingsOf(settings: PlanSettings): PlanSettings {
+    return Object.fromEntries(PLAN_KEYS.map((key) => [key, settings[key]])) as PlanSettings;
 }
 
 /** The setting's row in the README's configuration reference. */

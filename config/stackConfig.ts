@@ -14,6 +14,8 @@ import {
     type ComponentSettings,
     keysRefusedBy,
     readComponentSettings,
+    readPlanSettings,
+    type PlanSettings,
     readSetting,
     SETTING_KEYS,
     TOPOLOGIES,
@@ -49,7 +51,8 @@ export type ServerSource =
       }
     | FleetSource;
 
-export interface StackSettings {
+/** The stack's settings; the plan's (appInstances, apiCacheSeconds) among them. */
+export interface StackSettings extends PlanSettings {
     readonly domain: string;
     readonly hostName: string;
     readonly server: ServerSource;
@@ -57,8 +60,6 @@ export interface StackSettings {
     readonly sshHostKey?: string;
     /** False: create the infrastructure only and leave the server unconfigured (a fleet's servers always configure themselves). */
     readonly provision: boolean;
-    readonly appInstances?: number;
-    readonly apiCacheSeconds?: number;
     readonly tls?: TlsSettings;
     /** The app's own environment; the program keeps it as a secret. */
     readonly appEnvironment?: Readonly<Record<string, string>>;
@@ -315,8 +316,7 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
         sshUser: readSetting(reader, "sshUser") ?? DEFAULT_SSH_USER,
         sshHostKey: readSetting(reader, "sshHostKey"),
         provision: provision || server.kind === "existing",
-        appInstances: readSetting(reader, "appInstances"),
-        apiCacheSeconds: readSetting(reader, "apiCacheSeconds"),
+        ...readPlanSettings(reader),
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),
         maintenance: readMaintenance(reader, topology),

@@ -3,7 +3,10 @@ import { ConfigReader, STACK_CONFIG } from "../../../config/configReader";
 import {
     type ComponentSettings,
     keysRefusedBy,
+    planSettingsOf,
+    type PlanSettings,
     readComponentSettings,
+    readPlanSettings,
     readSetting,
     referenceRow,
     SETTING_KEYS,
@@ -11,6 +14,7 @@ import {
 } from "../../../config/settings";
 import type { WebFleetArgs } from "../../../components/webFleet";
 import type { WebServerArgs } from "../../../components/webServer";
+import type { FleetServerSettings, ServerSettings } from "../../../provisioning";
 
 /** True when every setting is an argument of the component, of a type the argument takes; false breaks the build. */
 type TakenBy<Args, Settings> = [Exclude<keyof Settings, keyof Args>] extends [never]
@@ -82,6 +86,28 @@ describe("readComponentSettings", () => {
         const single: TakenBy<WebServerArgs, ComponentSettings<"single">> = true;
         const ha: TakenBy<WebFleetArgs, ComponentSettings<"ha">> = true;
         expect([single, ha]).to.deep.equal([true, true]);
+    });
+});
+
+describe("readPlanSettings", () => {
+    it("reads every setting the server's plan takes, in either topology", () => {
+        const reader = new ConfigReader({ appInstances: "4", topology: "ha" }, STACK_CONFIG);
+        expect(readPlanSettings(reader)).to.deep.equal({ appInstances: 4, apiCacheSeconds: undefined });
+    });
+
+    it("passes each setting only to an argument of that name and type that a server's plan and a fleet's have", () => {
+        const server: TakenBy<ServerSettings, PlanSettings> = true;
+        const fleet: TakenBy<FleetServerSettings, PlanSettings> = true;
+        expect([server, fleet]).to.deep.equal([true, true]);
+    });
+});
+
+describe("planSettingsOf", () => {
+    it("picks the plan's settings out of the stack's", () => {
+        expect(planSettingsOf({ appInstances: 3, apiCacheSeconds: 0, domain: "example.com" } as PlanSettings)).to.deep.equal({
+            appInstances: 3,
+            apiCacheSeconds: 0,
+        });
     });
 });
 
