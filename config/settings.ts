@@ -14,8 +14,9 @@ import type { ConfigReader, Format } from "./configReader";
 /**
  * Every `webstack:` setting, described once: its key, its type and default as the README's
  * configuration reference gives them, the topology that takes it, how its value is checked (with the
- * example a message gives) and its documentation. The stack config's reader, its list of known keys,
- * its topology rules and the README's table (test/unit/docs/readme.test.ts) all follow from it.
+ * example a message gives), what it is passed to, and its documentation. The stack config's list of
+ * known keys, its topology rules, its reader, the arguments index.ts passes on and the README's table
+ * (test/unit/docs/readme.test.ts) all follow from it.
  */
 
 /** `single`: one server (the default); `ha`: a fleet on AWS's load balancer, Auto Scaling and RDS. */
