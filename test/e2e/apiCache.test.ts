@@ -6,20 +6,13 @@ import { DEFAULT_API_CACHE_SECONDS, RECENT_WRITER_COOKIE, recentWriterSeconds } 
 import { appInstanceUnit, appPorts, NGINX_SITE_FILE } from "../../provisioning/layout";
 import { nginxSiteStep } from "../../provisioning/steps/nginx";
 import { figure } from "../support/figure";
-import { request, waitUntil, type HttpAnswer } from "../support/http";
+import { pastTheCacheTime, request, waitUntil, type HttpAnswer } from "../support/http";
 import type { LoadTarget } from "../support/load";
 import { provisionSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-api-cache";
 const APP_INSTANCES = 2;
 const PARALLEL_MISSES = 200;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/**
- * Long enough for an answer kept now to have expired: nginx counts an answer's time in whole seconds
- * of its clock, so an answer kept early in a second stays fresh to the end of the next one.
- */
-const pastTheCacheTime = () => sleep((DEFAULT_API_CACHE_SECONDS + 1) * 1000 + 300);
 
 describe("nginx's micro-cache of the API on a sandbox server (end to end)", function () {
     this.timeout(15 * 60_000);

@@ -2,6 +2,7 @@ import * as http from "http";
 import * as https from "https";
 import type { LoadTarget } from "./load";
 import { pollUntil } from "../../sandbox/exec";
+import { DEFAULT_API_CACHE_SECONDS } from "../../provisioning/files/nginx";
 
 export interface HttpAnswer {
     readonly status: number;
@@ -90,4 +91,13 @@ export async function measureOutage(target: LoadTarget, path: string, maxSeconds
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (answeredAt - askedAt))));
     }
     throw new Error(`${path}: ${failed ? "no 200 again" : "no outage"} within ${maxSeconds} s`);
+}
+
+/**
+ * Waits until an API answer nginx's micro-cache kept now has expired, so that an anonymous read
+ * sees every write made before it: nginx counts an answer's time in whole seconds of its clock, so
+ * an answer kept early in a second stays fresh to the end of the next one.
+ */
+export function pastTheCacheTime(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, (DEFAULT_API_CACHE_SECONDS + 1) * 1000 + 300));
 }
