@@ -4,10 +4,10 @@
  */
 import type { Plan, PlanInputs } from "../provisioning";
 import { PENDING_SECURITY_UPDATES_COMMAND, SERVER_PACKAGES } from "../provisioning/steps/packages";
-import { setStackConfig } from "../sandbox/engine";
-import { applyPlan } from "../sandbox/runner";
+import { setStackConfig } from "../sandbox/executors/engine";
+import { applyPlan } from "../sandbox/executors/runner";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
-import type { Sandbox } from "../sandbox/state";
+import type { Sandbox } from "../sandbox/host/state";
 import type { Figure } from "./measure";
 import { benchLog, type BenchRun, onServer, SERVER_MEMORY_MIB, timed, withProgramPeakMiB, withSandboxStack } from "./probes";
 

@@ -6,7 +6,7 @@
  * empty server of a stack with nothing to restore, on the same machine in the same run.
  */
 import { wwwHostName } from "../provisioning/site";
-import { existingServerConfig, sandboxServer, setStackConfig } from "../sandbox/engine";
+import { existingServerConfig, sandboxServer, setStackConfig } from "../sandbox/executors/engine";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
 import { request, waitUntil } from "../test/support/http";
 import { loseServerUnderWriters } from "../test/support/serverLoss";

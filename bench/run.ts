@@ -29,7 +29,7 @@ import { buildRelease } from "../release/build";
 import { buildPlan } from "../provisioning";
 import { wwwHostName } from "../provisioning/site";
 import { destroySandbox, startSandbox } from "../sandbox/sandbox";
-import type { Sandbox } from "../sandbox/state";
+import type { Sandbox } from "../sandbox/host/state";
 import { renderTable, verdict, type Figure } from "./measure";
 import { benchLog, logBytes, memory, SERVER_MEMORY_MIB, type BenchRun } from "./probes";
 import { engineOnlyFigures, provisioningFigures } from "./provisioning";

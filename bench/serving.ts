@@ -12,9 +12,9 @@ import { CURRENT_LINK, appPorts, DEFAULT_APP_INSTANCES, REBOOT_REQUIRED_FILE, RE
 import { measureOutage } from "../test/support/http";
 import { shellQuote } from "../provisioning/script";
 import { releaseSteps } from "../provisioning/steps/release";
-import { startAcmeServer, trustAcmeServer } from "../sandbox/acme";
-import { applyPlan } from "../sandbox/runner";
-import type { Sandbox } from "../sandbox/state";
+import { startAcmeServer, trustAcmeServer } from "../sandbox/acme/acme";
+import { applyPlan } from "../sandbox/executors/runner";
+import type { Sandbox } from "../sandbox/host/state";
 import {
     cpuPerRequest,
     describeCpu,

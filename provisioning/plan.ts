@@ -2,7 +2,7 @@
  * The provisioning plan: the server's whole configuration as an ordered list of steps.
  *
  * Three executors apply a plan: `components/remoteProvisioner.ts` (Pulumi, over SSH, for EC2 or any
- * host), `sandbox/runner.ts` (a plain SSH runner, for the local Debian server) and
+ * host), `sandbox/executors/runner.ts` (a plain SSH runner, for the local Debian server) and
  * `components/fleet/firstBoot.ts` (a fleet's server applying it to itself at first boot). None knows what
  * a step does, so everything a server needs lives here as data.
  */

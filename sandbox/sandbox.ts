@@ -1,18 +1,33 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { renderHostKeyUserData, type HostKeyPair } from "../components/server/hostKey";
-import { ensureBaseImage } from "./baseImage";
-import { bootServer, waitForSsh, type ServerImage } from "./boot";
+import { ensureBaseImage } from "./server/baseImage";
+import { bootServer, waitForSsh, type ServerImage } from "./server/boot";
 import { ensureCloudInitLayer, noCloudSeedFiles } from "./fleet/cloudInit";
-import { knownHostsLines } from "./guest";
-import { killAndRemoveCgroups, processInCgroup } from "./cgroups";
-import { DEFAULT_DOMAIN, resolvConfNameservers, checkedSandboxDomain, restartDnsServer, startDnsServer, stopDnsServer } from "./dns";
-import { runCommand } from "./exec";
-import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host";
-import { cgroupName, sandboxPaths, checkedSandboxName } from "./layout";
-import { unmountAllUnder } from "./mounts";
-import { allocateSubnetIndex, namespaceName, createNetwork, enableEgress, removeNetwork, sandboxNetwork } from "./network";
-import { sandboxAwsHostRecords, sandboxBackupBucket, startSandboxAws, stopSandboxAws, prepareServerForSandboxAws } from "./aws";
-import { describeSandbox, readState, removeRuntimeDir, takenSubnetIndexes, writeState, type Sandbox, type SandboxState } from "./state";
+import { knownHostsLines } from "./server/guest";
+import { killAndRemoveCgroups, processInCgroup } from "./server/cgroups";
+import {
+    DEFAULT_DOMAIN,
+    resolvConfNameservers,
+    checkedSandboxDomain,
+    restartDnsServer,
+    startDnsServer,
+    stopDnsServer,
+} from "./network/dns";
+import { runCommand } from "./host/exec";
+import { ensureHostPackages, isProcessAlive, requireRootOnLinux, withHostLock } from "./host/host";
+import { cgroupName, sandboxPaths, checkedSandboxName } from "./host/layout";
+import { unmountAllUnder } from "./server/mounts";
+import { allocateSubnetIndex, namespaceName, createNetwork, enableEgress, removeNetwork, sandboxNetwork } from "./network/network";
+import { sandboxAwsHostRecords, sandboxBackupBucket, startSandboxAws, stopSandboxAws, prepareServerForSandboxAws } from "./objectStore/aws";
+import {
+    describeSandbox,
+    readState,
+    removeRuntimeDir,
+    takenSubnetIndexes,
+    writeState,
+    type Sandbox,
+    type SandboxState,
+} from "./host/state";
 
 /**
  * One sandbox: a Debian server booted with systemd-nspawn in a network namespace of its own, its

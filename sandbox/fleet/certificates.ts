@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isIpv4Address } from "../../provisioning/formats";
-import { runCommand } from "../exec";
+import { runCommand } from "../host/exec";
 
 /**
  * The fleet sandbox's certificate authority, made with openssl for each fleet: it signs what AWS's

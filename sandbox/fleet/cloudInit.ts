@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { ServerFile } from "../guest";
-import { runCommand, secondsSince } from "../exec";
-import { CACHE_DIR } from "../layout";
-import { unmountAllUnder } from "../mounts";
+import type { ServerFile } from "../server/guest";
+import { runCommand, secondsSince } from "../host/exec";
+import { CACHE_DIR } from "../host/layout";
+import { unmountAllUnder } from "../server/mounts";
 
 /**
- * What makes an fleet sandbox app server boot like an EC2 instance of the launch template: cloud-init,
+ * What makes a fleet sandbox app server boot like an EC2 instance of the launch template: cloud-init,
  * installed once as an image layer over the base image (Debian's EC2 images ship it; the minbase
  * does not), and a NoCloud seed per server holding the launch template's user data unchanged.
  */

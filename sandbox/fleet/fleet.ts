@@ -5,18 +5,25 @@ import { appServerPolicy } from "../../components/fleet/appServers";
 import { RUN_AS_ROOT, type Release } from "../../provisioning";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../provisioning/files/nginx";
 import { wwwHostName } from "../../provisioning/site";
-import { startAws, stopAws } from "../aws";
-import { ensureBaseImage } from "../baseImage";
-import { resolvConfNameservers, startDnsServer, stopDnsServer, checkedSandboxDomain } from "../dns";
-import { secondsSince } from "../exec";
-import { ensureHostPackages, requireRootOnLinux, withHostLock } from "../host";
-import { checkedSandboxName } from "../layout";
-import { allocateSubnetIndex, createSharedSubnet, enableEgress, removeSharedSubnet, sharedSubnet, type SharedSubnet } from "../network";
+import { startAws, stopAws } from "../objectStore/aws";
+import { ensureBaseImage } from "../server/baseImage";
+import { resolvConfNameservers, startDnsServer, stopDnsServer, checkedSandboxDomain } from "../network/dns";
+import { secondsSince } from "../host/exec";
+import { ensureHostPackages, requireRootOnLinux, withHostLock } from "../host/host";
+import { checkedSandboxName } from "../host/layout";
+import {
+    allocateSubnetIndex,
+    createSharedSubnet,
+    enableEgress,
+    removeSharedSubnet,
+    sharedSubnet,
+    type SharedSubnet,
+} from "../network/network";
 import { openObjectStore, type ObjectStore } from "../objectStore/objectStore";
 import { destroySandbox, runningSandbox } from "../sandbox";
-import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../state";
-import { startSubnetMember } from "../subnetMember";
-import { sshRun } from "../ssh";
+import { listSandboxes, readState, removeRuntimeDir, takenSubnetIndexes, type Sandbox } from "../host/state";
+import { startSubnetMember } from "../server/subnetMember";
+import { sshRun } from "../host/ssh";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
 import { ensureCloudInitLayer } from "./cloudInit";
 import { databaseSetupScript } from "./database";

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import type { FleetDatabase, FleetInputs } from "../../provisioning";
 import { APP_DATABASE, APP_USER, FLEET_APP_DATABASE_USER } from "../../provisioning/layout";
-import type { AwsHost } from "../aws";
-import { FLEET_STATE_FILE, fleetRuntimeDir } from "../layout";
-import { sharedSubnetAddress, sharedSubnetMember, type SandboxNetwork, type SharedSubnet } from "../network";
+import type { AwsHost } from "../objectStore/aws";
+import { FLEET_STATE_FILE, fleetRuntimeDir } from "../host/layout";
+import { sharedSubnetAddress, sharedSubnetMember, type SandboxNetwork, type SharedSubnet } from "../network/network";
 import { secretsManagerHostName, type SecretArns } from "../objectStore/objectStore";
 
 /**
- * How an fleet sandbox is laid out: where its files are on the host, what its servers are called and
+ * How a fleet sandbox is laid out: where its files are on the host, what its servers are called and
  * where they sit on the shared subnet, and the AWS names its moto answers at.
  */
 

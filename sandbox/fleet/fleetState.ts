@@ -1,4 +1,4 @@
-import { readJsonFile, writeJsonFile } from "../state";
+import { readJsonFile, writeJsonFile } from "../host/state";
 import { fleetPaths } from "./fleetLayout";
 
 /** What the host keeps of a fleet: deploy and rollback drive it from processes of their own. */

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isProcessAlive } from "../host";
-import { CACHE_DIR } from "../layout";
-import { stopProcessInPidFile } from "../daemon";
-import { readJsonFile } from "../state";
-import { pollUntil, runCommand } from "../exec";
+import { isProcessAlive } from "../host/host";
+import { CACHE_DIR } from "../host/layout";
+import { stopProcessInPidFile } from "../host/daemon";
+import { readJsonFile } from "../host/state";
+import { pollUntil, runCommand } from "../host/exec";
 import { issueCertificate, type CertificateAuthority } from "../fleet/certificates";
 import { motoPolicy } from "./motoPolicy";
 

@@ -23,13 +23,13 @@ import {
     sandboxServer,
     setStackConfig,
     stackStateFile,
-} from "../../sandbox/engine";
-import { SANDBOX_STACK } from "../../sandbox/aws";
+} from "../../sandbox/executors/engine";
+import { SANDBOX_STACK } from "../../sandbox/objectStore/aws";
 import { figure } from "../support/figure";
 import { request } from "../support/http";
 import { startLoad, type LoadTarget } from "../support/load";
 import { watchCommandLines } from "../support/processes";
-import { startSshAgent, type SshAgent } from "../../sandbox/sshAgent";
+import { startSshAgent, type SshAgent } from "../../sandbox/executors/sshAgent";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const SANDBOX_NAME = "e2e-engine";

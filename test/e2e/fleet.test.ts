@@ -8,7 +8,7 @@ import { TARGET_HEADER } from "../../sandbox/fleet/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
 import { RECENT_WRITER_COOKIE } from "../../provisioning/files/nginx";
 import { APP_USER, MIGRATOR_ENV_FILE } from "../../provisioning/layout";
-import { sshRunAsRoot } from "../../sandbox/ssh";
+import { sshRunAsRoot } from "../../sandbox/host/ssh";
 import { suiteLog } from "../support/sandbox";
 import { figure } from "../support/figure";
 import { metadataTokenOutcome } from "../support/metadataService";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import type { HostKeyPair } from "../../components/server/hostKey";
-import { runCommand } from "../../sandbox/exec";
-import { sshRunAsRoot } from "../../sandbox/ssh";
+import { runCommand } from "../../sandbox/host/exec";
+import { sshRunAsRoot } from "../../sandbox/host/ssh";
 import { destroySandbox, startSandbox } from "../../sandbox/sandbox";
-import type { Sandbox } from "../../sandbox/state";
+import type { Sandbox } from "../../sandbox/host/state";
 import { suiteLog } from "../support/sandbox";
 import { sshKeyPair } from "../support/sshKeys";
 

@@ -22,8 +22,8 @@ import {
     VERIFY_BACKUPS_UNIT,
 } from "../../provisioning/layout";
 import { wwwHostName } from "../../provisioning/site";
-import { SANDBOX_STACK, sandboxObjectStore } from "../../sandbox/aws";
-import { existingServerConfig, openEngineStack, requireEngineBinDir, sandboxServer, setStackConfig } from "../../sandbox/engine";
+import { SANDBOX_STACK, sandboxObjectStore } from "../../sandbox/objectStore/aws";
+import { existingServerConfig, openEngineStack, requireEngineBinDir, sandboxServer, setStackConfig } from "../../sandbox/executors/engine";
 import type { ObjectStore } from "../../sandbox/objectStore/objectStore";
 import { request, waitUntil } from "../support/http";
 import { startSandbox, type TestSandbox } from "../support/sandbox";

@@ -3,7 +3,7 @@ import { buildRelease, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
 import { buildPlan, type Plan } from "../../provisioning";
 import { ACCESS_LOG_FILE, APP_ENVIRONMENT_FILE } from "../../provisioning/layout";
-import type { StepResult } from "../../sandbox/runner";
+import type { StepResult } from "../../sandbox/executors/runner";
 import { request, waitUntil } from "../support/http";
 import { describeOutcomes, startLoad, type LoadTarget } from "../support/load";
 import { startSandbox, type TestSandbox } from "../support/sandbox";

@@ -2,12 +2,12 @@ import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
-import { baseImageDir } from "../../sandbox/baseImage";
-import { runCommand } from "../../sandbox/exec";
-import { sandboxPaths } from "../../sandbox/layout";
-import { NAT_TABLE, requireTestRangeFenced } from "../../sandbox/network";
-import { listSandboxes } from "../../sandbox/state";
-import { sshRun } from "../../sandbox/ssh";
+import { baseImageDir } from "../../sandbox/server/baseImage";
+import { runCommand } from "../../sandbox/host/exec";
+import { sandboxPaths } from "../../sandbox/host/layout";
+import { NAT_TABLE, requireTestRangeFenced } from "../../sandbox/network/network";
+import { listSandboxes } from "../../sandbox/host/state";
+import { sshRun } from "../../sandbox/host/ssh";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 
 const NAME = "e2e-sandbox";

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sshAccessStep } from "../../provisioning/steps/sshAccess";
-import { runCommand } from "../../sandbox/exec";
-import { applyPlan } from "../../sandbox/runner";
-import { sshRun, type SshTarget } from "../../sandbox/ssh";
+import { runCommand } from "../../sandbox/host/exec";
+import { applyPlan } from "../../sandbox/executors/runner";
+import { sshRun, type SshTarget } from "../../sandbox/host/ssh";
 import { sshKeyPair } from "../support/sshKeys";
 import { startSandbox, type TestSandbox } from "../support/sandbox";
 

@@ -17,7 +17,7 @@ import {
     REBOOT_UNIT,
     ROLLBACK_COMMAND,
 } from "../../provisioning/layout";
-import type { StepResult } from "../../sandbox/runner";
+import type { StepResult } from "../../sandbox/executors/runner";
 import { measureOutage, request, waitUntil } from "../support/http";
 import { startLoad, type LoadReport, type LoadTarget } from "../support/load";
 import { figure } from "../support/figure";

@@ -5,8 +5,8 @@
  * sandbox and pebble install their own packages when the end-to-end suites start them. With the
  * argument `unit`, only what `npm run test:unit` needs (the pull-request workflow installs that).
  */
-import { ensureEngineBinDir } from "../../sandbox/engine";
-import { ensureHostPackages, requireRootOnLinux } from "../../sandbox/host";
+import { ensureEngineBinDir } from "../../sandbox/executors/engine";
+import { ensureHostPackages, requireRootOnLinux } from "../../sandbox/host/host";
 
 /** shellcheck, `nginx -t` and `dnsmasq --test` on rendered files; curl and openssl in script and certificate tests. */
 export const UNIT_TEST_HOST_PACKAGES = ["shellcheck", "nginx", "dnsmasq-base", "curl", "openssl"] as const;

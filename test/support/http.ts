@@ -1,7 +1,7 @@
 import * as http from "http";
 import * as https from "https";
 import type { LoadTarget } from "./load";
-import { pollUntil } from "../../sandbox/exec";
+import { pollUntil } from "../../sandbox/host/exec";
 import { DEFAULT_API_CACHE_SECONDS } from "../../provisioning/files/nginx";
 
 export interface HttpAnswer {

@@ -1,6 +1,6 @@
 import * as http from "http";
 import * as https from "https";
-import { inTestRange, requireTestRangeFenced } from "../../sandbox/network";
+import { inTestRange, requireTestRangeFenced } from "../../sandbox/network/network";
 
 /** Where the load goes: the server's address, with the site's name in the Host header. */
 export interface LoadTarget {

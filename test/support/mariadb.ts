@@ -12,7 +12,7 @@ import { userInfo } from "node:os";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { DEFAULT_POOL, type DatabaseConfig } from "../../release/databaseSettings";
-import { pollUntil } from "../../sandbox/exec";
+import { pollUntil } from "../../sandbox/host/exec";
 
 const run = promisify(execFile);
 

@@ -1,10 +1,10 @@
 import { Resolver } from "node:dns/promises";
 import { buildPlan, type Plan, type PlanInputs, type ServerSettings } from "../../provisioning";
 import { wwwHostName } from "../../provisioning/site";
-import { applyPlan, type StepResult } from "../../sandbox/runner";
+import { applyPlan, type StepResult } from "../../sandbox/executors/runner";
 import { destroySandbox, startSandbox as bootSandbox } from "../../sandbox/sandbox";
-import type { Sandbox } from "../../sandbox/state";
-import { sshRunAsRoot, type SshTarget } from "../../sandbox/ssh";
+import type { Sandbox } from "../../sandbox/host/state";
+import { sshRunAsRoot, type SshTarget } from "../../sandbox/host/ssh";
 import { request, waitUntil } from "./http";
 
 /** A line of a sandbox's progress, indented under the test that caused it, with the time (UTC) to set a failure's beside. */

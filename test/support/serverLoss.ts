@@ -1,7 +1,7 @@
 import { APP_DATABASE } from "../../provisioning/layout";
 import { replaceServer } from "../../sandbox/sandbox";
-import { sshRunAsRoot, type SshTarget } from "../../sandbox/ssh";
-import type { Sandbox } from "../../sandbox/state";
+import { sshRunAsRoot, type SshTarget } from "../../sandbox/host/ssh";
+import type { Sandbox } from "../../sandbox/host/state";
 import { request, waitUntil } from "./http";
 import type { LoadTarget } from "./load";
 import { startWriters } from "./writers";

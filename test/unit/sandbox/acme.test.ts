@@ -15,9 +15,9 @@ import {
     PEBBLE_ENVIRONMENT,
     trustCaScript,
     type AcmeServerPaths,
-} from "../../../sandbox/acme";
-import { runCommand } from "../../../sandbox/exec";
-import { sandboxPaths } from "../../../sandbox/layout";
+} from "../../../sandbox/acme/acme";
+import { runCommand } from "../../../sandbox/host/exec";
+import { sandboxPaths } from "../../../sandbox/host/layout";
 
 const paths = acmeServerPaths("e2e-https");
 

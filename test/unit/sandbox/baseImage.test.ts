@@ -6,7 +6,7 @@ import {
     baseImageFiles,
     debootstrapArguments,
     hostsFile,
-} from "../../../sandbox/baseImage";
+} from "../../../sandbox/server/baseImage";
 
 describe("debootstrapArguments", () => {
     it("builds a minbase trixie from Debian's mirror with only what a cloud image needs", () => {

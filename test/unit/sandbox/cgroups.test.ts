@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cgroupTree, memoryLimitFiles, parseCgroupProcs, processInCgroup } from "../../../sandbox/cgroups";
+import { cgroupTree, memoryLimitFiles, parseCgroupProcs, processInCgroup } from "../../../sandbox/server/cgroups";
 
 describe("cgroupTree", () => {
     it("lists a cgroup and its descendants deepest first, the order rmdir needs", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { accessInstructions, parseCliArguments, restoreArguments } from "../../../sandbox/cli";
-import { describeSandbox } from "../../../sandbox/state";
-import { sandboxPaths } from "../../../sandbox/layout";
+import { describeSandbox } from "../../../sandbox/host/state";
+import { sandboxPaths } from "../../../sandbox/host/layout";
 
 describe("parseCliArguments", () => {
     it("boots the default sandbox for webstack.test when given nothing", () => {

@@ -2,8 +2,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dnsmasqConfig, guestResolvConf, resolvConfNameservers, checkedSandboxDomain, type DnsSettings } from "../../../sandbox/dns";
-import { runCommand } from "../../../sandbox/exec";
+import {
+    dnsmasqConfig,
+    guestResolvConf,
+    resolvConfNameservers,
+    checkedSandboxDomain,
+    type DnsSettings,
+} from "../../../sandbox/network/dns";
+import { runCommand } from "../../../sandbox/host/exec";
 
 const settings: DnsSettings = {
     domain: "webstack.test",

@@ -10,7 +10,7 @@ import {
     projectSettingsFor,
     REPO_ROOT,
     stackStateFile,
-} from "../../../sandbox/engine";
+} from "../../../sandbox/executors/engine";
 
 describe("findEngineBinDir", () => {
     const has =

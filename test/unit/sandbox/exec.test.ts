@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CommandError, pollUntil, runCommand, tailLines } from "../../../sandbox/exec";
+import { CommandError, pollUntil, runCommand, tailLines } from "../../../sandbox/host/exec";
 
 describe("tailLines", () => {
     it("keeps the last non-empty lines", () => {

@@ -31,7 +31,7 @@ import {
     sharedSubnet,
     sharedSubnetMember,
     sharedSubnetSetupCommands,
-} from "../../../sandbox/network";
+} from "../../../sandbox/network/network";
 import { planPublisher, singlePartEtag } from "../../../sandbox/fleet/planPublisher";
 import type { AwsAnswer, ObjectStore } from "../../../sandbox/objectStore/objectStore";
 import { checkedCaBundle } from "../../../provisioning/files/fleet";

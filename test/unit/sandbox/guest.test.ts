@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCommand } from "../../../sandbox/exec";
-import { knownHostsLines, nspawnArguments, passwdIds, serverFiles, supervisorScript } from "../../../sandbox/guest";
+import { runCommand } from "../../../sandbox/host/exec";
+import { knownHostsLines, nspawnArguments, passwdIds, serverFiles, supervisorScript } from "../../../sandbox/server/guest";
 
 describe("nspawnArguments", () => {
     const args = nspawnArguments({

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { missingPackages, unsupportedHostReason } from "../../../sandbox/host";
+import { missingPackages, unsupportedHostReason } from "../../../sandbox/host/host";
 
 describe("unsupportedHostReason", () => {
     it("accepts root on Linux", () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { guestHostName, sandboxPaths, checkedSandboxName } from "../../../sandbox/layout";
+import { guestHostName, sandboxPaths, checkedSandboxName } from "../../../sandbox/host/layout";
 
 describe("checkedSandboxName", () => {
     it("accepts short lowercase names", () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mountPointsUnder } from "../../../sandbox/mounts";
+import { mountPointsUnder } from "../../../sandbox/server/mounts";
 
 describe("mountPointsUnder", () => {
     const procMounts = [

@@ -9,7 +9,7 @@ import {
     inTestRange,
     subnetIndexesInUse,
     testRangeFenced,
-} from "../../../sandbox/network";
+} from "../../../sandbox/network/network";
 
 describe("sandboxNetwork", () => {
     it("puts the host end on .1 and the server on .2 of 198.18.N.0/24", () => {

@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCommand } from "../../../sandbox/exec";
-import { parseChangedCount, PlanStepError, stepFailureMessage, stepSummary, uploadCommand } from "../../../sandbox/runner";
+import { runCommand } from "../../../sandbox/host/exec";
+import { parseChangedCount, PlanStepError, stepFailureMessage, stepSummary, uploadCommand } from "../../../sandbox/executors/runner";
 
 describe("parseChangedCount", () => {
     it("reads N from a last line `changed: N`", () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { interactiveSshCommand, sshArguments, type SshTarget } from "../../../sandbox/ssh";
+import { interactiveSshCommand, sshArguments, type SshTarget } from "../../../sandbox/host/ssh";
 
 const target: SshTarget = {
     host: "198.18.1.2",

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { pollUntil } from "./exec";
+import { pollUntil } from "../host/exec";
 
 /** An HTTP request to the server's address with the site's name in the Host header (no DNS needed). */
 export interface HttpProbe {

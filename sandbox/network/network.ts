@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { runCommand } from "./exec";
-import { SAVED_IP_FORWARD_FILE } from "./layout";
+import { runCommand } from "../host/exec";
+import { SAVED_IP_FORWARD_FILE } from "../host/layout";
 
 /**
  * Each sandbox gets a /24 of 198.18.0.0/15 (the range set aside for network testing):

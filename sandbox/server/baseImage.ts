@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { runCommand, secondsSince } from "./exec";
-import { CACHE_DIR } from "./layout";
+import { runCommand, secondsSince } from "../host/exec";
+import { CACHE_DIR } from "../host/layout";
 import { unmountAllUnder } from "./mounts";
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { RUN_AS_ROOT, stepScript, type InputsFor, type Plan, type PlanInputs, type PlanStep } from "../provisioning/plan";
-import { shellQuote } from "../provisioning/script";
-import { CommandError, tailLines, type CommandResult } from "./exec";
-import { sshRun, type SshTarget } from "./ssh";
+import { RUN_AS_ROOT, stepScript, type InputsFor, type Plan, type PlanInputs, type PlanStep } from "../../provisioning/plan";
+import { shellQuote } from "../../provisioning/script";
+import { CommandError, tailLines, type CommandResult } from "../host/exec";
+import { sshRun, type SshTarget } from "../host/ssh";
 
 /**
  * The sandbox's executor of a provisioning plan: the same steps, in the same order, as the Pulumi

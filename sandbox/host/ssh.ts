@@ -1,4 +1,4 @@
-import { shellQuote } from "../provisioning/script";
+import { shellQuote } from "../../provisioning/script";
 import { CommandError, runCommand, tailLines, type CommandOptions, type CommandResult } from "./exec";
 
 /** How to reach a server with the system OpenSSH client: a pinned host key and a key of its own, never a password. */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { runCommand } from "./exec";
+import { runCommand } from "../host/exec";
 
 /** Decodes the octal escapes (\040 for a space) that /proc/mounts uses in paths. */
 function decodeMountPath(field: string): string {

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { apexDomainProblem, wwwHostName } from "../provisioning/site";
-import { isProcessAlive } from "./host";
-import { runCommand, sleep } from "./exec";
+import { apexDomainProblem, wwwHostName } from "../../provisioning/site";
+import { isProcessAlive } from "../host/host";
+import { runCommand, sleep } from "../host/exec";
 
 /**
  * The sandbox's Route53: a dnsmasq on the host end of the veth pair that answers `<domain>` and

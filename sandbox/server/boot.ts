@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createCgroups, limitMemory } from "./cgroups";
-import { pollUntil, secondsSince, tailLines } from "./exec";
+import { pollUntil, secondsSince, tailLines } from "../host/exec";
 import { createClientKey, launchSupervisor, nspawnArguments, prepareServerRoot, supervisorScript, type ServerFile } from "./guest";
 import { runInGuest } from "./guestConsole";
-import { isProcessAlive } from "./host";
-import { guestHostName, sandboxLabel, sandboxPaths } from "./layout";
-import { sshRun } from "./ssh";
-import { describeSandbox, writeState, type Sandbox, type SandboxState } from "./state";
+import { isProcessAlive } from "../host/host";
+import { guestHostName, sandboxLabel, sandboxPaths } from "../host/layout";
+import { sshRun } from "../host/ssh";
+import { describeSandbox, writeState, type Sandbox, type SandboxState } from "../host/state";
 
 /**
  * Booting a recorded sandbox's server under its supervisor, and waiting until it is up: through

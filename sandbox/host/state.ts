@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LOGIN_USER } from "./baseImage";
+import { LOGIN_USER } from "../server/baseImage";
 import { withHostLock } from "./host";
 import { FLEET_DIR_PREFIX, FLEET_STATE_FILE, RUNTIME_DIR, sandboxPaths, type SandboxPaths } from "./layout";
-import { disableEgress, hostSubnetIndexes, sandboxNetwork, type SandboxNetwork } from "./network";
+import { disableEgress, hostSubnetIndexes, sandboxNetwork, type SandboxNetwork } from "../network/network";
 import type { SshTarget } from "./ssh";
-import type { BackupBucket } from "../provisioning/plan";
+import type { BackupBucket } from "../../provisioning/plan";
 
 /**
  * What the host records of its sandboxes and fleets, one runtime directory each, and what follows

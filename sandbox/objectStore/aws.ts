@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { backupWriterPolicy } from "../components/server/backups";
-import { AWS_CLI_CONFIG_FILE } from "../provisioning/layout";
-import type { BackupBucket } from "../provisioning/plan";
-import { trustCaScript } from "./acme";
-import { startDaemon, stopProcessInPidFile } from "./daemon";
-import { runCommand } from "./exec";
-import { createCertificateAuthority } from "./fleet/certificates";
-import { SANDBOX_REGION } from "./fleet/fleetLayout";
-import { sandboxPaths, type SandboxPaths } from "./layout";
-import { METADATA_PORT, metadataRedirectRuleset, metadataTable, type SandboxNetwork } from "./network";
-import type { MetadataConfig } from "./objectStore/metadataDaemon";
+import { backupWriterPolicy } from "../../components/server/backups";
+import { AWS_CLI_CONFIG_FILE } from "../../provisioning/layout";
+import type { BackupBucket } from "../../provisioning/plan";
+import { trustCaScript } from "../acme/acme";
+import { startDaemon, stopProcessInPidFile } from "../host/daemon";
+import { runCommand } from "../host/exec";
+import { createCertificateAuthority } from "../fleet/certificates";
+import { SANDBOX_REGION } from "../fleet/fleetLayout";
+import { sandboxPaths, type SandboxPaths } from "../host/layout";
+import { METADATA_PORT, metadataRedirectRuleset, metadataTable, type SandboxNetwork } from "../network/network";
+import type { MetadataConfig } from "./metadataDaemon";
 import {
     cloudWatchHostName,
     objectStorePidFile,
@@ -19,8 +19,8 @@ import {
     startObjectStore,
     type ObjectStore,
     type ObjectStoreSettings,
-} from "./objectStore/objectStore";
-import { sshRunAsRoot, type SshTarget } from "./ssh";
+} from "./objectStore";
+import { sshRunAsRoot, type SshTarget } from "../host/ssh";
 
 /**
  * The AWS a sandbox server reaches, as an EC2 instance of the stack reaches its own: S3 with the
@@ -98,7 +98,7 @@ export async function startAws(
         pidFile: metadataPidFile(settings.directory),
     };
     await startDaemon({
-        script: join(__dirname, "objectStore/metadataDaemon.ts"),
+        script: join(__dirname, "metadataDaemon.ts"),
         config,
         configFile: join(settings.directory, "metadata.json"),
         pidFile: config.pidFile,

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { shellQuote } from "../provisioning/script";
+import { shellQuote } from "../../provisioning/script";
 import { hostsFile, LOGIN_USER } from "./baseImage";
-import { guestResolvConf } from "./dns";
-import { runCommand } from "./exec";
-import type { SandboxNetwork } from "./network";
+import { guestResolvConf } from "../network/dns";
+import { runCommand } from "../host/exec";
+import type { SandboxNetwork } from "../network/network";
 
 /**
  * The server itself: its root file system (an overlay on the base image, whose upper directory

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pollUntil, runCommand } from "./exec";
+import { pollUntil, runCommand } from "../host/exec";
 
 /**
  * An ssh-agent of the caller's own, holding the keys it is given: what a workstation or a CI job

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sleep } from "./exec";
+import { sleep } from "../host/exec";
 
 /**
  * A server's own cgroups, one per hierarchy of the hybrid host: the supervisor moves itself in, so

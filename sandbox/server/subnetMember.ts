@@ -1,8 +1,8 @@
 import { bootServer, type ServerImage } from "./boot";
-import { checkedSandboxName } from "./layout";
-import { createNetwork, type SandboxNetwork } from "./network";
-import { destroySandbox } from "./sandbox";
-import { writeState, type Sandbox, type SandboxState } from "./state";
+import { checkedSandboxName } from "../host/layout";
+import { createNetwork, type SandboxNetwork } from "../network/network";
+import { destroySandbox } from "../sandbox";
+import { writeState, type Sandbox, type SandboxState } from "../host/state";
 
 /**
  * Boots one server of a shared subnet (the fleet sandbox) at `network`, whose bridge exists: its veth

@@ -10,12 +10,12 @@ import { spawnSync } from "node:child_process";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { runCommand } from "./exec";
-import type { Sandbox } from "./state";
+import { runCommand } from "../host/exec";
+import type { Sandbox } from "../host/state";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type ProjectSettings, type Stack } from "@pulumi/pulumi/automation";
 
 /** This repository: its Pulumi.yaml and index.ts are the program the engine runs. */
-export const REPO_ROOT = resolve(__dirname, "..");
+export const REPO_ROOT = resolve(__dirname, "../..");
 
 /** The script that builds the engine from source on machines that cannot download it (../shared/engine). */
 export const ENGINE_BUILD_SCRIPT = resolve(REPO_ROOT, "..", "shared", "engine", "build.sh");
@@ -184,7 +184,7 @@ export interface EngineStackOptions {
     readonly config: ConfigMap;
     /** Defaults to {@link requireEngineBinDir}. */
     readonly binDir?: string;
-    /** The socket of the ssh-agent the steps log in through (sandbox/sshAgent.ts), when the config holds no private key. */
+    /** The socket of the ssh-agent the steps log in through (sandbox/executors/sshAgent.ts), when the config holds no private key. */
     readonly sshAuthSock?: string;
 }
 

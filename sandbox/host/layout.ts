@@ -95,10 +95,10 @@ export function cgroupName(name: string): string {
     return sandboxLabel(name);
 }
 
-/** What names an fleet sandbox's (a fleet's) runtime directory, beside its servers' sandbox directories. */
+/** What names a fleet sandbox's (a fleet's) runtime directory, beside its servers' sandbox directories. */
 export const FLEET_DIR_PREFIX = "fleet-";
 
-/** Where an fleet sandbox (a fleet of servers on one subnet) keeps its own state. */
+/** Where a fleet sandbox (a fleet of servers on one subnet) keeps its own state. */
 export function fleetRuntimeDir(name: string): string {
     return join(RUNTIME_DIR, `${FLEET_DIR_PREFIX}${checkedSandboxName(name)}`);
 }

@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as https from "node:https";
 import { basename, join } from "node:path";
-import { shellQuote } from "../provisioning/script";
-import { pollUntil, runCommand, secondsSince, tailLines } from "./exec";
-import { ensureHostPackages, isProcessAlive } from "./host";
-import { RUNTIME_DIR, checkedSandboxName } from "./layout";
-import type { Sandbox } from "./state";
-import { sshRunAsRoot } from "./ssh";
+import { shellQuote } from "../../provisioning/script";
+import { pollUntil, runCommand, secondsSince, tailLines } from "../host/exec";
+import { ensureHostPackages, isProcessAlive } from "../host/host";
+import { RUNTIME_DIR, checkedSandboxName } from "../host/layout";
+import type { Sandbox } from "../host/state";
+import { sshRunAsRoot } from "../host/ssh";
 
 /**
  * The sandbox's Let's Encrypt: pebble, the ACME test server, on the host end of the sandbox's veth

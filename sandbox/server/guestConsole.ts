@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { runCommand, type CommandOptions, type CommandResult } from "./exec";
-import { sandboxPaths } from "./layout";
-import { describeSandbox, readState } from "./state";
+import { runCommand, type CommandOptions, type CommandResult } from "../host/exec";
+import { sandboxPaths } from "../host/layout";
+import { describeSandbox, readState } from "../host/state";
 
 /**
  * The server's console: commands run inside it through this host rather than SSH, the way a serial
