@@ -1,88 +1,25 @@
 import { expect } from "chai";
 import { installMocks, type RecordedResource } from "../../support/pulumiMocks";
+import { changedInputs, replaces } from "../awsApi/resourceChanges";
 import { declaredByProgram, HA_TOPOLOGY_CONFIG, SINGLE_TOPOLOGY_CONFIGS } from "./declared";
 
 /**
- * The inputs of each stateful resource that make AWS's provider replace it rather than update it
- * (ForceNew in the provider's documentation): a replacement loses the server's disk, the database or
- * the plan bucket. `protect` refuses one at run time; this test shows that a change a user makes
- * often never asks for one.
+ * The stateful resources: a replacement loses the server's disk, the database or the plan bucket.
+ * `protect` refuses one at run time; this test shows that a change a user makes often never asks for
+ * one (which inputs replace them: RESOURCE_CHANGES, from AWS's provider).
  */
-const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
-    "aws:ec2/instance:Instance": [
-        "ami",
-        "availabilityZone",
-        "subnetId",
-        "keyName",
-        "privateIp",
-        "tenancy",
-        "placementGroup",
-        "hostId",
-        "associatePublicIpAddress",
-        "ebsBlockDevices",
-        "ephemeralBlockDevices",
-        "networkInterfaces",
-        "launchTemplate",
-        "cpuOptions",
-        "hibernation",
-        "rootBlockDevice.encrypted",
-        "rootBlockDevice.kmsKeyId",
-    ],
-    "aws:rds/instance:Instance": [
-        "identifier",
-        "identifierPrefix",
-        "dbName",
-        "username",
-        "engine",
-        "storageEncrypted",
-        "kmsKeyId",
-        "availabilityZone",
-        "characterSetName",
-        "timezone",
-        "snapshotIdentifier",
-    ],
-    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
-};
-
-/** Every leaf path of a value (keys joined by dots, list items left out) with its value. */
-function leaves(value: unknown, path = ""): Map<string, string> {
-    const found = new Map<string, string>();
-    if (value !== null && typeof value === "object") {
-        for (const [key, item] of Array.isArray(value)
-            ? value.map((item, index) => [String(index), item] as const)
-            : Object.entries(value)) {
-            const itemPath = Array.isArray(value) ? `${path}[${key}]` : path === "" ? key : `${path}.${key}`;
-            leaves(item, itemPath).forEach((leaf, leafPath) => found.set(leafPath, leaf));
-        }
-    } else {
-        found.set(path, JSON.stringify(value));
-    }
-    return found;
-}
-
-/** The input paths (list indexes left out) whose values differ between two declarations of a resource, minus those it ignores. */
-function changedInputs(before: RecordedResource, after: RecordedResource): string[] {
-    const [old, now] = [leaves(before.inputs), leaves(after.inputs)];
-    const paths = [...new Set([...old.keys(), ...now.keys()])].filter((path) => old.get(path) !== now.get(path));
-    const unindexed = [...new Set(paths.map((path) => path.replace(/\[\d+\]/g, "")))];
-    return unindexed.filter((path) => !after.ignoreChanges.some((ignored) => path === ignored || path.startsWith(`${ignored}.`))).sort();
-}
+const STATEFUL: readonly string[] = ["aws:ec2/instance:Instance", "aws:rds/instance:Instance", "aws:s3/bucket:Bucket"];
 
 /** The inputs of the stack's stateful resources that a config change alters and that would replace them. */
 async function replacingChanges(config: Record<string, string>, change: Record<string, string>): Promise<string[]> {
-    const stateful = (resources: readonly RecordedResource[]) =>
-        resources.filter((resource) => REPLACING_INPUTS[resource.type] !== undefined);
+    const stateful = (resources: readonly RecordedResource[]) => resources.filter((resource) => STATEFUL.includes(resource.type));
     const before = stateful(await declaredByProgram(config));
     const after = stateful(await declaredByProgram({ ...config, ...change }));
     return after.flatMap((resource) => {
         const previous = before.find((candidate) => candidate.type === resource.type && candidate.name === resource.name);
         const changed = previous === undefined ? ["(a new resource)"] : changedInputs(previous, resource);
         return changed
-            .filter(
-                (path) =>
-                    path === "(a new resource)" ||
-                    REPLACING_INPUTS[resource.type].some((input) => path === input || path.startsWith(`${input}.`)),
-            )
+            .filter((path) => path === "(a new resource)" || replaces(resource.type, path))
             .map((path) => `${resource.name} ${path}`);
     });
 }
