@@ -10,8 +10,9 @@ import {
 } from "../../support/awsApiModels";
 import { figure } from "../../support/figure";
 import { declaredByProgram, HA_TOPOLOGY_CONFIG, SINGLE_TOPOLOGY_CONFIGS } from "../program/declared";
-import { checkInputs, generatedName, scalarProblems } from "./modelCheck";
+import { checkInputs, documentedNameProblems, generatedName, scalarProblems } from "./modelCheck";
 import { RESOURCE_OPERATIONS } from "./resourceOperations";
+import { validateFleetName } from "../../../components/fleet/loadBalancer";
 
 describe("every AWS resource the program declares, against AWS's own API models", function () {
     this.timeout(180_000);
@@ -72,26 +73,31 @@ describe("every AWS resource the program declares, against AWS's own API models"
         expect(violations).to.deep.equal([]);
     });
 
+    /** What is wrong with the name Pulumi generates for a resource, had its component (index.ts's "webstack") this name instead. */
+    const generatedNameProblems = ({ config, resource }: { config: string; resource: RecordedResource }, component: string) => {
+        const mapping = RESOURCE_OPERATIONS[resource.type];
+        const model = modelOf(mapping.service);
+        const autonamed = mapping.autonamed;
+        const given = Object.keys(resource.inputs).some((key) => key.toLowerCase() === autonamed?.member.toLowerCase());
+        if (autonamed === undefined || given) {
+            return [];
+        }
+        const name = generatedName(resource.name.replace(/^webstack/, component), resource.type);
+        const input = model.shapes[model.operations[mapping.operation].input?.shape ?? ""];
+        const shape = model.shapes[input.members?.[autonamed.member]?.shape ?? ""];
+        const documented = autonamed.documented === undefined ? [] : documentedNameProblems(autonamed.documented, name);
+        return [...scalarProblems(shape, name), ...documented].map((problem) => `${config}: ${resource.type} ${resource.name}: ${problem}`);
+    };
+
     it("gives every name Pulumi generates from a resource's name a length and form that AWS accepts, its documented limits included", () => {
-        const problems = declared.flatMap(({ config, resource }) => {
-            const mapping = RESOURCE_OPERATIONS[resource.type];
-            const model = modelOf(mapping.service);
-            const autonamed = mapping.autonamed;
-            const given = Object.keys(resource.inputs).some((key) => key.toLowerCase() === autonamed?.member.toLowerCase());
-            if (autonamed === undefined || given) {
-                return [];
-            }
-            const name = generatedName(resource.name);
-            const input = model.shapes[model.operations[mapping.operation].input?.shape ?? ""];
-            const shape = model.shapes[input.members?.[autonamed.member]?.shape ?? ""];
-            const documented =
-                autonamed.max !== undefined && name.length > autonamed.max
-                    ? [`${name} is ${name.length} characters (${autonamed.limit})`]
-                    : [];
-            return [...scalarProblems(shape, name), ...documented].map(
-                (problem) => `${config}: ${resource.type} ${resource.name}: ${problem}`,
-            );
-        });
-        expect(problems).to.deep.equal([]);
+        expect(declared.every(({ resource }) => resource.name.startsWith("webstack"))).to.equal(true);
+        expect(declared.flatMap((resource) => generatedNameProblems(resource, "webstack"))).to.deep.equal([]);
+    });
+
+    it("keeps them within those limits for a component named with the longest name a fleet accepts", () => {
+        const longest = "shop-production-1";
+        expect(() => validateFleetName(longest)).not.to.throw();
+        expect(() => validateFleetName(`${longest}x`)).to.throw(/takes 17 at most/);
+        expect(declared.flatMap((resource) => generatedNameProblems(resource, longest))).to.deep.equal([]);
     });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ensureAwsModels, loadModel } from "../../support/awsApiModels";
-import { checkInputs, generatedName } from "./modelCheck";
+import { checkInputs, documentedNameProblems, generatedName } from "./modelCheck";
 import { RESOURCE_OPERATIONS } from "./resourceOperations";
 
 describe("checkInputs", function () {
@@ -67,5 +67,47 @@ describe("checkInputs", function () {
 describe("generatedName", () => {
     it("is the resource's name, a dash and seven hexadecimal characters, as Pulumi's autonaming makes it", () => {
         expect(generatedName("webstack-app-tg")).to.match(/^webstack-app-tg-[0-9a-f]{7}$/);
+    });
+
+    it("is in lower case for an S3 bucket, which pulumi-aws lowers", () => {
+        expect(generatedName("Shop-plan", "aws:s3/bucket:Bucket")).to.match(/^shop-plan-[0-9a-f]{7}$/);
+    });
+});
+
+describe("documentedNameProblems", () => {
+    const documentedOf = (type: string) => {
+        const documented = RESOURCE_OPERATIONS[type].autonamed?.documented;
+        if (documented === undefined) {
+            throw new Error(`${type} has no documented name`);
+        }
+        return (name: string) => documentedNameProblems(documented, name);
+    };
+
+    it("refuses a load balancer name over 32 characters or with a character other than a letter, digit or hyphen", () => {
+        const problems = documentedOf("aws:lb/loadBalancer:LoadBalancer");
+        expect(problems("webstack-lb-3f9c2e1")).to.deep.equal([]);
+        expect(problems("shop_prod-lb-3f9c2e1")).to.have.length(1);
+        expect(problems(`${"a".repeat(25)}-3f9c2e1`)[0]).to.match(/is 33 characters/);
+    });
+
+    it("refuses an RDS identifier that starts with a digit or holds two hyphens in a row", () => {
+        const problems = documentedOf("aws:rds/instance:Instance");
+        expect(problems("webstack-db-3f9c2e1")).to.deep.equal([]);
+        expect(problems("1shop-db-3f9c2e1")).to.have.length(1);
+        expect(problems("shop--db-3f9c2e1")).to.have.length(1);
+    });
+
+    it("refuses a bucket name that starts xn--, looks like an IP address or holds two dots in a row", () => {
+        const problems = documentedOf("aws:s3/bucket:Bucket");
+        expect(problems("webstack-plan-3f9c2e1")).to.deep.equal([]);
+        expect(problems("xn--shop-plan-3f9c2e1")).to.have.length(1);
+        expect(problems("192.168.5.4")).to.have.length(1);
+        expect(problems("shop..plan")).to.have.length(1);
+    });
+
+    it("refuses a secret name that ends in a hyphen and six characters, which reads as a partial ARN", () => {
+        const problems = documentedOf("aws:secretsmanager/secret:Secret");
+        expect(problems("webstack-db-app-3f9c2e1")).to.deep.equal([]);
+        expect(problems("webstack-db-app-3f9c2e")).to.have.length(1);
     });
 });

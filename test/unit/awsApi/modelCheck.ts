@@ -36,17 +36,37 @@ export interface ResourceMapping {
     readonly supplied?: Readonly<Record<string, string>>;
     /**
      * The member Pulumi's autonaming fills from the resource's name ({@link generatedName}) unless an
-     * input names it, and the length AWS documents for it where the model leaves it out.
+     * input names it, and the length and form AWS documents for it where the model leaves them out.
      */
-    readonly autonamed?: { readonly member: string; readonly max?: number; readonly limit?: string };
+    readonly autonamed?: { readonly member: string; readonly documented?: DocumentedName };
+}
+
+/** A name's limits as AWS's documentation states them: its longest length, the whole name's form, and where that is said. */
+export interface DocumentedName {
+    readonly max: number;
+    readonly form: RegExp;
+    readonly limit: string;
+}
+
+/** What is wrong with a name against its documented limits. */
+export function documentedNameProblems(documented: DocumentedName, name: string): string[] {
+    return [
+        ...(name.length > documented.max ? [`${name} is ${name.length} characters (${documented.limit})`] : []),
+        ...(documented.form.test(name) ? [] : [`${name} is not of the documented form (${documented.limit})`]),
+    ];
 }
 
 /** The seven random hexadecimal characters pulumi-terraform-bridge adds to a name by default, as one draw of them. */
 const AUTONAME_SUFFIX = "-3f9c2e1";
 
-/** The name Pulumi's autonaming gives a resource named `resourceName`: it, a dash and seven random hex characters. */
-export function generatedName(resourceName: string): string {
-    return `${resourceName}${AUTONAME_SUFFIX}`;
+/**
+ * The name Pulumi's autonaming gives a resource named `resourceName`: it, a dash and seven random hex
+ * characters; lower case for an S3 bucket (pulumi-aws's provider/resources.go: AutoNameTransform
+ * with strings.ToLower for aws_s3_bucket's bucket).
+ */
+export function generatedName(resourceName: string, type = ""): string {
+    const name = `${resourceName}${AUTONAME_SUFFIX}`;
+    return type === "aws:s3/bucket:Bucket" ? name.toLowerCase() : name;
 }
 
 export interface Finding {

@@ -1,4 +1,11 @@
-import type { ResourceMapping } from "./modelCheck";
+import type { DocumentedName, ResourceMapping } from "./modelCheck";
+
+/** ELB: "up to 32 alphanumeric characters and hyphens", not beginning or ending with a hyphen (CreateLoadBalancer, CreateTargetGroup). */
+const ELB_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+/** RDS: letters, digits and hyphens, a letter first, no two hyphens in a row, none last (DBInstanceIdentifier, DBParameterGroupName). */
+const RDS_NAME = /^[A-Za-z](?:-?[A-Za-z0-9])*$/;
+
+const documented = (max: number, form: RegExp, limit: string): DocumentedName => ({ max, form, limit });
 
 /**
  * Each AWS resource type the program declares, and the API operation that creates it: its inputs
@@ -56,7 +63,10 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         service: "ec2",
         operation: "ImportKeyPair",
         targets: { publicKey: { member: "PublicKeyMaterial" } },
-        autonamed: { member: "KeyName" },
+        autonamed: {
+            member: "KeyName",
+            documented: documented(255, /^[\x20-\x7e]+$/, "EC2: a key pair's name, up to 255 ASCII characters"),
+        },
     },
     "aws:ec2/launchTemplate:LaunchTemplate": {
         service: "ec2",
@@ -84,7 +94,14 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "ingress.description": { shape: "String" },
             "egress.description": { shape: "String" },
         },
-        autonamed: { member: "GroupName" },
+        autonamed: {
+            member: "GroupName",
+            documented: documented(
+                255,
+                /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/,
+                "EC2: a security group's name, up to 255 of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, not starting sg-",
+            ),
+        },
     },
     "aws:iam/instanceProfile:InstanceProfile": {
         service: "iam",
@@ -135,7 +152,10 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             enableHttp2: { shape: "LoadBalancerAttributeValue" },
             idleTimeout: { shape: "LoadBalancerAttributeValue" },
         },
-        autonamed: { member: "Name", max: 32, limit: "ELB: a load balancer's name is at most 32 characters" },
+        autonamed: {
+            member: "Name",
+            documented: documented(32, ELB_NAME, "ELB: a load balancer's name, up to 32 letters, digits and hyphens"),
+        },
     },
     "aws:lb/targetGroup:TargetGroup": {
         service: "elbv2",
@@ -154,7 +174,10 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "healthCheck.protocol": { member: "HealthCheckProtocol" },
             "healthCheck.matcher": { shape: "HttpCode" },
         },
-        autonamed: { member: "Name", max: 32, limit: "ELB: a target group's name is at most 32 characters" },
+        autonamed: {
+            member: "Name",
+            documented: documented(32, ELB_NAME, "ELB: a target group's name, up to 32 letters, digits and hyphens"),
+        },
         supplied: { "healthCheck.Name": "the target group's own name: the health check is members of CreateTargetGroup itself" },
     },
     "aws:rds/instance:Instance": {
@@ -171,7 +194,7 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             deleteAutomatedBackups: { unchecked: "DeleteDBInstance's, when the database is deleted" },
             applyImmediately: { unchecked: "ModifyDBInstance's ApplyImmediately, on every update; a create applies everything" },
         },
-        autonamed: { member: "DBInstanceIdentifier" },
+        autonamed: { member: "DBInstanceIdentifier", documented: documented(63, RDS_NAME, "RDS: a DB instance identifier, up to 63") },
     },
     "aws:rds/parameterGroup:ParameterGroup": {
         service: "rds",
@@ -182,13 +205,20 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             "parameters.name": { member: "ParameterName" },
             "parameters.value": { member: "ParameterValue" },
         },
-        autonamed: { member: "DBParameterGroupName" },
+        autonamed: { member: "DBParameterGroupName", documented: documented(255, RDS_NAME, "RDS: a DB parameter group's name, up to 255") },
     },
     "aws:rds/subnetGroup:SubnetGroup": {
         service: "rds",
         operation: "CreateDBSubnetGroup",
         targets: { description: { member: "DBSubnetGroupDescription" } },
-        autonamed: { member: "DBSubnetGroupName" },
+        autonamed: {
+            member: "DBSubnetGroupName",
+            documented: documented(
+                255,
+                /^(?!default$)[a-z0-9._ -]+$/,
+                "RDS: a DB subnet group's name, up to 255 lower-case letters, digits, periods, underscores, spaces and hyphens",
+            ),
+        },
     },
     "aws:route53/healthCheck:HealthCheck": {
         service: "route53",
@@ -216,7 +246,14 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             forceDestroy: { unchecked: "whether the provider empties the bucket before deleting it" },
             tags: { unchecked: "PutBucketTagging's, after the bucket exists" },
         },
-        autonamed: { member: "Bucket", max: 63, limit: "S3: a bucket's name is 3 to 63 lower-case letters, digits, dots and hyphens" },
+        autonamed: {
+            member: "Bucket",
+            documented: documented(
+                63,
+                /^(?!xn--|sthree-|amzn-s3-demo-)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+                "S3: a bucket's name, 3 to 63 lower-case letters, digits, dots and hyphens, not IP-shaped nor starting xn--",
+            ),
+        },
     },
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
         service: "s3",
@@ -253,8 +290,27 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         supplied: { ServerSideEncryptionConfiguration: "the rules input, wrapped in it" },
     },
     "aws:s3/bucketVersioning:BucketVersioning": { service: "s3", operation: "PutBucketVersioning" },
-    "aws:secretsmanager/secret:Secret": { service: "secretsmanager", operation: "CreateSecret", autonamed: { member: "Name" } },
+    "aws:secretsmanager/secret:Secret": {
+        service: "secretsmanager",
+        operation: "CreateSecret",
+        // Secrets Manager adds "-" and six characters to the ARN: a name ending so would be mistaken for a partial ARN.
+        autonamed: {
+            member: "Name",
+            documented: documented(
+                512,
+                /^[A-Za-z0-9/_+=.@-]+$(?<!-[A-Za-z0-9]{6})/,
+                "Secrets Manager: a secret's name, up to 512 of letters, digits and /_+=.@-, not ending in a hyphen and six characters",
+            ),
+        },
+    },
     "aws:secretsmanager/secretVersion:SecretVersion": { service: "secretsmanager", operation: "PutSecretValue" },
-    "aws:sns/topic:Topic": { service: "sns", operation: "CreateTopic", autonamed: { member: "Name" } },
+    "aws:sns/topic:Topic": {
+        service: "sns",
+        operation: "CreateTopic",
+        autonamed: {
+            member: "Name",
+            documented: documented(256, /^[A-Za-z0-9_-]+$/, "SNS: a topic's name, up to 256 letters, digits, hyphens and underscores"),
+        },
+    },
     "aws:sns/topicSubscription:TopicSubscription": { service: "sns", operation: "Subscribe", targets: { topic: { member: "TopicArn" } } },
 };
