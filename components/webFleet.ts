@@ -14,7 +14,7 @@ import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
 import { declareReleaseWait } from "./fleet/releaseWait";
 import { checkedAppEnvironment } from "./remoteProvisioner";
 import { checkerFor } from "./resourceErrors";
-import { appServerRangeProblem, checkedWholeNumber, type IntegerBounds, throwIf } from "./settingChecks";
+import { appServerRangeProblem, checkedWholeNumber, type IntegerBounds, throwIf } from "../provisioning/settingChecks";
 import { tagsFor as componentTags } from "./tags";
 
 /** What WebFleet uses for each argument left out; the stack config's messages quote them as examples. */
@@ -89,7 +89,7 @@ export interface WebFleetArgs {
     createApexRecord?: boolean;
     /** The fewest app servers the group keeps, 2 or more. Defaults to 2. */
     minAppServers?: number;
-    /** The most app servers the group scales out to. Defaults to 4. */
+    /** The most app servers the group scales out to. Defaults to the larger of 4 and `minAppServers`. */
     maxAppServers?: number;
     /** The database's RDS instance class. Defaults to "db.t4g.micro". */
     databaseInstanceClass?: string;

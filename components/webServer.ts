@@ -13,7 +13,7 @@ import { declareHostKey } from "./server/hostKey";
 import { declareInstance, hostKeyProblem, runningServer } from "./server/instance";
 import { DAILY_SNAPSHOT_BOUNDS, DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
 import { BACKUP_RETENTION_BOUNDS, DEFAULT_BACKUP_RETENTION_DAYS, declareBackups } from "./server/backups";
-import { checkedWholeNumber, cidrsProblem } from "./settingChecks";
+import { checkedWholeNumber, cidrsProblem } from "../provisioning/settingChecks";
 import { authorizedKeys } from "./sshKeys";
 import { stackServerName, tagsFor as componentTags } from "./tags";
 

@@ -1,4 +1,4 @@
-import { type IntegerBounds, wholeNumberProblem } from "../components/settingChecks";
+import { type IntegerBounds, wholeNumberProblem } from "../provisioning/settingChecks";
 
 /**
  * How settings are read, the stack's config (config/stackConfig.ts) and a release's environment

@@ -5,9 +5,9 @@ import { DATABASE_BACKUP_RETENTION_BOUNDS, MAX_APP_SERVER_BOUNDS, MIN_APP_SERVER
 import { WEB_SERVER_DEFAULTS } from "../components/webServer";
 import { DAILY_SNAPSHOT_BOUNDS } from "../components/server/snapshots";
 import { BACKUP_RETENTION_BOUNDS } from "../components/server/backups";
-import type { IntegerBounds } from "../components/settingChecks";
-import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "../provisioning/layout";
-import { DEFAULT_API_CACHE_SECONDS, MAX_API_CACHE_SECONDS } from "../provisioning/files/nginx";
+import type { IntegerBounds } from "../provisioning/settingChecks";
+import { APP_INSTANCE_BOUNDS, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
+import { API_CACHE_SECONDS_BOUNDS, DEFAULT_API_CACHE_SECONDS } from "../provisioning/files/nginx";
 import { DEFAULT_MAINTENANCE_MESSAGE } from "../provisioning/files/maintenance";
 import type { ConfigReader, Format } from "./configReader";
 
@@ -83,8 +83,8 @@ const ROOT_VOLUME_SIZE = integer({ min: 8, max: 1024, example: WEB_SERVER_DEFAUL
 const DNS_TTL = integer({ min: 60, max: 86400, example: WEB_SERVER_DEFAULTS.dnsTtl });
 const DAILY_SNAPSHOTS = integer(DAILY_SNAPSHOT_BOUNDS);
 const BACKUP_RETENTION_DAYS = integer(BACKUP_RETENTION_BOUNDS);
-const APP_INSTANCES = integer({ min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES });
-const API_CACHE_SECONDS = integer({ min: 0, max: MAX_API_CACHE_SECONDS, example: DEFAULT_API_CACHE_SECONDS });
+const APP_INSTANCES = integer(APP_INSTANCE_BOUNDS);
+const API_CACHE_SECONDS = integer(API_CACHE_SECONDS_BOUNDS);
 const MIN_APP_SERVER_COUNT = integer(MIN_APP_SERVER_BOUNDS);
 const MAX_APP_SERVER_COUNT = integer(MAX_APP_SERVER_BOUNDS);
 const DATABASE_BACKUP_RETENTION_DAYS = integer(DATABASE_BACKUP_RETENTION_BOUNDS);

@@ -1,14 +1,14 @@
 import { isDomainName, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { WEB_FLEET_DEFAULTS } from "../components/webFleet";
-import { appServerRangeProblem, cidrsProblem } from "../components/settingChecks";
+import { appServerRangeProblem, cidrsProblem } from "../provisioning/settingChecks";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
 import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisioning/files/maintenance";
 import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
-import { MAX_LOAD_BALANCER_ALLOWED_CIDRS } from "../components/fleet/maintenanceRules";
+import { allowedCidrCountProblem } from "../components/fleet/maintenanceRules";
 import { ConfigError, ConfigReader, describeValue, type RawConfig, STACK_CONFIG } from "./configReader";
 import {
     type ComponentSettings,
@@ -218,10 +218,9 @@ function readMaintenance(reader: ConfigReader, topology: Topology): MaintenanceS
         reader.problems.push(`webstack:maintenanceMessage ${messageProblem}.`);
     }
     const allowedCidrs = readCidrs(reader, "maintenanceAllowedCidrs");
-    if (topology === "ha" && allowedCidrs !== undefined && allowedCidrs.length > MAX_LOAD_BALANCER_ALLOWED_CIDRS) {
-        reader.problems.push(
-            `webstack:maintenanceAllowedCidrs has ${allowedCidrs.length} blocks; with webstack:topology ha the load balancer's rule takes ${MAX_LOAD_BALANCER_ALLOWED_CIDRS} at most: join them into wider blocks.`,
-        );
+    const countProblem = topology === "ha" ? allowedCidrCountProblem("webstack:maintenanceAllowedCidrs", allowedCidrs ?? []) : undefined;
+    if (countProblem !== undefined) {
+        reader.problems.push(countProblem);
     }
     if (reader.string("maintenance") === undefined && message === undefined && allowedCidrs === undefined) {
         return undefined;

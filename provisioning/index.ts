@@ -1,8 +1,9 @@
 import { healthPathProblem, isEmailAddress, isHttpsUrl } from "./formats";
-import { apiCacheSecondsProblem, DEFAULT_API_CACHE_SECONDS } from "./files/nginx";
+import { API_CACHE_SECONDS_BOUNDS, DEFAULT_API_CACHE_SECONDS } from "./files/nginx";
 import { maintenanceProblems, type MaintenanceSettings } from "./files/maintenance";
 import { parseMaintenanceWindow, type MaintenanceWindow } from "./files/reboots";
-import { DEFAULT_APP_INSTANCES, MAX_APP_INSTANCES } from "./layout";
+import { APP_INSTANCE_BOUNDS, DEFAULT_APP_INSTANCES } from "./layout";
+import { checkedWholeNumber } from "./settingChecks";
 import { Plan, checkedPlan } from "./plan";
 import { appStep } from "./steps/app";
 import { appEnvironmentStep } from "./steps/appEnvironment";
@@ -89,16 +90,8 @@ const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
 export function checkedServerSettings(settings: ServerSettings): ServerSettings {
-    const appInstances = settings.appInstances ?? DEFAULT_APP_INSTANCES;
-    if (!Number.isInteger(appInstances) || appInstances < 1 || appInstances > MAX_APP_INSTANCES) {
-        throw new Error(
-            `appInstances is ${appInstances}; expected a whole number from 1 to ${MAX_APP_INSTANCES}, for example ${DEFAULT_APP_INSTANCES}.`,
-        );
-    }
-    const apiCacheProblem = apiCacheSecondsProblem(settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS);
-    if (apiCacheProblem !== undefined) {
-        throw new Error(`apiCacheSeconds ${apiCacheProblem}.`);
-    }
+    checkedWholeNumber("appInstances", settings.appInstances ?? DEFAULT_APP_INSTANCES, APP_INSTANCE_BOUNDS);
+    checkedWholeNumber("apiCacheSeconds", settings.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS, API_CACHE_SECONDS_BOUNDS);
     const maintenanceProblem = maintenanceProblems(settings.maintenance ?? {});
     if (maintenanceProblem.length > 0) {
         throw new Error(maintenanceProblem.join(" "));

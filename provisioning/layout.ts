@@ -1,3 +1,4 @@
+import type { IntegerBounds } from "./settingChecks";
 import { wwwHostName } from "./site";
 
 /**
@@ -96,6 +97,8 @@ export const DEFAULT_HEALTH_PATH = "/healthz";
 export const DEFAULT_APP_INSTANCES = 2;
 /** The most app instances a server runs; ports are 3001..3008. */
 export const MAX_APP_INSTANCES = 8;
+/** The instance counts `appInstances` takes. */
+export const APP_INSTANCE_BOUNDS: IntegerBounds = { min: 1, max: MAX_APP_INSTANCES, example: DEFAULT_APP_INSTANCES };
 const FIRST_APP_PORT = 3001;
 
 /** The loopback ports of the first `count` app instances: 3001, 3002, ... */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { ConnectionOptions } from "mysql2/promise";
 import { ConfigReader, ENVIRONMENT, type RawConfig } from "../config/configReader";
-import type { IntegerBounds } from "../components/settingChecks";
+import type { IntegerBounds } from "../provisioning/settingChecks";
 
 /** Where the database listens: a unix socket (the default) or a TCP host and port. */
 export type DatabaseEndpoint = { readonly socketPath: string } | { readonly host: string; readonly port: number };

@@ -17,7 +17,7 @@ import type { ComponentContext } from "../context";
  */
 
 /** A listener rule's source-ip condition takes five blocks at most. */
-export const MAX_LOAD_BALANCER_ALLOWED_CIDRS = 5;
+const MAX_LOAD_BALANCER_ALLOWED_CIDRS = 5;
 
 /** One rule of {@link maintenanceRules}: a name suffix, its priority and conditions, and a fixed answer (none: forward to the app servers). */
 export interface MaintenanceRule {
@@ -28,15 +28,17 @@ export interface MaintenanceRule {
     readonly answer?: { readonly contentType: "text/html" | "application/json"; readonly body: string };
 }
 
+/** The problem with more allowed blocks than a listener rule takes, `name` as the user wrote it; undefined when they fit. */
+export function allowedCidrCountProblem(name: string, cidrs: readonly string[]): string | undefined {
+    return cidrs.length > MAX_LOAD_BALANCER_ALLOWED_CIDRS
+        ? `${name} has ${cidrs.length} blocks; the load balancer's rule takes ${MAX_LOAD_BALANCER_ALLOWED_CIDRS} at most: join them into wider blocks.`
+        : undefined;
+}
+
 /** Throws unless the settings can be a load balancer's maintenance rules, naming the field and the rule. */
 export function checkedFleetMaintenance(settings: MaintenanceSettings): MaintenanceSettings {
-    const problems = maintenanceProblems(settings);
-    const cidrs = settings.allowedCidrs ?? [];
-    if (cidrs.length > MAX_LOAD_BALANCER_ALLOWED_CIDRS) {
-        problems.push(
-            `maintenance.allowedCidrs has ${cidrs.length} blocks; the load balancer's rule takes ${MAX_LOAD_BALANCER_ALLOWED_CIDRS} at most (join them into wider blocks).`,
-        );
-    }
+    const countProblem = allowedCidrCountProblem("maintenance.allowedCidrs", settings.allowedCidrs ?? []);
+    const problems = [...maintenanceProblems(settings), ...(countProblem === undefined ? [] : [countProblem])];
     if (problems.length > 0) {
         throw new Error(problems.join(" "));
     }

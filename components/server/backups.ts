@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import { serviceAssumeRolePolicy } from "../ec2";
 import type { ComponentContext } from "../context";
 import { declarePrivateBucket, privateBucketPolicy } from "../privateBucket";
-import type { IntegerBounds } from "../settingChecks";
+import type { IntegerBounds } from "../../provisioning/settingChecks";
 
 /** How many days the backup bucket keeps a server's dumps and binary logs unless told otherwise. */
 export const DEFAULT_BACKUP_RETENTION_DAYS = 14;

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { serviceAssumeRolePolicy } from "../ec2";
 import type { ComponentContext } from "../context";
-import type { IntegerBounds } from "../settingChecks";
+import type { IntegerBounds } from "../../provisioning/settingChecks";
 
 /** AWS's managed policy that lets Data Lifecycle Manager create and delete EBS snapshots. */
 export const DLM_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { cidrFamily } from "../formats";
+import { cidrsProblem, throwIf } from "../settingChecks";
 import { MAINTENANCE_DIR, MAINTENANCE_RENDERER } from "../layout";
 
 /**
@@ -71,14 +71,10 @@ export function maintenanceMessageProblem(message: string): string | undefined {
 /** The problems of maintenance settings, each naming the field and the rule; none when they can be applied. */
 export function maintenanceProblems(settings: MaintenanceSettings): string[] {
     const messageProblem = settings.message === undefined ? undefined : maintenanceMessageProblem(settings.message);
+    const cidrsIssue = cidrsProblem("maintenance.allowedCidrs", settings.allowedCidrs ?? []);
     return [
         ...(messageProblem === undefined ? [] : [`maintenance.message ${messageProblem}.`]),
-        ...(settings.allowedCidrs ?? [])
-            .filter((cidr) => cidrFamily(cidr) === undefined)
-            .map(
-                (cidr) =>
-                    `maintenance.allowedCidrs has ${JSON.stringify(cidr)}, which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.`,
-            ),
+        ...(cidrsIssue === undefined ? [] : [cidrsIssue]),
     ];
 }
 
@@ -87,12 +83,7 @@ export function maintenanceProblems(settings: MaintenanceSettings): string[] {
  * realip, the client's own address), whether maintenance applies to it, and which answer it gets.
  */
 export function maintenanceHttpLines(allowedCidrs: readonly string[]): string[] {
-    const invalid = allowedCidrs.filter((cidr) => cidrFamily(cidr) === undefined);
-    if (invalid.length > 0) {
-        throw new Error(
-            `maintenance.allowedCidrs has ${invalid.map((cidr) => JSON.stringify(cidr)).join(", ")}, which is not a CIDR block.`,
-        );
-    }
+    throwIf(cidrsProblem("maintenance.allowedCidrs", allowedCidrs));
     return [
         "geo $webstack_maintenance_allowed {",
         "    default 0;",

@@ -18,6 +18,7 @@ import {
     NGINX_UPSTREAM_NAME,
     certificatePaths,
 } from "../layout";
+import { checkedWholeNumber, type IntegerBounds } from "../settingChecks";
 import { wwwHostName } from "../site";
 import { maintenanceHttpLines, maintenanceServerLines } from "./maintenance";
 
@@ -235,12 +236,8 @@ export const MAX_API_CACHE_SECONDS = 60;
 const POST_CACHE_SECONDS = 60;
 const API_CACHE_ZONE = "webstack_api";
 
-/** Why `seconds` cannot be the API cache's time (for the caller to prefix with where it came from), or undefined when it can. */
-export function apiCacheSecondsProblem(seconds: number): string | undefined {
-    return Number.isInteger(seconds) && seconds >= 0 && seconds <= MAX_API_CACHE_SECONDS
-        ? undefined
-        : `is ${seconds}; expected a whole number of seconds from 0 (no cache) to ${MAX_API_CACHE_SECONDS}, for example ${DEFAULT_API_CACHE_SECONDS}`;
-}
+/** The cache times `apiCacheSeconds` takes; 0 turns the cache off. */
+export const API_CACHE_SECONDS_BOUNDS: IntegerBounds = { min: 0, max: MAX_API_CACHE_SECONDS, example: DEFAULT_API_CACHE_SECONDS };
 
 /** The cookie a write's answer sets: while a client holds it, its API reads skip the cache, so it sees its own write. */
 export const RECENT_WRITER_COOKIE = "webstack_recent_writer";
@@ -463,11 +460,11 @@ export function renderSite(options: SiteOptions): string {
             "A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.",
         );
     }
-    const apiCacheSeconds = options.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS;
-    const apiCacheProblem = apiCacheSecondsProblem(apiCacheSeconds);
-    if (apiCacheProblem !== undefined) {
-        throw new Error(`apiCacheSeconds ${apiCacheProblem}.`);
-    }
+    const apiCacheSeconds = checkedWholeNumber(
+        "apiCacheSeconds",
+        options.apiCacheSeconds ?? DEFAULT_API_CACHE_SECONDS,
+        API_CACHE_SECONDS_BOUNDS,
+    );
     const behindLoadBalancer = options.behindLoadBalancer ?? false;
     const visitorsUseHttps = options.tls || behindLoadBalancer;
     const www = wwwHostName(options.domain);

@@ -256,7 +256,7 @@ describe("parseStackConfig", () => {
             expect(problemsOf({ ...VALID, maintenanceAllowedCidrs: six })).to.deep.equal([]);
             const problems = problemsOf({ domain: "example.com", topology: "ha", maintenanceAllowedCidrs: six }, false);
             expect(problems).to.deep.equal([
-                "webstack:maintenanceAllowedCidrs has 6 blocks; with webstack:topology ha the load balancer's rule takes 5 at most: join them into wider blocks.",
+                "webstack:maintenanceAllowedCidrs has 6 blocks; the load balancer's rule takes 5 at most: join them into wider blocks.",
             ]);
         });
     });

@@ -45,8 +45,7 @@ describe("maintenanceProblems", () => {
         ).to.deep.equal([]);
         expect(maintenanceProblems({ message: "", allowedCidrs: ["203.0.113.7", "10.0.0.0/8", "office"] })).to.deep.equal([
             `maintenance.message is empty; say what visitors should know, for example "${DEFAULT_MAINTENANCE_MESSAGE}".`,
-            'maintenance.allowedCidrs has "203.0.113.7", which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.',
-            'maintenance.allowedCidrs has "office", which is not a CIDR block; expected for example 203.0.113.7/32 or 2001:db8::/64.',
+            'maintenance.allowedCidrs has "203.0.113.7", "office", which are not CIDR blocks; expected for example 203.0.113.7/32 or 2001:db8::/64.',
         ]);
     });
 });

@@ -322,7 +322,7 @@ describe("renderSite's API micro-cache", () => {
     it("refuses a time that is not a whole number of seconds from 0 to 60, naming the setting", () => {
         for (const seconds of [-1, 1.5, 61]) {
             expect(() => renderSite({ domain: "example.com", tls: false, apiCacheSeconds: seconds })).to.throw(
-                `apiCacheSeconds is ${seconds}; expected a whole number of seconds from 0 (no cache) to 60, for example 1.`,
+                `apiCacheSeconds is ${seconds}; expected a whole number from 0 to 60, for example 1.`,
             );
         }
     });

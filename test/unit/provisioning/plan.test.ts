@@ -317,7 +317,7 @@ describe("checkedServerSettings", () => {
         ["no instances", { ...SETTINGS, appInstances: 0 }, /appInstances is 0; expected a whole number from 1 to 8/],
         ["too many instances", { ...SETTINGS, appInstances: 9 }, /appInstances is 9/],
         ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
-        ["a negative cache time", { ...SETTINGS, apiCacheSeconds: -1 }, /apiCacheSeconds is -1; expected a whole number of seconds from 0/],
+        ["a negative cache time", { ...SETTINGS, apiCacheSeconds: -1 }, /apiCacheSeconds is -1; expected a whole number from 0 to 60/],
         ["a cache time past a minute", { ...SETTINGS, apiCacheSeconds: 61 }, /apiCacheSeconds is 61; .* to 60/],
         ["a release id with a slash", { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } }, /release\.id "\.\.\/x" must be/],
         ["an empty artifact path", { ...SETTINGS, release: { ...SETTINGS.release, artifactPath: " " } }, /release\.artifactPath is empty/],

@@ -1,4 +1,4 @@
-import { cidrFamily } from "../provisioning/formats";
+import { cidrFamily } from "./formats";
 
 /**
  * The rules a setting keeps wherever it is checked: by the stack config's reader on the raw value,

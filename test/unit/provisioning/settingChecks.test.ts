@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { appServerRangeProblem, checkedWholeNumber, cidrsProblem, wholeNumberProblem } from "../../../components/settingChecks";
+import { appServerRangeProblem, checkedWholeNumber, cidrsProblem, wholeNumberProblem } from "../../../provisioning/settingChecks";
 
 const BOUNDS = { min: 1, max: 35, example: 7 };
 
