@@ -105,10 +105,22 @@ export const AUTONAME_SUFFIX_LENGTH = 8;
 const TARGET_GROUP_SUFFIX = "-app-tg";
 
 /**
- * Throws unless the names Pulumi generates from the fleet's name fit ELB's limit: a longer one
- * stops every preview with autonaming's "plus 7 random chars is longer than maximum length 32".
+ * The names AWS takes for every resource Pulumi names after the fleet: ELB's letters, digits and
+ * hyphens, and RDS's identifiers, which start with a letter and hold no two hyphens in a row.
+ */
+const FLEET_NAME_FORM = /^[A-Za-z](?:-?[A-Za-z0-9])*$/;
+
+/**
+ * Throws unless the names Pulumi generates from the fleet's name fit ELB's limit (a longer one
+ * stops every preview with autonaming's "plus 7 random chars is longer than maximum length 32") and
+ * the form ELB and RDS take (another fails `pulumi up` half-way, at the load balancer or the database).
  */
 export function validateFleetName(name: string): void {
+    if (!FLEET_NAME_FORM.test(name)) {
+        throw new Error(
+            `the fleet's name "${name}" names its load balancer and its database, so it takes a letter, then letters, digits and single hyphens, not one last, for example "webstack".`,
+        );
+    }
     const longest = MAX_ELB_NAME_LENGTH - AUTONAME_SUFFIX_LENGTH - TARGET_GROUP_SUFFIX.length;
     if (name.length > longest) {
         throw new Error(

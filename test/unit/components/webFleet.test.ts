@@ -881,6 +881,13 @@ describe("WebFleet under Pulumi mocks", () => {
                 pulumi.ResourceError,
                 /the fleet's name "webstack-production-eu" is 22 characters; .* ELB takes 32 at most, so the name takes 17 at most, for example "webstack"/,
             );
+            // ELB's names take letters, digits and hyphens; RDS's identifiers a letter first and no two hyphens in a row.
+            for (const name of ["shop_prod", "1shop", "shop--prod", "shop-"]) {
+                expect(() => new WebFleet(name, args), name).to.throw(
+                    pulumi.ResourceError,
+                    new RegExp(`the fleet's name "${name}" .* a letter, then letters, digits and single hyphens, not one last`),
+                );
+            }
             expect(
                 () => new WebFleet("bad-maintenance", { ...args, maintenance: { enabled: true, allowedCidrs: ["203.0.113.7"] } }),
             ).to.throw(
