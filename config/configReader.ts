@@ -1,4 +1,4 @@
-import { type IntegerBounds, wholeNumberProblem } from "../provisioning/settingChecks";
+import { cidrsProblem, type IntegerBounds, wholeNumberProblem } from "../provisioning/settingChecks";
 
 /**
  * How settings are read, the stack's config (config/stackConfig.ts) and a release's environment
@@ -67,6 +67,17 @@ export class ConfigReader {
         return value;
     }
 
+    /** The value, unless `problemOf` finds one: then a problem that puts the key before it (`webstack:x is 151 characters long; …`). */
+    satisfying(key: string, problemOf: (text: string) => string | undefined): string | undefined {
+        const value = this.string(key);
+        const problem = value === undefined ? undefined : problemOf(value);
+        if (problem !== undefined) {
+            this.problems.push(`${this.source.name(key)} ${problem}.`);
+            return undefined;
+        }
+        return value;
+    }
+
     required(key: string, format: Format, example: string, why: string): string | undefined {
         return this.isSet(key, example, why) ? this.matching(key, format, example) : undefined;
     }
@@ -115,6 +126,17 @@ export class ConfigReader {
             return undefined;
         }
         return list;
+    }
+
+    /** A list of CIDR blocks, IPv4 or IPv6; one problem naming every item that is not a block. */
+    cidrList(key: string, example: string): string[] | undefined {
+        const cidrs = this.stringList(key, example);
+        const problem = cidrs === undefined ? undefined : cidrsProblem(this.source.name(key), cidrs);
+        if (problem !== undefined) {
+            this.problems.push(problem);
+            return undefined;
+        }
+        return cidrs;
     }
 
     stringList(key: string, example: string): string[] | undefined {

@@ -1,4 +1,12 @@
-import { isEmailAddress, isKeyPairPublicKey, PUBLIC_KEY_MATERIAL } from "../provisioning/formats";
+import {
+    isDomainName,
+    isEmailAddress,
+    isHttpsUrl,
+    isIpv4Address,
+    isIpv6Address,
+    isKeyPairPublicKey,
+    PUBLIC_KEY_MATERIAL,
+} from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { EC2_DEFAULTS } from "../components/ec2";
 import { DATABASE_BACKUP_RETENTION_BOUNDS, MAX_APP_SERVER_BOUNDS, MIN_APP_SERVER_BOUNDS, WEB_FLEET_DEFAULTS } from "../components/webFleet";
@@ -8,7 +16,7 @@ import { BACKUP_RETENTION_BOUNDS } from "../components/server/backups";
 import type { IntegerBounds } from "../provisioning/settingChecks";
 import { APP_INSTANCE_BOUNDS, DEFAULT_APP_INSTANCES } from "../provisioning/layout";
 import { API_CACHE_SECONDS_BOUNDS, DEFAULT_API_CACHE_SECONDS } from "../provisioning/files/nginx";
-import { DEFAULT_MAINTENANCE_MESSAGE } from "../provisioning/files/maintenance";
+import { DEFAULT_MAINTENANCE_MESSAGE, maintenanceMessageProblem } from "../provisioning/files/maintenance";
 import type { ConfigReader, Format } from "./configReader";
 
 /**
@@ -30,6 +38,9 @@ export type SettingCheck =
     | { readonly kind: "integer"; readonly bounds: IntegerBounds }
     | { readonly kind: "boolean"; readonly fallback: boolean }
     | { readonly kind: "list"; readonly format: RegExp; readonly minItems: number; readonly expected: string; readonly example: string }
+    | { readonly kind: "cidrs"; readonly example: string }
+    /** A text with a rule of its own, whose `problem` says what is wrong with it after the key's name. */
+    | { readonly kind: "ruledText"; readonly problem: (text: string) => string | undefined }
     /** Checked together with the keys it goes with, by a function of its own in stackConfig.ts. */
     | { readonly kind: "rules" };
 
@@ -61,6 +72,16 @@ const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+
 
 const EMAIL = { kind: "text", format: isEmailAddress, example: "ops@example.com" } as const;
 const RULES = { kind: "rules" } as const;
+
+/** A list of CIDR blocks, with how to set one as its example. */
+function cidrs(key: string) {
+    return { kind: "cidrs", example: `["203.0.113.7/32"] (pulumi config set --path 'webstack:${key}[0]' 203.0.113.7/32)` } as const;
+}
+
+/** A server's address: an IP address or a host name. */
+function isServerHost(text: string): boolean {
+    return isIpv4Address(text) || isIpv6Address(text) || isDomainName(text);
+}
 
 function integer(bounds: IntegerBounds) {
     return { kind: "integer", bounds } as const;
@@ -95,14 +116,14 @@ export const SETTINGS = {
         type: "string",
         default: "(required)",
         topology: "both",
-        check: RULES,
+        check: { kind: "text", format: isDomainName, example: "example.com", required: "the site is served as www.<domain>." },
         doc: "The site's domain. The site is served as `www.<domain>`; the apex redirects to it. A public Route53 hosted zone of that name must exist (or give `hostedZoneId`).",
     },
     sshAllowedCidrs: {
         type: "list of CIDR",
         default: "(required on AWS)",
         topology: "single",
-        check: RULES,
+        check: cidrs("sshAllowedCidrs"),
         doc: "IPv4/IPv6 blocks that may reach SSH (22). Nothing else may.",
     },
     allowSshFromAnywhere: {
@@ -230,7 +251,7 @@ export const SETTINGS = {
         type: "string",
         default: "not set",
         topology: "single",
-        check: RULES,
+        check: { kind: "text", format: isServerHost, example: "203.0.113.10" },
         doc: "Configure this existing server instead of creating one on AWS.",
     },
     backupBucket: {
@@ -281,14 +302,14 @@ export const SETTINGS = {
         type: "string, one line, at most 150 characters",
         default: `"${DEFAULT_MAINTENANCE_MESSAGE}"`,
         topology: "both",
-        check: RULES,
+        check: { kind: "ruledText", problem: maintenanceMessageProblem },
         doc: "What the maintenance page says.",
     },
     maintenanceAllowedCidrs: {
         type: "list of CIDR blocks",
         default: "none",
         topology: "both",
-        check: RULES,
+        check: cidrs("maintenanceAllowedCidrs"),
         doc: "The addresses that still get the site during maintenance (with `ha`, at most 5 blocks).",
     },
     maintenanceWindow: {
@@ -309,7 +330,7 @@ export const SETTINGS = {
         type: "https URL",
         default: "Let's Encrypt production",
         topology: "single",
-        check: RULES,
+        check: { kind: "text", format: isHttpsUrl, example: "https://acme-staging-v02.api.letsencrypt.org/directory" },
         doc: "ACME directory; use `https://acme-staging-v02.api.letsencrypt.org/directory` first to stay clear of rate limits.",
     },
     topology: {
@@ -420,7 +441,7 @@ export type SettingValue<K extends CheckedKey> =
         ? number | undefined
         : CheckOf<K> extends { kind: "boolean" }
           ? boolean
-          : CheckOf<K> extends { kind: "list" }
+          : CheckOf<K> extends { kind: "list" } | { kind: "cidrs" }
             ? string[] | undefined
             : string | undefined;
 
@@ -441,6 +462,10 @@ export function readSetting<K extends CheckedKey>(reader: ConfigReader, key: K):
             return reader.boolean(key, check.fallback) as SettingValue<K>;
         case "list":
             return reader.matchingList(key, check.format, check) as SettingValue<K>;
+        case "cidrs":
+            return reader.cidrList(key, check.example) as SettingValue<K>;
+        case "ruledText":
+            return reader.satisfying(key, check.problem) as SettingValue<K>;
     }
 }
 

@@ -1,11 +1,10 @@
-import { isDomainName, isHttpsUrl, isIpv4Address, isIpv6Address } from "../provisioning/formats";
 import { DEFAULT_SSH_USER } from "../components/remoteProvisioner";
 import { WEB_FLEET_DEFAULTS } from "../components/webFleet";
-import { appServerRangeProblem, cidrsProblem } from "../provisioning/settingChecks";
+import { appServerRangeProblem } from "../provisioning/settingChecks";
 import { LETS_ENCRYPT_DIRECTORY_URL, type TlsSettings } from "../provisioning";
 import { apexDomainProblem, wwwHostName } from "../provisioning/site";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
-import { maintenanceMessageProblem, type MaintenanceSettings } from "../provisioning/files/maintenance";
+import type { MaintenanceSettings } from "../provisioning/files/maintenance";
 import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { allowedCidrCountProblem } from "../components/fleet/maintenanceRules";
@@ -18,6 +17,7 @@ import {
     type PlanSettings,
     readSetting,
     SETTING_KEYS,
+    SETTINGS,
     TOPOLOGIES,
     type Topology,
 } from "./settings";
@@ -74,27 +74,14 @@ function isAnywhere(cidr: string): boolean {
     return cidr === "0.0.0.0/0" || cidr === "::/0";
 }
 
-/** How a list of CIDR blocks is set, as a message's example. */
-function cidrListExample(key: string): string {
-    return `["203.0.113.7/32"] (pulumi config set --path 'webstack:${key}[0]' 203.0.113.7/32)`;
-}
-
-/** A list of CIDR blocks, with a problem for each item that is not one; undefined when unset. */
-function readCidrs(reader: ConfigReader, key: string): string[] | undefined {
-    const cidrs = reader.stringList(key, cidrListExample(key));
-    const problem = cidrsProblem(`webstack:${key}`, cidrs ?? []);
-    if (problem !== undefined) {
-        reader.problems.push(problem);
-    }
-    return cidrs;
-}
-
 function readSshAllowedCidrs(reader: ConfigReader): string[] {
-    const cidrs = readCidrs(reader, "sshAllowedCidrs");
-    if (cidrs === undefined || cidrs.length === 0) {
+    const cidrs = readSetting(reader, "sshAllowedCidrs");
+    if (reader.string("sshAllowedCidrs") === undefined || cidrs?.length === 0) {
         reader.problems.push(
-            `webstack:sshAllowedCidrs is missing; SSH must be limited to the addresses you deploy from, for example ${cidrListExample("sshAllowedCidrs")}.`,
+            `webstack:sshAllowedCidrs is missing; SSH must be limited to the addresses you deploy from, for example ${SETTINGS.sshAllowedCidrs.check.example}.`,
         );
+    }
+    if (cidrs === undefined) {
         return [];
     }
     const openToAll = cidrs.filter(isAnywhere);
@@ -169,13 +156,8 @@ function readTopology(reader: ConfigReader, hasPrivateKey: boolean): Topology {
 
 function readTls(reader: ConfigReader): TlsSettings | undefined {
     const email = readSetting(reader, "acmeEmail");
-    const directoryUrl = reader.string("acmeDirectoryUrl");
-    if (directoryUrl !== undefined && !isHttpsUrl(directoryUrl)) {
-        reader.problems.push(
-            `webstack:acmeDirectoryUrl is ${describeValue(directoryUrl)}; expected an https URL, for example https://acme-staging-v02.api.letsencrypt.org/directory.`,
-        );
-    }
-    if (directoryUrl !== undefined && reader.string("acmeEmail") === undefined) {
+    const directoryUrl = readSetting(reader, "acmeDirectoryUrl");
+    if (reader.string("acmeDirectoryUrl") !== undefined && reader.string("acmeEmail") === undefined) {
         reader.problems.push(
             "webstack:acmeDirectoryUrl is set but webstack:acmeEmail is not; HTTPS is turned on by setting webstack:acmeEmail, for example admin@example.com.",
         );
@@ -212,17 +194,13 @@ function readAppEnvironment(reader: ConfigReader): Record<string, string> | unde
 /** Maintenance mode; undefined when none of its keys is set. A fleet's rule on the load balancer takes five blocks at most. */
 function readMaintenance(reader: ConfigReader, topology: Topology): MaintenanceSettings | undefined {
     const enabled = readSetting(reader, "maintenance");
-    const message = reader.string("maintenanceMessage");
-    const messageProblem = message === undefined ? undefined : maintenanceMessageProblem(message);
-    if (messageProblem !== undefined) {
-        reader.problems.push(`webstack:maintenanceMessage ${messageProblem}.`);
-    }
-    const allowedCidrs = readCidrs(reader, "maintenanceAllowedCidrs");
+    const message = readSetting(reader, "maintenanceMessage");
+    const allowedCidrs = readSetting(reader, "maintenanceAllowedCidrs");
     const countProblem = topology === "ha" ? allowedCidrCountProblem("webstack:maintenanceAllowedCidrs", allowedCidrs ?? []) : undefined;
     if (countProblem !== undefined) {
         reader.problems.push(countProblem);
     }
-    if (reader.string("maintenance") === undefined && message === undefined && allowedCidrs === undefined) {
+    if (["maintenance", "maintenanceMessage", "maintenanceAllowedCidrs"].every((key) => reader.string(key) === undefined)) {
         return undefined;
     }
     return { enabled, message, allowedCidrs };
@@ -272,24 +250,19 @@ const NO_KEYLESS_LOGIN: KeylessLogin = { sshAgent: false, previewPlaceholder: fa
 export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless: KeylessLogin = NO_KEYLESS_LOGIN): StackSettings {
     const reader = new ConfigReader(raw, STACK_CONFIG);
     reportUnknownKeys(raw, reader);
-    const domain = reader.required("domain", isDomainName, "example.com", "the site is served as www.<domain>.")?.toLowerCase() ?? "";
-    const domainProblem = isDomainName(domain) ? apexDomainProblem(domain) : undefined;
+    const domain = readSetting(reader, "domain") ?? "";
+    const domainProblem = domain === "" ? undefined : apexDomainProblem(domain);
     if (domainProblem !== undefined) {
         reader.problems.push(`webstack:domain is ${describeValue(domain)}; it ${domainProblem}.`);
     }
     const topology = readTopology(reader, hasPrivateKey);
-    const existingHost = reader.string("existingServerHost");
-    if (existingHost !== undefined && !isIpv4Address(existingHost) && !isIpv6Address(existingHost) && !isDomainName(existingHost)) {
-        reader.problems.push(
-            `webstack:existingServerHost is ${describeValue(existingHost)}; expected an IP address or host name, for example 203.0.113.10.`,
-        );
-    }
+    const existingHost = readSetting(reader, "existingServerHost");
     const server: ServerSource =
         topology === "ha"
             ? readFleet(reader)
-            : existingHost === undefined
+            : reader.string("existingServerHost") === undefined
               ? readNewInstance(reader)
-              : { kind: "existing", host: existingHost, ...readExistingServerBackupBucket(reader) };
+              : { kind: "existing", host: existingHost ?? "", ...readExistingServerBackupBucket(reader) };
     if (server.kind === "new-instance") {
         for (const key of ["backupBucket", "backupBucketRegion"].filter((name) => reader.string(name) !== undefined)) {
             reader.problems.push(

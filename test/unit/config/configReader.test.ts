@@ -29,6 +29,26 @@ describe("ConfigReader", () => {
         ]);
     });
 
+    it("puts the key before the problem a text's own rule finds, and passes a text it finds none in", () => {
+        const reader = new ConfigReader({ A: "short", B: "much too long" }, STACK_CONFIG);
+        const tooLong = (text: string) => (text.length > 5 ? `is ${text.length} characters long; at most 5 fit` : undefined);
+        expect([reader.satisfying("A", tooLong), reader.satisfying("B", tooLong), reader.satisfying("C", tooLong)]).to.deep.equal([
+            "short",
+            undefined,
+            undefined,
+        ]);
+        expect(reader.problems).to.deep.equal(["webstack:B is 13 characters long; at most 5 fit."]);
+    });
+
+    it("reads a list of CIDR blocks, naming every item that is not one in one problem", () => {
+        const reader = new ConfigReader({ A: '["203.0.113.7/32", "2001:db8::/64"]', B: '["office", "10.0.0.1"]' }, STACK_CONFIG);
+        expect(reader.cidrList("A", '["203.0.113.7/32"]')).to.deep.equal(["203.0.113.7/32", "2001:db8::/64"]);
+        expect(reader.cidrList("B", '["203.0.113.7/32"]')).to.equal(undefined);
+        expect(reader.problems).to.deep.equal([
+            'webstack:B has "office", "10.0.0.1", which are not CIDR blocks; expected for example 203.0.113.7/32 or 2001:db8::/64.',
+        ]);
+    });
+
     it("returns the value it checked when there is no problem, and throws one ConfigError listing every problem otherwise", () => {
         expect(new ConfigReader({}, ENVIRONMENT).checked("value")).to.equal("value");
         const reader = new ConfigReader({ A: "yes" }, STACK_CONFIG);

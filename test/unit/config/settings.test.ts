@@ -101,6 +101,8 @@ describe("readSetting", () => {
                 dnsTtl: "600",
                 instanceType: "m7g.large",
                 subnetIds: '["subnet-0123456789abcdef0","subnet-0fedcba9876543210"]',
+                maintenanceAllowedCidrs: '["203.0.113.7/32"]',
+                maintenanceMessage: "Back at noon.",
             },
             STACK_CONFIG,
         );
@@ -109,6 +111,8 @@ describe("readSetting", () => {
         expect(readSetting(reader, "subnetIds")).to.deep.equal(["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]);
         expect(readSetting(reader, "amiId")).to.equal(undefined);
         expect(readSetting(reader, "provision")).to.equal(true);
+        expect(readSetting(reader, "maintenanceAllowedCidrs")).to.deep.equal(["203.0.113.7/32"]);
+        expect(readSetting(reader, "maintenanceMessage")).to.equal("Back at noon.");
         expect(reader.problems).to.deep.equal([]);
     });
 
