@@ -18,7 +18,7 @@ import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { maintenanceStep } from "./steps/maintenance";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { rebootsStep } from "./steps/reboots";
-import type { Release } from "../release/release";
+import { type Release, releaseIdProblem } from "../release/release";
 import { releaseSteps } from "./steps/release";
 import { sshAccessStep } from "./steps/sshAccess";
 
@@ -86,8 +86,6 @@ function maintenanceWindowOf(settings: ServerSettings): MaintenanceWindow | unde
     return window;
 }
 
-const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** Throws an error that names the field and the rule unless the settings can configure a server. */
 export function checkedServerSettings(settings: ServerSettings): ServerSettings {
     checkedWholeNumber("appInstances", settings.appInstances ?? DEFAULT_APP_INSTANCES, APP_INSTANCE_BOUNDS);
@@ -97,10 +95,9 @@ export function checkedServerSettings(settings: ServerSettings): ServerSettings 
         throw new Error(maintenanceProblem.join(" "));
     }
     maintenanceWindowOf(settings);
-    if (!RELEASE_ID.test(settings.release.id)) {
-        throw new Error(
-            `release.id "${settings.release.id}" must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit (it names a directory and a file on the server).`,
-        );
+    const releaseIdIssue = releaseIdProblem(settings.release.id);
+    if (releaseIdIssue !== undefined) {
+        throw new Error(`release.id ${releaseIdIssue}.`);
     }
     if (settings.release.artifactPath.trim() === "") {
         throw new Error("release.artifactPath is empty; it must be the path of the release tarball that release/build.ts writes.");

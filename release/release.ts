@@ -1,3 +1,12 @@
+const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Why `id` cannot name a release (for the caller to prefix with where it came from), or undefined when it can. */
+export function releaseIdProblem(id: string): string | undefined {
+    return RELEASE_ID.test(id)
+        ? undefined
+        : `is ${JSON.stringify(id)}; expected 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit (it names a directory and a file on the server)`;
+}
+
 /** A release of an app, built by release/build.ts (`buildRelease`). */
 export interface Release {
     /** Names the release everywhere: its directory and the RELEASE_ID its instances get. */

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../config/configReader";
 import { type DatabaseConfig, type Environment, environmentReader, portBounds, readDatabaseSettings } from "../../release/databaseSettings";
+import { releaseIdProblem } from "../../release/release";
 
 export interface AppConfig {
     readonly port: number;
@@ -20,8 +21,6 @@ const DEFAULT_PORT = 3000;
 /** The release id when neither RELEASE_ID nor a release.json says otherwise (running from source). */
 const DEV_RELEASE_ID = "dev";
 
-const RELEASE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /**
  * The full configuration for serving. `releaseIdFallback` applies when RELEASE_ID is unset
  * (see {@link readReleaseId}).
@@ -30,8 +29,9 @@ export function parseConfig(env: Environment, releaseIdFallback: string): AppCon
     const reader = environmentReader(env);
     const port = reader.integer("PORT", portBounds(DEFAULT_PORT), "the TCP port to listen on.");
     const releaseId = reader.string("RELEASE_ID") ?? releaseIdFallback;
-    if (!RELEASE_ID.test(releaseId)) {
-        reader.problems.push(`RELEASE_ID must be 1-64 letters, digits, ".", "_" or "-" (got "${releaseId}")`);
+    const releaseIdIssue = releaseIdProblem(releaseId);
+    if (releaseIdIssue !== undefined) {
+        reader.problems.push(`RELEASE_ID ${releaseIdIssue}.`);
     }
     return reader.checked({
         port: port ?? 0,

@@ -119,7 +119,7 @@ describe("parseConfig", () => {
         {
             case: "RELEASE_ID has a space",
             env: { ...minimal, RELEASE_ID: "my release" },
-            message: /RELEASE_ID must be 1-64 letters, digits/,
+            message: /RELEASE_ID is "my release"; expected 1 to 64 letters, digits/,
         },
     ];
     for (const { case: name, env, message } of invalid) {

@@ -319,7 +319,11 @@ describe("checkedServerSettings", () => {
         ["a fractional instance count", { ...SETTINGS, appInstances: 1.5 }, /appInstances is 1.5/],
         ["a negative cache time", { ...SETTINGS, apiCacheSeconds: -1 }, /apiCacheSeconds is -1; expected a whole number from 0 to 60/],
         ["a cache time past a minute", { ...SETTINGS, apiCacheSeconds: 61 }, /apiCacheSeconds is 61; .* to 60/],
-        ["a release id with a slash", { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } }, /release\.id "\.\.\/x" must be/],
+        [
+            "a release id with a slash",
+            { ...SETTINGS, release: { ...SETTINGS.release, id: "../x" } },
+            /release\.id is "\.\.\/x"; expected 1 to 64 letters/,
+        ],
         ["an empty artifact path", { ...SETTINGS, release: { ...SETTINGS.release, artifactPath: " " } }, /release\.artifactPath is empty/],
         [
             "a health path that is no path",
