@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { ComponentContext } from "./context";
 import { SERVER_METRICS } from "../provisioning/layout";
 
 /** Route53 health checks report their metrics in this region only, so their alarms and topic live there. */
@@ -333,7 +334,7 @@ export function fleetAlarms(databaseInstanceClass: string): { readonly scope: Fl
         : alarms;
 }
 
-export interface AlertTargets {
+export interface AlertSettings {
     readonly email: pulumi.Input<string>;
     /** The site as visitors reach it, for Route53's health check, which starts once `ready` exist (the last provisioning step). */
     readonly site: {
@@ -344,8 +345,6 @@ export interface AlertTargets {
     };
     /** The component's own alarms, each with the dimensions that name what it watches. */
     readonly alarms: readonly { readonly spec: AlarmSpec; readonly dimensions: Record<string, pulumi.Input<string>> }[];
-    readonly tagsFor: (resource: string) => Record<string, string>;
-    readonly parent: pulumi.Resource;
 }
 
 /**
@@ -353,11 +352,12 @@ export interface AlertTargets {
  * topic when it fires and when it clears. The health check's alarm and its topic live in
  * {@link HEALTH_CHECK_METRICS_REGION}, where Route53 publishes the metric.
  */
-export function declareAlerts(name: string, targets: AlertTargets): void {
-    const parent = { parent: targets.parent };
+export function declareAlerts(context: ComponentContext, alerts: AlertSettings): void {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
     const mailingTopic = (suffix: string, options: pulumi.CustomResourceOptions) => {
-        const topic = new aws.sns.Topic(`${name}-${suffix}`, { tags: targets.tagsFor(suffix) }, options);
-        new aws.sns.TopicSubscription(`${name}-${suffix}-email`, { topic: topic.arn, protocol: "email", endpoint: targets.email }, options);
+        const topic = new aws.sns.Topic(`${name}-${suffix}`, { tags: tagsFor(suffix) }, options);
+        new aws.sns.TopicSubscription(`${name}-${suffix}-email`, { topic: topic.arn, protocol: "email", endpoint: alerts.email }, options);
         return topic;
     };
     const alarm = (
@@ -381,28 +381,28 @@ export function declareAlerts(name: string, targets: AlertTargets): void {
                 dimensions,
                 alarmActions: [topic.arn],
                 okActions: [topic.arn],
-                tags: targets.tagsFor(`${spec.suffix}-alarm`),
+                tags: tagsFor(`${spec.suffix}-alarm`),
             },
             options,
         );
 
     const topic = mailingTopic("alerts", parent);
-    for (const { spec, dimensions } of targets.alarms) {
+    for (const { spec, dimensions } of alerts.alarms) {
         alarm(spec, dimensions, topic, parent);
     }
 
     // Checking a site that is still being configured would mail "site down" on every new stack.
     const healthCheck = new aws.route53.HealthCheck(
         `${name}-health-check`,
-        { ...siteHealthCheck(targets.site.hostName, targets.site.https, targets.site.healthPath), tags: targets.tagsFor("health-check") },
-        { ...parent, dependsOn: targets.site.ready },
+        { ...siteHealthCheck(alerts.site.hostName, alerts.site.https, alerts.site.healthPath), tags: tagsFor("health-check") },
+        { ...parent, dependsOn: alerts.site.ready },
     );
     const metricsRegion = new aws.Provider(
         `${name}-${HEALTH_CHECK_METRICS_REGION}`,
         providerArgsForRegion(aws.config, HEALTH_CHECK_METRICS_REGION),
         parent,
     );
-    const inMetricsRegion = { parent: targets.parent, provider: metricsRegion };
+    const inMetricsRegion = { parent: context.parent, provider: metricsRegion };
     alarm(
         SITE_DOWN_ALARM,
         { HealthCheckId: healthCheck.id },

@@ -171,7 +171,7 @@ export class WebFleet extends pulumi.ComponentResource {
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
 
         const network = declareNetwork(context, { instanceType, subnetIds: args.subnetIds, checked });
-        const database = declareDatabase(name, {
+        const database = declareDatabase(context, {
             subnetIds: network.subnetIds,
             securityGroupId: network.groups.database.id,
             instanceClass: databaseInstanceClass,
@@ -179,8 +179,6 @@ export class WebFleet extends pulumi.ComponentResource {
             backupRetentionDays: databaseBackupRetentionDays,
             applyImmediately: args.databaseApplyImmediately ?? WEB_FLEET_DEFAULTS.databaseApplyImmediately,
             maintenanceWindow: databaseMaintenanceWindow,
-            tagsFor: context.tagsFor,
-            parent: this,
         });
         const masterSecretArn = database.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
         const appDatabaseSecret = declareAppDatabaseSecret(context);
@@ -194,7 +192,7 @@ export class WebFleet extends pulumi.ComponentResource {
             masterSecretArn,
             appSecretArn: appDatabaseSecret.secret.arn,
         });
-        const planIndex = declarePlanObjects(name, plan, { bucket, versioning, domain, fleet, appEnvironment, parent: this });
+        const planIndex = declarePlanObjects(context, plan, { bucket, versioning, domain, fleet, appEnvironment });
 
         const { loadBalancer, targetGroup, httpsListener } = declareLoadBalancer(context, {
             subnetIds: network.subnetIds,
@@ -223,13 +221,11 @@ export class WebFleet extends pulumi.ComponentResource {
 
         if (args.alertEmail !== undefined) {
             const dimensions = fleetAlarmDimensions(loadBalancer, targetGroup, database);
-            declareAlerts(name, {
+            declareAlerts(context, {
                 email: args.alertEmail,
                 // The group's creation waits for its first servers to pass the load balancer's check (capacityWait).
                 site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH, ready: [group] },
                 alarms: fleetAlarms(databaseInstanceClass).map(({ scope, spec }) => ({ spec, dimensions: dimensions[scope] })),
-                tagsFor: context.tagsFor,
-                parent: this,
             });
         }
 

@@ -190,7 +190,7 @@ export class WebServer extends pulumi.ComponentResource {
 
         if (args.alertEmail !== undefined) {
             const lastStep = this.provisioner?.lastStep;
-            declareAlerts(name, {
+            declareAlerts(context, {
                 email: args.alertEmail,
                 site: {
                     hostName: settings.hostName,
@@ -209,8 +209,6 @@ export class WebServer extends pulumi.ComponentResource {
                         dimensions: { [SERVER_METRICS.dimension]: settings.backups.prefix },
                     })),
                 ],
-                tagsFor: context.tagsFor,
-                parent: this,
             });
         }
 

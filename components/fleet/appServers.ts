@@ -94,7 +94,7 @@ export function declareAppRole(context: ComponentContext): aws.iam.Role {
     );
 }
 
-export interface AppServerTargets {
+export interface AppServerSettings {
     readonly role: aws.iam.Role;
     readonly instanceType: string;
     readonly amiId?: pulumi.Input<string>;
@@ -123,38 +123,38 @@ export interface AppServerTargets {
  * user data applies the plan at first boot, an Auto Scaling group behind the target group, rolled by
  * instance refresh, and CPU target tracking.
  */
-export function declareAppServers(context: ComponentContext, targets: AppServerTargets): aws.autoscaling.Group {
+export function declareAppServers(context: ComponentContext, servers: AppServerSettings): aws.autoscaling.Group {
     const { name, tagsFor } = context;
     const parent = { parent: context.parent };
-    const { role, bounds } = targets;
+    const { role, bounds } = servers;
     const appPolicy = new aws.iam.RolePolicy(
         `${name}-app-policy`,
         {
             role: role.id,
             policy: pulumi
-                .all([targets.plan.bucket.arn, pulumi.all(targets.databaseSecretArns)])
+                .all([servers.plan.bucket.arn, pulumi.all(servers.databaseSecretArns)])
                 .apply(([bucketArn, secretArns]) => appServerPolicy(bucketArn, secretArns)),
         },
         parent,
     );
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-app-profile`, { role: role.name, tags: tagsFor("app-profile") }, parent);
     const userData = pulumi
-        .all([targets.plan.region, targets.plan.bucket.bucket, targets.plan.indexVersionId, targets.plan.indexSha256])
+        .all([servers.plan.region, servers.plan.bucket.bucket, servers.plan.indexVersionId, servers.plan.indexSha256])
         .apply(([region, bucket, indexVersionId, indexSha256]) =>
             Buffer.from(renderFirstBootUserData({ region, bucket, indexVersionId, indexSha256 })).toString("base64"),
         );
     const imageId =
-        targets.amiId === undefined
+        servers.amiId === undefined
             ? runningInstanceNamed(tagsFor("app-server").Name, parent).apply((running) => {
-                  const kept = imageToKeep(running, targets.instanceType);
-                  return kept === undefined ? newestDebianImageId(targets.instanceType, parent) : pulumi.output(kept);
+                  const kept = imageToKeep(running, servers.instanceType);
+                  return kept === undefined ? newestDebianImageId(servers.instanceType, parent) : pulumi.output(kept);
               })
-            : serverImageId(targets.amiId, targets.instanceType, parent);
+            : serverImageId(servers.amiId, servers.instanceType, parent);
     const launchTemplate = new aws.ec2.LaunchTemplate(
         `${name}-app`,
         {
             imageId,
-            instanceType: targets.instanceType,
+            instanceType: servers.instanceType,
             iamInstanceProfile: { arn: instanceProfile.arn },
             // A public address whatever the subnet's default: with no NAT gateway, it is how the
             // server reaches S3, Secrets Manager and Debian's mirror at first boot.
@@ -162,7 +162,7 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
                 {
                     deviceIndex: 0,
                     associatePublicIpAddress: "true",
-                    securityGroups: [targets.securityGroupId],
+                    securityGroups: [servers.securityGroupId],
                     deleteOnTermination: "true",
                 },
             ],
@@ -170,7 +170,7 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
             blockDeviceMappings: [
                 {
                     deviceName: "/dev/xvda",
-                    ebs: { volumeType: "gp3", volumeSize: targets.rootVolumeSizeGiB, encrypted: "true", deleteOnTermination: "true" },
+                    ebs: { volumeType: "gp3", volumeSize: servers.rootVolumeSizeGiB, encrypted: "true", deleteOnTermination: "true" },
                 },
             ],
             userData,
@@ -182,16 +182,16 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
             tags: tagsFor("app-template"),
         },
         // A server boots only once its plan is in the bucket and its role may read it.
-        { ...parent, dependsOn: [...targets.planReady, appPolicy] },
+        { ...parent, dependsOn: [...servers.planReady, appPolicy] },
     );
     const group = new aws.autoscaling.Group(
         `${name}-app`,
         {
-            vpcZoneIdentifiers: targets.subnetIds,
+            vpcZoneIdentifiers: servers.subnetIds,
             minSize: bounds.min,
             maxSize: bounds.max,
             launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-            targetGroupArns: [targets.targetGroupArn],
+            targetGroupArns: [servers.targetGroupArn],
             healthCheckType: "ELB",
             healthCheckGracePeriod: FIRST_BOOT_GRACE_SECONDS,
             // A new fleet's `pulumi up` fails, rather than reporting success, when its servers do not pass the load balancer's health check.
@@ -200,7 +200,7 @@ export function declareAppServers(context: ComponentContext, targets: AppServerT
             tags: Object.entries(tagsFor("app-server")).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         },
         // The database must take connections before the first servers migrate it.
-        { ...parent, dependsOn: targets.databaseReady },
+        { ...parent, dependsOn: servers.databaseReady },
     );
     new aws.autoscaling.Policy(
         `${name}-app-cpu`,

@@ -75,7 +75,7 @@ export function checkedDatabaseMaintenanceWindow(text: string | undefined): stri
     return databaseMaintenanceWindow(window);
 }
 
-interface DatabaseTargets {
+interface DatabaseSettings {
     readonly subnetIds: pulumi.Input<string[]>;
     readonly securityGroupId: pulumi.Input<string>;
     readonly instanceClass: string;
@@ -86,16 +86,15 @@ interface DatabaseTargets {
     readonly applyImmediately: boolean;
     /** RDS's weekly window, `ddd:hh24:mi-ddd:hh24:mi` ({@link databaseMaintenanceWindow}). */
     readonly maintenanceWindow: string;
-    readonly tagsFor: (resource: string) => Record<string, string>;
-    readonly parent: pulumi.Resource;
 }
 
 /** RDS MariaDB, Multi-AZ, encrypted, TLS only, backed up daily and restorable to any second within the retention, protected from deletion, snapshotted when deleted after all. */
-export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds.Instance {
-    const parent = { parent: targets.parent };
+export function declareDatabase(context: ComponentContext, database: DatabaseSettings): aws.rds.Instance {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
     const subnetGroup = new aws.rds.SubnetGroup(
         `${name}-db-subnets`,
-        { subnetIds: targets.subnetIds, tags: targets.tagsFor("db-subnets") },
+        { subnetIds: database.subnetIds, tags: tagsFor("db-subnets") },
         parent,
     );
     const parameters = new aws.rds.ParameterGroup(
@@ -103,7 +102,7 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
         {
             family: DATABASE_ENGINE.parameterGroupFamily,
             parameters: DATABASE_PARAMETERS.map((parameter) => ({ ...parameter })),
-            tags: targets.tagsFor("db-parameters"),
+            tags: tagsFor("db-parameters"),
         },
         parent,
     );
@@ -112,9 +111,9 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
         {
             engine: DATABASE_ENGINE.engine,
             engineVersion: DATABASE_ENGINE.engineVersion,
-            instanceClass: targets.instanceClass,
-            allocatedStorage: targets.storageGiB,
-            maxAllocatedStorage: targets.storageGiB * 5,
+            instanceClass: database.instanceClass,
+            allocatedStorage: database.storageGiB,
+            maxAllocatedStorage: database.storageGiB * 5,
             storageType: "gp3",
             storageEncrypted: true,
             multiAz: true,
@@ -122,21 +121,21 @@ export function declareDatabase(name: string, targets: DatabaseTargets): aws.rds
             username: APP_USER,
             manageMasterUserPassword: true,
             dbSubnetGroupName: subnetGroup.name,
-            vpcSecurityGroupIds: [targets.securityGroupId],
+            vpcSecurityGroupIds: [database.securityGroupId],
             parameterGroupName: parameters.name,
             publiclyAccessible: false,
             caCertIdentifier: "rds-ca-rsa2048-g1",
-            backupRetentionPeriod: targets.backupRetentionDays,
+            backupRetentionPeriod: database.backupRetentionDays,
             backupWindow: `${clockTime(DATABASE_BACKUP_WINDOW.startMinute)}-${clockTime(DATABASE_BACKUP_WINDOW.endMinute)}`,
-            maintenanceWindow: targets.maintenanceWindow,
-            applyImmediately: targets.applyImmediately,
+            maintenanceWindow: database.maintenanceWindow,
+            applyImmediately: database.applyImmediately,
             copyTagsToSnapshot: true,
             deleteAutomatedBackups: false,
             deletionProtection: true,
             skipFinalSnapshot: false,
             finalSnapshotIdentifier: finalSnapshotName(name, pulumi.getStack(), new Date()),
             autoMinorVersionUpgrade: true,
-            tags: targets.tagsFor("db"),
+            tags: tagsFor("db"),
         },
         {
             ...parent,

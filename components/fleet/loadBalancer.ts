@@ -43,18 +43,17 @@ export function targetHealthCheck(): aws.types.input.lb.TargetGroupHealthCheck {
  */
 export const DEREGISTRATION_DELAY_SECONDS = APP_STOP_TIMEOUT_SECONDS;
 
-interface CertificateTargets {
+interface CertificateSettings {
     readonly domain: pulumi.Output<string>;
     readonly createApexRecord: boolean;
     readonly zoneId: pulumi.Input<string>;
-    readonly tagsFor: (resource: string) => Record<string, string>;
-    readonly parent: pulumi.Resource;
 }
 
 /** ACM's certificate for www (and the apex when asked), validated through the zone's DNS: its ARN once issued. */
-function declareCertificate(name: string, targets: CertificateTargets): pulumi.Output<string> {
-    const parent = { parent: targets.parent };
-    const names = targets.domain.apply((domain) => siteNames(domain, targets.createApexRecord));
+function declareCertificate(context: ComponentContext, site: CertificateSettings): pulumi.Output<string> {
+    const { name, tagsFor } = context;
+    const parent = { parent: context.parent };
+    const names = site.domain.apply((domain) => siteNames(domain, site.createApexRecord));
     const certificate = new aws.acm.Certificate(
         `${name}-certificate`,
         {
@@ -62,22 +61,22 @@ function declareCertificate(name: string, targets: CertificateTargets): pulumi.O
             subjectAlternativeNames: names.apply((all) => all.slice(1)),
             validationMethod: "DNS",
             keyAlgorithm: "EC_prime256v1",
-            tags: targets.tagsFor("certificate"),
+            tags: tagsFor("certificate"),
         },
         { ...parent },
     );
-    const validationRecords = (targets.createApexRecord ? [0, 1] : [0]).map((position) => {
+    const validationRecords = (site.createApexRecord ? [0, 1] : [0]).map((position) => {
         const option = pulumi.all([certificate.domainValidationOptions, names]).apply(([options, all]) => {
             const found = options.find((candidate) => candidate.domainName === all[position]);
             if (found === undefined) {
-                throw new pulumi.ResourceError(`ACM gave no DNS validation record for ${all[position]}.`, targets.parent);
+                throw new pulumi.ResourceError(`ACM gave no DNS validation record for ${all[position]}.`, context.parent);
             }
             return found;
         });
         return new aws.route53.Record(
             `${name}-certificate-validation-${position === 0 ? "www" : "apex"}`,
             {
-                zoneId: targets.zoneId,
+                zoneId: site.zoneId,
                 name: option.apply((found) => found.resourceRecordName),
                 type: option.apply((found) => found.resourceRecordType),
                 records: [option.apply((found) => found.resourceRecordValue)],
@@ -170,12 +169,10 @@ export function declareLoadBalancer(
         },
         parent,
     );
-    const certificateArn = declareCertificate(name, {
+    const certificateArn = declareCertificate(context, {
         domain: site.domain,
         createApexRecord: site.createApexRecord,
         zoneId: site.zoneId,
-        tagsFor,
-        parent: context.parent,
     });
     const httpsListener = new aws.lb.Listener(
         `${name}-https`,

@@ -115,13 +115,12 @@ export function declarePlanBucket(
     });
 }
 
-interface PlanObjectTargets {
+interface PlanObjectSettings {
     readonly bucket: aws.s3.Bucket;
     readonly versioning: aws.s3.BucketVersioning;
     readonly domain: pulumi.Output<string>;
     readonly fleet: pulumi.Output<FleetInputs>;
     readonly appEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    readonly parent: pulumi.Resource;
 }
 
 /**
@@ -136,29 +135,30 @@ interface PlanObjectTargets {
  * in a preview.
  */
 export function declarePlanObjects(
-    name: string,
+    context: ComponentContext,
     plan: Plan<"fleet">,
-    targets: PlanObjectTargets,
+    objects: PlanObjectSettings,
 ): { object: aws.s3.BucketObjectv2; versionId: pulumi.Output<string>; sha256: pulumi.Output<string> } {
-    const options: pulumi.CustomResourceOptions = { parent: targets.parent, retainOnDelete: true };
+    const { name } = context;
+    const options: pulumi.CustomResourceOptions = { parent: context.parent, retainOnDelete: true };
     const stored = plan.map((step) => {
         const object: pulumi.Output<PlanObject> = stepHoldsSecrets(step)
             ? pulumi
-                  .output(targets.appEnvironment)
+                  .output(objects.appEnvironment)
                   .apply((environment) => planObjects([step], { domain: "", appEnvironment: environment })[0])
-            : pulumi.all([targets.domain, targets.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
+            : pulumi.all([objects.domain, objects.fleet]).apply(([domain, fleet]) => planObjects([step], { domain, fleet })[0]);
         const content = object.apply((planned) => planned.content);
         const resource = new aws.s3.BucketObjectv2(
             `${name}-plan-${step.name}`,
             {
-                bucket: targets.bucket.id,
+                bucket: objects.bucket.id,
                 key: planObjectKey(step.name),
                 ...(step.kind === "upload"
                     ? { source: new pulumi.asset.FileAsset(step.localPath) }
                     : { content: stepHoldsSecrets(step) ? pulumi.secret(content) : content }),
                 contentType: step.kind === "upload" ? "application/gzip" : "text/x-shellscript",
             },
-            { ...options, dependsOn: [targets.versioning] },
+            { ...options, dependsOn: [objects.versioning] },
         );
         return pulumi
             .all([pulumi.unsecret(object.apply(({ content: _content, ...summary }) => summary)), resource.versionId])
@@ -167,8 +167,8 @@ export function declarePlanObjects(
     const index = pulumi.all(stored).apply((objects) => renderPlanIndex(objects));
     const object = new aws.s3.BucketObjectv2(
         `${name}-plan-index`,
-        { bucket: targets.bucket.id, key: PLAN_INDEX_KEY, content: index, contentType: "text/plain" },
-        { ...options, dependsOn: [targets.versioning] },
+        { bucket: objects.bucket.id, key: PLAN_INDEX_KEY, content: index, contentType: "text/plain" },
+        { ...options, dependsOn: [objects.versioning] },
     );
     return { object, versionId: object.versionId, sha256: index.apply(contentSha256) };
 }

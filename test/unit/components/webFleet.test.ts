@@ -867,7 +867,7 @@ describe("WebFleet under Pulumi mocks", () => {
             );
             expect(() => new WebFleet("bad-release", { ...args, server: { release: { ...RELEASE, id: "a b" } } })).to.throw(
                 pulumi.ResourceError,
-                /server: release.id "a b"/,
+                /server: release.id is "a b"; expected 1 to 64 letters/,
             );
             expect(() => new WebFleet("bad-env", { ...args, server: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } })).to.throw(
                 pulumi.ResourceError,
