@@ -3,7 +3,17 @@ import * as command from "@pulumi/command";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { appEnvironmentProblems } from "../provisioning/files/appEnvironment";
-import { RUN_AS_ROOT, stepHoldsSecrets, type BackupBucket, type Plan, type PlanStep, type RunStep } from "../provisioning/plan";
+import {
+    missingInputProblem,
+    RUN_AS_ROOT,
+    stepHoldsSecrets,
+    stepScript,
+    type BackupBucket,
+    type Plan,
+    type PlanInputs,
+    type PlanStep,
+    type RunStep,
+} from "../provisioning/plan";
 import { BUILD_DIR } from "../release/build";
 import { driftSource, repairFor, type DriftReport } from "./driftCheck";
 import {
@@ -189,40 +199,26 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         const dnsReady = args.dnsReady ?? [];
         const triggers = (args.serverIdentity ?? []).map((value) => pulumi.output(value).apply(identityTrigger));
         const appEnvironment = checkedAppEnvironment(args.appEnvironment, this);
+        // A fleet's plan is WebFleet's: its servers configure themselves at first boot.
+        const given: { readonly [Input in keyof PlanInputs]?: unknown } = {
+            domain: args.domain,
+            appEnvironment,
+            authorizedKeys: args.authorizedKeys,
+            backupBucket: args.backupBucket,
+        };
         const scriptOf = (step: RunStep): pulumi.Input<string> => {
-            const script = step.script;
-            if (typeof script === "string") {
-                return script;
+            if (typeof step.script === "string") {
+                return step.script;
             }
-            switch (script.input) {
-                case "domain":
-                    if (args.domain === undefined) {
-                        throw new pulumi.ResourceError(
-                            `Plan step "${step.name}" renders the site's domain; give RemoteProvisioner a domain, for example "example.com".`,
-                            this,
-                        );
-                    }
-                    return pulumi.output(args.domain).apply((domain) => script.render(domain));
-                case "appEnvironment":
-                    return pulumi.secret(pulumi.output(appEnvironment).apply((environment) => script.render(environment)));
-                case "authorizedKeys":
-                    if (args.authorizedKeys === undefined) {
-                        throw new pulumi.ResourceError(
-                            `Plan step "${step.name}" authorizes the login user's SSH keys; give RemoteProvisioner the authorizedKeys to keep.`,
-                            this,
-                        );
-                    }
-                    return pulumi.output(args.authorizedKeys).apply((keys) => script.render(keys));
-                case "backupBucket":
-                    return args.backupBucket === undefined
-                        ? script.render(null)
-                        : pulumi.output(args.backupBucket).apply((target) => script.render(target));
-                case "fleet":
-                    throw new pulumi.ResourceError(
-                        `Plan step "${step.name}" configures a fleet's server, which configures itself at first boot (WebFleet); give RemoteProvisioner a plan from buildPlan.`,
-                        this,
-                    );
+            const problem = missingInputProblem(step, (input) => given[input] !== undefined);
+            if (problem !== undefined) {
+                throw new pulumi.ResourceError(problem, this);
             }
+            const input = step.script.input;
+            // pulumi.output unwraps the argument deeply into its input's value, as the arguments' types say.
+            const value = pulumi.output(given[input]) as pulumi.Output<PlanInputs[typeof input]>;
+            const script = value.apply((resolved) => stepScript(step, { [input]: resolved }));
+            return stepHoldsSecrets(step) ? pulumi.secret(script) : script;
         };
 
         const uploadName = `${name}-scripts`;

@@ -111,34 +111,46 @@ export type AnyPlan = Plan<keyof PlanInputs>;
 /** The inputs a plan that needs `Needs` is applied with. */
 export type InputsFor<Needs extends keyof PlanInputs> = PlanInputs & Required<Pick<PlanInputs, Needs>>;
 
-/** The script a run step runs with the given inputs. */
-export function stepScript(step: RunStep, inputs: PlanInputs): string {
+/**
+ * What a script rendered from each input gets when the executor gives none: the input's default, or,
+ * for an input without one, what a message says the step needs it for. A new input kind is one entry.
+ */
+const INPUT_WHEN_MISSING: {
+    readonly [Input in keyof PlanInputs]-?: { readonly fallback: ResolvedPlanInputs[Input] } | { readonly neededFor: string };
+} = {
+    domain: { neededFor: `renders the site's domain and needs the domain input, for example "example.com"` },
+    appEnvironment: { fallback: {} },
+    fleet: {
+        neededFor:
+            "configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it",
+    },
+    authorizedKeys: { neededFor: "authorizes the login user's SSH keys and needs the authorizedKeys input: the keys to keep" },
+    backupBucket: { fallback: null },
+};
+
+/** The problem with rendering the step when `isGiven` says which inputs the executor has: one it needs that has no default. */
+export function missingInputProblem(step: RunStep, isGiven: (input: keyof PlanInputs) => boolean): string | undefined {
+    if (typeof step.script === "string" || isGiven(step.script.input)) {
+        return undefined;
+    }
+    const whenMissing = INPUT_WHEN_MISSING[step.script.input];
+    return "neededFor" in whenMissing ? `Plan step "${step.name}" ${whenMissing.neededFor}.` : undefined;
+}
+
+/** The script a run step runs with the given inputs; throws {@link missingInputProblem}'s message when it lacks one. */
+export function stepScript(step: RunStep, inputs: Partial<PlanInputs>): string {
     const script = step.script;
     if (typeof script === "string") {
         return script;
     }
-    switch (script.input) {
-        case "domain":
-            return script.render(inputs.domain);
-        case "appEnvironment":
-            return script.render(inputs.appEnvironment ?? {});
-        case "fleet":
-            if (inputs.fleet === undefined) {
-                throw new Error(
-                    `Plan step "${step.name}" configures a fleet's server and needs the fleet input (region, load balancer blocks, database); apply a fleet's plan with it.`,
-                );
-            }
-            return script.render(inputs.fleet);
-        case "backupBucket":
-            return script.render(inputs.backupBucket ?? null);
-        case "authorizedKeys":
-            if (inputs.authorizedKeys === undefined) {
-                throw new Error(
-                    `Plan step "${step.name}" authorizes the login user's SSH keys and needs the authorizedKeys input; apply the plan with the keys to keep.`,
-                );
-            }
-            return script.render(inputs.authorizedKeys);
+    const problem = missingInputProblem(step, (input) => inputs[input] !== undefined);
+    if (problem !== undefined) {
+        throw new Error(problem);
     }
+    const whenMissing = INPUT_WHEN_MISSING[script.input];
+    const value = inputs[script.input] ?? ("fallback" in whenMissing ? whenMissing.fallback : undefined);
+    // The template and its input's value match by construction (ScriptTemplate); TypeScript cannot correlate the two unions.
+    return (script.render as (value: unknown) => string)(value);
 }
 
 /**

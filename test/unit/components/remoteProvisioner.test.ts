@@ -122,7 +122,7 @@ describe("RemoteProvisioner under Pulumi mocks", () => {
     it("refuses a plan whose steps render the site's domain when it is given none, naming the step and an example", () => {
         expect(() => new RemoteProvisioner("no-domain", { connection: { host: "198.18.3.2", privateKey: "KEY" }, plan })).to.throw(
             pulumi.ResourceError,
-            /Plan step "nginx" renders the site's domain; give RemoteProvisioner a domain, for example "example.com"/,
+            /Plan step "nginx" renders the site's domain and needs the domain input, for example "example.com"/,
         );
     });
 });
