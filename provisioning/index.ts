@@ -18,6 +18,7 @@ import { FLEET_PACKAGES, packagesStep } from "./steps/packages";
 import { maintenanceStep } from "./steps/maintenance";
 import { nginxSiteStep, nginxTlsStep } from "./steps/nginx";
 import { rebootsStep } from "./steps/reboots";
+import { replicationStep } from "./steps/replication";
 import { type Release, releaseIdProblem } from "../release/release";
 import { releaseSteps } from "./steps/release";
 import { sshAccessStep } from "./steps/sshAccess";
@@ -139,6 +140,7 @@ export function buildPlan(settings: ServerSettings): Plan {
         baseStep(),
         hardeningStep(),
         databaseStep(),
+        replicationStep(),
         // Before the app takes traffic: a new server restores the stack's data from the bucket.
         backupBucketStep(),
         backupsStep(),

@@ -63,6 +63,8 @@ export const APP_ENVIRONMENT_FILE = "/etc/webstack/app-environment.env";
 export const DB_SOCKET = "/run/mysqld/mysqld.sock";
 export const MARIADB_CONFIG_FILE = "/etc/mysql/mariadb.conf.d/60-webstack.cnf";
 export const MARIADB_UNIT_DROP_IN = "/etc/systemd/system/mariadb.service.d/60-webstack.conf";
+/** This server's MariaDB server id, drawn once by the database step (files/mariadb.ts). */
+export const MARIADB_SERVER_ID_FILE = "/etc/mysql/mariadb.conf.d/61-webstack-server-id.cnf";
 export const JOURNALD_CONFIG_FILE = "/etc/systemd/journald.conf.d/60-webstack.conf";
 export const JOURNALD_UNIT_DROP_IN = "/etc/systemd/system/systemd-journald.service.d/60-webstack.conf";
 export const NGINX_UNIT_DROP_IN = "/etc/systemd/system/nginx.service.d/60-webstack.conf";
@@ -185,6 +187,14 @@ export const BINLOG_BASENAME = "webstack-bin";
 /** How many days the server keeps its own binary logs; the bucket keeps them for the retention. */
 export const BINLOG_DAYS_KEPT = 3;
 
+/** A replacement server's side of the move: it copies and follows the old server's database, then takes over (files/replication.ts). */
+export const REPLICA_COMMAND = "/usr/local/sbin/webstack-replica";
+/** The old server's side of the move: its writes paused and its database read-only while the last transactions reach the replacement. */
+export const WRITES_COMMAND = "/usr/local/sbin/webstack-writes";
+/** What the replacement's tunnel key may run on the old server: the grant of its replication user. */
+export const REPLICATION_GRANT_COMMAND = "/usr/local/sbin/webstack-replication-grant";
+/** Root-only: the replica's tunnel key, the old server's address and host key, and the replication password. */
+export const REPLICATION_DIR = "/etc/webstack/replication";
 /** A fleet's server (the ha topology): the shared database's credentials, fetched from Secrets Manager before every app instance starts. */
 export const DATABASE_CREDENTIALS_COMMAND = "/usr/local/sbin/webstack-database-credentials";
 /** The CA bundle the shared database's certificate chains to. */

@@ -17,8 +17,18 @@ export const DEFAULT_MAINTENANCE_MESSAGE = "The site is down for maintenance and
 export const MAX_MAINTENANCE_MESSAGE_LENGTH = 150;
 /** How soon a client is told to come back: crawlers keep the site's pages meanwhile, API clients wait this long. */
 export const MAINTENANCE_RETRY_AFTER_SECONDS = 300;
-/** The files of {@link MAINTENANCE_DIR}: the page is the switch; the API's answer is written before it and removed after it. */
-export const MAINTENANCE_FILES = { page: "page.html", answer: "answer.json" } as const;
+/** How soon a writer is told to send a paused write again: the pause lasts while the replacement server catches up, a few seconds. */
+export const WRITE_PAUSE_RETRY_AFTER_SECONDS = 5;
+/**
+ * The files of {@link MAINTENANCE_DIR}: the page is the switch; the API's answer is written before it
+ * and removed after it. `writesPaused` is the write pause's switch (webstack-writes).
+ */
+export const MAINTENANCE_FILES = { page: "page.html", answer: "answer.json", writesPaused: "writes-paused" } as const;
+/** What a paused write gets: JSON, as the API's errors are, which says to send it again. */
+export const WRITE_PAUSE_ANSWER = {
+    error: "writes_paused",
+    message: "The site is moving to a new server. Send this request again in a few seconds, with the same Idempotency-Key.",
+} as const;
 
 /** Maintenance mode as `pulumi up` leaves it. */
 export interface MaintenanceSettings {
@@ -99,12 +109,21 @@ export function maintenanceHttpLines(allowedCidrs: readonly string[]): string[] 
         `    default ${MAINTENANCE_FILES.page};`,
         `    "~^/api/" ${MAINTENANCE_FILES.answer};`,
         "}",
+        // What the write pause holds back: every method that may change something (RFC 9110's unsafe ones).
+        "map $request_method $webstack_write_request {",
+        "    default 1;",
+        "    GET 0;",
+        "    HEAD 0;",
+        "    OPTIONS 0;",
+        "}",
         "",
     ];
 }
 
 /** Where the maintenance answers live in the site's URI space: internal, under the server's own control. */
 const MAINTENANCE_LOCATION = "/webstack-maintenance/";
+/** Where a paused write is answered: internal, beside the maintenance answers. */
+const WRITE_PAUSE_LOCATION = "/webstack-writes-paused";
 
 /**
  * Site lines at the server level: a request maintenance applies to goes to an internal location
@@ -140,6 +159,36 @@ export function maintenanceServerLines(headers: readonly string[]): string[] {
         `        error_page 503 ${MAINTENANCE_LOCATION}$webstack_maintenance_file;`,
         "        return 503;",
         "    }",
+        "}",
+        ...writePauseServerLines(headers),
+    ];
+}
+
+/**
+ * The write pause, while the site moves to a replacement server (webstack-writes): while
+ * {@link MAINTENANCE_DIR} holds its switch, every write gets 503 with a short Retry-After and JSON
+ * that says to send it again; reads are served as ever. Maintenance, when on, answers first (its
+ * rewrite ends the server's rewrites). The answer is nginx's own `return`, so a POST gets it too and
+ * no error page passes it through the rewrites again.
+ */
+function writePauseServerLines(headers: readonly string[]): string[] {
+    return [
+        "set $webstack_write_pause 0;",
+        `if (-f ${MAINTENANCE_DIR}/${MAINTENANCE_FILES.writesPaused}) {`,
+        "    set $webstack_write_pause $webstack_write_request;",
+        "}",
+        "if ($webstack_write_pause) {",
+        `    rewrite ^ ${WRITE_PAUSE_LOCATION} last;`,
+        "}",
+        `location = ${WRITE_PAUSE_LOCATION} {`,
+        "    internal;",
+        "    default_type application/json;",
+        ...[
+            ...headers,
+            `add_header Retry-After ${WRITE_PAUSE_RETRY_AFTER_SECONDS} always;`,
+            'add_header Cache-Control "no-store" always;',
+        ].map((line) => `    ${line}`),
+        `    return 503 '${JSON.stringify(WRITE_PAUSE_ANSWER)}\\n';`,
         "}",
     ];
 }

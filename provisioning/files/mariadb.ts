@@ -1,5 +1,5 @@
 import { MARIADB_MAX_CONNECTIONS } from "../capacity";
-import { BINLOG_BASENAME, BINLOG_DAYS_KEPT } from "../layout";
+import { APP_DATABASE, BINLOG_BASENAME, BINLOG_DAYS_KEPT } from "../layout";
 
 /** MariaDB: the server's drop-in configuration and what the app's database user may do. */
 
@@ -7,6 +7,10 @@ import { BINLOG_BASENAME, BINLOG_DAYS_KEPT } from "../layout";
  * Loopback only (port 3306 is never reachable from outside), no file import from clients, as many
  * connections as the app instances' pools need ({@link MARIADB_MAX_CONNECTIONS}), and row-based binary
  * logs, synced at every commit, from which a restore replays the writes since a dump to any second.
+ * A server that follows another while it replaces it (webstack-replica) logs what it replays too, so
+ * that the old server can follow it back, and replays the app's database alone, never the other
+ * server's accounts. Its server id is its own, drawn once by the database step
+ * (MARIADB_SERVER_ID_FILE).
  */
 export function renderMariadbConfig(): string {
     return [
@@ -16,11 +20,12 @@ export function renderMariadbConfig(): string {
         "skip-name-resolve",
         "local-infile = 0",
         `max_connections = ${MARIADB_MAX_CONNECTIONS}`,
-        "server_id = 1",
         `log_bin = ${BINLOG_BASENAME}`,
         "binlog_format = ROW",
         "sync_binlog = 1",
         `binlog_expire_logs_seconds = ${BINLOG_DAYS_KEPT * 86400}`,
+        "log_slave_updates = ON",
+        `replicate_do_db = ${APP_DATABASE}`,
         "",
     ].join("\n");
 }

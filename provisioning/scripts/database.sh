@@ -7,6 +7,11 @@ changes_before_mariadb="$(change_count)"
 ensure_dir "$(dirname "$MARIADB_UNIT_DROP_IN")" 755 root:root
 put_unit "${MARIADB_UNIT_DROP_IN#/etc/systemd/system/}" "$MARIADB_UNIT_SETTINGS"
 put_content "$MARIADB_CONFIG_FILE" 644 root:root "$MARIADB_CONFIG"
+# Drawn once and kept: a server and its replacement must differ, since a replica skips the
+# transactions that carry its own id.
+if [[ ! -s "$MARIADB_SERVER_ID_FILE" ]]; then
+  put_content "$MARIADB_SERVER_ID_FILE" 644 root:root "$(printf '[mysqld]\nserver_id = %s' "$(( $(od -An -N4 -tu4 /dev/urandom) % 4294967294 + 1 ))")"
+fi
 if changed_since "$changes_before_mariadb"; then
   systemctl restart mariadb
 fi

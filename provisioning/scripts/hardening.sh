@@ -5,15 +5,7 @@
 # login.defs and file modes, no core dumps, idle shells logged out, accounting turned on; the
 # instance metadata service, and with it the instance role's credentials, refused to all but root.
 ensure_dir "$(dirname "$SSHD_HARDENING_FILE")" 755 root:root
-changes_before_sshd="$(change_count)"
-put_content "$SSHD_HARDENING_FILE" 600 root:root "$SSHD_HARDENING"
-if changed_since "$changes_before_sshd"; then
-  if ! sshd -t; then
-    rm -f "$SSHD_HARDENING_FILE"
-    fail "sshd refused its hardened configuration (above); it was removed again and sshd keeps running as it was."
-  fi
-  systemctl reload ssh
-fi
+put_sshd_config "$SSHD_HARDENING_FILE" "$SSHD_HARDENING"
 
 # sshd's settings and the cron jobs are root's business alone.
 ensure_mode 600 /etc/ssh/sshd_config

@@ -188,6 +188,21 @@ put_unit() {
   fi
 }
 
+# put_sshd_config FILE CONTENT: an sshd drop-in, validated with sshd -t before sshd reloads; one that
+# sshd refuses is removed again, so that a mistake never locks the provisioner out.
+put_sshd_config() {
+  local file="$1" changes_before
+  changes_before="$(change_count)"
+  put_content "$file" 600 root:root "$2"
+  if changed_since "$changes_before"; then
+    if ! sshd -t; then
+      rm -f "$file"
+      fail "sshd refused $file (above); it was removed again and sshd keeps running as it was."
+    fi
+    systemctl reload ssh
+  fi
+}
+
 # ensure_system_user NAME: a system user and group without a login shell or home directory.
 ensure_system_user() {
   local name="$1"

@@ -1,6 +1,14 @@
 import { APP_DATABASE_PRIVILEGES, renderMariadbConfig } from "../files/mariadb";
 import { renderDatabaseUnitDropIn } from "../files/systemd";
-import { APP_DATABASE, APP_DATABASE_ENV_FILE, APP_USER, DB_SOCKET, MARIADB_CONFIG_FILE, MARIADB_UNIT_DROP_IN } from "../layout";
+import {
+    APP_DATABASE,
+    APP_DATABASE_ENV_FILE,
+    APP_USER,
+    DB_SOCKET,
+    MARIADB_CONFIG_FILE,
+    MARIADB_SERVER_ID_FILE,
+    MARIADB_UNIT_DROP_IN,
+} from "../layout";
 import { RunStep } from "../plan";
 import { runStep, scriptBody } from "../script";
 
@@ -11,6 +19,7 @@ export function databaseStep(): RunStep {
         settings: {
             MARIADB_CONFIG_FILE,
             MARIADB_CONFIG: renderMariadbConfig(),
+            MARIADB_SERVER_ID_FILE,
             MARIADB_UNIT_DROP_IN,
             MARIADB_UNIT_SETTINGS: renderDatabaseUnitDropIn(),
             APP_DATABASE,

@@ -210,7 +210,7 @@ describe("renderMariadbConfig", () => {
 
     it("keeps row-based binary logs, synced at every commit, for three days", () => {
         const config = renderMariadbConfig();
-        expect(config).to.contain("server_id = 1\nlog_bin = webstack-bin\nbinlog_format = ROW\nsync_binlog = 1\n");
+        expect(config).to.contain("log_bin = webstack-bin\nbinlog_format = ROW\nsync_binlog = 1\n");
         expect(config).to.contain("binlog_expire_logs_seconds = 259200\n");
     });
 

@@ -7,6 +7,8 @@ import {
     MAINTENANCE_FILES,
     MAINTENANCE_RETRY_AFTER_SECONDS,
     MAX_MAINTENANCE_MESSAGE_LENGTH,
+    WRITE_PAUSE_ANSWER,
+    WRITE_PAUSE_RETRY_AFTER_SECONDS,
     maintenanceMessageProblem,
     maintenanceProblems,
     renderMaintenanceAnswer,
@@ -177,6 +179,30 @@ describe("renderSite's maintenance mode in a real nginx, before a stand-in app",
         fs.rmSync(path.join(maintenanceDir, MAINTENANCE_FILES.page));
         expect((await ask(site, "GET", "/api/posts")).status).to.equal(200);
         expect((await ask(site, "GET", `/webstack-maintenance/${MAINTENANCE_FILES.answer}`)).status, "internal only").to.equal(404);
+    });
+
+    it("answers every write with 503, a short Retry-After and JSON while writes are paused, and serves reads", async () => {
+        fs.writeFileSync(path.join(maintenanceDir, MAINTENANCE_FILES.writesPaused), "paused");
+        for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+            const answer = await ask(site, method, "/api/posts");
+            expect(answer.status, method).to.equal(503);
+            expect(answer.headers["retry-after"], method).to.equal(String(WRITE_PAUSE_RETRY_AFTER_SECONDS));
+            expect(answer.headers["content-type"], method).to.match(/^application\/json/);
+            expect(answer.headers["cache-control"], method).to.equal("no-store");
+            expect(answer.headers["content-security-policy"], method).to.equal(CONTENT_SECURITY_POLICY);
+            expect(JSON.parse(answer.body), method).to.deep.equal(WRITE_PAUSE_ANSWER);
+        }
+        expect(await ask(site, "GET", "/api/posts")).to.include({ status: 200, body: '{"from":"app"}' });
+        expect((await ask(site, "HEAD", "/api/posts")).status).to.equal(200);
+        expect((await ask(site, "GET", "/webstack-writes-paused")).status, "internal only").to.equal(404);
+    });
+
+    it("answers with maintenance, not the write pause, when both are on, and takes writes again once the switch is gone", async () => {
+        turnOn();
+        expect(JSON.parse((await ask(site, "POST", "/api/posts")).body)).to.deep.equal({ error: "maintenance", message: MESSAGE });
+        fs.rmSync(path.join(maintenanceDir, MAINTENANCE_FILES.page));
+        fs.rmSync(path.join(maintenanceDir, MAINTENANCE_FILES.writesPaused));
+        expect((await ask(site, "POST", "/api/posts")).status).to.equal(201);
     });
 });
 

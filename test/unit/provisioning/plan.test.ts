@@ -52,13 +52,14 @@ describe("buildPlan", () => {
     const httpPlan = buildPlan(SETTINGS);
     const tlsPlan = buildPlan({ ...SETTINGS, tls: TLS });
 
-    it("applies the steps in order: packages, base and hardening, database, backups before the app takes traffic, reboots, app, nginx and maintenance mode before the release", () => {
+    it("applies the steps in order: packages, base and hardening, database and what moves it, backups before the app takes traffic, reboots, app, nginx and maintenance mode before the release", () => {
         expect(httpPlan.map((step) => step.name)).to.deep.equal([
             "bootstrap",
             "packages",
             "base",
             "hardening",
             "database",
+            "replication",
             "backup-bucket",
             "backups",
             "reboots",
