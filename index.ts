@@ -6,7 +6,7 @@ import { planSettingsOf } from "./config/settings";
 
 async function serverSettings(settings: StackSettings): Promise<ServerSettings> {
     // The apex goes into the certificate only when its DNS record points here, or the challenge fails.
-    const includeApex = settings.server.kind === "new-instance" && settings.server.createApexRecord;
+    const includeApex = settings.hosting.kind === "new-server" && settings.hosting.createApexRecord;
     return {
         ...planSettingsOf(settings),
         release: await buildRelease(),
@@ -32,10 +32,10 @@ export = async () => {
     // A pull request's preview has no access to the server, so it does not ask it about drift.
     const checkDrift = pulumi.runtime.allConfig()["webstack:sshPrivateKey"] !== PREVIEW_KEY_PLACEHOLDER;
 
-    if (settings.server.kind === "ha") {
+    if (settings.hosting.kind === "fleet") {
         const site = new WebFleet("webstack", {
             domain: settings.domain,
-            ...componentArguments(settings.server),
+            ...componentArguments(settings.hosting),
             maintenance: settings.maintenance,
             maintenanceWindow: settings.maintenanceWindow,
             server: {
@@ -55,10 +55,10 @@ export = async () => {
         };
     }
 
-    if (settings.server.kind === "existing") {
-        const backupBucket = settings.server.backupBucket;
+    if (settings.hosting.kind === "existing-server") {
+        const backupBucket = settings.hosting.backupBucket;
         new RemoteProvisioner("webstack", {
-            connection: { host: settings.server.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
+            connection: { host: settings.hosting.host, user: settings.sshUser, privateKey: sshPrivateKey, hostKey: settings.sshHostKey },
             // A new host key is a new server at that address (or one rebuilt from scratch): every step runs
             // on it again, uploads included, which an update of the connection alone would not copy.
             serverIdentity: settings.sshHostKey === undefined ? undefined : [settings.sshHostKey],
@@ -73,14 +73,14 @@ export = async () => {
         return {
             url,
             hostName: settings.hostName,
-            publicIp: settings.server.host,
-            sshCommand: `ssh ${settings.sshUser}@${settings.server.host}`,
+            publicIp: settings.hosting.host,
+            sshCommand: `ssh ${settings.sshUser}@${settings.hosting.host}`,
         };
     }
 
     const server = new WebServer("webstack", {
         domain: settings.domain,
-        ...componentArguments(settings.server),
+        ...componentArguments(settings.hosting),
         provisioning: settings.provision
             ? {
                   ...(await serverSettings(settings)),

@@ -7,7 +7,7 @@ import { declareAlerts, fleetAlarms, type FleetAlarmScope } from "./alerts";
 import { checkedSiteDomain, EC2_DEFAULTS, siteZoneId } from "./ec2";
 import { declareAppRole, declareAppServers } from "./fleet/appServers";
 import { checkedDatabaseMaintenanceWindow, declareAppDatabaseSecret, declareDatabase, rdsCaBundle } from "./fleet/database";
-import { declareLoadBalancer, validateFleetName } from "./fleet/loadBalancer";
+import { checkedFleetName, declareLoadBalancer } from "./fleet/loadBalancer";
 import { checkedFleetMaintenance, declareMaintenanceRules } from "./fleet/maintenanceRules";
 import { declareNetwork } from "./fleet/network";
 import { declarePlanBucket, declarePlanObjects } from "./fleet/planBucket";
@@ -154,7 +154,7 @@ export class WebFleet extends pulumi.ComponentResource {
         checked(undefined, () =>
             checkedWholeNumber("databaseBackupRetentionDays", databaseBackupRetentionDays, DATABASE_BACKUP_RETENTION_BOUNDS),
         );
-        checked(undefined, () => validateFleetName(name));
+        checked(undefined, () => checkedFleetName(name));
         const bounds = checked(undefined, () =>
             appServerBounds(
                 args.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers,

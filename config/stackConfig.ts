@@ -30,32 +30,32 @@ import {
 
 export { ConfigError, type RawConfig };
 
-/** The app servers and the database of the `ha` topology: AWS's load balancer, Auto Scaling and RDS. */
-export type FleetSource = { readonly kind: "ha" } & ComponentSettings<"ha">;
+/** The `ha` topology: a fleet of app servers and a database, on AWS's load balancer, Auto Scaling and RDS. */
+export type FleetHosting = { readonly kind: "fleet" } & ComponentSettings<"ha">;
 
-/** A new EC2 instance: WebServer's settings, the SSH ones required. */
-export type NewInstanceSource = {
-    readonly kind: "new-instance";
+/** The `single` topology on a new EC2 instance: WebServer's settings, the SSH ones required. */
+export type NewServerHosting = {
+    readonly kind: "new-server";
     readonly sshPublicKey: string;
     readonly sshAllowedCidrs: readonly string[];
 } & ComponentSettings<"single">;
 
-/** Where the site runs: a new EC2 instance (`new-instance`), a server that already exists (`existing`), or a fleet behind a load balancer (`ha`). */
-export type ServerSource =
-    | NewInstanceSource
+/** Where the site runs: one server, new (`new-server`) or existing (`existing-server`), or a fleet behind a load balancer (`fleet`). */
+export type Hosting =
+    | NewServerHosting
     | {
-          readonly kind: "existing";
+          readonly kind: "existing-server";
           readonly host: string;
           /** Where the server's backups go, when it has a bucket of its own; they stay on the server otherwise. */
           readonly backupBucket?: { readonly bucket: string; readonly region: string };
       }
-    | FleetSource;
+    | FleetHosting;
 
 /** The stack's settings; the plan's (appInstances, apiCacheSeconds) among them. */
 export interface StackSettings extends PlanSettings {
     readonly domain: string;
     readonly hostName: string;
-    readonly server: ServerSource;
+    readonly hosting: Hosting;
     readonly sshUser: string;
     readonly sshHostKey?: string;
     /** False: create the infrastructure only and leave the server unconfigured (a fleet's servers always configure themselves). */
@@ -107,16 +107,16 @@ function readExistingServerBackupBucket(reader: ConfigReader): { backupBucket?: 
     return bucket !== undefined && region !== undefined ? { backupBucket: { bucket, region } } : {};
 }
 
-function readNewInstance(reader: ConfigReader): NewInstanceSource {
+function readNewServer(reader: ConfigReader): NewServerHosting {
     return {
-        kind: "new-instance",
+        kind: "new-server",
         ...readComponentSettings(reader, "single"),
         sshPublicKey: readSetting(reader, "sshPublicKey") ?? "",
         sshAllowedCidrs: readSshAllowedCidrs(reader),
     };
 }
 
-function readFleet(reader: ConfigReader): FleetSource {
+function readFleet(reader: ConfigReader): FleetHosting {
     const fleet = readComponentSettings(reader, "ha");
     if (fleet.maxAppServers !== undefined) {
         const min = fleet.minAppServers ?? WEB_FLEET_DEFAULTS.minAppServers;
@@ -129,7 +129,7 @@ function readFleet(reader: ConfigReader): FleetSource {
             reader.problems.push(rangeProblem);
         }
     }
-    return { kind: "ha", ...fleet };
+    return { kind: "fleet", ...fleet };
 }
 
 /** The topology, and a problem for every setting the other topology alone reads. */
@@ -257,26 +257,26 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
     }
     const topology = readTopology(reader, hasPrivateKey);
     const existingHost = readSetting(reader, "existingServerHost");
-    const server: ServerSource =
+    const hosting: Hosting =
         topology === "ha"
             ? readFleet(reader)
             : reader.string("existingServerHost") === undefined
-              ? readNewInstance(reader)
-              : { kind: "existing", host: existingHost ?? "", ...readExistingServerBackupBucket(reader) };
-    if (server.kind === "new-instance") {
+              ? readNewServer(reader)
+              : { kind: "existing-server", host: existingHost ?? "", ...readExistingServerBackupBucket(reader) };
+    if (hosting.kind === "new-server") {
         for (const key of ["backupBucket", "backupBucketRegion"].filter((name) => reader.string(name) !== undefined)) {
             reader.problems.push(
                 `webstack:${key} goes with webstack:existingServerHost: a server this stack creates gets a backup bucket of its own (the backupBucket output). Remove it: pulumi config rm webstack:${key}`,
             );
         }
     }
-    if (server.kind === "existing" && reader.string("alertEmail") !== undefined) {
+    if (hosting.kind === "existing-server" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",
         );
     }
-    const provision = server.kind !== "ha" && readSetting(reader, "provision");
-    if ((provision || server.kind === "existing") && !hasPrivateKey && !keyless.sshAgent && !keyless.previewPlaceholder) {
+    const provision = hosting.kind !== "fleet" && readSetting(reader, "provision");
+    if ((provision || hosting.kind === "existing-server") && !hasPrivateKey && !keyless.sshAgent && !keyless.previewPlaceholder) {
         reader.problems.push(
             'the server is configured over SSH, but no ssh-agent runs (SSH_AUTH_SOCK is unset) and webstack:sshPrivateKey is not set. Load the key into an agent, which keeps it out of the stack: eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519; or set it: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).',
         );
@@ -284,10 +284,10 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
     const settings: StackSettings = {
         domain,
         hostName: wwwHostName(domain),
-        server,
+        hosting,
         sshUser: readSetting(reader, "sshUser") ?? DEFAULT_SSH_USER,
         sshHostKey: readSetting(reader, "sshHostKey"),
-        provision: provision || server.kind === "existing",
+        provision: provision || hosting.kind === "existing-server",
         ...readPlanSettings(reader),
         tls: readTls(reader),
         appEnvironment: readAppEnvironment(reader),

@@ -27,7 +27,7 @@ export interface BuiltRelease extends Release {
     readonly directory: string;
 }
 
-export interface BuildOptions {
+export interface BuildSettings {
     /** The app to release. Defaults to {@link POSTS_APP}. */
     readonly app?: AppSource;
     /** Where the release directory and tarball go. Defaults to build/ at the repository root. */
@@ -224,8 +224,8 @@ function writeTarball(artifactPath: string, files: readonly ReleaseFile[]): void
     renameSync(staging, artifactPath);
 }
 
-/** Throws an error that names the field and a fix unless the app can be built into a release. */
-export function validateAppSource(app: AppSource, exists: (path: string) => boolean = existsSync): void {
+/** `app`; throws an error that names the field and a fix unless it can be built into a release. */
+export function checkedAppSource(app: AppSource, exists: (path: string) => boolean = existsSync): AppSource {
     if (!exists(app.entry)) {
         throw new Error(`app.entry ${app.entry} does not exist; give the app's entry file, for example ${POSTS_APP.entry}.`);
     }
@@ -241,12 +241,12 @@ export function validateAppSource(app: AppSource, exists: (path: string) => bool
     if (problem !== undefined) {
         throw new Error(`app.healthPath "${app.healthPath}" ${problem}.`);
     }
+    return app;
 }
 
 /** Builds the release of `options.app` (default: the posts app) into `options.outDir` (default build/) and returns its id and paths. */
-export async function buildRelease(options: BuildOptions = {}): Promise<BuiltRelease> {
-    const app = options.app ?? POSTS_APP;
-    validateAppSource(app);
+export async function buildRelease(options: BuildSettings = {}): Promise<BuiltRelease> {
+    const app = checkedAppSource(options.app ?? POSTS_APP);
     const outDir = options.outDir ?? BUILD_DIR;
     const healthPath = app.healthPath ?? DEFAULT_HEALTH_PATH;
     const files = [

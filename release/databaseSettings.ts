@@ -18,7 +18,7 @@ export interface PoolLimits {
     readonly queueLimit: number;
 }
 
-export interface DatabaseConfig {
+export interface DatabaseSettings {
     readonly endpoint: DatabaseEndpoint;
     readonly name: string;
     readonly user: string;
@@ -50,7 +50,7 @@ export const DEFAULT_POOL: PoolLimits = { size: 8, queueLimit: 64 };
 const POOL_SIZE_BOUNDS: IntegerBounds = { min: 1, max: 100, example: DEFAULT_POOL.size };
 const QUEUE_LIMIT_BOUNDS: IntegerBounds = { min: 1, max: 10_000, example: DEFAULT_POOL.queueLimit };
 
-export function readDatabaseSettings(reader: ConfigReader, env: Environment): DatabaseConfig {
+export function readDatabaseSettings(reader: ConfigReader, env: Environment): DatabaseSettings {
     const socketPath = reader.string("DB_SOCKET");
     const host = reader.string("DB_HOST");
     const port = reader.string("DB_PORT");
@@ -87,13 +87,13 @@ export function readDatabaseSettings(reader: ConfigReader, env: Environment): Da
 }
 
 /** The database settings alone: all that the migrator needs. */
-export function parseDatabaseConfig(env: Environment): DatabaseConfig {
+export function parseDatabaseConfig(env: Environment): DatabaseSettings {
     const reader = environmentReader(env);
     return reader.checked(readDatabaseSettings(reader, env));
 }
 
 /** A description of the database settings that is safe to log: everything but the password. */
-export function describeDatabase(database: DatabaseConfig): Record<string, string | number> {
+export function describeDatabase(database: DatabaseSettings): Record<string, string | number> {
     return {
         ...database.endpoint,
         name: database.name,
@@ -106,7 +106,7 @@ export function describeDatabase(database: DatabaseConfig): Record<string, strin
  * The mysql2 options for a configuration; times are read and written as UTC. A connection attempt
  * gives up after `connectTimeoutMs`: the app bounds it by its request deadline, the migrator waits longer.
  */
-export function connectionOptions(config: DatabaseConfig, connectTimeoutMs: number): ConnectionOptions {
+export function connectionOptions(config: DatabaseSettings, connectTimeoutMs: number): ConnectionOptions {
     return {
         ...config.endpoint,
         database: config.name,

@@ -5,14 +5,20 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../config/configReader";
-import { type DatabaseConfig, type Environment, environmentReader, portBounds, readDatabaseSettings } from "../../release/databaseSettings";
+import {
+    type DatabaseSettings,
+    type Environment,
+    environmentReader,
+    portBounds,
+    readDatabaseSettings,
+} from "../../release/databaseSettings";
 import { releaseIdProblem } from "../../release/release";
 
 export interface AppConfig {
     readonly port: number;
     readonly host: string;
     readonly releaseId: string;
-    readonly database: DatabaseConfig;
+    readonly database: DatabaseSettings;
 }
 
 const DEFAULT_HOST = "127.0.0.1";

@@ -3,7 +3,7 @@
  * query, so the app recovers by itself when the database comes back.
  */
 import mysql from "mysql2/promise";
-import { connectionOptions, type DatabaseConfig } from "../../release/databaseSettings";
+import { connectionOptions, type DatabaseSettings } from "../../release/databaseSettings";
 
 export type Pool = mysql.Pool;
 
@@ -28,7 +28,7 @@ export class DatabaseUnavailableError extends Error {
  * At most `pool.size` connections; at most `pool.queueLimit` requests wait for one, and a request
  * beyond that fails at once (a 503) instead of adding to a queue that could only time out.
  */
-export function createPool(config: DatabaseConfig): Pool {
+export function createPool(config: DatabaseSettings): Pool {
     return mysql.createPool({
         ...connectionOptions(config, DATABASE_DEADLINE_MS),
         connectionLimit: config.pool.size,

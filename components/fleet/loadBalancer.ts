@@ -110,11 +110,11 @@ const TARGET_GROUP_SUFFIX = "-app-tg";
 const FLEET_NAME_FORM = /^[A-Za-z](?:-?[A-Za-z0-9])*$/;
 
 /**
- * Throws unless the names Pulumi generates from the fleet's name fit ELB's limit (a longer one
+ * The fleet's name; throws unless the names Pulumi generates from the fleet's name fit ELB's limit (a longer one
  * stops every preview with autonaming's "plus 7 random chars is longer than maximum length 32") and
  * the form ELB and RDS take (another fails `pulumi up` half-way, at the load balancer or the database).
  */
-export function validateFleetName(name: string): void {
+export function checkedFleetName(name: string): string {
     if (!FLEET_NAME_FORM.test(name)) {
         throw new Error(
             `the fleet's name "${name}" names its load balancer and its database, so it takes a letter, then letters, digits and single hyphens, not one last, for example "webstack".`,
@@ -126,6 +126,7 @@ export function validateFleetName(name: string): void {
             `the fleet's name "${name}" is ${name.length} characters; its target group is named "${name}${TARGET_GROUP_SUFFIX}" and 8 random characters, and ELB takes ${MAX_ELB_NAME_LENGTH} at most, so the name takes ${longest} at most, for example "webstack".`,
         );
     }
+    return name;
 }
 
 /** The site's front door: the load balancer, its app servers' target group, HTTPS with ACM's certificate, HTTP redirected, and the alias records. */

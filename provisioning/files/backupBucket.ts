@@ -6,8 +6,8 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
-/** Throws, naming the field and the rule, unless the backups can be sent to `target`. */
-export function validateBackupBucket(target: BackupBucket): void {
+/** `target`; throws, naming the field and the rule, unless the backups can be sent there. */
+export function checkedBackupBucket(target: BackupBucket): BackupBucket {
     if (!BUCKET_NAME.test(target.bucket)) {
         throw new Error(
             `backupBucket.bucket "${target.bucket}" is not an S3 bucket name (3-63 lower-case letters, digits, dots and dashes).`,
@@ -21,6 +21,7 @@ export function validateBackupBucket(target: BackupBucket): void {
     if (!REGION.test(target.region)) {
         throw new Error(`backupBucket.region "${target.region}" is not an AWS region; expected for example eu-central-1.`);
     }
+    return target;
 }
 
 /** `/etc/webstack/backup-bucket.env`: the bucket, the prefix and the region, or an empty bucket when the backups stay on the server. */
@@ -28,6 +29,6 @@ export function renderBackupBucketSettings(target: BackupBucket | null): string 
     if (target === null) {
         return "# No backup bucket: the backups stay on this server.\nBACKUP_BUCKET=\n";
     }
-    validateBackupBucket(target);
-    return `BACKUP_BUCKET=${target.bucket}\nBACKUP_PREFIX=${target.prefix}\nAWS_REGION=${target.region}\n`;
+    const { bucket, prefix, region } = checkedBackupBucket(target);
+    return `BACKUP_BUCKET=${bucket}\nBACKUP_PREFIX=${prefix}\nAWS_REGION=${region}\n`;
 }

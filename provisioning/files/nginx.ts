@@ -140,7 +140,7 @@ const TLS_CIPHERS = [
     "ECDHE-RSA-CHACHA20-POLY1305",
 ].join(":");
 
-export interface SiteOptions {
+export interface SiteSettings {
     /** The apex domain, for example example.com; the site is www.<domain>. */
     readonly domain: string;
     /** Serve the site over HTTPS with the certificate certbot keeps for www.<domain>. */
@@ -454,7 +454,7 @@ function catchAllServers(tls: boolean, behindLoadBalancer: boolean): string[] {
  * and renew the certificate. Behind a load balancer: the https site's headers and redirects, served
  * on port 80, without the ACME challenge (the load balancer's certificate is ACM's).
  */
-export function renderSite(options: SiteOptions): string {
+export function renderSite(options: SiteSettings): string {
     if (options.tls && options.behindLoadBalancer) {
         throw new Error(
             "A site behind a load balancer has no certificate of its own: the load balancer terminates HTTPS; render it without tls.",

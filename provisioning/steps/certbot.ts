@@ -5,7 +5,7 @@ import { runStepFrom, scriptBody, type ScriptSpec } from "../script";
 import { checkedDomain, siteNames } from "../site";
 
 /** The certificate apart from its domain, which the plan's inputs give when it is applied. */
-export interface CertbotOptions {
+export interface CertbotSettings {
     /** The ACME account's contact address. */
     readonly email: string;
     /** The ACME directory, for example https://acme-v02.api.letsencrypt.org/directory. */
@@ -15,11 +15,11 @@ export interface CertbotOptions {
 }
 
 /** A certificate for www.<domain> (and the apex); the challenge needs every name to resolve to the server. */
-export function certbotStep(options: CertbotOptions): RunStep {
+export function certbotStep(options: CertbotSettings): RunStep {
     return runStepFrom("certbot", "domain", (domain) => certbotScript(checkedDomain(domain), options), { needsDns: true });
 }
 
-function certbotScript(domain: string, options: CertbotOptions): ScriptSpec {
+function certbotScript(domain: string, options: CertbotSettings): ScriptSpec {
     const certificate = certificatePaths(domain);
     const names = siteNames(domain, options.includeApex);
     return {

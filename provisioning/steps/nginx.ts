@@ -14,7 +14,7 @@ import { runStepFrom, scriptBody, type ScriptSpec } from "../script";
 import { checkedDomain, siteUrl } from "../site";
 
 /** The site apart from its domain, which the plan's inputs give when it is applied. */
-export interface NginxSiteOptions {
+export interface NginxSiteSettings {
     readonly appInstances: number;
     /** Render the HTTPS form too; the step uses it once the certificate exists. */
     readonly tls: boolean;
@@ -28,11 +28,11 @@ export interface NginxSiteOptions {
     readonly maintenanceAllowedCidrs?: readonly string[];
 }
 
-function nginxStep(name: string, options: NginxSiteOptions, requireCertificate: boolean): RunStep {
+function nginxStep(name: string, options: NginxSiteSettings, requireCertificate: boolean): RunStep {
     return runStepFrom(name, "domain", (domain) => nginxScript(checkedDomain(domain), options, requireCertificate));
 }
 
-function nginxScript(domain: string, options: NginxSiteOptions, requireCertificate: boolean): ScriptSpec {
+function nginxScript(domain: string, options: NginxSiteSettings, requireCertificate: boolean): ScriptSpec {
     return {
         description: `Serve ${siteUrl(domain, requireCertificate || options.behindLoadBalancer === true)}${options.behindLoadBalancer ? " behind the load balancer" : ""}.`,
         settings: {
@@ -71,11 +71,11 @@ function nginxScript(domain: string, options: NginxSiteOptions, requireCertifica
  * The site as it can be served now: over HTTP, or over HTTPS when TLS is wanted and the certificate
  * exists already (a re-run), so that a re-run changes nothing.
  */
-export function nginxSiteStep(options: NginxSiteOptions): RunStep {
+export function nginxSiteStep(options: NginxSiteSettings): RunStep {
     return nginxStep("nginx", options, false);
 }
 
 /** After certbot: the HTTPS site, which needs the certificate. */
-export function nginxTlsStep(options: NginxSiteOptions): RunStep {
+export function nginxTlsStep(options: NginxSiteSettings): RunStep {
     return nginxStep("nginx-tls", { ...options, tls: true }, true);
 }

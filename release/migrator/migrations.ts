@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import mysql, { type RowDataPacket } from "mysql2/promise";
-import { connectionOptions, type DatabaseConfig } from "../databaseSettings";
+import { connectionOptions, type DatabaseSettings } from "../databaseSettings";
 
 export interface Migration {
     /** The three-digit prefix, e.g. "001". */
@@ -147,7 +147,7 @@ export async function connectPatiently<T>(
 }
 
 /** Applies the pending migrations from `directory` and returns the files it applied, in order. */
-export async function migrate(database: DatabaseConfig, directory: string): Promise<string[]> {
+export async function migrate(database: DatabaseSettings, directory: string): Promise<string[]> {
     const migrations = readMigrations(directory);
     // A dedicated connection: the lock belongs to a session, and migration files hold several statements.
     const connection = await connectPatiently(

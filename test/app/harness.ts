@@ -5,13 +5,13 @@ import type { FastifyInstance } from "fastify";
 import { buildApp, type AppDependencies } from "../../app/src/app";
 import type { AppConfig } from "../../app/src/config";
 import { POSTS_APP } from "../../app/postsApp";
-import type { DatabaseConfig } from "../../release/databaseSettings";
+import type { DatabaseSettings } from "../../release/databaseSettings";
 import { migrate } from "../../release/migrator/migrations";
 import { createTestDatabase, databaseConfig, type TestDatabase } from "../support/mariadb";
 
 export const TEST_RELEASE_ID = "test-release";
 
-export function appConfig(database: DatabaseConfig): AppConfig {
+export function appConfig(database: DatabaseSettings): AppConfig {
     return { port: 0, host: "127.0.0.1", releaseId: TEST_RELEASE_ID, database };
 }
 
@@ -30,7 +30,7 @@ export interface RunningApp {
 
 /** Builds the app (without logs), lets `configure` add test-only routes, and listens on a random port. */
 export async function startApp(
-    database: DatabaseConfig,
+    database: DatabaseSettings,
     configure: (app: FastifyInstance) => void = () => undefined,
     dependencies: AppDependencies = {},
 ): Promise<RunningApp> {
@@ -62,7 +62,7 @@ export async function request(url: string, init: { method?: string; body?: unkno
 /** The app against a fresh migrated database, for one suite: {@link useAppOnFreshDatabase}'s getters. */
 export interface SuiteApp {
     /** The database's settings, for arranging and inspecting state with {@link query}. */
-    database(): DatabaseConfig;
+    database(): DatabaseSettings;
     /** `http://127.0.0.1:<port>` + path. */
     url(path: string): string;
 }

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { buildRelease, releaseId, releaseTarball, validateAppSource, type BuiltRelease } from "../../release/build";
+import { buildRelease, releaseId, releaseTarball, checkedAppSource, type BuiltRelease } from "../../release/build";
 import { MINIMAL_APP } from "../../examples/minimal-app";
 import { createTestDatabase, databaseConfig, query, type TestDatabase } from "../support/mariadb";
 
@@ -262,19 +262,19 @@ describe("buildRelease", function () {
     });
 });
 
-describe("validateAppSource", () => {
+describe("checkedAppSource", () => {
     it("accepts the minimal example app", () => {
-        expect(() => validateAppSource(MINIMAL_APP)).not.to.throw();
+        expect(() => checkedAppSource(MINIMAL_APP)).not.to.throw();
     });
 
     it("names the field and the fix for a missing entry or directory, or a health path that is no path", () => {
-        expect(() => validateAppSource({ ...MINIMAL_APP, entry: "/nowhere/server.js" })).to.throw(
+        expect(() => checkedAppSource({ ...MINIMAL_APP, entry: "/nowhere/server.js" })).to.throw(
             /app\.entry \/nowhere\/server\.js does not exist; give the app's entry file/,
         );
-        expect(() => validateAppSource({ ...MINIMAL_APP, migrationsDir: "/nowhere" })).to.throw(
+        expect(() => checkedAppSource({ ...MINIMAL_APP, migrationsDir: "/nowhere" })).to.throw(
             /app\.migrationsDir \/nowhere does not exist; give an existing directory, or leave app\.migrationsDir out/,
         );
-        expect(() => validateAppSource({ ...MINIMAL_APP, healthPath: "health" })).to.throw(
+        expect(() => checkedAppSource({ ...MINIMAL_APP, healthPath: "health" })).to.throw(
             /app\.healthPath "health" must be a path starting with \//,
         );
     });

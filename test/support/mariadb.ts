@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, chownSync } from "node:fs";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
-import { DEFAULT_POOL, type DatabaseConfig } from "../../release/databaseSettings";
+import { DEFAULT_POOL, type DatabaseSettings } from "../../release/databaseSettings";
 import { pollUntil } from "../../sandbox/host/exec";
 
 const run = promisify(execFile);
@@ -116,12 +116,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /** The settings that reach a test database through its socket (or another socket path, such as a proxy's). */
-export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseConfig {
+export function databaseConfig(database: TestDatabase, socketPath = database.socketPath): DatabaseSettings {
     return { endpoint: { socketPath }, name: database.name, user: database.user, password: database.password, pool: DEFAULT_POOL };
 }
 
 /** Runs statements as the test database's user (for arranging and inspecting state). */
-export async function query<T = unknown>(database: DatabaseConfig, sql: string, values: unknown[] = []): Promise<T> {
+export async function query<T = unknown>(database: DatabaseSettings, sql: string, values: unknown[] = []): Promise<T> {
     const connection = await mysql.createConnection({
         ...database.endpoint,
         database: database.name,

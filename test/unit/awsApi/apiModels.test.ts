@@ -12,7 +12,7 @@ import { figure } from "../../support/figure";
 import { declaredByProgram, HA_TOPOLOGY_CONFIG, SINGLE_TOPOLOGY_CONFIGS } from "../program/declared";
 import { checkInputs, documentedNameProblems, generatedName, scalarProblems } from "./modelCheck";
 import { RESOURCE_OPERATIONS } from "./resourceOperations";
-import { validateFleetName } from "../../../components/fleet/loadBalancer";
+import { checkedFleetName } from "../../../components/fleet/loadBalancer";
 
 describe("every AWS resource the program declares, against AWS's own API models", function () {
     this.timeout(180_000);
@@ -96,8 +96,8 @@ describe("every AWS resource the program declares, against AWS's own API models"
 
     it("keeps them within those limits for a component named with the longest name a fleet accepts", () => {
         const longest = "shop-production-1";
-        expect(() => validateFleetName(longest)).not.to.throw();
-        expect(() => validateFleetName(`${longest}x`)).to.throw(/takes 17 at most/);
+        expect(() => checkedFleetName(longest)).not.to.throw();
+        expect(() => checkedFleetName(`${longest}x`)).to.throw(/takes 17 at most/);
         expect(declared.flatMap((resource) => generatedNameProblems(resource, longest))).to.deep.equal([]);
     });
 });

@@ -47,8 +47,8 @@ describe("parseStackConfig", () => {
         expect(settings.appEnvironment).to.equal(undefined);
         expect(settings.provision).to.equal(true);
         expect(settings.tls).to.equal(undefined);
-        expect(settings.server).to.deep.include({
-            kind: "new-instance",
+        expect(settings.hosting).to.deep.include({
+            kind: "new-server",
             instanceType: undefined,
             rootVolumeSizeGiB: undefined,
             createApexRecord: false,
@@ -122,7 +122,7 @@ describe("parseStackConfig", () => {
     it("checks the instance type's shape", () => {
         expectOneProblem({ ...VALID, instanceType: "tiny" }, "webstack:instanceType", '"tiny"', "t3.micro");
         expectOneProblem({ ...VALID, instanceType: "T3.MICRO" }, "webstack:instanceType");
-        expect(parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true).server).to.include({ instanceType: "m7g.2xlarge" });
+        expect(parseStackConfig({ ...VALID, instanceType: "m7g.2xlarge" }, true).hosting).to.include({ instanceType: "m7g.2xlarge" });
     });
 
     it("accepts the ed25519 and rsa public keys that EC2 imports, and nothing else", () => {
@@ -145,17 +145,17 @@ describe("parseStackConfig", () => {
         expectOneProblem({ ...VALID, rootVolumeSizeGiB: "4" }, "webstack:rootVolumeSizeGiB", "from 8 to 1024");
         expectOneProblem({ ...VALID, rootVolumeSizeGiB: "2048" }, "webstack:rootVolumeSizeGiB");
         expectOneProblem({ ...VALID, rootVolumeSizeGiB: "ten" }, "webstack:rootVolumeSizeGiB");
-        expect(parseStackConfig({ ...VALID, rootVolumeSizeGiB: "8" }, true).server).to.include({ rootVolumeSizeGiB: 8 });
+        expect(parseStackConfig({ ...VALID, rootVolumeSizeGiB: "8" }, true).hosting).to.include({ rootVolumeSizeGiB: 8 });
     });
 
     it("bounds the number of daily snapshots, 0 turning them off", () => {
-        expect(parseStackConfig({ ...VALID, dailySnapshots: "14" }, true).server).to.include({ dailySnapshots: 14 });
-        expect(parseStackConfig({ ...VALID, dailySnapshots: "0" }, true).server).to.include({ dailySnapshots: 0 });
+        expect(parseStackConfig({ ...VALID, dailySnapshots: "14" }, true).hosting).to.include({ dailySnapshots: 14 });
+        expect(parseStackConfig({ ...VALID, dailySnapshots: "0" }, true).hosting).to.include({ dailySnapshots: 0 });
         expectOneProblem({ ...VALID, dailySnapshots: "-1" }, "webstack:dailySnapshots", "from 0 to 1000");
     });
 
     it("bounds the days the backup bucket keeps backups from 1 to 3650", () => {
-        expect(parseStackConfig({ ...VALID, backupRetentionDays: "30" }, true).server).to.include({ backupRetentionDays: 30 });
+        expect(parseStackConfig({ ...VALID, backupRetentionDays: "30" }, true).hosting).to.include({ backupRetentionDays: 30 });
         expectOneProblem({ ...VALID, backupRetentionDays: "0" }, "webstack:backupRetentionDays", "from 1 to 3650");
     });
 
@@ -196,7 +196,7 @@ describe("parseStackConfig", () => {
         expectOneProblem({ ...VALID, amiId: "debian-13" }, "webstack:amiId", "ami-0123456789abcdef0");
         expectOneProblem({ ...VALID, hostedZoneId: "zone-1" }, "webstack:hostedZoneId");
         expectOneProblem({ ...VALID, subnetId: "subnet-1" }, "webstack:subnetId", "subnet-0123456789abcdef0");
-        expect(parseStackConfig({ ...VALID, amiId: "ami-0123456789abcdef0", hostedZoneId: "Z123ABC" }, true).server).to.include({
+        expect(parseStackConfig({ ...VALID, amiId: "ami-0123456789abcdef0", hostedZoneId: "Z123ABC" }, true).hosting).to.include({
             amiId: "ami-0123456789abcdef0",
             hostedZoneId: "Z123ABC",
         });
@@ -287,10 +287,10 @@ describe("parseStackConfig", () => {
 
     describe("alerts", () => {
         it("passes an alert email on to the server, and has none by default", () => {
-            expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).server).to.include({
+            expect(parseStackConfig({ ...VALID, alertEmail: "ops@example.com" }, true).hosting).to.include({
                 alertEmail: "ops@example.com",
             });
-            expect(parseStackConfig(VALID, true).server).to.include({ alertEmail: undefined });
+            expect(parseStackConfig(VALID, true).hosting).to.include({ alertEmail: undefined });
         });
 
         it("rejects an alert email that is not one, and alerts for a server it does not create", () => {
@@ -336,7 +336,7 @@ describe("parseStackConfig", () => {
     describe("an existing server", () => {
         it("needs no AWS settings, only the host and the private key", () => {
             const settings = parseStackConfig({ domain: "example.com", existingServerHost: "198.18.7.2" }, true);
-            expect(settings.server).to.deep.equal({ kind: "existing", host: "198.18.7.2" });
+            expect(settings.hosting).to.deep.equal({ kind: "existing-server", host: "198.18.7.2" });
             expect(settings.provision).to.equal(true);
         });
 
@@ -358,7 +358,7 @@ describe("parseStackConfig", () => {
         it("sends its backups to a bucket of its own, named with its region", () => {
             const existing = { domain: "example.com", existingServerHost: "198.18.7.2" };
             const settings = parseStackConfig({ ...existing, backupBucket: "my-site-backups", backupBucketRegion: "eu-central-1" }, true);
-            expect(settings.server).to.deep.include({ backupBucket: { bucket: "my-site-backups", region: "eu-central-1" } });
+            expect(settings.hosting).to.deep.include({ backupBucket: { bucket: "my-site-backups", region: "eu-central-1" } });
             expectOneProblem({ ...existing, backupBucket: "my-site-backups" }, "webstack:backupBucketRegion is missing", "go together");
             expectOneProblem({ ...existing, backupBucket: "My_Bucket", backupBucketRegion: "eu-central-1" }, "webstack:backupBucket");
         });
@@ -381,14 +381,14 @@ describe("parseStackConfig", () => {
         });
 
         it("is single by default: one server, as before", () => {
-            expect(parseStackConfig(VALID, true).server.kind).to.equal("new-instance");
-            expect(parseStackConfig({ ...VALID, topology: "single" }, true).server.kind).to.equal("new-instance");
+            expect(parseStackConfig(VALID, true).hosting.kind).to.equal("new-server");
+            expect(parseStackConfig({ ...VALID, topology: "single" }, true).hosting.kind).to.equal("new-server");
         });
 
         it("needs only the domain, and no SSH key at all: the fleet configures itself", () => {
             const settings = parseStackConfig(HA, false);
-            expect(settings.server).to.deep.equal({
-                kind: "ha",
+            expect(settings.hosting).to.deep.equal({
+                kind: "fleet",
                 instanceType: undefined,
                 amiId: undefined,
                 subnetIds: undefined,
@@ -420,7 +420,7 @@ describe("parseStackConfig", () => {
                 },
                 false,
             );
-            expect(settings.server).to.deep.include({
+            expect(settings.hosting).to.deep.include({
                 alertEmail: "ops@example.com",
                 subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
                 minAppServers: 3,
@@ -433,7 +433,7 @@ describe("parseStackConfig", () => {
         });
 
         it("applies the database's changes in its maintenance window unless databaseApplyImmediately says now", () => {
-            expect(parseStackConfig({ ...HA, databaseApplyImmediately: "true" }, false).server).to.deep.include({
+            expect(parseStackConfig({ ...HA, databaseApplyImmediately: "true" }, false).hosting).to.deep.include({
                 databaseApplyImmediately: true,
             });
             expectOneFleetProblem({ ...HA, databaseApplyImmediately: "now" }, "webstack:databaseApplyImmediately", "true or false");
@@ -446,7 +446,7 @@ describe("parseStackConfig", () => {
                 "arn:aws:iam::123456789012:role/ci/webstack-preview",
                 "arn:aws:iam::123456789012:user/alice",
             ];
-            expect(parseStackConfig({ ...HA, deployerArns: JSON.stringify(deployers) }, false).server).to.deep.include({
+            expect(parseStackConfig({ ...HA, deployerArns: JSON.stringify(deployers) }, false).hosting).to.deep.include({
                 deployerArns: deployers,
             });
             expectOneFleetProblem(
