@@ -38,7 +38,7 @@ export = async () => {
             ...componentArguments(settings.hosting),
             maintenance: settings.maintenance,
             maintenanceWindow: settings.maintenanceWindow,
-            server: {
+            provisioning: {
                 ...planSettingsOf(settings),
                 release: await buildRelease(),
                 appEnvironment,

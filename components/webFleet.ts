@@ -124,7 +124,7 @@ export interface WebFleetArgs {
      */
     maintenance?: MaintenanceSettings;
     /** What every app server runs (buildFleetPlan's settings), and the app's own environment. */
-    server: FleetServerSettings & { appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>> };
+    provisioning: FleetServerSettings & { appEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>> };
 }
 
 /**
@@ -164,10 +164,10 @@ export class WebFleet extends pulumi.ComponentResource {
         const domain = checkedSiteDomain(args.domain, checked);
         const hostName = domain.apply(wwwHostName);
         // Built before any resource, so that bad settings fail before anything is created.
-        const plan = checked("server", () => buildFleetPlan(args.server));
+        const plan = checked("provisioning", () => buildFleetPlan(args.provisioning));
         const maintenance = checked(undefined, () => checkedFleetMaintenance(args.maintenance ?? {}));
         const databaseMaintenanceWindow = checked(undefined, () => checkedDatabaseMaintenanceWindow(args.maintenanceWindow));
-        const appEnvironment = checkedAppEnvironment(args.server.appEnvironment, this);
+        const appEnvironment = checkedAppEnvironment(args.provisioning.appEnvironment, this);
         const region = aws.getRegionOutput({}, parent).apply((current) => current.region);
 
         const network = declareNetwork(context, { instanceType, subnetIds: args.subnetIds, checked });
@@ -224,7 +224,7 @@ export class WebFleet extends pulumi.ComponentResource {
             declareAlerts(context, {
                 email: args.alertEmail,
                 // The group's creation waits for its first servers to pass the load balancer's check (capacityWait).
-                site: { hostName, https: true, healthPath: args.server.release.healthPath ?? DEFAULT_HEALTH_PATH, ready: [group] },
+                site: { hostName, https: true, healthPath: args.provisioning.release.healthPath ?? DEFAULT_HEALTH_PATH, ready: [group] },
                 alarms: fleetAlarms(databaseInstanceClass).map(({ scope, spec }) => ({ spec, dimensions: dimensions[scope] })),
             });
         }

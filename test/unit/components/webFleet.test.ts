@@ -258,7 +258,7 @@ describe("WebFleet under Pulumi mocks", () => {
     const build = componentUnderMocks(
         "fleet",
         (name, overrides: Partial<WebFleetArgs>) =>
-            new WebFleet(name, { domain: "example.com", server: { release: RELEASE }, ...overrides }),
+            new WebFleet(name, { domain: "example.com", provisioning: { release: RELEASE }, ...overrides }),
         (fleet) => fleet.groupName,
     );
 
@@ -629,7 +629,7 @@ describe("WebFleet under Pulumi mocks", () => {
         });
 
         it("keeps the app's environment in its step's object alone, as a secret, while its key stays plain", async () => {
-            const { name } = await build({ server: { release: RELEASE, appEnvironment: { API_TOKEN: "plain-t0ken-value" } } });
+            const { name } = await build({ provisioning: { release: RELEASE, appEnvironment: { API_TOKEN: "plain-t0ken-value" } } });
             const holding = objects().filter((object) => String(object.inputs.content).includes("plain-t0ken-value"));
             expect(holding.map((object) => object.name)).to.deep.equal([`${name}-plan-app-environment`]);
             expect(holding[0].secretInputs).to.deep.equal(["content"]);
@@ -856,7 +856,7 @@ describe("WebFleet under Pulumi mocks", () => {
     describe("bad settings", () => {
         it("fail before anything is created, naming the setting and the fix", () => {
             resetRecords();
-            const args = { domain: "example.com", server: { release: RELEASE } };
+            const args = { domain: "example.com", provisioning: { release: RELEASE } };
             expect(() => new WebFleet("one-server", { ...args, minAppServers: 1 })).to.throw(
                 pulumi.ResourceError,
                 /minAppServers is 1; expected a whole number from 2 to 20/,
@@ -865,14 +865,13 @@ describe("WebFleet under Pulumi mocks", () => {
                 pulumi.ResourceError,
                 /starts with "www."/,
             );
-            expect(() => new WebFleet("bad-release", { ...args, server: { release: { ...RELEASE, id: "a b" } } })).to.throw(
+            expect(() => new WebFleet("bad-release", { ...args, provisioning: { release: { ...RELEASE, id: "a b" } } })).to.throw(
                 pulumi.ResourceError,
-                /server: release.id is "a b"; expected 1 to 64 letters/,
+                /provisioning: release.id is "a b"; expected 1 to 64 letters/,
             );
-            expect(() => new WebFleet("bad-env", { ...args, server: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } })).to.throw(
-                pulumi.ResourceError,
-                /DB_HOST is set by webstack/,
-            );
+            expect(
+                () => new WebFleet("bad-env", { ...args, provisioning: { release: RELEASE, appEnvironment: { DB_HOST: "x" } } }),
+            ).to.throw(pulumi.ResourceError, /DB_HOST is set by webstack/);
             expect(() => new WebFleet("bad-retention", { ...args, databaseBackupRetentionDays: 36 })).to.throw(
                 pulumi.ResourceError,
                 /databaseBackupRetentionDays is 36; expected a whole number from 1 to 35, for example 7/,

@@ -51,7 +51,7 @@ describe("webstack policy pack", function () {
             domain: "example.com",
             createApexRecord: true,
             alertEmail: "ops@example.com",
-            server: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } },
+            provisioning: { release: { id: "r1", artifactPath: __filename, healthPath: "/healthz" } },
         });
     });
 
