@@ -16,12 +16,13 @@
  * second, full and resumed; a reboot for an update (the maintenance window's) beside a bare reboot;
  * the real Pulumi engine's no-change `pulumi up` and an up changing one file,
  * beside the sandbox runner doing the same; the RPO and RTO of a server lost under writers and brought
- * back by `pulumi up`, against `pulumi up` of a new empty server. wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
+ * back by `pulumi up`, against `pulumi up` of a new empty server; the site moved to a replacement
+ * server under readers and writers (the seconds writes wait, failed reads, lost writes). wrk (Debian's; C, keep-alive, latency percentiles, scriptable for
  * POSTs) runs inside the server, so the sandbox's network is not what is measured; the TLS
  * handshakes come from this host.
  *
- * `npm run bench -- recovery` (or `serving`, or `engine`: the engine's figures alone) runs one part;
- * with none, serving and recovery run, serving's figures including the engine's.
+ * `npm run bench -- recovery` (or `serving`, `move`, or `engine`: the engine's figures alone) runs one
+ * part; with none, serving, recovery and move run, serving's figures including the engine's.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ import type { Sandbox } from "../sandbox/host/state";
 import { renderTable, verdict, type Figure } from "./measure";
 import { benchLog, logBytes, memory, SERVER_MEMORY_MIB, type BenchRun } from "./probes";
 import { engineOnlyFigures, provisioningFigures } from "./provisioning";
+import { moveFigures } from "./move";
 import { recoveryFigures } from "./recovery";
 import {
     afterLoadFigures,
@@ -77,6 +79,7 @@ const PARTS: Readonly<Record<string, (figures: Figure[]) => Promise<void>>> = {
     serving: servingFigures,
     engine: async (figures) => engineOnlyFigures(figures, buildPlan({ release: await buildRelease() })),
     recovery: recoveryFigures,
+    move: moveFigures,
 };
 
 async function main(): Promise<void> {
@@ -84,12 +87,12 @@ async function main(): Promise<void> {
     const unknown = chosen.filter((part) => !(part in PARTS));
     if (unknown.length > 0) {
         throw new Error(
-            `no part called ${unknown.join(", ")}; the parts are ${Object.keys(PARTS).join(", ")}, or none for serving and recovery.`,
+            `no part called ${unknown.join(", ")}; the parts are ${Object.keys(PARTS).join(", ")}, or none for serving, recovery and move.`,
         );
     }
     const figures: Figure[] = [];
     // serving's figures include the engine's, on the server they measure.
-    for (const part of chosen.length === 0 ? ["serving", "recovery"] : chosen) {
+    for (const part of chosen.length === 0 ? ["serving", "recovery", "move"] : chosen) {
         await PARTS[part](figures);
     }
 

@@ -1,0 +1,93 @@
+import { APP_DATABASE } from "../../provisioning/layout";
+import type { ServerSettings } from "../../provisioning";
+import { moveToReplacement, type MoveReport } from "../../sandbox/executors/cutover";
+import { associateElasticAddress, releaseElasticAddress } from "../../sandbox/network/elasticAddress";
+import { startLoad, type LoadReport, type LoadTarget } from "./load";
+import { provisionSandbox, suiteLog, type TestSandbox } from "./sandbox";
+import { startWriters, type WriteReport } from "./writers";
+
+/** The site's Elastic IP in the sandbox: an address of the test range that no server owns. */
+const ELASTIC_ADDRESS = "198.19.0.10";
+const API_READ = "/api/posts?limit=5";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A site moved from one sandbox server to its replacement while readers and writers used it. */
+export interface MoveUnderLoad {
+    readonly old: TestSandbox;
+    readonly replacement: TestSandbox;
+    readonly site: LoadTarget;
+    readonly move: MoveReport;
+    readonly reads: LoadReport;
+    readonly writes: WriteReport;
+    /** The writers' run id, which starts every body they posted. */
+    readonly runId: string;
+    /** Releases the address and destroys both servers; safe to call twice. */
+    destroy(): Promise<void>;
+}
+
+/**
+ * Provisions two sandbox servers with the same plan, gives the first the site's Elastic IP, and
+ * moves the site to the second ({@link moveToReplacement}) while `readers` connections read and
+ * `writers` writers post with idempotency keys, from a few seconds before the move to a few after.
+ */
+export async function moveUnderLoad(options: {
+    names: { old: string; replacement: string };
+    settings: ServerSettings;
+    readers: number;
+    writers: number;
+    log?: (line: string) => void;
+}): Promise<MoveUnderLoad> {
+    const log = options.log ?? suiteLog;
+    let old: TestSandbox | undefined;
+    let replacement: TestSandbox | undefined;
+    const destroy = async () => {
+        await releaseElasticAddress(options.names.old, ELASTIC_ADDRESS);
+        await old?.destroy();
+        await replacement?.destroy();
+    };
+    try {
+        old = await provisionSandbox(options.names.old, options.settings, { log });
+        replacement = await provisionSandbox(options.names.replacement, options.settings, { log });
+        const [from, to] = [old, replacement];
+        await associateElasticAddress(options.names.old, ELASTIC_ADDRESS, from.address);
+        const site = { address: ELASTIC_ADDRESS, hostName: `www.${from.domain}` };
+        const runId = `move-${Date.now()}`;
+        const load = startLoad(site, { paths: [API_READ, "/"], concurrency: options.readers });
+        const writers = startWriters(site, options.writers, { runId, maxSeconds: 300 });
+        await sleep(3_000);
+        const move = await moveToReplacement({
+            old: from.ssh,
+            replacement: to.ssh,
+            oldAddress: from.address,
+            oldHostKey: (await from.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
+            moveAddress: () => associateElasticAddress(options.names.old, ELASTIC_ADDRESS, to.address),
+            log,
+        });
+        await sleep(5_000);
+        const [reads, writes] = await Promise.all([load.stop(), writers.stop()]);
+        return { old: from, replacement: to, site, move, reads, writes, runId, destroy };
+    } catch (error) {
+        await destroy();
+        throw error;
+    }
+}
+
+/** The posts a run stored, body → id, in a server's live database. */
+export async function storedPosts(server: TestSandbox, runId: string): Promise<Map<string, number>> {
+    const rows = (await server.exec(`mariadb -N -B -e "SELECT body, id FROM ${APP_DATABASE}.posts WHERE body LIKE '${runId}-%'"`))
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => line.split("\t"));
+    return new Map(rows.map(([body, id]) => [body, Number(id)]));
+}
+
+/** How many of the run's posts a server's live database holds, duplicates included. */
+export async function storedPostCount(server: TestSandbox, runId: string): Promise<number> {
+    return Number((await server.exec(`mariadb -N -B -e "SELECT COUNT(*) FROM ${APP_DATABASE}.posts WHERE body LIKE '${runId}-%'"`)).trim());
+}
+
+/** The acknowledged writes the replacement does not hold under the id the API gave. */
+export function lostWrites(acknowledged: ReadonlyMap<string, number>, stored: ReadonlyMap<string, number>): string[] {
+    return [...acknowledged].filter(([body, id]) => stored.get(body) !== id).map(([body]) => body);
+}
