@@ -47,9 +47,18 @@ export async function moveUnderLoad(options: {
         await replacement?.destroy();
     };
     try {
-        old = await provisionSandbox(options.names.old, options.settings, { log });
-        replacement = await provisionSandbox(options.names.replacement, options.settings, { log });
-        const [from, to] = [old, replacement];
+        // Side by side, as `pulumi up` builds the new server while the old one serves; both settle
+        // before a failure is thrown, so that neither is left behind.
+        const [first, second] = await Promise.allSettled([
+            provisionSandbox(options.names.old, options.settings, { log }),
+            provisionSandbox(options.names.replacement, options.settings, { log }),
+        ]);
+        old = first.status === "fulfilled" ? first.value : undefined;
+        replacement = second.status === "fulfilled" ? second.value : undefined;
+        if (first.status === "rejected" || second.status === "rejected") {
+            throw first.status === "rejected" ? first.reason : (second as PromiseRejectedResult).reason;
+        }
+        const [from, to] = [first.value, second.value];
         await associateElasticAddress(options.names.old, ELASTIC_ADDRESS, from.address);
         const site = { address: ELASTIC_ADDRESS, hostName: `www.${from.domain}` };
         const runId = `move-${Date.now()}`;

@@ -95,7 +95,9 @@ describe("webstack-activate and webstack-rollback", function () {
             NGINX_UPSTREAM_FILE: `${root}/upstream.conf`,
             APP_SOCKET_DIR: `${root}/sockets`,
             ACTIVATE_COMMAND: `${root}/bin/webstack-activate`,
-            READY_TIMEOUT_SECONDS: "3",
+            // Short, but long enough for a crashing release's three deaths to be seen on a busy machine:
+            // each takes a Node.js start, and bash's SECONDS counts whole seconds.
+            READY_TIMEOUT_SECONDS: "6",
         };
         fs.writeFileSync(path.join(root, "bin", "webstack-activate"), relocated(renderActivateCommand(ports), settings), { mode: 0o755 });
         fs.writeFileSync(path.join(root, "bin", "webstack-rollback"), relocated(renderRollbackCommand(), settings), { mode: 0o755 });
@@ -185,7 +187,7 @@ describe("webstack-activate and webstack-rollback", function () {
         const result = run("webstack-activate unhealthy");
         expect(result.status).to.equal(1);
         expect(result.stderr).to.contain(
-            `/healthz with 200 on ${root}/sockets/${ports[0]}.sock: not within 3s; the health check's last answer: HTTP 503: {"status":"starting"}.`,
+            `/healthz with 200 on ${root}/sockets/${ports[0]}.sock: not within 6s; the health check's last answer: HTTP 503: {"status":"starting"}.`,
         );
         expect(ports.map(versionOn)).to.deep.equal(["r2", "r2"]);
     });
