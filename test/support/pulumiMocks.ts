@@ -1,6 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { driftSource, type StepDrift } from "../../components/driftCheck";
+import {
+    MOCK_ACCOUNT,
+    MOCK_REGION,
+    mockArn,
+    mockDbiResourceId,
+    mockDigits,
+    mockEc2Id,
+    mockGeneratedName,
+    mockHex,
+    mockSecretSuffix,
+    mockUuid,
+    mockZoneId,
+} from "./mockIds";
+
+export { MOCK_ACCOUNT, MOCK_REGION };
 
 /** A resource the program declared, as the mocked engine saw it. */
 export interface RecordedResource {
@@ -77,8 +92,9 @@ export const MOCK_ZONE_ID = "Z0MOCKZONE0123";
 export const MOCK_PUBLIC_IP = "203.0.113.12";
 export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
 export const MOCK_VPC_CIDR = "172.31.0.0/16";
-export const MOCK_REGION = "eu-central-1";
 export const MOCK_DEPLOYER_ARN = "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1";
+/** The server a stack runs already, when a test says there is one ({@link mockRunningInstance}). */
+export const MOCK_RUNNING_INSTANCE_ID = "i-0a9b8c7d6e5f40312";
 /** The default VPC's default subnets, one per zone; any other subnet is in eu-central-1a. */
 export const MOCK_DEFAULT_SUBNETS: Readonly<Record<string, string>> = {
     "subnet-0a1a1a1a1a1a1a1a1": "eu-central-1a",
@@ -105,92 +121,285 @@ const ignoreChangesByName = new Map<string, string[]>();
 const protectedNames = new Set<string>();
 const retainedNames = new Set<string>();
 const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+/** What the mocked engine answered for each resource declared, in order. */
+const answered: (MockedResource & { readonly type: string; readonly name: string })[] = [];
+/** The region of each explicit AWS provider the program declared, by its name. */
+const providerRegions = new Map<string, string>();
+
+/** The region a resource lives in: its explicit provider's (given as `<urn>::<id>`), or the stack's. */
+function regionOf(provider: string | undefined): string {
+    const urn = provider?.slice(0, provider.lastIndexOf("::")) ?? "";
+    return providerRegions.get(urn.slice(urn.lastIndexOf("::") + 2)) ?? MOCK_REGION;
+}
 
 /** The version the mocked versioned bucket gives an object's put: its own for every content. */
 export function mockObjectVersion(inputs: Record<string, unknown>): string {
     return createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 32);
 }
 
-/** Realistic state for the resources whose outputs the program reads. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/** What the mocked engine answers for a resource: its id, and its state (its inputs and the outputs the provider adds). */
+export interface MockedResource {
+    readonly id: string;
+    readonly state: Record<string, unknown>;
+}
+
+const HEALTHY_ELB_ZONE_ID = "Z215JYRZR1TBD5";
+
+/**
+ * The id and the state AWS's provider would give the resource `name` of `type`, in AWS's shapes: EC2
+ * ids of 17 hexadecimal characters, ARNs with their random parts, the names Pulumi generates. Every
+ * random part is drawn from the resource's type and name, so that each run gives the same.
+ */
+export function mockResource(type: string, name: string, inputs: Record<string, unknown> = {}, region = MOCK_REGION): MockedResource {
+    const seed = `${type}:${name}`;
+    /** An ARN of the account in the resource's region. */
+    const arnOf = (service: string, resource: string) => mockArn(service, resource, region);
+    const given = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
+    const generated = (key = "name") => given(key) ?? mockGeneratedName(type, name);
     switch (type) {
-        case "aws:ec2/eip:Eip":
-            return { ...inputs, publicIp: MOCK_PUBLIC_IP, allocationId: `eipalloc-${name}` };
-        case "aws:ec2/keyPair:KeyPair":
+        case "aws:ec2/eip:Eip": {
+            const allocationId = mockEc2Id("eipalloc", seed);
+            return { id: allocationId, state: { ...inputs, publicIp: MOCK_PUBLIC_IP, allocationId } };
+        }
+        case "aws:ec2/keyPair:KeyPair": {
             // A new public key replaces a key pair, which AWS's provider names anew.
-            return { ...inputs, keyName: `${name}-${createHash("sha256").update(String(inputs.publicKey)).digest("hex").slice(0, 8)}` };
-        case "aws:iam/role:Role":
-            return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
-        case "aws:ec2/instance:Instance":
-            return { ...inputs, publicIp: "198.51.100.7", privateIp: "172.31.5.9" };
-        case "aws:route53/zone:Zone":
-            return { ...inputs, zoneId: `${name}-id`, nameServers: ["ns-1.awsdns-01.example"] };
-        case "aws:sns/topic:Topic":
-            return { ...inputs, arn: `arn:aws:sns:eu-central-1:123456789012:${name}` };
-        case "aws:iam/instanceProfile:InstanceProfile":
-            return { ...inputs, name, arn: `arn:aws:iam::123456789012:instance-profile/${name}` };
-        case "aws:s3/bucket:Bucket":
-            return { ...inputs, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket`, region: "eu-central-1" };
-        case "aws:rds/instance:Instance":
-            return {
-                ...inputs,
-                address: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com`,
-                port: 3306,
-                endpoint: `${name}.abcdefghij.eu-central-1.rds.amazonaws.com:3306`,
-                identifier: `${name}-identifier`,
-                masterUserSecrets: [
-                    { secretArn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}`, secretStatus: "active" },
-                ],
+            const keyName =
+                given("keyName") ?? `${name}-${createHash("sha256").update(String(inputs.publicKey)).digest("hex").slice(0, 8)}`;
+            const keyPairId = mockEc2Id("key", seed);
+            return { id: keyName, state: { ...inputs, keyName, keyPairId, arn: arnOf("ec2", `key-pair/${keyName}`) } };
+        }
+        case "aws:ec2/securityGroup:SecurityGroup": {
+            const id = mockEc2Id("sg", seed);
+            return { id, state: { ...inputs, name: generated(), arn: arnOf("ec2", `security-group/${id}`), ownerId: MOCK_ACCOUNT } };
+        }
+        case "aws:ec2/instance:Instance": {
+            const id = mockEc2Id("i", seed);
+            const rootBlockDevice = {
+                ...((inputs.rootBlockDevice as Record<string, unknown> | undefined) ?? {}),
+                volumeId: mockEc2Id("vol", seed),
             };
-        case "aws:ec2/launchTemplate:LaunchTemplate":
-            return { ...inputs, latestVersion: 1 };
-        case "aws:lb/loadBalancer:LoadBalancer":
             return {
-                ...inputs,
-                name: `${name}-lb`,
-                arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/${name}`,
-                arnSuffix: `app/${name}/50dc6c495c0c9188`,
-                dnsName: `${name}.eu-central-1.elb.amazonaws.com`,
-                zoneId: "Z215JYRZR1TBD5",
-            };
-        case "aws:lb/targetGroup:TargetGroup":
-            return {
-                ...inputs,
-                arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}`,
-                arnSuffix: `targetgroup/${name}/943f017f100becff`,
-            };
-        case "aws:acm/certificate:Certificate": {
-            const names = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
-            return {
-                ...inputs,
-                arn: `arn:aws:acm:eu-central-1:123456789012:certificate/${name}`,
-                domainValidationOptions: names.map((domainName) => ({
-                    domainName,
-                    resourceRecordName: `_validation.${domainName}.`,
-                    resourceRecordType: "CNAME",
-                    resourceRecordValue: `_token.${domainName}.acm-validations.aws.`,
-                })),
+                id,
+                state: {
+                    ...inputs,
+                    arn: arnOf("ec2", `instance/${id}`),
+                    primaryNetworkInterfaceId: mockEc2Id("eni", seed),
+                    rootBlockDevice,
+                    publicIp: "198.51.100.7",
+                    privateIp: "172.31.5.9",
+                },
             };
         }
+        case "aws:ec2/launchTemplate:LaunchTemplate": {
+            const id = mockEc2Id("lt", seed);
+            return { id, state: { ...inputs, name: generated(), arn: arnOf("ec2", `launch-template/${id}`), latestVersion: 1 } };
+        }
+        case "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
+            const id = mockEc2Id("policy", seed);
+            return { id, state: { ...inputs, arn: arnOf("dlm", `policy/${id}`) } };
+        }
+        case "aws:iam/role:Role": {
+            const roleName = generated();
+            return {
+                id: roleName,
+                state: {
+                    ...inputs,
+                    name: roleName,
+                    arn: mockArn("iam", `role/${roleName}`, ""),
+                    uniqueId: `AROA${mockHex(seed, 17).toUpperCase()}`,
+                },
+            };
+        }
+        case "aws:iam/instanceProfile:InstanceProfile": {
+            const profileName = generated();
+            return { id: profileName, state: { ...inputs, name: profileName, arn: mockArn("iam", `instance-profile/${profileName}`, "") } };
+        }
+        case "aws:iam/rolePolicy:RolePolicy": {
+            const policyName = generated();
+            return { id: `${String(inputs.role)}:${policyName}`, state: { ...inputs, name: policyName } };
+        }
+        case "aws:route53/zone:Zone": {
+            const zoneId = mockZoneId(seed);
+            return { id: zoneId, state: { ...inputs, zoneId, nameServers: ["ns-1.awsdns-01.example"] } };
+        }
         case "aws:route53/record:Record":
-            return { ...inputs, fqdn: inputs.name };
-        case "aws:autoscaling/group:Group":
-            return { ...inputs, name: `${name}-group` };
-        case "aws:secretsmanager/secret:Secret":
-            return { ...inputs, arn: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${name}-AbCdEf` };
+            return {
+                id: `${String(inputs.zoneId)}_${String(inputs.name)}_${String(inputs.type)}`,
+                state: { ...inputs, fqdn: inputs.name },
+            };
+        case "aws:route53/healthCheck:HealthCheck": {
+            const id = mockUuid(seed);
+            return { id, state: { ...inputs, arn: `arn:aws:route53:::healthcheck/${id}` } };
+        }
+        case "aws:sns/topic:Topic": {
+            const arn = arnOf("sns", generated());
+            return { id: arn, state: { ...inputs, name: generated(), arn } };
+        }
+        case "aws:sns/topicSubscription:TopicSubscription": {
+            const arn = `${String(inputs.topic)}:${mockUuid(seed)}`;
+            return { id: arn, state: { ...inputs, arn } };
+        }
+        case "aws:s3/bucket:Bucket": {
+            // A bucket's id is its name, as AWS's is: the bucket's settings name it by its id.
+            const bucket = generated("bucket");
+            return { id: bucket, state: { ...inputs, bucket, arn: mockArn("s3", bucket, ""), region } };
+        }
+        case "aws:rds/instance:Instance": {
+            const identifier = generated("identifier").toLowerCase();
+            const address = `${identifier}.${mockHex(`rds:${MOCK_ACCOUNT}`, 12)}.${region}.rds.amazonaws.com`;
+            const resourceId = mockDbiResourceId(seed);
+            const secretName = `rds!db-${mockUuid(seed)}`;
+            return {
+                id: resourceId,
+                state: {
+                    ...inputs,
+                    identifier,
+                    resourceId,
+                    arn: arnOf("rds", `db:${identifier}`),
+                    address,
+                    port: 3306,
+                    endpoint: `${address}:3306`,
+                    masterUserSecrets: [
+                        {
+                            secretArn: arnOf("secretsmanager", `secret:${secretName}-${mockSecretSuffix(secretName)}`),
+                            secretStatus: "active",
+                        },
+                    ],
+                },
+            };
+        }
+        case "aws:lb/loadBalancer:LoadBalancer": {
+            const lbName = generated();
+            const arnSuffix = `app/${lbName}/${mockHex(seed, 16)}`;
+            return {
+                id: arnOf("elasticloadbalancing", `loadbalancer/${arnSuffix}`),
+                state: {
+                    ...inputs,
+                    name: lbName,
+                    arn: arnOf("elasticloadbalancing", `loadbalancer/${arnSuffix}`),
+                    arnSuffix,
+                    dnsName: `${lbName}-${mockDigits(seed, 10)}.${region}.elb.amazonaws.com`,
+                    zoneId: HEALTHY_ELB_ZONE_ID,
+                },
+            };
+        }
+        case "aws:lb/targetGroup:TargetGroup": {
+            const arnSuffix = `targetgroup/${generated()}/${mockHex(seed, 16)}`;
+            const arn = arnOf("elasticloadbalancing", arnSuffix);
+            return { id: arn, state: { ...inputs, name: generated(), arn, arnSuffix } };
+        }
+        case "aws:lb/listener:Listener": {
+            const loadBalancer = String(inputs.loadBalancerArn).split(":loadbalancer/")[1];
+            const arn = arnOf("elasticloadbalancing", `listener/${loadBalancer}/${mockHex(seed, 16)}`);
+            return { id: arn, state: { ...inputs, arn } };
+        }
+        case "aws:lb/listenerRule:ListenerRule": {
+            const listener = String(inputs.listenerArn).split(":listener/")[1];
+            const arn = arnOf("elasticloadbalancing", `listener-rule/${listener}/${mockHex(seed, 16)}`);
+            return { id: arn, state: { ...inputs, arn } };
+        }
+        case "aws:acm/certificate:Certificate": {
+            const names = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
+            const arn = arnOf("acm", `certificate/${mockUuid(seed)}`);
+            return {
+                id: arn,
+                state: {
+                    ...inputs,
+                    arn,
+                    domainValidationOptions: names.map((domainName) => ({
+                        domainName,
+                        resourceRecordName: `_validation.${domainName}.`,
+                        resourceRecordType: "CNAME",
+                        resourceRecordValue: `_token.${domainName}.acm-validations.aws.`,
+                    })),
+                },
+            };
+        }
+        case "aws:acm/certificateValidation:CertificateValidation":
+            return { id: String(inputs.certificateArn), state: { ...inputs } };
+        case "aws:autoscaling/group:Group": {
+            const groupName = generated();
+            return {
+                id: groupName,
+                state: {
+                    ...inputs,
+                    name: groupName,
+                    arn: arnOf("autoscaling", `autoScalingGroup:${mockUuid(seed)}:autoScalingGroupName/${groupName}`),
+                },
+            };
+        }
+        case "aws:autoscaling/policy:Policy": {
+            const policyName = generated();
+            const group = String(inputs.autoscalingGroupName);
+            return {
+                id: policyName,
+                state: {
+                    ...inputs,
+                    name: policyName,
+                    arn: arnOf("autoscaling", `scalingPolicy:${mockUuid(seed)}:autoScalingGroupName/${group}:policyName/${policyName}`),
+                },
+            };
+        }
+        case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+            const alarmName = generated();
+            return { id: alarmName, state: { ...inputs, name: alarmName, arn: arnOf("cloudwatch", `alarm:${alarmName}`) } };
+        }
+        case "aws:secretsmanager/secret:Secret": {
+            const secretName = generated();
+            const arn = arnOf("secretsmanager", `secret:${secretName}-${mockSecretSuffix(secretName)}`);
+            return { id: arn, state: { ...inputs, name: secretName, arn } };
+        }
+        case "aws:secretsmanager/secretVersion:SecretVersion": {
+            const versionId = mockUuid(seed);
+            return { id: `${String(inputs.secretId)}|${versionId}`, state: { ...inputs, arn: inputs.secretId, versionId } };
+        }
+        case "aws:rds/subnetGroup:SubnetGroup":
+        case "aws:rds/parameterGroup:ParameterGroup": {
+            // RDS keeps these names in lower case; pulumi-aws generates them so.
+            const groupName = generated().toLowerCase();
+            const kind = type === "aws:rds/subnetGroup:SubnetGroup" ? "subgrp" : "pg";
+            return { id: groupName, state: { ...inputs, name: groupName, arn: arnOf("rds", `${kind}:${groupName}`) } };
+        }
+        case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            // The provider's id: the role's name and a unique id of the attachment's time.
+            return { id: `${String(inputs.role)}-2026${mockDigits(seed, 22)}`, state: { ...inputs } };
         case "tls:index/privateKey:PrivateKey":
             return {
-                ...inputs,
-                privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jayBob3N0IGtleQ==\n-----END OPENSSH PRIVATE KEY-----\n",
-                publicKeyOpenssh: `${MOCK_HOST_PUBLIC_KEY}\n`,
+                id: `${name}-id`,
+                state: {
+                    ...inputs,
+                    privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jayBob3N0IGtleQ==\n-----END OPENSSH PRIVATE KEY-----\n",
+                    publicKeyOpenssh: `${MOCK_HOST_PUBLIC_KEY}\n`,
+                },
             };
         case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: "generated-password-of-the-mock" };
+            return { id: `${name}-id`, state: { ...inputs, result: "generated-password-of-the-mock" } };
         case "aws:s3/bucketObjectv2:BucketObjectv2":
-            return { ...inputs, versionId: mockObjectVersion(unwrapSecrets(inputs) as Record<string, unknown>) };
+            return {
+                id: String(inputs.key),
+                state: { ...inputs, versionId: mockObjectVersion(unwrapSecrets(inputs) as Record<string, unknown>) },
+            };
         default:
-            return { ...inputs };
+            // An S3 bucket's settings are named by their bucket; any other resource by its own name.
+            return {
+                id: type.startsWith("aws:s3/") && typeof inputs.bucket === "string" ? inputs.bucket : `${name}-id`,
+                state: { ...inputs },
+            };
     }
+}
+
+/** The id the mocks give the resource `name` of `type`. */
+export function mockIdOf(type: string, name: string, inputs: Record<string, unknown> = {}): string {
+    return mockResource(type, name, inputs).id;
+}
+
+/**
+ * One output of the resource `name` of `type` as the mocks make it (`arn`, `name`, `bucket`, or a
+ * path of keys and list indexes: `masterUserSecrets.0.secretArn`), in `region` when its provider's is another.
+ */
+export function mockOutputOf(type: string, name: string, output: string, region = MOCK_REGION): string {
+    const state = mockResource(type, name, {}, region).state;
+    return String(output.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], state));
 }
 
 /**
@@ -215,9 +424,12 @@ export async function installMocks(): Promise<void> {
                     secretInputs: Object.keys(args.inputs).filter((key) => isSecretEnvelope(args.inputs[key])),
                     provider: args.provider,
                 });
-                // A bucket's id is its name, as AWS's is: the bucket's settings name it by its id.
-                const id = args.type === "aws:s3/bucket:Bucket" ? `${args.name}-bucket` : `${args.name}-id`;
-                return { id, state: mockState(args.type, args.name, args.inputs) };
+                if (args.type === "pulumi:providers:aws" && typeof args.inputs.region === "string") {
+                    providerRegions.set(args.name, args.inputs.region);
+                }
+                const answer = mockResource(args.type, args.name, args.inputs, regionOf(args.provider));
+                answered.push({ type: args.type, name: args.name, ...answer });
+                return answer;
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 calls.push({ token: args.token, inputs: args.inputs });
@@ -247,7 +459,7 @@ export async function installMocks(): Promise<void> {
                     case "aws:ec2/getInstances:getInstances":
                         return {
                             id: MOCK_REGION,
-                            ids: mockRunningInstance.instanceType === undefined ? [] : ["i-0running"],
+                            ids: mockRunningInstance.instanceType === undefined ? [] : [MOCK_RUNNING_INSTANCE_ID],
                             privateIps: [],
                             publicIps: [],
                             ipv6Addresses: [],
@@ -305,6 +517,7 @@ export async function installMocks(): Promise<void> {
 /** Forgets what earlier tests declared. */
 export function resetRecords(): void {
     recorded.length = 0;
+    answered.length = 0;
     calls.length = 0;
     dependenciesByName.clear();
     additionalSecretOutputsByName.clear();
@@ -326,6 +539,11 @@ export async function settle(): Promise<void> {
 
 export function resources(): readonly RecordedResource[] {
     return recorded;
+}
+
+/** The id and state the mocks gave each resource declared since the last reset. */
+export function mockedAnswers(): readonly (MockedResource & { readonly type: string; readonly name: string })[] {
+    return answered;
 }
 
 export function resourcesOfType(type: string): RecordedResource[] {

@@ -189,6 +189,8 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
             caCertIdentifier: { member: "CACertificateIdentifier" },
             instanceClass: { member: "DBInstanceClass" },
             username: { member: "MasterUsername" },
+            // The parameter group's name, read from the group (pulumi-aws's parameter_group_name).
+            parameterGroupName: { member: "DBParameterGroupName" },
             finalSnapshotIdentifier: { shape: "String" },
             skipFinalSnapshot: { unchecked: "DeleteDBInstance's, when the database is deleted" },
             deleteAutomatedBackups: { unchecked: "DeleteDBInstance's, when the database is deleted" },

@@ -12,7 +12,9 @@ import {
     MOCK_DEPLOYER_ARN,
     MOCK_VPC_CIDR,
     MOCK_ZONE_ID,
+    mockIdOf,
     mockObjectVersion,
+    mockOutputOf,
     mockRunningInstance,
     onlyResourceOfType,
     resetRecords,
@@ -265,6 +267,24 @@ describe("WebFleet under Pulumi mocks", () => {
     const group = (name: string, suffix: string) => resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-${suffix}`);
     type Rule = { fromPort: number; toPort: number; protocol: string; cidrBlocks?: string[]; securityGroups?: string[] };
     const rules = (resource: RecordedResource, direction: "ingress" | "egress") => resource.inputs[direction] as Rule[];
+    /** What the mocks give the fleet `name`'s resources: ids, ARNs and the names Pulumi generates. */
+    const mocked = {
+        groupId: (name: string, suffix: string) => mockIdOf("aws:ec2/securityGroup:SecurityGroup", `${name}-${suffix}`),
+        certificateArn: (name: string) => mockOutputOf("aws:acm/certificate:Certificate", `${name}-certificate`, "arn"),
+        targetGroup: (name: string, output: "arn" | "arnSuffix") =>
+            mockOutputOf("aws:lb/targetGroup:TargetGroup", `${name}-app-tg`, output),
+        loadBalancer: (name: string, output: "name" | "dnsName" | "arnSuffix") =>
+            mockOutputOf("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`, output),
+        launchTemplateId: (name: string) => mockIdOf("aws:ec2/launchTemplate:LaunchTemplate", `${name}-app`),
+        profileArn: (name: string) => mockOutputOf("aws:iam/instanceProfile:InstanceProfile", `${name}-app-profile`, "arn"),
+        roleArn: (name: string) => mockOutputOf("aws:iam/role:Role", `${name}-app-role`, "arn"),
+        groupName: (name: string) => mockOutputOf("aws:autoscaling/group:Group", `${name}-app`, "name"),
+        bucketName: (name: string) => mockOutputOf("aws:s3/bucket:Bucket", `${name}-plan`, "bucket"),
+        database: (name: string, output: "endpoint" | "identifier" | "masterUserSecrets.0.secretArn") =>
+            mockOutputOf("aws:rds/instance:Instance", `${name}-db`, output),
+        appSecretArn: (name: string) => mockOutputOf("aws:secretsmanager/secret:Secret", `${name}-app-db-credentials`, "arn"),
+        topicArn: (topic: string, region?: string) => mockOutputOf("aws:sns/topic:Topic", topic, "arn", region),
+    };
 
     describe("network", () => {
         it("spreads over the default VPC's default subnets, one per zone, unless given subnets", async () => {
@@ -299,7 +319,7 @@ describe("WebFleet under Pulumi mocks", () => {
             ]);
             const appIngress = rules(group(name, "app-sg"), "ingress");
             expect(appIngress).to.have.length(1);
-            expect(appIngress[0]).to.deep.include({ fromPort: 80, toPort: 80, securityGroups: [`${name}-lb-sg-id`] });
+            expect(appIngress[0]).to.deep.include({ fromPort: 80, toPort: 80, securityGroups: [mocked.groupId(name, "lb-sg")] });
             expect(appIngress[0].cidrBlocks).to.equal(undefined);
         });
 
@@ -312,11 +332,13 @@ describe("WebFleet under Pulumi mocks", () => {
                     protocol: "tcp",
                     fromPort: 3306,
                     toPort: 3306,
-                    securityGroups: [`${name}-app-sg-id`],
+                    securityGroups: [mocked.groupId(name, "app-sg")],
                 },
             ]);
             expect(rules(database, "egress")).to.deep.equal([]);
-            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-db-sg-id`]);
+            expect(onlyResourceOfType("aws:rds/instance:Instance").inputs.vpcSecurityGroupIds).to.deep.equal([
+                mocked.groupId(name, "db-sg"),
+            ]);
         });
 
         it("opens SSH nowhere: nobody needs to log in", async () => {
@@ -335,10 +357,8 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build();
             const https = resourceNamed("aws:lb/listener:Listener", `${name}-https`);
             expect(https.inputs).to.deep.include({ port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
-            expect(https.inputs.certificateArn).to.equal(`arn:aws:acm:eu-central-1:123456789012:certificate/${name}-certificate`);
-            expect(https.inputs.defaultActions).to.deep.equal([
-                { type: "forward", targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg` },
-            ]);
+            expect(https.inputs.certificateArn).to.equal(mocked.certificateArn(name));
+            expect(https.inputs.defaultActions).to.deep.equal([{ type: "forward", targetGroupArn: mocked.targetGroup(name, "arn") }]);
             expect(resourceNamed("aws:lb/loadBalancer:LoadBalancer", `${name}-lb`).inputs).to.deep.include({
                 internal: false,
                 dropInvalidHeaderFields: true,
@@ -365,7 +385,7 @@ describe("WebFleet under Pulumi mocks", () => {
                 actions: [
                     {
                         type: "forward",
-                        targetGroupArn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`,
+                        targetGroupArn: mocked.targetGroup(name, "arn"),
                     },
                 ],
             });
@@ -445,7 +465,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const www = resourceNamed("aws:route53/record:Record", `${name}-www-record`);
             expect(www.inputs).to.deep.include({ zoneId: MOCK_ZONE_ID, name: "www.example.com", type: "A", allowOverwrite: true });
             expect(www.inputs.aliases).to.deep.equal([
-                { name: `${name}-lb.eu-central-1.elb.amazonaws.com`, zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true },
+                { name: mocked.loadBalancer(name, "dnsName"), zoneId: "Z215JYRZR1TBD5", evaluateTargetHealth: true },
             ]);
             expect(resources().some((resource) => resource.name === `${name}-apex-record`)).to.equal(false);
 
@@ -464,7 +484,12 @@ describe("WebFleet under Pulumi mocks", () => {
                 template.inputs.networkInterfaces,
                 "a public address whatever the subnet's default, and the app servers' group",
             ).to.deep.equal([
-                { deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [`${name}-app-sg-id`], deleteOnTermination: "true" },
+                {
+                    deviceIndex: 0,
+                    associatePublicIpAddress: "true",
+                    securityGroups: [mocked.groupId(name, "app-sg")],
+                    deleteOnTermination: "true",
+                },
             ]);
             expect(template.inputs.metadataOptions).to.deep.equal({
                 httpEndpoint: "enabled",
@@ -474,9 +499,7 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(template.inputs.blockDeviceMappings).to.deep.equal([
                 { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" } },
             ]);
-            expect(template.inputs.iamInstanceProfile).to.deep.equal({
-                arn: `arn:aws:iam::123456789012:instance-profile/${name}-app-profile`,
-            });
+            expect(template.inputs.iamInstanceProfile).to.deep.equal({ arn: mocked.profileArn(name) });
         });
 
         it("keep booting the running servers' image while the instance type keeps its architecture, and the newest Debian image of the other one when it changes", async () => {
@@ -503,10 +526,8 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build();
             const autoScaling = onlyResourceOfType("aws:autoscaling/group:Group");
             expect(autoScaling.inputs).to.deep.include({ minSize: 2, maxSize: 4, healthCheckType: "ELB" });
-            expect(autoScaling.inputs.targetGroupArns).to.deep.equal([
-                `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}-app-tg`,
-            ]);
-            expect(autoScaling.inputs.launchTemplate).to.deep.equal({ id: `${name}-app-id`, version: "1" });
+            expect(autoScaling.inputs.targetGroupArns).to.deep.equal([mocked.targetGroup(name, "arn")]);
+            expect(autoScaling.inputs.launchTemplate).to.deep.equal({ id: mocked.launchTemplateId(name), version: "1" });
             expect(autoScaling.dependsOn).to.include(`${name}-db`);
         });
 
@@ -547,7 +568,7 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(wait.inputs.triggers).to.deep.equal(["1"]);
             expect(wait.inputs.create).to.equal(
                 renderReleaseWait({
-                    group: `${name}-app-group`,
+                    group: mocked.groupName(name),
                     region: "eu-central-1",
                     timeoutSeconds: releaseWaitSeconds({ max: 6 }),
                     pollSeconds: RELEASE_POLL_SECONDS,
@@ -559,7 +580,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const { name } = await build({ minAppServers: 3, maxAppServers: 8 });
             expect(onlyResourceOfType("aws:autoscaling/group:Group").inputs).to.deep.include({ minSize: 3, maxSize: 8 });
             const policy = onlyResourceOfType("aws:autoscaling/policy:Policy");
-            expect(policy.inputs).to.deep.include({ autoscalingGroupName: `${name}-app-group`, policyType: "TargetTrackingScaling" });
+            expect(policy.inputs).to.deep.include({ autoscalingGroupName: mocked.groupName(name), policyType: "TargetTrackingScaling" });
             expect(policy.inputs.targetTrackingConfiguration).to.deep.equal({
                 predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
                 targetValue: 50,
@@ -573,9 +594,9 @@ describe("WebFleet under Pulumi mocks", () => {
             const policy = JSON.parse(onlyResourceOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
             expect(policy).to.deep.equal(
                 JSON.parse(
-                    appServerPolicy(`arn:aws:s3:::${name}-plan-bucket`, [
-                        `arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-${name}-db`,
-                        `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${name}-app-db-credentials-AbCdEf`,
+                    appServerPolicy(`arn:aws:s3:::${mocked.bucketName(name)}`, [
+                        mocked.database(name, "masterUserSecrets.0.secretArn"),
+                        mocked.appSecretArn(name),
                     ]),
                 ),
             );
@@ -622,8 +643,8 @@ describe("WebFleet under Pulumi mocks", () => {
         it("renders the fleet step with the database's endpoint, its secret, the region and the VPC's block", async () => {
             const { name } = await build();
             const fleetStep = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-fleet`).inputs.content as string;
-            expect(fleetStep).to.contain(`Join the fleet: the database at ${name}-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306`);
-            expect(fleetStep).to.contain(`secret:rds!db-${name}-db`);
+            expect(fleetStep).to.contain(`Join the fleet: the database at ${mocked.database(name, "endpoint")}`);
+            expect(fleetStep).to.contain(mocked.database(name, "masterUserSecrets.0.secretArn"));
             expect(fleetStep).to.contain("https://secretsmanager.eu-central-1.amazonaws.com");
             expect(fleetStep).to.contain(`set_real_ip_from ${MOCK_VPC_CIDR};`);
         });
@@ -650,7 +671,7 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(Buffer.byteLength(userData)).to.be.below(USER_DATA_MAX_BYTES / 2);
             const script = firstBootScript(userData);
             const index = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-index`);
-            expect(script).to.contain(`export S3_ENDPOINT='https://${name}-plan-bucket.s3.eu-central-1.amazonaws.com'`);
+            expect(script).to.contain(`export S3_ENDPOINT='https://${mocked.bucketName(name)}.s3.eu-central-1.amazonaws.com'`);
             expect(script).to.contain(`export INDEX_VERSION_ID='${mockObjectVersion(index.inputs)}'`);
         });
 
@@ -671,8 +692,8 @@ describe("WebFleet under Pulumi mocks", () => {
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
                 JSON.parse(
                     planBucketPolicy(
-                        `arn:aws:s3:::${name}-plan-bucket`,
-                        `arn:aws:iam::123456789012:role/${name}-app-role`,
+                        `arn:aws:s3:::${mocked.bucketName(name)}`,
+                        mocked.roleArn(name),
                         principalArnPatterns(MOCK_DEPLOYER_ARN),
                     ),
                 ),
@@ -692,9 +713,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const deployers = ["arn:aws:iam::123456789012:role/webstack-deploy", "arn:aws:iam::123456789012:role/webstack-preview"];
             const { name } = await build({ deployerArns: deployers });
             expect(JSON.parse(onlyResourceOfType("aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string)).to.deep.equal(
-                JSON.parse(
-                    planBucketPolicy(`arn:aws:s3:::${name}-plan-bucket`, `arn:aws:iam::123456789012:role/${name}-app-role`, deployers),
-                ),
+                JSON.parse(planBucketPolicy(`arn:aws:s3:::${mocked.bucketName(name)}`, mocked.roleArn(name), deployers)),
             );
         });
     });
@@ -764,7 +783,7 @@ describe("WebFleet under Pulumi mocks", () => {
                 password: "generated-password-of-the-mock",
             });
             const fleetStep = resourceNamed("aws:s3/bucketObjectv2:BucketObjectv2", `${name}-plan-fleet`).inputs.content as string;
-            expect(fleetStep).to.contain(`secret:${name}-app-db-credentials-AbCdEf`);
+            expect(fleetStep).to.contain(mocked.appSecretArn(name));
             expect(fleetStep).not.to.contain("generated-password-of-the-mock");
             expect(onlyResourceOfType("aws:autoscaling/group:Group").dependsOn).to.include(`${name}-app-db-credentials`);
         });
@@ -798,7 +817,7 @@ describe("WebFleet under Pulumi mocks", () => {
             const alarms = Object.fromEntries(
                 resourcesOfType(ALARM_TYPE).map((alarm) => [alarm.name.slice(name.length + 1), alarm.inputs]),
             );
-            const loadBalancer = { LoadBalancer: `app/${name}-lb/50dc6c495c0c9188` };
+            const loadBalancer = { LoadBalancer: mocked.loadBalancer(name, "arnSuffix") };
             expect(Object.keys(alarms).sort()).to.deep.equal([
                 "app-errors-alarm",
                 "database-cpu-alarm",
@@ -810,7 +829,7 @@ describe("WebFleet under Pulumi mocks", () => {
             ]);
             expect(alarms["unhealthy-servers-alarm"].dimensions).to.deep.equal({
                 ...loadBalancer,
-                TargetGroup: `targetgroup/${name}-app-tg/943f017f100becff`,
+                TargetGroup: mocked.targetGroup(name, "arnSuffix"),
             });
             expect(alarms["app-errors-alarm"]).to.deep.include({
                 metricName: "HTTPCode_Target_5XX_Count",
@@ -823,11 +842,14 @@ describe("WebFleet under Pulumi mocks", () => {
             });
             expect(alarms["database-storage-alarm"]).to.deep.include({
                 namespace: "AWS/RDS",
-                dimensions: { DBInstanceIdentifier: `${name}-db-identifier` },
+                dimensions: { DBInstanceIdentifier: mocked.database(name, "identifier") },
             });
             for (const [alarmName, alarm] of Object.entries(alarms)) {
-                const topic = alarmName === "site-down-alarm" ? `${name}-alerts-us-east-1` : `${name}-alerts`;
-                expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
+                const topic =
+                    alarmName === "site-down-alarm"
+                        ? mocked.topicArn(`${name}-alerts-us-east-1`, "us-east-1")
+                        : mocked.topicArn(`${name}-alerts`);
+                expect(alarm.alarmActions, alarmName).to.deep.equal([topic]);
                 expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
             }
         });
@@ -847,9 +869,9 @@ describe("WebFleet under Pulumi mocks", () => {
         it("give the https url, the load balancer's and the group's names, and the database's endpoint", async () => {
             const { component: fleet, name } = await build();
             expect(await valueOf(fleet.url)).to.equal("https://www.example.com");
-            expect(await valueOf(fleet.loadBalancerName)).to.equal(`${name}-lb-lb`);
-            expect(await valueOf(fleet.groupName)).to.equal(`${name}-app-group`);
-            expect(await valueOf(fleet.databaseEndpoint)).to.equal(`${name}-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306`);
+            expect(await valueOf(fleet.loadBalancerName)).to.equal(mocked.loadBalancer(name, "name"));
+            expect(await valueOf(fleet.groupName)).to.equal(mocked.groupName(name));
+            expect(await valueOf(fleet.databaseEndpoint)).to.equal(mocked.database(name, "endpoint"));
         });
     });
 

@@ -9,7 +9,10 @@ import {
     MOCK_AMI_ID,
     MOCK_HOST_PUBLIC_KEY,
     MOCK_PUBLIC_IP,
+    MOCK_RUNNING_INSTANCE_ID,
+    mockIdOf,
     mockImageArchitectures,
+    mockOutputOf,
     mockRunningInstance,
     MOCK_VPC_ID,
     MOCK_ZONE_ID,
@@ -76,6 +79,18 @@ describe("WebServer under Pulumi mocks", () => {
         (server) => server.sshCommand,
     );
 
+    /** What the mocks give the server `name`'s resources: ids, ARNs and the names Pulumi generates. */
+    const mocked = {
+        groupId: (name: string, suffix: string) => mockIdOf("aws:ec2/securityGroup:SecurityGroup", `${name}-${suffix}`),
+        instanceId: (name: string) => mockIdOf("aws:ec2/instance:Instance", `${name}-instance`),
+        role: (name: string, suffix: string, output: "name" | "arn") => mockOutputOf("aws:iam/role:Role", `${name}-${suffix}`, output),
+        backupBucket: (name: string) => mockOutputOf("aws:s3/bucket:Bucket", `${name}-backups`, "bucket"),
+        healthCheckId: (name: string) => mockIdOf("aws:route53/healthCheck:HealthCheck", `${name}-health-check`),
+        /** The ARN of the topic named `topic`: the site-down alarm's lives in us-east-1, with Route53's metrics. */
+        topicArn: (topic: string) =>
+            mockOutputOf("aws:sns/topic:Topic", topic, "arn", topic.endsWith("-us-east-1") ? "us-east-1" : undefined),
+    };
+
     describe("security group", () => {
         it("lets in exactly HTTP and HTTPS from anywhere and SSH from the allowed blocks", async () => {
             const { name } = await build();
@@ -109,7 +124,7 @@ describe("WebServer under Pulumi mocks", () => {
             const group = resourceNamed("aws:ec2/securityGroup:SecurityGroup", `${name}-deploy-access`);
             expect(group.inputs.ingress).to.equal(undefined);
             expect(group.inputs.egress).to.deep.equal([]);
-            expect(await valueOf(server.deployAccessGroupId)).to.equal(`${name}-deploy-access-id`);
+            expect(await valueOf(server.deployAccessGroupId)).to.equal(mocked.groupId(name, "deploy-access"));
         });
 
         it("allows all outbound traffic so apt and ACME work", async () => {
@@ -178,7 +193,7 @@ describe("WebServer under Pulumi mocks", () => {
             expect(keyPair.inputs.publicKey).to.equal(publicKeyMaterial(SSH_PUBLIC_KEY));
             const instance = onlyResourceOfType("aws:ec2/instance:Instance");
             expect(instance.inputs.keyName).to.match(new RegExp(`^${name}-key-[0-9a-f]{8}$`));
-            expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([`${name}-sg-id`, `${name}-deploy-access-id`]);
+            expect(instance.inputs.vpcSecurityGroupIds).to.deep.equal([mocked.groupId(name, "sg"), mocked.groupId(name, "deploy-access")]);
         });
 
         it("looks up the server the stack runs, by its Name and stack tags, and keeps an instance type of its architecture", async () => {
@@ -188,7 +203,7 @@ describe("WebServer under Pulumi mocks", () => {
                 expect(callsOf("aws:ec2/getInstances:getInstances")[0]).to.deep.include({
                     instanceTags: { Name: `${name}-instance`, stack: "dev" },
                 });
-                expect(callsOf("aws:ec2/getInstance:getInstance")[0]).to.deep.include({ instanceId: "i-0running" });
+                expect(callsOf("aws:ec2/getInstance:getInstance")[0]).to.deep.include({ instanceId: MOCK_RUNNING_INSTANCE_ID });
                 expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.instanceType).to.equal("t3.micro");
             } finally {
                 delete mockRunningInstance.instanceType;
@@ -243,11 +258,11 @@ describe("WebServer under Pulumi mocks", () => {
                 { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
             expect(onlyResourceOfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs).to.deep.include({
-                role: `${name}-snapshots-role`,
+                role: mocked.role(name, "snapshots-role", "name"),
                 policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
             });
             const policy = onlyResourceOfType("aws:dlm/lifecyclePolicy:LifecyclePolicy");
-            expect(policy.inputs.executionRoleArn).to.equal(`arn:aws:iam::123456789012:role/${name}-snapshots-role`);
+            expect(policy.inputs.executionRoleArn).to.equal(mocked.role(name, "snapshots-role", "arn"));
             expect(policy.inputs.state).to.equal("ENABLED");
             const details = policy.inputs.policyDetails as {
                 targetTags: Record<string, string>;
@@ -278,7 +293,7 @@ describe("WebServer under Pulumi mocks", () => {
             const bucket = resourceNamed("aws:s3/bucket:Bucket", `${name}-backups`);
             expect(bucket.protect, "pulumi destroy stops at it until lift-protection.sh").to.equal(true);
             const settingOf = (type: string) =>
-                resourcesOfType(type).find((resource) => resource.inputs.bucket === `${name}-backups-bucket`);
+                resourcesOfType(type).find((resource) => resource.inputs.bucket === mocked.backupBucket(name));
             expect(settingOf("aws:s3/bucketVersioning:BucketVersioning")?.inputs.versioningConfiguration).to.deep.equal({
                 status: "Enabled",
             });
@@ -317,7 +332,7 @@ describe("WebServer under Pulumi mocks", () => {
 
         it("lets the server put and read backups under its own prefix, never delete one or change the bucket's rules", async () => {
             const { name } = await build();
-            const bucketArn = `arn:aws:s3:::${name}-backups-bucket`;
+            const bucketArn = `arn:aws:s3:::${mocked.backupBucket(name)}`;
             const policy = statements(resourceNamed("aws:iam/rolePolicy:RolePolicy", `${name}-server-backups-policy`).inputs.policy);
             const allowed = policy.filter((statement) => statement.Effect === "Allow" && statement.Sid !== "ReportBackupHealth");
             expect(allowed.map((statement) => statement.Resource)).to.deep.equal([`${bucketArn}/dev-${name}/*`, bucketArn]);
@@ -346,7 +361,7 @@ describe("WebServer under Pulumi mocks", () => {
             const { name } = await build();
             const policy = statements(resourceNamed("aws:s3/bucketPolicy:BucketPolicy", `${name}-backups-policy`).inputs.policy);
             expect(policy.map((statement) => statement.Sid)).to.deep.equal(["DenyPlainHttp", "ServerNeverErasesBackups"]);
-            expect(policy[1]).to.deep.include({ Effect: "Deny", Principal: { AWS: `arn:aws:iam::123456789012:role/${name}-server-role` } });
+            expect(policy[1]).to.deep.include({ Effect: "Deny", Principal: { AWS: mocked.role(name, "server-role", "arn") } });
             expect(policy[1].Action).to.include("s3:DeleteObjectVersion");
         });
 
@@ -357,9 +372,11 @@ describe("WebServer under Pulumi mocks", () => {
                 { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
             expect(resourceNamed("aws:iam/instanceProfile:InstanceProfile", `${name}-server-profile`).inputs.role).to.equal(
-                `${name}-server-role`,
+                mocked.role(name, "server-role", "name"),
             );
-            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.iamInstanceProfile).to.equal(`${name}-server-profile`);
+            expect(onlyResourceOfType("aws:ec2/instance:Instance").inputs.iamInstanceProfile).to.equal(
+                mockOutputOf("aws:iam/instanceProfile:InstanceProfile", `${name}-server-profile`, "name"),
+            );
         });
 
         it("refuses an ECDSA public key, which EC2's ImportKeyPair refuses, naming the two key types it takes", () => {
@@ -468,7 +485,7 @@ describe("WebServer under Pulumi mocks", () => {
             const subscriptions = resourcesOfType("aws:sns/topicSubscription:TopicSubscription");
             expect(subscriptions.map((subscription) => subscription.inputs)).to.deep.equal(
                 topics.map((topic) => ({
-                    topic: `arn:aws:sns:eu-central-1:123456789012:${topic}`,
+                    topic: mocked.topicArn(topic),
                     protocol: "email",
                     endpoint: "ops@example.com",
                 })),
@@ -487,15 +504,15 @@ describe("WebServer under Pulumi mocks", () => {
             expect(alarms[`${name}-site-down-alarm`]).to.deep.include({
                 namespace: "AWS/Route53",
                 metricName: "HealthCheckStatus",
-                dimensions: { HealthCheckId: `${name}-health-check-id` },
+                dimensions: { HealthCheckId: mocked.healthCheckId(name) },
             });
             expect(alarms[`${name}-status-check-alarm`]).to.deep.include({
                 metricName: "StatusCheckFailed",
-                dimensions: { InstanceId: `${name}-instance-id` },
+                dimensions: { InstanceId: mocked.instanceId(name) },
             });
             for (const [alarmName, alarm] of Object.entries(alarms)) {
                 const topic = alarmName.endsWith("site-down-alarm") ? `${name}-alerts-us-east-1` : `${name}-alerts`;
-                expect(alarm.alarmActions, alarmName).to.deep.equal([`arn:aws:sns:eu-central-1:123456789012:${topic}`]);
+                expect(alarm.alarmActions, alarmName).to.deep.equal([mocked.topicArn(topic)]);
                 expect(alarm.okActions, alarmName).to.deep.equal(alarm.alarmActions);
             }
         });
@@ -510,7 +527,7 @@ describe("WebServer under Pulumi mocks", () => {
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 period: 300,
                 evaluationPeriods: 1,
-                alarmActions: [`arn:aws:sns:eu-central-1:123456789012:${name}-alerts`],
+                alarmActions: [mocked.topicArn(`${name}-alerts`)],
             };
             expect(alarm("backup-not-verified")).to.deep.include({
                 ...onTheServersReport,
@@ -591,7 +608,7 @@ describe("WebServer under Pulumi mocks", () => {
         it("binds the Elastic IP to the instance", async () => {
             const { name } = await build();
             const eip = onlyResourceOfType("aws:ec2/eip:Eip");
-            expect(eip.inputs.instance).to.equal(`${name}-instance-id`);
+            expect(eip.inputs.instance).to.equal(mocked.instanceId(name));
             expect(eip.inputs.domain).to.equal("vpc");
         });
 
@@ -705,7 +722,7 @@ describe("WebServer under Pulumi mocks", () => {
             const inputs = {
                 domain: "example.com",
                 authorizedKeys: [publicKeyMaterial(SSH_PUBLIC_KEY)],
-                backupBucket: { bucket: `${name}-backups-bucket`, prefix: `dev-${name}`, region: "eu-central-1" },
+                backupBucket: { bucket: mocked.backupBucket(name), prefix: `dev-${name}`, region: "eu-central-1" },
             };
             expect(await Promise.all(commands.map((command) => scriptRunBy(command)))).to.deep.equal(
                 runSteps.map((step) =>
@@ -767,7 +784,7 @@ describe("WebServer under Pulumi mocks", () => {
         it("runs every step again when the instance behind the address is replaced", async () => {
             const { name } = await build();
             for (const resource of resources().filter((candidate) => REMOTE_TYPES.includes(candidate.type))) {
-                expect(resource.inputs.triggers, resource.name).to.deep.equal([identityTrigger(`${name}-instance-id`)]);
+                expect(resource.inputs.triggers, resource.name).to.deep.equal([identityTrigger(mocked.instanceId(name))]);
             }
         });
 
@@ -835,9 +852,9 @@ describe("WebServer under Pulumi mocks", () => {
             expect(await valueOf(server.url)).to.equal("http://www.example.com");
             expect(await valueOf(server.hostName)).to.equal("www.example.com");
             expect(await valueOf(server.publicIp)).to.equal(MOCK_PUBLIC_IP);
-            expect(await valueOf(server.instanceId)).to.equal(`${name}-instance-id`);
+            expect(await valueOf(server.instanceId)).to.equal(mocked.instanceId(name));
             expect(await valueOf(server.sshCommand)).to.equal(`ssh admin@${MOCK_PUBLIC_IP}`);
-            expect(await valueOf(server.backupBucket)).to.equal(`${name}-backups-bucket`);
+            expect(await valueOf(server.backupBucket)).to.equal(mocked.backupBucket(name));
         });
 
         it("gives an https URL when its provisioning has tls, or when told so for a server it does not configure", async () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { installMocks, MOCK_PUBLIC_IP } from "../../support/pulumiMocks";
+import { installMocks, MOCK_PUBLIC_IP, mockOutputOf } from "../../support/pulumiMocks";
 import type { WebServerArgs } from "../../../components/webServer";
 import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, RESOURCE_RULES, webstackPolicies } from "../../../policy/policies";
 import { sshFromAnywhereAllowed } from "../../../policy/ingressRules";
@@ -310,7 +310,7 @@ describe("webstack policy pack", function () {
             expect(violations.map((violation) => violation.policy)).to.deep.equal([DNS_POLICY_NAME]);
             expect(violations[0].message)
                 .to.include("alias other.elb.amazonaws.com")
-                .and.to.include("policy-fleet-lb.eu-central-1.elb.amazonaws.com");
+                .and.to.include(mockOutputOf("aws:lb/loadBalancer:LoadBalancer", "policy-fleet-lb", "dnsName"));
         });
 
         it("rejects every A record of a stack without an Elastic IP", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, MOCK_PUBLIC_IP, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
+import { installMocks, MOCK_PUBLIC_IP, mockOutputOf, resetRecords, resources, settle, valueOf } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
 import { buildPlan, stepScript } from "../../../provisioning";
 import { stepHoldsSecrets } from "../../../provisioning/plan";
@@ -79,7 +79,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         const inputs = {
             domain: settings.domain,
             authorizedKeys: [config["webstack:sshPublicKey"]],
-            backupBucket: { bucket: "webstack-backups-bucket", prefix: "dev-webstack", region: "eu-central-1" },
+            backupBucket: {
+                bucket: mockOutputOf("aws:s3/bucket:Bucket", "webstack-backups", "bucket"),
+                prefix: "dev-webstack",
+                region: "eu-central-1",
+            },
         };
         const scripts = plan.flatMap((step) =>
             step.kind !== "run"
@@ -203,11 +207,11 @@ describe("the Pulumi program (index.ts) under mocks", function () {
         expect(outputs).to.deep.equal({
             url: "https://www.example.org",
             hostName: "www.example.org",
-            loadBalancerName: "webstack-lb-lb",
-            groupName: "webstack-app-group",
-            databaseEndpoint: "webstack-db.abcdefghij.eu-central-1.rds.amazonaws.com:3306",
-            databaseIdentifier: "webstack-db-identifier",
-            bucketName: "webstack-plan-bucket",
+            loadBalancerName: mockOutputOf("aws:lb/loadBalancer:LoadBalancer", "webstack-lb", "name"),
+            groupName: mockOutputOf("aws:autoscaling/group:Group", "webstack-app", "name"),
+            databaseEndpoint: mockOutputOf("aws:rds/instance:Instance", "webstack-db", "endpoint"),
+            databaseIdentifier: mockOutputOf("aws:rds/instance:Instance", "webstack-db", "identifier"),
+            bucketName: mockOutputOf("aws:s3/bucket:Bucket", "webstack-plan", "bucket"),
         });
         expect(remoteSteps()).to.deep.equal([]);
         const types = resources().map((resource) => resource.type);
