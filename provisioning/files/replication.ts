@@ -94,7 +94,7 @@ const REPLICATION_SETTINGS = {
     REPLICA_TUNNEL_UNIT,
 };
 
-/** `webstack-replica key | follow ADDRESS HOST_KEY | status | promote GTID`: the replacement's side. */
+/** `webstack-replica key | allow KEY | follow ADDRESS HOST_KEY | rejoin ADDRESS HOST_KEY | status | promote GTID`: both sides' replication. */
 export function renderReplicaCommand(): string {
     return renderCommand({
         description: "webstack-replica: copy and follow the database of the server this one replaces, then take over.",
@@ -103,6 +103,8 @@ export function renderReplicaCommand(): string {
             REPLICA_TUNNEL_UNIT_FILE: renderReplicaTunnelUnit(),
             PROMOTE_TIMEOUT_SECONDS,
             SHIP_BACKUPS_COMMAND,
+            MAINTENANCE_DIR,
+            WRITES_PAUSED_FILE: MAINTENANCE_FILES.writesPaused,
         },
         body: scriptBody("webstack-replica"),
     });
@@ -131,7 +133,8 @@ export function renderWritesCommand(): string {
  * replacement's key allowed on the old server, the copy and the following, the old server's writes
  * paused (it prints its last transaction), the replacement caught up to that and taking writes; then
  * the address moves, and the old server's front door closes, which ends the connections still open
- * to it.
+ * to it. Moving back is the same move the other way, with `rejoin` in place of `follow`: the server
+ * the site left follows the one it moved to from its own last transaction, without a copy.
  */
 export interface MoveCommand {
     readonly on: "old" | "replacement";
@@ -141,9 +144,10 @@ export interface MoveCommand {
 export const MOVE_COMMANDS = {
     replicationKey: { on: "replacement", command: `${REPLICA_COMMAND} key` } as MoveCommand,
     allow: (key: string): MoveCommand => ({ on: "old", command: `${REPLICA_COMMAND} allow ${shellQuote(key.trim())}` }),
-    follow: (oldAddress: string, oldHostKey: string): MoveCommand => ({
+    /** The replacement catches up with the old server: `follow` after a copy, or `rejoin`, moving back, from its own last transaction. */
+    catchUp: (how: "follow" | "rejoin", oldAddress: string, oldHostKey: string): MoveCommand => ({
         on: "replacement",
-        command: `${REPLICA_COMMAND} follow ${shellQuote(oldAddress)} ${shellQuote(oldHostKey.trim())}`,
+        command: `${REPLICA_COMMAND} ${how} ${shellQuote(oldAddress)} ${shellQuote(oldHostKey.trim())}`,
     }),
     pauseWrites: { on: "old", command: `${WRITES_COMMAND} pause` } as MoveCommand,
     promote: (position: string): MoveCommand => ({

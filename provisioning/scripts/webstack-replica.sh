@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Usage: webstack-replica key | allow KEY | follow ADDRESS HOST_KEY | status | promote GTID_POSITION
+# Usage: webstack-replica key | allow KEY | follow ADDRESS HOST_KEY | rejoin ADDRESS HOST_KEY | status | promote GTID_POSITION
 # Moving the site to a replacement server without losing a write (the old server's side of the
 # cut-over is webstack-writes).
 #   key (replacement): prints this server's replication key, made once.
@@ -9,11 +9,15 @@
 #     private address), whose host key is HOST_KEY ("ssh-ed25519 AAAA..."), copies the app's database
 #     and follows it as a read-only replica (GTID) until it has caught up. This server's own database
 #     is replaced. Again while following the same server: nothing changes.
+#   rejoin ADDRESS HOST_KEY (the server the site moved away from, to move it back): follows the
+#     server at ADDRESS from this server's own last transaction, without a copy, and opens its site
+#     again, its writes still paused until it is promoted.
 #   status: "following ADDRESS: ..." or "primary".
 #   promote GTID_POSITION (replacement): waits until this server has replayed the old server's
 #     transactions up to GTID_POSITION (what webstack-writes pause printed there), then stops
-#     following, takes writes, and starts a new backup history from a dump of what it now holds.
-usage="usage: webstack-replica key | allow KEY | follow ADDRESS HOST_KEY | status | promote GTID_POSITION"
+#     following, takes writes (its write pause, if any, ends), and starts a new backup history from
+#     a dump of what it now holds.
+usage="usage: webstack-replica key | allow KEY | follow ADDRESS HOST_KEY | rejoin ADDRESS HOST_KEY | status | promote GTID_POSITION"
 key_file="$REPLICATION_DIR/id_ed25519"
 password_file="$REPLICATION_DIR/password"
 source_env="$REPLICATION_DIR/source.env"
@@ -56,6 +60,58 @@ caught_up() {
   [[ "$(replica_field Slave_IO_Running)" == Yes && "$(replica_field Slave_SQL_Running)" == Yes && "$(replica_field Seconds_Behind_Master)" == 0 ]]
 }
 
+# already_following ADDRESS: this server follows the server at ADDRESS and has caught up.
+already_following() {
+  [[ "$(following_address || true)" == "$1" ]] && caught_up
+}
+
+# check_source ADDRESS HOST_KEY: fails unless they are an IPv4 address and an ed25519 host key.
+check_source() {
+  local address="$1" host_key="$2"
+  [[ "$address" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || fail "the old server's address is \"$address\"; expected its private IPv4 address, for example 172.31.5.20."
+  [[ "$host_key" =~ ^ssh-ed25519\ [A-Za-z0-9+/]+=*$ ]] || fail "the old server's host key is \"$host_key\"; expected \"ssh-ed25519 AAAA...\" (its /etc/ssh/ssh_host_ed25519_key.pub without the comment)."
+}
+
+# open_tunnel ADDRESS HOST_KEY: the tunnel to the old server's database up, this server read-only and
+# following no one.
+open_tunnel() {
+  local address="$1" host_key="$2"
+  ensure_key
+  put_content "$REPLICATION_DIR/known_hosts" 600 root:root "$address $host_key"
+  put_content "$source_env" 600 root:root "SOURCE_ADDRESS=$address"
+  if [[ ! -s "$password_file" ]]; then
+    put_content "$password_file" 600 root:root "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  fi
+  # The old server's grant reads the password on stdin; it never appears on a command line.
+  if ! ssh -T -i "$key_file" -o UserKnownHostsFile="$REPLICATION_DIR/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes \
+    -o ConnectTimeout=10 "$REPLICATION_ACCOUNT@$address" <"$password_file"; then
+    fail "the old server at $address did not let this server in (above). Does it answer on port 22 from here, is its replication step applied, and was this server's key allowed there (webstack-replica allow \"\$(webstack-replica key)\")?"
+  fi
+  put_unit "$REPLICA_TUNNEL_UNIT" "$REPLICA_TUNNEL_UNIT_FILE"
+  systemctl restart "$REPLICA_TUNNEL_UNIT"
+  for _ in $(seq 1 30); do
+    from_source mariadb --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 1
+  done
+  from_source mariadb --batch --skip-column-names -e 'SELECT 1' >/dev/null ||
+    fail "the tunnel to the old server's database does not answer (journalctl -u $REPLICA_TUNNEL_UNIT)."
+  sql "SET GLOBAL read_only = ON"
+  sql "STOP SLAVE"
+  sql "RESET SLAVE ALL"
+}
+
+# follow_from slave_pos|current_pos: replicates from the old server through the tunnel, from the
+# position the copy set or from this server's own, until it has caught up.
+follow_from() {
+  mariadb --protocol=socket <<<"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$REPLICA_TUNNEL_PORT, MASTER_USER='$REPLICATION_DATABASE_USER', MASTER_PASSWORD='$(cat "$password_file")', MASTER_USE_GTID=$1, MASTER_CONNECT_RETRY=2"
+  sql "START SLAVE"
+  for _ in $(seq 1 60); do
+    caught_up && break
+    sleep 1
+  done
+  caught_up || fail "this server does not keep up with the old server: $(describe); $(replica_field Last_IO_Error) $(replica_field Last_SQL_Error)"
+}
+
 case "${1:-}" in
   key)
     (( $# == 1 )) || fail "$usage"
@@ -71,48 +127,33 @@ case "${1:-}" in
     ;;
   follow)
     (( $# == 3 )) || fail "$usage"
-    address="$2"
-    host_key="$3"
-    [[ "$address" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || fail "the old server's address is \"$address\"; expected its private IPv4 address, for example 172.31.5.20."
-    [[ "$host_key" =~ ^ssh-ed25519\ [A-Za-z0-9+/]+=*$ ]] || fail "the old server's host key is \"$host_key\"; expected \"ssh-ed25519 AAAA...\" (its /etc/ssh/ssh_host_ed25519_key.pub without the comment)."
-    if [[ "$(following_address || true)" == "$address" ]] && caught_up; then
-      describe
-      exit 0
+    check_source "$2" "$3"
+    if ! already_following "$2"; then
+      open_tunnel "$2" "$3"
+      # Nothing but the copy writes here from now on; this server's own history (its provisioning) is dropped.
+      sql "RESET MASTER"
+      # One consistent snapshot, with the old server's GTID position at that instant (SET GLOBAL
+      # gtid_slave_pos), loaded without logging it: the copy is the old server's history, not news.
+      {
+        echo "SET SESSION sql_log_bin = 0;"
+        from_source mariadb-dump --single-transaction --gtid --master-data=1 --triggers --databases "$APP_DATABASE"
+      } | mariadb --protocol=socket
+      # This server's log starts where the copy does, so that the old server can rejoin it from its
+      # own last transaction (moving back) even when nothing was written in between.
+      sql "SET GLOBAL gtid_binlog_state = '$(sql 'SELECT @@GLOBAL.gtid_slave_pos')'"
+      follow_from slave_pos
     fi
-    ensure_key
-    put_content "$REPLICATION_DIR/known_hosts" 600 root:root "$address $host_key"
-    put_content "$source_env" 600 root:root "SOURCE_ADDRESS=$address"
-    if [[ ! -s "$password_file" ]]; then
-      put_content "$password_file" 600 root:root "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    describe
+    ;;
+  rejoin)
+    (( $# == 3 )) || fail "$usage"
+    check_source "$2" "$3"
+    if ! already_following "$2"; then
+      open_tunnel "$2" "$3"
+      # What this server wrote last is where it picks up: the server it follows logged it too.
+      follow_from current_pos
     fi
-    # The old server's grant reads the password on stdin; it never appears on a command line.
-    if ! ssh -T -i "$key_file" -o UserKnownHostsFile="$REPLICATION_DIR/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes \
-      -o ConnectTimeout=10 "$REPLICATION_ACCOUNT@$address" <"$password_file"; then
-      fail "the old server at $address did not let this server in (above). Does it answer on port 22 from here, is its replication step applied, and was this server's key allowed there (webstack-replica allow \"\$(webstack-replica key)\")?"
-    fi
-    put_unit "$REPLICA_TUNNEL_UNIT" "$REPLICA_TUNNEL_UNIT_FILE"
-    systemctl restart "$REPLICA_TUNNEL_UNIT"
-    for _ in $(seq 1 30); do
-      from_source mariadb --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1 && break
-      sleep 1
-    done
-    from_source mariadb --batch --skip-column-names -e 'SELECT 1' >/dev/null ||
-      fail "the tunnel to the old server's database does not answer (journalctl -u $REPLICA_TUNNEL_UNIT)."
-    # Nothing but the copy writes here from now on; this server's own history (its provisioning) is dropped.
-    sql "SET GLOBAL read_only = ON"
-    sql "STOP SLAVE"
-    sql "RESET SLAVE ALL"
-    sql "RESET MASTER"
-    # One consistent snapshot, with the old server's GTID position at that instant (SET GLOBAL gtid_slave_pos).
-    from_source mariadb-dump --single-transaction --gtid --master-data=1 --triggers --databases "$APP_DATABASE" |
-      mariadb --protocol=socket
-    mariadb --protocol=socket <<<"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$REPLICA_TUNNEL_PORT, MASTER_USER='$REPLICATION_DATABASE_USER', MASTER_PASSWORD='$(cat "$password_file")', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2"
-    sql "START SLAVE"
-    for _ in $(seq 1 60); do
-      caught_up && break
-      sleep 1
-    done
-    caught_up || fail "this server does not keep up with the old server: $(describe); $(replica_field Last_IO_Error) $(replica_field Last_SQL_Error)"
+    ensure_service nginx
     describe
     ;;
   status)
@@ -133,6 +174,7 @@ case "${1:-}" in
     sql "STOP SLAVE"
     sql "RESET SLAVE ALL"
     sql "SET GLOBAL read_only = OFF"
+    rm -f "$MAINTENANCE_DIR/$WRITES_PAUSED_FILE"
     retire_service "$REPLICA_TUNNEL_UNIT"
     rm -f "/etc/systemd/system/$REPLICA_TUNNEL_UNIT" "$password_file" "$source_env" "$REPLICATION_DIR/known_hosts"
     systemctl daemon-reload

@@ -14,7 +14,7 @@ export interface MoveReport {
 /**
  * Moves the site from the old server to its replacement, both provisioned with the same plan, as
  * {@link MOVE_COMMANDS} orders it; `moveAddress` moves the site's address (the Elastic IP) to the
- * replacement once it takes writes.
+ * replacement once it takes writes. Moving back is the same call with the roles swapped.
  */
 export async function moveToReplacement(servers: {
     old: SshTarget;
@@ -23,6 +23,8 @@ export async function moveToReplacement(servers: {
     oldAddress: string;
     /** The old server's SSH host key, "ssh-ed25519 AAAA...". */
     oldHostKey: string;
+    /** Moving back: the replacement is the server the site left, and catches up from its own last transaction. Defaults to false. */
+    movingBack?: boolean;
     moveAddress(): Promise<void>;
     log(line: string): void;
 }): Promise<MoveReport> {
@@ -31,7 +33,7 @@ export async function moveToReplacement(servers: {
     const key = await run(MOVE_COMMANDS.replicationKey);
     await run(MOVE_COMMANDS.allow(key));
     const followStarted = Date.now();
-    servers.log(await run(MOVE_COMMANDS.follow(servers.oldAddress, servers.oldHostKey)));
+    servers.log(await run(MOVE_COMMANDS.catchUp(servers.movingBack ? "rejoin" : "follow", servers.oldAddress, servers.oldHostKey)));
     const followSeconds = (Date.now() - followStarted) / 1000;
 
     const pausedAt = Date.now();

@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { buildRelease } from "../../release/build";
 import { figure } from "../support/figure";
 import { describeOutcomes } from "../support/load";
-import { lostWrites, moveUnderLoad, storedPostCount, storedPosts, type MoveUnderLoad } from "../support/move";
+import {
+    lostWrites,
+    moveBackUnderLoad,
+    moveUnderLoad,
+    storedPostCount,
+    storedPosts,
+    type MoveBack,
+    type MoveUnderLoad,
+} from "../support/move";
 
 const READ_CONNECTIONS = 64;
 const WRITERS = 4;
@@ -72,5 +80,41 @@ describe("the site moved to a replacement server under load (end to end)", funct
         expect(await old.exec("sshd -T -C user=admin,host=x,addr=198.18.0.1 | grep -i '^allowtcpforwarding '")).to.match(
             /allowtcpforwarding no/,
         );
+    });
+
+    describe("and moved back", () => {
+        let back: MoveBack;
+
+        before(async () => {
+            back = await moveBackUnderLoad(moved, { readers: READ_CONNECTIONS, writers: WRITERS });
+            figure(
+                `moved back: the old server rejoined in ${back.move.followSeconds.toFixed(1)} s, writes paused ${back.move.writePauseSeconds.toFixed(1)} s; ` +
+                    `reads: ${back.reads.sent} (${describeOutcomes(back.reads.outcomes)}); writes: ${back.writes.submissions} posts (${describeOutcomes(back.writes.outcomes)})`,
+            );
+        });
+
+        it("fails no read, with the same commands the other way", () => {
+            expect(back.reads.failures, "the first failures").to.deep.equal([]);
+            expect(back.reads.failed).to.equal(0);
+        });
+
+        it("holds, on the server the site left, every post written before, after and during both moves", async () => {
+            const { old, runId } = moved;
+            expect(back.writes.abandoned).to.equal(0);
+            expect(
+                lostWrites(moved.writes.acknowledged, await storedPosts(old, runId)),
+                "written before and during the first move",
+            ).to.deep.equal([]);
+            expect(lostWrites(back.writes.acknowledged, await storedPosts(old, back.runId)), "written while moving back").to.deep.equal([]);
+            expect(await storedPostCount(old, back.runId), "no post stored twice").to.equal(back.writes.acknowledged.size);
+        });
+
+        it("leaves the server the site left taking writes again, and the other one paused behind a closed site", async () => {
+            const { old, replacement } = moved;
+            expect(await old.exec("webstack-replica status")).to.match(/^primary: read_only=0/);
+            expect((await old.exec("webstack-writes status")).trim()).to.equal("served");
+            expect((await replacement.exec("webstack-writes status")).trim()).to.equal(`paused at ${back.move.position}`);
+            expect((await replacement.exec("systemctl is-active nginx || true")).trim()).to.equal("inactive");
+        });
     });
 });

@@ -8,6 +8,8 @@ import { startWriters, type WriteReport } from "./writers";
 
 /** The site's Elastic IP in the sandbox: an address of the test range that no server owns. */
 const ELASTIC_ADDRESS = "198.19.0.10";
+/** The Elastic IP's name, for its table on this machine. */
+const ELASTIC_NAME = "site";
 const API_READ = "/api/posts?limit=5";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,7 +44,7 @@ export async function moveUnderLoad(options: {
     let old: TestSandbox | undefined;
     let replacement: TestSandbox | undefined;
     const destroy = async () => {
-        await releaseElasticAddress(options.names.old, ELASTIC_ADDRESS);
+        await releaseElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS);
         await old?.destroy();
         await replacement?.destroy();
     };
@@ -59,27 +61,50 @@ export async function moveUnderLoad(options: {
             throw first.status === "rejected" ? first.reason : (second as PromiseRejectedResult).reason;
         }
         const [from, to] = [first.value, second.value];
-        await associateElasticAddress(options.names.old, ELASTIC_ADDRESS, from.address);
+        await associateElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS, from.address);
         const site = { address: ELASTIC_ADDRESS, hostName: `www.${from.domain}` };
-        const runId = `move-${Date.now()}`;
-        const load = startLoad(site, { paths: [API_READ, "/"], concurrency: options.readers });
-        const writers = startWriters(site, options.writers, { runId, maxSeconds: 300 });
-        await sleep(3_000);
-        const move = await moveToReplacement({
-            old: from.ssh,
-            replacement: to.ssh,
-            oldAddress: from.address,
-            oldHostKey: (await from.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
-            moveAddress: () => associateElasticAddress(options.names.old, ELASTIC_ADDRESS, to.address),
-            log,
-        });
-        await sleep(5_000);
-        const [reads, writes] = await Promise.all([load.stop(), writers.stop()]);
+        const { move, reads, writes, runId } = await moveWhileUsed(site, from, to, { ...options, log, movingBack: false });
         return { old: from, replacement: to, site, move, reads, writes, runId, destroy };
     } catch (error) {
         await destroy();
         throw error;
     }
+}
+
+/** What moving the site back measured, as {@link MoveUnderLoad} does for the move. */
+export type MoveBack = Pick<MoveUnderLoad, "move" | "reads" | "writes" | "runId">;
+
+/** Moves a moved site back to the server it left, under the same readers and writers: the server the site left rejoins (`webstack-replica rejoin`). */
+export async function moveBackUnderLoad(
+    moved: MoveUnderLoad,
+    options: { readers: number; writers: number; log?: (line: string) => void },
+): Promise<MoveBack> {
+    return moveWhileUsed(moved.site, moved.replacement, moved.old, { ...options, log: options.log ?? suiteLog, movingBack: true });
+}
+
+/** Readers and writers on the site from a few seconds before the move from `from` to `to` to a few after it. */
+async function moveWhileUsed(
+    site: LoadTarget,
+    from: TestSandbox,
+    to: TestSandbox,
+    options: { readers: number; writers: number; log: (line: string) => void; movingBack: boolean },
+): Promise<MoveBack> {
+    const runId = `move-${Date.now()}`;
+    const load = startLoad(site, { paths: [API_READ, "/"], concurrency: options.readers });
+    const writers = startWriters(site, options.writers, { runId, maxSeconds: 300 });
+    await sleep(3_000);
+    const move = await moveToReplacement({
+        old: from.ssh,
+        replacement: to.ssh,
+        oldAddress: from.address,
+        oldHostKey: (await from.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
+        movingBack: options.movingBack,
+        moveAddress: () => associateElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS, to.address),
+        log: options.log,
+    });
+    await sleep(5_000);
+    const [reads, writes] = await Promise.all([load.stop(), writers.stop()]);
+    return { move, reads, writes, runId };
 }
 
 /** The posts a run stored, body → id, in a server's live database. */

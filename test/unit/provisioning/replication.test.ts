@@ -70,7 +70,7 @@ describe("MOVE_COMMANDS", () => {
             [
                 MOVE_COMMANDS.replicationKey,
                 MOVE_COMMANDS.allow(key),
-                MOVE_COMMANDS.follow("172.31.5.20", "ssh-ed25519 AAAAhost"),
+                MOVE_COMMANDS.catchUp("follow", "172.31.5.20", "ssh-ed25519 AAAAhost"),
                 MOVE_COMMANDS.pauseWrites,
                 MOVE_COMMANDS.promote("0-1-42"),
                 MOVE_COMMANDS.closeOldSite,
@@ -83,6 +83,13 @@ describe("MOVE_COMMANDS", () => {
             "replacement: /usr/local/sbin/webstack-replica promote '0-1-42'",
             "old: systemctl stop nginx",
         ]);
+    });
+
+    it("moves back the same way, the server the site left rejoining from its own last transaction", () => {
+        expect(MOVE_COMMANDS.catchUp("rejoin", "172.31.5.21", "ssh-ed25519 AAAAhost")).to.deep.equal({
+            on: "replacement",
+            command: "/usr/local/sbin/webstack-replica rejoin '172.31.5.21' 'ssh-ed25519 AAAAhost'",
+        });
     });
 
     it("passes what the servers printed as one argument each, whatever it holds", () => {
@@ -113,6 +120,9 @@ describe("the move's commands, run with bash", () => {
         expect(run(renderReplicaCommand(), "follow 172.31.5.20 'ssh-rsa AAAA'").stderr).to.contain('expected "ssh-ed25519 AAAA..."');
         expect(run(renderReplicaCommand(), "promote 'latest'").stderr).to.contain('the old server\'s position is "latest"');
         expect(run(renderReplicaCommand(), "allow 'not a key'").stderr).to.contain("expected what webstack-replica key printed");
+        expect(run(renderReplicaCommand(), "rejoin 10.0.0.300.1 'ssh-ed25519 AAAA'").stderr).to.contain(
+            "expected its private IPv4 address",
+        );
     });
 
     it("answer an unknown or missing subcommand with their usage", () => {
