@@ -128,6 +128,12 @@ export function renderWritesCommand(): string {
     });
 }
 
+/** One of the move's commands, and the server it runs on as root. */
+export interface MoveCommand {
+    readonly on: "old" | "replacement";
+    readonly command: string;
+}
+
 /**
  * The move's commands, in the order they run, each as root on the server it is named for: the
  * replacement's key allowed on the old server, the copy and the following, the old server's writes
@@ -136,23 +142,18 @@ export function renderWritesCommand(): string {
  * to it. Moving back is the same move the other way, with `rejoin` in place of `follow`: the server
  * the site left follows the one it moved to from its own last transaction, without a copy.
  */
-export interface MoveCommand {
-    readonly on: "old" | "replacement";
-    readonly command: string;
-}
-
 export const MOVE_COMMANDS = {
-    replicationKey: { on: "replacement", command: `${REPLICA_COMMAND} key` } as MoveCommand,
+    replicationKey: { on: "replacement", command: `${REPLICA_COMMAND} key` },
     allow: (key: string): MoveCommand => ({ on: "old", command: `${REPLICA_COMMAND} allow ${shellQuote(key.trim())}` }),
     /** The replacement catches up with the old server: `follow` after a copy, or `rejoin`, moving back, from its own last transaction. */
     catchUp: (how: "follow" | "rejoin", oldAddress: string, oldHostKey: string): MoveCommand => ({
         on: "replacement",
         command: `${REPLICA_COMMAND} ${how} ${shellQuote(oldAddress)} ${shellQuote(oldHostKey.trim())}`,
     }),
-    pauseWrites: { on: "old", command: `${WRITES_COMMAND} pause` } as MoveCommand,
+    pauseWrites: { on: "old", command: `${WRITES_COMMAND} pause` },
     promote: (position: string): MoveCommand => ({
         on: "replacement",
         command: `${REPLICA_COMMAND} promote ${shellQuote(position.trim())}`,
     }),
-    closeOldSite: { on: "old", command: "systemctl stop nginx" } as MoveCommand,
-};
+    closeOldSite: { on: "old", command: "systemctl stop nginx" },
+} satisfies Record<string, MoveCommand | ((...values: never[]) => MoveCommand)>;

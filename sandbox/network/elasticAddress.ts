@@ -1,4 +1,5 @@
 import { runCommand } from "../host/exec";
+import { replacingTableRuleset } from "./network";
 
 /**
  * An Elastic IP for sandbox servers: an address of the test range that no server owns, which this
@@ -16,18 +17,12 @@ export function elasticAddressTable(name: string): string {
 
 /** The ruleset, for `nft -f`, that sends this machine's traffic for `address` to `target`; applying it again replaces the mapping. */
 export function elasticAddressRuleset(name: string, address: string, target: string): string {
-    const table = elasticAddressTable(name);
-    return [
-        `table ip ${table}`,
-        `delete table ip ${table}`,
-        `table ip ${table} {`,
+    return replacingTableRuleset(elasticAddressTable(name), [
         "  chain output {",
         "    type nat hook output priority -100; policy accept;",
         `    ip daddr ${address} dnat to ${target}`,
         "  }",
-        "}",
-        "",
-    ].join("\n");
+    ]);
 }
 
 /** Associates the Elastic IP `name` (at `address`) with the server at `target`, moving it when it was elsewhere. */

@@ -111,10 +111,7 @@ export function defaultRouteInterface(ipRouteJson: string): string {
  */
 export function natRuleset(uplink: string): string {
     const ports = EGRESS_TCP_PORTS.join(", ");
-    return [
-        `table ip ${NAT_TABLE}`,
-        `delete table ip ${NAT_TABLE}`,
-        `table ip ${NAT_TABLE} {`,
+    return replacingTableRuleset(NAT_TABLE, [
         "  chain forward {",
         "    type filter hook forward priority filter; policy accept;",
         `    ip saddr ${SANDBOX_SOURCE_RANGE} oifname "${uplink}" tcp dport { ${ports} } accept`,
@@ -124,9 +121,15 @@ export function natRuleset(uplink: string): string {
         "    type nat hook postrouting priority srcnat; policy accept;",
         `    ip saddr ${SANDBOX_SOURCE_RANGE} oifname "${uplink}" masquerade`,
         "  }",
-        "}",
-        "",
-    ].join("\n");
+    ]);
+}
+
+/**
+ * An nftables table of the `ip` family, for `nft -f`, made of `chains`: it starts by deleting the
+ * table, so that applying it again replaces the table whole, in one transaction.
+ */
+export function replacingTableRuleset(table: string, chains: readonly string[]): string {
+    return [`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`, ...chains, "}", ""].join("\n");
 }
 
 /** The command that fences the test range on the host; running it again changes nothing. */
@@ -325,16 +328,10 @@ export function metadataTable(subnetIndex: number): string {
  * (169.254.169.254:80), arriving on `inboundInterface`, to the sandbox's metadata service at `hostAddress`.
  */
 export function metadataRedirectRuleset(subnetIndex: number, inboundInterface: string, hostAddress: string): string {
-    const table = metadataTable(subnetIndex);
-    return [
-        `table ip ${table}`,
-        `delete table ip ${table}`,
-        `table ip ${table} {`,
+    return replacingTableRuleset(metadataTable(subnetIndex), [
         "  chain prerouting {",
         "    type nat hook prerouting priority dstnat; policy accept;",
         `    iifname "${inboundInterface}" ip daddr 169.254.169.254 tcp dport 80 dnat to ${hostAddress}:${METADATA_PORT}`,
         "  }",
-        "}",
-        "",
-    ].join("\n");
+    ]);
 }

@@ -10,6 +10,8 @@ import {
     subnetIndexesInUse,
     testRangeFenced,
 } from "../../../sandbox/network/network";
+import { elasticAddressRuleset, elasticAddressTable } from "../../../sandbox/network/elasticAddress";
+import { runCommand } from "../../../sandbox/host/exec";
 
 describe("sandboxNetwork", () => {
     it("puts the host end on .1 and the server on .2 of 198.18.N.0/24", () => {
@@ -83,6 +85,24 @@ describe("natRuleset", () => {
         const drop = ruleset.indexOf('oifname "ens5" drop');
         expect(accept).to.be.greaterThan(-1);
         expect(drop).to.be.greaterThan(accept);
+    });
+});
+
+describe("elasticAddressRuleset", () => {
+    const ruleset = elasticAddressRuleset("site", "198.19.0.10", "198.18.2.2");
+
+    it("sends this machine's own traffic for the address to the server it is associated with, before routing", () => {
+        expect(ruleset).to.contain("type nat hook output priority -100;");
+        expect(ruleset).to.contain("ip daddr 198.19.0.10 dnat to 198.18.2.2");
+    });
+
+    it("replaces its own table whole, so that moving the address is one transaction", () => {
+        const table = elasticAddressTable("site");
+        expect(ruleset.split("\n").slice(0, 3)).to.deep.equal([`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`]);
+    });
+
+    it("is accepted by nft", async () => {
+        await runCommand("nft", ["--check", "-f", "-"], { input: ruleset });
     });
 });
 
