@@ -150,11 +150,7 @@ export function maintenanceServerLines(headers: readonly string[]): string[] {
         "    internal;",
         `    alias ${MAINTENANCE_DIR}/;`,
         "    charset utf-8;",
-        ...[
-            ...headers,
-            `add_header Retry-After ${MAINTENANCE_RETRY_AFTER_SECONDS} always;`,
-            'add_header Cache-Control "no-store" always;',
-        ].map((line) => `    ${line}`),
+        ...comeBackLaterHeaders(headers, MAINTENANCE_RETRY_AFTER_SECONDS),
         `    location = ${MAINTENANCE_LOCATION}503 {`,
         `        error_page 503 ${MAINTENANCE_LOCATION}$webstack_maintenance_file;`,
         "        return 503;",
@@ -162,6 +158,16 @@ export function maintenanceServerLines(headers: readonly string[]): string[] {
         "}",
         ...writePauseServerLines(headers),
     ];
+}
+
+/**
+ * A 503's headers inside a location: the site's own (a location with add_header of its own must
+ * repeat them), when to come back, and that nobody keeps the answer.
+ */
+function comeBackLaterHeaders(headers: readonly string[], retryAfterSeconds: number): string[] {
+    return [...headers, `add_header Retry-After ${retryAfterSeconds} always;`, 'add_header Cache-Control "no-store" always;'].map(
+        (line) => `    ${line}`,
+    );
 }
 
 /**
@@ -183,11 +189,7 @@ function writePauseServerLines(headers: readonly string[]): string[] {
         `location = ${WRITE_PAUSE_LOCATION} {`,
         "    internal;",
         "    default_type application/json;",
-        ...[
-            ...headers,
-            `add_header Retry-After ${WRITE_PAUSE_RETRY_AFTER_SECONDS} always;`,
-            'add_header Cache-Control "no-store" always;',
-        ].map((line) => `    ${line}`),
+        ...comeBackLaterHeaders(headers, WRITE_PAUSE_RETRY_AFTER_SECONDS),
         `    return 503 '${JSON.stringify(WRITE_PAUSE_ANSWER)}\\n';`,
         "}",
     ];
