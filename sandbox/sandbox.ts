@@ -3,6 +3,8 @@ import { renderHostKeyUserData, type HostKeyPair } from "../components/server/ho
 import { ensureBaseImage } from "./server/baseImage";
 import { bootServer, waitForSsh, type ServerImage } from "./server/boot";
 import { ensureCloudInitLayer, noCloudSeedFiles } from "./fleet/cloudInit";
+import { withPackageLayer, type PackageLayer } from "./server/imageLayer";
+import { SERVER_PACKAGES } from "../provisioning/steps/packages";
 import { knownHostsLines } from "./server/guest";
 import { killAndRemoveCgroups, processInCgroup } from "./server/cgroups";
 import {
@@ -51,20 +53,34 @@ export interface StartOptions {
      * sandbox makes in the image.
      */
     readonly hostKey?: HostKeyPair;
+    /**
+     * Boot from an image that has these packages installed already, as a baked AMI has (the plan
+     * still runs every step; its packages step then only applies pending updates). For suites that
+     * test the running stack rather than its installation. Defaults to none: the bare image.
+     */
+    readonly preinstalled?: PackageLayer;
 }
 
-/** How a new sandbox's server is launched: the base image, or, with the stack's host key, the cloud-init layer and the user data. */
+/** The plan's packages, for {@link StartOptions.preinstalled}. */
+export const SERVER_PACKAGES_LAYER: PackageLayer = { name: "server-packages", packages: SERVER_PACKAGES };
+
+/**
+ * How a new sandbox's server is launched: the base image, or, with the stack's host key, the
+ * cloud-init layer and the user data; with preinstalled packages, their layer on top.
+ */
 async function launchImage(
     name: string,
-    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey">,
+    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey" | "preinstalled">,
     log: (line: string) => void,
 ): Promise<ServerImage> {
     const baseImage = await ensureBaseImage(log);
+    const imageLayers = options.hostKey === undefined ? [baseImage] : [await ensureCloudInitLayer(baseImage, log), baseImage];
+    const lowerDirs = options.preinstalled === undefined ? imageLayers : await withPackageLayer(imageLayers, options.preinstalled, log);
     if (options.hostKey === undefined) {
-        return { lowerDirs: [baseImage], memoryLimitMiB: options.memoryLimitMiB };
+        return { lowerDirs, memoryLimitMiB: options.memoryLimitMiB };
     }
     return {
-        lowerDirs: [await ensureCloudInitLayer(baseImage, log), baseImage],
+        lowerDirs,
         memoryLimitMiB: options.memoryLimitMiB,
         extraFiles: noCloudSeedFiles(renderHostKeyUserData(options.hostKey), `i-sandbox-${name}`),
         // The keys the image was made with are gone once cloud-init has run: the boot is watched through the console.
@@ -99,7 +115,7 @@ export function runningSandbox(name: string): Sandbox | undefined {
 async function bootNewSandbox(
     name: string,
     domain: string,
-    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey">,
+    options: Pick<StartOptions, "memoryLimitMiB" | "hostKey" | "preinstalled">,
     log: (line: string) => void,
 ): Promise<Sandbox> {
     const paths = sandboxPaths(name);
@@ -112,6 +128,7 @@ async function bootNewSandbox(
             domain,
             createdAt: new Date().toISOString(),
             backupBucket: sandboxBackupBucket(name),
+            ...(options.preinstalled === undefined ? {} : { preinstalled: options.preinstalled }),
         };
         // Recorded before anything is made, so that a failure half-way can be torn down.
         writeState(allocated);
@@ -207,7 +224,7 @@ export async function destroySandbox(name: string, log: (line: string) => void =
 /**
  * Loses the sandbox's server as an EC2 instance and its disk are lost, without warning (every process
  * killed, the disk and the network namespace gone), and boots a new server in its place: the same
- * name and address, an empty disk from the base image, host keys of its own. What is not the server
+ * name and address, an empty disk from the image it was started on, host keys of its own. What is not the server
  * stays, as it does on AWS: its DNS, its S3 with every backup, its metadata service. The caller then
  * applies the plan, as `pulumi up` does to a replacement instance.
  */
@@ -226,7 +243,7 @@ export async function replaceServer(name: string, log: (line: string) => void = 
     log(`sandbox "${name}": server lost (processes killed, disk and network gone)`);
     await createNetwork(network);
     await restartDnsServer(paths.dnsmasqConfig, paths.dnsmasqPidFile);
-    const sandbox = await bootServer(state, { lowerDirs: [await ensureBaseImage(log)] }, log);
+    const sandbox = await bootServer(state, await launchImage(name, { preinstalled: state.preinstalled }, log), log);
     await prepareServerForSandboxAws(sandbox.ssh, paths);
     return sandbox;
 }

@@ -1,10 +1,5 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
 import type { ServerFile } from "../server/guest";
-import { runCommand, secondsSince } from "../host/exec";
-import { CACHE_DIR } from "../host/layout";
-import { unmountAllUnder } from "../server/mounts";
+import { ensurePackageLayer, type PackageLayer } from "../server/imageLayer";
 
 /**
  * What makes a fleet sandbox app server boot like an EC2 instance of the launch template: cloud-init,
@@ -15,8 +10,6 @@ import { unmountAllUnder } from "../server/mounts";
 /** Where cloud-init finds a NoCloud seed without any kernel command line. */
 export const NOCLOUD_SEED_DIR = "var/lib/cloud/seed/nocloud";
 const SANDBOX_CLOUD_CONFIG = "etc/cloud/cloud.cfg.d/90-webstack-sandbox.cfg";
-const LAYER_PACKAGES = ["cloud-init"] as const;
-const COMPLETE_MARKER = ".webstack-layer-complete";
 
 /**
  * cloud-init's settings in the sandbox: the NoCloud seed is the only data source; the sandbox has set
@@ -50,50 +43,10 @@ export function noCloudSeedFiles(userData: string, instanceId: string): ServerFi
     ];
 }
 
-/** The layer's cache directory for a base image: a new base or recipe builds a new layer. */
-export function cloudInitLayerDir(baseImage: string): string {
-    const recipe = JSON.stringify([basename(baseImage), LAYER_PACKAGES]);
-    return join(CACHE_DIR, `layer-cloud-init-${createHash("sha256").update(recipe).digest("hex").slice(0, 12)}`);
-}
+/** Debian's EC2 images ship cloud-init; the minbase does not. */
+const CLOUD_INIT_LAYER: PackageLayer = { name: "cloud-init", packages: ["cloud-init"] };
 
-/**
- * The cached cloud-init layer over `baseImage`, built first if there is none: apt installs the
- * packages into an overlay's upper directory (systemd-nspawn runs apt with the host's network), which
- * then is the layer. Built aside and renamed into place when complete.
- */
-export async function ensureCloudInitLayer(baseImage: string, log: (line: string) => void): Promise<string> {
-    const layerDir = cloudInitLayerDir(baseImage);
-    if (existsSync(join(layerDir, COMPLETE_MARKER))) {
-        return layerDir;
-    }
-    const startedAt = Date.now();
-    log(`building the cloud-init image layer (about half a minute, cached in ${layerDir})`);
-    const staging = `${layerDir}.tmp-${process.pid}`;
-    const [upper, work, root] = ["upper", "work", "root"].map((part) => join(staging, part));
-    rmSync(staging, { recursive: true, force: true });
-    for (const directory of [upper, work, root]) {
-        mkdirSync(directory, { recursive: true });
-    }
-    try {
-        await runCommand("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${baseImage},upperdir=${upper},workdir=${work}`, root]);
-        const install = `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${LAYER_PACKAGES.join(" ")} && apt-get clean && rm -rf /var/lib/apt/lists/*`;
-        await runCommand(
-            "systemd-nspawn",
-            ["--quiet", `--directory=${root}`, "--register=no", "--keep-unit", "--resolv-conf=copy-host", "bash", "-c", install],
-            {
-                env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
-            },
-        );
-        await unmountAllUnder(root);
-        writeFileSync(join(upper, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
-        rmSync(layerDir, { recursive: true, force: true });
-        renameSync(upper, layerDir);
-        rmSync(staging, { recursive: true, force: true });
-    } catch (error) {
-        await unmountAllUnder(staging);
-        rmSync(staging, { recursive: true, force: true });
-        throw new Error(`Building the cloud-init layer failed: ${(error as Error).message}`);
-    }
-    log(`cloud-init layer built in ${secondsSince(startedAt)}`);
-    return layerDir;
+/** The cached cloud-init layer over `baseImage`, built first if there is none. */
+export function ensureCloudInitLayer(baseImage: string, log: (line: string) => void): Promise<string> {
+    return ensurePackageLayer([baseImage], CLOUD_INIT_LAYER, log);
 }

@@ -52,7 +52,10 @@ export function renderDatabaseServerConfig(): string {
     ].join("\n");
 }
 
-/** The root script that makes the stand-in: MariaDB, its TLS, the app's database and the master user with `password`. Nothing it prints holds the password. */
+/** What the stand-in's image has installed (its image layer). */
+export const DATABASE_PACKAGES = ["mariadb-server"] as const;
+
+/** The root script that makes the stand-in on a server with {@link DATABASE_PACKAGES}: MariaDB, its TLS, the app's database and the master user with `password`. Nothing it prints holds the password. */
 export function databaseSetupScript(options: { certificatePem: string; keyPem: string; password: string }): string {
     const statements = [
         `CREATE DATABASE IF NOT EXISTS ${APP_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
@@ -61,11 +64,6 @@ export function databaseSetupScript(options: { certificatePem: string; keyPem: s
     ].join("\n");
     return [
         "set -euo pipefail",
-        "export DEBIAN_FRONTEND=noninteractive",
-        "if ! command -v mariadbd >/dev/null; then",
-        "  apt-get update -q >/dev/null",
-        "  apt-get install -y -q --no-install-recommends mariadb-server >/dev/null",
-        "fi",
         `install -d -m 750 -o root -g mysql ${CERTIFICATE_DIR}`,
         `printf '%s' ${shellQuote(options.certificatePem)} > ${CERTIFICATE_DIR}/server.pem`,
         `printf '%s' ${shellQuote(options.keyPem)} > ${CERTIFICATE_DIR}/server.key`,

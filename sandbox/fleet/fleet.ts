@@ -26,7 +26,9 @@ import { startSubnetMember } from "../server/subnetMember";
 import { sshRun } from "../host/ssh";
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from "./certificates";
 import { ensureCloudInitLayer } from "./cloudInit";
-import { databaseSetupScript } from "./database";
+import { DATABASE_PACKAGES, databaseSetupScript } from "./database";
+import { withPackageLayer, type PackageLayer } from "../server/imageLayer";
+import { FLEET_PACKAGES } from "../../provisioning/steps/packages";
 import { fleetHandle, type Fleet } from "./fleetHandle";
 import {
     APP_SLOTS,
@@ -44,7 +46,7 @@ import {
     type FleetPaths,
 } from "./fleetLayout";
 import { readFleetState, writeFleetState } from "./fleetState";
-import { loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
+import { LOAD_BALANCER_PACKAGES, loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
 
 /**
  * The fleet sandbox: the ha topology on this machine, one server per AWS part on one shared subnet (the
@@ -56,6 +58,13 @@ import { loadBalancerSetupScript, renderHaproxyConfig } from "./loadBalancer";
  */
 
 const HEALTH_CHECK_INTERVAL_SECONDS = 2;
+/** The stand-ins for RDS and the ALB boot with their packages installed: they are AWS's, not what the tests test. */
+const STAND_IN_LAYERS = {
+    db: { name: "fleet-database", packages: DATABASE_PACKAGES },
+    lb: { name: "fleet-load-balancer", packages: LOAD_BALANCER_PACKAGES },
+} as const satisfies Record<string, PackageLayer>;
+/** An app server's plan's packages, for startFleet's `preinstalled`. */
+export const APP_SERVER_PACKAGES_LAYER: PackageLayer = { name: "fleet-app-server-packages", packages: FLEET_PACKAGES };
 /** The app servers' role, as WebFleet names it for a stack called webstack-sandbox. */
 const APP_SERVER_ROLE = "webstack-sandbox-app-role";
 
@@ -92,6 +101,8 @@ export async function startFleet(options: {
     domain: string;
     release: Release;
     log?: (line: string) => void;
+    /** App servers boot from an image with their plan's packages installed ({@link APP_SERVER_PACKAGES_LAYER}); defaults to the bare image. */
+    preinstalled?: PackageLayer;
 }): Promise<Fleet> {
     const name = checkedSandboxName(options.name ?? "ha");
     const domain = checkedSandboxDomain(options.domain);
@@ -100,7 +111,7 @@ export async function startFleet(options: {
     await ensureHostPackages(log);
     await destroyFleet(name, () => undefined);
     try {
-        return await bootFleet(name, domain, options.release, log);
+        return await bootFleet(name, domain, options.release, options.preinstalled, log);
     } catch (error) {
         await destroyFleet(name, () => undefined);
         throw error;
@@ -124,8 +135,7 @@ export async function runningFleet(name: string, log: (line: string) => void = c
         keyFile: join(paths.certificates, "ca.key"),
         certPem: readFileSync(paths.caFile, "utf8"),
     };
-    const baseImage = await ensureBaseImage(log);
-    const layers = [await ensureCloudInitLayer(baseImage, log), baseImage];
+    const layers = await appServerLayers(state.preinstalled, log);
     return fleetHandle({
         name,
         domain: state.domain,
@@ -139,12 +149,25 @@ export async function runningFleet(name: string, log: (line: string) => void = c
     });
 }
 
-async function bootFleet(name: string, domain: string, release: Release, log: (line: string) => void): Promise<Fleet> {
+/** An app server's image: cloud-init over the base, as Debian's EC2 image, and the preinstalled packages' layer over both. */
+async function appServerLayers(preinstalled: PackageLayer | undefined, log: (line: string) => void): Promise<string[]> {
+    const baseImage = await ensureBaseImage(log);
+    const layers = [await ensureCloudInitLayer(baseImage, log), baseImage];
+    return preinstalled === undefined ? layers : withPackageLayer(layers, preinstalled, log);
+}
+
+async function bootFleet(
+    name: string,
+    domain: string,
+    release: Release,
+    preinstalled: PackageLayer | undefined,
+    log: (line: string) => void,
+): Promise<Fleet> {
     const startedAt = Date.now();
     const paths = fleetPaths(name);
     const baseImage = await ensureBaseImage(log);
-    const cloudInitLayer = await ensureCloudInitLayer(baseImage, log);
-    const subnet = await allocateFleetSubnet(name, domain);
+    const layers = await appServerLayers(preinstalled, log);
+    const subnet = await allocateFleetSubnet(name, domain, preinstalled);
     await startDnsServer(paths.dnsmasqConfig, {
         domain,
         listenAddress: subnet.hostAddress,
@@ -169,7 +192,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
     });
     log(`load balancer ${loadBalancer.address} and database ${database.address} are up`);
 
-    const fleet = fleetHandle({ name, domain, subnet, ca, loadBalancer, database, aws, layers: [cloudInitLayer, baseImage], log });
+    const fleet = fleetHandle({ name, domain, subnet, ca, loadBalancer, database, aws, layers, log });
     await fleet.publish(release);
     await Promise.all([1, 2].map((slot) => fleet.launchAppServer(slot)));
     log(`fleet sandbox "${name}" is up in ${secondsSince(startedAt)}: ${fleet.url}`);
@@ -177,7 +200,7 @@ async function bootFleet(name: string, domain: string, release: Release, log: (l
 }
 
 /** Takes a free shared subnet for the fleet and records it in the fleet's new state. */
-async function allocateFleetSubnet(name: string, domain: string): Promise<SharedSubnet> {
+async function allocateFleetSubnet(name: string, domain: string, preinstalled: PackageLayer | undefined): Promise<SharedSubnet> {
     // Under the host lock, so that no sandbox or fleet starting at the same time takes the same subnet.
     return withHostLock(async () => {
         const allocated = sharedSubnet(allocateSubnetIndex(await takenSubnetIndexes()));
@@ -188,6 +211,7 @@ async function allocateFleetSubnet(name: string, domain: string): Promise<Shared
             createdAt: new Date().toISOString(),
             launchTemplateVersions: [],
             liveSlots: [],
+            ...(preinstalled === undefined ? {} : { preinstalled }),
         });
         await createSharedSubnet(allocated);
         await enableEgress();
@@ -242,12 +266,12 @@ async function startLoadBalancerAndDatabase(options: {
 }): Promise<{ loadBalancer: Sandbox; database: Sandbox }> {
     const { name, domain, subnet, paths, ca, baseImage, masterPassword, log } = options;
     const [database, loadBalancer] = await Promise.all(
-        (["db", "lb"] as const).map((member) =>
+        (["db", "lb"] as const).map(async (member) =>
             startSubnetMember({
                 name: memberName(name, member),
                 domain,
                 network: memberNetwork(subnet, name, member),
-                image: { lowerDirs: [baseImage] },
+                image: { lowerDirs: await withPackageLayer([baseImage], STAND_IN_LAYERS[member], log) },
                 log,
             }),
         ),

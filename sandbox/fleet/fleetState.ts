@@ -1,5 +1,6 @@
 import { readJsonFile, writeJsonFile } from "../host/state";
 import { fleetPaths } from "./fleetLayout";
+import type { PackageLayer } from "../server/imageLayer";
 
 /** What the host keeps of a fleet: deploy and rollback drive it from processes of their own. */
 export interface FleetState {
@@ -13,6 +14,8 @@ export interface FleetState {
     readonly groupVersion?: number;
     /** The app slots whose servers are in service. */
     readonly liveSlots: readonly number[];
+    /** The packages the app servers' image has installed, so that later launches boot from the same image. */
+    readonly preinstalled?: PackageLayer;
 }
 
 export function readFleetState(name: string): FleetState | undefined {

@@ -91,15 +91,13 @@ export function registrationCommand(target: string, registered: boolean): string
     return [target, failOpenName(target)].map((name) => `set server ${TARGET_BACKEND}/${name} state ${state}`).join("; ");
 }
 
-/** The root script that installs HAProxy on the stand-in's server, with its configuration and certificate (key and chain in one PEM). */
+/** What the stand-in's image has installed (its image layer): HAProxy, and socat for its admin socket. */
+export const LOAD_BALANCER_PACKAGES = ["haproxy", "socat"] as const;
+
+/** The root script that sets up HAProxy on the stand-in's server (with {@link LOAD_BALANCER_PACKAGES}): its configuration and certificate (key and chain in one PEM). */
 export function loadBalancerSetupScript(config: string, certificateWithKeyPem: string): string {
     return [
         "set -euo pipefail",
-        "export DEBIAN_FRONTEND=noninteractive",
-        "if ! command -v haproxy >/dev/null || ! command -v socat >/dev/null; then",
-        "  apt-get update -q >/dev/null",
-        "  apt-get install -y -q --no-install-recommends haproxy socat >/dev/null",
-        "fi",
         `printf '%s' ${shellQuote(certificateWithKeyPem)} > ${HAPROXY_CERTIFICATE_FILE}`,
         `chmod 600 ${HAPROXY_CERTIFICATE_FILE}`,
         `printf '%s' ${shellQuote(config)} > ${HAPROXY_CONFIG_FILE}`,

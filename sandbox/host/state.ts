@@ -6,6 +6,7 @@ import { FLEET_DIR_PREFIX, FLEET_STATE_FILE, RUNTIME_DIR, sandboxPaths, type San
 import { disableEgress, hostSubnetIndexes, sandboxNetwork, type SandboxNetwork } from "../network/network";
 import type { SshTarget } from "./ssh";
 import type { BackupBucket } from "../../provisioning/plan";
+import type { PackageLayer } from "../server/imageLayer";
 
 /**
  * What the host records of its sandboxes and fleets, one runtime directory each, and what follows
@@ -24,6 +25,8 @@ export interface SandboxState {
     readonly network?: SandboxNetwork;
     /** The bucket in the sandbox's S3 that its server's backups go to; a fleet's servers have none. */
     readonly backupBucket?: BackupBucket;
+    /** The packages its image had installed, so that a replacement server boots from the same image. */
+    readonly preinstalled?: PackageLayer;
 }
 
 /** How to reach a running sandbox. */

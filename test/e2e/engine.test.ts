@@ -129,7 +129,7 @@ describe("the real Pulumi engine running this program against a sandbox server (
 
     before(async () => {
         requireEngineBinDir();
-        sandbox = await startSandbox(SANDBOX_NAME);
+        sandbox = await startSandbox(SANDBOX_NAME, { image: "bare" });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease();
         stateDir = mkdtempSync(join(tmpdir(), "webstack-engine-"));

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Resolver } from "node:dns/promises";
 import { buildRelease } from "../../release/build";
 import type { Release } from "../../provisioning";
-import { destroyFleet, startFleet } from "../../sandbox/fleet/fleet";
+import { APP_SERVER_PACKAGES_LAYER, destroyFleet, startFleet } from "../../sandbox/fleet/fleet";
 import type { Fleet } from "../../sandbox/fleet/fleetHandle";
 import { TARGET_HEADER } from "../../sandbox/fleet/loadBalancer";
 import { shellQuote } from "../../provisioning/script";
@@ -46,7 +46,13 @@ describe("the ha topology on a multi-host sandbox: load balancer, database serve
     before(async () => {
         const started = Date.now();
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end ha second release" })];
-        fleet = await startFleet({ name: FLEET_NAME, domain: DOMAIN, release: firstRelease, log: suiteLog });
+        fleet = await startFleet({
+            name: FLEET_NAME,
+            domain: DOMAIN,
+            release: firstRelease,
+            log: suiteLog,
+            preinstalled: APP_SERVER_PACKAGES_LAYER,
+        });
         site = { address: fleet.loadBalancerAddress, hostName: `www.${DOMAIN}`, trustedCaPem: fleet.trustedCaPem };
         figure(
             `load balancer, database and two app servers up, each app server configured by its own first boot, in ${((Date.now() - started) / 1000).toFixed(1)} s`,

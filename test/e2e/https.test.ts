@@ -122,7 +122,7 @@ describe("HTTPS with a certificate from a real ACME server (pebble) on a sandbox
 
     before(async () => {
         const started = Date.now();
-        sandbox = await startSandbox(SANDBOX_NAME);
+        sandbox = await startSandbox(SANDBOX_NAME, { image: "packages" });
         www = `www.${sandbox.domain}`;
         acme = await startAcmeServer(sandbox.sandbox, { log: suiteLog });
         await trustAcmeServer(sandbox.sandbox, acme);

@@ -57,7 +57,7 @@ describe("maintenance mode on a sandbox server (end to end)", function () {
 
     before(async () => {
         release = await buildRelease();
-        sandbox = await startSandbox(SANDBOX_NAME);
+        sandbox = await startSandbox(SANDBOX_NAME, { image: "packages" });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         await sandbox.apply(planWith({}), { quiet: true });
         await waitUntil(

@@ -76,7 +76,7 @@ describe("backups that leave the server", function () {
 
     before(async () => {
         requireEngineBinDir();
-        server = await startSandbox(SANDBOX_NAME);
+        server = await startSandbox(SANDBOX_NAME, { image: "packages" });
         s3 = sandboxObjectStore(SANDBOX_NAME) as ObjectStore;
         stateDir = mkdtempSync(join(tmpdir(), "webstack-offsite-"));
         stack = await openEngineStack({

@@ -27,7 +27,7 @@ describe("another app deployed with its own environment on a sandbox server", fu
     const countVisit = (token: string) => request(site, "POST", "/visits", undefined, { Authorization: `Bearer ${token}` });
 
     before(async () => {
-        sandbox = await startSandbox(SANDBOX_NAME);
+        sandbox = await startSandbox(SANDBOX_NAME, { image: "packages" });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         release = await buildRelease({ app: MINIMAL_APP });
         firstRun = await apply(FIRST_TOKEN);

@@ -58,7 +58,7 @@ describe("the sandbox server", function () {
 
     before(async () => {
         const startedAt = Date.now();
-        server = await startSandbox(NAME);
+        server = await startSandbox(NAME, { image: "bare" });
         console.log(`      sandbox up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s at ${server.address}`);
     });
 

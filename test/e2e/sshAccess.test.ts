@@ -19,7 +19,7 @@ describe("rotating the login user's SSH key on a sandbox server (end to end)", f
     const quiet = { log: () => undefined };
 
     before(async () => {
-        server = await startSandbox("e2e-keys");
+        server = await startSandbox("e2e-keys", { image: "bare" });
         keys = mkdtempSync(join(tmpdir(), "webstack-rotation-"));
         writeFileSync(join(keys, "rotated-to"), rotatedTo.privateKey, { mode: 0o600 });
     });

@@ -67,7 +67,7 @@ describe("the whole stack on a sandbox server (end to end)", function () {
 
     before(async () => {
         const started = Date.now();
-        sandbox = await startSandbox(SANDBOX_NAME);
+        sandbox = await startSandbox(SANDBOX_NAME, { image: "bare" });
         site = { address: sandbox.address, hostName: `www.${sandbox.domain}` };
         [firstRelease, secondRelease] = [await buildRelease(), await buildRelease({ stamp: "end-to-end second release" })];
         await apply(planFor(firstRelease));

@@ -2,7 +2,7 @@ import { Resolver } from "node:dns/promises";
 import { buildPlan, type Plan, type PlanInputs, type ServerSettings } from "../../provisioning";
 import { wwwHostName } from "../../provisioning/site";
 import { applyPlan, type StepResult } from "../../sandbox/executors/runner";
-import { destroySandbox, startSandbox as bootSandbox } from "../../sandbox/sandbox";
+import { destroySandbox, SERVER_PACKAGES_LAYER, startSandbox as bootSandbox } from "../../sandbox/sandbox";
 import type { Sandbox } from "../../sandbox/host/state";
 import { sshRunAsRoot, type SshTarget } from "../../sandbox/host/ssh";
 import { request, waitUntil } from "./http";
@@ -41,13 +41,21 @@ export interface TestSandbox {
 
 /**
  * Boots a fresh sandbox called `name` (anything left of an earlier one of that name is removed
- * first, so a suite always starts from the base image). Needs root on Linux. Call `destroy()` in
+ * first, so a suite always starts from its image). Needs root on Linux. Call `destroy()` in
  * the suite's `after`.
+ *
+ * `image`: "bare" is Debian's cloud image, on which the plan installs every package; "packages"
+ * has the plan's packages installed already, as a baked AMI would, for a suite that tests the
+ * running stack rather than its installation (the plan still runs every step).
  */
-export async function startSandbox(name: string, options: { domain?: string; log?: (line: string) => void } = {}): Promise<TestSandbox> {
+export async function startSandbox(
+    name: string,
+    options: { domain?: string; log?: (line: string) => void; image: "bare" | "packages" },
+): Promise<TestSandbox> {
     const log = options.log ?? suiteLog;
     await destroySandbox(name, log);
-    const sandbox = await bootSandbox({ name, domain: options.domain, log });
+    const preinstalled = options.image === "packages" ? { preinstalled: SERVER_PACKAGES_LAYER } : {};
+    const sandbox = await bootSandbox({ name, domain: options.domain, log, ...preinstalled });
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers([sandbox.dnsServer]);
     return {
@@ -74,14 +82,15 @@ export async function startSandbox(name: string, options: { domain?: string; log
 
 /**
  * A fresh sandbox with the plan of `settings` applied, once its site answers the release's health
- * path through nginx: where a suite that tests the running stack starts.
+ * path through nginx: where a suite that tests the running stack starts (from the image with the
+ * plan's packages installed).
  */
 export async function provisionSandbox(
     name: string,
     settings: ServerSettings,
     options: { log?: (line: string) => void } = {},
 ): Promise<TestSandbox> {
-    const sandbox = await startSandbox(name, options);
+    const sandbox = await startSandbox(name, { ...options, image: "packages" });
     await sandbox.apply(buildPlan(settings), { quiet: true });
     const site = { address: sandbox.address, hostName: wwwHostName(sandbox.domain) };
     await waitUntil(
