@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildRelease } from "../release/build";
 import { lostWrites, moveUnderLoad, storedPosts } from "../test/support/move";
 import type { Figure } from "./measure";
@@ -8,17 +11,20 @@ const READERS = 64;
 const WRITERS = 4;
 
 /**
- * The site moved to a replacement server (webstack-replica, webstack-writes) while 64 connections
- * read and writers post with idempotency keys: the seconds writes wait, against the seconds the copy
- * and catching up took while the old server served (the part of a move nobody waits for).
+ * The site moved to a replacement server as `pulumi up` moves it (WebServer's move steps, run by the
+ * real engine) while 64 connections read and writers post with idempotency keys: the seconds writes
+ * wait, against the seconds the copy and catching up took while the old server served (the part of a
+ * move nobody waits for).
  */
 export async function moveFigures(figures: Figure[]): Promise<void> {
-    console.log(`a move to a replacement server under ${READERS} readers and ${WRITERS} writers`);
+    console.log(`a move to a replacement server under ${READERS} readers and ${WRITERS} writers, run by the real engine`);
+    const engineStateDir = mkdtempSync(join(tmpdir(), "webstack-bench-move-"));
     const moved = await moveUnderLoad({
         names: { old: "bench-move-old", replacement: "bench-move-new" },
         settings: { appInstances: 2, release: await buildRelease() },
         readers: READERS,
         writers: WRITERS,
+        engineStateDir,
         log: benchLog,
     });
     try {
@@ -50,5 +56,6 @@ export async function moveFigures(figures: Figure[]): Promise<void> {
         );
     } finally {
         await moved.destroy();
+        rmSync(engineStateDir, { recursive: true, force: true });
     }
 }

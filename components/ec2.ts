@@ -99,6 +99,11 @@ export function runningInstanceNamed(name: string, parent: pulumi.InvokeOutputOp
         );
 }
 
+/** The public address EC2 gives an instance now (its Elastic IP once associated; none while it is stopped). */
+export function currentPublicIp(instanceId: pulumi.Input<string>, parent: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+    return aws.ec2.getInstanceOutput({ instanceId }, parent).apply((instance) => instance.publicIp);
+}
+
 /** The trust policy that lets an AWS service (EC2's instances, Data Lifecycle Manager) act through a role. */
 export function serviceAssumeRolePolicy(service: "ec2.amazonaws.com" | "dlm.amazonaws.com"): string {
     return JSON.stringify({

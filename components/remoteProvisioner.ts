@@ -77,6 +77,8 @@ export interface RemoteProvisionerArgs {
     serverIdentity?: pulumi.Input<string>[];
     /** Resources that must exist before steps marked `needsDns` run (the DNS records). Defaults to none. */
     dnsReady?: pulumi.Resource[];
+    /** Resources the first upload or step waits for (a new server's certificates, carried over before its plan). Defaults to none. */
+    after?: pulumi.Resource[];
     /**
      * Whether to ask the server, as the program runs, which files that steps put were changed by hand
      * since, so that a preview shows those steps changing and `up` puts the files back (driftCheck.ts).
@@ -95,7 +97,7 @@ const SHIPPED_SCRIPTS_BUILD_DIR = join(BUILD_DIR, "scripts");
 
 /** Seconds per SSH dial attempt. */
 const PER_DIAL_TIMEOUT_SECONDS = 10;
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 600;
 
 /**
  * How pulumi-command waits between failed dials: the Pulumi SDK's retry defaults (retry.Until), a
@@ -250,7 +252,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
                           remotePath: SHIPPED_SCRIPTS_DIR,
                           triggers,
                       },
-                      { parent: this },
+                      { parent: this, dependsOn: args.after ?? [] },
                   );
         const drift = args.checkDrift === false ? pulumi.output<DriftReport>({}) : this.driftOf(args.connection);
         const stdinOf = (step: RunStep): pulumi.Input<string> => {
@@ -266,7 +268,7 @@ export class RemoteProvisioner extends pulumi.ComponentResource {
         };
 
         for (const step of args.plan) {
-            const dependsOn = [...(previous ? [previous] : []), ...(step.kind === "run" && step.needsDns ? dnsReady : [])];
+            const dependsOn = [...(previous ? [previous] : (args.after ?? [])), ...(step.kind === "run" && step.needsDns ? dnsReady : [])];
             const resourceName = stepResourceName(name, step);
             const options = { parent: this, dependsOn };
             previous =

@@ -3,14 +3,25 @@ import { buildPlan, type ServerSettings } from "../provisioning";
 import { keyPairMaterial } from "../provisioning/formats";
 import { DEFAULT_HEALTH_PATH, SERVER_METRICS } from "../provisioning/layout";
 import { siteUrl, wwwHostName } from "../provisioning/site";
-import { checkedSiteDomain, EC2_DEFAULTS } from "./ec2";
-import { checkedAppEnvironment, DEFAULT_SSH_USER, RemoteProvisioner } from "./remoteProvisioner";
+import { checkedSiteDomain, currentPublicIp, EC2_DEFAULTS } from "./ec2";
+import type * as command from "@pulumi/command";
+import type * as aws from "@pulumi/aws";
+import {
+    checkedAppEnvironment,
+    commandConnection,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_SSH_USER,
+    RemoteProvisioner,
+    type RemoteProvisionerArgs,
+} from "./remoteProvisioner";
+import { DEFAULT_SERVER_GENERATIONS, generationResourceName, generationRoles, serverGenerationsProblem } from "./server/generations";
+import { declareCertificateCopy, declareMove } from "./server/move";
 import { backupAlarms, declareAlerts, instanceAlarms, rebootPendingAlarm } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
 import { declareFirewall } from "./server/firewall";
 import { declareHostKey } from "./server/hostKey";
-import { declareInstance, hostKeyProblem, runningServer } from "./server/instance";
+import { declareInstance, declareInstanceState, declareKeyPair, hostKeyProblem, runningServer } from "./server/instance";
 import { DAILY_SNAPSHOT_BOUNDS, DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
 import { BACKUP_RETENTION_BOUNDS, DEFAULT_BACKUP_RETENTION_DAYS, declareBackups } from "./server/backups";
 import { checkedWholeNumber, cidrsProblem } from "../provisioning/settingChecks";
@@ -99,6 +110,14 @@ export interface WebServerArgs {
     alertEmail?: pulumi.Input<string>;
     /** How to configure the server once it is up. Defaults to leaving it unconfigured (infrastructure only). */
     provisioning?: WebServerProvisioning;
+    /**
+     * The servers the stack keeps, by generation, the one that serves first: `[2, 1]` builds server 2
+     * with the same plan and moves the site to it under load, then keeps server 1 stopped; `[1, 2]`
+     * moves it back. A new server takes a number higher than the one it takes over from. At most two
+     * are kept besides the one that serves; one dropped from the list is deleted. Needs `provisioning`;
+     * with TLS, the certificate moves too. Defaults to `[1]` (docs/replacement.md).
+     */
+    serverGenerations?: readonly number[];
 }
 
 /**
@@ -129,63 +148,131 @@ export class WebServer extends pulumi.ComponentResource {
         });
         const backups = declareBackups(context, settings.backups);
         const hostKey = declareHostKey(context);
-        const running = runningServer(context);
-        const instance = declareInstance(context, {
-            instanceType: settings.instanceType,
-            amiId: args.amiId,
-            subnetId: args.subnetId,
-            rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB,
-            sshPublicKey: args.sshPublicKey,
-            securityGroupIds: [securityGroup.id, deployAccess.id],
-            instanceProfile: backups.instanceProfile.name,
-            userData: hostKey.userData,
-            snapshotTarget: settings.snapshotTarget,
-            running,
-        });
+        const keyPair = declareKeyPair(context, args.sshPublicKey);
+        const roles = generationRoles(settings.generations);
+        const running = runningServer(context, roles.serving);
+        const instances = new Map(
+            settings.generations.map((generation) => [
+                generation,
+                declareInstance(context, {
+                    generation,
+                    serving: generation === roles.serving,
+                    keyName: keyPair.keyName,
+                    instanceType: settings.instanceType,
+                    amiId: args.amiId,
+                    subnetId: args.subnetId,
+                    rootVolumeSizeGiB: args.rootVolumeSizeGiB ?? WEB_SERVER_DEFAULTS.rootVolumeSizeGiB,
+                    securityGroupIds: [securityGroup.id, deployAccess.id],
+                    instanceProfile: backups.instanceProfile.name,
+                    userData: hostKey.userData,
+                    snapshotTarget: settings.snapshotTarget,
+                    running,
+                }),
+            ]),
+        );
+        const instanceOf = (generation: number) => instances.get(generation) as aws.ec2.Instance;
+        const instance = instanceOf(roles.serving);
         if (settings.snapshotPolicy !== undefined) {
             declareSnapshots(context, settings.snapshotPolicy);
         }
+        const keepsServers = settings.generations.length > 1;
+        // The serving server runs (started again when the site moves back to it); a kept one is stopped once the address has left it.
+        const servingState = keepsServers ? declareInstanceState(context, roles.serving, instance.id, "running") : undefined;
+        const servingId = servingState?.instanceId ?? instance.id;
+        // Generation 1 may have been launched before the stack gave its servers their host key; it pins its own.
+        const hostKeyOf = (generation: number): pulumi.Input<string> => {
+            if (generation === 1 && args.provisioning?.sshHostKey !== undefined) {
+                return args.provisioning.sshHostKey;
+            }
+            return pulumi.all([running, hostKey.publicKey]).apply(([server, publicKey]) => {
+                const problem = generation === roles.serving ? hostKeyProblem(server, publicKey) : undefined;
+                if (problem !== undefined) {
+                    throw new pulumi.ResourceError(problem, this);
+                }
+                return publicKey;
+            });
+        };
+        const provisionerArgs = (
+            host: pulumi.Input<string>,
+            dnsReady: pulumi.Resource[],
+            after: pulumi.Resource[] = [],
+        ): RemoteProvisionerArgs | undefined =>
+            args.provisioning &&
+            settings.plan && {
+                connection: {
+                    host,
+                    user: settings.sshUser,
+                    privateKey: args.provisioning.sshPrivateKey,
+                    hostKey: hostKeyOf(roles.serving),
+                },
+                plan: settings.plan,
+                domain: settings.domain,
+                appEnvironment: settings.appEnvironment,
+                serverIdentity: [instance.id],
+                dnsReady,
+                after,
+                checkDrift: args.provisioning.checkDrift,
+                authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
+                backupBucket: pulumi
+                    .all([backups.bucket.bucket, backups.bucket.region])
+                    .apply(([bucket, region]) => ({ bucket, region, prefix: settings.backups.prefix })),
+            };
+        const provisionerName = generationResourceName(`${name}-provision`, roles.serving);
+        const move = roles.move;
+        // While the stack keeps servers, each is reached at the public address EC2 gives it now: the Elastic IP once it has it.
+        const reached = (instanceId: pulumi.Input<string>) => currentPublicIp(instanceId, { parent: this });
+        // A new server is configured before the site moves to it, at its own address (not through the
+        // records, which wait for the address to move); a server the site moves back to, once it has.
+        const replacementConnection = moveConnection(reached(servingId), hostKeyOf(roles.serving), settings.sshUser, args.provisioning);
+        const oldConnection =
+            move && moveConnection(reached(instanceOf(move.from).id), hostKeyOf(move.from), settings.sshUser, args.provisioning);
+        const certificates =
+            move?.how === "follow" && oldConnection !== undefined && settings.https
+                ? [declareCertificateCopy(context, move, { old: oldConnection, replacement: replacementConnection })]
+                : [];
+        const configuredFirst =
+            move?.how === "follow"
+                ? optionalProvisioner(provisionerName, provisionerArgs(reached(servingId), [], certificates), [backups.writerPolicy], this)
+                : undefined;
+        const moved =
+            move &&
+            declareMove(context, move, {
+                old: oldConnection as command.types.input.remote.ConnectionArgs,
+                replacement: replacementConnection,
+                oldPrivateAddress: instanceOf(move.from).privateIp,
+                oldHostKey: hostKeyOf(move.from),
+                after:
+                    move.how === "follow"
+                        ? configuredFirst?.lastStep === undefined
+                            ? []
+                            : [configuredFirst.lastStep]
+                        : servingState
+                          ? [servingState]
+                          : [],
+            });
         const { elasticIp, records } = declareAddress(context, {
-            instanceId: instance.id,
+            // The address moves once the new server has taken the writes.
+            instanceId: moved === undefined ? servingId : pulumi.all([servingId, moved.promoted]).apply(([id]) => id),
             domain: settings.domain,
             hostedZoneId: args.hostedZoneId,
             createApexRecord: args.createApexRecord ?? false,
             dnsTtl: args.dnsTtl ?? WEB_SERVER_DEFAULTS.dnsTtl,
         });
+        for (const generation of roles.kept) {
+            declareInstanceState(context, generation, instanceOf(generation).id, "stopped", [elasticIp]);
+        }
 
         this.provisioner =
-            args.provisioning &&
-            settings.plan &&
-            new RemoteProvisioner(
-                `${name}-provision`,
-                {
-                    connection: {
-                        host: elasticIp.publicIp,
-                        user: settings.sshUser,
-                        privateKey: args.provisioning.sshPrivateKey,
-                        hostKey:
-                            args.provisioning.sshHostKey ??
-                            pulumi.all([running, hostKey.publicKey]).apply(([server, publicKey]) => {
-                                const problem = hostKeyProblem(server, publicKey);
-                                if (problem !== undefined) {
-                                    throw new pulumi.ResourceError(problem, this);
-                                }
-                                return publicKey;
-                            }),
-                    },
-                    plan: settings.plan,
-                    domain: settings.domain,
-                    appEnvironment: settings.appEnvironment,
-                    serverIdentity: [instance.id],
-                    dnsReady: records,
-                    checkDrift: args.provisioning.checkDrift,
-                    authorizedKeys: authorizedKeys(args.sshPublicKey, args.provisioning.sshPrivateKey),
-                    backupBucket: pulumi
-                        .all([backups.bucket.bucket, backups.bucket.region])
-                        .apply(([bucket, region]) => ({ bucket, region, prefix: settings.backups.prefix })),
-                },
+            configuredFirst ??
+            optionalProvisioner(
+                provisionerName,
+                provisionerArgs(
+                    keepsServers ? reached(pulumi.all([servingId, elasticIp.instance]).apply(([id]) => id)) : elasticIp.publicIp,
+                    records,
+                ),
                 // The backups leave the server from the backup-bucket step on, as a role that may write them.
-                { parent: this, dependsOn: [elasticIp, backups.writerPolicy] },
+                [elasticIp, backups.writerPolicy],
+                this,
             );
 
         if (args.alertEmail !== undefined) {
@@ -269,8 +356,12 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
     );
     const sshUser = args.provisioning?.sshUser ?? DEFAULT_SSH_USER;
     const domain = checkedSiteDomain(args.domain, checked);
+    const generations = checked(undefined, () =>
+        checkedGenerations(args.serverGenerations ?? DEFAULT_SERVER_GENERATIONS, args.provisioning),
+    );
     return {
         instanceType: args.instanceType ?? WEB_SERVER_DEFAULTS.instanceType,
+        generations,
         snapshotTarget,
         backups: { prefix: snapshotTarget, retentionDays: backupRetentionDays },
         snapshotPolicy: dailySnapshots === 0 ? undefined : snapshotPolicyDetails(snapshotTarget, dailySnapshots),
@@ -286,4 +377,37 @@ function checkedArgs(name: string, args: WebServerArgs, component: WebServer) {
         appEnvironment: args.provisioning && checkedAppEnvironment(args.provisioning.appEnvironment, component),
         checkedCidrs,
     };
+}
+
+/** A RemoteProvisioner when the server is configured (`args` given), parented to the component. */
+function optionalProvisioner(
+    name: string,
+    args: RemoteProvisionerArgs | undefined,
+    dependsOn: pulumi.Input<pulumi.Resource>[],
+    parent: pulumi.Resource,
+): RemoteProvisioner | undefined {
+    return args && new RemoteProvisioner(name, args, { parent, dependsOn });
+}
+
+/** How a move's step reaches a server: as the provisioner does, with its key or through the agent. */
+function moveConnection(
+    host: pulumi.Input<string>,
+    hostKey: pulumi.Input<string>,
+    user: string,
+    provisioning: WebServerProvisioning | undefined,
+): command.types.input.remote.ConnectionArgs {
+    return commandConnection({ host, user, privateKey: provisioning?.sshPrivateKey, hostKey }, DEFAULT_CONNECT_TIMEOUT_SECONDS);
+}
+
+/** The server generations, checked: a list of servers, and a move only for a server the stack configures. */
+function checkedGenerations(generations: readonly number[], provisioning: WebServerProvisioning | undefined): readonly number[] {
+    const problem =
+        serverGenerationsProblem(generations.join(",")) ??
+        (generations.length > 1 && provisioning === undefined
+            ? `lists ${generations.length} servers (${generations.join(",")}), but the site moves between servers through the commands its plan installs; give provisioning, or keep one server`
+            : undefined);
+    if (problem !== undefined) {
+        throw new Error(`serverGenerations ${problem}.`);
+    }
+    return generations;
 }

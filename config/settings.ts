@@ -312,6 +312,13 @@ export const SETTINGS = {
         check: cidrs("maintenanceAllowedCidrs"),
         doc: "The addresses that still get the site during maintenance (with `ha`, at most 5 blocks).",
     },
+    serverGenerations: {
+        type: "list of generations",
+        default: "`1`",
+        topology: "single",
+        check: RULES,
+        doc: "The servers the stack keeps, the one that serves first, for example `2,1`. A new number first (higher than the one serving) builds a new server with the same plan and moves the site to it under load, losing no write; the old one is kept, stopped. The number of a kept server first again moves back to it; a number dropped from the list deletes that server. At most two kept. An HTTPS site's certificate moves with it. [docs/replacement.md](docs/replacement.md)",
+    },
     maintenanceWindow: {
         type: "day and time, UTC",
         default: "none (`ha`: `Sun 03:00`)",

@@ -8,6 +8,7 @@ import type { MaintenanceSettings } from "../provisioning/files/maintenance";
 import { formatMaintenanceWindow, parseMaintenanceWindow } from "../provisioning/files/reboots";
 import { databaseMaintenanceWindowProblem } from "../components/fleet/database";
 import { allowedCidrCountProblem } from "../components/fleet/maintenanceRules";
+import { parseServerGenerations, serverGenerationsProblem } from "../components/server/generations";
 import { ConfigError, ConfigReader, describeValue, type RawConfig, STACK_CONFIG } from "./configReader";
 import {
     type ComponentSettings,
@@ -38,6 +39,8 @@ export type NewServerHosting = {
     readonly kind: "new-server";
     readonly sshPublicKey: string;
     readonly sshAllowedCidrs: readonly string[];
+    /** The servers the stack keeps, the one that serves first (WebServerArgs.serverGenerations); undefined for the one server of before. */
+    readonly serverGenerations?: readonly number[];
 } & ComponentSettings<"single">;
 
 /** Where the site runs: one server, new (`new-server`) or existing (`existing-server`), or a fleet behind a load balancer (`fleet`). */
@@ -113,7 +116,22 @@ function readNewServer(reader: ConfigReader): NewServerHosting {
         ...readComponentSettings(reader, "single"),
         sshPublicKey: readSetting(reader, "sshPublicKey") ?? "",
         sshAllowedCidrs: readSshAllowedCidrs(reader),
+        ...readServerGenerations(reader),
     };
+}
+
+/** `webstack:serverGenerations`, "2,1": the servers the stack keeps, the one that serves first. */
+function readServerGenerations(reader: ConfigReader): { serverGenerations?: readonly number[] } {
+    const text = reader.string("serverGenerations");
+    if (text === undefined) {
+        return {};
+    }
+    const problem = serverGenerationsProblem(text);
+    if (problem !== undefined) {
+        reader.problems.push(`webstack:serverGenerations ${problem}.`);
+        return {};
+    }
+    return { serverGenerations: parseServerGenerations(text) };
 }
 
 function readFleet(reader: ConfigReader): FleetHosting {
@@ -270,6 +288,11 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
             );
         }
     }
+    if (hosting.kind === "existing-server" && reader.string("serverGenerations") !== undefined) {
+        reader.problems.push(
+            "webstack:serverGenerations is set with webstack:existingServerHost; the stack moves the site only between EC2 instances it creates. Remove it: pulumi config rm webstack:serverGenerations",
+        );
+    }
     if (hosting.kind === "existing-server" && reader.string("alertEmail") !== undefined) {
         reader.problems.push(
             "webstack:alertEmail is set with webstack:existingServerHost; the alerts watch the EC2 instance this program creates. Remove it (pulumi config rm webstack:alertEmail), or watch your own server yourself.",
@@ -281,6 +304,12 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
             'the server is configured over SSH, but no ssh-agent runs (SSH_AUTH_SOCK is unset) and webstack:sshPrivateKey is not set. Load the key into an agent, which keeps it out of the stack: eval "$(ssh-agent)" && ssh-add ~/.ssh/id_ed25519; or set it: pulumi config set --secret webstack:sshPrivateKey < ~/.ssh/id_ed25519 (or set webstack:provision to false).',
         );
     }
+    const tls = readTls(reader);
+    if (hosting.kind === "new-server" && !provision && (hosting.serverGenerations?.length ?? 1) > 1) {
+        reader.problems.push(
+            `webstack:serverGenerations lists ${hosting.serverGenerations?.length} servers, but the site moves between servers through the commands its plan installs, and webstack:provision is false; keep one server.`,
+        );
+    }
     const settings: StackSettings = {
         domain,
         hostName: wwwHostName(domain),
@@ -289,7 +318,7 @@ export function parseStackConfig(raw: RawConfig, hasPrivateKey: boolean, keyless
         sshHostKey: readSetting(reader, "sshHostKey"),
         provision: provision || hosting.kind === "existing-server",
         ...readPlanSettings(reader),
-        tls: readTls(reader),
+        tls,
         appEnvironment: readAppEnvironment(reader),
         maintenance: readMaintenance(reader, topology),
         maintenanceWindow: readMaintenanceWindow(reader, topology),

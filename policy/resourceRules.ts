@@ -62,13 +62,18 @@ export function hostKeyViolations(resource: ResourceView): string[] {
     ];
 }
 
+/** The tag WebServer gives a server it keeps, stopped, besides the one that serves (components/server/instance.ts). */
+export const KEPT_SERVER_TAG = "webstack-kept-server";
+
 /** Stateful resources refuse a replacement or a destroy by mistake: Pulumi's protect, and EC2's termination protection for an instance. */
 export function statefulProtectionViolations(resource: ResourceView): string[] {
     if (!STATEFUL_TYPES.includes(resource.type)) {
         return [];
     }
+    // A server kept for the site to move back to goes when webstack:serverGenerations drops it.
+    const kept = resource.type === TYPES.instance && asProps(resource.props.tags)[KEPT_SERVER_TAG] === "true";
     const missing = [
-        ...(resource.protect === true ? [] : ["Pulumi's protect option"]),
+        ...(resource.protect === true || kept ? [] : ["Pulumi's protect option"]),
         ...(resource.type === TYPES.instance && resource.props.disableApiTermination !== true ? ["disableApiTermination set to true"] : []),
     ];
     return missing.length === 0

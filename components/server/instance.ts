@@ -5,6 +5,7 @@ import { checkerFor } from "../resourceErrors";
 import { architectureOf, IMDSV2_ONLY, runningInstanceNamed, serverImageId, type RunningInstance } from "../ec2";
 import type { ComponentContext } from "../context";
 import { SNAPSHOT_TARGET_TAG } from "./snapshots";
+import { generationResourceName } from "./generations";
 
 /**
  * Why `wantedType` cannot replace the type of the server the stack runs (`runningType`), or undefined
@@ -18,17 +19,21 @@ export function architectureChangeProblem(runningType: string | undefined, wante
     return (
         `instanceType is ${wantedType} (${architectureOf(wantedType)}), but the server runs ${runningType} (${architectureOf(runningType)}), ` +
         `and its ${architectureOf(runningType)} image cannot boot on ${architectureOf(wantedType)}. Keep an ${architectureOf(runningType)} type, ` +
-        "or move to a new server: take a backup (webstack-backup), set webstack:amiId to a Debian image of the new architecture, " +
-        "lift the instance's protection (README: Teardown) and run pulumi up, then restore the dump."
+        "or move the site to a new server of that type, under load and without losing a write: put a new generation first in " +
+        "webstack:serverGenerations (for example 2,1) and run pulumi up (docs/replacement.md)."
     );
 }
 
 export interface InstanceSettings {
+    /** Which of the stack's servers this is ({@link generationResourceName}). */
+    readonly generation: number;
+    /** The server that serves the site is protected and follows the config; a kept one stays as it was. */
+    readonly serving: boolean;
+    readonly keyName: pulumi.Input<string>;
     readonly instanceType: string;
     readonly amiId?: pulumi.Input<string>;
     readonly subnetId?: pulumi.Input<string>;
     readonly rootVolumeSizeGiB: pulumi.Input<number>;
-    readonly sshPublicKey: pulumi.Input<string>;
     readonly securityGroupIds: pulumi.Input<string>[];
     /** The instance profile whose role the server acts as. */
     readonly instanceProfile: pulumi.Input<string>;
@@ -40,10 +45,35 @@ export interface InstanceSettings {
     readonly running: pulumi.Output<RunningInstance | undefined>;
 }
 
-/** The stack's server as EC2 runs it now (found by its tags), or undefined before there is one. */
-export function runningServer(context: ComponentContext): pulumi.Output<RunningInstance | undefined> {
-    return runningInstanceNamed(context.tagsFor("instance").Name, { parent: context.parent });
+/** The tags of a generation's server: its Name carries its generation ({@link generationResourceName}). */
+export function instanceTags(context: ComponentContext, generation: number): Record<string, string> {
+    return context.tagsFor(generationResourceName("instance", generation));
 }
+
+/** The stack's server of that generation as EC2 runs it now (found by its tags), or undefined before there is one. */
+export function runningServer(context: ComponentContext, generation: number): pulumi.Output<RunningInstance | undefined> {
+    return runningInstanceNamed(instanceTags(context, generation).Name, { parent: context.parent });
+}
+
+/**
+ * The tag of a server the stack keeps, stopped, for the site to move back to: the policy pack asks it
+ * for termination protection but not for Pulumi's protect, which would stop the list from dropping it.
+ */
+export const KEPT_SERVER_TAG = "webstack-kept-server";
+
+/** What a kept server keeps as it was launched, whatever the config says now: it is the server the site may move back to. */
+export const KEPT_SERVER_IGNORED_INPUTS = [
+    "ami",
+    "instanceType",
+    "keyName",
+    "userData",
+    "subnetId",
+    "vpcSecurityGroupIds",
+    "iamInstanceProfile",
+    "rootBlockDevice",
+    "metadataOptions",
+    "maintenanceOptions",
+] as const;
 
 /**
  * Why the steps cannot pin `hostKey`, the key the stack gives its server at first boot, on the
@@ -61,26 +91,29 @@ export function hostKeyProblem(running: RunningInstance | undefined, hostKey: st
     );
 }
 
+/** The key pair EC2 installs for the login user at a server's first boot. */
+export function declareKeyPair(context: ComponentContext, sshPublicKey: pulumi.Input<string>): aws.ec2.KeyPair {
+    // The key's comment is no part of it: editing it must not make a new key pair.
+    return new aws.ec2.KeyPair(
+        `${context.name}-key`,
+        {
+            publicKey: pulumi.output(sshPublicKey).apply((key) => checkerFor(context.parent)(undefined, () => keyPairMaterial(key))),
+            tags: context.tagsFor("key"),
+        },
+        { parent: context.parent },
+    );
+}
+
 /**
- * The server: its key pair, and an instance with IMDSv2 only, an encrypted gp3 root volume, automatic
- * recovery and protection from termination and replacement. Refuses to move a running server to the
- * other architecture ({@link architectureChangeProblem}).
+ * One of the stack's servers: an instance with IMDSv2 only, an encrypted gp3 root volume, automatic
+ * recovery and protection from termination. The one that serves is also protected from replacement
+ * and refuses to move to the other architecture ({@link architectureChangeProblem}); a kept one
+ * stays as it was launched, and may be deleted once the config lists it no more.
  */
 export function declareInstance(context: ComponentContext, settings: InstanceSettings): aws.ec2.Instance {
-    const { name, tagsFor } = context;
+    const { name } = context;
     const parent = { parent: context.parent };
     const { instanceType, amiId } = settings;
-    // The key's comment is no part of it: editing it must not make a new key pair.
-    const keyPair = new aws.ec2.KeyPair(
-        `${name}-key`,
-        {
-            publicKey: pulumi
-                .output(settings.sshPublicKey)
-                .apply((key) => checkerFor(context.parent)(undefined, () => keyPairMaterial(key))),
-            tags: tagsFor("key"),
-        },
-        parent,
-    );
 
     const checkedInstanceType = settings.running.apply((running) => {
         const problem = amiId === undefined ? architectureChangeProblem(running?.instanceType, instanceType) : undefined;
@@ -91,12 +124,12 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
     });
 
     return new aws.ec2.Instance(
-        `${name}-instance`,
+        generationResourceName(`${name}-instance`, settings.generation),
         {
             ami: serverImageId(amiId, instanceType, parent),
-            instanceType: checkedInstanceType,
+            instanceType: settings.serving ? checkedInstanceType : instanceType,
             subnetId: settings.subnetId,
-            keyName: keyPair.keyName,
+            keyName: settings.keyName,
             vpcSecurityGroupIds: settings.securityGroupIds,
             iamInstanceProfile: settings.instanceProfile,
             userData: settings.userData,
@@ -106,17 +139,40 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
                 volumeSize: settings.rootVolumeSizeGiB,
                 encrypted: true,
                 deleteOnTermination: true,
-                tags: { ...tagsFor("root"), [SNAPSHOT_TARGET_TAG]: settings.snapshotTarget },
+                tags: {
+                    ...context.tagsFor(generationResourceName("root", settings.generation)),
+                    [SNAPSHOT_TARGET_TAG]: settings.snapshotTarget,
+                },
             },
             maintenanceOptions: { autoRecovery: "default" },
             // The server holds the database: a terminate call by mistake is refused.
             disableApiTermination: true,
-            tags: tagsFor("instance"),
+            tags: { ...instanceTags(context, settings.generation), ...(settings.serving ? {} : { [KEPT_SERVER_TAG]: "true" }) },
         },
-        // A newer Debian image must not replace a running server; replacing it is a deliberate act.
-        // Nor a new key pair or user data: EC2 and cloud-init read them at the first boot only, and a
-        // change would replace the server (keyName) or stop and start it (userData) for nothing.
-        // Any replacement or destroy stops at `protect` until it is lifted (lift-protection.sh).
-        { ...parent, protect: true, ignoreChanges: [...(amiId === undefined ? ["ami"] : []), "keyName", "userData"] },
+        settings.serving
+            ? // A newer Debian image must not replace a running server; a new server is a new generation.
+              // Nor a new key pair or user data: EC2 and cloud-init read them at the first boot only, and a
+              // change would replace the server (keyName) or stop and start it (userData) for nothing.
+              // Any replacement or destroy stops at `protect` until it is lifted (lift-protection.sh).
+              { ...parent, protect: true, ignoreChanges: [...(amiId === undefined ? ["ami"] : []), "keyName", "userData"] }
+            : { ...parent, ignoreChanges: [...KEPT_SERVER_IGNORED_INPUTS] },
+    );
+}
+
+/**
+ * Whether one of the stack's servers runs: a kept server is stopped once the address has left it
+ * (`after`), and started again when the site moves back to it.
+ */
+export function declareInstanceState(
+    context: ComponentContext,
+    generation: number,
+    instanceId: pulumi.Input<string>,
+    state: "running" | "stopped",
+    after: pulumi.Resource[] = [],
+): aws.ec2transitgateway.InstanceState {
+    return new aws.ec2transitgateway.InstanceState(
+        generationResourceName(`${context.name}-instance-state`, generation),
+        { instanceId, state },
+        { parent: context.parent, dependsOn: after },
     );
 }

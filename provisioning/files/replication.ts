@@ -128,6 +128,14 @@ export function renderWritesCommand(): string {
     });
 }
 
+/** The commands that carry certbot's directory under `etcDir` from one server to another as one base64 line of a gzipped tar. */
+export function certificateCommands(etcDir = "/etc"): { read: string; install: (archive: string) => string } {
+    return {
+        read: `set -euo pipefail; tar -C ${etcDir} -czf - letsencrypt | base64 -w0`,
+        install: (archive) => `set -euo pipefail\nbase64 -d <<'CERTIFICATES' | tar -C ${etcDir} -xzf -\n${archive.trim()}\nCERTIFICATES`,
+    };
+}
+
 /** One of the move's commands, and the server it runs on as root. */
 export interface MoveCommand {
     readonly on: "old" | "replacement";
@@ -156,4 +164,8 @@ export const MOVE_COMMANDS = {
         command: `${REPLICA_COMMAND} promote ${shellQuote(position.trim())}`,
     }),
     closeOldSite: { on: "old", command: "systemctl stop nginx" },
+    /** An HTTPS site's certificates (certbot's directory, renewal settings and account included) as one base64 line, read on the old server... */
+    readCertificates: { on: "old", command: certificateCommands().read },
+    /** ...and written on a new server before its plan's certbot step, which then keeps them: the new server cannot answer the ACME challenge before the address is its own. */
+    installCertificates: (archive: string): MoveCommand => ({ on: "replacement", command: certificateCommands().install(archive) }),
 } satisfies Record<string, MoveCommand | ((...values: never[]) => MoveCommand)>;

@@ -186,6 +186,8 @@ export interface EngineStackOptions {
     readonly binDir?: string;
     /** The socket of the ssh-agent the steps log in through (sandbox/executors/sshAgent.ts), when the config holds no private key. */
     readonly sshAuthSock?: string;
+    /** The program's directory. Defaults to this repository's own program ({@link REPO_ROOT}). */
+    readonly programDir?: string;
 }
 
 /**
@@ -222,7 +224,7 @@ export async function openEngineStack(options: EngineStackOptions): Promise<Stac
         { stackName: options.stackName, workDir: layout.project },
         {
             workDir: layout.project,
-            projectSettings: projectSettingsFor(REPO_ROOT),
+            projectSettings: { ...projectSettingsFor(REPO_ROOT), main: options.programDir ?? REPO_ROOT },
             pulumiCommand,
             envVars: engineEnvironment(binDir, options.stateDir, options.passphrase, process.env, options.sshAuthSock),
         },

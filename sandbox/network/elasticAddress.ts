@@ -25,10 +25,14 @@ export function elasticAddressRuleset(name: string, address: string, target: str
     ]);
 }
 
+/** The shell command that associates the Elastic IP `name` (at `address`) with the server at `target`: the route, then the mapping. */
+export function associateElasticAddressCommand(name: string, address: string, target: string): string {
+    return `ip route replace ${address}/32 via ${target} && nft -f - <<'RULESET'\n${elasticAddressRuleset(name, address, target)}RULESET`;
+}
+
 /** Associates the Elastic IP `name` (at `address`) with the server at `target`, moving it when it was elsewhere. */
 export async function associateElasticAddress(name: string, address: string, target: string): Promise<void> {
-    await runCommand("ip", ["route", "replace", `${address}/32`, "via", target]);
-    await runCommand("nft", ["-f", "-"], { input: elasticAddressRuleset(name, address, target) });
+    await runCommand("sh", ["-c", associateElasticAddressCommand(name, address, target)]);
 }
 
 /** Releases the Elastic IP `name`; releasing one that is gone is fine. */

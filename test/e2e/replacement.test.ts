@@ -1,4 +1,9 @@
 import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireEngineBinDir } from "../../sandbox/executors/engine";
+import { moveStackPreviewChanges } from "../../sandbox/executors/engineMove";
 import { buildRelease } from "../../release/build";
 import { figure } from "../support/figure";
 import { describeOutcomes } from "../support/load";
@@ -15,17 +20,21 @@ import {
 const READ_CONNECTIONS = 64;
 const WRITERS = 4;
 
-describe("the site moved to a replacement server under load (end to end)", function () {
+describe("the site moved to a replacement server under load, WebServer's move steps run by the real engine (end to end)", function () {
     this.timeout(20 * 60_000);
 
     let moved: MoveUnderLoad;
+    let engineStateDir: string;
 
     before(async () => {
+        requireEngineBinDir();
+        engineStateDir = mkdtempSync(join(tmpdir(), "webstack-move-"));
         moved = await moveUnderLoad({
             names: { old: "e2e-move-old", replacement: "e2e-move-new" },
             settings: { appInstances: 2, release: await buildRelease() },
             readers: READ_CONNECTIONS,
             writers: WRITERS,
+            engineStateDir,
         });
         const { move, reads, writes } = moved;
         figure(
@@ -40,6 +49,9 @@ describe("the site moved to a replacement server under load (end to end)", funct
 
     after(async () => {
         await moved?.destroy();
+        if (engineStateDir !== undefined) {
+            rmSync(engineStateDir, { recursive: true, force: true });
+        }
     });
 
     it("fails no read while the site moves", () => {
@@ -68,6 +80,10 @@ describe("the site moved to a replacement server under load (end to end)", funct
         expect((await old.exec("webstack-writes status")).trim()).to.equal(`paused at ${move.position}`);
         expect((await old.exec("mariadb -N -B -e 'SELECT @@GLOBAL.read_only'")).trim()).to.equal("1");
         expect((await old.exec("systemctl is-active nginx || true")).trim()).to.equal("inactive");
+    });
+
+    it("runs each of the move's steps once: a preview of the same stack afterwards changes nothing", async () => {
+        expect(await moveStackPreviewChanges(engineStateDir)).to.deep.equal({});
     });
 
     it("keeps the replacement's tunnel account shut and its database on loopback", async () => {

@@ -1,7 +1,8 @@
 import { APP_DATABASE } from "../../provisioning/layout";
 import type { ServerSettings } from "../../provisioning";
 import { moveToReplacement, type MoveReport } from "../../sandbox/executors/cutover";
-import { associateElasticAddress, releaseElasticAddress } from "../../sandbox/network/elasticAddress";
+import { associateElasticAddress, associateElasticAddressCommand, releaseElasticAddress } from "../../sandbox/network/elasticAddress";
+import { moveThroughEngine } from "../../sandbox/executors/engineMove";
 import { startLoad, type LoadReport, type LoadTarget } from "./load";
 import { provisionSandbox, suiteLog, type TestSandbox } from "./sandbox";
 import { startWriters, type WriteReport } from "./writers";
@@ -24,20 +25,25 @@ export interface MoveUnderLoad {
     readonly writes: WriteReport;
     /** The writers' run id, which starts every body they posted. */
     readonly runId: string;
+    /** Where the engine's stack of the move lives, when the engine ran it: moving back is the same stack's next up. */
+    readonly engineStateDir?: string;
     /** Releases the address and destroys both servers; safe to call twice. */
     destroy(): Promise<void>;
 }
 
 /**
  * Provisions two sandbox servers with the same plan, gives the first the site's Elastic IP, and
- * moves the site to the second ({@link moveToReplacement}) while `readers` connections read and
- * `writers` writers post with idempotency keys, from a few seconds before the move to a few after.
+ * moves the site to the second while `readers` connections read and `writers` writers post with
+ * idempotency keys, from a few seconds before the move to a few after. The move runs through SSH
+ * ({@link moveToReplacement}), or, given `engineStateDir`, as WebServer's own steps in the real
+ * engine ({@link moveThroughEngine}), server 1 to server 2.
  */
 export async function moveUnderLoad(options: {
     names: { old: string; replacement: string };
     settings: ServerSettings;
     readers: number;
     writers: number;
+    engineStateDir?: string;
     log?: (line: string) => void;
 }): Promise<MoveUnderLoad> {
     const log = options.log ?? suiteLog;
@@ -64,7 +70,7 @@ export async function moveUnderLoad(options: {
         await associateElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS, from.address);
         const site = { address: ELASTIC_ADDRESS, hostName: `www.${from.domain}` };
         const { move, reads, writes, runId } = await moveWhileUsed(site, from, to, { ...options, log, movingBack: false });
-        return { old: from, replacement: to, site, move, reads, writes, runId, destroy };
+        return { old: from, replacement: to, site, move, reads, writes, runId, engineStateDir: options.engineStateDir, destroy };
     } catch (error) {
         await destroy();
         throw error;
@@ -79,7 +85,12 @@ export async function moveBackUnderLoad(
     moved: MoveUnderLoad,
     options: { readers: number; writers: number; log?: (line: string) => void },
 ): Promise<MoveBack> {
-    return moveWhileUsed(moved.site, moved.replacement, moved.old, { ...options, log: options.log ?? suiteLog, movingBack: true });
+    return moveWhileUsed(moved.site, moved.replacement, moved.old, {
+        ...options,
+        engineStateDir: moved.engineStateDir,
+        log: options.log ?? suiteLog,
+        movingBack: true,
+    });
 }
 
 /** Readers and writers on the site from a few seconds before the move from `from` to `to` to a few after it. */
@@ -87,21 +98,31 @@ async function moveWhileUsed(
     site: LoadTarget,
     from: TestSandbox,
     to: TestSandbox,
-    options: { readers: number; writers: number; log: (line: string) => void; movingBack: boolean },
+    options: { readers: number; writers: number; log: (line: string) => void; movingBack: boolean; engineStateDir?: string },
 ): Promise<MoveBack> {
     const runId = `move-${Date.now()}`;
     const load = startLoad(site, { paths: [API_READ, "/"], concurrency: options.readers });
     const writers = startWriters(site, options.writers, { runId, maxSeconds: 300 });
     await sleep(3_000);
-    const move = await moveToReplacement({
-        old: from.ssh,
-        replacement: to.ssh,
-        oldAddress: from.address,
-        oldHostKey: (await from.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
-        movingBack: options.movingBack,
-        moveAddress: () => associateElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS, to.address),
-        log: options.log,
-    });
+    const move =
+        options.engineStateDir === undefined
+            ? await moveToReplacement({
+                  old: from.ssh,
+                  replacement: to.ssh,
+                  oldAddress: from.address,
+                  oldHostKey: (await from.exec("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
+                  movingBack: options.movingBack,
+                  moveAddress: () => associateElasticAddress(ELASTIC_NAME, ELASTIC_ADDRESS, to.address),
+                  log: options.log,
+              })
+            : await moveThroughEngine({
+                  move: options.movingBack ? { from: 2, to: 1, how: "rejoin" } : { from: 1, to: 2, how: "follow" },
+                  old: from,
+                  replacement: to,
+                  addressCommand: associateElasticAddressCommand(ELASTIC_NAME, ELASTIC_ADDRESS, to.address),
+                  stateDir: options.engineStateDir,
+                  log: options.log,
+              });
     await sleep(5_000);
     const [reads, writes] = await Promise.all([load.stop(), writers.stop()]);
     return { move, reads, writes, runId };

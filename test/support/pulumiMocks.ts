@@ -108,6 +108,15 @@ export const mockRunningInstance: { instanceType?: string; ami?: string; userDat
 export const mockImageArchitectures: Record<string, string> = {};
 
 /** The host key every mocked tls PrivateKey makes: its OpenSSH public line, with the newline the provider ends it with. */
+/** What the mocks' move steps print: the new server's replication key, and the old server's position when its writes paused. */
+export const MOCK_REPLICATION_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tSZXBsaWNhdGlvbktleQ== webstack-replica";
+export const MOCK_PAUSED_POSITION = "0-2840138297-1764";
+
+/** The public address EC2 gives an instance now, as the mocks' getInstance answers it: one of its own for each instance. */
+export function mockCurrentPublicIp(instanceId: string): string {
+    return `198.51.100.${(parseInt(createHash("sha256").update(instanceId).digest("hex").slice(0, 4), 16) % 200) + 20}`;
+}
+
 export const MOCK_HOST_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1vY2tIb3N0S2V5T2ZUaGVTdGFja1NlcnZlcg==";
 
 /** The zones that offer the instance type asked about: every zone but eu-central-1c. */
@@ -363,6 +372,21 @@ export function mockResource(type: string, name: string, inputs: Record<string, 
         case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             // The provider's id: the role's name and a unique id of the attachment's time.
             return { id: `${String(inputs.role)}-2026${mockDigits(seed, 22)}`, state: { ...inputs } };
+        case "aws:ec2transitgateway/instanceState:InstanceState":
+            // The provider names the resource after its instance.
+            return { id: String(inputs.instanceId), state: { ...inputs } };
+        case "command:remote:Command":
+            return {
+                id: `${name}-id`,
+                state: {
+                    ...inputs,
+                    stdout: name.endsWith("-key")
+                        ? MOCK_REPLICATION_KEY
+                        : name.endsWith("-pause-writes")
+                          ? `${MOCK_PAUSED_POSITION}\n`
+                          : "",
+                },
+            };
         case "tls:index/privateKey:PrivateKey":
             return {
                 id: `${name}-id`,
@@ -470,6 +494,7 @@ export async function installMocks(): Promise<void> {
                             instanceId: args.inputs.instanceId,
                             instanceType: mockRunningInstance.instanceType,
                             ami: mockRunningInstance.ami ?? MOCK_AMI_ID,
+                            publicIp: mockCurrentPublicIp(String(args.inputs.instanceId)),
                             // Launched by the stack, with its host key, unless a test says otherwise.
                             userDataBase64: Buffer.from(
                                 mockRunningInstance.userData ?? `#cloud-config\n  ed25519_public: ${MOCK_HOST_PUBLIC_KEY}\n`,

@@ -66,6 +66,8 @@ const SHAPES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
         primaryNetworkInterfaceId: `eni-${HEX17}`,
         "rootBlockDevice.volumeId": `vol-${HEX17}`,
     },
+    // The provider names the resource after its instance.
+    "aws:ec2transitgateway/instanceState:InstanceState": { id: `i-${HEX17}` },
     "aws:ec2/keyPair:KeyPair": { id: "[\\x20-\\x7e]{1,255}", keyPairId: `key-${HEX17}`, arn: arn("ec2", "key-pair/[\\x20-\\x7e]{1,255}") },
     "aws:ec2/launchTemplate:LaunchTemplate": { id: `lt-${HEX17}`, arn: arn("ec2", `launch-template/lt-${HEX17}`) },
     "aws:ec2/securityGroup:SecurityGroup": { id: `sg-${HEX17}`, arn: arn("ec2", `security-group/sg-${HEX17}`) },
@@ -159,8 +161,11 @@ describe("the mocks' AWS ids and ARNs", function () {
         for (const answer of answers) {
             byId.set(answer.id, [...new Set([...(byId.get(answer.id) ?? []), `${answer.type} ${answer.name}`])]);
         }
-        // An S3 bucket's settings share their bucket's id, and a certificate's validation its certificate's.
-        const sharing = (owner: string) => owner.startsWith("aws:s3/bucket") || owner.startsWith("aws:acm/certificateValidation");
+        // An S3 bucket's settings share their bucket's id, a certificate's validation its certificate's, and an instance's state its instance's.
+        const sharing = (owner: string) =>
+            owner.startsWith("aws:s3/bucket") ||
+            owner.startsWith("aws:acm/certificateValidation") ||
+            owner.startsWith("aws:ec2transitgateway/instanceState");
         const shared = [...byId.values()].filter((owners) => owners.filter((owner) => !sharing(owner)).length > 1);
         expect(shared).to.deep.equal([]);
     });

@@ -46,6 +46,15 @@ export const RESOURCE_OPERATIONS: Readonly<Record<string, ResourceMapping>> = {
         targets: { "policyDetails.targetTags": { tags: true } },
     },
     "aws:ec2/eip:Eip": { service: "ec2", operation: "AllocateAddress", targets: { instance: { shape: "InstanceId" } } },
+    "aws:ec2transitgateway/instanceState:InstanceState": {
+        service: "ec2",
+        operation: "StopInstances",
+        targets: {
+            instanceId: { shape: "InstanceId" },
+            state: { unchecked: "which of StartInstances and StopInstances the provider calls: running or stopped" },
+        },
+        supplied: { InstanceIds: "the provider's list of the one instanceId" },
+    },
     "aws:ec2/instance:Instance": {
         service: "ec2",
         operation: "RunInstances",

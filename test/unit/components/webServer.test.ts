@@ -942,7 +942,7 @@ describe("architectureChangeProblem", () => {
 
     it("refuses to move a running server between x86_64 and arm64, naming both types and the way to a new server", () => {
         expect(architectureChangeProblem("t3.micro", "t4g.micro")).to.match(
-            /^instanceType is t4g\.micro \(arm64\), but the server runs t3\.micro \(x86_64\), and its x86_64 image cannot boot on arm64\. Keep an x86_64 type, or move to a new server: .*webstack:amiId/,
+            /^instanceType is t4g\.micro \(arm64\), but the server runs t3\.micro \(x86_64\), and its x86_64 image cannot boot on arm64\. Keep an x86_64 type, or move the site to a new server of that type, .*put a new generation first in webstack:serverGenerations \(for example 2,1\)/,
         );
         expect(architectureChangeProblem("c7g.large", "c7i.large")).to.contain("runs c7g.large (arm64)");
     });

@@ -261,6 +261,39 @@ describe("parseStackConfig", () => {
         });
     });
 
+    describe("server generations", () => {
+        it("keeps the one server of before when unset, and reads the list the one that serves first", () => {
+            expect(parseStackConfig(VALID, true).hosting).to.not.have.property("serverGenerations");
+            expect(parseStackConfig({ ...VALID, serverGenerations: "2, 1" }, true).hosting).to.deep.include({ serverGenerations: [2, 1] });
+        });
+
+        it("refuses what is not a list of servers, with the example", () => {
+            expectOneProblem(
+                { ...VALID, serverGenerations: "next" },
+                'webstack:serverGenerations is "next"; expected',
+                'for example "2,1"',
+            );
+        });
+
+        it("refuses a move of a server it does not configure, or of a server it does not create", () => {
+            expect(problemsOf({ ...VALID, serverGenerations: "2,1", acmeEmail: "ops@example.com" })).to.deep.equal([]);
+            expectOneProblem(
+                { ...VALID, serverGenerations: "2,1", provision: "false" },
+                "webstack:serverGenerations lists 2 servers",
+                "webstack:provision is false",
+            );
+            expect(problemsOf({ domain: "example.com", existingServerHost: "203.0.113.10", serverGenerations: "2,1" })).to.deep.equal([
+                "webstack:serverGenerations is set with webstack:existingServerHost; the stack moves the site only between EC2 instances it creates. Remove it: pulumi config rm webstack:serverGenerations",
+            ]);
+        });
+
+        it("is refused by a fleet, whose servers Auto Scaling replaces", () => {
+            expect(problemsOf({ domain: "example.com", topology: "ha", serverGenerations: "2,1" }, false).join("\n")).to.include(
+                "webstack:serverGenerations",
+            );
+        });
+    });
+
     describe("maintenance window", () => {
         it("is none by default, and written the canonical way when set, for either topology", () => {
             expect(parseStackConfig(VALID, true).maintenanceWindow).to.equal(undefined);

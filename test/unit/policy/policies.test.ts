@@ -3,7 +3,8 @@ import { installMocks, MOCK_PUBLIC_IP, mockOutputOf } from "../../support/pulumi
 import type { WebServerArgs } from "../../../components/webServer";
 import { BUCKET_POLICY_NAME, DNS_POLICY_NAME, RESOURCE_RULES, webstackPolicies } from "../../../policy/policies";
 import { sshFromAnywhereAllowed } from "../../../policy/ingressRules";
-import { TAGGABLE_TYPES } from "../../../policy/resourceRules";
+import { KEPT_SERVER_TAG, TAGGABLE_TYPES } from "../../../policy/resourceRules";
+import { KEPT_SERVER_TAG as COMPONENT_KEPT_SERVER_TAG } from "../../../components/server/instance";
 import { Props, TYPES } from "../../../policy/resourceView";
 import { remoteProvisionerViews, StackViews, unprotected, violationsOf, webFleetViews, webServerViews, withProps } from "./crossGuard";
 import { buildPlan } from "../../../provisioning";
@@ -403,6 +404,17 @@ describe("webstack policy pack", function () {
                 expect(violations[0].message).to.include("Pulumi's protect option").and.to.include("lift-protection.sh");
             });
         }
+
+        it("lets a server kept for the site to move back to go without protect, never without termination protection", async () => {
+            expect(KEPT_SERVER_TAG).to.equal(COMPONENT_KEPT_SERVER_TAG);
+            const kept = withProps(unprotected(program, TYPES.instance), TYPES.instance, (props) => ({
+                ...props,
+                tags: { ...(props.tags as Props), [KEPT_SERVER_TAG]: "true" },
+            }));
+            expect(await failing(kept)).to.deep.equal([]);
+            const terminable = withProps(kept, TYPES.instance, (props) => ({ ...props, disableApiTermination: false }));
+            expect(await failing(terminable)).to.deep.equal(["stateful-resources-protected"]);
+        });
 
         it("rejects a server without protect, or that EC2 would terminate on request", async () => {
             expect(await failing(unprotected(program, TYPES.instance))).to.deep.equal(["stateful-resources-protected"]);

@@ -37,6 +37,8 @@ export const SINGLE_TOPOLOGY_CONFIGS: Readonly<Record<string, Record<string, str
         "webstack:rootVolumeSizeGiB": "20",
         "webstack:appEnvironment": JSON.stringify({ API_TOKEN: "token" }),
     },
+    /** A move to a third server, two kept: every resource of a move and of a kept server. */
+    moving: { ...devStackConfig(), "webstack:sshPrivateKey": PRIVATE_KEY, "webstack:serverGenerations": "3,2,1" },
 };
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+    certificateCommands,
     MOVE_COMMANDS,
     REPLICA_TUNNEL_PORT,
     renderReplicaCommand,
@@ -13,6 +14,9 @@ import { renderMariadbConfig } from "../../../provisioning/files/mariadb";
 import { REPLICATION_DIR, REPLICATION_GRANT_COMMAND } from "../../../provisioning/layout";
 import { replicationStep } from "../../../provisioning/steps/replication";
 import { runBash, shellcheck } from "../../support/shell";
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 describe("renderReplicationSshd", () => {
     it("lets the replication account forward to the database's loopback port alone, run the grant alone, and get no terminal", () => {
@@ -96,6 +100,48 @@ describe("MOVE_COMMANDS", () => {
         const { command } = MOVE_COMMANDS.promote("0-1-42'; reboot; '");
         const printed = runBash(command.replace("/usr/local/sbin/webstack-replica", "printf '%s|'"));
         expect(printed.stdout).to.equal("promote|0-1-42'; reboot; '|");
+    });
+});
+
+describe("certificateCommands", () => {
+    it("carries certbot's directory, links and modes included, from one server's /etc to another's as one line", () => {
+        const [from, to] = [mkdtempSync(join(tmpdir(), "certs-old-")), mkdtempSync(join(tmpdir(), "certs-new-"))];
+        try {
+            const live = join(from, "letsencrypt/live/www.example.com");
+            mkdirSync(join(from, "letsencrypt/archive/www.example.com"), { recursive: true });
+            mkdirSync(live, { recursive: true });
+            writeFileSync(join(from, "letsencrypt/archive/www.example.com/privkey1.pem"), "KEY\n", { mode: 0o600 });
+            symlinkSync("../../archive/www.example.com/privkey1.pem", join(live, "privkey.pem"));
+            const read = runBash(certificateCommands(from).read);
+            expect(read.status, read.stderr).to.equal(0);
+            expect(read.stdout.trim().split("\n")).to.have.length(1);
+            const installed = runBash(certificateCommands(to).install(`${read.stdout}\n`));
+            expect(installed.status, installed.stderr).to.equal(0);
+            expect(readFileSync(join(to, "letsencrypt/live/www.example.com/privkey.pem"), "utf8")).to.equal("KEY\n");
+            expect(readlinkSync(join(to, "letsencrypt/live/www.example.com/privkey.pem"))).to.equal(
+                "../../archive/www.example.com/privkey1.pem",
+            );
+            expect(statSync(join(to, "letsencrypt/archive/www.example.com/privkey1.pem")).mode & 0o777).to.equal(0o600);
+        } finally {
+            rmSync(from, { recursive: true, force: true });
+            rmSync(to, { recursive: true, force: true });
+        }
+    });
+
+    it("fails, rather than install half, when the old server has no certificates or the archive is damaged", () => {
+        const empty = mkdtempSync(join(tmpdir(), "certs-none-"));
+        try {
+            expect(runBash(certificateCommands(empty).read).status).to.not.equal(0);
+            expect(runBash(certificateCommands(empty).install("bm90IGEgdGFy")).status).to.not.equal(0);
+        } finally {
+            rmSync(empty, { recursive: true, force: true });
+        }
+    });
+
+    it("passes shellcheck", () => {
+        const commands = certificateCommands();
+        expect(shellcheck(`#!/bin/bash\n${commands.read}\n`)).to.equal("");
+        expect(shellcheck(`#!/bin/bash\n${commands.install("QUJD")}\n`)).to.equal("");
     });
 });
 

@@ -10,7 +10,7 @@ import {
     subnetIndexesInUse,
     testRangeFenced,
 } from "../../../sandbox/network/network";
-import { elasticAddressRuleset, elasticAddressTable } from "../../../sandbox/network/elasticAddress";
+import { associateElasticAddressCommand, elasticAddressRuleset, elasticAddressTable } from "../../../sandbox/network/elasticAddress";
 import { runCommand } from "../../../sandbox/host/exec";
 
 describe("sandboxNetwork", () => {
@@ -103,6 +103,20 @@ describe("elasticAddressRuleset", () => {
 
     it("is accepted by nft", async () => {
         await runCommand("nft", ["--check", "-f", "-"], { input: ruleset });
+    });
+});
+
+describe("associateElasticAddressCommand", () => {
+    const command = associateElasticAddressCommand("site", "198.19.0.10", "198.18.2.2");
+
+    it("routes the address to the server, then swaps the mapping in with that ruleset, whole", () => {
+        expect(command.startsWith("ip route replace 198.19.0.10/32 via 198.18.2.2 && nft -f - <<'RULESET'\n")).to.equal(true);
+        expect(command).to.contain(elasticAddressRuleset("site", "198.19.0.10", "198.18.2.2"));
+        expect(command.endsWith("\nRULESET")).to.equal(true);
+    });
+
+    it("is one shell command, as the move program's local step runs it", async () => {
+        await runCommand("sh", ["-n", "-c", command]);
     });
 });
 
