@@ -14,14 +14,27 @@ import {
     RemoteProvisioner,
     type RemoteProvisionerArgs,
 } from "./remoteProvisioner";
-import { DEFAULT_SERVER_GENERATIONS, generationResourceName, generationRoles, serverGenerationsProblem } from "./server/generations";
+import {
+    DEFAULT_SERVER_GENERATIONS,
+    generationResourceName,
+    generationRoles,
+    generationsProblem,
+    serverGenerationsProblem,
+} from "./server/generations";
 import { declareCertificateCopy, declareMove } from "./server/move";
 import { backupAlarms, declareAlerts, instanceAlarms, rebootPendingAlarm } from "./alerts";
 import { checkerFor } from "./resourceErrors";
 import { declareAddress } from "./server/address";
 import { declareFirewall } from "./server/firewall";
 import { declareHostKey } from "./server/hostKey";
-import { declareInstance, declareInstanceState, declareKeyPair, hostKeyProblem, runningServer } from "./server/instance";
+import {
+    declareInstance,
+    declareInstanceState,
+    declareKeyPair,
+    existingGenerations,
+    hostKeyProblem,
+    runningServer,
+} from "./server/instance";
 import { DAILY_SNAPSHOT_BOUNDS, DEFAULT_DAILY_SNAPSHOTS, declareSnapshots, snapshotPolicyDetails } from "./server/snapshots";
 import { BACKUP_RETENTION_BOUNDS, DEFAULT_BACKUP_RETENTION_DAYS, declareBackups } from "./server/backups";
 import { checkedWholeNumber, cidrsProblem } from "../provisioning/settingChecks";
@@ -151,6 +164,13 @@ export class WebServer extends pulumi.ComponentResource {
         const keyPair = declareKeyPair(context, args.sshPublicKey);
         const roles = generationRoles(settings.generations);
         const running = runningServer(context, roles.serving);
+        const generationsChecked = existingGenerations(context).apply((existing) => {
+            const problem = generationsProblem(settings.generations, existing);
+            if (problem !== undefined) {
+                throw new pulumi.ResourceError(`serverGenerations ${problem}.`, this);
+            }
+            return true;
+        });
         const instances = new Map(
             settings.generations.map((generation) => [
                 generation,
@@ -167,6 +187,7 @@ export class WebServer extends pulumi.ComponentResource {
                     userData: hostKey.userData,
                     snapshotTarget: settings.snapshotTarget,
                     running,
+                    generationsChecked,
                 }),
             ]),
         );

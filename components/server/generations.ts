@@ -82,3 +82,40 @@ export function generationResourceName(base: string, generation: number): string
 export function moveStepName(componentName: string, move: Move, step: string): string {
     return `${componentName}-move-g${move.from}-g${move.to}-${step}`;
 }
+
+/** The generation a server's Name tag names (`<component>-instance`, `<component>-instance-g<N>`), or undefined when it names none. */
+export function generationOfName(instanceName: string, baseName: string): number | undefined {
+    if (instanceName === baseName) {
+        return 1;
+    }
+    if (!instanceName.startsWith(`${baseName}-g`)) {
+        return undefined;
+    }
+    const suffix = instanceName.slice(baseName.length + 2);
+    return /^[1-9][0-9]*$/.test(suffix) ? Number(suffix) : undefined;
+}
+
+/**
+ * Why the list cannot be applied to the servers EC2 has (`existing`), or undefined when it can: a kept
+ * server is never created (the site can only move back to a server it left), and a new server that
+ * serves without taking over from one of them would serve an empty database.
+ */
+export function generationsProblem(generations: readonly number[], existing: readonly number[]): string | undefined {
+    const [serving, ...kept] = generations;
+    const has = existing.length === 0 ? "none yet" : [...existing].sort((a, b) => a - b).join(", ");
+    const missing = kept.filter((generation) => !existing.includes(generation));
+    if (missing.length > 0) {
+        return (
+            `keeps server ${missing.join(" and ")}, which EC2 does not have (the stack's servers: ${has}); a server is kept only after the site has left it. ` +
+            `List the server that serves now second, after the new one, for example ${existing.length === 0 ? "1" : `${Math.max(...existing) + 1},${Math.max(...existing)}`}`
+        );
+    }
+    if (kept.length === 0 && existing.length > 0 && !existing.includes(serving)) {
+        const from = Math.max(...existing);
+        return (
+            `is ${serving}, a new server, and names no server it takes the site over from (the stack's servers: ${has}): it would serve an empty database. ` +
+            `Write ${serving},${from} to move the site and its data to it`
+        );
+    }
+    return undefined;
+}

@@ -5,7 +5,7 @@ import { checkerFor } from "../resourceErrors";
 import { architectureOf, IMDSV2_ONLY, runningInstanceNamed, serverImageId, type RunningInstance } from "../ec2";
 import type { ComponentContext } from "../context";
 import { SNAPSHOT_TARGET_TAG } from "./snapshots";
-import { generationResourceName } from "./generations";
+import { generationOfName, generationResourceName } from "./generations";
 
 /**
  * Why `wantedType` cannot replace the type of the server the stack runs (`runningType`), or undefined
@@ -43,6 +43,8 @@ export interface InstanceSettings {
     readonly snapshotTarget: string;
     /** The server already running, which must keep its architecture (its image does): {@link runningServer}. */
     readonly running: pulumi.Output<RunningInstance | undefined>;
+    /** Resolves once the servers the config lists are known to fit those EC2 has; no instance is created or changed before. */
+    readonly generationsChecked: pulumi.Output<unknown>;
 }
 
 /** The tags of a generation's server: its Name carries its generation ({@link generationResourceName}). */
@@ -60,6 +62,30 @@ export function runningServer(context: ComponentContext, generation: number): pu
  * for termination protection but not for Pulumi's protect, which would stop the list from dropping it.
  */
 export const KEPT_SERVER_TAG = "webstack-kept-server";
+
+/** The generations of the stack's servers EC2 has now (in any state but terminated), from their Name tags. */
+export function existingGenerations(context: ComponentContext): pulumi.Output<number[]> {
+    const baseName = instanceTags(context, 1).Name;
+    const parent = { parent: context.parent };
+    return aws.ec2
+        .getInstancesOutput(
+            {
+                instanceTags: { Name: `${baseName}*`, stack: pulumi.getStack() },
+                instanceStateNames: ["pending", "running", "stopping", "stopped"],
+            },
+            parent,
+        )
+        .apply((found) =>
+            pulumi.all(
+                found.ids.map((instanceId) =>
+                    aws.ec2.getInstanceOutput({ instanceId }, parent).apply((instance) => instance.tags?.Name ?? ""),
+                ),
+            ),
+        )
+        .apply((names) =>
+            names.map((name) => generationOfName(name, baseName)).filter((generation): generation is number => generation !== undefined),
+        );
+}
 
 /** What a kept server keeps as it was launched, whatever the config says now: it is the server the site may move back to. */
 export const KEPT_SERVER_IGNORED_INPUTS = [
@@ -127,7 +153,9 @@ export function declareInstance(context: ComponentContext, settings: InstanceSet
         generationResourceName(`${name}-instance`, settings.generation),
         {
             ami: serverImageId(amiId, instanceType, parent),
-            instanceType: settings.serving ? checkedInstanceType : instanceType,
+            instanceType: pulumi
+                .all([settings.generationsChecked, settings.serving ? checkedInstanceType : instanceType])
+                .apply(([, type]) => type),
             subnetId: settings.subnetId,
             keyName: settings.keyName,
             vpcSecurityGroupIds: settings.securityGroupIds,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { generationResourceName } from "../../components/server/generations";
 import { driftSource, type StepDrift } from "../../components/driftCheck";
 import {
     MOCK_ACCOUNT,
@@ -93,6 +94,13 @@ export const MOCK_PUBLIC_IP = "203.0.113.12";
 export const MOCK_VPC_ID = "vpc-0a1b2c3d4e5f60718";
 export const MOCK_VPC_CIDR = "172.31.0.0/16";
 export const MOCK_DEPLOYER_ARN = "arn:aws:sts::123456789012:assumed-role/webstack-deploy/session-1";
+/**
+ * The generations of a component's servers EC2 has, as the mocks answer a lookup of them by Name
+ * (`<component>-instance*`): none unless a test says so.
+ */
+export const mockExistingGenerations: number[] = [];
+const mockInstanceNames = new Map<string, string>();
+
 /** The server a stack runs already, when a test says there is one ({@link mockRunningInstance}). */
 export const MOCK_RUNNING_INSTANCE_ID = "i-0a9b8c7d6e5f40312";
 /** The default VPC's default subnets, one per zone; any other subnet is in eu-central-1a. */
@@ -480,14 +488,26 @@ export async function installMocks(): Promise<void> {
                             locationTypes: MOCK_OFFERING_ZONES.map(() => "availability-zone"),
                             instanceTypes: MOCK_OFFERING_ZONES.map(() => "t3.micro"),
                         };
-                    case "aws:ec2/getInstances:getInstances":
+                    case "aws:ec2/getInstances:getInstances": {
+                        const name = String((args.inputs.instanceTags as Record<string, string> | undefined)?.Name ?? "");
+                        // The stack's servers of every generation, asked for by Name prefix; else the one running server.
+                        const ids = name.endsWith("*")
+                            ? mockExistingGenerations.map((generation) => {
+                                  const instanceName = generationResourceName(name.slice(0, -1), generation);
+                                  mockInstanceNames.set(mockEc2Id("i", instanceName), instanceName);
+                                  return mockEc2Id("i", instanceName);
+                              })
+                            : mockRunningInstance.instanceType === undefined
+                              ? []
+                              : [MOCK_RUNNING_INSTANCE_ID];
                         return {
                             id: MOCK_REGION,
-                            ids: mockRunningInstance.instanceType === undefined ? [] : [MOCK_RUNNING_INSTANCE_ID],
+                            ids,
                             privateIps: [],
                             publicIps: [],
                             ipv6Addresses: [],
                         };
+                    }
                     case "aws:ec2/getInstance:getInstance":
                         return {
                             id: args.inputs.instanceId,
@@ -495,6 +515,7 @@ export async function installMocks(): Promise<void> {
                             instanceType: mockRunningInstance.instanceType,
                             ami: mockRunningInstance.ami ?? MOCK_AMI_ID,
                             publicIp: mockCurrentPublicIp(String(args.inputs.instanceId)),
+                            tags: { Name: mockInstanceNames.get(String(args.inputs.instanceId)) ?? "" },
                             // Launched by the stack, with its host key, unless a test says otherwise.
                             userDataBase64: Buffer.from(
                                 mockRunningInstance.userData ?? `#cloud-config\n  ed25519_public: ${MOCK_HOST_PUBLIC_KEY}\n`,

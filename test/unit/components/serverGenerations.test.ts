@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    callsOf,
     componentUnderMocks,
     installMocks,
     MOCK_HOST_PUBLIC_KEY,
@@ -8,14 +9,17 @@ import {
     MOCK_PUBLIC_IP,
     MOCK_REPLICATION_KEY,
     mockCurrentPublicIp,
+    mockExistingGenerations,
     mockIdOf,
     resourceNamed,
     resources,
     resourcesOfType,
 } from "../../support/pulumiMocks";
 import {
+    generationOfName,
     generationResourceName,
     generationRoles,
+    generationsProblem,
     moveStepName,
     parseServerGenerations,
     serverGenerationsProblem,
@@ -78,6 +82,41 @@ describe("generationResourceName and moveStepName", () => {
 
     it("names both servers in each step of a move", () => {
         expect(moveStepName("webstack", { from: 1, to: 2, how: "follow" }, "promote")).to.equal("webstack-move-g1-g2-promote");
+    });
+});
+
+describe("generationOfName", () => {
+    it("reads a server's generation from its Name tag, and nothing from another name", () => {
+        expect(generationOfName("web-instance", "web-instance")).to.equal(1);
+        expect(generationOfName("web-instance-g12", "web-instance")).to.equal(12);
+        for (const name of ["web-instance-g", "web-instance-g0", "web-instance-gx", "web-instance-root", "other-instance"]) {
+            expect(generationOfName(name, "web-instance"), name).to.equal(undefined);
+        }
+    });
+});
+
+describe("generationsProblem", () => {
+    it("lets the list keep servers EC2 has, and add a new one first that takes over from one of them", () => {
+        expect(generationsProblem([1], [])).to.equal(undefined);
+        expect(generationsProblem([1], [1])).to.equal(undefined);
+        expect(generationsProblem([2, 1], [1])).to.equal(undefined);
+        expect(generationsProblem([2, 1], [1, 2])).to.equal(undefined);
+        expect(generationsProblem([1, 2], [1, 2])).to.equal(undefined);
+        expect(generationsProblem([2], [1, 2])).to.equal(undefined);
+        expect(generationsProblem([3, 2], [1, 2])).to.equal(undefined);
+    });
+
+    it("refuses to keep a server that does not exist: a kept server is one the site has left", () => {
+        expect(generationsProblem([2, 1], [])).to.match(/^keeps server 1, which EC2 does not have \(the stack's servers: none yet\)/);
+        expect(generationsProblem([3, 2], [1])).to.equal(
+            "keeps server 2, which EC2 does not have (the stack's servers: 1); a server is kept only after the site has left it. List the server that serves now second, after the new one, for example 2,1",
+        );
+    });
+
+    it("refuses a new server that takes the site over from none, which would serve an empty database", () => {
+        expect(generationsProblem([2], [1])).to.equal(
+            "is 2, a new server, and names no server it takes the site over from (the stack's servers: 1): it would serve an empty database. Write 2,1 to move the site and its data to it",
+        );
     });
 });
 
@@ -148,10 +187,27 @@ describe("WebServer's server generations under Pulumi mocks", () => {
         expect(resourceNamed(COMMAND, `${name}-provision-packages`).inputs.connection).to.include({ host: MOCK_PUBLIC_IP });
     });
 
+    /** Builds a server with EC2 having these generations of it already. */
+    const buildWith = async (existing: number[], overrides: Partial<WebServerArgs>) => {
+        mockExistingGenerations.splice(0, mockExistingGenerations.length, ...existing);
+        try {
+            return await build(overrides);
+        } finally {
+            mockExistingGenerations.length = 0;
+        }
+    };
+
+    it("asks EC2 which of its servers exist, by their Name", async () => {
+        const { name } = await build();
+        expect(callsOf("aws:ec2/getInstances:getInstances").map((call) => (call.instanceTags as Record<string, string>).Name)).to.include(
+            `${name}-instance*`,
+        );
+    });
+
     describe("moving to a new server ([2, 1])", () => {
         let name: string;
         before(async () => {
-            ({ name } = await build({ serverGenerations: [2, 1] }));
+            ({ name } = await buildWith([1], { serverGenerations: [2, 1] }));
         });
 
         it("builds server 2, protected, and keeps server 1 as it was launched, unprotected so that a later list can drop it", () => {
@@ -210,7 +266,7 @@ describe("WebServer's server generations under Pulumi mocks", () => {
     describe("moving back ([1, 2])", () => {
         let name: string;
         before(async () => {
-            ({ name } = await build({ serverGenerations: [1, 2] }));
+            ({ name } = await buildWith([1, 2], { serverGenerations: [1, 2] }));
         });
 
         it("starts server 1 again and rejoins it before anything else runs on it, then configures it once the address is back", () => {
@@ -227,7 +283,7 @@ describe("WebServer's server generations under Pulumi mocks", () => {
     describe("moving an HTTPS site", () => {
         let name: string;
         before(async () => {
-            ({ name } = await build({ serverGenerations: [2, 1], provisioning: { ...PROVISIONING, tls: TLS } }));
+            ({ name } = await buildWith([1], { serverGenerations: [2, 1], provisioning: { ...PROVISIONING, tls: TLS } }));
         });
 
         it("carries the old server's certificates to the new one before its plan, as secrets, so that its certbot step keeps them", () => {
@@ -247,9 +303,9 @@ describe("WebServer's server generations under Pulumi mocks", () => {
 
     it("carries no certificate for an HTTP site, nor back to a server that has its own", async () => {
         const certificateSteps = () => resources().filter((resource) => resource.name.includes("certificates"));
-        await build({ serverGenerations: [2, 1] });
+        await buildWith([1], { serverGenerations: [2, 1] });
         expect(certificateSteps()).to.deep.equal([]);
-        await build({ serverGenerations: [1, 2], provisioning: { ...PROVISIONING, tls: TLS } });
+        await buildWith([1, 2], { serverGenerations: [1, 2], provisioning: { ...PROVISIONING, tls: TLS } });
         expect(certificateSteps()).to.deep.equal([]);
     });
 

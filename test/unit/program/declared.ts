@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import { resetRecords, resources, settle, valueOf, type RecordedResource } from "../../support/pulumiMocks";
+import { mockExistingGenerations, resetRecords, resources, settle, valueOf, type RecordedResource } from "../../support/pulumiMocks";
 import { devStackConfig } from "../../support/devStack";
 
 /** The pinned declarations: written by `npx tsx test/unit/program/pinFixture.ts`, reviewed as a diff, never edited by hand. */
@@ -61,6 +61,12 @@ type Program = () => Promise<Record<string, string | pulumi.Output<unknown>>>;
 /** Every resource the program (index.ts) declares with this stack config, under the Pulumi mocks (install them first). */
 export async function declaredByProgram(config: Record<string, string>): Promise<readonly RecordedResource[]> {
     resetRecords();
+    // The update that makes the config's move: EC2 has the servers the list keeps.
+    mockExistingGenerations.splice(
+        0,
+        mockExistingGenerations.length,
+        ...(config["webstack:serverGenerations"] ?? "").split(",").slice(1).map(Number),
+    );
     pulumi.runtime.setAllConfig(
         config,
         Object.keys(config).filter((key) => key.endsWith("sshPrivateKey")),
