@@ -68,7 +68,8 @@ serves() {
   local port="$1" pid cwd answer code status=0
   pid="$(systemctl show --property=MainPID --value "$(instance_unit "$port")")"
   cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
-  if [[ -z "$cwd" ]]; then
+  # A process still in / is one systemd has forked and not yet moved into its WorkingDirectory.
+  if [[ -z "$cwd" || "$cwd" == / ]]; then
     last_answer="no process: the instance is not running (it exited, or systemd is starting it again)"
     return 1
   fi
