@@ -69,7 +69,8 @@ export interface WebServerProvisioning extends ServerSettings {
     /**
      * The server's host key ("ssh-ed25519 AAAA..."), to pin instead of the one the stack gives the
      * instance at its first boot: for a server created before the stack did so, or one whose key
-     * was rotated by hand. Defaults to the stack's own.
+     * was rotated by hand. It is generation 1's (serverGenerations): a later server is the stack's
+     * own, with the stack's key. Defaults to the stack's own.
      */
     sshHostKey?: pulumi.Input<string>;
 }

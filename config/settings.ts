@@ -165,7 +165,7 @@ export const SETTINGS = {
         default: "on AWS, the key the stack gives the server; required for an existing server",
         topology: "single",
         check: { kind: "text", format: PUBLIC_KEY_MATERIAL, example: `"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."` },
-        doc: "The server's SSH host key (`ssh-ed25519 AAAA...`), which every step pins: any other key is refused. On AWS, set it only for a server launched before the stack gave its servers their key (see [The server's host key](docs/key-rotation.md#the-servers-host-key)).",
+        doc: "The server's SSH host key (`ssh-ed25519 AAAA...`), which every step pins: any other key is refused. On AWS, set it only for a server launched before the stack gave its servers their key (see [The server's host key](docs/key-rotation.md#the-servers-host-key)); it pins generation 1 (`serverGenerations`), and later servers have the stack's key.",
     },
     instanceType: {
         type: "string",

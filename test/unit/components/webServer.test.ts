@@ -8,6 +8,10 @@ import {
     installMocks,
     MOCK_AMI_ID,
     MOCK_HOST_PUBLIC_KEY,
+    MOCK_PAUSED_POSITION,
+    MOCK_REPLICATION_KEY,
+    mockCurrentPublicIp,
+    mockExistingGenerations,
     MOCK_PUBLIC_IP,
     MOCK_RUNNING_INSTANCE_ID,
     mockIdOf,
@@ -33,7 +37,8 @@ import { identityTrigger } from "../../../components/remoteProvisioner";
 import { scriptRunBy, scriptRunByStep, shippedScriptsDirectory } from "../../support/shippedScripts";
 import { providerArgsForRegion } from "../../../components/alerts";
 import { type WebServer as WebServerClass, type WebServerArgs, type WebServerProvisioning } from "../../../components/webServer";
-import { architectureChangeProblem, hostKeyProblem } from "../../../components/server/instance";
+import { architectureChangeProblem, hostKeyProblem, KEPT_SERVER_IGNORED_INPUTS } from "../../../components/server/instance";
+import { MOVE_COMMANDS } from "../../../provisioning/files/replication";
 import { renderHostKeyUserData } from "../../../components/server/hostKey";
 import { parse } from "yaml";
 import { readdirSync, readFileSync } from "node:fs";
@@ -875,6 +880,163 @@ describe("WebServer under Pulumi mocks", () => {
                         provisioning: PROVISIONING,
                     }),
             ).to.throw(/Only one of \[https\] and \[provisioning\] can be specified/);
+        });
+    });
+    describe("server generations", () => {
+        const COMMAND = "command:remote:Command";
+        const INSTANCE = "aws:ec2/instance:Instance";
+        const INSTANCE_STATE = "aws:ec2transitgateway/instanceState:InstanceState";
+        const moveStepNames = (name: string, from: number, to: number, how: string) =>
+            ["key", "allow", how, "pause-writes", "promote"].map((step) => `${name}-move-g${from}-g${to}-${step}`);
+        const commandOf = (name: string) => resourceNamed(COMMAND, name).inputs;
+
+        it("declares one protected server, as before generations, by default: no state, no move", async () => {
+            const { name } = await build();
+            expect(resourcesOfType(INSTANCE).map((resource) => [resource.name, resource.protect])).to.deep.equal([
+                [`${name}-instance`, true],
+            ]);
+            expect(resourcesOfType(INSTANCE_STATE)).to.deep.equal([]);
+            expect(resources().filter((resource) => resource.name.includes("-move-"))).to.deep.equal([]);
+            expect(resourceNamed(COMMAND, `${name}-provision-packages`).inputs.connection).to.include({ host: MOCK_PUBLIC_IP });
+        });
+
+        /** Builds a server with EC2 having these generations of it already. */
+        const buildWith = async (existing: number[], overrides: Partial<WebServerArgs>) => {
+            mockExistingGenerations.splice(0, mockExistingGenerations.length, ...existing);
+            try {
+                return await build(overrides);
+            } finally {
+                mockExistingGenerations.length = 0;
+            }
+        };
+
+        it("asks EC2 which of its servers exist, by their Name", async () => {
+            const { name } = await build();
+            expect(
+                callsOf("aws:ec2/getInstances:getInstances").map((call) => (call.instanceTags as Record<string, string>).Name),
+            ).to.include(`${name}-instance*`);
+        });
+
+        describe("moving to a new server ([2, 1])", () => {
+            let name: string;
+            before(async () => {
+                ({ name } = await buildWith([1], { serverGenerations: [2, 1] }));
+            });
+
+            it("builds server 2, protected, and keeps server 1 as it was launched, unprotected so that a later list can drop it", () => {
+                const [kept, serving] = [resourceNamed(INSTANCE, `${name}-instance`), resourceNamed(INSTANCE, `${name}-instance-g2`)];
+                expect(serving.protect).to.equal(true);
+                expect(serving.inputs.tags).to.include({ Name: `${name}-instance-g2` });
+                expect(kept.protect).to.equal(false);
+                expect(kept.ignoreChanges).to.include.members([...KEPT_SERVER_IGNORED_INPUTS]);
+            });
+
+            it("configures server 2 with the whole plan at its own address before the move, not waiting for the records", () => {
+                const packages = commandOf(`${name}-provision-g2-packages`);
+                expect(packages.connection).to.include({ host: mockCurrentPublicIp(mockIdOf(INSTANCE, `${name}-instance-g2`)) });
+                expect(
+                    resourceNamed(COMMAND, `${name}-provision-g2-${PLAN.slice(-1)[0].name}`).dependsOn.some((each) =>
+                        each.endsWith("-record"),
+                    ),
+                ).to.equal(false);
+            });
+
+            it("runs the move's steps in order after the plan, each on its server: the old one through the address it holds", () => {
+                const steps = moveStepNames(name, 1, 2, "follow");
+                const oldHost = mockCurrentPublicIp(mockIdOf(INSTANCE, `${name}-instance`));
+                const newHost = mockCurrentPublicIp(mockIdOf(INSTANCE, `${name}-instance-g2`));
+                expect(steps.map((step) => (commandOf(step).connection as { host: string }).host)).to.deep.equal([
+                    newHost,
+                    oldHost,
+                    newHost,
+                    oldHost,
+                    newHost,
+                ]);
+                expect(resourceNamed(COMMAND, steps[0]).dependsOn).to.include(`${name}-provision-g2-${PLAN.slice(-1)[0].name}`);
+                steps.slice(1).forEach((step, index) => expect(resourceNamed(COMMAND, step).dependsOn).to.include(steps[index]));
+                // Done once: the addresses change as the site moves, and must not run a step again.
+                steps.forEach((step) => expect(resourceNamed(COMMAND, step).ignoreChanges).to.deep.equal(["connection"]));
+            });
+
+            it("gives each step the output it needs: the new key to allow, the old server's private address and host key to follow, the paused position to promote", () => {
+                const [, allow, follow, pause, promote] = moveStepNames(name, 1, 2, "follow").map(commandOf);
+                expect(allow.stdin).to.equal(MOVE_COMMANDS.allow(MOCK_REPLICATION_KEY).command);
+                expect(follow.stdin).to.equal(MOVE_COMMANDS.catchUp("follow", "172.31.5.9", MOCK_HOST_PUBLIC_KEY).command);
+                expect(pause.stdin).to.equal(MOVE_COMMANDS.pauseWrites.command);
+                expect(promote.stdin).to.equal(MOVE_COMMANDS.promote(MOCK_PAUSED_POSITION).command);
+                expect(promote.create).to.equal("sudo bash -s");
+            });
+
+            it("moves the Elastic IP to server 2 once it is promoted, and then stops server 1", () => {
+                const eip = resourcesOfType("aws:ec2/eip:Eip")[0];
+                expect(eip.inputs.instance).to.equal(mockIdOf(INSTANCE, `${name}-instance-g2`));
+                expect(eip.dependsOn).to.include(`${name}-move-g1-g2-promote`);
+                const stopped = resourceNamed(INSTANCE_STATE, `${name}-instance-state`);
+                expect(stopped.inputs).to.include({ instanceId: mockIdOf(INSTANCE, `${name}-instance`), state: "stopped" });
+                expect(stopped.dependsOn).to.include(eip.name);
+                expect(resourceNamed(INSTANCE_STATE, `${name}-instance-state-g2`).inputs).to.include({ state: "running" });
+            });
+        });
+
+        describe("moving back ([1, 2])", () => {
+            let name: string;
+            before(async () => {
+                ({ name } = await buildWith([1, 2], { serverGenerations: [1, 2] }));
+            });
+
+            it("starts server 1 again and rejoins it before anything else runs on it, then configures it once the address is back", () => {
+                const steps = moveStepNames(name, 2, 1, "rejoin");
+                expect(resourceNamed(INSTANCE_STATE, `${name}-instance-state`).inputs).to.include({ state: "running" });
+                expect(resourceNamed(COMMAND, steps[0]).dependsOn).to.include(`${name}-instance-state`);
+                expect(resourceNamed(COMMAND, `${name}-provision-packages`).dependsOn.some((each) => each.endsWith("-eip"))).to.equal(true);
+                expect(resourceNamed(INSTANCE_STATE, `${name}-instance-state-g2`).inputs).to.include({ state: "stopped" });
+                expect(resourceNamed(INSTANCE, `${name}-instance`).protect).to.equal(true);
+                expect(resourceNamed(INSTANCE, `${name}-instance-g2`).protect).to.equal(false);
+            });
+        });
+
+        describe("moving an HTTPS site", () => {
+            let name: string;
+            before(async () => {
+                ({ name } = await buildWith([1], {
+                    serverGenerations: [2, 1],
+                    provisioning: { ...PROVISIONING, tls: TLS_PROVISIONING.tls },
+                }));
+            });
+
+            it("carries the old server's certificates to the new one before its plan, as secrets, so that its certbot step keeps them", () => {
+                const [read, install] = ["read-certificates", "install-certificates"].map((step) =>
+                    resourceNamed(COMMAND, `${name}-move-g1-g2-${step}`),
+                );
+                expect(read.inputs.stdin).to.equal(MOVE_COMMANDS.readCertificates.command);
+                expect(read.additionalSecretOutputs).to.include("stdout");
+                expect(install.secretInputs).to.include("stdin");
+                expect(install.dependsOn).to.include(read.name);
+                expect((install.inputs.connection as { host: string }).host).to.equal(
+                    mockCurrentPublicIp(mockIdOf(INSTANCE, `${name}-instance-g2`)),
+                );
+                expect(resourceNamed("command:remote:CopyToRemote", `${name}-provision-g2-scripts`).dependsOn).to.include(install.name);
+            });
+        });
+
+        it("carries no certificate for an HTTP site, nor back to a server that has its own", async () => {
+            const certificateSteps = () => resources().filter((resource) => resource.name.includes("certificates"));
+            await buildWith([1], { serverGenerations: [2, 1] });
+            expect(certificateSteps()).to.deep.equal([]);
+            await buildWith([1, 2], { serverGenerations: [1, 2], provisioning: { ...PROVISIONING, tls: TLS_PROVISIONING.tls } });
+            expect(certificateSteps()).to.deep.equal([]);
+        });
+
+        it("refuses a list that is not one, or a move without provisioning, before any resource", () => {
+            const args = { domain: "example.com", sshPublicKey: SSH_PUBLIC_KEY, sshAllowedCidrs: ["203.0.113.7/32"] };
+            expect(() => new WebServer("gen-bad-list", { ...args, provisioning: PROVISIONING, serverGenerations: [2, 2] })).to.throw(
+                pulumi.ResourceError,
+                /^serverGenerations is "2,2", which names a server twice/,
+            );
+            expect(() => new WebServer("gen-no-plan", { ...args, serverGenerations: [2, 1] })).to.throw(
+                pulumi.ResourceError,
+                /^serverGenerations lists 2 servers \(2,1\), but the site moves between servers through the commands its plan installs/,
+            );
         });
     });
 });
